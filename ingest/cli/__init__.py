@@ -1,0 +1,42 @@
+"""The `ingest` command line: thin click commands that call one library function each.
+
+Each subcommand lives in its own module under ``ingest/cli/``; this module only assembles the group and
+turns :class:`ingest.errors.IngestError` into one clear line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ingest import __version__
+from ingest.errors import IngestError
+
+
+class _IngestGroup(click.Group):
+    """A click group that reports user errors as one line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IngestError as error:
+            click.echo(f"error: {error.message}", err=True)
+            sys.exit(error.exit_code)
+
+
+@click.group(cls=_IngestGroup)
+@click.version_option(__version__, prog_name="ingest")
+def main() -> None:
+    """Ingest and validate cryo-ET depositions for the CZ CryoET Data Portal."""
+
+
+@main.group()
+def convert() -> None:
+    """Convert one source file (volume or picks) into its portal form."""
+
+
+@main.group()
+def export() -> None:
+    """Export portal files back into tool formats."""

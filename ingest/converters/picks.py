@@ -1,0 +1,130 @@
+"""The `Picks` value and the registry of pick-file readers (one module per source format).
+
+A reader turns one local file into :class:`Picks` whose positions are already in voxels of the annotation's
+voxel spacing (0-based, x/y/z), with rotations as portal ``xyz_rotation_matrix`` (RELION's matrix A:
+``p_tomo = R @ p_ref + location``). DESIGN.md section 4 ("Points") is the contract.
+
+A new format is one module ``ingest/converters/picks_<format>.py`` that decorates its reader with
+``@register_reader("<file_format>")``, one entry in ``_FORMAT_MODULES`` below, and one test file.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ingest.errors import UnknownFormatError
+
+Order = Literal["xyz", "zyx"]
+
+# Modules that register readers; imported on first lookup so that importing this module stays cheap.
+_FORMAT_MODULES: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Picks:
+    """Particle picks in voxels of the annotation's voxel spacing.
+
+    ``positions``: float64 (n, 3), columns x, y, z, 0-based voxel coordinates.
+    ``rotations``: float64 (n, 3, 3) portal ``xyz_rotation_matrix`` per point, or None for plain points.
+    ``instance_ids``: int64 (n,) instance labels, or None.
+    ``scores``: float64 (n,) per-pick scores when the source has them, or None.
+    ``source``: the file the picks came from, for messages.
+    """
+
+    positions: NDArray[np.float64]
+    rotations: NDArray[np.float64] | None = None
+    instance_ids: NDArray[np.int64] | None = None
+    scores: NDArray[np.float64] | None = None
+    source: str = "<memory>"
+
+    def __post_init__(self) -> None:
+        n = self.positions.shape[0]
+        if self.positions.ndim != 2 or self.positions.shape[1] != 3:
+            raise ValueError(f"positions must have shape (n, 3), got {self.positions.shape}")
+        if self.rotations is not None and self.rotations.shape != (n, 3, 3):
+            raise ValueError(f"rotations must have shape ({n}, 3, 3), got {self.rotations.shape}")
+        for name in ("instance_ids", "scores"):
+            values = getattr(self, name)
+            if values is not None and values.shape != (n,):
+                raise ValueError(f"{name} must have shape ({n},), got {values.shape}")
+
+    def __len__(self) -> int:
+        return int(self.positions.shape[0])
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Options of an annotation source entry that change how a file is read.
+
+    ``binning`` divides pixel coordinates (not Å coordinates); ``order`` ``zyx`` reverses the position columns
+    and flips the matrix (``M[::-1, ::-1]``); ``filter_value`` selects this run's rows (RELION micrograph or
+    tomogram name, STOPGAP tomo_num, Dynamo tomogram index or table-map name); ``voxel_spacing`` (Å) is needed
+    for Å-based formats; ``tomograms_star`` is RELION 5's companion table; ``delimiter`` and ``columns`` are for
+    CSV/TSV; ``extra`` holds format-specific options by name.
+    """
+
+    binning: float = 1.0
+    order: Order = "xyz"
+    filter_value: str | None = None
+    voxel_spacing: float | None = None
+    tomograms_star: Path | None = None
+    delimiter: str | None = None
+    columns: str | None = None
+    extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+class PicksReader(Protocol):
+    """Reads one local file into :class:`Picks`; raises :class:`ingest.errors.InputFileError` on bad input."""
+
+    def __call__(self, path: Path, options: ReadOptions) -> Picks: ...
+
+
+_READERS: dict[str, PicksReader] = {}
+
+
+def register_reader(file_format: str) -> Callable[[PicksReader], PicksReader]:
+    """Class/function decorator registering a reader under a portal ``file_format`` name."""
+
+    def decorate(reader: PicksReader) -> PicksReader:
+        if file_format in _READERS:
+            raise ValueError(f"a reader for {file_format!r} is already registered")
+        _READERS[file_format] = reader
+        return reader
+
+    return decorate
+
+
+def _load_format_modules() -> None:
+    for module in _FORMAT_MODULES:
+        importlib.import_module(f"ingest.converters.{module}")
+
+
+def known_formats() -> list[str]:
+    """Every registered ``file_format`` name, sorted."""
+    _load_format_modules()
+    return sorted(_READERS)
+
+
+def reader_for(file_format: str) -> PicksReader:
+    """The reader registered for ``file_format``; an unknown name raises an error listing the known ones."""
+    _load_format_modules()
+    try:
+        return _READERS[file_format]
+    except KeyError:
+        raise UnknownFormatError(
+            f"unknown pick file format {file_format!r}",
+            expected="one of " + ", ".join(sorted(_READERS)),
+            found=repr(file_format),
+        ) from None
+
+
+def read_picks(path: Path, file_format: str, options: ReadOptions | None = None) -> Picks:
+    """Read ``path`` with the reader registered for ``file_format``."""
+    return reader_for(file_format)(path, options or ReadOptions())

@@ -1,0 +1,74 @@
+"""The error hierarchy: every user-facing failure says what, where, what was expected and what was found.
+
+User errors (subclasses of :class:`IngestError`) become one clear line and a non-zero exit in the CLI;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """A failure caused by the user's input, configuration or environment, not by a bug.
+
+    ``where`` names the place: a file (``path/to/file.star``), optionally with a line or row
+    (``file.star:12`` or ``file.em: row 3``), or a config path (``config.yaml:12:5 annotations[3].sources[0]``).
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        expected: str | None = None,
+        found: str | None = None,
+    ) -> None:
+        self.what = what
+        self.where = where
+        self.expected = expected
+        self.found = found
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The whole error as one line: ``where: what (expected ..., found ...)``."""
+        text = f"{self.where}: {self.what}" if self.where else self.what
+        details = []
+        if self.expected is not None:
+            details.append(f"expected {self.expected}")
+        if self.found is not None:
+            details.append(f"found {self.found}")
+        if details:
+            text += " (" + ", ".join(details) + ")"
+        return text
+
+
+class UsageError(IngestError):
+    """The command was called wrongly (bad option values, unreadable arguments)."""
+
+    exit_code = 2
+
+
+class ConfigError(IngestError):
+    """The deposition config is invalid or cannot be read."""
+
+
+class InputFileError(IngestError):
+    """A source file (volume, picks, table) is malformed, truncated or of the wrong kind."""
+
+
+class UnknownFormatError(InputFileError):
+    """A file format name that no reader is registered for; the message lists the known ones."""
+
+
+class EmptySelectionError(InputFileError):
+    """A selection (filter value, glob) matched nothing where something was required."""
+
+
+class StorageError(IngestError):
+    """Reading or writing the input or output storage failed."""
+
+
+class PlanError(IngestError):
+    """The deposition cannot be planned: missing sources, unsafe names, conflicting entities."""

@@ -1,0 +1,1 @@
+"""Validators: deposition configs before ingestion, output trees after it."""
