@@ -11,7 +11,7 @@ A new format is one module ``ingest/converters/picks_<format>.py`` that decorate
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -19,7 +19,8 @@ from typing import Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.errors import UnknownFormatError
+from ingest.converters.rotations import reverse_axes
+from ingest.errors import EmptySelectionError, InputFileError, UnknownFormatError
 
 Order = Literal["xyz", "zyx"]
 
@@ -128,3 +129,69 @@ def reader_for(file_format: str) -> PicksReader:
 def read_picks(path: Path, file_format: str, options: ReadOptions | None = None) -> Picks:
     """Read ``path`` with the reader registered for ``file_format``."""
     return reader_for(file_format)(path, options or ReadOptions())
+
+
+def select_rows(values: Sequence[object], filter_value: str | None, *, source: str, column: str) -> NDArray[np.bool_]:
+    """A mask of the rows whose ``column`` equals ``filter_value`` (compared as strings; None selects all rows).
+
+    An empty selection is an error naming the values that do exist, never a silent empty file.
+    """
+    as_text = np.array([_as_name(v) for v in values], dtype=object)
+    if filter_value is None:
+        return np.ones(len(as_text), dtype=bool)
+    mask = np.asarray(as_text == str(filter_value), dtype=bool)
+    if not mask.any():
+        existing = sorted(set(as_text.tolist()))
+        shown = ", ".join(existing[:20]) + (f", ... ({len(existing)} in all)" if len(existing) > 20 else "")
+        raise EmptySelectionError(
+            f"no row has {column} = {filter_value!r}",
+            where=source,
+            expected=f"one of the values in {column}: {shown or '(the file has no rows)'}",
+            found=repr(filter_value),
+        )
+    return mask
+
+
+def _as_name(value: object) -> str:
+    """Names that were written as numbers (STOPGAP tomo_num 1.0, Dynamo 3) compare equal to ``"1"``/``"3"``."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def require_finite(values: NDArray[np.float64], *, source: str, what: str, first_row: int = 1) -> None:
+    """Raise an error naming the first row of ``values`` (n, ...) that holds NaN or infinity."""
+    finite = np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise InputFileError(
+            f"{what} is not a finite number",
+            where=f"{source}: row {row + first_row}",
+            expected="finite numbers",
+            found=str(values[row].tolist()),
+        )
+
+
+def finish_picks(
+    positions: NDArray[np.float64],
+    options: ReadOptions,
+    *,
+    source: str,
+    rotations: NDArray[np.float64] | None = None,
+    instance_ids: NDArray[np.int64] | None = None,
+    scores: NDArray[np.float64] | None = None,
+) -> Picks:
+    """Apply ``order`` (``zyx`` reverses columns and flips matrices), check finiteness and build :class:`Picks`.
+
+    Readers divide by ``binning`` themselves, since only pixel-based formats are binned.
+    """
+    positions = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+    require_finite(positions, source=source, what="a coordinate")
+    if rotations is not None:
+        rotations = np.asarray(rotations, dtype=np.float64).reshape(-1, 3, 3)
+        require_finite(rotations, source=source, what="a rotation")
+    if options.order == "zyx":
+        positions = np.ascontiguousarray(positions[:, ::-1])
+        if rotations is not None:
+            rotations = reverse_axes(rotations)
+    return Picks(positions, rotations, instance_ids, scores, source)
