@@ -25,7 +25,14 @@ from ingest.errors import EmptySelectionError, InputFileError, UnknownFormatErro
 Order = Literal["xyz", "zyx"]
 
 # Modules that register readers; imported on first lookup so that importing this module stays cheap.
-_FORMAT_MODULES: tuple[str, ...] = ()
+_FORMAT_MODULES: tuple[str, ...] = (
+    "picks_csv",
+    "picks_imod",
+    "picks_dynamo",
+    "picks_tom",
+    "picks_copick",
+    "picks_eman2",
+)
 
 
 @dataclass(frozen=True)
