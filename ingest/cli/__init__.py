@@ -40,3 +40,11 @@ def convert() -> None:
 @main.group()
 def export() -> None:
     """Export portal files back into tool formats."""
+
+
+from ingest.cli.convert_picks import convert_picks  # noqa: E402
+
+convert.add_command(convert_picks)
+from ingest.cli.export_picks import export_picks  # noqa: E402
+
+export.add_command(export_picks)
