@@ -168,7 +168,7 @@ def _as_name(value: object) -> str:
 
 def require_finite(values: NDArray[np.float64], *, source: str, what: str, first_row: int = 1) -> None:
     """Raise an error naming the first row of ``values`` (n, ...) that holds NaN or infinity."""
-    finite = np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    finite = np.isfinite(values.reshape(len(values), int(np.prod(values.shape[1:])))).all(axis=1)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
         raise InputFileError(
