@@ -26,6 +26,9 @@ Order = Literal["xyz", "zyx"]
 
 # Modules that register readers; imported on first lookup so that importing this module stays cheap.
 _FORMAT_MODULES: tuple[str, ...] = (
+    "picks_relion",
+    "picks_relion5",
+    "picks_stopgap",
     "picks_csv",
     "picks_imod",
     "picks_dynamo",
