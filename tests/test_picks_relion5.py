@@ -171,6 +171,15 @@ def test_only_star_ending_in_tomograms_beside_the_file_is_used(tmp_path: Path) -
     np.testing.assert_allclose(read_picks(path, "relion5_star").positions, [[2.0, 2.0, 2.0]])
 
 
+def test_stem_named_tomograms_star_wins_among_several_exports(tmp_path: Path) -> None:
+    for stem, size in (("run1", 4), ("run2", 8)):
+        write_star(
+            tmp_path / f"{stem}_tomograms.star", tomograms_block(["TS_01"], [(size, size, size)], pixel_size=1.0)
+        )
+        write_star(tmp_path / f"{stem}.star", particles([(0.0, 0.0, 0.0)]))
+    np.testing.assert_allclose(read_picks(tmp_path / "run2.star", "relion5_star").positions, [[4.0, 4.0, 4.0]])
+
+
 @pytest.mark.parametrize("beside", [[], ["a_tomograms.star", "b_tomograms.star"]])
 def test_no_single_tomograms_star_is_an_error_saying_how_to_give_one(tmp_path: Path, beside: list[str]) -> None:
     for name in beside:
