@@ -191,6 +191,13 @@ def test_no_angle_columns_give_point_only_picks(tmp_path: Path) -> None:
     assert len(picks) == 2
 
 
+def test_no_angle_columns_for_oriented_points_is_an_error_naming_them(tmp_path: Path) -> None:
+    path = write_star(tmp_path / "p.star", loop_block("", particles(2)))
+    oriented = ReadOptions(extra=(("shape", "orientedPoint"),))
+    with pytest.raises(InputFileError, match=r"p\.star: the particles table has no column rlnAngleRot, rlnAngleTilt"):
+        read_picks(path, "relion3_star", oriented)
+
+
 # --- bad input --------------------------------------------------------------------------------------------------
 
 

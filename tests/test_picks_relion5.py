@@ -268,6 +268,12 @@ def test_every_relion5_corpus_particle_file_is_pinned(corpus: Path) -> None:
     assert on_disk == {row[0] for row in CORPUS}
 
 
+def test_corpus_picks_without_angles_are_not_oriented_points(corpus: Path) -> None:
+    path = corpus / "annotations/relion5/cylindra_Picks_particles.star"
+    with pytest.raises(InputFileError, match="no column rlnAngleRot"):
+        read_picks(path, "relion5_star", ReadOptions(extra=(("shape", "orientedPoint"),)))
+
+
 def test_corpus_picks_decentre_with_the_tomograms_star_found_beside_them(corpus: Path) -> None:
     picks = read_picks(corpus / "annotations/relion5/cylindra_Picks_particles.star", "relion5_star")
     # TS_01 is 84 × 136 × 44 pixels of 10.52 Å (no optics table): −176.94 Å / 10.52 + 42 = 25.1806...

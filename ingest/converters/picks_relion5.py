@@ -158,7 +158,7 @@ def picks_from_centred_coordinates(table: ParticleTable, tomograms: TomogramSet,
         positions,
         options,
         source=table.source,
-        rotations=particle_rotations(table, subtomogram),
+        rotations=particle_rotations(table, subtomogram, options),
         scores=particle_scores(table),
     )
 

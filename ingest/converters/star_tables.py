@@ -16,7 +16,7 @@ import pandas as pd
 import starfile
 from numpy.typing import NDArray
 
-from ingest.converters.picks import select_rows
+from ingest.converters.picks import ReadOptions, select_rows
 from ingest.errors import InputFileError
 
 # Blocks that hold settings, never particles: skipped when a file's particle table is found by elimination.
@@ -86,6 +86,17 @@ def has_column_group(table: pd.DataFrame, columns: Sequence[str], *, source: str
     if any(present):
         require_columns(table, columns, source=source, what=what)
     return False
+
+
+def require_orientation_columns(
+    table: pd.DataFrame, columns: Sequence[str], options: ReadOptions, *, source: str, what: str
+) -> None:
+    """For an oriented-point read (``extra`` option ``shape`` = ``orientedPoint``), missing angles name the columns.
+
+    Otherwise a table without angle columns is read as point-only picks.
+    """
+    if dict(options.extra).get("shape") == "orientedPoint":
+        require_columns(table, columns, source=source, what=what)
 
 
 def numeric_columns(
