@@ -141,7 +141,7 @@ def test_non_numeric_cell_names_the_motivelist_row(tmp_path: Path) -> None:
 
 def test_nan_cell_names_the_motivelist_row(tmp_path: Path) -> None:
     path = write_star(tmp_path / "m.star", motivelist(3, phi=[0.0, 0.0, "nan"]))
-    with pytest.raises(InputFileError, match=r"m\.star: motivelist row 3: phi is not a finite number"):
+    with pytest.raises(InputFileError, match=r"m\.star: motivelist row 3: phi is missing or NaN"):
         read_picks(path, "stopgap_star")
 
 
