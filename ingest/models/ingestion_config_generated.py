@@ -576,7 +576,7 @@ class TiltSeries(ConfiguredBaseModel):
     pixel_spacing: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Pixel size in Å/pixel.""")
     binning_from_frames: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning from the frames to the tilt series.""")
     aligned_tiltseries_binning: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning of the aligned tilt series.""")
-    is_aligned: bool = Field(default=..., description="""Whether the tilt series is already aligned.""")
+    is_aligned: Optional[bool] = Field(default=None, description="""Whether the tilt series is already aligned.""")
     related_empiar_entry: Optional[EmpiarId] = Field(default=None, description="""EMPIAR entry holding the raw tilt series.""")
 
 
