@@ -112,6 +112,8 @@ RelativePath = Annotated[str, StringConstraints(pattern='^[^/].*$')]
 
 StringFormattedString = Annotated[str, StringConstraints(pattern='^\\{[A-Za-z_][A-Za-z0-9_-]*\\}$')]
 
+TiltSeriesQualityScore = Annotated[int, Field(ge=1, le=5)]
+
 UberonId = Annotated[str, StringConstraints(pattern='^UBERON:\\d{7}$')]
 
 UniProtKbId = Annotated[str, StringConstraints(pattern='^UniProtKB:([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$')]
@@ -538,7 +540,7 @@ class TiltSeries(ConfiguredBaseModel):
     tilt_step: Union[FloatFormattedString, float] = Field(default=..., description="""Tilt increment in degrees.""")
     tilting_scheme: str = Field(default=..., description="""Order of tilts, e.g. dose symmetric from 0 degrees.""")
     total_flux: Union[FloatFormattedString, float] = Field(default=..., description="""Total electron dose in e⁻/Å².""")
-    tilt_series_quality: Union[IntegerFormattedString, int] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
+    tilt_series_quality: Union[IntegerFormattedString, TiltSeriesQualityScore] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
     pixel_spacing: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Pixel size in Å/pixel.""")
     binning_from_frames: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning from the frames to the tilt series.""")
     aligned_tiltseries_binning: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning of the aligned tilt series.""")
@@ -761,7 +763,7 @@ class TiltSeriesMetadataFile(TiltSeries):
     tilt_step: float = Field(default=..., description="""Tilt increment in degrees.""")
     tilting_scheme: str = Field(default=..., description="""Order of tilts, e.g. dose symmetric from 0 degrees.""")
     total_flux: float = Field(default=..., description="""Total electron dose in e⁻/Å².""")
-    tilt_series_quality: int = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""", ge=1, le=5)
+    tilt_series_quality: TiltSeriesQualityScore = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
     pixel_spacing: float = Field(default=..., description="""Pixel size in Å/pixel.""")
     binning_from_frames: Optional[float] = Field(default=None, description="""Binning from the frames to the tilt series.""")
     aligned_tiltseries_binning: Optional[float] = Field(default=None, description="""Binning of the aligned tilt series.""")
