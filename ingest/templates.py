@@ -23,6 +23,25 @@ _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 _POSITIONAL = re.compile(r"\d*\Z")
 
 
+class TemplateProblem(StrEnum):
+    """Why a template was refused."""
+
+    MALFORMED = "malformed"
+    UNSAFE = "unsafe"
+    UNKNOWN_FIELD = "unknown-field"
+    NOT_A_NUMBER = "not-a-number"
+
+
+class TemplateError(ConfigError):
+    """A template that cannot be parsed, is unsafe, names an unknown field, or renders a non-number for a cast."""
+
+    def __init__(
+        self, what: str, *, problem: TemplateProblem, expected: str | None = None, found: str | None = None
+    ) -> None:
+        self.problem = problem
+        super().__init__(what, expected=expected, found=found)
+
+
 class Cast(StrEnum):
     """The type a typed template renders to."""
 
@@ -50,20 +69,20 @@ class Template:
 
 
 def parse_template(text: str) -> Template:
-    """Parse ``text`` into a :class:`Template`; raise :class:`ConfigError` on anything that is not a plain field."""
+    """Parse ``text`` into a :class:`Template`; raise :class:`TemplateError` on anything that is not a plain field."""
     cast, body = _split_cast(text)
     return Template(text=text, cast=cast, pieces=_scan(text, body))
 
 
 def template_fields(text: str) -> tuple[str, ...]:
-    """The field names ``text`` refers to, in order and without duplicates (``ConfigError`` if malformed)."""
+    """The field names ``text`` refers to, in order and without duplicates (``TemplateError`` if malformed)."""
     return parse_template(text).fields
 
 
 def render_template(text: str, values: Mapping[str, str]) -> str:
     """Substitute every field of ``text`` from ``values`` (a typed prefix such as ``float `` is kept verbatim).
 
-    An unknown field raises :class:`ConfigError` naming the field and the known ones.
+    An unknown field raises :class:`TemplateError` naming the field and the known ones.
     """
     template = parse_template(text)
     prefix = "" if template.cast is Cast.STR else f"{template.cast.value} "
@@ -80,7 +99,7 @@ def render_typed(text: str, values: Mapping[str, str]) -> str | float | int:
 
 
 def cast_rendered(rendered: str, cast: Cast, *, template: str) -> str | float | int:
-    """Cast an already rendered value; ``ConfigError`` names the template when the value is not a number."""
+    """Cast an already rendered value; ``TemplateError`` names the template when the value is not a number."""
     value = rendered.strip()
     try:
         if cast is Cast.FLOAT:
@@ -88,8 +107,9 @@ def cast_rendered(rendered: str, cast: Cast, *, template: str) -> str | float | 
         if cast is Cast.INT:
             return _to_int(value)
     except ValueError:
-        raise ConfigError(
+        raise TemplateError(
             f"template {template!r} rendered a value that is not {_article(cast)} {cast.value}",
+            problem=TemplateProblem.NOT_A_NUMBER,
             expected=f"{_article(cast)} {cast.value}",
             found=repr(rendered),
         ) from None
@@ -126,8 +146,9 @@ def _substitute(template: Template, values: Mapping[str, str]) -> str:
             continue
         if piece not in values:
             known = ", ".join(sorted(values)) or "none"
-            raise ConfigError(
+            raise TemplateError(
                 f"template {template.text!r} uses unknown field {{{piece}}}",
+                problem=TemplateProblem.UNKNOWN_FIELD,
                 expected=f"one of: {known}",
                 found=piece,
             )
@@ -175,29 +196,38 @@ def _check_field(text: str, field: str) -> str:
         return field
     if "." in field or "[" in field:
         what = "attribute access" if "." in field else "indexing"
-        raise ConfigError(
+        raise TemplateError(
             f"template {text!r} uses {what} in field {{{field}}}; only plain names are allowed",
+            problem=TemplateProblem.UNSAFE,
             expected="a plain field name such as {run_name}",
             found=f"{{{field}}}",
         )
     if "!" in field or ":" in field:
-        raise ConfigError(
+        raise TemplateError(
             f"template {text!r} uses a conversion or format spec in field {{{field}}}; they are not supported",
+            problem=TemplateProblem.UNSAFE,
             expected="a plain field name such as {run_name}",
             found=f"{{{field}}}",
         )
     if _POSITIONAL.match(field):
-        raise ConfigError(
+        raise TemplateError(
             f"template {text!r} has a positional field {{{field}}}; fields must be named",
+            problem=TemplateProblem.UNSAFE,
             expected="a plain field name such as {run_name}",
             found=f"{{{field}}}",
         )
-    raise ConfigError(
+    raise TemplateError(
         f"template {text!r} has an invalid field name {{{field}}}",
+        problem=TemplateProblem.MALFORMED,
         expected="letters, digits, '_' and '-', starting with a letter or '_'",
         found=f"{{{field}}}",
     )
 
 
-def _malformed(text: str, problem: str) -> ConfigError:
-    return ConfigError(f"template {text!r} is malformed: {problem}", expected="balanced braces", found=text)
+def _malformed(text: str, problem: str) -> TemplateError:
+    return TemplateError(
+        f"template {text!r} is malformed: {problem}",
+        problem=TemplateProblem.MALFORMED,
+        expected="balanced braces",
+        found=text,
+    )

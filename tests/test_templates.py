@@ -7,7 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.errors import ConfigError
-from ingest.templates import Cast, parse_template, render_template, render_typed, template_fields
+from ingest.templates import (
+    Cast,
+    TemplateError,
+    TemplateProblem,
+    parse_template,
+    render_template,
+    render_typed,
+    template_fields,
+)
 
 
 def test_fields_in_order_without_duplicates() -> None:
@@ -100,3 +108,17 @@ def test_render_substitutes_every_field(parts: list[tuple[str, str]], tail: str,
     expected = "".join(lit + values[name] for lit, name in parts) + tail
     assert render_template(text, values) == expected
     assert set(template_fields(text)) == {name for _, name in parts}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{run_name.__class__}", TemplateProblem.UNSAFE),
+        ("{x!s}", TemplateProblem.UNSAFE),
+        ("{run_name", TemplateProblem.MALFORMED),
+    ],
+)
+def test_template_errors_say_which_problem(text: str, problem: TemplateProblem) -> None:
+    with pytest.raises(TemplateError) as caught:
+        template_fields(text)
+    assert caught.value.problem is problem
