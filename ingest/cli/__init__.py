@@ -40,3 +40,12 @@ def convert() -> None:
 @main.group()
 def export() -> None:
     """Export portal files back into tool formats."""
+
+
+from ingest.cli.validate import validate  # noqa: E402
+
+main.add_command(validate)
+
+from ingest.cli.migrate import migrate  # noqa: E402
+
+main.add_command(migrate)

@@ -91,7 +91,15 @@ def locate_run_data_map(document: YamlDocument, input_root: Path) -> tuple[RunDa
         try:
             run_map = read_run_data_map(candidate)
         except (OSError, UnicodeDecodeError, csv.Error) as error:
-            return None, [_map_warning(document, here, f"run data map {candidate} cannot be read: {error}")]
+            return None, [
+                _map_warning(
+                    document,
+                    here,
+                    "run data map cannot be read; template columns not checked",
+                    str(candidate),
+                    str(error),
+                )
+            ]
         notes = []
         if index > 0:
             notes.append(
@@ -107,7 +115,9 @@ def locate_run_data_map(document: YamlDocument, input_root: Path) -> tuple[RunDa
             )
         return run_map, notes
     looked = " or ".join(str(c) for c in candidates)
-    return None, [_map_warning(document, here, f"run data map not found (looked for {looked}); columns not checked")]
+    return None, [
+        _map_warning(document, here, "run data map not found; template columns not checked", looked, "no such file")
+    ]
 
 
 def template_findings(document: YamlDocument, run_map: RunDataMap | None) -> list[Finding]:
@@ -229,13 +239,13 @@ def _cast_findings(
             return
 
 
-def _map_warning(document: YamlDocument, path: ConfigPath, message: str) -> Finding:
+def _map_warning(document: YamlDocument, path: ConfigPath, message: str, looked: str, problem: str) -> Finding:
     return finding_at(
         document,
         path,
         code="W-RUN-MAP-MISSING",
         severity=Severity.WARNING,
         message=message,
-        expected="a readable CSV/TSV file with a run_name column",
-        found=show(document.data["standardization_config"]["run_data_map_file"]),
+        expected=f"a readable CSV/TSV file at {looked}",
+        found=problem,
     )
