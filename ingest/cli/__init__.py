@@ -45,3 +45,10 @@ def export() -> None:
 from ingest.cli.schema import schema  # noqa: E402
 
 main.add_command(schema)
+from ingest.cli.validate import validate  # noqa: E402
+
+main.add_command(validate)
+
+from ingest.cli.migrate import migrate  # noqa: E402
+
+main.add_command(migrate)
