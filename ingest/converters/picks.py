@@ -25,7 +25,7 @@ from ingest.errors import EmptySelectionError, InputFileError, UnknownFormatErro
 Order = Literal["xyz", "zyx"]
 
 # Modules that register readers; imported on first lookup so that importing this module stays cheap.
-_FORMAT_MODULES: tuple[str, ...] = ()
+_FORMAT_MODULES: tuple[str, ...] = ("picks_relion", "picks_relion5", "picks_stopgap")
 
 
 @dataclass(frozen=True)
