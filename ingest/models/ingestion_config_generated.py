@@ -633,14 +633,25 @@ class AnnotationMethodLink(ConfiguredBaseModel):
     custom_name: Optional[str] = Field(default=None, description="""Display name.""")
 
 
+class AnnotationFileEntry(ConfiguredBaseModel):
+    """
+    One file of an annotation, as listed in the annotation's metadata file.
+    """
+    shape: AnnotationFileShapeEnum = Field(default=...)
+    format: AnnotationFileFormatEnum = Field(default=...)
+    path: RelativePath = Field(default=..., description="""The file, relative to the output root.""")
+    is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this file is shown by default.""")
+    is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this file was made by the portal's standard pipeline.""")
+
+
 class Annotation(ConfiguredBaseModel):
     """
     Metadata of an annotation (one object type).
     """
-    annotation_ingest_id: Optional[str] = Field(default=None, description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
+    annotation_ingest_id: str = Field(default=..., description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
     annotation_object: AnnotationObject = Field(default=...)
     annotation_method: str = Field(default=..., description="""How the annotation was made, in words.""")
-    method_type: Optional[AnnotationMethodTypeEnum] = Field(default=None)
+    method_type: AnnotationMethodTypeEnum = Field(default=...)
     method_links: Optional[list[AnnotationMethodLink]] = Field(default=None)
     annotation_publications: Optional[PublicationList] = Field(default=None, description="""DOIs and database entries, comma separated.""")
     annotation_software: Optional[str] = Field(default=None, description="""Software used.""")
@@ -1216,6 +1227,7 @@ Tomogram.model_rebuild()
 AnnotationObject.model_rebuild()
 AnnotationConfidence.model_rebuild()
 AnnotationMethodLink.model_rebuild()
+AnnotationFileEntry.model_rebuild()
 Annotation.model_rebuild()
 Alignment.model_rebuild()
 Frame.model_rebuild()
