@@ -107,17 +107,19 @@ METADATA_VERDICTS: dict[str, tuple[type[BaseModel], set[str]]] = {
     ),
 }
 
-_UNION_MEMBER_SUFFIXES = {"constrained-str", "float", "int", "str", "bool"}
 
-
-def error_locations(error: ValidationError) -> set[str]:
-    """Dotted error locations without the union-member names pydantic appends."""
+def error_locations(data: Any, error: ValidationError) -> set[str]:
+    """Dotted error locations as written in the data: union-member tags in pydantic's ``loc`` are dropped."""
     locations = set()
     for item in error.errors():
-        loc = [str(part) for part in item["loc"]]
-        while loc and (loc[-1] in _UNION_MEMBER_SUFFIXES or loc[-1].endswith("Id") or loc[-1].endswith("Enum")):
-            loc.pop()
-        locations.add(".".join(loc))
+        path, node = [], data
+        for index, part in enumerate(item["loc"]):
+            if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int)):
+                path.append(str(part))
+                node = node[part]
+            elif index == len(item["loc"]) - 1 and item["type"] == "missing":
+                path.append(str(part))
+        locations.add(".".join(path))
     return locations
 
 
@@ -125,7 +127,7 @@ def locations_rejected(model: type[BaseModel], data: Any) -> set[str]:
     try:
         model.model_validate(data)
     except ValidationError as error:
-        return error_locations(error)
+        return error_locations(data, error)
     return set()
 
 
