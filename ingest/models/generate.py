@@ -1,6 +1,6 @@
 """Regenerate the committed models from the LinkML schema: ``python -m ingest.models.generate [OUTPUT_DIR]``.
 
-For each schema in ``schema/`` with a tree root this writes, into ``ingest/models/`` by default:
+For each schema of ``SCHEMA_NAMES`` in ``schema/`` this writes, into ``ingest/models/`` by default:
 
 - ``<name>_generated.py``: pydantic v2 models from linkml's PydanticGenerator (unknown keys forbidden, frozen);
 - ``<name>.py``: a small module re-exporting every public name of the generated one (the import path to use);
