@@ -29,7 +29,9 @@ _LIST_GLOB = (  # source_multi_glob written with the key of source_glob: `list_g
     "rawtilts.0.sources.0.source_multi_glob.list_glob",
     "rawtilts.0.sources.0.source_multi_glob.list_globs",
 )
-_OLD_ANNOTATION_SOURCE = (  # pre-1.0 layout: shape and options at the source level instead of `- Point: {...}`
+_OLD_ANNOTATION = (  # older layout: no ingest id or method type, shape and options at the source level
+    "annotations.0.metadata.annotation_ingest_id",
+    "annotations.0.metadata.method_type",
     "annotations.0.sources.0.columns",
     "annotations.0.sources.0.file_format",
     "annotations.0.sources.0.glob_string",
@@ -43,8 +45,8 @@ FIXTURE_VERDICTS: dict[str, set[str]] = {
     "alignments/alignment4.yaml": {"voxel_spacings"},
     "annotations/anno_config.yaml": {_URL_STRAIN, *_LIST_GLOB},
     "dataset/keyphoto.yaml": {"standardization_config.deposition_id"},
-    "dataset1.yaml": {_BAD_GO, *_OLD_ANNOTATION_SOURCE},
-    "dataset2.yaml": {_BAD_GO, *_OLD_ANNOTATION_SOURCE, _URL_STRAIN},
+    "dataset1.yaml": {_BAD_GO, *_OLD_ANNOTATION},
+    "dataset2.yaml": {_BAD_GO, *_OLD_ANNOTATION, _URL_STRAIN},
     "depositions/deposition1.yaml": {"datasets", "runs", "voxel_spacings"},
     "depositions/deposition2.yaml": {"datasets", "runs", "voxel_spacings"},
     "frames/default.yaml": {"standardization_config.deposition_id", "voxel_spacings"},
@@ -105,17 +107,19 @@ METADATA_VERDICTS: dict[str, tuple[type[BaseModel], set[str]]] = {
     ),
 }
 
-_UNION_MEMBER_SUFFIXES = {"constrained-str", "float", "int", "str", "bool"}
 
-
-def error_locations(error: ValidationError) -> set[str]:
-    """Dotted error locations without the union-member names pydantic appends."""
+def error_locations(data: Any, error: ValidationError) -> set[str]:
+    """Dotted error locations as written in the data: union-member tags in pydantic's ``loc`` are dropped."""
     locations = set()
     for item in error.errors():
-        loc = [str(part) for part in item["loc"]]
-        while loc and (loc[-1] in _UNION_MEMBER_SUFFIXES or loc[-1].endswith("Id") or loc[-1].endswith("Enum")):
-            loc.pop()
-        locations.add(".".join(loc))
+        path, node = [], data
+        for index, part in enumerate(item["loc"]):
+            if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int)):
+                path.append(str(part))
+                node = node[part]
+            elif index == len(item["loc"]) - 1 and item["type"] == "missing":
+                path.append(str(part))
+        locations.add(".".join(path))
     return locations
 
 
@@ -123,7 +127,7 @@ def locations_rejected(model: type[BaseModel], data: Any) -> set[str]:
     try:
         model.model_validate(data)
     except ValidationError as error:
-        return error_locations(error)
+        return error_locations(data, error)
     return set()
 
 

@@ -173,6 +173,8 @@ def test_go_id_with_a_stray_character_is_rejected_with_the_go_pattern() -> None:
     with pytest.raises(ValidationError) as caught:
         AnnotationEntity.model_validate(entry)
     assert r"^GO:\d{7}$" in error_text(caught.value)
+    locations = {error["loc"] for error in caught.value.errors()}
+    assert ("metadata", "annotation_object", "id", "GoId") in locations
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Regenerate the committed models from the LinkML schema: ``python -m ingest.models.generate [OUTPUT_DIR]``.
 
-For each schema in ``schema/`` with a tree root this writes, into ``ingest/models/`` by default:
+For each schema of ``SCHEMA_NAMES`` in ``schema/`` this writes, into ``ingest/models/`` by default:
 
 - ``<name>_generated.py``: pydantic v2 models from linkml's PydanticGenerator (unknown keys forbidden, frozen);
 - ``<name>.py``: a small module re-exporting every public name of the generated one (the import path to use);
@@ -38,20 +38,22 @@ def constrained_type_aliases(types: Iterable[Any]) -> list[str]:
     """Python alias definitions for the constrained types among ``types`` (linkml TypeDefinitions), sorted.
 
     A type with a ``repr`` and a ``pattern`` becomes ``Annotated[str, StringConstraints(pattern=...)]``; one with
-    a ``repr`` and ``minimum_value``/``maximum_value`` becomes ``Annotated[int, Field(ge=..., le=...)]``.
+    a ``repr`` and ``minimum_value``/``maximum_value`` becomes ``Annotated[int, Field(ge=..., le=...)]``. The
+    ``Tag`` names the type in the error locations of unions (``id.GoId`` rather than ``id.constrained-str``).
     """
     aliases = []
     for type_def in types:
         if not type_def.repr:
             continue
         if type_def.pattern:
-            aliases.append(f"{type_def.repr} = Annotated[str, StringConstraints(pattern={type_def.pattern!r})]")
+            base, constraint = "str", f"StringConstraints(pattern={type_def.pattern!r})"
         elif type_def.minimum_value is not None or type_def.maximum_value is not None:
             bounds = [f"ge={type_def.minimum_value!r}"] if type_def.minimum_value is not None else []
             bounds += [f"le={type_def.maximum_value!r}"] if type_def.maximum_value is not None else []
-            aliases.append(
-                f"{type_def.repr} = Annotated[{_BASE_PYTHON_TYPES[type_def.typeof]}, Field({', '.join(bounds)})]"
-            )
+            base, constraint = _BASE_PYTHON_TYPES[type_def.typeof], f"Field({', '.join(bounds)})"
+        else:
+            continue
+        aliases.append(f"{type_def.repr} = Annotated[{base}, {constraint}, Tag({type_def.repr!r})]")
     return sorted(aliases)
 
 
@@ -63,7 +65,7 @@ def render_pydantic(schema_path: Path) -> str:
     extra_imports = (
         Imports()
         + Import(module="typing", objects=[ObjectImport(name="Annotated")])
-        + Import(module="pydantic", objects=[ObjectImport(name="StringConstraints")])
+        + Import(module="pydantic", objects=[ObjectImport(name="StringConstraints"), ObjectImport(name="Tag")])
     )
     generator = PydanticGenerator(
         str(schema_path),
