@@ -42,6 +42,10 @@ def export() -> None:
     """Export portal files back into tool formats."""
 
 
+from ingest.cli.schema import schema  # noqa: E402
+
+main.add_command(schema)
+
 from ingest.cli.validate import validate  # noqa: E402
 
 main.add_command(validate)

@@ -112,6 +112,8 @@ RelativePath = Annotated[str, StringConstraints(pattern='^[^/].*$')]
 
 StringFormattedString = Annotated[str, StringConstraints(pattern='^\\{[A-Za-z_][A-Za-z0-9_-]*\\}$')]
 
+TiltSeriesQualityScore = Annotated[int, Field(ge=1, le=5)]
+
 UberonId = Annotated[str, StringConstraints(pattern='^UBERON:\\d{7}$')]
 
 UniProtKbId = Annotated[str, StringConstraints(pattern='^UniProtKB:([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$')]
@@ -572,11 +574,11 @@ class TiltSeries(ConfiguredBaseModel):
     tilt_step: Union[FloatFormattedString, float] = Field(default=..., description="""Tilt increment in degrees.""")
     tilting_scheme: str = Field(default=..., description="""Order of tilts, e.g. dose symmetric from 0 degrees.""")
     total_flux: Union[FloatFormattedString, float] = Field(default=..., description="""Total electron dose in e⁻/Å².""")
-    tilt_series_quality: Union[IntegerFormattedString, int] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
+    tilt_series_quality: Union[IntegerFormattedString, TiltSeriesQualityScore] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
     pixel_spacing: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Pixel size in Å/pixel.""")
     binning_from_frames: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning from the frames to the tilt series.""")
     aligned_tiltseries_binning: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning of the aligned tilt series.""")
-    is_aligned: bool = Field(default=..., description="""Whether the tilt series is already aligned.""")
+    is_aligned: Optional[bool] = Field(default=None, description="""Whether the tilt series is already aligned.""")
     related_empiar_entry: Optional[EmpiarId] = Field(default=None, description="""EMPIAR entry holding the raw tilt series.""")
 
 
@@ -631,14 +633,25 @@ class AnnotationMethodLink(ConfiguredBaseModel):
     custom_name: Optional[str] = Field(default=None, description="""Display name.""")
 
 
+class AnnotationFileEntry(ConfiguredBaseModel):
+    """
+    One file of an annotation, as listed in the annotation's metadata file.
+    """
+    shape: AnnotationFileShapeEnum = Field(default=...)
+    format: AnnotationFileFormatEnum = Field(default=...)
+    path: RelativePath = Field(default=..., description="""The file, relative to the output root.""")
+    is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this file is shown by default.""")
+    is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this file was made by the portal's standard pipeline.""")
+
+
 class Annotation(ConfiguredBaseModel):
     """
     Metadata of an annotation (one object type).
     """
-    annotation_ingest_id: Optional[str] = Field(default=None, description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
+    annotation_ingest_id: str = Field(default=..., description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
     annotation_object: AnnotationObject = Field(default=...)
     annotation_method: str = Field(default=..., description="""How the annotation was made, in words.""")
-    method_type: Optional[AnnotationMethodTypeEnum] = Field(default=None)
+    method_type: AnnotationMethodTypeEnum = Field(default=...)
     method_links: Optional[list[AnnotationMethodLink]] = Field(default=None)
     annotation_publications: Optional[PublicationList] = Field(default=None, description="""DOIs and database entries, comma separated.""")
     annotation_software: Optional[str] = Field(default=None, description="""Software used.""")
@@ -1214,6 +1227,7 @@ Tomogram.model_rebuild()
 AnnotationObject.model_rebuild()
 AnnotationConfidence.model_rebuild()
 AnnotationMethodLink.model_rebuild()
+AnnotationFileEntry.model_rebuild()
 Annotation.model_rebuild()
 Alignment.model_rebuild()
 Frame.model_rebuild()
