@@ -245,6 +245,7 @@ class _PlainConverter:
         return size
 
     def convert(self, node: yaml.Node | None, path: ConfigPath = ()) -> Any:
+        """``node`` as plain data; ``path`` is where it sits, for error positions."""
         if node is None:
             return None
         self.nodes += 1

@@ -48,3 +48,19 @@ def test_positions_follow_paths_into_lists(tmp_path: Path) -> None:
     position = position_of(raw.document.tree, ("annotations", 0, "sources", 0, "Point", "glob_string"))
     assert position is not None
     assert (position.line, position.column) == (line_of(minimal_text(), "glob_string"), 7)
+
+
+def test_template_errors_stop_loading(tmp_path: Path) -> None:
+    text = edited(minimal_text(), Edit("float {tilt_min}", "float {tilt_minimum}"))
+    with pytest.raises(ConfigError, match="E-TEMPLATE-COLUMN"):
+        load_config(write_config(tmp_path, text))
+
+
+def test_input_root_locates_the_run_map_for_loading(tmp_path: Path) -> None:
+    (tmp_path / "configs").mkdir()
+    config = write_config(tmp_path / "configs", minimal_text(), with_run_map=False)
+    (tmp_path / "bucket" / "input").mkdir(parents=True)
+    (tmp_path / "bucket" / "input" / "run_data.csv").write_text("run_name,tilt_min\nTS_001,-60\n")
+    with pytest.raises(ConfigError, match="tilt_max"):
+        load_config(config, input_root=tmp_path / "bucket")
+    assert load_config(config).config.version == "1.3.0"  # map not found: a warning, loading goes on
