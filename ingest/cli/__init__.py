@@ -45,6 +45,7 @@ def export() -> None:
 from ingest.cli.schema import schema  # noqa: E402
 
 main.add_command(schema)
+
 from ingest.cli.validate import validate  # noqa: E402
 
 main.add_command(validate)
