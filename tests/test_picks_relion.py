@@ -191,6 +191,13 @@ def test_no_angle_columns_give_point_only_picks(tmp_path: Path) -> None:
     assert len(picks) == 2
 
 
+def test_no_angle_columns_for_oriented_points_is_an_error_naming_them(tmp_path: Path) -> None:
+    path = write_star(tmp_path / "p.star", loop_block("", particles(2)))
+    oriented = ReadOptions(extra=(("shape", "orientedPoint"),))
+    with pytest.raises(InputFileError, match=r"p\.star: the particles table has no column rlnAngleRot, rlnAngleTilt"):
+        read_picks(path, "relion3_star", oriented)
+
+
 # --- bad input --------------------------------------------------------------------------------------------------
 
 
@@ -226,12 +233,28 @@ def test_non_numeric_cell_names_the_particle_row_and_the_cell(tmp_path: Path) ->
         read_picks(path, "relion3_star")
 
 
-@pytest.mark.parametrize("cell", ["nan", "inf", "-inf"])
-def test_non_finite_cell_names_the_particle_row(tmp_path: Path, cell: str) -> None:
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [("nan", "is missing or NaN"), ("inf", "is not a finite number"), ("-inf", "is not a finite number")],
+)
+def test_non_finite_cell_names_the_particle_row(tmp_path: Path, cell: str, problem: str) -> None:
     table = particles(3, **angles(0, 0, 0))
     table["rlnAngleTilt"] = [0.0, cell, 0.0]
     path = write_star(tmp_path / "p.star", loop_block("", table))
-    with pytest.raises(InputFileError, match=r"p\.star: particle row 2: rlnAngleTilt is not a finite number"):
+    with pytest.raises(InputFileError, match=rf"p\.star: particle row 2: rlnAngleTilt {problem}"):
+        read_picks(path, "relion3_star")
+
+
+def test_short_row_names_the_particle_row_and_the_missing_cell(tmp_path: Path) -> None:
+    path = tmp_path / "p.star"
+    path.write_text("data_\nloop_\n_rlnCoordinateX\n_rlnCoordinateY\n_rlnCoordinateZ\n1 2 3\n4 5\n")
+    with pytest.raises(InputFileError, match=r"p\.star: particle row 2: rlnCoordinateZ is missing or NaN"):
+        read_picks(path, "relion3_star")
+
+
+def test_boolean_column_is_not_a_number(tmp_path: Path) -> None:
+    path = write_star(tmp_path / "p.star", loop_block("", particles(2, rlnCoordinateX=["True", "False"])))
+    with pytest.raises(InputFileError, match=r"p\.star: particle row 1: rlnCoordinateX is not a number.*True"):
         read_picks(path, "relion3_star")
 
 

@@ -171,6 +171,15 @@ def test_only_star_ending_in_tomograms_beside_the_file_is_used(tmp_path: Path) -
     np.testing.assert_allclose(read_picks(path, "relion5_star").positions, [[2.0, 2.0, 2.0]])
 
 
+def test_stem_named_tomograms_star_wins_among_several_exports(tmp_path: Path) -> None:
+    for stem, size in (("run1", 4), ("run2", 8)):
+        write_star(
+            tmp_path / f"{stem}_tomograms.star", tomograms_block(["TS_01"], [(size, size, size)], pixel_size=1.0)
+        )
+        write_star(tmp_path / f"{stem}.star", particles([(0.0, 0.0, 0.0)]))
+    np.testing.assert_allclose(read_picks(tmp_path / "run2.star", "relion5_star").positions, [[4.0, 4.0, 4.0]])
+
+
 @pytest.mark.parametrize("beside", [[], ["a_tomograms.star", "b_tomograms.star"]])
 def test_no_single_tomograms_star_is_an_error_saying_how_to_give_one(tmp_path: Path, beside: list[str]) -> None:
     for name in beside:
@@ -257,6 +266,12 @@ def test_corpus_file_parses_with_the_stated_counts(
 def test_every_relion5_corpus_particle_file_is_pinned(corpus: Path) -> None:
     on_disk = {p.name for p in (corpus / "annotations/relion5").glob("*.star") if not p.name.endswith("tomograms.star")}
     assert on_disk == {row[0] for row in CORPUS}
+
+
+def test_corpus_picks_without_angles_are_not_oriented_points(corpus: Path) -> None:
+    path = corpus / "annotations/relion5/cylindra_Picks_particles.star"
+    with pytest.raises(InputFileError, match="no column rlnAngleRot"):
+        read_picks(path, "relion5_star", ReadOptions(extra=(("shape", "orientedPoint"),)))
 
 
 def test_corpus_picks_decentre_with_the_tomograms_star_found_beside_them(corpus: Path) -> None:

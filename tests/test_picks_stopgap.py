@@ -125,6 +125,14 @@ def test_some_angle_columns_missing_is_an_error(tmp_path: Path) -> None:
         read_picks(path, "stopgap_star")
 
 
+def test_no_angles_give_points_but_not_oriented_points(tmp_path: Path) -> None:
+    path = tmp_path / "m.star"
+    path.write_text(motivelist().replace("_phi", "_a").replace("_psi", "_b").replace("_the", "_c"))
+    assert read_picks(path, "stopgap_star").rotations is None
+    with pytest.raises(InputFileError, match=r"m\.star: the motivelist table has no column phi, the, psi"):
+        read_picks(path, "stopgap_star", ReadOptions(extra=(("shape", "orientedPoint"),)))
+
+
 def test_non_numeric_cell_names_the_motivelist_row(tmp_path: Path) -> None:
     path = write_star(tmp_path / "m.star", motivelist(2, x_shift=[0.0, "oops"]))
     with pytest.raises(InputFileError, match=r"m\.star: motivelist row 2: x_shift is not a number.*'oops'"):
@@ -133,7 +141,7 @@ def test_non_numeric_cell_names_the_motivelist_row(tmp_path: Path) -> None:
 
 def test_nan_cell_names_the_motivelist_row(tmp_path: Path) -> None:
     path = write_star(tmp_path / "m.star", motivelist(3, phi=[0.0, 0.0, "nan"]))
-    with pytest.raises(InputFileError, match=r"m\.star: motivelist row 3: phi is not a finite number"):
+    with pytest.raises(InputFileError, match=r"m\.star: motivelist row 3: phi is missing or NaN"):
         read_picks(path, "stopgap_star")
 
 

@@ -5,8 +5,8 @@ Conventions (DESIGN.md section 4, checked against RELION's ``ParticleSet::getPos
 
 * Rotation R = A(``rlnTomoSubtomogramRot/Tilt/Psi``) @ A(``rlnAngleRot/Tilt/Psi``) with A =
   :func:`relion_to_matrix`; a missing triple is the identity (as in RELION). A table with neither triple gives
-  point-only picks (``rotations`` None), which the caller rejects for an oriented-point annotation; a triple with
-  only some of its columns is an error.
+  point-only picks (``rotations`` None), except when read for oriented points (``extra`` option ``shape`` =
+  ``orientedPoint``), where the missing angle columns are an error; a triple with only some columns is an error.
 * Position = (``rlnCoordinate`` − shift) / binning, where the shift is A(subtomogram) @ origin and the origin is
   ``rlnOrigin{X,Y,Z}`` in pixels (RELION 3 and TOMOMAN only; RELION 4 ignores them) or ``rlnOrigin{X,Y,Z}Angst``
   divided by the pixel size of the coordinates.
@@ -36,6 +36,7 @@ from ingest.converters.star_tables import (
     numeric_columns,
     read_star_blocks,
     require_columns,
+    require_orientation_columns,
     select_by_name,
 )
 from ingest.errors import InputFileError
@@ -137,9 +138,13 @@ def subtomogram_matrices(table: ParticleTable) -> NDArray[np.float64] | None:
     return relion_to_matrix(*table.numbers(SUBTOMOGRAM_ANGLES).T)
 
 
-def particle_rotations(table: ParticleTable, subtomogram: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+def particle_rotations(
+    table: ParticleTable, subtomogram: NDArray[np.float64] | None, options: ReadOptions
+) -> NDArray[np.float64] | None:
     """R = A(subtomogram) @ A(particle) per particle, or None when the table has neither angle triple."""
     if not table.has(ANGLES):
+        if subtomogram is None:
+            require_orientation_columns(table.particles, ANGLES, options, source=table.source, what="particles")
         return subtomogram
     rotations = relion_to_matrix(*table.numbers(ANGLES).T)
     return rotations if subtomogram is None else np.matmul(subtomogram, rotations)
@@ -219,7 +224,7 @@ def picks_from_pixel_coordinates(table: ParticleTable, options: ReadOptions, dia
         positions,
         options,
         source=table.source,
-        rotations=particle_rotations(table, subtomogram),
+        rotations=particle_rotations(table, subtomogram, options),
         scores=particle_scores(table),
     )
 

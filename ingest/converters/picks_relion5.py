@@ -9,8 +9,8 @@ The formula follows RELION 5's ``ParticleSet::getPosition`` and ``TomogramSet::l
 ``ts`` is ``rlnTomoTiltSeriesPixelSize`` of the particle's optics group (of its tomogram in ``tomograms.star`` when
 the file has no optics table, as RELION does), and ``rlnTomoSize{X,Y,Z}`` is the tomogram's extent in unbinned
 tilt-series pixels; the centre is the float ``size / 2`` (``rlnTomoTomogramBinning`` plays no part). Rotations are
-those of RELION 4 (:mod:`picks_relion`). ``tomograms.star`` is ``ReadOptions.tomograms_star``, else the
-``tomograms.star`` beside the particle file, else the only ``*tomograms.star`` beside it. A ``relion5_star`` file
+those of RELION 4 (:mod:`picks_relion`). ``tomograms.star`` is ``ReadOptions.tomograms_star``, else, beside the
+particle file, ``<stem>_tomograms.star``, ``tomograms.star`` or the only ``*tomograms.star``. A ``relion5_star`` file
 without centred coordinates but with ``rlnCoordinate{X,Y,Z}`` is read as RELION 4, as RELION 5 itself does.
 """
 
@@ -96,12 +96,13 @@ def read_tomogram_set(path: Path) -> TomogramSet:
 
 
 def find_tomograms_star(path: Path, options: ReadOptions) -> Path:
-    """``options.tomograms_star``, else ``tomograms.star`` beside ``path``, else the only ``*tomograms.star`` there."""
+    """``options.tomograms_star``, else beside ``path``: ``<stem>_tomograms.star`` (what the RELION 5 exporter
+    writes), ``tomograms.star`` (RELION's own name), or the only ``*tomograms.star``."""
     if options.tomograms_star is not None:
         return options.tomograms_star
-    beside = path.parent / "tomograms.star"
-    if beside.is_file():
-        return beside
+    for beside in (path.with_name(f"{path.stem}_tomograms.star"), path.parent / "tomograms.star"):
+        if beside.is_file():
+            return beside
     candidates = sorted(p for p in path.parent.glob("*tomograms.star") if p != path)
     if len(candidates) == 1:
         return candidates[0]
@@ -157,7 +158,7 @@ def picks_from_centred_coordinates(table: ParticleTable, tomograms: TomogramSet,
         positions,
         options,
         source=table.source,
-        rotations=particle_rotations(table, subtomogram),
+        rotations=particle_rotations(table, subtomogram, options),
         scores=particle_scores(table),
     )
 

@@ -3,7 +3,8 @@
 Conventions (DESIGN.md section 4): R = :func:`stopgap_to_matrix` (``phi, the, psi``: extrinsic zxz, not inverted);
 position = (``orig_{x,y,z}`` + ``{x,y,z}_shift``) / binning; scores from ``score``. ``filter_value`` selects
 ``tomo_num``, which STOPGAP may write as a float (``1.0`` matches ``"1"``). A table without any of ``phi, the, psi``
-gives point-only picks and one without shifts has zero shifts; a triple with only some of its columns is an error.
+gives point-only picks (an error when read for oriented points: ``extra`` option ``shape`` = ``orientedPoint``) and
+one without shifts has zero shifts; a triple with only some of its columns is an error.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ingest.converters.star_tables import (
     numeric_columns,
     read_star_blocks,
     require_columns,
+    require_orientation_columns,
     select_by_name,
 )
 from ingest.errors import InputFileError
@@ -53,5 +55,7 @@ def read_stopgap_star(path: Path, options: ReadOptions) -> Picks:
     rotations = None
     if has_column_group(table, ANGLES, source=source, what="motivelist"):
         rotations = stopgap_to_matrix(*numbers(ANGLES).T)
+    else:
+        require_orientation_columns(table, ANGLES, options, source=source, what="motivelist")
     scores = numbers((SCORE,))[:, 0] if SCORE in table.columns else None
     return finish_picks(positions / options.binning, options, source=source, rotations=rotations, scores=scores)

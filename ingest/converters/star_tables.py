@@ -16,7 +16,7 @@ import pandas as pd
 import starfile
 from numpy.typing import NDArray
 
-from ingest.converters.picks import select_rows
+from ingest.converters.picks import ReadOptions, select_rows
 from ingest.errors import InputFileError
 
 # Blocks that hold settings, never particles: skipped when a file's particle table is found by elimination.
@@ -88,28 +88,40 @@ def has_column_group(table: pd.DataFrame, columns: Sequence[str], *, source: str
     return False
 
 
+def require_orientation_columns(
+    table: pd.DataFrame, columns: Sequence[str], options: ReadOptions, *, source: str, what: str
+) -> None:
+    """For an oriented-point read (``extra`` option ``shape`` = ``orientedPoint``), missing angles name the columns.
+
+    Otherwise a table without angle columns is read as point-only picks.
+    """
+    if dict(options.extra).get("shape") == "orientedPoint":
+        require_columns(table, columns, source=source, what=what)
+
+
 def numeric_columns(
     table: pd.DataFrame, columns: Sequence[str], rows: NDArray[np.intp], *, source: str, row_label: str
 ) -> NDArray[np.float64]:
     """The cells of ``columns`` at ``rows`` as float64 (len(rows), len(columns)).
 
     A non-numeric, missing, NaN or infinite cell is an error naming the file, ``row_label`` with the 1-based row of
-    the table, the column and the cell; the first bad row in file order is reported.
+    the table, the column and the cell; the first bad row in file order is reported. Booleans are not numbers.
     """
     values = np.empty((len(rows), len(columns)), dtype=np.float64)
     first_bad: tuple[int, str, str, object] | None = None
     for index, column in enumerate(columns):
         cells = table[column].to_numpy()[rows]
-        if cells.dtype.kind in "fiub":
+        if cells.dtype.kind in "fiu":
             numbers = cells.astype(np.float64)
+        elif cells.dtype.kind == "b":  # pandas reads a column of True/False as booleans: not coordinates
+            numbers = np.full(len(cells), np.nan)
         else:
             numbers = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
         values[:, index] = numbers
         bad = np.flatnonzero(~np.isfinite(numbers))
         if len(bad) and (first_bad is None or rows[bad[0]] < first_bad[0]):
             cell = cells[bad[0]]
-            problem = "is not a finite number" if _is_number(cell) else "is not a number"
-            first_bad = (int(rows[bad[0]]), column, problem, cell)
+            first_bad = (int(rows[bad[0]]), column, _problem(cell), cell)
     if first_bad is not None:
         row, column, problem, cell = first_bad
         raise InputFileError(
@@ -121,8 +133,11 @@ def numeric_columns(
     return values
 
 
-def _is_number(cell: object) -> bool:
-    return isinstance(cell, int | float | np.integer | np.floating)
+def _problem(cell: object) -> str:
+    if isinstance(cell, bool | np.bool_) or not isinstance(cell, int | float | np.integer | np.floating):
+        return "is not a number"
+    # A short row and a literal nan both read as NaN.
+    return "is missing or NaN" if np.isnan(cell) else "is not a finite number"
 
 
 def select_by_name(
