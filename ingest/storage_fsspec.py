@@ -136,8 +136,7 @@ class FsspecStorage:
 
         found = self._call("listing", prefix, find)
         start = len(self.root) + 1
-        keys = (self.fs._strip_protocol(path)[start:] for path in found)
-        return sorted(k for k in keys if TEMPORARY_MARKER not in k)
+        return sorted(path[start:] for path in found if TEMPORARY_MARKER not in path)
 
     def size(self, key: str) -> int:
         """The size of the file ``key`` in bytes."""
@@ -227,6 +226,15 @@ class LocalStorage(FsspecStorage):
         if not local.exists():
             raise StorageError("cannot fetch a missing file", where=self.url_of(key))
         yield local
+
+    def delete_tree(self, prefix: str) -> None:
+        """Delete ``prefix`` and then its parent folders left empty, as object stores would show them."""
+        super().delete_tree(prefix)
+        root = Path(self.root)
+        parent = Path(self._path(prefix)).parent
+        while parent != root and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
 
     def _stage(self, key: str, write: Callable[[str], None]) -> None:
         final = Path(self._path(key))

@@ -177,6 +177,10 @@ def test_delete_tree_removes_only_that_folder(storage: Storage) -> None:
     storage.delete_tree("run1")
     storage.delete_tree("never-existed")
     assert storage.list_keys() == ["run10/c"]
+    storage.delete_tree("run10/c")
+    assert not storage.exists("run10")
+    storage.publish_bytes("run10", b"a file where a folder was")
+    assert storage.list_keys() == ["run10"]
 
 
 def test_fetch_gives_local_file_and_folder(storage: Storage, tmp_path: Path) -> None:
