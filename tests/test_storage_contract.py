@@ -242,7 +242,7 @@ def test_publication_leaves_no_temporary_names(storage: Storage, tmp_path: Path)
     assert all(".ingest-tmp-" not in key for key in storage.list_keys())
 
 
-@pytest.mark.parametrize("key", ["../escape", "/etc/passwd", "a/../../b", "a//b", "./a", "a\\b", "C:/x"])
+@pytest.mark.parametrize("key", ["../escape", "/", "/etc/passwd", "a/../../b", "a//b", "./a", "a\\b", "C:/x"])
 def test_keys_escaping_the_root_are_refused(storage: Storage, key: str, tmp_path: Path) -> None:
     for attempt in [
         lambda: storage.publish_bytes(key, b"x"),
