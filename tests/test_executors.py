@@ -57,7 +57,8 @@ def test_serial_failures_do_not_stop_other_tasks() -> None:
 
 
 def test_serial_streams_in_key_order() -> None:
-    streamed = [outcome.key for outcome in SerialExecutor().run(mixed_tasks())]
+    with SerialExecutor() as executor:
+        streamed = [outcome.key for outcome in executor.run(mixed_tasks())]
     assert streamed == ["ds/run0", "ds/run1", "ds/run2", "ds/run3"]
 
 
@@ -155,8 +156,8 @@ def dask_scheduler_with_two_workers() -> Iterator[str]:
 def test_external_scheduler_runs_tasks_on_both_workers(dask_scheduler_with_two_workers: str) -> None:
     started = time.monotonic()
     tasks = [*mixed_tasks(), *(RunTask(f"ds/run{n}", square_job, Job(n, sleep=0.4)) for n in range(4, 10))]
-    with DaskExecutor(scheduler=dask_scheduler_with_two_workers) as executor:
-        outcomes = collect_outcomes(executor, tasks)
+    # Outside a ``with`` block, run() connects and disconnects by itself.
+    outcomes = collect_outcomes(DaskExecutor(scheduler=dask_scheduler_with_two_workers), tasks)
     assert comparable(outcomes) == comparable(collect_outcomes(SerialExecutor(), tasks))
     assert [o.key for o in outcomes if not o.succeeded] == ["ds/run1", "ds/run2"]
     worker_pids = {o.result.pid for o in outcomes if o.result is not None}

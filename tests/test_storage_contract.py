@@ -119,7 +119,7 @@ SEGMENT = st.text(alphabet="abcXYZ019_-.", min_size=1, max_size=8).filter(lambda
 KEYS = st.lists(SEGMENT, min_size=1, max_size=4).map("/".join)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(key=KEYS, data=st.binary(max_size=64))
 def test_any_safe_key_round_trips(storage: Storage, key: str, data: bytes) -> None:
     storage.publish_bytes(key, data)
@@ -129,7 +129,7 @@ def test_any_safe_key_round_trips(storage: Storage, key: str, data: bytes) -> No
     assert not storage.exists(key)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(before=st.lists(SEGMENT, max_size=2), after=st.lists(SEGMENT, max_size=2))
 def test_any_dot_dot_segment_is_refused(storage: Storage, before: list[str], after: list[str]) -> None:
     with pytest.raises(StorageError, match="refusing key"):
