@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, Self, TypeVar
 
+import dask
+
 from ingest.errors import ExecutorError, IngestError, UsageError
 
 A = TypeVar("A")
@@ -84,8 +86,6 @@ def execute_task_on_worker(task: RunTask[A, R]) -> TaskOutcome[R]:
     Without this, a task computing a dask array would submit its chunks back to the scheduler and block its
     worker thread waiting for them; one single-threaded worker per task is the intended parallelism.
     """
-    import dask
-
     dask.config.set(scheduler="synchronous")
     return execute_task(task)
 
