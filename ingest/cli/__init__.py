@@ -42,6 +42,17 @@ def export() -> None:
     """Export portal files back into tool formats."""
 
 
+from ingest.cli.schema import schema  # noqa: E402
+
+main.add_command(schema)
+
+from ingest.cli.validate import validate  # noqa: E402
+
+main.add_command(validate)
+
+from ingest.cli.migrate import migrate  # noqa: E402
+
+main.add_command(migrate)
 from ingest.cli.convert_picks import convert_picks  # noqa: E402
 
 convert.add_command(convert_picks)
