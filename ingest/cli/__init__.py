@@ -53,9 +53,11 @@ main.add_command(validate)
 from ingest.cli.migrate import migrate  # noqa: E402
 
 main.add_command(migrate)
+
 from ingest.cli.convert_picks import convert_picks  # noqa: E402
 
 convert.add_command(convert_picks)
+
 from ingest.cli.export_picks import export_picks  # noqa: E402
 
 export.add_command(export_picks)
