@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -48,3 +49,13 @@ def test_requested_shape_reaches_the_reader_for_imod(corpus: Path, tmp_path: Pat
     points = convert_picks_file(model, tmp_path / "p.ndjson", "mod", PointShape.POINT, ReadOptions())
     oriented = convert_picks_file(model, tmp_path / "o.ndjson", "mod", PointShape.ORIENTED_POINT, ReadOptions())
     assert (points.count, oriented.count) == (6, 4)  # 6 contour points, 4 slicer angles (SOURCES.md)
+
+
+def test_failing_chunks_leave_no_file(tmp_path: Path) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"first\n"
+        raise InputFileError("bad row")
+
+    with pytest.raises(InputFileError, match="bad row"):
+        write_atomically(tmp_path / "out.ndjson", chunks())
+    assert list(tmp_path.iterdir()) == []
