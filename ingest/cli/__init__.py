@@ -40,3 +40,8 @@ def convert() -> None:
 @main.group()
 def export() -> None:
     """Export portal files back into tool formats."""
+
+
+from ingest.cli.example import example  # noqa: E402
+
+main.add_command(example)
