@@ -1,0 +1,129 @@
+"""Config format versions and the in-memory upgrade of older configs to the current shape.
+
+Facts behind the upgrade steps (see docs/validation-codes.md, "Config versions"):
+
+* The portal's configs declare ``version: 1.0.0``, ``1.1.0`` or ``1.3.0``. The reference corpus holds configs of
+  all three that the portal's validator accepts with the same schema: no key was renamed or removed between them,
+  so the upgrade of a current-shaped older config only rewrites ``version``.
+* Older configs listed ``.mdoc`` files among the raw-tilt sources. The portal moved them into their own
+  ``collection_metadata`` section (portal issue #997); an older config still in that shape has its mdoc globs
+  moved there.
+
+The upgrade works on the round-trip tree, so ``ingest migrate`` can write the result keeping comments and key order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+CURRENT_CONFIG_VERSION = "1.3.0"
+OLDER_CONFIG_VERSIONS = ("1.0.0", "1.1.0", "1.2.0")
+KNOWN_CONFIG_VERSIONS = (*OLDER_CONFIG_VERSIONS, CURRENT_CONFIG_VERSION)
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What upgrading one config did: the declared version, the version now, and each change made."""
+
+    from_version: str
+    to_version: str
+    changes: tuple[str, ...]
+
+    def describe(self) -> str:
+        """One sentence for a NOTE finding or the migrate command."""
+        done = "; ".join(self.changes) if self.changes else "no other change was needed"
+        return f"config declares version {self.from_version}; upgraded to {self.to_version} ({done})"
+
+
+def declared_version(tree: Any) -> str | None:
+    """The ``version`` a config declares, as text (``1.0`` written as a number becomes ``"1.0"``)."""
+    if not isinstance(tree, CommentedMap) or tree.get("version") is None:
+        return None
+    return str(tree["version"])
+
+
+def needs_upgrade(tree: Any) -> bool:
+    """True when the config declares one of the older known versions."""
+    return declared_version(tree) in OLDER_CONFIG_VERSIONS
+
+
+def upgrade_tree(tree: Any) -> Upgrade | None:
+    """Upgrade an older config in place to :data:`CURRENT_CONFIG_VERSION`; None when nothing is to be done."""
+    version = declared_version(tree)
+    if version is None or version not in OLDER_CONFIG_VERSIONS:
+        return None
+    changes = list(_move_mdoc_globs_to_collection_metadata(tree))
+    tree["version"] = CURRENT_CONFIG_VERSION
+    return Upgrade(from_version=version, to_version=CURRENT_CONFIG_VERSION, changes=tuple(changes))
+
+
+def _is_mdoc_glob(value: Any) -> bool:
+    return isinstance(value, str) and (value.endswith(".mdoc") or "{mdoc_name}" in value)
+
+
+def _move_mdoc_globs_to_collection_metadata(tree: CommentedMap) -> list[str]:
+    rawtilts = tree.get("rawtilts")
+    if not isinstance(rawtilts, CommentedSeq):
+        return []
+    moved: list[str] = []
+    for entry in rawtilts:
+        sources = entry.get("sources") if isinstance(entry, CommentedMap) else None
+        if not isinstance(sources, CommentedSeq):
+            continue
+        for source in list(sources):
+            moved.extend(_take_mdoc_globs(source))
+            if isinstance(source, CommentedMap) and not _has_finder(source):
+                sources.remove(source)
+    if not moved:
+        return []
+    for entry in [e for e in rawtilts if isinstance(e, CommentedMap) and not e.get("sources")]:
+        rawtilts.remove(entry)
+    if not rawtilts:
+        del tree["rawtilts"]
+    _collection_metadata_globs(tree).extend(moved)
+    return [f"moved {len(moved)} mdoc glob(s) from rawtilts to collection_metadata"]
+
+
+def _take_mdoc_globs(source: Any) -> list[str]:
+    if not isinstance(source, CommentedMap):
+        return []
+    taken: list[str] = []
+    multi = source.get("source_multi_glob")
+    if isinstance(multi, CommentedMap) and isinstance(multi.get("list_globs"), CommentedSeq):
+        globs = multi["list_globs"]
+        taken = [g for g in globs if _is_mdoc_glob(g)]
+        for glob in taken:
+            globs.remove(glob)
+        if not globs:
+            del source["source_multi_glob"]
+    single = source.get("source_glob")
+    if isinstance(single, CommentedMap) and _is_mdoc_glob(single.get("list_glob")):
+        taken.append(single["list_glob"])
+        del source["source_glob"]
+    return taken
+
+
+def _has_finder(source: CommentedMap) -> bool:
+    return any(key not in ("parent_filters", "exclude") for key in source)
+
+
+def _collection_metadata_globs(tree: CommentedMap) -> CommentedSeq:
+    sections = tree.get("collection_metadata")
+    if not isinstance(sections, CommentedSeq) or not sections:
+        sections = CommentedSeq()
+        tree["collection_metadata"] = sections
+    if not isinstance(sections[0], CommentedMap):
+        sections.insert(0, CommentedMap())
+    entry = sections[0]
+    sources = entry.setdefault("sources", CommentedSeq())
+    for source in sources:
+        multi = source.get("source_multi_glob") if isinstance(source, CommentedMap) else None
+        if isinstance(multi, CommentedMap) and isinstance(multi.get("list_globs"), CommentedSeq):
+            globs: CommentedSeq = multi["list_globs"]
+            return globs
+    globs = CommentedSeq()
+    sources.append(CommentedMap({"source_multi_glob": CommentedMap({"list_globs": globs})}))
+    return globs
