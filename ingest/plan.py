@@ -58,6 +58,7 @@ def plan_deposition(
         for run in _find_runs(config, context, dataset, dataset_scope):
             if selection.wants_run(run.name):
                 runs.append(plan_run(config, context, run, dataset_scope))
+    context.check_every_finder_matched()
     if not runs:
         raise PlanError(
             "no run is selected",
@@ -65,7 +66,6 @@ def plan_deposition(
             expected="at least one run matching the runs finders and --run/--exclude-run/--dataset",
             found=f"{len(datasets)} dataset(s), no selected run",
         )
-    context.check_every_finder_matched()
     plan = Plan(
         deposition_id=context.deposition_id,
         layout=layout.name,
