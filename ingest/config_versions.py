@@ -9,15 +9,15 @@ Facts behind the upgrade steps (see docs/validation-codes.md, "Config versions")
   ``collection_metadata`` section (portal issue #997); an older config still in that shape has its mdoc globs
   moved there.
 
-The upgrade works on the round-trip tree, so ``ingest migrate`` can write the result keeping comments and key order.
+The upgrade edits plain mappings and lists in place: the plain data during validation, and ruamel.yaml's
+round-trip tree (whose mappings and lists are dict and list subclasses) when ``ingest migrate`` writes the result
+keeping comments and key order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 CURRENT_CONFIG_VERSION = "1.3.0"
 OLDER_CONFIG_VERSIONS = ("1.0.0", "1.1.0", "1.2.0")
@@ -40,7 +40,7 @@ class Upgrade:
 
 def declared_version(tree: Any) -> str | None:
     """The ``version`` a config declares, as text (``1.0`` written as a number becomes ``"1.0"``)."""
-    if not isinstance(tree, CommentedMap) or tree.get("version") is None:
+    if not isinstance(tree, dict) or tree.get("version") is None:
         return None
     return str(tree["version"])
 
@@ -64,22 +64,22 @@ def _is_mdoc_glob(value: Any) -> bool:
     return isinstance(value, str) and (value.endswith(".mdoc") or "{mdoc_name}" in value)
 
 
-def _move_mdoc_globs_to_collection_metadata(tree: CommentedMap) -> list[str]:
+def _move_mdoc_globs_to_collection_metadata(tree: dict[str, Any]) -> list[str]:
     rawtilts = tree.get("rawtilts")
-    if not isinstance(rawtilts, CommentedSeq):
+    if not isinstance(rawtilts, list):
         return []
     moved: list[str] = []
     for entry in rawtilts:
-        sources = entry.get("sources") if isinstance(entry, CommentedMap) else None
-        if not isinstance(sources, CommentedSeq):
+        sources = entry.get("sources") if isinstance(entry, dict) else None
+        if not isinstance(sources, list):
             continue
         for source in list(sources):
             moved.extend(_take_mdoc_globs(source))
-            if isinstance(source, CommentedMap) and not _has_finder(source):
+            if isinstance(source, dict) and not _has_finder(source):
                 sources.remove(source)
     if not moved:
         return []
-    for entry in [e for e in rawtilts if isinstance(e, CommentedMap) and not e.get("sources")]:
+    for entry in [e for e in rawtilts if isinstance(e, dict) and not e.get("sources")]:
         rawtilts.remove(entry)
     if not rawtilts:
         del tree["rawtilts"]
@@ -88,11 +88,11 @@ def _move_mdoc_globs_to_collection_metadata(tree: CommentedMap) -> list[str]:
 
 
 def _take_mdoc_globs(source: Any) -> list[str]:
-    if not isinstance(source, CommentedMap):
+    if not isinstance(source, dict):
         return []
     taken: list[str] = []
     multi = source.get("source_multi_glob")
-    if isinstance(multi, CommentedMap) and isinstance(multi.get("list_globs"), CommentedSeq):
+    if isinstance(multi, dict) and isinstance(multi.get("list_globs"), list):
         globs = multi["list_globs"]
         taken = [g for g in globs if _is_mdoc_glob(g)]
         for glob in taken:
@@ -100,30 +100,30 @@ def _take_mdoc_globs(source: Any) -> list[str]:
         if not globs:
             del source["source_multi_glob"]
     single = source.get("source_glob")
-    if isinstance(single, CommentedMap) and _is_mdoc_glob(single.get("list_glob")):
+    if isinstance(single, dict) and _is_mdoc_glob(single.get("list_glob")):
         taken.append(single["list_glob"])
         del source["source_glob"]
     return taken
 
 
-def _has_finder(source: CommentedMap) -> bool:
+def _has_finder(source: dict[str, Any]) -> bool:
     return any(key not in ("parent_filters", "exclude") for key in source)
 
 
-def _collection_metadata_globs(tree: CommentedMap) -> CommentedSeq:
+def _collection_metadata_globs(tree: dict[str, Any]) -> list[Any]:
     sections = tree.get("collection_metadata")
-    if not isinstance(sections, CommentedSeq) or not sections:
-        sections = CommentedSeq()
+    if not isinstance(sections, list) or not sections:
+        sections = []
         tree["collection_metadata"] = sections
-    if not isinstance(sections[0], CommentedMap):
-        sections.insert(0, CommentedMap())
+    if not isinstance(sections[0], dict):
+        sections.insert(0, {})
     entry = sections[0]
-    sources = entry.setdefault("sources", CommentedSeq())
+    sources = entry.setdefault("sources", [])
     for source in sources:
-        multi = source.get("source_multi_glob") if isinstance(source, CommentedMap) else None
-        if isinstance(multi, CommentedMap) and isinstance(multi.get("list_globs"), CommentedSeq):
-            globs: CommentedSeq = multi["list_globs"]
-            return globs
-    globs = CommentedSeq()
-    sources.append(CommentedMap({"source_multi_glob": CommentedMap({"list_globs": globs})}))
+        multi = source.get("source_multi_glob") if isinstance(source, dict) else None
+        if isinstance(multi, dict) and isinstance(multi.get("list_globs"), list):
+            existing: list[Any] = multi["list_globs"]
+            return existing
+    globs: list[Any] = []
+    sources.append({"source_multi_glob": {"list_globs": globs}})
     return globs

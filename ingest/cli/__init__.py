@@ -45,3 +45,11 @@ def export() -> None:
 from ingest.cli.example import example  # noqa: E402
 
 main.add_command(example)
+
+from ingest.cli.validate import validate  # noqa: E402
+
+main.add_command(validate)
+
+from ingest.cli.migrate import migrate  # noqa: E402
+
+main.add_command(migrate)

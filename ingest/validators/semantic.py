@@ -2,7 +2,7 @@
 
 Rules read the plain config data defensively (a value of the wrong type is the schema's finding, not theirs), so
 they run on invalid configs too and every problem is reported in one pass. Source-entry rules live in
-``finders.py``, identifier patterns in ``identifiers.py``.
+``finders.py``; identifier patterns are the schema's (``validators/schema.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 from ingest.positioned_yaml import ConfigPath, YamlDocument
 from ingest.report import Finding, Severity
 from ingest.validators.finders import finder_findings
-from ingest.validators.identifiers import identifier_findings
 from ingest.validators.located import finding_at, show
 from ingest.validators.sections import metadata_of
 
@@ -185,8 +184,8 @@ def check_tilt_range(document: YamlDocument) -> Iterator[Finding]:
         tilt_range = metadata.get("tilt_range")
         if not isinstance(tilt_range, dict):
             continue
-        low, high = tilt_range.get("min"), tilt_range.get("max")
-        if _is_number(low) and _is_number(high) and low > high:
+        low, high = _number(tilt_range.get("min")), _number(tilt_range.get("max"))
+        if low is not None and high is not None and low > high:
             yield finding_at(
                 document,
                 (*path, "tilt_range", "min"),
@@ -200,8 +199,8 @@ def check_tilt_range(document: YamlDocument) -> Iterator[Finding]:
 def check_dose_rate(document: YamlDocument) -> Iterator[Finding]:
     """Frame dose_rate is positive."""
     for path, metadata in metadata_of(document.data, "frames"):
-        dose_rate = metadata.get("dose_rate")
-        if _is_number(dose_rate) and dose_rate <= 0:
+        dose_rate = _number(metadata.get("dose_rate"))
+        if dose_rate is not None and dose_rate <= 0:
             yield finding_at(
                 document,
                 (*path, "dose_rate"),
@@ -254,7 +253,6 @@ RULES: tuple[Rule, ...] = (
     check_dose_rate,
     check_section_dependencies,
     finder_findings,
-    identifier_findings,
 )
 
 
@@ -263,8 +261,11 @@ def semantic_findings(document: YamlDocument) -> list[Finding]:
     return [finding for rule in RULES for finding in rule(document)]
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _number(value: Any) -> float | None:
+    """The value when it is a number (templated strings and booleans are not)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def _as_date(value: Any) -> dt.date | None:

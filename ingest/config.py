@@ -1,0 +1,75 @@
+"""Loading deposition configs: safe YAML with positions → version upgrade → typed, validated models.
+
+``read_config`` gives the raw positioned tree and its plain data (for validators that must see everything, even an
+invalid config); ``load_config`` gives a config that passed schema and semantic validation, or raises
+:class:`~ingest.errors.ConfigError` naming the first problem and how many there are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ingest.config_versions import Upgrade, declared_version, upgrade_tree
+from ingest.errors import ConfigError
+from ingest.models.ingestion_config import DepositionConfig
+from ingest.positioned_yaml import DEFAULT_LIMITS, YamlDocument, YamlLimits, plain_data, read_yaml_tree
+from ingest.report import Report
+from ingest.validators.schema import schema_findings
+from ingest.validators.semantic import semantic_findings
+
+
+@dataclass(frozen=True)
+class RawConfig:
+    """A config as read from disk, upgraded in memory to the current version but not yet validated.
+
+    ``document.tree`` is the positioned YAML node graph, ``document.data`` the same content as plain Python data;
+    ``upgrade`` says what the version upgrade did (None for a current config).
+    """
+
+    document: YamlDocument
+    declared_version: str | None
+    upgrade: Upgrade | None
+
+    @property
+    def file(self) -> str:
+        return self.document.file
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config: the typed model, the positioned YAML tree it came from, and the file name."""
+
+    config: DepositionConfig
+    tree: yaml.Node | None
+    file: str
+    upgrade: Upgrade | None = None
+
+
+def read_config(path: Path | str, limits: YamlLimits = DEFAULT_LIMITS) -> RawConfig:
+    """Read and upgrade a config; raise :class:`~ingest.positioned_yaml.YamlReadError` when it is not safe YAML."""
+    tree = read_yaml_tree(Path(path), limits)
+    data = plain_data(tree, str(path), limits)
+    version = declared_version(data)
+    upgrade = upgrade_tree(data)
+    return RawConfig(
+        document=YamlDocument(file=str(path), tree=tree, data=data), declared_version=version, upgrade=upgrade
+    )
+
+
+def load_config(path: Path | str, limits: YamlLimits = DEFAULT_LIMITS) -> LoadedConfig:
+    """Read, upgrade and validate a config (schema and offline semantic rules); raise ``ConfigError`` if invalid."""
+    raw = read_config(path, limits)
+    model, findings = schema_findings(raw.document)
+    report = Report.of((*findings, *semantic_findings(raw.document)))
+    if model is None or not report.ok:
+        first = report.errors[0]
+        more = len(report.errors) - 1
+        suffix = f" (and {more} more error(s); run `ingest validate {raw.file}`)" if more else ""
+        raise ConfigError(
+            f"[{first.code}] {first.describe()}{suffix}",
+            where=first.location,
+        )
+    return LoadedConfig(config=model, tree=raw.document.tree, file=raw.file, upgrade=raw.upgrade)
