@@ -12,12 +12,12 @@ import json
 import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ingest.errors import PlanError
-from ingest.inputs import list_local_folder
+from ingest.errors import IngestError, PlanError
+from ingest.inputs import list_input
 from ingest.sources import Listing
+from ingest.storage import Storage
 
 FIRST_ID = 100
 _ANNOTATION_METADATA = re.compile(r"/Annotations/\d+/[^/]*\d\.json$")
@@ -60,20 +60,22 @@ def is_metadata_key(key: str) -> bool:
     return key.endswith("_metadata.json") or bool(_ANNOTATION_METADATA.search("/" + key))
 
 
-def read_existing_tree(folder: Path) -> ExistingTree:
-    """List a local output folder and parse its metadata files; a missing folder is an empty tree."""
-    if not folder.exists():
-        return ExistingTree.empty(str(folder))
-    listing = list_local_folder(folder)
+def read_existing_tree(storage: Storage, prefix: str = "") -> ExistingTree:
+    """List the output tree once and parse its metadata files (an empty or missing output is an empty tree)."""
+    listing = list_input(storage, prefix)
     metadata: dict[str, dict[str, Any]] = {}
     for key in sorted(listing.files):
         if not is_metadata_key(key):
             continue
+        full_key = f"{prefix.strip('/')}/{key}" if prefix.strip("/") else key
         try:
-            value = json.loads((folder / key).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
+            value = json.loads(storage.read_bytes(full_key))
+        except (OSError, ValueError, IngestError) as error:
             raise PlanError(
-                "an existing metadata file cannot be read", where=str(folder / key), found=str(error)
+                "an existing metadata file cannot be read",
+                where=storage.url_of(full_key),
+                expected="a JSON object",
+                found=getattr(error, "message", None) or str(error),
             ) from None
         if isinstance(value, dict):
             metadata[key] = value

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import Any
 
-import mrcfile
+import numpy as np
+from mrcfile.dtypes import HEADER_DTYPE
+from mrcfile.utils import byte_order_from_machine_stamp
 
-from ingest.errors import InputFileError, PlanError
+from ingest.errors import IngestError, InputFileError, PlanError
 from ingest.sources import Listing
+from ingest.storage import Storage, open_storage
 
 # Folders a local listing never descends into: our own bookkeeping beside an output tree.
 _SKIPPED_FOLDERS = frozenset({".ingest"})
@@ -69,49 +72,85 @@ def parse_run_data_map(text: str, *, source: str) -> RunDataMap:
     return RunDataMap(columns, rows)
 
 
+def list_input(storage: Storage, prefix: str) -> Listing:
+    """List every file under ``prefix`` of ``storage`` once; keys of the listing are relative to ``prefix``.
+
+    Our own bookkeeping folder (``.ingest/``) is left out, so an output tree can be listed the same way.
+    """
+    folder = prefix.strip("/")
+    start = len(folder) + 1 if folder else 0
+    keys = [key[start:] for key in storage.list_keys(folder)]
+    return Listing.of(
+        (key for key in keys if key.split("/", 1)[0] not in _SKIPPED_FOLDERS), root=storage.url_of(folder)
+    )
+
+
 def list_local_folder(folder: Path) -> Listing:
-    """List every file below ``folder`` once (keys relative to it, ``/``-separated, sorted by the listing)."""
+    """List every file below a local ``folder`` once (see :func:`list_input`)."""
     if not folder.is_dir():
         raise PlanError("the input folder does not exist", where=str(folder), expected="a folder of source files")
-    keys: list[str] = []
-    for directory, folders, files in os.walk(folder):
-        folders[:] = sorted(name for name in folders if name not in _SKIPPED_FOLDERS)
-        relative = PurePosixPath(Path(directory).relative_to(folder).as_posix())
-        keys.extend(str(relative / name) if str(relative) != "." else name for name in files)
-    return Listing.of(keys, root=str(folder))
+    return list_input(open_storage(str(folder)), "")
+
+
+def read_run_data_map(storage: Storage, key: str | None) -> RunDataMap:
+    """The run data map at ``key`` of ``storage``, or an empty map when the config names none."""
+    if not key:
+        return RunDataMap()
+    try:
+        data = storage.read_bytes(key)
+    except IngestError as error:
+        raise InputFileError(
+            "the run data map cannot be read", where=storage.url_of(key), found=error.message
+        ) from None
+    except OSError as error:
+        raise InputFileError(
+            "the run data map cannot be read", where=storage.url_of(key), found=error.strerror or str(error)
+        ) from None
+    return parse_run_data_map(data.decode("utf-8-sig", errors="replace"), source=storage.url_of(key))
 
 
 def read_local_run_data_map(folder: Path, name: str | None) -> RunDataMap:
-    """The run data map ``name`` (relative to ``folder``), or an empty map when the config names none."""
-    if not name:
-        return RunDataMap()
-    path = folder / name
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise InputFileError(
-            "the run data map cannot be read", where=str(path), found=error.strerror or str(error)
-        ) from None
-    return parse_run_data_map(text, source=str(path))
+    """The run data map ``name`` relative to a local ``folder`` (see :func:`read_run_data_map`)."""
+    return read_run_data_map(open_storage(str(folder)), name)
 
 
 @dataclass(frozen=True)
-class LocalMrcHeaders:
-    """Reads voxel sizes from the headers of MRC files below a local folder (the data is never loaded)."""
+class StorageMrcHeaders:
+    """Reads voxel sizes from MRC headers (the first 1024 bytes) of files under ``prefix`` of a storage."""
 
-    folder: Path
+    storage: Storage
+    prefix: str = ""
 
     def voxel_spacing(self, key: str, header_key: str) -> float:
-        """The voxel size (x) in Å of ``key``; ``header_key`` is ``voxel_size`` or a raw header field."""
-        path = self.folder / key
+        """The voxel size (x) in Å of ``key``; ``header_key`` is ``voxel_size`` or a numeric header field."""
+        full_key = f"{self.prefix.strip('/')}/{key}" if self.prefix.strip("/") else key
+        where = self.storage.url_of(full_key)
         try:
-            with mrcfile.open(path, mode="r", header_only=True, permissive=True) as mrc:
-                value = mrc.voxel_size.x if header_key == "voxel_size" else mrc.header[header_key]
-                return round(float(value), 3)
-        except (OSError, ValueError, KeyError) as error:
+            with self.storage.open_input(full_key) as stream:
+                raw = stream.read(HEADER_DTYPE.itemsize)
+            header = _parse_header(raw)
+            if header_key == "voxel_size":
+                value = float(header["cella"]["x"]) / float(header["mx"])
+            else:
+                value = float(header[header_key])
+        except (OSError, ValueError, KeyError, ZeroDivisionError, IngestError) as error:
             raise InputFileError(
                 "cannot read the voxel size from the MRC header",
-                where=str(path),
+                where=where,
                 expected=f"an MRC file with a {header_key!r} header field",
-                found=str(error),
+                found=getattr(error, "message", None) or str(error) or type(error).__name__,
             ) from None
+        if not value > 0:
+            raise InputFileError(
+                "the MRC header holds no voxel size", where=where, expected="a positive voxel size", found=str(value)
+            )
+        return round(value, 3)
+
+
+def _parse_header(raw: bytes) -> Any:
+    if len(raw) < HEADER_DTYPE.itemsize:
+        raise ValueError(f"the file is shorter than an MRC header ({len(raw)} bytes)")
+    header = np.frombuffer(raw, dtype=HEADER_DTYPE, count=1)[0]
+    if byte_order_from_machine_stamp(header["machst"]) == ">":
+        header = np.frombuffer(raw, dtype=HEADER_DTYPE.newbyteorder(">"), count=1)[0]
+    return header

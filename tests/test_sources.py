@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.errors import InputFileError, PlanError
-from ingest.inputs import LocalMrcHeaders, list_local_folder, parse_run_data_map, read_local_run_data_map
+from ingest.inputs import StorageMrcHeaders, list_local_folder, parse_run_data_map, read_local_run_data_map
 from ingest.models.ingestion_config import (
     DestinationFilter,
     DestinationGlobFinder,
@@ -35,6 +35,7 @@ from ingest.sources import (
     nothing_matched,
     parents_allowed,
 )
+from ingest.storage import open_storage
 from ingest.templates import TemplateError
 
 KEYS = [
@@ -225,10 +226,14 @@ def test_local_folder_listing_headers_and_run_map(tmp_path: Path) -> None:
     (tmp_path / ".ingest/manifest.json").write_text("{}")
     listing = list_local_folder(tmp_path)
     assert sorted(listing.files) == ["map.csv", "tomograms/TS_1.rec"]
-    assert LocalMrcHeaders(tmp_path).voxel_spacing("tomograms/TS_1.rec", "voxel_size") == 13.48
+    assert StorageMrcHeaders(open_storage(str(tmp_path))).voxel_spacing("tomograms/TS_1.rec", "voxel_size") == 13.48
     assert read_local_run_data_map(tmp_path, "map.csv").values_for("TS_1")["x"] == "1"
     assert read_local_run_data_map(tmp_path, None).rows == {}
     with pytest.raises(InputFileError, match="MRC header"):
-        LocalMrcHeaders(tmp_path).voxel_spacing("map.csv", "voxel_size")
+        StorageMrcHeaders(open_storage(str(tmp_path))).voxel_spacing("map.csv", "voxel_size")
+    truncated = tmp_path / "short.mrc"
+    truncated.write_bytes(b"MAP " * 10)
+    with pytest.raises(InputFileError, match="shorter than an MRC header"):
+        StorageMrcHeaders(open_storage(str(tmp_path))).voxel_spacing("short.mrc", "voxel_size")
     with pytest.raises(PlanError, match="does not exist"):
         list_local_folder(tmp_path / "missing")
