@@ -118,6 +118,20 @@ rawtilts:
   - source_glob:
       list_glob: tiltseries/{run_name}.rawtlt
 
+collection_metadata:
+- sources:
+  - source_glob:
+      list_glob: tiltseries/{run_name}.mdoc
+
+frames:
+- metadata:
+    dose_rate: 4.76
+    is_gain_corrected: true
+  sources:
+  - literal:
+      value:
+      - default
+
 tomograms:
 - metadata:
     authors: *authors

@@ -86,6 +86,7 @@ EXAMPLE_KEYS = [
         ("tomograms", "_bin2.mrc"),
         ("tiltseries", ".mrc"),
         ("tiltseries", ".rawtlt"),
+        ("tiltseries", ".mdoc"),
         ("masks", "_membrane.mrc"),
         ("picks", "_ribosome.csv"),
         ("picks", "_ribosome.star"),

@@ -53,3 +53,7 @@ main.add_command(validate)
 from ingest.cli.migrate import migrate  # noqa: E402
 
 main.add_command(migrate)
+
+from ingest.cli.deposition import deposition  # noqa: E402
+
+main.add_command(deposition)
