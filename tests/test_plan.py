@@ -38,7 +38,12 @@ def test_example_plans_every_entity_of_both_runs() -> None:
         "proteasome_complex-1.0",
     ]
     assert [task.annotation.annotation_id for task in run.annotations] == [100, 101, 100]
-    assert {skipped.section: skipped.count for skipped in plan.skipped} == {"neuroglancer": 4, "rawtilts": 2}
+    assert {skipped.section: skipped.count for skipped in plan.skipped} == {
+        "neuroglancer": 4,
+        "frames": 2,
+        "rawtilts": 2,
+        "collection_metadata": 2,
+    }
 
 
 def test_run_data_map_values_render_with_casts() -> None:
