@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
-
-from pydantic import BaseModel
 
 from ingest.entities import Annotation, AnnotationFile, Shape, VoxelSpacing, annotation_slug, format_version
 from ingest.errors import PlanError
 from ingest.existing import IdAllocator, annotation_identity, relative_to_run
 from ingest.models.ingestion_config import AnnotationSource, DepositionConfig
-from ingest.plan_context import PlanContext, Scope, render_metadata
+from ingest.plan_context import PlanContext, Scope, has_templates, render_metadata
 from ingest.tasks import AnnotationFileTask, AnnotationOutput, AnnotationTask, Metadata, Skipped
 
 _SKIPPED_SHAPES = {
@@ -20,6 +19,39 @@ _SKIPPED_SHAPES = {
     "AnnotationCaption": "captions",
 }
 _GLOB_FIELDS = {"glob_string", "glob_strings"}
+
+
+@dataclass(frozen=True)
+class _SourceSpec:
+    """One annotation source entry, read once per plan: its shape, globs and (unrendered) options."""
+
+    path: str
+    source: AnnotationSource
+    shape_name: str
+    file_format: str
+    globs: tuple[str, ...]
+    options: dict[str, Any]
+    frozen_options: Metadata | None  # None when the options hold templates (rendered per scope)
+
+    @property
+    def shape(self) -> Shape:
+        """The shape as an enum (only for shapes that are ingested)."""
+        return Shape(self.shape_name)
+
+
+def _source_specs(config: DepositionConfig, context: PlanContext) -> list[list[_SourceSpec]]:
+    specs = []
+    for index, entry in enumerate(config.annotations or ()):
+        entry_specs = []
+        for number, source in enumerate(entry.sources):
+            path = f"annotations[{index}].sources[{number}]"
+            shape_name, shape = _shape_of(source, context, path)
+            globs = tuple(shape.glob_strings or ([shape.glob_string] if shape.glob_string else []))
+            options = shape.model_dump(mode="json", exclude_none=True, exclude=_GLOB_FIELDS)
+            frozen = None if has_templates(options) else Metadata.of(options)
+            entry_specs.append(_SourceSpec(path, source, shape_name, str(shape.file_format), globs, options, frozen))
+        specs.append(entry_specs)
+    return specs
 
 
 def plan_annotations(
@@ -35,33 +67,32 @@ def plan_annotations(
         for i, m in existing.items()
     }
     allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
+    specs = context.memo("annotation sources", lambda: _source_specs(config, context))
     tasks: list[AnnotationTask] = []
     skipped: list[Skipped] = []
     for index, entry in enumerate(config.annotations or ()):
         files: list[tuple[Shape, str, tuple[str, ...], Metadata]] = []
-        for number, source in enumerate(entry.sources):
-            path = f"annotations[{index}].sources[{number}]"
-            shape_name, shape = _shape_of(source, context, path)
-            globs = shape.glob_strings or ([shape.glob_string] if shape.glob_string else [])
-            if shape_name in _SKIPPED_SHAPES:
-                skipped.append(Skipped(_SKIPPED_SHAPES[shape_name], context.count_files(source, globs, scope, path)))
+        for spec in specs[index]:
+            if spec.shape_name in _SKIPPED_SHAPES:
+                count = context.count_files(spec.source, spec.globs, scope, spec.path)
+                skipped.append(Skipped(_SKIPPED_SHAPES[spec.shape_name], count))
                 continue
-            keys = context.find_files(source, globs, scope, path)
+            keys = context.find_files(spec.source, spec.globs, scope, spec.path)
             if keys:
-                files.append((Shape(shape_name), str(shape.file_format), keys, _options(shape, scope)))
+                options = spec.frozen_options or Metadata.of(render_metadata(spec.options, scope.values))
+                files.append((spec.shape, spec.file_format, keys, options))
         if not files:
             continue
-        metadata = context.entry_metadata(
-            f"annotations[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
-        )
-        where = context.where(f"annotations[{index}]")
+        path = f"annotations[{index}]"
+        metadata = context.entry_metadata(path, entry.metadata, scope, deposition_id=context.deposition_id)
+        where = context.where(path)
         identity = annotation_identity(_with_ingest_id(metadata), alignment_key)
-        annotation_id, reused = allocator.assign(identity, what=f"annotations[{index}]")
+        annotation_id, reused = allocator.assign(identity, what=path)
         annotation = Annotation(voxel_spacing, annotation_id, _slug(metadata, where), _version(metadata))
         tasks.append(
             AnnotationTask(
                 annotation=annotation,
-                metadata=Metadata.of(metadata),
+                metadata=context.entry_frozen(path, entry.metadata, scope, deposition_id=context.deposition_id),
                 metadata_key=layout.annotation_metadata(annotation),
                 alignment_metadata_key=alignment_key,
                 files=_file_tasks(context, annotation, files, where),
@@ -83,12 +114,6 @@ def _shape_of(source: AnnotationSource, context: PlanContext, path: str) -> tupl
             found=", ".join(name for name, _ in shapes) or "none",
         )
     return shapes[0]
-
-
-def _options(shape: BaseModel, scope: Scope) -> Metadata:
-    """The source entry's reading options, templates rendered (``filter_value: '{run_name}'``)."""
-    options = shape.model_dump(mode="json", exclude_none=True, exclude=_GLOB_FIELDS)
-    return Metadata.of(render_metadata(options, scope.values))
 
 
 def _with_ingest_id(metadata: dict[str, Any]) -> dict[str, Any]:

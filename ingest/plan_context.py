@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -14,7 +14,6 @@ from ingest.errors import PlanError
 from ingest.existing import ExistingTree
 from ingest.inputs import RunDataMap
 from ingest.layout import Layout
-from ingest.models.ingestion_config import SourceMultiGlobFinder
 from ingest.sources import (
     FinderInputs,
     FinderResult,
@@ -26,15 +25,18 @@ from ingest.sources import (
     Origin,
     drop_excluded,
     find_by_glob,
+    find_by_globs,
     find_by_header,
     find_by_multi_glob,
     find_literals,
     metadata_matches,
     nothing_matched,
     parents_allowed,
+    render_value,
 )
-from ingest.templates import render_typed
+from ingest.tasks import Metadata
 
+T = TypeVar("T")
 Candidates = Sequence[tuple[str, Mapping[str, Any]]]
 
 
@@ -80,6 +82,15 @@ class PlanContext:
     _usage: dict[str, _Usage] = field(default_factory=dict)
     _dumped: dict[str, tuple[dict[str, Any], bool]] = field(default_factory=dict)
     _rendered: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]] = field(default_factory=dict)
+    _frozen: dict[int, Metadata] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per planning pass under ``name`` (for what depends on the config alone)."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        value: T = self._memo[name]
+        return value
 
     @property
     def finder_inputs(self) -> FinderInputs:
@@ -119,9 +130,9 @@ class PlanContext:
     def find_files(self, source: BaseModel, globs: Sequence[str], scope: Scope, path: str) -> tuple[str, ...]:
         """The input keys matching any of ``globs`` (an annotation source's ``glob_string(s)``), honouring the
         source's ``parent_filters`` and ``exclude``; required like :meth:`find`."""
-        finder = SourceMultiGlobFinder(list_globs=list(globs))
+        listing = self.inputs.listing
         items, attempts = self._find(
-            source, scope, path, None, evaluate=lambda: find_by_multi_glob(finder, scope.values, self.inputs.listing)
+            source, scope, path, None, evaluate=lambda: find_by_globs(globs, scope.values, listing)
         )
         usage = self._usage.setdefault(path, _Usage())
         usage.evaluated += attempts is not None
@@ -131,10 +142,8 @@ class PlanContext:
 
     def count_files(self, source: BaseModel, globs: Sequence[str], scope: Scope, path: str) -> int:
         """How many input keys match ``globs`` in ``scope`` (for shapes that are not ingested yet)."""
-        finder = SourceMultiGlobFinder(list_globs=list(globs))
-        items, _ = self._find(
-            source, scope, path, None, evaluate=lambda: find_by_multi_glob(finder, scope.values, self.inputs.listing)
-        )
+        listing = self.inputs.listing
+        items, _ = self._find(source, scope, path, None, evaluate=lambda: find_by_globs(globs, scope.values, listing))
         return len(items[0].keys) if items else 0
 
     def entry_metadata(self, path: str, model: BaseModel | None, scope: Scope, **computed: Any) -> dict[str, Any]:
@@ -152,6 +161,16 @@ class PlanContext:
         if cache_key not in self._rendered:
             self._rendered[cache_key] = {**dumped, **computed}
         return self._rendered[cache_key]
+
+    def entry_frozen(self, path: str, model: BaseModel | None, scope: Scope, **computed: Any) -> Metadata:
+        """:meth:`entry_metadata` frozen; shared between scopes when the entry holds no template."""
+        metadata = self.entry_metadata(path, model, scope, **computed)
+        if self._dumped[path][1]:
+            return Metadata.of(metadata)
+        cached = self._frozen.get(id(metadata))
+        if cached is None:
+            cached = self._frozen[id(metadata)] = Metadata.of(metadata)
+        return cached
 
     def _find(
         self,
@@ -228,7 +247,7 @@ def has_templates(value: Any) -> bool:
 def render_metadata(value: Any, values: Mapping[str, str]) -> Any:
     """Render every template string inside ``value``; ``float {x}`` and ``int {x}`` become numbers."""
     if isinstance(value, str):
-        return render_typed(value, values) if "{" in value else value
+        return render_value(value, values) if "{" in value else value
     if isinstance(value, dict):
         return {key: render_metadata(item, values) for key, item in value.items()}
     if isinstance(value, list):

@@ -230,6 +230,7 @@ def _plan_tomograms(
         if isinstance(spacing, int | float) and round(float(spacing), 3) != voxel_spacing.value:
             continue  # this entry belongs to another voxel spacing of the run
         metadata = {**metadata, "voxel_spacing": voxel_spacing.value}
+        frozen = Metadata.of(metadata)
         for number, source in enumerate(entry.sources):
             path = f"tomograms[{index}].sources[{number}]"
             for item in context.find(source, scope, path, candidates=candidates):
@@ -242,7 +243,7 @@ def _plan_tomograms(
                     TomogramTask(
                         tomogram=tomogram,
                         source_key=item.key,
-                        metadata=Metadata.of(metadata),
+                        metadata=frozen,
                         metadata_key=layout.tomogram_metadata(tomogram),
                         mrc_key=layout.tomogram_mrc(tomogram),
                         zarr_key=layout.tomogram_zarr(tomogram),

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from pathlib import PurePosixPath
 from typing import Any, Protocol
 
 from ingest.errors import PlanError
@@ -29,7 +28,7 @@ from ingest.models.ingestion_config import (
     SourceMultiGlobFinder,
     TomogramHeaderFinder,
 )
-from ingest.templates import render_template, render_typed
+from ingest.templates import Cast, Template, parse_template, render_template, render_typed
 
 _MAGIC = re.compile(r"[*?\[]")
 
@@ -108,6 +107,45 @@ class Listing:
             child = f"{folder}/{part}" if folder else part
             if child in self.files or child in self.children:
                 self._walk(child, parts, index + 1, found)
+
+
+@lru_cache(maxsize=16384)
+def _parsed_template(text: str) -> Template:
+    return parse_template(text)
+
+
+@lru_cache(maxsize=16384)
+def _format_string(text: str) -> str:
+    """``text`` as a ``str.format_map`` string of plain field names only (the safe parser has already refused
+    attribute access, indexing, conversions and format specs), literal braces escaped."""
+    pieces = _parsed_template(text).pieces
+    return "".join(
+        piece.replace("{", "{{").replace("}", "}}") if index % 2 == 0 else "{" + piece + "}"
+        for index, piece in enumerate(pieces)
+    )
+
+
+def render_text(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with its ``{field}``s substituted (parsed once per distinct text; errors as
+    :func:`ingest.templates.render_template` raises them)."""
+    if _parsed_template(text).cast is not Cast.STR:
+        return render_template(text, values)
+    try:
+        return _format_string(text).format_map(values)
+    except KeyError:
+        return render_template(text, values)
+
+
+def render_value(text: str, values: Mapping[str, str]) -> str | float | int:
+    """``text`` rendered, and cast when it is a typed template (``float {x}``, ``int {x}``)."""
+    if _parsed_template(text).cast is Cast.STR:
+        return render_text(text, values)
+    return render_typed(text, values)
+
+
+def base_name(key: str) -> str:
+    """The last segment of a ``/``-separated key."""
+    return key.rsplit("/", 1)[-1]
 
 
 @lru_cache(maxsize=4096)
@@ -196,7 +234,7 @@ class FinderInputs:
 def name_from(path: str, name_regex: str | None) -> str | None:
     """The item name of ``path``: the first group of ``name_regex`` matched at the start of the base name
     (the whole base name when there is no regex or no group); None when the regex does not match."""
-    base = PurePosixPath(path).name
+    base = base_name(path)
     if not name_regex:
         return base
     match = compile_regex(name_regex).match(base)
@@ -212,7 +250,7 @@ def find_by_glob(
     origin: Origin,
 ) -> FinderResult:
     """Items whose keys match the rendered ``list_glob`` and ``match_regex`` (searched in the key)."""
-    expanded = render_template(finder.list_glob, context)
+    expanded = render_text(finder.list_glob, context)
     match_regex = compile_regex(finder.match_regex or ".*")
     name_regex = None if isinstance(finder, TomogramHeaderFinder) else finder.name_regex
     items = []
@@ -227,22 +265,27 @@ def find_by_glob(
 
 def find_by_multi_glob(finder: SourceMultiGlobFinder, context: Mapping[str, str], listing: Listing) -> FinderResult:
     """One item holding every key matched by any of the globs (named after the first key)."""
+    return find_by_globs(finder.list_globs, context, listing)
+
+
+def find_by_globs(globs: Sequence[str], context: Mapping[str, str], listing: Listing) -> FinderResult:
+    """One item holding every key matched by any of ``globs`` (named after the first key), or nothing."""
     attempts = []
     keys: list[str] = []
-    for template in finder.list_globs:
-        expanded = render_template(template, context)
+    for template in globs:
+        expanded = render_text(template, context)
         attempts.append(GlobAttempt(template, expanded, listing.root))
         keys.extend(key for key in listing.glob(expanded) if key not in keys)
     if not keys:
         return FinderResult((), tuple(attempts))
-    return FinderResult((Found(PurePosixPath(keys[0]).name, tuple(keys), Origin.SOURCE),), tuple(attempts))
+    return FinderResult((Found(base_name(keys[0]), tuple(keys), Origin.SOURCE),), tuple(attempts))
 
 
 def find_literals(values: Sequence[object], context: Mapping[str, str]) -> FinderResult:
     """One item per literal value; text values are templates (``float {col}`` casts)."""
     items = []
     for value in values:
-        rendered = render_typed(value, context) if isinstance(value, str) else value
+        rendered = render_value(value, context) if isinstance(value, str) else value
         items.append(Found(str(rendered), (), Origin.LITERAL))
     return FinderResult(tuple(items))
 

@@ -237,3 +237,17 @@ def test_local_folder_listing_headers_and_run_map(tmp_path: Path) -> None:
         StorageMrcHeaders(open_storage(str(tmp_path))).voxel_spacing("short.mrc", "voxel_size")
     with pytest.raises(PlanError, match="does not exist"):
         list_local_folder(tmp_path / "missing")
+
+
+def test_render_text_substitutes_keeps_literal_braces_and_names_unknown_fields() -> None:
+    from ingest.sources import render_text, render_value
+
+    assert render_text("a{{b}}/{run_name}/{ts-tilt_range-max}", {"run_name": "TS_1", "ts-tilt_range-max": "60"}) == (
+        "a{b}/TS_1/60"
+    )
+    assert render_value("float {x}", {"x": "1.5"}) == 1.5
+    assert render_value("int {x}", {"x": "4"}) == 4
+    with pytest.raises(TemplateError, match="unknown field"):
+        render_text("{missing}", {"run_name": "TS_1"})
+    with pytest.raises(TemplateError):
+        render_text("{run_name.__class__}", {"run_name": "TS_1"})

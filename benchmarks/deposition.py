@@ -1,0 +1,136 @@
+"""Benchmark of the deposition pipeline.
+
+Part 1 (planning): plan a synthetic deposition of 2,000 runs × 10 annotations (plus a tomogram and a tilt series
+per run) from a listing, without touching any file. Target: under 5 s. The baseline measured in the same run is
+the cost of matching every glob of the plan against the listing alone (the least any planner must do), and
+planning a tenth of the runs shows whether the planner scales linearly.
+
+    python benchmarks/deposition.py [--runs 2000] [--annotations 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from ingest.existing import ExistingTree
+from ingest.inputs import parse_run_data_map
+from ingest.models.ingestion_config import DepositionConfig
+from ingest.plan import PlanInputs, plan_deposition
+from ingest.sources import Listing
+
+DATES = {"deposition_date": "2024-01-01", "release_date": "2024-01-02", "last_modified_date": "2024-01-03"}
+AUTHORS = [{"name": "A", "primary_author_status": True, "corresponding_author_status": True}]
+
+
+def synthetic_config(annotations: int) -> DepositionConfig:
+    """A config with one tomogram, one tilt series and ``annotations`` point annotations per run."""
+    entries: list[dict[str, Any]] = [
+        {
+            "metadata": {
+                "annotation_ingest_id": f"object-{index}",
+                "annotation_object": {"id": "GO:0005840", "name": f"object {index}"},
+                "annotation_method": "template matching",
+                "method_type": "automated",
+                "authors": AUTHORS,
+                "dates": DATES,
+                "version": 1.0,
+            },
+            "sources": [{"Point": {"file_format": "csv", "glob_string": f"picks/{{run_name}}_object{index}.csv"}}],
+        }
+        for index in range(annotations)
+    ]
+    tomogram = {
+        "fiducial_alignment_status": "NON_FIDUCIAL",
+        "processing": "raw",
+        "reconstruction_method": "WBP",
+        "reconstruction_software": "IMOD",
+        "offset": {"x": 0, "y": 0, "z": 0},
+    }
+    tiltseries = {
+        "acceleration_voltage": 300000,
+        "spherical_aberration_constant": 2.7,
+        "microscope": {"manufacturer": "TFS", "model": "Krios"},
+        "microscope_optical_setup": {"energy_filter": "GIF"},
+        "camera": {"manufacturer": "Gatan", "model": "K3"},
+        "data_acquisition_software": "SerialEM",
+        "tilt_axis": 85.0,
+        "tilt_range": {"min": "float {tilt_min}", "max": "float {tilt_max}"},
+        "tilt_step": 3.0,
+        "tilting_scheme": "dose symmetric",
+        "total_flux": 120.0,
+        "tilt_series_quality": 4,
+        "is_aligned": False,
+    }
+    return DepositionConfig.model_validate(
+        {
+            "version": "1.3.0",
+            "standardization_config": {"deposition_id": 10300, "source_prefix": "in", "run_data_map_file": "map.csv"},
+            "depositions": [{"sources": [{"literal": {"value": [10300]}}]}],
+            "datasets": [{"sources": [{"literal": {"value": ["10001"]}}]}],
+            "runs": [{"sources": [{"source_glob": {"list_glob": "tomograms/*.mrc", "name_regex": "(.*)\\.mrc"}}]}],
+            "voxel_spacings": [{"sources": [{"literal": {"value": [13.48]}}]}],
+            "tiltseries": [{"metadata": tiltseries, "sources": [{"source_glob": {"list_glob": "ts/{run_name}.st"}}]}],
+            "tomograms": [{"metadata": tomogram, "sources": [{"source_glob": {"list_glob": "tomograms/{run_name}.mrc"}}]}],
+            "annotations": entries,
+        }
+    )
+
+
+def synthetic_keys(runs: int, annotations: int) -> list[str]:
+    """The input keys of the synthetic deposition."""
+    keys = []
+    for run in range(runs):
+        name = f"TS_{run:05d}"
+        keys += [f"tomograms/{name}.mrc", f"ts/{name}.st"]
+        keys += [f"picks/{name}_object{index}.csv" for index in range(annotations)]
+    return keys
+
+
+def plan_seconds(runs: int, annotations: int) -> tuple[float, float, int]:
+    """(seconds to build the listing, seconds to plan, tasks planned)."""
+    keys = synthetic_keys(runs, annotations)
+    run_map = "run_name,tilt_min,tilt_max\n" + "".join(f"TS_{run:05d},-60,60\n" for run in range(runs))
+    config = synthetic_config(annotations)
+    start = time.perf_counter()
+    listing = Listing.of(keys, root="synthetic")
+    listed = time.perf_counter()
+    inputs = PlanInputs(listing, parse_run_data_map(run_map, source="map.csv"), config_file="synthetic.yaml")
+    plan = plan_deposition(config, inputs, ExistingTree.empty())
+    planned = time.perf_counter()
+    tasks = sum(len(run.annotations) + len(run.tomograms) + len(run.tiltseries) for run in plan.runs)
+    return listed - start, planned - listed, tasks
+
+
+def glob_baseline_seconds(runs: int, annotations: int) -> float:
+    """Seconds to match every glob the plan needs against the listing, with nothing else."""
+    listing = Listing.of(synthetic_keys(runs, annotations), root="synthetic")
+    start = time.perf_counter()
+    listing.glob("tomograms/*.mrc")
+    for run in range(runs):
+        name = f"TS_{run:05d}"
+        listing.glob(f"tomograms/{name}.mrc")
+        listing.glob(f"ts/{name}.st")
+        for index in range(annotations):
+            listing.glob(f"picks/{name}_object{index}.csv")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--annotations", type=int, default=10)
+    args = parser.parse_args()
+    baseline = glob_baseline_seconds(args.runs, args.annotations)
+    small_listing, small_plan, _ = plan_seconds(args.runs // 10, args.annotations)
+    listing, planning, tasks = plan_seconds(args.runs, args.annotations)
+    print(f"part 1: planning {args.runs} runs x {args.annotations} annotations ({tasks} tasks)")
+    print(f"  listing index built in      {listing:7.3f} s")
+    print(f"  plan_deposition             {planning:7.3f} s  (target < 5 s: {'PASS' if planning < 5 else 'FAIL'})")
+    print(f"  baseline: globs alone       {baseline:7.3f} s  -> planning / baseline = {planning / baseline:5.1f}x")
+    print(f"  scaling: {args.runs // 10} runs in {small_plan:.3f} s -> 10x runs cost {planning / small_plan:4.1f}x")
+
+
+if __name__ == "__main__":
+    main()
