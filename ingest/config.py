@@ -1,7 +1,7 @@
 """Loading deposition configs: safe YAML with positions → version upgrade → typed, validated models.
 
 ``read_config`` gives the raw positioned tree and its plain data (for validators that must see everything, even an
-invalid config); ``load_config`` gives a config that passed schema and semantic validation, or raises
+invalid config); ``load_config`` gives a config that passed every check of ``ingest validate``, or raises
 :class:`~ingest.errors.ConfigError` naming the first problem and how many there are.
 """
 
@@ -19,6 +19,7 @@ from ingest.positioned_yaml import DEFAULT_LIMITS, YamlDocument, YamlLimits, pla
 from ingest.report import Report
 from ingest.validators.schema import schema_findings
 from ingest.validators.semantic import semantic_findings
+from ingest.validators.templates import locate_run_data_map, template_findings
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class RawConfig:
 
     @property
     def file(self) -> str:
+        """The config's file name as given."""
         return self.document.file
 
 
@@ -59,11 +61,18 @@ def read_config(path: Path | str, limits: YamlLimits = DEFAULT_LIMITS) -> RawCon
     )
 
 
-def load_config(path: Path | str, limits: YamlLimits = DEFAULT_LIMITS) -> LoadedConfig:
-    """Read, upgrade and validate a config (schema and offline semantic rules); raise ``ConfigError`` if invalid."""
+def load_config(
+    path: Path | str, input_root: Path | str | None = None, limits: YamlLimits = DEFAULT_LIMITS
+) -> LoadedConfig:
+    """Read, upgrade and validate a config; raise ``ConfigError`` if it has any error.
+
+    The checks are those of ``ingest validate``: schema, offline semantic rules, and templates against the run data
+    map found under ``input_root`` (default: the config's folder). Warnings do not stop loading.
+    """
     raw = read_config(path, limits)
     model, findings = schema_findings(raw.document)
-    report = Report.of((*findings, *semantic_findings(raw.document)))
+    run_map, _ = locate_run_data_map(raw.document, Path(input_root) if input_root else Path(path).parent)
+    report = Report.of((*findings, *semantic_findings(raw.document), *template_findings(raw.document, run_map)))
     if model is None or not report.ok:
         first = report.errors[0]
         more = len(report.errors) - 1

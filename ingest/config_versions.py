@@ -115,7 +115,7 @@ def _collection_metadata_globs(tree: dict[str, Any]) -> list[Any]:
     if not isinstance(sections, list) or not sections:
         sections = []
         tree["collection_metadata"] = sections
-    if not isinstance(sections[0], dict):
+    if not sections or not isinstance(sections[0], dict):
         sections.insert(0, {})
     entry = sections[0]
     sources = entry.setdefault("sources", [])

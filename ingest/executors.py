@@ -29,7 +29,7 @@ R = TypeVar("R")
 
 logger = logging.getLogger(__name__)
 
-_SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ws|wss)://[^\s/:]+:\d+")
+_SCHEDULER_ADDRESS = re.compile(r"((tcp|tls|ws|wss)://)?([^\s/:\[\]]+|\[[0-9a-fA-F:]+\]):\d+")
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ class YamlLimits:
     """Bounds on what a config file may cost to read."""
 
     max_bytes: int = 4 * 1024 * 1024
-    max_alias_uses: int = 50_000
-    max_nodes: int = 2_000_000
+    max_alias_uses: int = 10_000
+    max_nodes: int = 1_000_000
 
 
 DEFAULT_LIMITS = YamlLimits()
@@ -111,7 +111,14 @@ def read_yaml_tree(path: Path, limits: YamlLimits = DEFAULT_LIMITS) -> yaml.Node
 
 def plain_data(tree: yaml.Node | None, file: str, limits: YamlLimits = DEFAULT_LIMITS) -> Any:
     """``tree`` as plain dicts, lists and scalars; refuses non-core tags and alias bombs."""
-    return _PlainConverter(file, tree, limits).convert(tree)
+    converter = _PlainConverter(file, tree, limits)
+    try:
+        converter.check_expansion()
+        return converter.convert(tree)
+    except RecursionError:
+        raise YamlReadError(
+            "the document is nested too deeply", code="E-YAML-DEPTH", file=file, expected="a config-shaped document"
+        ) from None
 
 
 def parse_yaml_text(text: str, file: str) -> yaml.Node | None:
@@ -213,7 +220,32 @@ class _PlainConverter:
         self.seen: set[int] = set()
         self.scalars = _Loader("")
 
+    def check_expansion(self) -> None:
+        """Refuse a document whose aliases would expand it beyond the limits, without expanding it."""
+        sizes: dict[int, int] = {}
+        total = 1
+        pairs = self.root.value if isinstance(self.root, yaml.MappingNode) else []
+        for key, value in pairs:
+            total += self._expanded_size(key, sizes) + self._expanded_size(value, sizes)
+            if total > self.limits.max_nodes or self.alias_uses > self.limits.max_alias_uses:
+                raise self._alias_error("the document expands to too many nodes through aliases", (str(key.value),))
+        self.alias_uses = 0
+
+    def _expanded_size(self, node: yaml.Node, sizes: dict[int, int]) -> int:
+        if id(node) in sizes:
+            if not isinstance(node, yaml.ScalarNode):
+                self.alias_uses += 1
+            return sizes[id(node)]
+        size = 1
+        if isinstance(node, yaml.MappingNode):
+            size += sum(self._expanded_size(k, sizes) + self._expanded_size(v, sizes) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            size += sum(self._expanded_size(item, sizes) for item in node.value)
+        sizes[id(node)] = size
+        return size
+
     def convert(self, node: yaml.Node | None, path: ConfigPath = ()) -> Any:
+        """``node`` as plain data; ``path`` is where it sits, for error positions."""
         if node is None:
             return None
         self.nodes += 1
@@ -275,7 +307,8 @@ class _PlainConverter:
             f"{what} (refused as a possible alias bomb)",
             code="E-YAML-ALIAS",
             file=self.file,
-            position=position_of(self.root, path),
+            # Inside an expansion every aliased node points back at its anchor; the top-level key is what to fix.
+            position=position_of(self.root, path[:1]),
             expected=f"at most {self.limits.max_alias_uses} alias uses and {self.limits.max_nodes} nodes",
             found=f"more, while expanding {format_config_path(path) or 'the document root'}",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import dask.array as da
 
@@ -17,6 +18,7 @@ class Job:
 
     value: int
     sleep: float = 0.0
+    gate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,17 @@ def square_job(job: Job) -> JobResult:
     time.sleep(job.sleep)
     total = int(da.ones((8, 8), chunks=4, dtype="int64").sum().compute())
     return JobResult(square=job.value * job.value, array_sum=total, pid=os.getpid())
+
+
+def gated_job(job: Job) -> JobResult:
+    """Square ``job.value`` once the file ``job.gate`` exists (the test creates it); give up after 30 s."""
+    assert job.gate is not None
+    deadline = time.monotonic() + 30
+    while not Path(job.gate).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the gate {job.gate} was never opened")
+        time.sleep(0.02)
+    return square_job(job)
 
 
 def truncated_input_job(job: Job) -> JobResult:

@@ -17,7 +17,7 @@ import pytest
 from ingest.errors import ExecutorError, UsageError
 from ingest.executors import DaskExecutor, RunTask, SerialExecutor, TaskOutcome, collect_outcomes
 from tests.conftest import free_port
-from tests.executor_tasks import Job, JobResult, buggy_job, square_job, truncated_input_job
+from tests.executor_tasks import Job, JobResult, buggy_job, gated_job, square_job, truncated_input_job
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,15 +91,22 @@ def test_unreachable_scheduler_is_an_executor_error() -> None:
 
 
 @pytest.mark.slow
-def test_local_cluster_matches_serial_and_streams_completions_first() -> None:
-    tasks = [*mixed_tasks(), RunTask("ds/a-slow", square_job, Job(5, sleep=1.5))]
+def test_local_cluster_matches_serial_and_streams_outcomes_as_they_complete(tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    tasks = [*mixed_tasks(), RunTask("ds/a-gated", gated_job, Job(5, gate=str(gate)))]
     streamed: list[str] = []
+
+    def on_outcome(outcome: TaskOutcome[JobResult]) -> None:
+        streamed.append(outcome.key)
+        if len(streamed) == len(tasks) - 1:
+            gate.touch()  # the gated task can only finish if the others' outcomes arrived before it did
+
     with DaskExecutor(n_workers=2) as executor:
-        outcomes = collect_outcomes(executor, tasks, lambda outcome: streamed.append(outcome.key))
-    expected = [("ds/a-slow", JobResult(25, 64, 0), None, False), *EXPECTED]
+        outcomes = collect_outcomes(executor, tasks, on_outcome)
+    expected = [("ds/a-gated", JobResult(25, 64, 0), None, False), *EXPECTED]
     assert comparable(outcomes) == expected
     assert comparable(collect_outcomes(SerialExecutor(), tasks)) == expected
-    assert streamed[-1] == "ds/a-slow", "outcomes must stream back as tasks complete"
+    assert streamed[-1] == "ds/a-gated"
     assert sorted(streamed) == [o.key for o in outcomes]
 
 

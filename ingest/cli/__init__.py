@@ -46,6 +46,10 @@ from ingest.cli.example import example  # noqa: E402
 
 main.add_command(example)
 
+from ingest.cli.schema import schema  # noqa: E402
+
+main.add_command(schema)
+
 from ingest.cli.validate import validate  # noqa: E402
 
 main.add_command(validate)
@@ -57,3 +61,10 @@ main.add_command(migrate)
 from ingest.cli.deposition import deposition  # noqa: E402
 
 main.add_command(deposition)
+
+from ingest.cli.convert_picks import convert_picks  # noqa: E402
+
+convert.add_command(convert_picks)
+from ingest.cli.export_picks import export_picks  # noqa: E402
+
+export.add_command(export_picks)

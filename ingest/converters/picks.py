@@ -25,7 +25,17 @@ from ingest.errors import EmptySelectionError, InputFileError, UnknownFormatErro
 Order = Literal["xyz", "zyx"]
 
 # Modules that register readers; imported on first lookup so that importing this module stays cheap.
-_FORMAT_MODULES: tuple[str, ...] = ()
+_FORMAT_MODULES: tuple[str, ...] = (
+    "picks_relion",
+    "picks_relion5",
+    "picks_stopgap",
+    "picks_csv",
+    "picks_imod",
+    "picks_dynamo",
+    "picks_tom",
+    "picks_copick",
+    "picks_eman2",
+)
 
 
 @dataclass(frozen=True)
@@ -161,7 +171,7 @@ def _as_name(value: object) -> str:
 
 def require_finite(values: NDArray[np.float64], *, source: str, what: str, first_row: int = 1) -> None:
     """Raise an error naming the first row of ``values`` (n, ...) that holds NaN or infinity."""
-    finite = np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    finite = np.isfinite(values.reshape(len(values), int(np.prod(values.shape[1:])))).all(axis=1)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
         raise InputFileError(

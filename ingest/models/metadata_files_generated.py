@@ -27,6 +27,7 @@ from pydantic import (
     SerializationInfo,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    Tag,
     field_validator,
     model_serializer
 )
@@ -62,69 +63,71 @@ class LinkMLMeta(RootModel):
         return key in self.root
 
 
-BtoId = Annotated[str, StringConstraints(pattern='^BTO:\\d{7}$')]
+BtoId = Annotated[str, StringConstraints(pattern='^BTO:\\d{7}$'), Tag('BtoId')]
 
-CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:\\d{7}$')]
+CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:\\d{7}$'), Tag('CdpoId')]
 
-CellosaurusId = Annotated[str, StringConstraints(pattern='^CVCL_[A-Z0-9]{4,}$')]
+CellosaurusId = Annotated[str, StringConstraints(pattern='^CVCL_[A-Z0-9]{4,}$'), Tag('CellosaurusId')]
 
-ChebiId = Annotated[str, StringConstraints(pattern='^CHEBI:\\d+$')]
+ChebiId = Annotated[str, StringConstraints(pattern='^CHEBI:\\d+$'), Tag('ChebiId')]
 
-ChlamyCollectionId = Annotated[str, StringConstraints(pattern='^CC-\\d+$')]
+ChlamyCollectionId = Annotated[str, StringConstraints(pattern='^CC-\\d+$'), Tag('ChlamyCollectionId')]
 
-ClId = Annotated[str, StringConstraints(pattern='^CL:\\d{7}$')]
+ClId = Annotated[str, StringConstraints(pattern='^CL:\\d{7}$'), Tag('ClId')]
 
-DatabaseEntryList = Annotated[str, StringConstraints(pattern='^(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$')]
+DatabaseEntryList = Annotated[str, StringConstraints(pattern='^(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$'), Tag('DatabaseEntryList')]
 
-DoiList = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+(\\s*,\\s*(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+)*$')]
+DoiList = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+(\\s*,\\s*(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+)*$'), Tag('DoiList')]
 
-DoiString = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+$')]
+DoiString = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+$'), Tag('DoiString')]
 
-EfoId = Annotated[str, StringConstraints(pattern='^EFO:\\d{7}$')]
+EfoId = Annotated[str, StringConstraints(pattern='^EFO:\\d{7}$'), Tag('EfoId')]
 
-EmdbId = Annotated[str, StringConstraints(pattern='^EMD-\\d{4,5}$')]
+EmdbId = Annotated[str, StringConstraints(pattern='^EMD-\\d{4,5}$'), Tag('EmdbId')]
 
-EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-\\d{5}$')]
+EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-\\d{5}$'), Tag('EmpiarId')]
 
-FloatFormattedString = Annotated[str, StringConstraints(pattern='^float \\{[A-Za-z_][A-Za-z0-9_-]*\\}$')]
+FloatFormattedString = Annotated[str, StringConstraints(pattern='^float \\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
 
-GoId = Annotated[str, StringConstraints(pattern='^GO:\\d{7}$')]
+GoId = Annotated[str, StringConstraints(pattern='^GO:\\d{7}$'), Tag('GoId')]
 
-HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:\\d{7}$')]
+HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:\\d{7}$'), Tag('HsapDvId')]
 
-IntegerFormattedString = Annotated[str, StringConstraints(pattern='^int \\{[A-Za-z_][A-Za-z0-9_-]*\\}$')]
+IntegerFormattedString = Annotated[str, StringConstraints(pattern='^int \\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('IntegerFormattedString')]
 
-MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:\\d{7}$')]
+MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:\\d{7}$'), Tag('MmusDvId')]
 
-MondoId = Annotated[str, StringConstraints(pattern='^MONDO:\\d{7}$')]
+MondoId = Annotated[str, StringConstraints(pattern='^MONDO:\\d{7}$'), Tag('MondoId')]
 
-NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:\\d+$')]
+NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:\\d+$'), Tag('NcbiTaxonId')]
 
-OrcidId = Annotated[str, StringConstraints(pattern='^\\d{4}-\\d{4}-\\d{4}-\\d{3}[\\dX]$')]
+OrcidId = Annotated[str, StringConstraints(pattern='^\\d{4}-\\d{4}-\\d{4}-\\d{3}[\\dX]$'), Tag('OrcidId')]
 
-PatoId = Annotated[str, StringConstraints(pattern='^PATO:\\d{7}$')]
+PatoId = Annotated[str, StringConstraints(pattern='^PATO:\\d{7}$'), Tag('PatoId')]
 
-PdbId = Annotated[str, StringConstraints(pattern='^PDB-\\w{4,8}$')]
+PdbId = Annotated[str, StringConstraints(pattern='^PDB-\\w{4,8}$'), Tag('PdbId')]
 
-PublicationList = Annotated[str, StringConstraints(pattern='^((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$')]
+PublicationList = Annotated[str, StringConstraints(pattern='^((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$'), Tag('PublicationList')]
 
-RelativePath = Annotated[str, StringConstraints(pattern='^[^/].*$')]
+RelativePath = Annotated[str, StringConstraints(pattern='^[^/].*$'), Tag('RelativePath')]
 
-StringFormattedString = Annotated[str, StringConstraints(pattern='^\\{[A-Za-z_][A-Za-z0-9_-]*\\}$')]
+StringFormattedString = Annotated[str, StringConstraints(pattern='^\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('StringFormattedString')]
 
-UberonId = Annotated[str, StringConstraints(pattern='^UBERON:\\d{7}$')]
+TiltSeriesQualityScore = Annotated[int, Field(ge=1, le=5), Tag('TiltSeriesQualityScore')]
 
-UniProtKbId = Annotated[str, StringConstraints(pattern='^UniProtKB:([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$')]
+UberonId = Annotated[str, StringConstraints(pattern='^UBERON:\\d{7}$'), Tag('UberonId')]
 
-UnknownTermId = Annotated[str, StringConstraints(pattern='^unknown$')]
+UniProtKbId = Annotated[str, StringConstraints(pattern='^UniProtKB:([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$'), Tag('UniProtKbId')]
 
-VersionString = Annotated[str, StringConstraints(pattern='^\\d+\\.\\d+\\.\\d+$')]
+UnknownTermId = Annotated[str, StringConstraints(pattern='^unknown$'), Tag('UnknownTermId')]
 
-WbbtId = Annotated[str, StringConstraints(pattern='^WBbt:\\d{7}$')]
+VersionString = Annotated[str, StringConstraints(pattern='^\\d+\\.\\d+\\.\\d+$'), Tag('VersionString')]
 
-WblsId = Annotated[str, StringConstraints(pattern='^WBls:\\d{7}$')]
+WbbtId = Annotated[str, StringConstraints(pattern='^WBbt:\\d{7}$'), Tag('WbbtId')]
 
-WormBaseStrainId = Annotated[str, StringConstraints(pattern='^WBStrain\\d{8}$')]
+WblsId = Annotated[str, StringConstraints(pattern='^WBls:\\d{7}$'), Tag('WblsId')]
+
+WormBaseStrainId = Annotated[str, StringConstraints(pattern='^WBStrain\\d{8}$'), Tag('WormBaseStrainId')]
 
 class SampleTypeEnum(str, Enum):
     """
@@ -538,11 +541,11 @@ class TiltSeries(ConfiguredBaseModel):
     tilt_step: Union[FloatFormattedString, float] = Field(default=..., description="""Tilt increment in degrees.""")
     tilting_scheme: str = Field(default=..., description="""Order of tilts, e.g. dose symmetric from 0 degrees.""")
     total_flux: Union[FloatFormattedString, float] = Field(default=..., description="""Total electron dose in e⁻/Å².""")
-    tilt_series_quality: Union[IntegerFormattedString, int] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
+    tilt_series_quality: Union[IntegerFormattedString, TiltSeriesQualityScore] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
     pixel_spacing: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Pixel size in Å/pixel.""")
     binning_from_frames: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning from the frames to the tilt series.""")
     aligned_tiltseries_binning: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning of the aligned tilt series.""")
-    is_aligned: bool = Field(default=..., description="""Whether the tilt series is already aligned.""")
+    is_aligned: Optional[bool] = Field(default=None, description="""Whether the tilt series is already aligned.""")
     related_empiar_entry: Optional[EmpiarId] = Field(default=None, description="""EMPIAR entry holding the raw tilt series.""")
 
 
@@ -597,14 +600,25 @@ class AnnotationMethodLink(ConfiguredBaseModel):
     custom_name: Optional[str] = Field(default=None, description="""Display name.""")
 
 
+class AnnotationFileEntry(ConfiguredBaseModel):
+    """
+    One file of an annotation, as listed in the annotation's metadata file.
+    """
+    shape: AnnotationFileShapeEnum = Field(default=...)
+    format: AnnotationFileFormatEnum = Field(default=...)
+    path: RelativePath = Field(default=..., description="""The file, relative to the output root.""")
+    is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this file is shown by default.""")
+    is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this file was made by the portal's standard pipeline.""")
+
+
 class Annotation(ConfiguredBaseModel):
     """
     Metadata of an annotation (one object type).
     """
-    annotation_ingest_id: Optional[str] = Field(default=None, description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
+    annotation_ingest_id: str = Field(default=..., description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
     annotation_object: AnnotationObject = Field(default=...)
     annotation_method: str = Field(default=..., description="""How the annotation was made, in words.""")
-    method_type: Optional[AnnotationMethodTypeEnum] = Field(default=None)
+    method_type: AnnotationMethodTypeEnum = Field(default=...)
     method_links: Optional[list[AnnotationMethodLink]] = Field(default=None)
     annotation_publications: Optional[PublicationList] = Field(default=None, description="""DOIs and database entries, comma separated.""")
     annotation_software: Optional[str] = Field(default=None, description="""Software used.""")
@@ -659,8 +673,233 @@ class IdentifiedObject(ConfiguredBaseModel):
     filter_value: Optional[str] = Field(default=None, description="""Value (usually a template such as '{run_name}') selecting this run's rows.""")
 
 
+class ResolvedTiltRange(TiltRange):
+    """
+    The tilt range with numbers only.
+    """
+    min: float = Field(default=..., description="""Minimal tilt angle in degrees.""")
+    max: float = Field(default=..., description="""Maximal tilt angle in degrees; not below min.""")
+
+
+class DepositionMetadataFile(Deposition):
+    """
+    depositions_metadata/{deposition_id}/deposition_metadata.json.
+    """
+    deposition_id: Optional[int] = Field(default=None, description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
+    last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
+    key_photos: Optional[PicturePath] = Field(default=None, description="""Key photos, relative to the output root.""")
+    deposition_identifier: int = Field(default=..., description="""Deposition id, e.g. 10301.""")
+    deposition_title: str = Field(default=..., description="""Title.""")
+    deposition_description: str = Field(default=..., description="""Description.""")
+    deposition_types: Optional[list[DepositionTypeEnum]] = Field(default=None, description="""What the deposition contributes.""")
+    dates: DateStamp = Field(default=...)
+    authors: list[Author] = Field(default=...)
+    cross_references: Optional[CrossReferences] = Field(default=None)
+    tag: Optional[str] = Field(default=None, description="""Free-form tag grouping depositions, e.g. competitionML2024Winners.""")
+
+
+class DatasetMetadataFile(Dataset):
+    """
+    {dataset_id}/dataset_metadata.json.
+    """
+    deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
+    last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
+    key_photos: Optional[PicturePath] = Field(default=None, description="""Key photos, relative to the output root.""")
+    dataset_identifier: int = Field(default=..., description="""Dataset id, e.g. 10301.""")
+    dataset_title: str = Field(default=..., description="""Title.""")
+    dataset_description: str = Field(default=..., description="""Description.""")
+    dates: DateStamp = Field(default=...)
+    authors: list[Author] = Field(default=...)
+    funding: Optional[list[Funding]] = Field(default=None)
+    cross_references: Optional[CrossReferences] = Field(default=None)
+    sample_type: SampleTypeEnum = Field(default=...)
+    sample_preparation: Optional[str] = Field(default=None, description="""How the sample was prepared.""")
+    grid_preparation: Optional[str] = Field(default=None, description="""How the grids were prepared.""")
+    other_setup: Optional[str] = Field(default=None, description="""Any other setup.""")
+    organism: Optional[OrganismDetails] = Field(default=None)
+    tissue: Optional[TissueDetails] = Field(default=None)
+    cell_type: Optional[CellType] = Field(default=None)
+    cell_strain: Optional[CellStrain] = Field(default=None)
+    cell_component: Optional[CellComponent] = Field(default=None)
+    assay: Optional[AssayDetails] = Field(default=None)
+    development_stage: Optional[DevelopmentStageDetails] = Field(default=None)
+    disease: Optional[DiseaseDetails] = Field(default=None)
+
+
 class RunMetadataFile(ConfiguredBaseModel):
-    run_name: str = Field(default=...)
+    """
+    {dataset_id}/{run_name}/run_metadata.json.
+    """
+    run_name: str = Field(default=..., description="""Name of the run folder.""")
+    deposition_id: Optional[int] = Field(default=None, description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
+    last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
+
+
+class PerSectionParameter(ConfiguredBaseModel):
+    """
+    Per-tilt acquisition and CTF parameters of a tilt series.
+    """
+    z_index: int = Field(default=..., description="""Section index in the stack (0-based).""")
+    frame_acquisition_order: Optional[int] = Field(default=None, description="""Acquisition order of the section (0-based).""")
+    raw_angle: Optional[float] = Field(default=None, description="""Nominal tilt angle in degrees.""")
+    astigmatic_angle: Optional[float] = Field(default=None, description="""Angle of astigmatism in degrees.""")
+    cross_correlation: Optional[float] = Field(default=None, description="""CTF fit cross correlation.""")
+    major_defocus: Optional[float] = Field(default=None, description="""Defocus along the major axis in Å.""")
+    minor_defocus: Optional[float] = Field(default=None, description="""Defocus along the minor axis in Å.""")
+    max_resolution: Optional[float] = Field(default=None, description="""Resolution of the CTF fit in Å.""")
+    phase_shift: Optional[float] = Field(default=None, description="""Phase shift in radians.""")
+
+
+class TiltSeriesMetadataFile(TiltSeries):
+    """
+    {dataset_id}/{run_name}/TiltSeries/{id}/tiltseries_metadata.json.
+    """
+    run_name: Optional[str] = Field(default=None, description="""Name of the run folder.""")
+    omezarr_dir: Optional[RelativePath] = Field(default=None, description="""OME-Zarr folder, relative to the output root.""")
+    mrc_file: Optional[RelativePath] = Field(default=None, description="""Canonical MRC file, relative to the output root.""")
+    size: Optional[IntegerXYZ] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
+    scales: Optional[list[IntegerXYZ]] = Field(default=None, description="""Size of every pyramid level in voxels, finest first.""")
+    deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
+    last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
+    frames_count: Optional[int] = Field(default=None, description="""Number of frames recorded for the tilt series.""")
+    per_section_parameter: Optional[list[PerSectionParameter]] = Field(default=None)
+    acceleration_voltage: float = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
+    spherical_aberration_constant: float = Field(default=..., description="""Spherical aberration constant Cs in mm.""")
+    microscope: MicroscopeDetails = Field(default=...)
+    microscope_optical_setup: MicroscopeOpticalSetup = Field(default=...)
+    camera: CameraDetails = Field(default=...)
+    data_acquisition_software: str = Field(default=..., description="""Acquisition software, e.g. SerialEM.""")
+    tilt_alignment_software: Optional[str] = Field(default=None, description="""Software used to align the tilt series.""")
+    tilt_axis: float = Field(default=..., description="""Tilt axis angle in degrees.""")
+    tilt_range: ResolvedTiltRange = Field(default=...)
+    tilt_step: float = Field(default=..., description="""Tilt increment in degrees.""")
+    tilting_scheme: str = Field(default=..., description="""Order of tilts, e.g. dose symmetric from 0 degrees.""")
+    total_flux: float = Field(default=..., description="""Total electron dose in e⁻/Å².""")
+    tilt_series_quality: TiltSeriesQualityScore = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
+    pixel_spacing: float = Field(default=..., description="""Pixel size in Å/pixel.""")
+    binning_from_frames: Optional[float] = Field(default=None, description="""Binning from the frames to the tilt series.""")
+    aligned_tiltseries_binning: Optional[float] = Field(default=None, description="""Binning of the aligned tilt series.""")
+    is_aligned: Optional[bool] = Field(default=None, description="""Whether the tilt series is already aligned.""")
+    related_empiar_entry: Optional[EmpiarId] = Field(default=None, description="""EMPIAR entry holding the raw tilt series.""")
+
+
+class TomogramMetadataFile(Tomogram):
+    """
+    {dataset_id}/{run_name}/Reconstructions/VoxelSpacing{vs:.3f}/Tomograms/{id}/tomogram_metadata.json.
+    """
+    run_name: Optional[str] = Field(default=None, description="""Name of the run folder.""")
+    omezarr_dir: RelativePath = Field(default=..., description="""OME-Zarr folder, relative to the output root.""")
+    mrc_file: RelativePath = Field(default=..., description="""Canonical MRC file, relative to the output root.""")
+    size: IntegerXYZ = Field(default=..., description="""Size of the full-resolution volume in voxels.""")
+    scales: list[IntegerXYZ] = Field(default=..., description="""Size of every pyramid level in voxels, finest first.""")
+    alignment_metadata_path: RelativePath = Field(default=..., description="""alignment_metadata.json of the alignment this entity is in, relative to the output root.""")
+    deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
+    last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
+    key_photo: Optional[PicturePath] = Field(default=None, description="""Key photos (snapshot and thumbnail), relative to the output root.""")
+    neuroglancer_config_path: Optional[RelativePath] = Field(default=None, description="""Neuroglancer configuration, relative to the output root.""")
+    align_softwares: Optional[list[str]] = Field(default=None, description="""Tilt-series alignment software (list form).""")
+    voxel_spacing: float = Field(default=..., description="""Voxel spacing in Å/voxel.""")
+    fiducial_alignment_status: FiducialAlignmentStatusEnum = Field(default=...)
+    reconstruction_method: TomogramReconstructionMethodEnum = Field(default=...)
+    reconstruction_software: str = Field(default=..., description="""Reconstruction software, e.g. IMOD.""")
+    processing: TomogramProcessingEnum = Field(default=...)
+    processing_software: Optional[str] = Field(default=None, description="""Processing software, e.g. IsoNet.""")
+    align_software: Optional[str] = Field(default=None, description="""Tilt-series alignment software.""")
+    ctf_corrected: Optional[bool] = Field(default=None, description="""Whether the tomogram is CTF corrected.""")
+    tomogram_version: Optional[float] = Field(default=None, description="""Version of the tomogram.""")
+    affine_transformation_matrix: Optional[list[list[float]]] = Field(default=None, description="""4×4 affine transformation from the tilt series into the tomogram (row-major).""")
+    offset: IntegerXYZ = Field(default=..., description="""Offset of the tomogram in voxels.""")
+    is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this tomogram is shown by default.""")
+    is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this tomogram was reconstructed by the portal's standard pipeline.""")
+    is_standardized: Optional[bool] = Field(default=None, description="""Older name of is_portal_standard, kept so older configs validate.""")
+    authors: list[Author] = Field(default=...)
+    dates: Optional[DateStamp] = Field(default=None)
+    cross_references: Optional[CrossReferences] = Field(default=None)
+
+
+class AnnotationMetadataFile(Annotation):
+    """
+    …/Annotations/{id}/{slug}-{version}.json.
+    """
+    alignment_metadata_path: Optional[RelativePath] = Field(default=None, description="""alignment_metadata.json of the alignment this entity is in, relative to the output root.""")
+    deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
+    last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
+    files: Optional[list[AnnotationFileEntry]] = Field(default=None, description="""The annotation's files; alignment_metadata_path is required when this is non-empty.""")
+    object_count: Optional[int] = Field(default=None, description="""Number of annotated objects (points, or distinct non-zero instance labels).""", ge=0)
+    annotation_ingest_id: str = Field(default=..., description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
+    annotation_object: AnnotationObject = Field(default=...)
+    annotation_method: str = Field(default=..., description="""How the annotation was made, in words.""")
+    method_type: AnnotationMethodTypeEnum = Field(default=...)
+    method_links: Optional[list[AnnotationMethodLink]] = Field(default=None)
+    annotation_publications: Optional[PublicationList] = Field(default=None, description="""DOIs and database entries, comma separated.""")
+    annotation_software: Optional[str] = Field(default=None, description="""Software used.""")
+    ground_truth_status: Optional[bool] = Field(default=None, description="""Whether this annotation is a ground truth.""")
+    is_curator_recommended: Optional[bool] = Field(default=None, description="""Whether curators recommend this annotation.""")
+    confidence: Optional[AnnotationConfidence] = Field(default=None)
+    version: Optional[float] = Field(default=None, description="""Annotation version, e.g. 1.0.""")
+    authors: list[Author] = Field(default=...)
+    dates: DateStamp = Field(default=...)
+
+
+class PerSectionAlignmentParameter(ConfiguredBaseModel):
+    """
+    Per-tilt alignment parameters.
+    """
+    z_index: int = Field(default=..., description="""Section index in the stack (0-based).""")
+    tilt_angle: Optional[float] = Field(default=None, description="""Refined tilt angle in degrees.""")
+    volume_x_rotation: Optional[float] = Field(default=None, description="""Rotation about x in degrees.""")
+    in_plane_rotation: Optional[list[float]] = Field(default=None, description="""2×2 in-plane rotation matrix, row-major.""")
+    x_offset: Optional[float] = Field(default=None, description="""Shift along x in pixels.""")
+    y_offset: Optional[float] = Field(default=None, description="""Shift along y in pixels.""")
+    beam_tilt: Optional[float] = Field(default=None, description="""Beam tilt in degrees.""")
+
+
+class AlignmentMetadataFile(Alignment):
+    """
+    {dataset_id}/{run_name}/Alignments/{id}/alignment_metadata.json.
+    """
+    deposition_id: Optional[int] = Field(default=None, description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
+    last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
+    alignment_path: Optional[str] = Field(default=None, description="""Main alignment file (.xf or .aln), relative to the output root.""")
+    tilt_path: Optional[str] = Field(default=None, description="""Tilt angles file (.tlt), relative to the output root.""")
+    tiltx_path: Optional[str] = Field(default=None, description="""X-tilt file (.xtilt), relative to the output root.""")
+    tiltseries_path: Optional[str] = Field(default=None, description="""tiltseries_metadata.json of the aligned tilt series, relative to the output root.""")
+    files: Optional[list[str]] = Field(default=None, description="""Every alignment file.""")
+    per_section_alignment_parameters: Optional[list[PerSectionAlignmentParameter]] = Field(default=None)
+    format: Optional[AlignmentFormatEnum] = Field(default=None, description="""Software format of the alignment files.""")
+    method_type: AlignmentMethodTypeEnum = Field(default=...)
+    alignment_type: AlignmentTypeEnum = Field(default=...)
+    affine_transformation_matrix: Optional[list[list[float]]] = Field(default=None, description="""4×4 affine transformation (row-major).""")
+    volume_offset: Optional[FloatXYZ] = Field(default=None, description="""Offset of the reconstructed volume in Å.""")
+    volume_dimension: Optional[FloatXYZ] = Field(default=None, description="""Size of the reconstructed volume in Å.""")
+    offset: Optional[FloatXYZ] = Field(default=None, description="""Older name of volume_offset, kept so older configs validate.""")
+    tilt_offset: Optional[float] = Field(default=None, description="""Tilt angle offset in degrees.""")
+    x_rotation_offset: Optional[float] = Field(default=None, description="""Rotation about x in degrees.""")
+    is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this alignment was made by the portal's standard pipeline.""")
+    is_canonical: Optional[bool] = Field(default=None, description="""Older name of is_portal_standard, kept so older configs validate.""")
+
+
+class FrameFileEntry(ConfiguredBaseModel):
+    """
+    One movie frame stack.
+    """
+    acquisition_order: Optional[int] = Field(default=None, description="""Acquisition order (0-based).""")
+    accumulated_dose: Optional[float] = Field(default=None, description="""Dose before this frame stack in e⁻/Å².""")
+    exposure_dose: Optional[float] = Field(default=None, description="""Dose of this frame stack in e⁻/Å².""")
+    is_gain_corrected: Optional[bool] = Field(default=None, description="""Whether the frames are gain corrected.""")
+    path: Optional[RelativePath] = Field(default=None, description="""The frame file, relative to the output root (absent when not deposited).""")
+
+
+class FramesMetadataFile(ConfiguredBaseModel):
+    """
+    {dataset_id}/{run_name}/Frames/frames_metadata.json.
+    """
+    deposition_id: Optional[int] = Field(default=None, description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
+    last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
+    frames_acquisition_file: Optional[RelativePath] = Field(default=None, description="""mdoc file describing the acquisition.""")
+    dose_rate: Optional[float] = Field(default=None, description="""Dose per frame in e⁻/Å².""")
+    is_gain_corrected: Optional[bool] = Field(default=None, description="""Whether the frames are gain corrected.""")
+    frames: Optional[list[FrameFileEntry]] = Field(default=None)
 
 
 # Model rebuild
@@ -691,9 +930,21 @@ Tomogram.model_rebuild()
 AnnotationObject.model_rebuild()
 AnnotationConfidence.model_rebuild()
 AnnotationMethodLink.model_rebuild()
+AnnotationFileEntry.model_rebuild()
 Annotation.model_rebuild()
 Alignment.model_rebuild()
 Frame.model_rebuild()
 Ctf.model_rebuild()
 IdentifiedObject.model_rebuild()
+ResolvedTiltRange.model_rebuild()
+DepositionMetadataFile.model_rebuild()
+DatasetMetadataFile.model_rebuild()
 RunMetadataFile.model_rebuild()
+PerSectionParameter.model_rebuild()
+TiltSeriesMetadataFile.model_rebuild()
+TomogramMetadataFile.model_rebuild()
+AnnotationMetadataFile.model_rebuild()
+PerSectionAlignmentParameter.model_rebuild()
+AlignmentMetadataFile.model_rebuild()
+FrameFileEntry.model_rebuild()
+FramesMetadataFile.model_rebuild()

@@ -20,7 +20,15 @@ from ingest.validators.semantic import semantic_findings
 from ingest.validators.templates import locate_run_data_map, template_findings
 
 UNREADABLE_CODES = frozenset(
-    {"E-FILE-UNREADABLE", "E-FILE-TOO-LARGE", "E-YAML-SYNTAX", "E-YAML-DUPLICATE-KEY", "E-YAML-TAG", "E-YAML-ALIAS"}
+    {
+        "E-FILE-UNREADABLE",
+        "E-FILE-TOO-LARGE",
+        "E-YAML-SYNTAX",
+        "E-YAML-DUPLICATE-KEY",
+        "E-YAML-TAG",
+        "E-YAML-ALIAS",
+        "E-YAML-DEPTH",
+    }
 )
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ingest.models.ingestion_config import AnnotationSource, VoxelSpacingSource
 from ingest.positioned_yaml import YamlDocument
 from ingest.report import Finding
 from ingest.validators.located import finding_at, show
 from ingest.validators.sections import SOURCE_FILTER_KEYS, list_sections, sources_of
 
 _LITERAL_TYPES: dict[str, tuple[type, str]] = {"datasets": (str, "a string"), "depositions": (int, "an integer")}
+# Keys that are not finders or shapes are the schema's to report (E-UNKNOWN-KEY); these rules count known ones only.
+FINDERS = tuple(name for name in VoxelSpacingSource.model_fields if name not in SOURCE_FILTER_KEYS)
+SHAPES = tuple(name for name in AnnotationSource.model_fields if name not in SOURCE_FILTER_KEYS)
 
 
 def finder_findings(document: YamlDocument) -> Iterator[Finding]:
@@ -25,7 +29,7 @@ def finder_findings(document: YamlDocument) -> Iterator[Finding]:
 
 def _finder_count_findings(document: YamlDocument, section: str) -> Iterator[Finding]:
     for path, source in sources_of(document.data, section):
-        finders = [key for key in source if key not in SOURCE_FILTER_KEYS]
+        finders = [key for key in source if key in FINDERS]
         if len(finders) == 1:
             continue
         many = len(finders) > 1
@@ -36,9 +40,8 @@ def _finder_count_findings(document: YamlDocument, section: str) -> Iterator[Fin
             message="a source entry has several finders (split it into one entry per finder)"
             if many
             else "a source entry has no finder",
-            expected="exactly one of source_glob, source_multi_glob, destination_glob, destination_filter, "
-            "literal, tomogram_header",
-            found=", ".join(finders) if many else f"only {', '.join(sorted(source)) or 'an empty entry'}",
+            expected=f"exactly one of {', '.join(FINDERS)}",
+            found=", ".join(finders) if many else f"only {', '.join(map(str, source)) or 'an empty entry'}",
         )
 
 
@@ -64,15 +67,14 @@ def _literal_type_findings(document: YamlDocument) -> Iterator[Finding]:
 def _annotation_source_findings(document: YamlDocument) -> Iterator[Finding]:
     shapes_seen: dict[tuple[int, str], bool] = {}
     for path, source in sources_of(document.data, "annotations"):
-        shapes = [key for key in source if key not in SOURCE_FILTER_KEYS]
+        shapes = [key for key in source if key in SHAPES]
         if len(shapes) != 1:
             yield finding_at(
                 document,
                 path if len(shapes) < 2 else (*path, shapes[1]),
                 code="E-ANNOTATION-SHAPE-COUNT",
                 message="an annotation source entry must have exactly one shape (split it into one entry per shape)",
-                expected="exactly one of Point, OrientedPoint, InstanceSegmentation, SegmentationMask, "
-                "SemanticSegmentationMask, InstanceSegmentationMask, ...",
+                expected=f"exactly one of {', '.join(SHAPES)}",
                 found=", ".join(shapes) if shapes else "no shape",
             )
         for shape in shapes:

@@ -1,0 +1,39 @@
+"""``ingest export picks``: portal ndJSON → RELION 5/4 star, copick JSON or CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ingest.cli.convert_picks import parse_size
+from ingest.converters.export_picks import EXPORTERS, ExportOptions
+from ingest.converters.picks_conversion import export_picks_file
+
+
+@click.command("picks")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--to", "target", required=True, help="Target format: " + ", ".join(sorted(EXPORTERS)) + ".")
+@click.option("--voxel-spacing", type=float, required=True, help="Å per voxel of the ndJSON locations.")
+@click.option("--run-name", help="rlnTomoName / copick run_name (default: DST's stem).")
+@click.option("--tomogram-size", help="X,Y,Z voxels (needed by relion5_star; enables the inside check).")
+@click.option("--object-name", default="particle", show_default=True, help="copick pickable_object_name.")
+def export_picks(
+    src: Path,
+    dst: Path,
+    target: str,
+    voxel_spacing: float,
+    run_name: str | None,
+    tomogram_size: str | None,
+    object_name: str,
+) -> None:
+    """Export the portal ndJSON picks SRC to DST in another tool's format."""
+    options = ExportOptions(
+        voxel_spacing=voxel_spacing,
+        run_name=run_name or dst.stem,
+        tomogram_size=parse_size(tomogram_size) if tomogram_size else None,
+        object_name=object_name,
+    )
+    result = export_picks_file(src, dst, target, options)
+    click.echo(f"wrote {result.count} point(s) to " + ", ".join(str(path) for path in result.outputs))
