@@ -121,6 +121,22 @@ def read_mrc(path: Path) -> MrcSource:
     )
 
 
+class LazyRegions:
+    """Array-like access to a memory map for ``dask.array.from_array``, which copies anything with ``.copy()``.
+
+    Each ``[region]`` returns an in-memory copy of just that region.
+    """
+
+    def __init__(self, data: np.memmap[Any, np.dtype[Any]]) -> None:
+        self._data = data
+        self.shape: tuple[int, ...] = data.shape
+        self.dtype: np.dtype[Any] = data.dtype
+        self.ndim = data.ndim
+
+    def __getitem__(self, region: Any) -> NDArray[Any]:
+        return np.array(self._data[region])
+
+
 class CanonicalMrcWriter:
     """Writes the canonical MRC of one level-0 volume into ``path`` block by block, header last.
 

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.masks import MaskLabel, MaskRule, rescale_nearest
-from ingest.converters.mrc import read_mrc
+from ingest.converters.mrc import LazyRegions, read_mrc
 from ingest.converters.ome_zarr import NgffVersion, read_ome_zarr
 from ingest.converters.value_stats import ValueStats
 from ingest.converters.volume_types import (
@@ -70,7 +70,10 @@ def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
         return zarr_source.data, info
     mrc = read_mrc(path)
     chunks = tuple(min(256, n) for n in mrc.data.shape)
-    array = da.from_array(mrc.data, chunks=chunks, asarray=True)  # type: ignore[no-untyped-call]
+    # An explicit name: dask would otherwise hash every byte of the file to name the array.
+    stat = path.stat()
+    name = f"mrc-{path.resolve()}-{stat.st_size}-{stat.st_mtime_ns}"
+    array = da.from_array(LazyRegions(mrc.data), chunks=chunks, asarray=True, name=name)  # type: ignore[no-untyped-call]
     info = SourceInfo(
         path=path,
         format="mrc",
