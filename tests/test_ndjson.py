@@ -26,7 +26,9 @@ def test_golden_oriented_point_line() -> None:
 
 def test_golden_point_and_instance_lines() -> None:
     picks = Picks(np.array([[1.0, 2.5, 3e-20]]), instance_ids=np.array([7]))
-    assert picks_to_ndjson(picks, PointShape.POINT) == b'{"type": "point", "location": {"x": 1.0, "y": 2.5, "z": 3e-20}}\n'
+    assert (
+        picks_to_ndjson(picks, PointShape.POINT) == b'{"type": "point", "location": {"x": 1.0, "y": 2.5, "z": 3e-20}}\n'
+    )
     assert picks_to_ndjson(picks, PointShape.INSTANCE_POINT) == (
         b'{"type": "instancePoint", "location": {"x": 1.0, "y": 2.5, "z": 3e-20}, "instance_id": 7}\n'
     )

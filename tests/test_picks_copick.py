@@ -71,7 +71,10 @@ def test_filter_value_must_match_run_name(tmp_path: Path) -> None:
     [
         ({"location": {"x": 1, "y": "a", "z": 3}}, r"point 2: location.y is not a number"),
         ({"location": {"x": 1, "y": 2}}, r"point 2: location.z is not a number .*found null"),
-        ({"location": {"x": 1, "y": 2, "z": 3}, "transformation_": [[1, 0, 0]]}, r"point 2: transformation_ is not 4×4"),
+        (
+            {"location": {"x": 1, "y": 2, "z": 3}, "transformation_": [[1, 0, 0]]},
+            r"point 2: transformation_ is not 4×4",
+        ),
         ({"position": [1, 2, 3]}, r"point 2: point has no location"),
     ],
 )

@@ -80,7 +80,7 @@ def test_order_zyx_reverses_point_and_flips_matrix(tmp_path: Path) -> None:
 def test_garbage_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.mod"
     path.write_bytes(b"IMODV1.2" + b"\x00" * 10)
-    with pytest.raises(InputFileError, match="bad.mod: not a readable IMOD model"):
+    with pytest.raises(InputFileError, match=r"bad\.mod: not a readable IMOD model"):
         read_picks(path, "mod")
 
 

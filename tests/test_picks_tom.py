@@ -61,7 +61,7 @@ def test_filter_on_tomogram_row_5(tmp_path: Path) -> None:
     path = write_motivelist(tmp_path / "m.em", [motive(tomogram=1), motive(position=(3, 3, 3), tomogram=2)])
     picks = read_picks(path, "tom_em", ReadOptions(filter_value="2"))
     np.testing.assert_allclose(picks.positions, [[2, 2, 2]])
-    with pytest.raises(EmptySelectionError, match="expected one of the values in row 5 .*: 1, 2"):
+    with pytest.raises(EmptySelectionError, match=r"expected one of the values in row 5 .*: 1, 2"):
         read_picks(path, "tom_em", ReadOptions(filter_value="3"))
 
 
@@ -83,7 +83,7 @@ def test_truncated_file_names_the_first_incomplete_row(tmp_path: Path) -> None:
 def test_file_shorter_than_its_header(tmp_path: Path) -> None:
     path = tmp_path / "m.em"
     path.write_bytes(b"\x06\x00\x00\x05" + b"\x00" * 20)
-    with pytest.raises(InputFileError, match="m.em: not an EM file"):
+    with pytest.raises(InputFileError, match=r"m\.em: not an EM file"):
         read_picks(path, "tom_em")
 
 
