@@ -20,7 +20,9 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+import dask
 
 from ingest.errors import ExecutorError, IngestError, UsageError
 
@@ -84,8 +86,6 @@ def execute_task_on_worker(task: RunTask[A, R]) -> TaskOutcome[R]:
     Without this, a task computing a dask array would submit its chunks back to the scheduler and block its
     worker thread waiting for them; one single-threaded worker per task is the intended parallelism.
     """
-    import dask
-
     dask.config.set(scheduler="synchronous")
     return execute_task(task)
 
@@ -100,7 +100,15 @@ def check_unique_keys(tasks: Sequence[RunTask[Any, Any]]) -> None:
 
 
 class Executor(Protocol):
-    """Runs tasks and yields their outcomes as they complete."""
+    """Runs tasks and yields their outcomes as they complete; a context manager holding its resources."""
+
+    def __enter__(self) -> Self:
+        """Acquire what the executor needs (a cluster, a connection) for several runs."""
+        ...
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Release what :meth:`__enter__` acquired."""
+        ...
 
     def run(self, tasks: Sequence[RunTask[A, R]]) -> Iterator[TaskOutcome[R]]:
         """Run every task; yield one outcome per task, in completion order."""
@@ -123,6 +131,13 @@ def collect_outcomes(
 
 class SerialExecutor:
     """Runs tasks one after another in this process, in key order."""
+
+    def __enter__(self) -> Self:
+        """Nothing to acquire."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Nothing to release."""
 
     def run(self, tasks: Sequence[RunTask[A, R]]) -> Iterator[TaskOutcome[R]]:
         """Run every task in key order, yielding each outcome when it is done."""
@@ -159,11 +174,13 @@ class DaskExecutor:
         target = self.scheduler or f"local cluster of {self.n_workers} workers"
         return f"DaskExecutor({target})"
 
-    def __enter__(self) -> DaskExecutor:
+    def __enter__(self) -> Self:
+        """Start the cluster or connect to the scheduler, for the duration of the ``with`` block."""
         self.open()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        """Disconnect and stop the local cluster."""
         self.close()
 
     def open(self) -> None:

@@ -21,15 +21,8 @@ from typing import BinaryIO, Protocol
 import fsspec
 
 from ingest.errors import StorageError, UsageError
-from ingest.storage_fsspec import (
-    TEMPORARY_MARKER,
-    ZARR_METADATA_NAMES,
-    FsspecStorage,
-    LocalStorage,
-    ObjectStorage,
-    check_key,
-    check_prefix,
-)
+from ingest.storage_fsspec import FsspecStorage, LocalStorage, ObjectStorage
+from ingest.storage_keys import TEMPORARY_MARKER, ZARR_METADATA_NAMES, check_key, check_prefix
 from ingest.storage_retry import RetryPolicy
 
 __all__ = [

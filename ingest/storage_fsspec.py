@@ -19,55 +19,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
 from ingest.errors import StorageError
+from ingest.storage_keys import TEMPORARY_MARKER, check_key, check_prefix, publication_order
 from ingest.storage_retry import RetryPolicy, call_with_retries
 
 T = TypeVar("T")
 
-ZARR_METADATA_NAMES = frozenset({".zattrs", ".zgroup", ".zarray", ".zmetadata", "zarr.json"})
-"""File names that describe zarr data; a tree publishes them only after all its data files."""
-
-TEMPORARY_MARKER = ".ingest-tmp-"
-"""Marks the names of files and folders still being written; listings never show them."""
-
 _CHECKSUM_BLOCK = 4 * 1024 * 1024
-
-
-def check_key(key: str) -> str:
-    """Return ``key`` if it is a safe relative key (``a/b/c``), else raise :class:`StorageError`.
-
-    Refused: empty keys, absolute paths, backslashes, and empty, ``.`` or ``..`` segments — anything that could
-    name a place outside the storage root or two different places on two backends.
-    """
-    problem = None
-    if not key:
-        problem = "is empty"
-    elif key.startswith("/") or (len(key) > 1 and key[1] == ":"):
-        problem = "is absolute"
-    elif "\\" in key or "\0" in key:
-        problem = "contains a backslash or NUL"
-    elif any(segment in {"", ".", ".."} for segment in key.split("/")):
-        problem = "has an empty, '.' or '..' segment"
-    if problem is not None:
-        raise StorageError(
-            f"refusing key {key!r}: it {problem}",
-            expected="a relative '/'-separated key inside the storage root",
-            found=repr(key),
-        )
-    return key
-
-
-def check_prefix(prefix: str) -> str:
-    """Like :func:`check_key`, but ``""`` (the root) is allowed and a trailing ``/`` is dropped."""
-    stripped = prefix.rstrip("/")
-    return stripped if not stripped else check_key(stripped)
-
-
-def publication_order(relative_paths: list[str]) -> tuple[list[str], list[str]]:
-    """Split a tree's files into (data, metadata), metadata deepest first so the root's metadata comes last."""
-    data = sorted(p for p in relative_paths if p.rsplit("/", 1)[-1] not in ZARR_METADATA_NAMES)
-    metadata = [p for p in relative_paths if p.rsplit("/", 1)[-1] in ZARR_METADATA_NAMES]
-    metadata.sort(key=lambda p: (-p.count("/"), p))
-    return data, metadata
 
 
 def _tree_files(local_dir: Path) -> list[str]:
@@ -136,8 +93,7 @@ class FsspecStorage:
 
         found = self._call("listing", prefix, find)
         start = len(self.root) + 1
-        keys = (self.fs._strip_protocol(path)[start:] for path in found)
-        return sorted(k for k in keys if TEMPORARY_MARKER not in k)
+        return sorted(path[start:] for path in found if TEMPORARY_MARKER not in path)
 
     def size(self, key: str) -> int:
         """The size of the file ``key`` in bytes."""
@@ -159,7 +115,7 @@ class FsspecStorage:
 
     def delete_tree(self, prefix: str) -> None:
         """Delete the file or folder ``prefix`` and everything under it; a missing one is not an error."""
-        prefix = check_key(prefix.rstrip("/"))
+        prefix = check_key(prefix.removesuffix("/"))
         path = self._path(prefix)
 
         def delete() -> None:
@@ -228,6 +184,15 @@ class LocalStorage(FsspecStorage):
             raise StorageError("cannot fetch a missing file", where=self.url_of(key))
         yield local
 
+    def delete_tree(self, prefix: str) -> None:
+        """Delete ``prefix`` and then its parent folders left empty, as object stores would show them."""
+        super().delete_tree(prefix)
+        root = Path(self.root)
+        parent = Path(self._path(prefix)).parent
+        while parent != root and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
     def _stage(self, key: str, write: Callable[[str], None]) -> None:
         final = Path(self._path(key))
         staging = final.with_name(_temporary_name(final.name))
@@ -258,7 +223,7 @@ class LocalStorage(FsspecStorage):
         An older tree at ``prefix`` is renamed aside, the new one renamed in, and the old one deleted; if the
         second rename fails the old tree is put back. Readers see the old tree or the new one, never a mixture.
         """
-        prefix = check_key(prefix.rstrip("/"))
+        prefix = check_key(prefix.removesuffix("/"))
         data, metadata = publication_order(_tree_files(local_dir))
         final = Path(self._path(prefix))
         staging = final.with_name(_temporary_name(final.name))
@@ -321,7 +286,7 @@ class ObjectStorage(FsspecStorage):
 
         Stale keys go last (stale metadata before stale data) so no metadata ever points at missing data.
         """
-        prefix = check_key(prefix.rstrip("/"))
+        prefix = check_key(prefix.removesuffix("/"))
         data, metadata = publication_order(_tree_files(local_dir))
         stale = set(self.list_keys(prefix)) - {f"{prefix}/{p}" for p in data + metadata}
         stale_data, stale_metadata = publication_order(sorted(stale))

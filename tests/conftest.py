@@ -7,6 +7,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,11 +69,17 @@ def s3_endpoint() -> Iterator[str]:
             server.stop()
 
 
-@pytest.fixture
-def s3_bucket(s3_endpoint: str) -> str:
-    """A new, empty bucket on the session's S3 server; its name."""
+@pytest.fixture(scope="session")
+def s3_client(s3_endpoint: str) -> Any:
+    """A boto3 S3 client for the session's server, to arrange test data independently of ``ingest.storage``."""
     import boto3
 
+    return boto3.client("s3", endpoint_url=s3_endpoint)
+
+
+@pytest.fixture
+def s3_bucket(s3_client: Any) -> str:
+    """A new, empty bucket on the session's S3 server; its name."""
     name = f"test-{uuid.uuid4().hex[:16]}"
-    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=name)
+    s3_client.create_bucket(Bucket=name)
     return name

@@ -10,6 +10,7 @@ from pathlib import Path
 import dask.array as da
 
 from ingest.errors import InputFileError
+from ingest.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,18 @@ def truncated_input_job(job: Job) -> JobResult:
 def buggy_job(job: Job) -> JobResult:
     """Fail as a bug would."""
     return JobResult(square=job.value // 0, array_sum=0, pid=0)
+
+
+@dataclass(frozen=True)
+class PublishJob:
+    """Publish ``data`` at ``key`` on a storage that travelled to the worker by pickle."""
+
+    storage: Storage
+    key: str
+    data: bytes
+
+
+def publish_job(job: PublishJob) -> str:
+    """Publish, then return the checksum the worker computed."""
+    job.storage.publish_bytes(job.key, job.data)
+    return job.storage.checksum(job.key)

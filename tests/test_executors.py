@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import signal
 import subprocess
@@ -16,8 +17,18 @@ import pytest
 
 from ingest.errors import ExecutorError, UsageError
 from ingest.executors import DaskExecutor, RunTask, SerialExecutor, TaskOutcome, collect_outcomes
+from ingest.storage import open_storage
 from tests.conftest import free_port
-from tests.executor_tasks import Job, JobResult, buggy_job, gated_job, square_job, truncated_input_job
+from tests.executor_tasks import (
+    Job,
+    JobResult,
+    PublishJob,
+    buggy_job,
+    gated_job,
+    publish_job,
+    square_job,
+    truncated_input_job,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +68,8 @@ def test_serial_failures_do_not_stop_other_tasks() -> None:
 
 
 def test_serial_streams_in_key_order() -> None:
-    streamed = [outcome.key for outcome in SerialExecutor().run(mixed_tasks())]
+    with SerialExecutor() as executor:
+        streamed = [outcome.key for outcome in executor.run(mixed_tasks())]
     assert streamed == ["ds/run0", "ds/run1", "ds/run2", "ds/run3"]
 
 
@@ -130,9 +142,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-@pytest.fixture
-def dask_scheduler_with_two_workers() -> Iterator[str]:
-    """``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1; yields the scheduler address."""
+@pytest.fixture(scope="module")
+def dask_scheduler_with_two_workers(s3_endpoint: str) -> Iterator[str]:
+    """``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1; yields the scheduler address.
+
+    The workers inherit the fake AWS settings of ``s3_endpoint``, so tasks can reach the test S3 server.
+    """
     from distributed import Client
 
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
@@ -155,10 +170,23 @@ def dask_scheduler_with_two_workers() -> Iterator[str]:
 def test_external_scheduler_runs_tasks_on_both_workers(dask_scheduler_with_two_workers: str) -> None:
     started = time.monotonic()
     tasks = [*mixed_tasks(), *(RunTask(f"ds/run{n}", square_job, Job(n, sleep=0.4)) for n in range(4, 10))]
-    with DaskExecutor(scheduler=dask_scheduler_with_two_workers) as executor:
-        outcomes = collect_outcomes(executor, tasks)
+    # Outside a ``with`` block, run() connects and disconnects by itself.
+    outcomes = collect_outcomes(DaskExecutor(scheduler=dask_scheduler_with_two_workers), tasks)
     assert comparable(outcomes) == comparable(collect_outcomes(SerialExecutor(), tasks))
     assert [o.key for o in outcomes if not o.succeeded] == ["ds/run1", "ds/run2"]
     worker_pids = {o.result.pid for o in outcomes if o.result is not None}
     assert len(worker_pids) == 2 and os.getpid() not in worker_pids
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.slow
+def test_storage_travels_to_external_workers(
+    dask_scheduler_with_two_workers: str, s3_endpoint: str, s3_bucket: str
+) -> None:
+    storage = open_storage(f"s3://{s3_bucket}/out", {"endpoint_url": s3_endpoint})
+    jobs = {f"ds/run{n}": PublishJob(storage, f"ds/run{n}/data.bin", bytes([n]) * 100) for n in range(4)}
+    tasks = [RunTask(key, publish_job, job) for key, job in jobs.items()]
+    with DaskExecutor(scheduler=dask_scheduler_with_two_workers) as executor:
+        outcomes = collect_outcomes(executor, tasks)
+    assert [o.result for o in outcomes] == [hashlib.sha256(bytes([n]) * 100).hexdigest() for n in range(4)]
+    assert storage.list_keys("ds") == [f"ds/run{n}/data.bin" for n in range(4)]

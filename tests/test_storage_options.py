@@ -89,3 +89,12 @@ def test_file_url_and_plain_path_open_the_same_root(tmp_path: Path) -> None:
     open_storage(f"file://{tmp_path}").publish_bytes("a/b", b"1")
     assert open_storage(str(tmp_path)).read_bytes("a/b") == b"1"
     assert (tmp_path / "a" / "b").read_bytes() == b"1"
+
+
+def test_s3_endpoint_and_credentials_come_from_the_aws_environment(
+    s3_endpoint: str, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    storage = open_storage(f"s3://{s3_bucket}/out", {"skip_instance_cache": "true"})
+    storage.publish_bytes("run/run_metadata.json", b"{}")
+    assert open_storage(f"s3://{s3_bucket}", {"endpoint_url": s3_endpoint}).list_keys() == ["out/run/run_metadata.json"]

@@ -8,7 +8,6 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 import botocore.exceptions
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
@@ -110,8 +109,8 @@ def test_backoff_is_bounded(attempts: int, base: float, cap: float) -> None:
     assert all(0.0 <= delay <= cap for delay in delays)
 
 
-def test_s3_server_that_comes_up_late_is_reached_by_retrying(s3_endpoint: str, s3_bucket: str) -> None:
-    boto3.client("s3", endpoint_url=s3_endpoint).put_object(Bucket=s3_bucket, Key="in/a.mrc", Body=b"MRC")
+def test_s3_server_that_comes_up_late_is_reached_by_retrying(s3_client: Any, s3_bucket: str) -> None:
+    s3_client.put_object(Bucket=s3_bucket, Key="in/a.mrc", Body=b"MRC")
     port = free_port()
     late = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)  # shares moto's state
     delay = 1.0
