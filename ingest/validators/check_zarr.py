@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import ome_zarr_models  # noqa: F401  (importing the package completes the v04/v05 pydantic models)
+import pydantic_zarr.v2
+import pydantic_zarr.v3
 import zarr
 from ome_zarr_models import v04, v05
 from pydantic import ValidationError
@@ -20,6 +21,12 @@ from ingest.validators.check_mrc import MrcHeader, VolumeKind, read_mrc_block
 from ingest.validators.tree_access import TreeReader
 
 LEVELS = ("0", "1", "2")
+
+# ome-zarr-models leaves its group models incomplete (forward references to pydantic-zarr specs) until rebuilt.
+for _model in (v04.Image, v04.ImageLabel):
+    _model.model_rebuild(_types_namespace={"ArraySpec": pydantic_zarr.v2.ArraySpec, "GroupSpec": pydantic_zarr.v2.GroupSpec})
+for _model in (v05.Image, v05.ImageLabel):
+    _model.model_rebuild(_types_namespace={"ArraySpec": pydantic_zarr.v3.ArraySpec, "GroupSpec": pydantic_zarr.v3.GroupSpec})
 SCALE_TOLERANCE = 1e-3
 
 
