@@ -151,6 +151,7 @@ def _write_run(root: Path, run: str, *, seed: int, tilt_series: bool) -> None:
         {"mrc_file": f"{tomo_key}/{run}.mrc", "omezarr_dir": f"{tomo_key}/{run}.zarr", "run_name": run,
          "alignment_metadata_path": alignment, "scales": scales_of(TOMO_SHAPE),
          "size": dict(zip("zyx", TOMO_SHAPE, strict=True)), "voxel_spacing": SPACING, "processing": "raw",
+         "reconstruction_method": "WBP", "reconstruction_software": "IMOD", "fiducial_alignment_status": "FIDUCIAL",
          "offset": {"x": 0, "y": 0, "z": 0}, "deposition_id": DEPOSITION, "authors": [], "dates": DATES,
          "key_photo": photos},
     )

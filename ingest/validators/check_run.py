@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.errors import InputFileError
-from ingest.report import Finding
+from ingest.report import Finding, Severity
 from ingest.validators.check_annotations import MASK_KINDS, POINT_TYPES, mask_findings, ndjson_findings
 from ingest.validators.check_codes import check_finding
 from ingest.validators.check_metadata import MetadataDocument, metadata_findings, read_metadata
@@ -80,7 +80,8 @@ def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, every_chun
             findings.extend(_check_entity_volume(reader, listing, document, VolumeKind.TILTSERIES,
                                                  _number(document.get("pixel_spacing")), every_chunk).findings)
         elif role is Role.TOMOGRAM_METADATA:
-            spacing = _number(document.get("voxel_spacing")) or _number(document.placed.voxel_spacing)
+            # the folder is the voxel spacing's record; C-META-VOXEL-SPACING reports a metadata value that differs
+            spacing = _number(document.placed.voxel_spacing) or _number(document.get("voxel_spacing"))
             result = _check_entity_volume(reader, listing, document, VolumeKind.TOMOGRAM, spacing, every_chunk)
             findings.extend(result.findings)
             if result.shape is not None:
@@ -185,7 +186,7 @@ def _check_annotation(
     checks_shape = any(f.get("shape") in POINT_TYPES or f.get("shape") in MASK_KINDS for f in files)
     if tomogram_shape is None and checks_shape:
         findings.append(check_finding("C-ANN-NO-TOMOGRAM", "no tomogram in this voxel spacing to check against",
-                                      file=document.key, severity=_note()))
+                                      file=document.key, severity=Severity.NOTE))
     mrc_paths = {f.get("shape"): f["path"] for f in files if f.get("format") == "mrc"}
     for entry in files:
         path, shape, file_format = entry["path"], entry.get("shape"), entry.get("format")
@@ -208,8 +209,3 @@ def _check_annotation(
                                           object_count=object_count))
     return findings
 
-
-def _note() -> Any:
-    from ingest.report import Severity
-
-    return Severity.NOTE
