@@ -128,7 +128,7 @@ def check_volume(
                 twin = MrcTwin(mrc_key, header)
     sample = None
     if zarr_key is not None and listing.exists(zarr_key) and not listing.is_file(zarr_key):
-        checked = check_ome_zarr(reader, zarr_key, kind=kind, voxel_spacing=spacing, mrc=twin,
+        checked = check_ome_zarr(reader, zarr_key, keys=listing.files, kind=kind, voxel_spacing=spacing, mrc=twin,
                                  every_chunk=every_chunk)
         findings.extend(checked.findings)
         sample = checked.sample

@@ -9,24 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pydantic_zarr.v2
-import pydantic_zarr.v3
-import zarr
-from ome_zarr_models import v04, v05
 from pydantic import ValidationError
 
 from ingest.report import Finding
 from ingest.validators.check_codes import check_finding
 from ingest.validators.check_mrc import MrcHeader, VolumeKind, read_mrc_block
 from ingest.validators.tree_access import TreeReader
+from ingest.validators.zarr_levels import Level, chunk_block, chunk_counts, open_pyramid
 
 LEVELS = ("0", "1", "2")
-
-# ome-zarr-models leaves its group models incomplete (forward references to pydantic-zarr specs) until rebuilt.
-for _model in (v04.Image, v04.ImageLabel):
-    _model.model_rebuild(_types_namespace={"ArraySpec": pydantic_zarr.v2.ArraySpec, "GroupSpec": pydantic_zarr.v2.GroupSpec})
-for _model in (v05.Image, v05.ImageLabel):
-    _model.model_rebuild(_types_namespace={"ArraySpec": pydantic_zarr.v3.ArraySpec, "GroupSpec": pydantic_zarr.v3.GroupSpec})
 SCALE_TOLERANCE = 1e-3
 
 
@@ -59,24 +50,22 @@ def check_ome_zarr(
     reader: TreeReader,
     key: str,
     *,
+    keys: frozenset[str],
     kind: VolumeKind,
     voxel_spacing: float | None,
     mrc: MrcTwin | None,
     every_chunk: bool,
 ) -> ZarrCheck:
-    """Check one OME-Zarr pyramid; ``every_chunk`` decodes all chunks instead of a sample."""
+    """Check one OME-Zarr pyramid (``keys``: the tree's file keys); ``every_chunk`` decodes all chunks."""
     try:
-        group = zarr.open_group(reader.zarr_store(key), mode="r")
-        _validate_ngff(group)
+        pyramid = open_pyramid(reader, key, keys)
     except (ValidationError, ValueError, TypeError, KeyError, OSError, RuntimeError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         return ZarrCheck((check_finding("C-ZARR-NGFF", "not a valid OME-NGFF image", file=key, found=message),),
                          VolumeSample(None))
-    attributes = dict(group.attrs)
-    ome = attributes.get("ome", attributes)
-    multiscale = ome["multiscales"][0]
+    multiscale = pyramid.multiscale
     findings = list(_axes_findings(key, multiscale))
-    arrays: dict[str, Any] = {path: group[path] for path in _dataset_paths(multiscale)}
+    arrays = {path: pyramid.levels[path] for path in _dataset_paths(multiscale) if path in pyramid.levels}
     findings.extend(_level_findings(key, kind, voxel_spacing, multiscale, arrays))
     level0 = arrays.get("0")
     if level0 is None:
@@ -89,17 +78,8 @@ def check_ome_zarr(
     for path, array in arrays.items():
         compare = mrc if path == "0" else None
         findings.extend(_chunk_findings(reader, key, path, array, compare, every_chunk, values))
-    labels = _label_values(ome)
+    labels = _label_values(pyramid.ome)
     return ZarrCheck(tuple(findings), VolumeSample(tuple(level0.shape), frozenset(values), labels))
-
-
-def _validate_ngff(group: Any) -> None:
-    """Raise when the group is not an NGFF image (0.4 on zarr v2, 0.5 on zarr v3), label images included."""
-    image_label = "image-label" in group.attrs or "image-label" in dict(group.attrs).get("ome", {})
-    if group.metadata.zarr_format == 2:
-        (v04.ImageLabel if image_label else v04.Image).from_zarr(group)
-    else:
-        (v05.ImageLabel if image_label else v05.Image).from_zarr(group)
 
 
 def _dataset_paths(multiscale: Mapping[str, Any]) -> list[str]:
@@ -122,7 +102,7 @@ def expected_level_shape(shape0: tuple[int, ...], level: int, kind: VolumeKind) 
 
 
 def _level_findings(
-    key: str, kind: VolumeKind, spacing: float | None, multiscale: Mapping[str, Any], arrays: Mapping[str, Any]
+    key: str, kind: VolumeKind, spacing: float | None, multiscale: Mapping[str, Any], arrays: Mapping[str, Level]
 ) -> Iterator[Finding]:
     paths = list(arrays)
     if paths != list(LEVELS):
@@ -131,7 +111,9 @@ def _level_findings(
     shape0 = tuple(arrays["0"].shape) if "0" in arrays else None
     for level, dataset in enumerate(multiscale.get("datasets", [])):
         path = str(dataset["path"])
-        array = arrays[path]
+        array = arrays.get(path)
+        if array is None:
+            continue
         if shape0 is not None and len(shape0) == 3 and tuple(array.shape) != expected_level_shape(shape0, level, kind):
             yield check_finding("C-ZARR-LEVEL-SHAPE", f"level {path} has the wrong shape", file=f"{key}/{path}",
                                 expected=expected_level_shape(shape0, level, kind), found=tuple(array.shape))
@@ -160,34 +142,29 @@ def _scale_findings(
                             file=f"{key}/.zattrs", expected=expected, found=scales[0] if scales else None)
 
 
-def _chunk_grid(array: Any, every_chunk: bool) -> list[tuple[int, ...]]:
-    counts = [math.ceil(n / c) for n, c in zip(array.shape, array.chunks, strict=True)]
+def _chunk_grid(array: Level, every_chunk: bool, level: str) -> list[tuple[int, ...]]:
+    counts = chunk_counts(array)
+    first = tuple(0 for _ in counts)
     if every_chunk:
         return list(itertools.product(*(range(n) for n in counts)))
-    last = tuple(n - 1 for n in counts)
-    return sorted({tuple(0 for _ in counts), last})
+    if level != "0":
+        return [first]
+    return sorted({first, tuple(n - 1 for n in counts)})
 
 
 def _chunk_findings(
     reader: TreeReader,
     key: str,
     path: str,
-    array: Any,
+    array: Level,
     mrc: MrcTwin | None,
     every_chunk: bool,
     values_seen: set[int],
 ) -> Iterator[Finding]:
-    if not every_chunk and path != "0":
-        grid = [tuple(0 for _ in array.shape)]
-    else:
-        grid = _chunk_grid(array, every_chunk)
-    for coords in grid:
-        block = tuple(
-            slice(i * c, min((i + 1) * c, n)) for i, c, n in zip(coords, array.chunks, array.shape, strict=True)
-        )
-        chunk_key = f"{key}/{path}/{array.metadata.encode_chunk_key(coords)}"
+    for coords in _chunk_grid(array, every_chunk, path):
+        chunk_key = f"{key}/{path}/{array.chunk_key(coords)}"
         try:
-            values = np.asarray(array[block])
+            values = array.read_chunk(coords)
         except Exception as error:  # noqa: BLE001  (any codec failure means the chunk is corrupt)
             yield check_finding("C-ZARR-CHUNK", "the chunk cannot be decoded", file=chunk_key,
                                 found=f"{type(error).__name__}: {error}")
@@ -195,7 +172,7 @@ def _chunk_findings(
         if values.dtype.kind in "iub":
             values_seen.update(int(v) for v in np.unique(values))
         if mrc is not None:
-            expected = read_mrc_block(reader, mrc.key, mrc.header, block)  # type: ignore[arg-type]
+            expected = read_mrc_block(reader, mrc.key, mrc.header, chunk_block(array, coords))  # type: ignore[arg-type]
             if not np.array_equal(values, expected, equal_nan=values.dtype.kind == "f"):
                 differing = int(np.count_nonzero(values != expected))
                 yield check_finding("C-ZARR-MRC-VOXELS", "level-0 voxels differ from the MRC's", file=chunk_key,
