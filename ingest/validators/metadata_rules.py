@@ -161,19 +161,36 @@ def schema_model(role: Role) -> type[BaseModel] | None:
 
 
 def schema_problems(role: Role, document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """``(field path, problem)`` for every way the document breaks the metadata-files schema."""
+    """``(field path, problem)`` for every field that breaks the metadata-files schema.
+
+    Union types make pydantic report one error per alternative; they are merged into one problem per field.
+    """
     model = schema_model(role)
     if model is None:
         return
     try:
         model.model_validate(document)
     except ValidationError as error:
+        problems: dict[str, list[str]] = {}
         for problem in error.errors():
-            yield _json_path(problem["loc"]), problem["msg"]
+            messages = problems.setdefault(_field_path(document, problem["loc"]), [])
+            if problem["msg"] not in messages:
+                messages.append(problem["msg"])
+        for field, messages in problems.items():
+            yield field, " or ".join(messages) if len(messages) < 4 else f"{messages[0]} (or {len(messages) - 1} other forms)"
 
 
-def _json_path(location: tuple[int | str, ...]) -> str:
+def _field_path(document: Any, location: tuple[int | str, ...]) -> str:
+    """The JSON path of a validation error, without pydantic's union-member tags."""
     text = ""
+    node = document
     for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int) and isinstance(node, list):
+            text += f"[{part}]"
+            node = node[part] if part < len(node) else None
+        elif isinstance(node, Mapping):
+            text += f".{part}" if text else str(part)
+            node = node.get(part)
+        else:
+            break
     return text or "<document>"

@@ -81,8 +81,7 @@ CANONICAL_PATTERNS: tuple[tuple[Role, str], ...] = (
 LEGACY_FOLDER_PATTERNS: tuple[str, ...] = (
     _RUN + r"/TomogramVoxelSpacing[^/]+",
     _RUN + r"/Tomograms/VoxelSpacing[^/]+",
-    _RUN + r"/TiltSeries(?=/[^/]+$)",
-    _RUN + r"/TiltSeries/[^/]+\.zarr",
+    _RUN + r"/TiltSeries(?=/(?!\d+/))",
 )
 
 
