@@ -8,6 +8,7 @@ and avoids zarr's event-loop round trip per read, which dominates on small pyram
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -135,26 +136,43 @@ def open_pyramid(reader: TreeReader, key: str, keys: frozenset[str]) -> Pyramid:
         return _open_v3(reader, key)
     if f"{key}/.zattrs" not in keys:
         raise ValueError(f"no .zattrs (NGFF 0.4) or zarr.json (NGFF 0.5) in {key}")
-    attrs = json.loads(reader.read_bytes(f"{key}/.zattrs"))
+    group_bytes = reader.read_bytes(f"{key}/.zattrs")
+    attrs = json.loads(group_bytes)
     if not isinstance(attrs, dict):
         raise ValueError(".zattrs is not a JSON object")
-    members: dict[str, Any] = {}
+    members: list[tuple[str, bytes, bytes]] = []
     levels: dict[str, Level] = {}
     for dataset in (attrs.get("multiscales") or [{}])[0].get("datasets", []):
         path = str(dataset.get("path"))
         if f"{key}/{path}/.zarray" not in keys:
             continue
-        metadata = json.loads(reader.read_bytes(f"{key}/{path}/.zarray"))
-        array_attrs = {}
-        if f"{key}/{path}/.zattrs" in keys:
-            array_attrs = json.loads(reader.read_bytes(f"{key}/{path}/.zattrs"))
-        spec = {name: value for name, value in metadata.items() if name != "zarr_format"}
-        members[path] = pydantic_zarr.v2.ArraySpec(**spec, attributes=array_attrs)
+        array_bytes = reader.read_bytes(f"{key}/{path}/.zarray")
+        attrs_bytes = reader.read_bytes(f"{key}/{path}/.zattrs") if f"{key}/{path}/.zattrs" in keys else b"{}"
+        members.append((path, array_bytes, attrs_bytes))
+        metadata = json.loads(array_bytes)
         levels[path] = _V2Level(reader, f"{key}/{path}", tuple(metadata["shape"]), tuple(metadata["chunks"]),
                                 np.dtype(metadata["dtype"]), metadata)
-    model = v04.ImageLabel if "image-label" in attrs else v04.Image
-    model(attributes=attrs, members=members)
+    problem = _ngff_v04_problem(group_bytes, tuple(members))
+    if problem is not None:
+        raise ValueError(problem)
     return Pyramid(attrs, levels)
+
+
+@functools.lru_cache(maxsize=512)
+def _ngff_v04_problem(group_attrs: bytes, members: tuple[tuple[str, bytes, bytes], ...]) -> str | None:
+    """Why this metadata is not an NGFF 0.4 image, or None; cached because ome-zarr-models builds pydantic
+    classes on every validation, and the pyramids of one dataset usually share their metadata byte for byte."""
+    attrs = json.loads(group_attrs)
+    specs: dict[str, Any] = {}
+    for path, array_bytes, attrs_bytes in members:
+        metadata = {name: value for name, value in json.loads(array_bytes).items() if name != "zarr_format"}
+        specs[path] = pydantic_zarr.v2.ArraySpec(**metadata, attributes=json.loads(attrs_bytes))
+    model = v04.ImageLabel if "image-label" in attrs else v04.Image
+    try:
+        model(attributes=attrs, members=specs)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def _open_v3(reader: TreeReader, key: str) -> Pyramid:
