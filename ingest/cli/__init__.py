@@ -68,3 +68,6 @@ convert.add_command(convert_picks)
 from ingest.cli.export_picks import export_picks  # noqa: E402
 
 export.add_command(export_picks)
+from ingest.cli.check import check  # noqa: E402
+
+main.add_command(check)
