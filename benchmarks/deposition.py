@@ -72,7 +72,9 @@ def synthetic_config(annotations: int) -> DepositionConfig:
             "runs": [{"sources": [{"source_glob": {"list_glob": "tomograms/*.mrc", "name_regex": "(.*)\\.mrc"}}]}],
             "voxel_spacings": [{"sources": [{"literal": {"value": [13.48]}}]}],
             "tiltseries": [{"metadata": tiltseries, "sources": [{"source_glob": {"list_glob": "ts/{run_name}.st"}}]}],
-            "tomograms": [{"metadata": tomogram, "sources": [{"source_glob": {"list_glob": "tomograms/{run_name}.mrc"}}]}],
+            "tomograms": [
+                {"metadata": tomogram, "sources": [{"source_glob": {"list_glob": "tomograms/{run_name}.mrc"}}]}
+            ],
             "annotations": entries,
         }
     )
@@ -123,7 +125,7 @@ def main() -> None:
     parser.add_argument("--annotations", type=int, default=10)
     args = parser.parse_args()
     baseline = glob_baseline_seconds(args.runs, args.annotations)
-    small_listing, small_plan, _ = plan_seconds(args.runs // 10, args.annotations)
+    _, small_plan, _ = plan_seconds(args.runs // 10, args.annotations)
     listing, planning, tasks = plan_seconds(args.runs, args.annotations)
     print(f"part 1: planning {args.runs} runs x {args.annotations} annotations ({tasks} tasks)")
     print(f"  listing index built in      {listing:7.3f} s")
