@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -142,7 +142,7 @@ class TiltSeriesTask:
     metadata_key: str
     mrc_key: str
     zarr_key: str
-    reused_id: bool
+    reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ class AlignmentTask:
     metadata_key: str
     source_keys: tuple[str, ...]
     is_default: bool
-    reused_id: bool
+    reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ class TomogramTask:
     mrc_key: str
     zarr_key: str
     alignment_metadata_key: str
-    reused_id: bool
+    reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ class AnnotationTask:
     metadata_key: str
     alignment_metadata_key: str
     files: tuple[AnnotationFileTask, ...]
-    reused_id: bool
+    reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
 
 
 @dataclass(frozen=True)
