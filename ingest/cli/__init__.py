@@ -71,3 +71,7 @@ export.add_command(export_picks)
 from ingest.cli.check import check  # noqa: E402
 
 main.add_command(check)
+
+from ingest.cli.run import run  # noqa: E402
+
+main.add_command(run)
