@@ -63,6 +63,7 @@ def execute_plan(
     """Write everything ``plan`` describes into the output of ``settings``."""
     output = settings.open_output()
     output.check_writable()
+    output.discard_temporaries()  # what a killed earlier invocation left half-published
     written, skipped, warnings = _write_deposition_level(plan, settings, output)
     tasks = [
         RunTask(f"{run.run.dataset.name}/{run.run.name}", ingest_run, RunJob(run, plan.deposition_id, settings))
