@@ -186,7 +186,7 @@ def direct_seconds(folder: Path, volumes: int) -> float:
 def pipeline_seconds(folder: Path, workers: int) -> float:
     """The whole pipeline (plan, convert, publish, metadata) on ``workers`` single-threaded dask workers."""
     from ingest.execute import execute_plan
-    from ingest.execute_run import ExecutionSettings
+    from ingest.execute_settings import ExecutionSettings
     from ingest.executors import DaskExecutor
     from ingest.planning import plan_from_files
 

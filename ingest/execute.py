@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import InputFileError
-from ingest.execute_run import ExecutionSettings, RunJob, RunReport, WritePolicy, ingest_run
+from ingest.execute_run import ingest_run
+from ingest.execute_settings import ExecutionSettings, RunJob, RunReport, WritePolicy
 from ingest.executors import Executor, RunTask, TaskOutcome, collect_outcomes
 from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import dataset_file, deposition_file, metadata_bytes

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +20,7 @@ from ingest.converters.volume import convert_volume
 from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
+from ingest.execute_settings import RunJob, RunReport, WritePolicy
 from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import (
     alignment_file,
@@ -31,8 +31,7 @@ from ingest.metadata import (
     tomogram_file,
     volume_fields,
 )
-from ingest.storage import Storage, open_storage
-from ingest.tasks import AlignmentTask, AnnotationFileTask, AnnotationTask, RunPlan, TiltSeriesTask, TomogramTask
+from ingest.tasks import AlignmentTask, AnnotationFileTask, AnnotationTask, TiltSeriesTask, TomogramTask
 
 T = TypeVar("T")
 
@@ -41,61 +40,6 @@ _POINT_SHAPES = {
     Shape.ORIENTED_POINT: PointShape.ORIENTED_POINT,
     Shape.INSTANCE_SEGMENTATION: PointShape.INSTANCE_POINT,
 }
-
-
-class WritePolicy(StrEnum):
-    """Whether up-to-date entities are skipped (the default) or rewritten (``--overwrite``)."""
-
-    SKIP_UP_TO_DATE = "skip-up-to-date"
-    OVERWRITE = "overwrite"
-
-
-@dataclass(frozen=True)
-class ExecutionSettings:
-    """Where to read and write, and how: shared by every run of one ingestion."""
-
-    input_url: str
-    source_prefix: str
-    output_url: str
-    timestamp: int
-    storage_options: tuple[tuple[str, str], ...] = ()
-    policy: WritePolicy = WritePolicy.SKIP_UP_TO_DATE
-    volume_workers: int = 1
-
-    def open_input(self) -> Storage:
-        """The input storage."""
-        return open_storage(self.input_url, _s3_options(self.input_url, self.storage_options))
-
-    def open_output(self) -> Storage:
-        """The output storage."""
-        return open_storage(self.output_url, _s3_options(self.output_url, self.storage_options))
-
-    def source_key(self, key: str) -> str:
-        """A planned source key (relative to the source prefix) as a key of the input storage."""
-        return f"{self.source_prefix}/{key}" if self.source_prefix else key
-
-
-def _s3_options(url: str, options: tuple[tuple[str, str], ...]) -> dict[str, str] | None:
-    return dict(options) if url.startswith(("s3://", "s3a://")) and options else None
-
-
-@dataclass(frozen=True)
-class RunJob:
-    """One run to ingest: the executor's unit of work."""
-
-    run: RunPlan
-    deposition_id: int
-    settings: ExecutionSettings
-
-
-@dataclass(frozen=True)
-class RunReport:
-    """What became of one run's entities (by metadata key) and any converter warnings."""
-
-    run: str
-    written: tuple[str, ...]
-    skipped: tuple[str, ...]
-    warnings: tuple[str, ...]
 
 
 def ingest_run(job: RunJob) -> RunReport:

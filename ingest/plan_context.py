@@ -32,9 +32,9 @@ from ingest.sources import (
     metadata_matches,
     nothing_matched,
     parents_allowed,
-    render_value,
 )
 from ingest.tasks import Metadata
+from ingest.template_cache import render_value
 
 T = TypeVar("T")
 Candidates = Sequence[tuple[str, Mapping[str, Any]]]

@@ -240,7 +240,7 @@ def test_local_folder_listing_headers_and_run_map(tmp_path: Path) -> None:
 
 
 def test_render_text_substitutes_keeps_literal_braces_and_names_unknown_fields() -> None:
-    from ingest.sources import render_text, render_value
+    from ingest.template_cache import render_text, render_value
 
     assert render_text("a{{b}}/{run_name}/{ts-tilt_range-max}", {"run_name": "TS_1", "ts-tilt_range-max": "60"}) == (
         "a{b}/TS_1/60"

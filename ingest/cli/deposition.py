@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from ingest.execute import RunOutcome, absolute_url, execute_plan, report_lines, report_to_json
-from ingest.execute_run import ExecutionSettings, WritePolicy
+from ingest.execute_settings import ExecutionSettings, WritePolicy
 from ingest.executors import DaskExecutor, Executor, SerialExecutor
 from ingest.metadata import resolve_timestamp
 from ingest.plan_render import plan_tree, render_plan_json
