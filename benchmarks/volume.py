@@ -171,7 +171,9 @@ def main() -> None:
         for variant, (seconds, peak) in rows.items():
             print(f"({variant}) {VARIANTS[variant]:28} {seconds:8.2f} {seconds / floor:8.2f} {peak:18.0f}")
         if "d" in rows:
-            print(f"(d) on {args.small}: peak {small_peak:.0f} MiB; big/small peak ratio {rows['d'][1] / small_peak:.2f}")
+            print(
+                f"(d) on {args.small}: peak {small_peak:.0f} MiB; big/small peak ratio {rows['d'][1] / small_peak:.2f}"
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -40,3 +40,8 @@ def convert() -> None:
 @main.group()
 def export() -> None:
     """Export portal files back into tool formats."""
+
+
+from ingest.cli.convert_volume import convert_volume_command  # noqa: E402
+
+convert.add_command(convert_volume_command)
