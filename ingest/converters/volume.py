@@ -8,10 +8,8 @@ error they are removed. DESIGN.md section 4 ("Volumes") is the contract.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +119,7 @@ def convert_volume(
     for output in (zarr_out, mrc_out):
         if output is not None and output.resolve() == source.resolve():
             raise UsageError("output would overwrite the source", where=str(output))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        array, info = open_volume(source)
-    notes = tuple(str(w.message) for w in caught)
+    array, info = open_volume(source)
     if rescale_to is not None:
         array = rescale_nearest(array, rescale_to)
     plan = VolumePlan(
@@ -140,8 +135,7 @@ def convert_volume(
         workers=workers or len(os.sched_getaffinity(0)),
     )
     with dask.config.set(scheduler="synchronous"):
-        result = write_volume(plan, progress=progress)
-    return dataclasses.replace(result, warnings=notes + result.warnings)
+        return write_volume(plan, progress=progress)
 
 
 def read_block(array: da.Array, region: tuple[slice, ...]) -> NDArray[Any]:
