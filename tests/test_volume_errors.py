@@ -48,6 +48,7 @@ def test_header_dimensions_smaller_than_file(tmp_path: Path) -> None:
     assert "nx/ny/nz 6/5/4" in (error.expected or "")
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # mrcfile and numpy warn while writing the bad input
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_or_inf_voxels_are_reported_with_position(tmp_path: Path, bad: float) -> None:
     data = np.ones((3, 4, 5), dtype=np.float32)
@@ -56,6 +57,7 @@ def test_nan_or_inf_voxels_are_reported_with_position(tmp_path: Path, bad: float
     assert "(2, 1, 3)" in (error.found or "")
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_nan_in_a_probability_map_is_reported(tmp_path: Path) -> None:
     data = np.full((3, 4, 5), 0.5, dtype=np.float32)
     data[0, 0, 0] = np.nan

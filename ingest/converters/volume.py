@@ -11,12 +11,10 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any
 
 import dask
 import dask.array as da
 import numpy as np
-from numpy.typing import NDArray
 
 from ingest.converters.masks import MaskLabel, MaskRule, rescale_nearest
 from ingest.converters.mrc import LazyRegions, read_mrc
@@ -136,11 +134,6 @@ def convert_volume(
     )
     with dask.config.set(scheduler="synchronous"):
         return write_volume(plan, progress=progress)
-
-
-def read_block(array: da.Array, region: tuple[slice, ...]) -> NDArray[Any]:
-    """One region of a lazy source as a NumPy array, computed in this thread."""
-    return np.asarray(array[region].compute(scheduler="synchronous"))
 
 
 def _is_plain_float32_mrc(info: SourceInfo, kind: VolumeKind) -> bool:
