@@ -75,3 +75,6 @@ main.add_command(check)
 from ingest.cli.run import run  # noqa: E402
 
 main.add_command(run)
+from ingest.cli.convert_volume import convert_volume_command  # noqa: E402
+
+convert.add_command(convert_volume_command)

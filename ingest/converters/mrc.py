@@ -2,8 +2,9 @@
 
 The reader checks what ``mrcfile`` only warns about in permissive mode (size, mode, dimensions) and turns real
 breakage into :class:`~ingest.errors.InputFileError`; legacy quirks (missing ``MAP `` stamp, odd machine stamps)
-become warnings. The writer streams blocks into a memory-mapped file (dirty file pages, not process memory) or,
-when the source bytes are already the output bytes, copies them in the kernel with ``copy_file_range``.
+become notes in :attr:`MrcSource.warnings`. The writer streams blocks into a memory-mapped file (dirty file
+pages, not process memory) or, when the source bytes already are the output bytes, copies them in the kernel
+with ``copy_file_range``.
 """
 
 from __future__ import annotations
@@ -106,8 +107,6 @@ def read_mrc(path: Path) -> MrcSource:
             expected=f"{needed} bytes for nx/ny/nz {nx}/{ny}/{nz} mode {mode}",
             found=f"{size} bytes",
         )
-    for note in notes:
-        warnings.warn(note, stacklevel=2)
     data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(nz, ny, nx))
     return MrcSource(
         data=data,

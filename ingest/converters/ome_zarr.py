@@ -9,7 +9,6 @@ is written last by :func:`write_multiscales_metadata`, so a group that names its
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -110,7 +109,7 @@ def multiscales_attributes(
     image_label = None
     if label_values is not None:
         image_label = {
-            "colors": [{"label-value": value} for value in label_values],
+            "colors": [{"label-value": value, "rgba": label_colour(value)} for value in label_values],
             "properties": [{"label-value": value} for value in label_values],
         }
     if ngff is NgffVersion.V04:
@@ -122,6 +121,11 @@ def multiscales_attributes(
     if image_label is not None:
         ome["image-label"] = image_label
     return {"ome": ome}
+
+
+def label_colour(value: int) -> list[int]:
+    """A fixed, well-spread opaque colour for a label value (same label, same colour, in every output)."""
+    return [(value * 97 + 40) % 256, (value * 57 + 120) % 256, (value * 173 + 200) % 256, 255]
 
 
 def write_multiscales_metadata(root: Path, attributes: dict[str, Any], ngff: NgffVersion) -> None:
@@ -138,7 +142,7 @@ def read_ome_zarr(path: Path) -> ZarrSource:
     """Open an OME-Zarr image (or a bare zarr array) as a lazy (z, y, x) dask array.
 
     The first multiscales dataset is level 0. Leading singleton axes (t, c) are dropped; axes listed in another
-    order than z, y, x are reported as a warning and the array is read as z, y, x, as the portal does.
+    order than z, y, x are noted in ``warnings`` and the array is read as z, y, x, as the portal does.
     """
     try:
         node = zarr.open(str(path), mode="r")
@@ -177,8 +181,6 @@ def read_ome_zarr(path: Path) -> ZarrSource:
         raise InputFileError(
             "zarr array is not a volume", where=str(path), expected="3 axes z,y,x", found=str(data.shape)
         )
-    for note in notes:
-        warnings.warn(note, stacklevel=2)
     return ZarrSource(data=data, voxel_size=voxel_size, warnings=tuple(notes))
 
 

@@ -112,15 +112,19 @@ def voxel_counts(start: int, stop: int, block: int, total: int) -> NDArray[np.fl
 def sums_to_means(
     sums: NDArray[np.float32], origin: Shape3, scale: Shape3, level0_shape: Shape3
 ) -> NDArray[np.float32]:
-    """Divide block sums (a region of a level starting at ``origin``) by the level-0 voxels each covers."""
+    """Turn block sums (a region of a level starting at ``origin``) into means, in place, and return them.
+
+    Each block is divided by the number of level-0 voxels it covers, so edge blocks average what exists.
+    """
     counts = [
         voxel_counts(origin[axis], origin[axis] + sums.shape[axis], scale[axis], level0_shape[axis])
         for axis in range(3)
     ]
-    full = float(scale[0] * scale[1] * scale[2])
     if all(bool((count == scale[axis]).all()) for axis, count in enumerate(counts)):
-        return np.multiply(sums, np.float32(1.0 / full), dtype=np.float32)
-    return sums / (counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None, :])
+        sums *= np.float32(1.0 / (scale[0] * scale[1] * scale[2]))
+    else:
+        sums /= counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None, :]
+    return sums
 
 
 def reference_level(volume: NDArray[Any], scale: Shape3, pooling: Pooling) -> NDArray[Any]:

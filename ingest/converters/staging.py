@@ -31,6 +31,8 @@ class StagedOutput:
             self.temporary.rename(self.final)
             _remove(retired)
         else:
+            if self.temporary.is_dir() and (self.final.exists() or self.final.is_symlink()):
+                self.final.unlink()  # a file or link where the folder goes: os.replace cannot swap kinds
             self.temporary.replace(self.final)
 
     def discard(self) -> None:

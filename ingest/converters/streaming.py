@@ -129,20 +129,21 @@ class _StreamRun:
                 self.on_chunk()
 
     def _process_level0(self, index: ChunkIndex) -> None:
-        region = self._region(0, index)
-        block = self.read_level0(region)
-        self._emit(0, region, block)
-        level, carried = 0, block
-        while level + 1 < self.geometry.levels:
+        level, carried = 0, self.read_level0(self._region(0, index))
+        while True:
+            # Pool before writing so that a coarse chunk's sums can become its means in place.
+            piece = None
+            if level + 1 < self.geometry.levels:
+                piece = pool_block(carried, self.geometry.factors, self.pooling)
+            region = self._region(level, index)
+            self._emit(level, region, self._values(level, region, carried))
+            if piece is None:
+                return
             parent = self._parent(level, index)
-            parent_buffer = self._deliver(
-                level, index, parent, pool_block(carried, self.geometry.factors, self.pooling)
-            )
+            parent_buffer = self._deliver(level, index, parent, piece)
             if parent_buffer is None:
                 return
             level, index, carried = level + 1, parent, parent_buffer
-            parent_region = self._region(level, index)
-            self._emit(level, parent_region, self._values(level, parent_region, carried, block.dtype))
 
     def _deliver(self, level: int, index: ChunkIndex, parent: ChunkIndex, piece: NDArray[Any]) -> NDArray[Any] | None:
         """Put ``piece`` into the parent's buffer; return the buffer when it was the last piece missing."""
@@ -164,9 +165,8 @@ class _StreamRun:
             del self.waiting[key]
             return self.buffers.pop(key)
 
-    def _values(self, level: int, region: Region, carried: NDArray[Any], dtype: np.dtype[Any]) -> NDArray[Any]:
-        if self.pooling is not Pooling.MEAN:
+    def _values(self, level: int, region: Region, carried: NDArray[Any]) -> NDArray[Any]:
+        if self.pooling is not Pooling.MEAN or level == 0:
             return carried
         origin: Shape3 = (region[0].start, region[1].start, region[2].start)
-        means = sums_to_means(carried, origin, self.geometry.scale_of(level), self.geometry.shapes[0])
-        return means.astype(dtype, copy=False)
+        return sums_to_means(carried, origin, self.geometry.scale_of(level), self.geometry.shapes[0])

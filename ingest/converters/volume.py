@@ -8,17 +8,13 @@ error they are removed. DESIGN.md section 4 ("Volumes") is the contract.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-import warnings
 from pathlib import Path
-from typing import Any
 
 import dask
 import dask.array as da
 import numpy as np
-from numpy.typing import NDArray
 
 from ingest.converters.masks import MaskLabel, MaskRule, rescale_nearest
 from ingest.converters.mrc import LazyRegions, read_mrc
@@ -121,10 +117,7 @@ def convert_volume(
     for output in (zarr_out, mrc_out):
         if output is not None and output.resolve() == source.resolve():
             raise UsageError("output would overwrite the source", where=str(output))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        array, info = open_volume(source)
-    notes = tuple(str(w.message) for w in caught)
+    array, info = open_volume(source)
     if rescale_to is not None:
         array = rescale_nearest(array, rescale_to)
     plan = VolumePlan(
@@ -140,13 +133,7 @@ def convert_volume(
         workers=workers or len(os.sched_getaffinity(0)),
     )
     with dask.config.set(scheduler="synchronous"):
-        result = write_volume(plan, progress=progress)
-    return dataclasses.replace(result, warnings=notes + result.warnings)
-
-
-def read_block(array: da.Array, region: tuple[slice, ...]) -> NDArray[Any]:
-    """One region of a lazy source as a NumPy array, computed in this thread."""
-    return np.asarray(array[region].compute(scheduler="synchronous"))
+        return write_volume(plan, progress=progress)
 
 
 def _is_plain_float32_mrc(info: SourceInfo, kind: VolumeKind) -> bool:
