@@ -180,3 +180,14 @@ def test_copick_export_golden_fields() -> None:
 def test_unknown_export_format_lists_the_known_ones() -> None:
     with pytest.raises(UnknownFormatError, match="copick, csv, relion4_star, relion5_star"):
         exporter_for("dynamo")
+
+
+def test_star_exports_are_deterministic_bytes() -> None:
+    picks = Picks(np.array([[1.0, 2.0, 3.0]]), np.eye(3)[np.newaxis])
+    options = ExportOptions(voxel_spacing=2.0, run_name="TS_01", tomogram_size=(10, 10, 10))
+    first, second = export_relion5_star(picks, options), export_relion5_star(picks, options)
+    assert first == second
+    assert first.main.startswith(b"# version 50001\n")
+    assert b"Created by" not in first.main + first.companions[0][1]
+    relion4 = exporter_for("relion4_star")(picks, options).main
+    assert relion4.startswith(b"# version 30001\n") and b"Created by" not in relion4

@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from imodmodel import ImodModel
+from imodmodel.models import SLAN
 
 from ingest.converters.picks import Picks, ReadOptions, read_picks
 from ingest.converters.rotations import rotation_defects
@@ -86,9 +88,6 @@ def test_design_pairs_through_the_readers(tmp_path: Path) -> None:
 @settings(max_examples=15, deadline=None)
 @given(x=angle, y=angle, z=angle)
 def test_imod_slicer_rotations_are_proper(x: float, y: float, z: float) -> None:
-    from imodmodel import ImodModel
-    from imodmodel.models import SLAN
-
     with tempfile.TemporaryDirectory() as name:
         path = Path(name) / "o.mod"
         model = ImodModel.from_dataframe(pd.DataFrame({"x": [8.0], "y": [9.0], "z": [10.0]}))

@@ -89,5 +89,12 @@ def test_file_shorter_than_its_header(tmp_path: Path) -> None:
 
 def test_nan_value_names_the_row(tmp_path: Path) -> None:
     path = write_motivelist(tmp_path / "m.em", [motive(), motive(position=(np.nan, 1, 1))])
-    with pytest.raises(InputFileError, match=r"m.em: row 2: not a finite number"):
+    with pytest.raises(InputFileError, match=r"m.em: row 2: a motivelist value is not a finite number"):
+        read_picks(path, "tom_em")
+
+
+def test_extra_bytes_after_the_last_particle_are_an_error(tmp_path: Path) -> None:
+    path = write_motivelist(tmp_path / "m.em", [motive(), motive()])
+    path.write_bytes(path.read_bytes() + b"\x00" * 40)
+    with pytest.raises(InputFileError, match=r"m\.em: row 3: bytes after the motivelist"):
         read_picks(path, "tom_em")

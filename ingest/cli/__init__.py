@@ -65,6 +65,7 @@ main.add_command(deposition)
 from ingest.cli.convert_picks import convert_picks  # noqa: E402
 
 convert.add_command(convert_picks)
+
 from ingest.cli.export_picks import export_picks  # noqa: E402
 
 export.add_command(export_picks)

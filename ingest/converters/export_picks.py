@@ -33,6 +33,8 @@ from ingest.converters.rotations import matrix_to_relion
 from ingest.errors import UnknownFormatError, UsageError
 
 EXPORT_FLOAT_FORMAT = "%.17g"  # enough digits for every float64 to read back unchanged
+RELION4_VERSION = "30001"
+RELION5_VERSION = "50001"
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,14 @@ class ExportedFiles:
 Exporter = Callable[[Picks, ExportOptions], ExportedFiles]
 
 
-def _star_bytes(blocks: dict[str, pd.DataFrame]) -> bytes:
+def _star_bytes(blocks: dict[str, pd.DataFrame], version: str) -> bytes:
+    """STAR text of ``blocks`` under a RELION ``# version`` line, without starfile's timestamped banner."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "out.star"
         starfile.write(blocks, path, float_format=EXPORT_FLOAT_FORMAT)
-        return path.read_bytes()
+        lines = path.read_text().splitlines(keepends=True)
+    body = [line for line in lines if not line.startswith("# Created by the starfile")]
+    return (f"# version {version}\n" + "".join(body)).encode("utf-8")
 
 
 def _particles(picks: Picks, options: ExportOptions) -> pd.DataFrame:
@@ -94,7 +99,7 @@ def export_relion4_star(picks: Picks, options: ExportOptions) -> ExportedFiles:
     particles = _particles(picks, options)
     for index, axis in enumerate("XYZ"):
         particles.insert(1 + index, f"rlnCoordinate{axis}", picks.positions[:, index])
-    return ExportedFiles(_star_bytes({"optics": _optics(options), "particles": particles}))
+    return ExportedFiles(_star_bytes({"optics": _optics(options), "particles": particles}, RELION4_VERSION))
 
 
 def export_relion5_star(picks: Picks, options: ExportOptions) -> ExportedFiles:
@@ -121,8 +126,8 @@ def export_relion5_star(picks: Picks, options: ExportOptions) -> ExportedFiles:
         }
     )
     return ExportedFiles(
-        _star_bytes({"optics": _optics(options), "particles": particles}),
-        (("_tomograms.star", _star_bytes({"global": tomograms})),),
+        _star_bytes({"optics": _optics(options), "particles": particles}, RELION5_VERSION),
+        (("_tomograms.star", _star_bytes({"global": tomograms}, RELION5_VERSION)),),
     )
 
 

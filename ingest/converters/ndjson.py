@@ -14,6 +14,7 @@ gives the same float64 values; every line ends in ``\\n``. Reading tolerates a m
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from enum import StrEnum
 
 import numpy as np
@@ -77,27 +78,47 @@ def _require_writable(picks: Picks, shape: PointShape) -> None:
         )
 
 
+_POINT_LINE = '{"type": "point", "location": {"x": %r, "y": %r, "z": %r}}\n'
+_ORIENTED_LINE = (
+    '{"type": "orientedPoint", "location": {"x": %r, "y": %r, "z": %r}, '
+    '"xyz_rotation_matrix": [[%r, %r, %r], [%r, %r, %r], [%r, %r, %r]]}\n'
+)
+_INSTANCE_LINE = '{"type": "instancePoint", "location": {"x": %r, "y": %r, "z": %r}, "instance_id": %d}\n'
+CHUNK_ROWS = 32768  # rows formatted at a time: bounds the Python objects alive at once
+
+
+def _chunk_values(picks: Picks, shape: PointShape, start: int, stop: int) -> list[list[float]]:
+    positions = picks.positions[start:stop]
+    if shape is PointShape.ORIENTED_POINT:
+        assert picks.rotations is not None
+        return np.hstack([positions, picks.rotations[start:stop].reshape(-1, 9)]).tolist()  # type: ignore[no-any-return]
+    if shape is PointShape.INSTANCE_POINT:
+        assert picks.instance_ids is not None
+        ids = picks.instance_ids[start:stop].tolist()
+        return [[x, y, z, i] for (x, y, z), i in zip(positions.tolist(), ids, strict=True)]
+    return positions.tolist()  # type: ignore[no-any-return]
+
+
+def ndjson_chunks(picks: Picks, shape: PointShape) -> Iterator[bytes]:
+    """Portal ndJSON for ``picks`` as ``shape``, in chunks of at most :data:`CHUNK_ROWS` lines.
+
+    All rows are checked first (finite locations, proper rotations), so a consumer never sees a partial result of
+    bad input.
+    """
+    _require_writable(picks, shape)
+    template = {
+        PointShape.POINT: _POINT_LINE,
+        PointShape.ORIENTED_POINT: _ORIENTED_LINE,
+        PointShape.INSTANCE_POINT: _INSTANCE_LINE,
+    }[shape]
+    for start in range(0, len(picks), CHUNK_ROWS):
+        rows = _chunk_values(picks, shape, start, start + CHUNK_ROWS)
+        yield "".join([template % tuple(row) for row in rows]).encode("ascii")
+
+
 def picks_to_ndjson(picks: Picks, shape: PointShape) -> bytes:
     """Portal ndJSON bytes for ``picks`` written as ``shape`` (rotations checked to be proper rotations)."""
-    _require_writable(picks, shape)
-    positions = picks.positions.tolist()
-    if shape is PointShape.POINT:
-        lines = [f'{{"type": "point", "location": {{"x": {x!r}, "y": {y!r}, "z": {z!r}}}}}\n' for x, y, z in positions]
-    elif shape is PointShape.ORIENTED_POINT:
-        assert picks.rotations is not None
-        matrices = picks.rotations.reshape(-1, 9).tolist()
-        lines = [
-            f'{{"type": "orientedPoint", "location": {{"x": {x!r}, "y": {y!r}, "z": {z!r}}}, "xyz_rotation_matrix": '
-            f"[[{m[0]!r}, {m[1]!r}, {m[2]!r}], [{m[3]!r}, {m[4]!r}, {m[5]!r}], [{m[6]!r}, {m[7]!r}, {m[8]!r}]]}}\n"
-            for (x, y, z), m in zip(positions, matrices, strict=True)
-        ]
-    else:
-        assert picks.instance_ids is not None
-        lines = [
-            f'{{"type": "instancePoint", "location": {{"x": {x!r}, "y": {y!r}, "z": {z!r}}}, "instance_id": {i}}}\n'
-            for (x, y, z), i in zip(positions, picks.instance_ids.tolist(), strict=True)
-        ]
-    return "".join(lines).encode("ascii")
+    return b"".join(ndjson_chunks(picks, shape))
 
 
 def _number(value: object, where: str, what: str) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import mrcfile
 import numpy as np
 
 from ingest.converters.export_picks import ExportOptions, exporter_for
-from ingest.converters.ndjson import PointShape, ndjson_to_picks, picks_to_ndjson
+from ingest.converters.ndjson import PointShape, ndjson_chunks, ndjson_to_picks
 from ingest.converters.picks import Picks, ReadOptions, read_picks
 from ingest.errors import InputFileError, StorageError
 
@@ -34,17 +35,24 @@ class ConversionResult:
     shape: PointShape | None = None
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes or chunks of bytes) to ``path`` through a temporary file in the same folder and a rename.
+
+    An exception while chunks are produced removes the temporary file and leaves ``path`` as it was.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            for chunk in [data] if isinstance(data, bytes) else data:
+                stream.write(chunk)
         Path(temporary).replace(path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise StorageError("cannot write the output", where=str(path), found=str(error)) from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def tomogram_size_from_mrc(path: Path) -> Size:
@@ -91,7 +99,7 @@ def convert_picks_file(
         raise InputFileError("no points to convert", where=str(source), expected="at least one point", found="0")
     if tomogram_size is not None:
         require_inside_volume(picks, tomogram_size)
-    write_atomically(destination, picks_to_ndjson(picks, shape))
+    write_atomically(destination, ndjson_chunks(picks, shape))
     return ConversionResult((destination,), len(picks), shape)
 
 

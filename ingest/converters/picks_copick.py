@@ -17,20 +17,32 @@ from ingest.converters.picks import Picks, ReadOptions, finish_picks, register_r
 from ingest.converters.picks_json import json_number, load_json_file
 from ingest.errors import EmptySelectionError, InputFileError, UsageError
 
+Point = dict[str, object]
 
-def _document(path: Path) -> dict[str, object]:
+
+def _document(path: Path) -> tuple[dict[str, object], list[Point]]:
+    """The document and its points; every point must be an object with a ``location`` object."""
     document = load_json_file(path)
-    if not isinstance(document, dict) or not isinstance(document.get("points"), list):
+    points = document.get("points") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or not isinstance(points, list):
         raise InputFileError(
             "not a copick picks file",
             where=str(path),
             expected='an object with a "points" list',
-            found=type(document).__name__ if not isinstance(document, dict) else "keys " + ", ".join(document),
+            found="keys " + ", ".join(document) if isinstance(document, dict) else type(document).__name__,
         )
     unit = document.get("unit", "angstrom")
     if unit != "angstrom":
         raise InputFileError("unsupported unit", where=str(path), expected='"angstrom"', found=repr(unit))
-    return document
+    for index, point in enumerate(points):
+        if not isinstance(point, dict) or not isinstance(point.get("location"), dict):
+            raise InputFileError(
+                "point has no location",
+                where=f"{path}: point {index + 1}",
+                expected='{"location": {"x", "y", "z"}}',
+                found=str(point),
+            )
+    return document, points
 
 
 def _voxel_spacing(document: dict[str, object], options: ReadOptions, source: str) -> float:
@@ -57,33 +69,46 @@ def _transformation(point: dict[str, object], where: str) -> NDArray[np.float64]
     return np.array([[json_number(v, where=where, what="transformation_") for v in row] for row in raw])
 
 
-def _point_arrays(points: list[object], source: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _point_arrays(points: list[Point], source: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     locations = np.empty((len(points), 3))
     transforms = np.empty((len(points), 4, 4))
     for index, point in enumerate(points):
         where = f"{source}: point {index + 1}"
-        location = point.get("location") if isinstance(point, dict) else None
-        if not isinstance(location, dict):
-            raise InputFileError(
-                "point has no location", where=where, expected='{"location": {"x", "y", "z"}}', found=str(point)
-            )
+        location = point["location"]
+        assert isinstance(location, dict)  # checked by _document
         locations[index] = [json_number(location.get(axis), where=where, what=f"location.{axis}") for axis in "xyz"]
-        assert isinstance(point, dict)
         transforms[index] = _transformation(point, where)
     return locations, transforms
 
 
-def _optional_column(points: list[object], key: str, source: str) -> list[float] | None:
-    if not points or not all(isinstance(p, dict) and p.get(key) is not None for p in points):
+def _optional_column(points: list[Point], key: str, source: str) -> NDArray[np.float64] | None:
+    """``key`` of every point, or None when some point lacks it."""
+    if not points or any(point.get(key) is None for point in points):
         return None
-    return [json_number(p[key], where=f"{source}: point {i + 1}", what=key) for i, p in enumerate(points)]  # type: ignore[index]
+    return np.array([json_number(p[key], where=f"{source}: point {i + 1}", what=key) for i, p in enumerate(points)])
+
+
+def _instance_ids(points: list[Point], source: str) -> NDArray[np.int64] | None:
+    ids = _optional_column(points, "instance_id", source)
+    if ids is None:
+        return None
+    fractional = np.flatnonzero(ids != np.round(ids))
+    if len(fractional):
+        row = int(fractional[0])
+        raise InputFileError(
+            "instance_id is not a whole number",
+            where=f"{source}: point {row + 1}",
+            expected="an integer",
+            found=str(ids[row]),
+        )
+    return ids.astype(np.int64)
 
 
 @register_reader("copick")
 def read_copick_picks(path: Path, options: ReadOptions) -> Picks:
     """Points of a copick picks file in voxels of ``voxel_spacing``, with their rotations and instance ids."""
     source = str(path)
-    document = _document(path)
+    document, points = _document(path)
     run_name = document.get("run_name")
     if options.filter_value is not None and run_name is not None and str(run_name) != options.filter_value:
         raise EmptySelectionError(
@@ -92,17 +117,14 @@ def read_copick_picks(path: Path, options: ReadOptions) -> Picks:
             expected=f"run_name {options.filter_value!r}",
             found=repr(run_name),
         )
-    points = document["points"]
-    assert isinstance(points, list)
     spacing = _voxel_spacing(document, options, source)
     locations, transforms = _point_arrays(points, source)
-    ids = _optional_column(points, "instance_id", source)
     scores = _optional_column(points, "score", source)
     return finish_picks(
         (locations + transforms[:, :3, 3]) / spacing,
         options,
         source=source,
         rotations=np.ascontiguousarray(transforms[:, :3, :3]),
-        instance_ids=None if ids is None else np.asarray(ids, dtype=np.int64),
-        scores=None if scores is None else np.asarray(scores, dtype=np.float64),
+        instance_ids=_instance_ids(points, source),
+        scores=scores,
     )

@@ -24,10 +24,15 @@ from ingest.converters.picks_json import json_number, load_json_file
 from ingest.converters.picks_tables import reject_filter_value
 from ingest.errors import EmptySelectionError, InputFileError, UsageError
 
+Box = list[object]
 
-def _boxes(document: object, source: str) -> list[list[object]]:
+
+def _info(path: Path) -> tuple[dict[str, object], list[Box]]:
+    """The info document and its ``boxes_3d``, each box checked to be a list of at least three values."""
+    source = str(path)
+    document = load_json_file(path)
     boxes = document.get("boxes_3d") if isinstance(document, dict) else None
-    if not isinstance(boxes, list):
+    if not isinstance(document, dict) or not isinstance(boxes, list):
         raise InputFileError(
             "not an EMAN2 info file with 3-D boxes",
             where=source,
@@ -42,12 +47,17 @@ def _boxes(document: object, source: str) -> list[list[object]]:
                 expected="a list of at least 3 numbers",
                 found=str(box),
             )
-    return boxes
+    return document, boxes
 
 
-def _class_mask(
-    document: dict[str, object], boxes: list[list[object]], label: str | None, source: str
-) -> NDArray[np.bool_]:
+def _scores(boxes: list[Box], source: str) -> NDArray[np.float64] | None:
+    """Column 5 (the score) when every box has one."""
+    if not boxes or any(len(box) < 5 for box in boxes):
+        return None
+    return np.array([json_number(box[4], where=f"{source}: box {i + 1}", what="score") for i, box in enumerate(boxes)])
+
+
+def _class_mask(document: dict[str, object], boxes: list[Box], label: str | None, source: str) -> NDArray[np.bool_]:
     if label is None:
         return np.ones(len(boxes), dtype=bool)
     classes = document.get("class_list")
@@ -91,9 +101,7 @@ def read_eman2_info(path: Path, options: ReadOptions) -> Picks:
     """The 3-D boxes of an EMAN2 tomogram info file in voxels (see the module notes for the two layouts)."""
     source = str(path)
     reject_filter_value(options.filter_value, file_format="eman2_json", source=source)
-    document = load_json_file(path)
-    boxes = _boxes(document, source)
-    assert isinstance(document, dict)
+    document, boxes = _info(path)
     mask = _class_mask(document, boxes, dict(options.extra).get("label"), source)
     coordinates = np.array(
         [
@@ -102,12 +110,11 @@ def read_eman2_info(path: Path, options: ReadOptions) -> Picks:
         ],
         dtype=np.float64,
     ).reshape(-1, 3)[mask]
-    scores_known = all(len(box) > 4 and isinstance(box[4], int | float) for box in boxes)
-    scores = np.array([float(box[4]) for box in boxes])[mask] if scores_known and boxes else None  # type: ignore[arg-type]
+    scores = _scores(boxes, source)
     if "apix_unbin" in document:
         apix_unbin = json_number(document["apix_unbin"], where=source, what="apix_unbin")
         spacing, size = _spacing_and_size(options, source)
         positions = coordinates * apix_unbin / spacing + size / 2
     else:
         positions = coordinates / options.binning
-    return finish_picks(positions, options, source=source, scores=scores)
+    return finish_picks(positions, options, source=source, scores=None if scores is None else scores[mask])

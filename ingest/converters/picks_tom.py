@@ -15,7 +15,7 @@ import emfile
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.converters.picks import Picks, ReadOptions, finish_picks, register_reader, select_rows
+from ingest.converters.picks import Picks, ReadOptions, finish_picks, register_reader, require_finite, select_rows
 from ingest.converters.rotations import tom_to_matrix
 from ingest.errors import InputFileError
 
@@ -56,6 +56,13 @@ def read_motivelist_array(path: Path) -> NDArray[np.float64]:
             expected=f"{particles} particles of {rows} values ({rows * particles * item_bytes} data bytes)",
             found=f"{available} data bytes ({complete} complete particle(s))",
         )
+    if available > rows * particles * item_bytes:
+        raise InputFileError(
+            "bytes after the motivelist",
+            where=f"{path}: row {particles + 1}",
+            expected=f"{rows * particles * item_bytes} data bytes for {particles} particles",
+            found=f"{available} data bytes",
+        )
     _, data = emfile.read(path)
     return np.asarray(data, dtype=np.float64).reshape(particles, rows)
 
@@ -78,15 +85,7 @@ def read_tom_motivelist(path: Path, options: ReadOptions) -> Picks:
     """Particles of a TOM/AV3 motivelist, optionally one tomogram's (row 5), in voxels (pixels / binning)."""
     source = str(path)
     motivelist = read_motivelist_array(path)
-    finite = np.isfinite(motivelist).all(axis=1)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite)[0])
-        raise InputFileError(
-            "not a finite number",
-            where=f"{source}: row {row + 1}",
-            expected="finite numbers",
-            found=str(motivelist[row].tolist()),
-        )
+    require_finite(motivelist, source=source, what="a motivelist value")
     motivelist = motivelist[
         select_rows(_row(motivelist, 5).tolist(), options.filter_value, source=source, column="row 5 (tomogram number)")
     ]
