@@ -94,7 +94,9 @@ def test_deep_compares_chunks_the_sample_skips(pristine: Path, tmp_path: Path) -
         mrc.data[2, 0, 0] += 1.0  # the middle tilt: neither the first nor the last chunk
     assert check_tree(tree, runs=("RUN1",)).findings == ()
     deep = check_tree(tree, runs=("RUN1",), deep=True)
-    assert [(f.code, f.file) for f in deep.findings] == [("C-ZARR-MRC-VOXELS", "10000/RUN1/TiltSeries/100/RUN1.zarr/0/2/0/0")]
+    assert [(f.code, f.file) for f in deep.findings] == [
+        ("C-ZARR-MRC-VOXELS", "10000/RUN1/TiltSeries/100/RUN1.zarr/0/2/0/0")
+    ]
 
 
 def test_two_workers_find_what_one_finds(broken: Path) -> None:

@@ -41,6 +41,7 @@ def convert() -> None:
 def export() -> None:
     """Export portal files back into tool formats."""
 
+
 from ingest.cli.check import check  # noqa: E402
 
 main.add_command(check)
