@@ -235,6 +235,15 @@ def _label_findings(key: str, sample: VolumeSample, values: list[int], object_co
             found=len(declared),
         )
     undeclared = sorted(set(values) - {0} - set(declared))
+    absent = sorted(set(declared) - set(values)) if sample.complete else []
+    if absent:
+        yield check_finding(
+            "C-MASK-LABELS",
+            "image-label lists labels the data does not hold",
+            file=key,
+            expected=declared[:10],
+            found=f"missing {absent[:10]}",
+        )
     if undeclared:
         yield check_finding(
             "C-MASK-LABELS",

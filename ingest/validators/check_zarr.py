@@ -31,11 +31,15 @@ class MrcTwin:
 
 @dataclass(frozen=True)
 class VolumeSample:
-    """What was learnt from a pyramid: level-0 shape, distinct integer values decoded, declared labels."""
+    """What was learnt from a pyramid: level-0 shape, distinct integer values decoded, declared labels.
+
+    ``complete`` is true when every chunk was decoded, so ``values`` are all the values the pyramid holds.
+    """
 
     shape: tuple[int, ...] | None
     values: frozenset[int] = frozenset()
     label_values: tuple[int, ...] | None = None
+    complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ def check_ome_zarr(
         compare = mrc if path == "0" else None
         findings.extend(_chunk_findings(reader, key, path, array, compare, every_chunk, values))
     labels = _label_values(pyramid.ome)
-    return ZarrCheck(tuple(findings), VolumeSample(tuple(level0.shape), frozenset(values), labels))
+    return ZarrCheck(tuple(findings), VolumeSample(tuple(level0.shape), frozenset(values), labels, every_chunk))
 
 
 def _dataset_paths(multiscale: Mapping[str, Any]) -> list[str]:
