@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.validators.outputs import check_tree  # noqa: E402
-from tests.good_tree import DATASET, build_good_tree  # noqa: E402
+from ingest.validators.outputs import check_tree
+from tests.good_tree import DATASET, build_good_tree
 
 TEMPLATE_RUN = "RUN00000"
 BUDGET_SECONDS = 30.0
@@ -52,6 +52,9 @@ def main() -> int:
         small = synthetic_tree(Path(folder) / "small", options.runs)
         large = synthetic_tree(Path(folder) / "large", 2 * options.runs)
         print(f"built trees of {options.runs} and {2 * options.runs} runs in {time.perf_counter() - start:.1f} s")
+        warm_up = synthetic_tree(Path(folder) / "warm-up", 2 * options.workers)
+        warm_seconds, _ = timed_check(warm_up, options.workers)
+        print(f"warm-up (starts the worker fork server once per process): {warm_seconds:.1f} s")
         small_seconds, small_findings = timed_check(small, options.workers)
         large_seconds, large_findings = timed_check(large, options.workers)
     ratio = large_seconds / small_seconds

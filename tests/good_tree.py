@@ -107,17 +107,32 @@ def build_good_tree(root: Path, *, runs: tuple[str, ...] = ("RUN1", "RUN2"), til
     authors = [{"name": "Ada Author", "primary_author_status": True, "corresponding_author_status": True}]
     write_json(
         root / "depositions_metadata" / str(DEPOSITION) / "deposition_metadata.json",
-        {"authors": authors, "dates": DATES, "deposition_description": "A synthetic deposition.",
-         "deposition_identifier": DEPOSITION, "deposition_title": "Synthetic", "deposition_types": ["dataset"]},
+        {
+            "authors": authors,
+            "dates": DATES,
+            "deposition_description": "A synthetic deposition.",
+            "deposition_identifier": DEPOSITION,
+            "deposition_title": "Synthetic",
+            "deposition_types": ["dataset"],
+        },
     )
     write_png(root / DATASET / "Images" / "snapshot.png", 8, 8)
     write_png(root / DATASET / "Images" / "thumbnail.png", 4, 4)
     write_json(
         root / DATASET / "dataset_metadata.json",
-        {"authors": authors, "dates": DATES, "dataset_title": "Synthetic dataset", "dataset_description": "Phantoms.",
-         "dataset_identifier": int(DATASET), "deposition_id": DEPOSITION, "sample_type": "in_silico",
-         "key_photos": {"snapshot": f"{DATASET}/Images/snapshot.png",
-                        "thumbnail": f"{DATASET}/Images/thumbnail.png"}},
+        {
+            "authors": authors,
+            "dates": DATES,
+            "dataset_title": "Synthetic dataset",
+            "dataset_description": "Phantoms.",
+            "dataset_identifier": int(DATASET),
+            "deposition_id": DEPOSITION,
+            "sample_type": "in_silico",
+            "key_photos": {
+                "snapshot": f"{DATASET}/Images/snapshot.png",
+                "thumbnail": f"{DATASET}/Images/thumbnail.png",
+            },
+        },
     )
     for index, run in enumerate(runs):
         _write_run(root, run, seed=index, tilt_series=tilt_series and index == 0)
@@ -131,10 +146,18 @@ def _write_run(root: Path, run: str, *, seed: int, tilt_series: bool) -> None:
     alignment = f"{run_key}/Alignments/100/alignment_metadata.json"
     write_json(
         root / alignment,
-        {"alignment_type": "GLOBAL", "method_type": "undefined", "deposition_id": DEPOSITION,
-         "affine_transformation_matrix": np.eye(4).tolist(), "volume_offset": {"x": 0, "y": 0, "z": 0},
-         "volume_dimension": {"x": TOMO_SHAPE[2] * SPACING, "y": TOMO_SHAPE[1] * SPACING,
-                              "z": TOMO_SHAPE[0] * SPACING}},
+        {
+            "alignment_type": "GLOBAL",
+            "method_type": "undefined",
+            "deposition_id": DEPOSITION,
+            "affine_transformation_matrix": np.eye(4).tolist(),
+            "volume_offset": {"x": 0, "y": 0, "z": 0},
+            "volume_dimension": {
+                "x": TOMO_SHAPE[2] * SPACING,
+                "y": TOMO_SHAPE[1] * SPACING,
+                "z": TOMO_SHAPE[0] * SPACING,
+            },
+        },
     )
     if tilt_series:
         _write_tilt_series(root, run_key, run, rng)
@@ -148,23 +171,38 @@ def _write_run(root: Path, run: str, *, seed: int, tilt_series: bool) -> None:
     write_png(root / photos["thumbnail"], 4, 4)
     write_json(
         root / tomo_key / "tomogram_metadata.json",
-        {"mrc_file": f"{tomo_key}/{run}.mrc", "omezarr_dir": f"{tomo_key}/{run}.zarr", "run_name": run,
-         "alignment_metadata_path": alignment, "scales": scales_of(TOMO_SHAPE),
-         "size": dict(zip("zyx", TOMO_SHAPE, strict=True)), "voxel_spacing": SPACING, "processing": "raw",
-         "reconstruction_method": "WBP", "reconstruction_software": "IMOD", "fiducial_alignment_status": "FIDUCIAL",
-         "offset": {"x": 0, "y": 0, "z": 0}, "deposition_id": DEPOSITION, "authors": [], "dates": DATES,
-         "key_photo": photos},
+        {
+            "mrc_file": f"{tomo_key}/{run}.mrc",
+            "omezarr_dir": f"{tomo_key}/{run}.zarr",
+            "run_name": run,
+            "alignment_metadata_path": alignment,
+            "scales": scales_of(TOMO_SHAPE),
+            "size": dict(zip("zyx", TOMO_SHAPE, strict=True)),
+            "voxel_spacing": SPACING,
+            "processing": "raw",
+            "reconstruction_method": "WBP",
+            "reconstruction_software": "IMOD",
+            "fiducial_alignment_status": "FIDUCIAL",
+            "offset": {"x": 0, "y": 0, "z": 0},
+            "deposition_id": DEPOSITION,
+            "authors": [],
+            "dates": DATES,
+            "key_photo": photos,
+        },
     )
     points = rng.uniform(0, 1, size=(6, 3)) * np.array(TOMO_SHAPE[::-1])
     rotations = Rotation.random(6, random_state=seed).as_matrix()
     point_lines = [{"type": "point", "location": dict(zip("xyz", p.tolist(), strict=True))} for p in points]
-    oriented = [{**line, "type": "orientedPoint", "xyz_rotation_matrix": r.tolist()}
-                for line, r in zip(point_lines, rotations, strict=True)]
+    oriented = [
+        {**line, "type": "orientedPoint", "xyz_rotation_matrix": r.tolist()}
+        for line, r in zip(point_lines, rotations, strict=True)
+    ]
     instances = [{**line, "type": "instancePoint", "instance_id": i // 2 + 1} for i, line in enumerate(point_lines)]
     _write_point_annotation(root, vs_key, "100", "ribosome", "Point", "point", point_lines, alignment, 6)
     _write_point_annotation(root, vs_key, "101", "ribosome", "OrientedPoint", "orientedpoint", oriented, alignment, 6)
-    _write_point_annotation(root, vs_key, "102", "microtubule", "InstanceSegmentation", "instancesegmentation",
-                            instances, alignment, 3)
+    _write_point_annotation(
+        root, vs_key, "102", "microtubule", "InstanceSegmentation", "instancesegmentation", instances, alignment, 3
+    )
     mask = (rng.uniform(size=TOMO_SHAPE) > 0.7).astype(np.int8)
     _write_mask_annotation(root, vs_key, "103", "membrane", "SegmentationMask", mask, alignment, 1, None)
     labels = rng.integers(0, 4, size=TOMO_SHAPE).astype(np.uint16)
@@ -180,26 +218,56 @@ def _write_tilt_series(root: Path, run_key: str, run: str, rng: np.random.Genera
     (root / ts_key / f"{run}.rawtlt").write_text("\n".join(str(a) for a in range(-20, 21, 10)) + "\n")
     write_json(
         root / ts_key / "tiltseries_metadata.json",
-        {"mrc_file": f"{ts_key}/{run}.mrc", "omezarr_dir": f"{ts_key}/{run}.zarr", "run_name": run,
-         "scales": scales_of(TS_SHAPE, halve_z=False), "size": dict(zip("zyx", TS_SHAPE, strict=True)),
-         "pixel_spacing": TS_SPACING, "tilt_range": {"min": -20, "max": 20}, "acceleration_voltage": 300000,
-         "spherical_aberration_constant": 2.7, "microscope": {"manufacturer": "TFS", "model": "Krios"},
-         "microscope_optical_setup": {"energy_filter": "GIF"}, "camera": {"manufacturer": "Gatan", "model": "K3"},
-         "tilt_step": 10, "tilting_scheme": "dose symmetric", "tilt_axis": 85.0, "total_flux": 100,
-         "data_acquisition_software": "SerialEM", "tilt_series_quality": 5, "deposition_id": DEPOSITION},
+        {
+            "mrc_file": f"{ts_key}/{run}.mrc",
+            "omezarr_dir": f"{ts_key}/{run}.zarr",
+            "run_name": run,
+            "scales": scales_of(TS_SHAPE, halve_z=False),
+            "size": dict(zip("zyx", TS_SHAPE, strict=True)),
+            "pixel_spacing": TS_SPACING,
+            "tilt_range": {"min": -20, "max": 20},
+            "acceleration_voltage": 300000,
+            "spherical_aberration_constant": 2.7,
+            "microscope": {"manufacturer": "TFS", "model": "Krios"},
+            "microscope_optical_setup": {"energy_filter": "GIF"},
+            "camera": {"manufacturer": "Gatan", "model": "K3"},
+            "tilt_step": 10,
+            "tilting_scheme": "dose symmetric",
+            "tilt_axis": 85.0,
+            "total_flux": 100,
+            "data_acquisition_software": "SerialEM",
+            "tilt_series_quality": 5,
+            "deposition_id": DEPOSITION,
+        },
     )
 
 
 def _annotation_metadata(name: str, files: list[dict[str, Any]], alignment: str, count: int) -> dict[str, Any]:
-    return {"annotation_object": {"id": "GO:0005840", "name": name}, "annotation_method": "template matching",
-            "method_type": "automated", "annotation_ingest_id": f"{name}-{len(files)}", "dates": DATES,
-            "deposition_id": DEPOSITION, "alignment_metadata_path": alignment, "version": "1.0",
-            "object_count": count, "files": files, "authors": []}
+    return {
+        "annotation_object": {"id": "GO:0005840", "name": name},
+        "annotation_method": "template matching",
+        "method_type": "automated",
+        "annotation_ingest_id": f"{name}-{len(files)}",
+        "dates": DATES,
+        "deposition_id": DEPOSITION,
+        "alignment_metadata_path": alignment,
+        "version": "1.0",
+        "object_count": count,
+        "files": files,
+        "authors": [],
+    }
 
 
 def _write_point_annotation(
-    root: Path, vs_key: str, ann_id: str, name: str, shape: str, suffix: str, lines: list[dict[str, Any]],
-    alignment: str, count: int,
+    root: Path,
+    vs_key: str,
+    ann_id: str,
+    name: str,
+    shape: str,
+    suffix: str,
+    lines: list[dict[str, Any]],
+    alignment: str,
+    count: int,
 ) -> None:
     folder = f"{vs_key}/Annotations/{ann_id}"
     path = f"{folder}/{name}-1.0_{suffix}.ndjson"
@@ -210,13 +278,22 @@ def _write_point_annotation(
 
 
 def _write_mask_annotation(
-    root: Path, vs_key: str, ann_id: str, name: str, shape: str, data: np.ndarray, alignment: str, count: int,
+    root: Path,
+    vs_key: str,
+    ann_id: str,
+    name: str,
+    shape: str,
+    data: np.ndarray,
+    alignment: str,
+    count: int,
     labels: list[int] | None,
 ) -> None:
     folder = f"{vs_key}/Annotations/{ann_id}"
     stem = f"{folder}/{name}-1.0_{shape.lower()}"
     write_mrc(root / f"{stem}.mrc", data, SPACING)
     write_ome_zarr(root / f"{stem}.zarr", data, SPACING, labels=labels)
-    files = [{"shape": shape, "format": "mrc", "path": f"{stem}.mrc"},
-             {"shape": shape, "format": "zarr", "path": f"{stem}.zarr"}]
+    files = [
+        {"shape": shape, "format": "mrc", "path": f"{stem}.mrc"},
+        {"shape": shape, "format": "zarr", "path": f"{stem}.zarr"},
+    ]
     write_json(root / folder / f"{name}-1.0.json", _annotation_metadata(name, files, alignment, count))

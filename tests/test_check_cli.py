@@ -18,6 +18,9 @@ from ingest.validators.tree_access import FsspecTree, UnreadableTreeError
 from tests.good_tree import build_good_tree
 
 TILT_SERIES_MRC = "10000/RUN1/TiltSeries/100/RUN1.mrc"
+INSTANCE_MASK_ZARR = (
+    "10000/RUN1/Reconstructions/VoxelSpacing10.000/Annotations/104/vesicle-1.0_instancesegmentationmask.zarr"
+)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +97,9 @@ def test_deep_compares_chunks_the_sample_skips(pristine: Path, tmp_path: Path) -
         mrc.data[2, 0, 0] += 1.0  # the middle tilt: neither the first nor the last chunk
     assert check_tree(tree, runs=("RUN1",)).findings == ()
     deep = check_tree(tree, runs=("RUN1",), deep=True)
-    assert [(f.code, f.file) for f in deep.findings] == [("C-ZARR-MRC-VOXELS", "10000/RUN1/TiltSeries/100/RUN1.zarr/0/2/0/0")]
+    assert [(f.code, f.file) for f in deep.findings] == [
+        ("C-ZARR-MRC-VOXELS", "10000/RUN1/TiltSeries/100/RUN1.zarr/0/2/0/0")
+    ]
 
 
 def test_two_workers_find_what_one_finds(broken: Path) -> None:
@@ -117,3 +122,18 @@ def test_memory_tree_checks_like_a_folder(pristine: Path) -> None:
 def test_missing_memory_tree_is_unreadable() -> None:
     with pytest.raises(UnreadableTreeError):
         check_tree(FsspecTree("memory://nothing-here"))
+
+
+def test_deep_finds_declared_labels_missing_from_the_data(pristine: Path, tmp_path: Path) -> None:
+    tree = Path(shutil.copytree(pristine, tmp_path / "tree"))
+    attrs_path = tree / INSTANCE_MASK_ZARR / ".zattrs"
+    attrs = json.loads(attrs_path.read_text())
+    attrs["image-label"]["colors"][2]["label-value"] = 7  # still three labels, but 7 is nowhere in the data
+    attrs_path.write_text(json.dumps(attrs))
+    shallow = check_tree(tree, runs=("RUN1",))
+    deep = check_tree(tree, runs=("RUN1",), deep=True)
+    assert {f.message for f in shallow.findings} == {"the data holds labels image-label does not list"}
+    assert {f.message for f in deep.findings} == {
+        "the data holds labels image-label does not list",
+        "image-label lists labels the data does not hold",
+    }

@@ -105,9 +105,9 @@ def _truncate(key: str, size: int) -> Callable[[Path], None]:
     return change
 
 
-def _rewrite_zarr(key: str, data: Callable[[np.ndarray], np.ndarray], labels: list[int] | None = None) -> (
-    Callable[[Path], None]
-):
+def _rewrite_zarr(
+    key: str, data: Callable[[np.ndarray], np.ndarray], labels: list[int] | None = None
+) -> Callable[[Path], None]:
     def change(root: Path) -> None:
         volume = np.asarray(zarr.open_array(root / key / "0", mode="r")[...])
         shutil.rmtree(root / key)
@@ -136,19 +136,23 @@ def _mask_value_two(root: Path) -> None:
 MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "C-TREE-STRAY": (lambda root: (root / RUN / "notes.txt").write_text("hello"), f"{RUN}/notes.txt"),
     "C-TREE-LEGACY": (
-        lambda root: (root / RUN / "TomogramVoxelSpacing10.000").mkdir() or (
-            root / RUN / "TomogramVoxelSpacing10.000" / "a.mrc").write_bytes(b""),
+        lambda root: (
+            (root / RUN / "TomogramVoxelSpacing10.000").mkdir()
+            or (root / RUN / "TomogramVoxelSpacing10.000" / "a.mrc").write_bytes(b"")
+        ),
         f"{RUN}/TomogramVoxelSpacing10.000/",
     ),
     "C-TREE-NO-METADATA": (lambda root: (root / RUN / "run_metadata.json").unlink(), f"{RUN}/"),
     "C-TREE-NO-DATA": (lambda root: (root / POINTS).unlink(), f"{VS}/Annotations/100/"),
     "C-TREE-KEY-PHOTO": (
-        lambda root: (root / VS / "Images/100/key-photo-thumbnail.png").unlink(), f"{TOMO}/tomogram_metadata.json"
+        lambda root: (root / VS / "Images/100/key-photo-thumbnail.png").unlink(),
+        f"{TOMO}/tomogram_metadata.json",
     ),
     "C-META-JSON": (lambda root: (root / RUN / "run_metadata.json").write_text("{"), f"{RUN}/run_metadata.json"),
     "C-META-SCHEMA": (
-        lambda root: edit_json(root / VS / "Annotations/100/ribosome-1.0.json",
-                               lambda c: c.update(method_type="guessed")),
+        lambda root: edit_json(
+            root / VS / "Annotations/100/ribosome-1.0.json", lambda c: c.update(method_type="guessed")
+        ),
         f"{VS}/Annotations/100/ribosome-1.0.json",
     ),
     "C-META-IMPORTER": (
@@ -156,8 +160,9 @@ MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
         f"{TOMO}/tomogram_metadata.json",
     ),
     "C-META-PATH-MISSING": (
-        lambda root: edit_json(root / TOMO / "tomogram_metadata.json",
-                               lambda c: c.update(mrc_file=f"{TOMO}/missing.mrc")),
+        lambda root: edit_json(
+            root / TOMO / "tomogram_metadata.json", lambda c: c.update(mrc_file=f"{TOMO}/missing.mrc")
+        ),
         f"{TOMO}/tomogram_metadata.json",
     ),
     "C-META-ID-FOLDER": (
@@ -185,25 +190,29 @@ MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "C-MRC-ORIGIN": (lambda root: edit_mrc_header(root / TOMO_MRC, "nxstart", 5), TOMO_MRC),
     "C-MRC-NSYMBT": (lambda root: edit_mrc_header(root / TOMO_MRC, "nsymbt", 10**6), TOMO_MRC),
     "C-MRC-FILE-SIZE": (
-        lambda root: (root / TOMO_MRC).write_bytes((root / TOMO_MRC).read_bytes() + b"\0\0\0\0"), TOMO_MRC
+        lambda root: (root / TOMO_MRC).write_bytes((root / TOMO_MRC).read_bytes() + b"\0\0\0\0"),
+        TOMO_MRC,
     ),
     "C-MRC-VOXEL-SIZE": (
-        lambda root: edit_mrc_header(root / TOMO_MRC, "cella", ((SPACING + 0.01) * TOMO_SHAPE[2],
-                                                                 SPACING * TOMO_SHAPE[1], SPACING * TOMO_SHAPE[0])),
+        lambda root: edit_mrc_header(
+            root / TOMO_MRC,
+            "cella",
+            ((SPACING + 0.01) * TOMO_SHAPE[2], SPACING * TOMO_SHAPE[1], SPACING * TOMO_SHAPE[0]),
+        ),
         TOMO_MRC,
     ),
     "C-ZARR-NGFF": (lambda root: (root / TOMO_ZARR / ".zattrs").unlink(), TOMO_ZARR),
-    "C-ZARR-AXES": (
-        _zattrs(TOMO_ZARR, _multiscale(lambda m: m["axes"].reverse())), f"{TOMO_ZARR}/.zattrs"
-    ),
+    "C-ZARR-AXES": (_zattrs(TOMO_ZARR, _multiscale(lambda m: m["axes"].reverse())), f"{TOMO_ZARR}/.zattrs"),
     "C-ZARR-LEVELS": (_zattrs(TOMO_ZARR, _multiscale(lambda m: m["datasets"].pop())), f"{TOMO_ZARR}/.zattrs"),
     "C-ZARR-LEVEL-SHAPE": (
         lambda root: edit_json(root / TOMO_ZARR / "1/.zarray", lambda a: a.update(shape=[4, 7, 9])),
         f"{TOMO_ZARR}/1",
     ),
     "C-ZARR-SCALE": (
-        _zattrs(TOMO_ZARR, _multiscale(lambda m: m["datasets"][1]["coordinateTransformations"][0].update(
-            scale=[25.0, 20.0, 20.0]))),
+        _zattrs(
+            TOMO_ZARR,
+            _multiscale(lambda m: m["datasets"][1]["coordinateTransformations"][0].update(scale=[25.0, 20.0, 20.0])),
+        ),
         f"{TOMO_ZARR}/.zattrs",
     ),
     "C-ZARR-DTYPE": (_rewrite_zarr(TOMO_ZARR, lambda v: v.astype(np.float64)), f"{TOMO_ZARR}/0"),
@@ -215,23 +224,36 @@ MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "C-NDJSON-PARSE": (lambda root: edit_lines(root / POINTS, lambda lines: lines.__setitem__(2, "{broken")), POINTS),
     "C-NDJSON-TYPE": (
-        lambda root: edit_lines(root / POINTS, lambda lines: lines.__setitem__(1, lines[1].replace('"point"',
-                                                                                                   '"pointt"'))),
+        lambda root: edit_lines(
+            root / POINTS, lambda lines: lines.__setitem__(1, lines[1].replace('"point"', '"pointt"'))
+        ),
         POINTS,
     ),
     "C-NDJSON-COUNT": (lambda root: edit_lines(root / POINTS, lambda lines: lines.append(lines[-1])), POINTS),
     "C-NDJSON-OUTSIDE": (lambda root: edit_lines(root / POINTS, set_point(0, x=TOMO_SHAPE[2] + 0.5)), POINTS),
     "C-NDJSON-ROTATION": (
-        lambda root: edit_lines(root / ORIENTED, lambda lines: lines.__setitem__(0, json.dumps(
-            {**json.loads(lines[0]), "xyz_rotation_matrix": (
-                np.asarray(json.loads(lines[0])["xyz_rotation_matrix"]) * [[1.01], [1], [1]]).tolist()}))),
+        lambda root: edit_lines(
+            root / ORIENTED,
+            lambda lines: lines.__setitem__(
+                0,
+                json.dumps(
+                    {
+                        **json.loads(lines[0]),
+                        "xyz_rotation_matrix": (
+                            np.asarray(json.loads(lines[0])["xyz_rotation_matrix"]) * [[1.01], [1], [1]]
+                        ).tolist(),
+                    }
+                ),
+            ),
+        ),
         ORIENTED,
     ),
     "C-ANN-NO-TOMOGRAM": (lambda root: shutil.rmtree(root / f"{VS}/Tomograms"), f"{VS}/Annotations/100/"),
     "C-MASK-SHAPE": (_mask_shape, f"{MASK}.mrc"),
     "C-MASK-VALUES": (_mask_value_two, f"{MASK}.mrc"),
     "C-MASK-LABELS": (
-        _zattrs(f"{INSTANCE_MASK}.zarr", lambda attrs: attrs["image-label"]["colors"].pop()), f"{INSTANCE_MASK}.zarr"
+        _zattrs(f"{INSTANCE_MASK}.zarr", lambda attrs: attrs["image-label"]["colors"].pop()),
+        f"{INSTANCE_MASK}.zarr",
     ),
 }
 

@@ -53,8 +53,16 @@ def ndjson_findings(
     expected_type = POINT_TYPES.get(shape)
     for line in lines:
         if line.type != expected_type:
-            findings.append(_line_finding("C-NDJSON-TYPE", f"type does not match the shape {shape}", key,
-                                          line.number, expected=expected_type, found=line.type))
+            findings.append(
+                _line_finding(
+                    "C-NDJSON-TYPE",
+                    f"type does not match the shape {shape}",
+                    key,
+                    line.number,
+                    expected=expected_type,
+                    found=line.type,
+                )
+            )
     findings.extend(_rotation_findings(key, [line for line in lines if line.type == "orientedPoint"]))
     if tomogram_shape is not None:
         findings.extend(_outside_findings(key, lines, tomogram_shape))
@@ -64,8 +72,15 @@ def ndjson_findings(
     else:
         count, what = len(rows), "lines"
     if object_count != count:
-        findings.append(check_finding("C-NDJSON-COUNT", f"{what} differ from the metadata's object_count", file=key,
-                                      expected=object_count, found=count))
+        findings.append(
+            check_finding(
+                "C-NDJSON-COUNT",
+                f"{what} differ from the metadata's object_count",
+                file=key,
+                expected=object_count,
+                found=count,
+            )
+        )
     return _capped(findings)
 
 
@@ -89,8 +104,15 @@ def _parse_line(row: str) -> tuple[str, tuple[float, float, float], Any, Any] | 
 
 def _line_finding(code: str, message: str, key: str, number: int, **details: Any) -> Finding:
     finding = check_finding(code, message, file=key, **details)
-    return Finding(finding.severity, finding.code, finding.message, file=key, line=number,
-                   expected=finding.expected, found=finding.found)
+    return Finding(
+        finding.severity,
+        finding.code,
+        finding.message,
+        file=key,
+        line=number,
+        expected=finding.expected,
+        found=finding.found,
+    )
 
 
 def _rotation_findings(key: str, lines: Sequence[_Line]) -> Iterator[Finding]:
@@ -100,23 +122,35 @@ def _rotation_findings(key: str, lines: Sequence[_Line]) -> Iterator[Finding]:
         except (TypeError, ValueError):
             matrix = np.zeros(0)
         if matrix.shape != (3, 3):
-            yield _line_finding("C-NDJSON-ROTATION", "xyz_rotation_matrix must be a 3×3 matrix", key, line.number,
-                                found=line.rotation)
+            yield _line_finding(
+                "C-NDJSON-ROTATION", "xyz_rotation_matrix must be a 3×3 matrix", key, line.number, found=line.rotation
+            )
             continue
         error = float(np.max(np.abs(matrix @ matrix.T - np.eye(3))))
         determinant = float(np.linalg.det(matrix))
         if error > ROTATION_TOLERANCE or abs(determinant - 1.0) > ROTATION_TOLERANCE:
-            yield _line_finding("C-NDJSON-ROTATION", "rotation is not orthonormal with determinant +1", key,
-                                line.number, expected="R·Rᵀ = I, det R = 1",
-                                found=f"max |R·Rᵀ - I| = {error:.2g}, det = {determinant:.6g}")
+            yield _line_finding(
+                "C-NDJSON-ROTATION",
+                "rotation is not orthonormal with determinant +1",
+                key,
+                line.number,
+                expected="R·Rᵀ = I, det R = 1",
+                found=f"max |R·Rᵀ - I| = {error:.2g}, det = {determinant:.6g}",
+            )
 
 
 def _outside_findings(key: str, lines: Sequence[_Line], shape: tuple[int, int, int]) -> Iterator[Finding]:
     size_xyz = (shape[2], shape[1], shape[0])
     for line in lines:
         if any(not 0 <= c <= n for c, n in zip(line.location, size_xyz, strict=True)):
-            yield _line_finding("C-NDJSON-OUTSIDE", "point outside its tomogram", key, line.number,
-                                expected=f"0 <= x, y, z <= {size_xyz}", found=line.location)
+            yield _line_finding(
+                "C-NDJSON-OUTSIDE",
+                "point outside its tomogram",
+                key,
+                line.number,
+                expected=f"0 <= x, y, z <= {size_xyz}",
+                found=line.location,
+            )
 
 
 def _capped(findings: list[Finding]) -> list[Finding]:
@@ -131,9 +165,17 @@ def _capped(findings: list[Finding]) -> list[Finding]:
             kept.append(finding)
         elif seen[group] == FINDINGS_PER_CODE:
             more = counts[group] - FINDINGS_PER_CODE + 1
-            kept.append(Finding(finding.severity, finding.code, f"{finding.message} (and {more - 1} more like it)",
-                                file=finding.file, line=finding.line, expected=finding.expected,
-                                found=finding.found))
+            kept.append(
+                Finding(
+                    finding.severity,
+                    finding.code,
+                    f"{finding.message} (and {more - 1} more like it)",
+                    file=finding.file,
+                    line=finding.line,
+                    expected=finding.expected,
+                    found=finding.found,
+                )
+            )
     return kept
 
 
@@ -150,16 +192,26 @@ def mask_findings(
     findings: list[Finding] = []
     shape = mrc.shape if mrc is not None else (sample.shape if sample is not None else None)
     if tomogram_shape is not None and shape is not None and tuple(shape) != tuple(tomogram_shape):
-        findings.append(check_finding("C-MASK-SHAPE", "mask shape differs from its tomogram's", file=key,
-                                      expected=tomogram_shape, found=shape))
+        findings.append(
+            check_finding(
+                "C-MASK-SHAPE", "mask shape differs from its tomogram's", file=key, expected=tomogram_shape, found=shape
+            )
+        )
     values = _sampled_values(sample)
     if kind is VolumeKind.BINARY_MASK:
-        bad = sorted(set(values) - {0, 1})
+        bad: list[float] = sorted(set(values) - {0, 1})
         if mrc is not None and (mrc.dmin < 0 or mrc.dmax > 1):
             bad = bad or [mrc.dmin if mrc.dmin < 0 else mrc.dmax]
         if bad:
-            findings.append(check_finding("C-MASK-VALUES", "a binary mask holds values other than 0 and 1",
-                                          file=key, expected="0 or 1", found=bad[:10]))
+            findings.append(
+                check_finding(
+                    "C-MASK-VALUES",
+                    "a binary mask holds values other than 0 and 1",
+                    file=key,
+                    expected="0 or 1",
+                    found=bad[:10],
+                )
+            )
     elif kind is VolumeKind.INSTANCE_MASK and sample is not None:
         findings.extend(_label_findings(key, sample, values, object_count))
     return findings
@@ -175,9 +227,28 @@ def _label_findings(key: str, sample: VolumeSample, values: list[int], object_co
         return
     declared = [v for v in sample.label_values if v != 0]
     if object_count is not None and len(declared) != object_count:
-        yield check_finding("C-MASK-LABELS", "image-label lists a different number of labels than object_count",
-                            file=f"{key}/.zattrs", expected=object_count, found=len(declared))
+        yield check_finding(
+            "C-MASK-LABELS",
+            "image-label lists a different number of labels than object_count",
+            file=f"{key}/.zattrs",
+            expected=object_count,
+            found=len(declared),
+        )
     undeclared = sorted(set(values) - {0} - set(declared))
+    absent = sorted(set(declared) - set(values)) if sample.complete else []
+    if absent:
+        yield check_finding(
+            "C-MASK-LABELS",
+            "image-label lists labels the data does not hold",
+            file=key,
+            expected=declared[:10],
+            found=f"missing {absent[:10]}",
+        )
     if undeclared:
-        yield check_finding("C-MASK-LABELS", "the data holds labels image-label does not list", file=key,
-                            expected=declared[:10], found=undeclared[:10])
+        yield check_finding(
+            "C-MASK-LABELS",
+            "the data holds labels image-label does not list",
+            file=key,
+            expected=declared[:10],
+            found=undeclared[:10],
+        )

@@ -7,7 +7,7 @@
 | C-TREE-LEGACY | tree | a folder follows the portal's older layout (reported once per folder, warning) |
 | C-TREE-NO-METADATA | tree | an entity folder (dataset, run, tomogram, annotation, ...) has no metadata file |
 | C-TREE-NO-DATA | tree | a tomogram, tilt series or annotation folder holds only its metadata |
-| C-TREE-KEY-PHOTO | tree | a key photo named by metadata is missing, is not a PNG, or the thumbnail is larger than the snapshot |
+| C-TREE-KEY-PHOTO | tree | a named key photo is missing or not a PNG, or the thumbnail is larger than the snapshot |
 | C-META-JSON | metadata | a metadata file is not a JSON object |
 | C-META-SCHEMA | metadata | a metadata file does not validate against the metadata-files schema |
 | C-META-IMPORTER | metadata | a field the portal's database importer requires is missing or malformed |
@@ -18,7 +18,7 @@
 | C-META-SIZE | metadata | size or scales in metadata disagree with the MRC or OME-Zarr shapes |
 | C-MRC-HEADER | mrc | the header cannot be read (file shorter than 1024 bytes, bad byte order, unknown mode) |
 | C-MRC-MAP-ID | mrc | the ``map`` field is not ``MAP `` |
-| C-MRC-MODE | mrc | the mode is not allowed for the file's kind (float32 volumes, int8 binary masks, uint16 instance masks) |
+| C-MRC-MODE | mrc | mode not allowed for the kind (float32 volumes, int8 binary, uint16 instance masks) |
 | C-MRC-CELLA | mrc | cella is not voxel size × shape (mx, my, mz differ from nx, ny, nz) |
 | C-MRC-AXES | mrc | mapc, mapr, maps are not 1, 2, 3 |
 | C-MRC-ANGLES | mrc | cell angles are not 90° |
@@ -26,7 +26,7 @@
 | C-MRC-NSYMBT | mrc | nsymbt is negative or the extended header does not fit in the file |
 | C-MRC-FILE-SIZE | mrc | file size differs from 1024 + nsymbt + nx·ny·nz·itemsize |
 | C-MRC-VOXEL-SIZE | mrc | header voxel size differs from the metadata's by more than 0.001 Å |
-| C-ZARR-NGFF | ome-zarr | not a valid OME-NGFF 0.4/0.5 image (checked with ome-zarr-models; includes a missing .zattrs) |
+| C-ZARR-NGFF | ome-zarr | not a valid OME-NGFF 0.4/0.5 image per ome-zarr-models (e.g. no .zattrs) |
 | C-ZARR-AXES | ome-zarr | axes are not z, y, x of type space in angstrom |
 | C-ZARR-LEVELS | ome-zarr | the pyramid does not have the levels 0, 1, 2 |
 | C-ZARR-LEVEL-SHAPE | ome-zarr | level i is not ceil(n / 2^i) (tilt series: z unchanged) |

@@ -68,8 +68,13 @@ def metadata_findings(
     for field, path in named_paths(document.content):
         if not listing.exists(path) and not any(path.startswith(folder + "/") for folder in skip_folders):
             findings.append(
-                check_finding("C-META-PATH-MISSING", "names a path that is not in the tree", file=document.key,
-                              path=field, found=path)
+                check_finding(
+                    "C-META-PATH-MISSING",
+                    "names a path that is not in the tree",
+                    file=document.key,
+                    path=field,
+                    found=path,
+                )
             )
     findings.extend(_id_findings(document))
     findings.extend(_deposition_findings(document, listing))
@@ -113,20 +118,36 @@ def _id_findings(document: MetadataDocument) -> Iterator[Finding]:
         checks.append(("run_name", document.get("run_name"), placed.run))
     for field, value, folder in checks:
         if value is None or str(value) != folder:
-            yield check_finding("C-META-ID-FOLDER", f"{field} disagrees with the folder name", file=document.key,
-                                path=field, expected=folder, found=value)
+            yield check_finding(
+                "C-META-ID-FOLDER",
+                f"{field} disagrees with the folder name",
+                file=document.key,
+                path=field,
+                expected=folder,
+                found=value,
+            )
     if placed.role is Role.ANNOTATION_METADATA:
         expected_name = f"{annotation_slug(document.content)}-{document.get('version')}.json"
         actual_name = placed.key.rsplit("/", 1)[-1]
         if actual_name != expected_name:
-            yield check_finding("C-META-ID-FOLDER", "file name is not {slug}-{version}.json", file=document.key,
-                                expected=expected_name, found=actual_name)
+            yield check_finding(
+                "C-META-ID-FOLDER",
+                "file name is not {slug}-{version}.json",
+                file=document.key,
+                expected=expected_name,
+                found=actual_name,
+            )
     if placed.role is Role.TOMOGRAM_METADATA and placed.voxel_spacing is not None:
         spacing = document.get("voxel_spacing")
         if isinstance(spacing, int | float) and f"{spacing:.3f}" != placed.voxel_spacing:
-            yield check_finding("C-META-VOXEL-SPACING", "voxel_spacing differs from its VoxelSpacing folder",
-                                file=document.key, path="voxel_spacing", expected=placed.voxel_spacing,
-                                found=spacing)
+            yield check_finding(
+                "C-META-VOXEL-SPACING",
+                "voxel_spacing differs from its VoxelSpacing folder",
+                file=document.key,
+                path="voxel_spacing",
+                expected=placed.voxel_spacing,
+                found=spacing,
+            )
     yield from _own_folder_findings(document)
 
 
@@ -134,7 +155,9 @@ def _own_folder_findings(document: MetadataDocument) -> Iterator[Finding]:
     """Data paths of tomograms, tilt series and annotations must sit in the entity's own folder."""
     folder = document.placed.entity_folder
     if folder is None or document.placed.role not in (
-        Role.TOMOGRAM_METADATA, Role.TILTSERIES_METADATA, Role.ANNOTATION_METADATA
+        Role.TOMOGRAM_METADATA,
+        Role.TILTSERIES_METADATA,
+        Role.ANNOTATION_METADATA,
     ):
         return
     fields = [("mrc_file", document.get("mrc_file")), ("omezarr_dir", document.get("omezarr_dir"))]
@@ -143,8 +166,14 @@ def _own_folder_findings(document: MetadataDocument) -> Iterator[Finding]:
         fields = [(f"files[{i}].path", lookup(f, "path")) for i, f in enumerate(files) if isinstance(f, Mapping)]
     for field, path in fields:
         if isinstance(path, str) and not path.startswith(folder + "/"):
-            yield check_finding("C-META-ID-FOLDER", "a data path points outside the entity's folder",
-                                file=document.key, path=field, expected=f"{folder}/...", found=path)
+            yield check_finding(
+                "C-META-ID-FOLDER",
+                "a data path points outside the entity's folder",
+                file=document.key,
+                path=field,
+                expected=f"{folder}/...",
+                found=path,
+            )
 
 
 def _deposition_findings(document: MetadataDocument, listing: Listing) -> Iterator[Finding]:
@@ -153,5 +182,11 @@ def _deposition_findings(document: MetadataDocument, listing: Listing) -> Iterat
         return
     key = f"depositions_metadata/{deposition_id}/deposition_metadata.json"
     if not listing.is_file(key):
-        yield check_finding("C-META-DEPOSITION", "the deposition has no metadata in the tree", file=document.key,
-                            path="deposition_id", expected=key, found="nothing")
+        yield check_finding(
+            "C-META-DEPOSITION",
+            "the deposition has no metadata in the tree",
+            file=document.key,
+            path="deposition_id",
+            expected=key,
+            found="nothing",
+        )

@@ -73,8 +73,9 @@ class MrcHeader:
 def parse_mrc_header(raw: bytes, *, where: str) -> MrcHeader:
     """The header in the first 1024 bytes of an MRC file, in either byte order."""
     if len(raw) < HEADER_BYTES:
-        raise InputFileError("MRC file shorter than its header", where=where, expected="1024 bytes",
-                             found=f"{len(raw)} bytes")
+        raise InputFileError(
+            "MRC file shorter than its header", where=where, expected="1024 bytes", found=f"{len(raw)} bytes"
+        )
     header = np.frombuffer(raw[:HEADER_BYTES], dtype=HEADER_DTYPE)[0]
     try:
         order = mrc_utils.byte_order_from_machine_stamp(header["machst"])
@@ -85,7 +86,7 @@ def parse_mrc_header(raw: bytes, *, where: str) -> MrcHeader:
     try:
         dtype = mrc_utils.dtype_from_mode(int(header["mode"])).newbyteorder(order)
     except ValueError as error:
-        raise InputFileError("unknown MRC mode", where=where, found=int(header["mode"])) from error
+        raise InputFileError("unknown MRC mode", where=where, found=str(int(header["mode"]))) from error
 
     def zyx(names: tuple[str, str, str]) -> tuple[int, int, int]:
         return (int(header[names[2]]), int(header[names[1]]), int(header[names[0]]))
@@ -132,26 +133,46 @@ def mrc_findings(
         kind is VolumeKind.TILTSERIES and header.sampling[1:] == header.shape[1:] and header.sampling[0] == 1
     )
     if not sampling_ok:
-        add("C-MRC-CELLA", "cella is not voxel size × shape (sampling differs from the shape)", header.shape,
-            header.sampling)
+        add(
+            "C-MRC-CELLA",
+            "cella is not voxel size × shape (sampling differs from the shape)",
+            header.shape,
+            header.sampling,
+        )
     if header.axis_order != (1, 2, 3):
         add("C-MRC-AXES", "mapc, mapr, maps must be 1, 2, 3", (1, 2, 3), header.axis_order)
     if any(abs(angle - 90.0) > 1e-3 for angle in header.cell_angles):
         add("C-MRC-ANGLES", "cell angles must be 90°", (90.0, 90.0, 90.0), header.cell_angles)
     if any(header.origin) or any(header.start):
-        add("C-MRC-ORIGIN", "origin and start must be 0", "origin (0, 0, 0), start (0, 0, 0)",
-            f"origin {header.origin}, start {header.start}")
+        add(
+            "C-MRC-ORIGIN",
+            "origin and start must be 0",
+            "origin (0, 0, 0), start (0, 0, 0)",
+            f"origin {header.origin}, start {header.start}",
+        )
     if header.nsymbt < 0 or HEADER_BYTES + header.nsymbt > file_size:
-        add("C-MRC-NSYMBT", "the extended header does not fit in the file", f"0 <= nsymbt <= {file_size - 1024}",
-            header.nsymbt)
+        add(
+            "C-MRC-NSYMBT",
+            "the extended header does not fit in the file",
+            f"0 <= nsymbt <= {file_size - 1024}",
+            header.nsymbt,
+        )
     elif file_size != header.data_offset + header.data_bytes:
-        add("C-MRC-FILE-SIZE", "file size differs from the size the header implies",
-            header.data_offset + header.data_bytes, file_size)
+        add(
+            "C-MRC-FILE-SIZE",
+            "file size differs from the size the header implies",
+            header.data_offset + header.data_bytes,
+            file_size,
+        )
     if voxel_spacing is not None and sampling_ok:
         axes = header.voxel_size[1:] if kind is VolumeKind.TILTSERIES else header.voxel_size
         if any(abs(size - voxel_spacing) > VOXEL_SIZE_TOLERANCE for size in axes):
-            add("C-MRC-VOXEL-SIZE", "header voxel size differs from the metadata's", voxel_spacing,
-                tuple(round(size, 4) for size in header.voxel_size))
+            add(
+                "C-MRC-VOXEL-SIZE",
+                "header voxel size differs from the metadata's",
+                voxel_spacing,
+                tuple(round(size, 4) for size in header.voxel_size),
+            )
     return found
 
 

@@ -47,13 +47,14 @@ class VolumeResult:
         if self.header is not None:
             return self.header.shape
         if self.sample is not None and self.sample.shape is not None and len(self.sample.shape) == 3:
-            return self.sample.shape  # type: ignore[return-value]
+            z, y, x = self.sample.shape
+            return (z, y, x)
         return None
 
 
-def check_metadata_file(reader: TreeReader, listing: Listing, placed: Placed, empty: frozenset[str]) -> (
-    tuple[list[Finding], MetadataDocument | None]
-):
+def check_metadata_file(
+    reader: TreeReader, listing: Listing, placed: Placed, empty: frozenset[str]
+) -> tuple[list[Finding], MetadataDocument | None]:
     """The findings about one metadata file on its own, and the document when it could be read."""
     document = read_metadata(reader, placed)
     if isinstance(document, Finding):
@@ -77,8 +78,16 @@ def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, every_chun
     for document in documents:
         role = document.placed.role
         if role is Role.TILTSERIES_METADATA:
-            findings.extend(_check_entity_volume(reader, listing, document, VolumeKind.TILTSERIES,
-                                                 _number(document.get("pixel_spacing")), every_chunk).findings)
+            findings.extend(
+                _check_entity_volume(
+                    reader,
+                    listing,
+                    document,
+                    VolumeKind.TILTSERIES,
+                    _number(document.get("pixel_spacing")),
+                    every_chunk,
+                ).findings
+            )
         elif role is Role.TOMOGRAM_METADATA:
             # the folder is the voxel spacing's record; C-META-VOXEL-SPACING reports a metadata value that differs
             spacing = _number(document.placed.voxel_spacing) or _number(document.get("voxel_spacing"))
@@ -118,18 +127,21 @@ def check_volume(
         try:
             header = read_mrc_header(reader, mrc_key)
         except InputFileError as error:
-            findings.append(check_finding("C-MRC-HEADER", error.what, file=mrc_key, expected=error.expected,
-                                          found=error.found))
+            findings.append(
+                check_finding("C-MRC-HEADER", error.what, file=mrc_key, expected=error.expected, found=error.found)
+            )
         else:
-            mrc_problems = mrc_findings(header, key=mrc_key, file_size=reader.size(mrc_key), kind=kind,
-                                        voxel_spacing=spacing)
+            mrc_problems = mrc_findings(
+                header, key=mrc_key, file_size=reader.size(mrc_key), kind=kind, voxel_spacing=spacing
+            )
             findings.extend(mrc_problems)
             if not {f.code for f in mrc_problems} & _BROKEN_LAYOUT:
                 twin = MrcTwin(mrc_key, header)
     sample = None
     if zarr_key is not None and listing.exists(zarr_key) and not listing.is_file(zarr_key):
-        checked = check_ome_zarr(reader, zarr_key, keys=listing.files, kind=kind, voxel_spacing=spacing, mrc=twin,
-                                 every_chunk=every_chunk)
+        checked = check_ome_zarr(
+            reader, zarr_key, keys=listing.files, kind=kind, voxel_spacing=spacing, mrc=twin, every_chunk=every_chunk
+        )
         findings.extend(checked.findings)
         sample = checked.sample
     return VolumeResult(tuple(findings), header, sample)
@@ -144,9 +156,15 @@ def _check_entity_volume(
     every_chunk: bool,
 ) -> VolumeResult:
     mrc_key, zarr_key = document.get("mrc_file"), document.get("omezarr_dir")
-    result = check_volume(reader, listing, mrc_key=mrc_key if isinstance(mrc_key, str) else None,
-                          zarr_key=zarr_key if isinstance(zarr_key, str) else None, kind=kind, spacing=spacing,
-                          every_chunk=every_chunk)
+    result = check_volume(
+        reader,
+        listing,
+        mrc_key=mrc_key if isinstance(mrc_key, str) else None,
+        zarr_key=zarr_key if isinstance(zarr_key, str) else None,
+        kind=kind,
+        spacing=spacing,
+        every_chunk=every_chunk,
+    )
     size_findings = _size_findings(document, kind, result)
     return VolumeResult(result.findings + tuple(size_findings), result.header, result.sample)
 
@@ -158,17 +176,32 @@ def _size_findings(document: MetadataDocument, kind: VolumeKind, result: VolumeR
     declared = (size["z"], size["y"], size["x"])
     findings = []
     if result.shape is not None and declared != result.shape:
-        findings.append(check_finding("C-META-SIZE", "size differs from the volume's shape", file=document.key,
-                                      path="size", expected=result.shape, found=declared))
+        findings.append(
+            check_finding(
+                "C-META-SIZE",
+                "size differs from the volume's shape",
+                file=document.key,
+                path="size",
+                expected=result.shape,
+                found=declared,
+            )
+        )
     scales = document.get("scales")
     if isinstance(scales, list):
         for level, scale in enumerate(scales):
             expected = expected_level_shape(declared, level, kind)
             found = tuple(scale.get(a) for a in "zyx") if isinstance(scale, Mapping) else scale
             if found != expected:
-                findings.append(check_finding("C-META-SIZE", f"scales[{level}] is not level {level} of size",
-                                              file=document.key, path=f"scales[{level}]", expected=expected,
-                                              found=found))
+                findings.append(
+                    check_finding(
+                        "C-META-SIZE",
+                        f"scales[{level}] is not level {level} of size",
+                        file=document.key,
+                        path=f"scales[{level}]",
+                        expected=expected,
+                        found=found,
+                    )
+                )
     return findings
 
 
@@ -185,27 +218,52 @@ def _check_annotation(
     findings: list[Finding] = []
     checks_shape = any(f.get("shape") in POINT_TYPES or f.get("shape") in MASK_KINDS for f in files)
     if tomogram_shape is None and checks_shape:
-        findings.append(check_finding("C-ANN-NO-TOMOGRAM", "no tomogram in this voxel spacing to check against",
-                                      file=document.key, severity=Severity.NOTE))
+        findings.append(
+            check_finding(
+                "C-ANN-NO-TOMOGRAM",
+                "no tomogram in this voxel spacing to check against",
+                file=document.key,
+                severity=Severity.NOTE,
+            )
+        )
     mrc_paths = {f.get("shape"): f["path"] for f in files if f.get("format") == "mrc"}
     for entry in files:
         path, shape, file_format = entry["path"], entry.get("shape"), entry.get("format")
         if not listing.exists(path):
             continue
         if shape in POINT_TYPES and file_format == "ndjson":
-            findings.extend(ndjson_findings(reader.read_bytes(path), key=path, shape=shape,
-                                            object_count=object_count, tomogram_shape=tomogram_shape))
+            findings.extend(
+                ndjson_findings(
+                    reader.read_bytes(path),
+                    key=path,
+                    shape=shape,
+                    object_count=object_count,
+                    tomogram_shape=tomogram_shape,
+                )
+            )
         elif shape in MASK_KINDS and file_format in ("mrc", "zarr"):
             kind = MASK_KINDS[shape]
             is_mrc = file_format == "mrc"
             twin = None if is_mrc else mrc_paths.get(shape)
-            result = check_volume(reader, listing, mrc_key=path if is_mrc else twin,
-                                  zarr_key=None if is_mrc else path, kind=kind, spacing=spacing,
-                                  every_chunk=every_chunk)
+            result = check_volume(
+                reader,
+                listing,
+                mrc_key=path if is_mrc else twin,
+                zarr_key=None if is_mrc else path,
+                kind=kind,
+                spacing=spacing,
+                every_chunk=every_chunk,
+            )
             own = [f for f in result.findings if is_mrc or not (f.file or "").startswith(twin or "\0")]
             findings.extend(own)
-            findings.extend(mask_findings(key=path, kind=kind, mrc=result.header if is_mrc else None,
-                                          sample=None if is_mrc else result.sample, tomogram_shape=tomogram_shape,
-                                          object_count=object_count))
+            findings.extend(
+                mask_findings(
+                    key=path,
+                    kind=kind,
+                    mrc=result.header if is_mrc else None,
+                    sample=None if is_mrc else result.sample,
+                    tomogram_shape=tomogram_shape,
+                    object_count=object_count,
+                )
+            )
     return findings
-

@@ -50,9 +50,15 @@ def tree_shape(keys: Iterable[str], layout: TreeLayout) -> tuple[TreeShape, tupl
         else:
             findings.append(check_finding("C-TREE-STRAY", f"not part of the {layout.name} layout", file=key))
     for folder, count in sorted(legacy.items()):
-        findings.append(check_finding("C-TREE-LEGACY", f"folder in the portal's older layout ({count} file(s))",
-                                      file=folder + "/", expected=f"the {layout.name} layout",
-                                      severity=Severity.WARNING))
+        findings.append(
+            check_finding(
+                "C-TREE-LEGACY",
+                f"folder in the portal's older layout ({count} file(s))",
+                file=folder + "/",
+                expected=f"the {layout.name} layout",
+                severity=Severity.WARNING,
+            )
+        )
     findings.extend(_container_findings(all_keys))
     entity_findings, empty = _entity_findings(placed_keys)
     findings.extend(entity_findings)
@@ -87,8 +93,9 @@ def _container_findings(keys: Iterable[str]) -> Iterator[Finding]:
 
 
 def _no_metadata(folder: str, expected: str) -> Finding:
-    return check_finding("C-TREE-NO-METADATA", "entity folder without its metadata file", file=folder,
-                         expected=expected, found="nothing")
+    return check_finding(
+        "C-TREE-NO-METADATA", "entity folder without its metadata file", file=folder, expected=expected, found="nothing"
+    )
 
 
 def _entity_findings(placed_keys: Iterable[Placed]) -> tuple[list[Finding], frozenset[str]]:
@@ -104,9 +111,15 @@ def _entity_findings(placed_keys: Iterable[Placed]) -> tuple[list[Finding], froz
                 findings.append(_no_metadata(folder + "/", f"a {metadata_role.value.replace('_', ' ')} file"))
         if present & _NEEDS_DATA and present <= _NEEDS_DATA:
             empty.add(folder)
-            findings.append(check_finding("C-TREE-NO-DATA", "entity folder holds its metadata but no data",
-                                          file=folder + "/", expected="data files next to the metadata",
-                                          found="metadata only"))
+            findings.append(
+                check_finding(
+                    "C-TREE-NO-DATA",
+                    "entity folder holds its metadata but no data",
+                    file=folder + "/",
+                    expected="data files next to the metadata",
+                    found="metadata only",
+                )
+            )
     return findings, frozenset(empty)
 
 
@@ -121,18 +134,39 @@ def key_photo_findings(reader: TreeReader, listing: Listing, document: MetadataD
         for name, path in sorted(photos.items()):
             where = f"{field}.{name}"
             if not isinstance(path, str) or not listing.is_file(path):
-                findings.append(check_finding("C-TREE-KEY-PHOTO", "names a key photo that is not in the tree",
-                                              file=document.key, path=where, found=path))
+                findings.append(
+                    check_finding(
+                        "C-TREE-KEY-PHOTO",
+                        "names a key photo that is not in the tree",
+                        file=document.key,
+                        path=where,
+                        found=path,
+                    )
+                )
                 continue
             head = reader.read_range(path, 0, 24)
             if head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
-                findings.append(check_finding("C-TREE-KEY-PHOTO", "key photo is not a PNG image", file=path,
-                                              expected="a PNG signature and IHDR", found=head[:8]))
+                findings.append(
+                    check_finding(
+                        "C-TREE-KEY-PHOTO",
+                        "key photo is not a PNG image",
+                        file=path,
+                        expected="a PNG signature and IHDR",
+                        found=head[:8],
+                    )
+                )
                 continue
             width, height = struct.unpack(">II", head[16:24])
             sizes[name] = (width, height)
     snapshot, thumbnail = sizes.get("snapshot"), sizes.get("thumbnail")
     if snapshot and thumbnail and (thumbnail[0] > snapshot[0] or thumbnail[1] > snapshot[1]):
-        findings.append(check_finding("C-TREE-KEY-PHOTO", "thumbnail is larger than the snapshot", file=document.key,
-                                      expected=f"at most {snapshot}", found=thumbnail))
+        findings.append(
+            check_finding(
+                "C-TREE-KEY-PHOTO",
+                "thumbnail is larger than the snapshot",
+                file=document.key,
+                expected=f"at most {snapshot}",
+                found=thumbnail,
+            )
+        )
     return findings

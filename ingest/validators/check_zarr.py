@@ -31,11 +31,15 @@ class MrcTwin:
 
 @dataclass(frozen=True)
 class VolumeSample:
-    """What was learnt from a pyramid: level-0 shape, distinct integer values decoded, declared labels."""
+    """What was learnt from a pyramid: level-0 shape, distinct integer values decoded, declared labels.
+
+    ``complete`` is true when every chunk was decoded, so ``values`` are all the values the pyramid holds.
+    """
 
     shape: tuple[int, ...] | None
     values: frozenset[int] = frozenset()
     label_values: tuple[int, ...] | None = None
+    complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,9 @@ def check_ome_zarr(
         pyramid = open_pyramid(reader, key, keys)
     except (ValidationError, ValueError, TypeError, KeyError, OSError, RuntimeError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return ZarrCheck((check_finding("C-ZARR-NGFF", "not a valid OME-NGFF image", file=key, found=message),),
-                         VolumeSample(None))
+        return ZarrCheck(
+            (check_finding("C-ZARR-NGFF", "not a valid OME-NGFF image", file=key, found=message),), VolumeSample(None)
+        )
     multiscale = pyramid.multiscale
     findings = list(_axes_findings(key, multiscale))
     arrays = {path: pyramid.levels[path] for path in _dataset_paths(multiscale) if path in pyramid.levels}
@@ -71,15 +76,22 @@ def check_ome_zarr(
     if level0 is None:
         return ZarrCheck(tuple(findings), VolumeSample(None))
     if mrc is not None and tuple(level0.shape) != mrc.header.shape:
-        findings.append(check_finding("C-ZARR-MRC-SHAPE", "level 0 and the MRC differ in shape", file=key,
-                                      expected=f"{mrc.header.shape} ({mrc.key})", found=tuple(level0.shape)))
+        findings.append(
+            check_finding(
+                "C-ZARR-MRC-SHAPE",
+                "level 0 and the MRC differ in shape",
+                file=key,
+                expected=f"{mrc.header.shape} ({mrc.key})",
+                found=tuple(level0.shape),
+            )
+        )
         mrc = None
     values: set[int] = set()
     for path, array in arrays.items():
         compare = mrc if path == "0" else None
         findings.extend(_chunk_findings(reader, key, path, array, compare, every_chunk, values))
     labels = _label_values(pyramid.ome)
-    return ZarrCheck(tuple(findings), VolumeSample(tuple(level0.shape), frozenset(values), labels))
+    return ZarrCheck(tuple(findings), VolumeSample(tuple(level0.shape), frozenset(values), labels, every_chunk))
 
 
 def _dataset_paths(multiscale: Mapping[str, Any]) -> list[str]:
@@ -90,8 +102,13 @@ def _axes_findings(key: str, multiscale: Mapping[str, Any]) -> Iterator[Finding]
     axes = [(a.get("name"), a.get("type"), a.get("unit")) for a in multiscale.get("axes", [])]
     expected = [(name, "space", "angstrom") for name in "zyx"]
     if axes != expected:
-        yield check_finding("C-ZARR-AXES", "axes must be z, y, x of type space in angstrom", file=f"{key}/.zattrs",
-                            expected=expected, found=axes)
+        yield check_finding(
+            "C-ZARR-AXES",
+            "axes must be z, y, x of type space in angstrom",
+            file=f"{key}/.zattrs",
+            expected=expected,
+            found=axes,
+        )
 
 
 def expected_level_shape(shape0: tuple[int, ...], level: int, kind: VolumeKind) -> tuple[int, ...]:
@@ -106,8 +123,13 @@ def _level_findings(
 ) -> Iterator[Finding]:
     paths = list(arrays)
     if paths != list(LEVELS):
-        yield check_finding("C-ZARR-LEVELS", "the pyramid must have the levels 0, 1, 2", file=f"{key}/.zattrs",
-                            expected=list(LEVELS), found=paths)
+        yield check_finding(
+            "C-ZARR-LEVELS",
+            "the pyramid must have the levels 0, 1, 2",
+            file=f"{key}/.zattrs",
+            expected=list(LEVELS),
+            found=paths,
+        )
     shape0 = tuple(arrays["0"].shape) if "0" in arrays else None
     for level, dataset in enumerate(multiscale.get("datasets", [])):
         path = str(dataset["path"])
@@ -115,11 +137,21 @@ def _level_findings(
         if array is None:
             continue
         if shape0 is not None and len(shape0) == 3 and tuple(array.shape) != expected_level_shape(shape0, level, kind):
-            yield check_finding("C-ZARR-LEVEL-SHAPE", f"level {path} has the wrong shape", file=f"{key}/{path}",
-                                expected=expected_level_shape(shape0, level, kind), found=tuple(array.shape))
+            yield check_finding(
+                "C-ZARR-LEVEL-SHAPE",
+                f"level {path} has the wrong shape",
+                file=f"{key}/{path}",
+                expected=expected_level_shape(shape0, level, kind),
+                found=tuple(array.shape),
+            )
         if np.dtype(array.dtype) != kind.dtype:
-            yield check_finding("C-ZARR-DTYPE", f"dtype not allowed for a {kind.value}", file=f"{key}/{path}",
-                                expected=kind.dtype, found=array.dtype)
+            yield check_finding(
+                "C-ZARR-DTYPE",
+                f"dtype not allowed for a {kind.value}",
+                file=f"{key}/{path}",
+                expected=kind.dtype,
+                found=array.dtype,
+            )
         yield from _scale_findings(key, path, level, kind, spacing, dataset)
 
 
@@ -128,18 +160,30 @@ def _scale_findings(
 ) -> Iterator[Finding]:
     transforms = dataset.get("coordinateTransformations", [])
     if any(t.get("type") == "translation" for t in transforms):
-        yield check_finding("C-ZARR-SCALE", f"level {path} has a translation", file=f"{key}/.zattrs",
-                            expected="scale only", found=transforms)
+        yield check_finding(
+            "C-ZARR-SCALE",
+            f"level {path} has a translation",
+            file=f"{key}/.zattrs",
+            expected="scale only",
+            found=transforms,
+        )
     if spacing is None:
         return
     scales = [t.get("scale") for t in transforms if t.get("type") == "scale"]
     factor = 2.0**level
     expected = [spacing if not kind.halves_z else spacing * factor, spacing * factor, spacing * factor]
-    if not scales or len(scales[0]) != 3 or any(
-        abs(s - e) > SCALE_TOLERANCE for s, e in zip(scales[0], expected, strict=True)
+    if (
+        not scales
+        or len(scales[0]) != 3
+        or any(abs(s - e) > SCALE_TOLERANCE for s, e in zip(scales[0], expected, strict=True))
     ):
-        yield check_finding("C-ZARR-SCALE", f"level {path} scale is not voxel spacing × 2^{level}",
-                            file=f"{key}/.zattrs", expected=expected, found=scales[0] if scales else None)
+        yield check_finding(
+            "C-ZARR-SCALE",
+            f"level {path} scale is not voxel spacing × 2^{level}",
+            file=f"{key}/.zattrs",
+            expected=expected,
+            found=scales[0] if scales else None,
+        )
 
 
 def _chunk_grid(array: Level, every_chunk: bool, level: str) -> list[tuple[int, ...]]:
@@ -165,9 +209,10 @@ def _chunk_findings(
         chunk_key = f"{key}/{path}/{array.chunk_key(coords)}"
         try:
             values = array.read_chunk(coords)
-        except Exception as error:  # noqa: BLE001  (any codec failure means the chunk is corrupt)
-            yield check_finding("C-ZARR-CHUNK", "the chunk cannot be decoded", file=chunk_key,
-                                found=f"{type(error).__name__}: {error}")
+        except Exception as error:
+            yield check_finding(
+                "C-ZARR-CHUNK", "the chunk cannot be decoded", file=chunk_key, found=f"{type(error).__name__}: {error}"
+            )
             continue
         if values.dtype.kind in "iub":
             values_seen.update(int(v) for v in np.unique(values))
@@ -175,8 +220,13 @@ def _chunk_findings(
             expected = read_mrc_block(reader, mrc.key, mrc.header, chunk_block(array, coords))  # type: ignore[arg-type]
             if not np.array_equal(values, expected, equal_nan=values.dtype.kind == "f"):
                 differing = int(np.count_nonzero(values != expected))
-                yield check_finding("C-ZARR-MRC-VOXELS", "level-0 voxels differ from the MRC's", file=chunk_key,
-                                    expected=f"the voxels of {mrc.key}", found=f"{differing} differing voxel(s)")
+                yield check_finding(
+                    "C-ZARR-MRC-VOXELS",
+                    "level-0 voxels differ from the MRC's",
+                    file=chunk_key,
+                    expected=f"the voxels of {mrc.key}",
+                    found=f"{differing} differing voxel(s)",
+                )
 
 
 def _label_values(ome: Mapping[str, Any]) -> tuple[int, ...] | None:

@@ -177,7 +177,10 @@ def schema_problems(role: Role, document: Mapping[str, Any]) -> Iterator[tuple[s
             if problem["msg"] not in messages:
                 messages.append(problem["msg"])
         for field, messages in problems.items():
-            yield field, " or ".join(messages) if len(messages) < 4 else f"{messages[0]} (or {len(messages) - 1} other forms)"
+            yield (
+                field,
+                " or ".join(messages) if len(messages) < 4 else f"{messages[0]} (or {len(messages) - 1} other forms)",
+            )
 
 
 def _field_path(document: Any, location: tuple[int | str, ...]) -> str:

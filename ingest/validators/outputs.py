@@ -74,7 +74,10 @@ def _map_runs(
 ) -> Iterable[list[Finding]]:
     if workers <= 1 or len(tasks) <= 1:
         return [check_run(reader, listing, task, every_chunk=every_chunk) for task in tasks]
-    context = multiprocessing.get_context("spawn")  # zarr runs an event-loop thread: never fork after it
+    # Never fork this process (it may run zarr's event-loop thread or a dask cluster); a fork server that has
+    # imported the checks starts each worker in milliseconds instead of re-importing everything per worker.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ingest.validators.check_run"])
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(reader, listing, every_chunk)
     ) as pool:

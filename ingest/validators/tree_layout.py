@@ -60,7 +60,10 @@ CANONICAL_PATTERNS: tuple[tuple[Role, str], ...] = (
     (Role.DATASET_IMAGE, r"(?P<dataset>(?!depositions_metadata/)[^/]+)/Images/(?:snapshot|thumbnail)\.png"),
     (Role.RUN_METADATA, _RUN + r"/run_metadata\.json"),
     (Role.TILTSERIES_METADATA, _RUN + rf"/TiltSeries/{_ID}/tiltseries_metadata\.json"),
-    (Role.TILTSERIES_FILE, _RUN + rf"/TiltSeries/{_ID}/(?:[^/]+\.(?:mrc|rawtlt|tlt|xtilt|mdoc|txt|star|ctf)|(?P=run){_ZARR})"),
+    (
+        Role.TILTSERIES_FILE,
+        _RUN + rf"/TiltSeries/{_ID}/(?:[^/]+\.(?:mrc|rawtlt|tlt|xtilt|mdoc|txt|star|ctf)|(?P=run){_ZARR})",
+    ),
     (Role.ALIGNMENT_METADATA, _RUN + rf"/Alignments/{_ID}/alignment_metadata\.json"),
     (Role.ALIGNMENT_FILE, _RUN + rf"/Alignments/{_ID}/[^/]+\.(?:xf|tlt|xtilt|aln|txt|com|json)"),
     (Role.FRAMES_FILE, _RUN + r"/Frames/.+"),
@@ -72,7 +75,8 @@ CANONICAL_PATTERNS: tuple[tuple[Role, str], ...] = (
         Role.ANNOTATION_FILE,
         _VS
         + rf"/Annotations/{_ID}/[0-9a-z_]+-[^/]*"
-        + rf"_(?:(?:point|orientedpoint|instancesegmentation)\.ndjson|(?:segmentationmask|instancesegmentationmask)(?:\.mrc|{_ZARR}))",
+        + r"_(?:(?:point|orientedpoint|instancesegmentation)\.ndjson"
+        + rf"|(?:segmentationmask|instancesegmentationmask)(?:\.mrc|{_ZARR}))",
     ),
     (Role.KEY_PHOTO, _VS + r"/Images/(?:(?P<entity_id>\d+)/)?key-photo-(?:original|snapshot|thumbnail|expanded)\.png"),
     (Role.NEUROGLANCER, _VS + r"/NeuroglancerPrecompute/.+"),

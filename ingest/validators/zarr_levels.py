@@ -25,22 +25,25 @@ from ome_zarr_models import v04, v05
 from ingest.validators.tree_access import TreeReader
 
 # ome-zarr-models leaves its group models incomplete (forward references to pydantic-zarr specs) until rebuilt.
-for _model in (v04.Image, v04.ImageLabel):
-    _model.model_rebuild(
-        _types_namespace={"ArraySpec": pydantic_zarr.v2.ArraySpec, "GroupSpec": pydantic_zarr.v2.GroupSpec}
-    )
-for _model in (v05.Image, v05.ImageLabel):
-    _model.model_rebuild(
-        _types_namespace={"ArraySpec": pydantic_zarr.v3.ArraySpec, "GroupSpec": pydantic_zarr.v3.GroupSpec}
-    )
+_V2_NAMES = {"ArraySpec": pydantic_zarr.v2.ArraySpec, "GroupSpec": pydantic_zarr.v2.GroupSpec}
+_V3_NAMES = {"ArraySpec": pydantic_zarr.v3.ArraySpec, "GroupSpec": pydantic_zarr.v3.GroupSpec}
+v04.Image.model_rebuild(_types_namespace=_V2_NAMES)
+v04.ImageLabel.model_rebuild(_types_namespace=_V2_NAMES)
+v05.Image.model_rebuild(_types_namespace=_V3_NAMES)
+v05.ImageLabel.model_rebuild(_types_namespace=_V3_NAMES)
 
 
 class Level(Protocol):
     """One array of a pyramid."""
 
-    shape: tuple[int, ...]
-    chunks: tuple[int, ...]
-    dtype: np.dtype[Any]
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def chunks(self) -> tuple[int, ...]: ...
+
+    @property
+    def dtype(self) -> np.dtype[Any]: ...
 
     def chunk_key(self, coords: tuple[int, ...]) -> str:
         """The key of one chunk, relative to the pyramid's folder."""
@@ -66,9 +69,7 @@ class Pyramid:
 
 def chunk_block(level: Level, coords: tuple[int, ...]) -> tuple[slice, ...]:
     """The region of the array one chunk covers."""
-    return tuple(
-        slice(i * c, min((i + 1) * c, n)) for i, c, n in zip(coords, level.chunks, level.shape, strict=True)
-    )
+    return tuple(slice(i * c, min((i + 1) * c, n)) for i, c, n in zip(coords, level.chunks, level.shape, strict=True))
 
 
 def chunk_counts(level: Level) -> tuple[int, ...]:
@@ -99,9 +100,10 @@ class _V2Level:
         data = numcodecs.get_codec(dict(compressor)).decode(raw) if compressor else raw
         for spec in reversed(self.metadata.get("filters") or []):
             data = numcodecs.get_codec(dict(spec)).decode(data)
-        order = "F" if self.metadata.get("order") == "F" else "C"
-        full = np.frombuffer(bytes(data), dtype=self.dtype).reshape(self.chunks, order=order)
-        return full[tuple(slice(0, s.stop - s.start) for s in block)]
+        flat = np.frombuffer(bytes(data), dtype=self.dtype)
+        full = flat.reshape(self.chunks, order="F") if self.metadata.get("order") == "F" else flat.reshape(self.chunks)
+        clipped: np.ndarray = full[tuple(slice(0, s.stop - s.start) for s in block)]
+        return clipped
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ class _ZarrLevel:
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        return np.dtype(self.array.dtype)
+        dtype: np.dtype[Any] = np.dtype(self.array.dtype)
+        return dtype
 
     def chunk_key(self, coords: tuple[int, ...]) -> str:
         return str(self.array.metadata.encode_chunk_key(coords))
@@ -150,8 +153,14 @@ def open_pyramid(reader: TreeReader, key: str, keys: frozenset[str]) -> Pyramid:
         attrs_bytes = reader.read_bytes(f"{key}/{path}/.zattrs") if f"{key}/{path}/.zattrs" in keys else b"{}"
         members.append((path, array_bytes, attrs_bytes))
         metadata = json.loads(array_bytes)
-        levels[path] = _V2Level(reader, f"{key}/{path}", tuple(metadata["shape"]), tuple(metadata["chunks"]),
-                                np.dtype(metadata["dtype"]), metadata)
+        levels[path] = _V2Level(
+            reader,
+            f"{key}/{path}",
+            tuple(metadata["shape"]),
+            tuple(metadata["chunks"]),
+            np.dtype(metadata["dtype"]),
+            metadata,
+        )
     problem = _ngff_v04_problem(group_bytes, tuple(members))
     if problem is not None:
         raise ValueError(problem)
@@ -177,8 +186,8 @@ def _ngff_v04_problem(group_attrs: bytes, members: tuple[tuple[str, bytes, bytes
 
 def _open_v3(reader: TreeReader, key: str) -> Pyramid:
     group = zarr.open_group(reader.zarr_store(key), mode="r")
-    attrs = dict(group.attrs)
-    ome = attrs.get("ome", {})
+    ome: Any = dict(group.attrs).get("ome", {})
     (v05.ImageLabel if "image-label" in ome else v05.Image).from_zarr(group)
     paths = [str(d["path"]) for d in ome["multiscales"][0]["datasets"]]
-    return Pyramid(ome, {path: _ZarrLevel(group[path]) for path in paths})
+    levels: dict[str, Level] = {path: _ZarrLevel(group[path]) for path in paths}
+    return Pyramid(ome, levels)
