@@ -42,6 +42,10 @@ def export() -> None:
     """Export portal files back into tool formats."""
 
 
+from ingest.cli.example import example  # noqa: E402
+
+main.add_command(example)
+
 from ingest.cli.schema import schema  # noqa: E402
 
 main.add_command(schema)
@@ -54,6 +58,10 @@ from ingest.cli.migrate import migrate  # noqa: E402
 
 main.add_command(migrate)
 
+from ingest.cli.deposition import deposition  # noqa: E402
+
+main.add_command(deposition)
+
 from ingest.cli.convert_picks import convert_picks  # noqa: E402
 
 convert.add_command(convert_picks)
@@ -61,3 +69,13 @@ convert.add_command(convert_picks)
 from ingest.cli.export_picks import export_picks  # noqa: E402
 
 export.add_command(export_picks)
+from ingest.cli.check import check  # noqa: E402
+
+main.add_command(check)
+
+from ingest.cli.run import run  # noqa: E402
+
+main.add_command(run)
+from ingest.cli.convert_volume import convert_volume_command  # noqa: E402
+
+convert.add_command(convert_volume_command)

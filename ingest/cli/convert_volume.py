@@ -1,0 +1,109 @@
+"""``ingest convert volume``: one MRC or OME-Zarr source to a 3-level OME-Zarr (and the canonical MRC)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ingest.converters.masks import MaskLabel, MaskRule, MaskThreshold
+from ingest.converters.ome_zarr import NgffVersion
+from ingest.converters.volume import ProgressCallback, VolumeKind, VolumeResult, convert_volume
+from ingest.errors import UsageError
+
+
+@click.command("volume")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("zarr_out", metavar="DST.zarr", type=click.Path(path_type=Path))
+@click.option("--voxel-spacing", type=float, required=True, help="Voxel spacing in Å (wins over the header).")
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in VolumeKind]),
+    default=VolumeKind.TOMOGRAM.value,
+    show_default=True,
+)
+@click.option("--mask-label", type=float, help="Semantic mask: voxels equal to this value are the object.")
+@click.option("--threshold", type=float, help="Semantic mask: voxels at or above this value are the object.")
+@click.option("--rescale-to", help="Masks: regrid to Z,Y,X voxels (nearest neighbour).")
+@click.option("--mrc", "mrc_out", type=click.Path(path_type=Path), help="Also write the canonical MRC here.")
+@click.option("--ngff", type=click.Choice([v.value for v in NgffVersion]), default="0.4", show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), help="Threads (default: the usable cores).")
+def convert_volume_command(
+    source: Path,
+    zarr_out: Path,
+    voxel_spacing: float,
+    kind: str,
+    mask_label: float | None,
+    threshold: float | None,
+    rescale_to: str | None,
+    mrc_out: Path | None,
+    ngff: str,
+    workers: int | None,
+) -> None:
+    """Convert SOURCE (MRC file or OME-Zarr folder) into DST.zarr: 3 levels, NGFF 0.4 (or 0.5)."""
+    if mask_label is not None and threshold is not None:
+        raise UsageError("give --mask-label or --threshold, not both")
+    mask: MaskRule | None = None
+    if mask_label is not None:
+        mask = MaskLabel(mask_label)
+    elif threshold is not None:
+        mask = MaskThreshold(threshold)
+    console = Console(stderr=True)
+    with _progress_bar(console) as progress:
+        result = convert_volume(
+            source,
+            zarr_out,
+            voxel_spacing=voxel_spacing,
+            kind=VolumeKind(kind),
+            mrc_out=mrc_out,
+            mask=mask,
+            ngff=NgffVersion(ngff),
+            rescale_to=_parse_shape(rescale_to) if rescale_to else None,
+            progress=progress,
+            workers=workers,
+        )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(_summary(result))
+
+
+@contextmanager
+def _progress_bar(console: Console) -> Iterator[ProgressCallback | None]:
+    """A rich bar over chunks when stderr is a terminal; no output otherwise."""
+    if not console.is_terminal or os.environ.get("TERM") == "dumb":
+        yield None
+        return
+    columns = (TextColumn("chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("convert", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _parse_shape(text: str) -> tuple[int, int, int]:
+    parts = text.split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
+        raise UsageError("--rescale-to must be three integers Z,Y,X", found=text)
+    return (int(parts[0]), int(parts[1]), int(parts[2]))
+
+
+def _summary(result: VolumeResult) -> str:
+    lines = [f"{result.zarr_path}: {result.kind.value} {result.dtype}, NGFF {result.ngff.value}"]
+    for level in result.levels:
+        shape = "x".join(str(n) for n in level.shape)
+        lines.append(f"  level {level.path}: {shape} voxels, scale {level.scale[0]:g} Å (z)")
+    stats = result.stats
+    lines.append(f"  values: min {stats.min:g}, max {stats.max:g}, mean {stats.mean:g}, rms {stats.rms:g}")
+    if result.kind is VolumeKind.INSTANCE_MASK:
+        lines.append(f"  labels: {result.object_count}")
+    if result.mrc_path is not None:
+        lines.append(f"{result.mrc_path}: canonical MRC, voxel {result.voxel_spacing:g} Å")
+    return "\n".join(lines)

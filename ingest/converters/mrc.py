@@ -1,0 +1,192 @@
+"""MRC volumes: a permissive memory-mapped reader and the canonical MRC writer.
+
+The reader checks what ``mrcfile`` only warns about in permissive mode (size, mode, dimensions) and turns real
+breakage into :class:`~ingest.errors.InputFileError`; legacy quirks (missing ``MAP `` stamp, odd machine stamps)
+become notes in :attr:`MrcSource.warnings`. The writer streams blocks into a memory-mapped file (dirty file
+pages, not process memory) or, when the source bytes already are the output bytes, copies them in the kernel
+with ``copy_file_range``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mrcfile
+import mrcfile.utils
+import numpy as np
+from numpy.typing import NDArray
+
+from ingest.errors import InputFileError
+
+HEADER_BYTES = 1024
+SUPPORTED_MODES = {0: "int8", 1: "int16", 2: "float32", 6: "uint16", 12: "float16"}
+_COPY_PIECE = 64 << 20
+OUTPUT_MODES = {np.dtype(np.float32): 2, np.dtype(np.int8): 0, np.dtype(np.uint16): 6}
+
+
+@dataclass(frozen=True)
+class MrcSource:
+    """An opened MRC source: the data as a read-only memory map (z, y, x) and the header facts we keep."""
+
+    data: np.memmap[Any, np.dtype[Any]]
+    voxel_size: tuple[float, float, float]
+    mode: int
+    ispg: int
+    extended_header: bytes
+    exttyp: bytes
+    data_offset: int
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MrcHeaderFields:
+    """What the canonical header says besides the data: spacing (Å), space group and value statistics."""
+
+    voxel_spacing: float
+    ispg: int
+    dmin: float
+    dmax: float
+    dmean: float
+    rms: float
+
+
+def read_mrc(path: Path) -> MrcSource:
+    """Open ``path`` as a memory-mapped MRC volume, checking its header against the file size.
+
+    Mode 0 files whose header ``dmax`` exceeds 127 are read as unsigned bytes (a legacy convention). A 2D image
+    becomes a one-section volume.
+    """
+    size = path.stat().st_size
+    if size < HEADER_BYTES:
+        raise InputFileError(
+            "not an MRC file", where=str(path), expected="a 1024-byte MRC header", found=f"{size} bytes"
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with mrcfile.open(path, mode="r", permissive=True, header_only=True) as mrc:
+                header = mrc.header.copy()
+                voxel = mrc.voxel_size.copy()
+                extended = mrc.extended_header
+                extended_bytes = b"" if extended is None else extended.tobytes()
+        except (ValueError, OSError) as error:
+            raise InputFileError("not a readable MRC file", where=str(path), found=str(error)) from error
+    notes = tuple(f"{path}: {warning.message}" for warning in caught if "file size" not in str(warning.message))
+    mode = int(header.mode)
+    nx, ny, nz = int(header.nx), int(header.ny), int(header.nz)
+    if mode not in SUPPORTED_MODES or min(nx, ny, nz) < 1:
+        stamp = bytes(header.map).decode("ascii", "replace")
+        raise InputFileError(
+            "not an MRC volume this converter reads",
+            where=str(path),
+            expected=f"MRC mode {sorted(SUPPORTED_MODES)} and positive nx, ny, nz",
+            found=f"mode {mode}, nx/ny/nz {nx}/{ny}/{nz}, map stamp {stamp!r}",
+        )
+    dtype = mrcfile.utils.data_dtype_from_header(header)
+    if mode == 0 and float(header.dmax) > 127:
+        dtype = np.dtype(np.uint8)
+        notes += (f"{path}: mode 0 with dmax {float(header.dmax):g} > 127, read as unsigned 8-bit",)
+    offset = HEADER_BYTES + int(header.nsymbt)
+    needed = offset + nx * ny * nz * dtype.itemsize
+    if size < needed:
+        raise InputFileError(
+            "truncated MRC data block",
+            where=str(path),
+            expected=f"{needed} bytes for {nz}x{ny}x{nx} mode {mode} voxels",
+            found=f"{size} bytes",
+        )
+    if size > needed:
+        raise InputFileError(
+            "MRC header dimensions disagree with the file size",
+            where=str(path),
+            expected=f"{needed} bytes for nx/ny/nz {nx}/{ny}/{nz} mode {mode}",
+            found=f"{size} bytes",
+        )
+    data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(nz, ny, nx))
+    return MrcSource(
+        data=data,
+        voxel_size=(float(voxel.z), float(voxel.y), float(voxel.x)),
+        mode=mode,
+        ispg=int(header.ispg),
+        extended_header=extended_bytes,
+        exttyp=bytes(header.exttyp),
+        data_offset=offset,
+        warnings=notes,
+    )
+
+
+class LazyRegions:
+    """Array-like access to a memory map for ``dask.array.from_array``, which copies anything with ``.copy()``.
+
+    Each ``[region]`` returns an in-memory copy of just that region.
+    """
+
+    def __init__(self, data: np.memmap[Any, np.dtype[Any]]) -> None:
+        self._data = data
+        self.shape: tuple[int, ...] = data.shape
+        self.dtype: np.dtype[Any] = data.dtype
+        self.ndim = data.ndim
+
+    def __getitem__(self, region: Any) -> NDArray[Any]:
+        return np.array(self._data[region])
+
+
+class CanonicalMrcWriter:
+    """Writes the canonical MRC of one level-0 volume into ``path`` block by block, header last.
+
+    ``write_block`` may be called from several threads for disjoint regions; ``copy_data_from`` instead copies
+    a source data block whose bytes already equal the output (little-endian float32 of the same shape).
+    """
+
+    def __init__(
+        self, path: Path, shape: tuple[int, int, int], dtype: np.dtype[Any], extended_header: bytes, exttyp: bytes
+    ) -> None:
+        self.path = path
+        self.shape = shape
+        self.dtype = dtype
+        extended = np.frombuffer(extended_header, dtype="V1") if extended_header else None
+        with mrcfile.new_mmap(
+            path, shape=shape, mrc_mode=OUTPUT_MODES[dtype], overwrite=True, extended_header=extended, exttyp=exttyp
+        ) as mrc:
+            self._data_offset = HEADER_BYTES + int(mrc.header.nsymbt)
+        self._data: np.memmap[Any, np.dtype[Any]] | None = None
+
+    def write_block(self, region: tuple[slice, slice, slice], block: NDArray[Any]) -> None:
+        """Store ``block`` (already in the output dtype) at ``region`` of the volume."""
+        if self._data is None:
+            self._data = np.memmap(self.path, dtype=self.dtype, mode="r+", offset=self._data_offset, shape=self.shape)
+        self._data[region] = block
+
+    def copy_data_from(self, source: Path, source_offset: int, *, stop: threading.Event) -> None:
+        """Copy the data block of ``source`` (from ``source_offset``) in the kernel, in pieces until ``stop``."""
+        length = int(np.prod(self.shape)) * self.dtype.itemsize
+        with source.open("rb") as src, self.path.open("r+b") as dst:
+            done = 0
+            while done < length and not stop.is_set():
+                piece = min(length - done, _COPY_PIECE)
+                copied = os.copy_file_range(
+                    src.fileno(), dst.fileno(), piece, source_offset + done, self._data_offset + done
+                )
+                if copied == 0:
+                    raise InputFileError("source MRC ended early while copying", where=str(source))
+                done += copied
+
+    def finish(self, fields: MrcHeaderFields) -> None:
+        """Flush the data and write the header: spacing, cell, origin 0, space group and statistics."""
+        if self._data is not None:
+            self._data.flush()
+            self._data = None
+        nz, ny, nx = self.shape
+        with mrcfile.mmap(self.path, mode="r+", permissive=True) as mrc:
+            header = mrc.header
+            header.mx, header.my, header.mz = nx, ny, nz
+            header.cella = (nx * fields.voxel_spacing, ny * fields.voxel_spacing, nz * fields.voxel_spacing)
+            header.nxstart = header.nystart = header.nzstart = 0
+            header.origin = (0.0, 0.0, 0.0)
+            header.ispg = fields.ispg
+            header.dmin, header.dmax, header.dmean, header.rms = fields.dmin, fields.dmax, fields.dmean, fields.rms

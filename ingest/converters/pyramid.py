@@ -1,0 +1,173 @@
+"""The multiscale pyramid: level geometry and the pure block kernels that build one level from the one below.
+
+Level ``i`` has shape ``ceil(n / f**i)`` per axis (``f`` is 2, or 1 for the z axis of a tilt series). Pooling
+works on *sums* so that a block at an odd-sized edge is the mean of the voxels that exist, at every level:
+level 2 is not the mean of level-1 means (which would over-weight edge voxels) but the level-2 block sum
+divided by the number of level-0 voxels it covers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import dask.array as da
+import numpy as np
+from numpy.typing import NDArray
+
+Shape3 = tuple[int, int, int]
+
+
+class Pooling(Enum):
+    """How a coarse voxel is made from the block of finer voxels under it."""
+
+    MEAN = "mean"  # mean of the voxels that exist (images)
+    ANY = "any"  # 1 when any voxel is non-zero: the mean of a 0/1 mask, then > 0
+    STRIDE = "stride"  # the first voxel of the block (labels: nearest neighbour, never mixes ids)
+
+
+@dataclass(frozen=True)
+class PyramidGeometry:
+    """Shapes and chunk shapes of every level, and the per-axis downsampling factor between levels."""
+
+    factors: Shape3
+    shapes: tuple[Shape3, ...]
+    chunks: tuple[Shape3, ...]
+
+    @property
+    def levels(self) -> int:
+        """Number of levels, level 0 included."""
+        return len(self.shapes)
+
+    def scale_of(self, level: int) -> Shape3:
+        """How many level-0 voxels one voxel of ``level`` spans, per axis."""
+        z, y, x = self.factors
+        return (z**level, y**level, x**level)
+
+    def chunk_extent(self, level: int) -> Shape3:
+        """The extent of one chunk of ``level`` measured in level-0 voxels."""
+        scale = self.scale_of(level)
+        return (
+            self.chunks[level][0] * scale[0],
+            self.chunks[level][1] * scale[1],
+            self.chunks[level][2] * scale[2],
+        )
+
+
+def plan_geometry(shape: Shape3, factors: Shape3, chunks: Shape3, levels: int) -> PyramidGeometry:
+    """Level shapes ``ceil(n / f**i)`` and chunk shapes ``chunks`` clipped to each level's shape."""
+    shapes: list[Shape3] = []
+    level_chunks: list[Shape3] = []
+    for level in range(levels):
+        level_shape = (
+            math.ceil(shape[0] / factors[0] ** level),
+            math.ceil(shape[1] / factors[1] ** level),
+            math.ceil(shape[2] / factors[2] ** level),
+        )
+        shapes.append(level_shape)
+        level_chunks.append(
+            (min(chunks[0], level_shape[0]), min(chunks[1], level_shape[1]), min(chunks[2], level_shape[2]))
+        )
+    return PyramidGeometry(factors=factors, shapes=tuple(shapes), chunks=tuple(level_chunks))
+
+
+def _pair_along(block: NDArray[Any], axis: int, pooling: Pooling) -> NDArray[Any]:
+    """Combine neighbouring pairs along ``axis``; an odd last element is kept alone."""
+    length = block.shape[axis]
+    if pooling is Pooling.STRIDE:
+        return block[(slice(None),) * axis + (slice(None, None, 2),)]
+    pairs = length // 2
+    first = block[(slice(None),) * axis + (slice(0, 2 * pairs, 2),)]
+    second = block[(slice(None),) * axis + (slice(1, 2 * pairs, 2),)]
+    combine = np.add if pooling is Pooling.MEAN else np.maximum
+    if length % 2 == 0:
+        return combine(first, second)  # type: ignore[no-any-return]
+    out_shape = list(block.shape)
+    out_shape[axis] = pairs + 1
+    out = np.empty(out_shape, dtype=block.dtype)
+    combine(first, second, out=out[(slice(None),) * axis + (slice(0, pairs),)])
+    out[(slice(None),) * axis + (slice(pairs, pairs + 1),)] = block[
+        (slice(None),) * axis + (slice(length - 1, length),)
+    ]
+    return out
+
+
+def pool_block(block: NDArray[Any], factors: Shape3, pooling: Pooling) -> NDArray[Any]:
+    """Pool ``block`` by ``factors`` (each 1 or 2): sums for MEAN, maxima for ANY, strides for STRIDE."""
+    pooled = block
+    for axis, factor in enumerate(factors):
+        if factor == 2:
+            pooled = _pair_along(pooled, axis, pooling)
+    return pooled
+
+
+def voxel_counts(start: int, stop: int, block: int, total: int) -> NDArray[np.float32]:
+    """Level-0 voxels under each coarse voxel ``start..stop`` along an axis of ``total`` level-0 voxels."""
+    first = np.arange(start, stop, dtype=np.int64) * block
+    return (np.minimum(first + block, total) - first).astype(np.float32)
+
+
+def sums_to_means(
+    sums: NDArray[np.float32], origin: Shape3, scale: Shape3, level0_shape: Shape3
+) -> NDArray[np.float32]:
+    """Turn block sums (a region of a level starting at ``origin``) into means, in place, and return them.
+
+    Each block is divided by the number of level-0 voxels it covers, so edge blocks average what exists.
+    """
+    counts = [
+        voxel_counts(origin[axis], origin[axis] + sums.shape[axis], scale[axis], level0_shape[axis])
+        for axis in range(3)
+    ]
+    if all(bool((count == scale[axis]).all()) for axis, count in enumerate(counts)):
+        sums *= np.float32(1.0 / (scale[0] * scale[1] * scale[2]))
+    else:
+        sums /= counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None, :]
+    return sums
+
+
+def reference_level(volume: NDArray[Any], scale: Shape3, pooling: Pooling) -> NDArray[Any]:
+    """Plain NumPy definition of one level straight from level 0 (for tests and checks; whole array in memory)."""
+    shape = tuple(math.ceil(volume.shape[axis] / scale[axis]) for axis in range(3))
+    if pooling is Pooling.STRIDE:
+        return volume[:: scale[0], :: scale[1], :: scale[2]]
+    out = np.empty(shape, dtype=np.float64 if pooling is Pooling.MEAN else volume.dtype)
+    for index in np.ndindex(*shape):
+        block = volume[tuple(slice(i * s, (i + 1) * s) for i, s in zip(index, scale, strict=True))]
+        out[index] = block.astype(np.float64).mean() if pooling is Pooling.MEAN else block.max()
+    return out
+
+
+def lazy_pyramid(level0: da.Array, geometry: PyramidGeometry, pooling: Pooling) -> tuple[da.Array, ...]:
+    """The pyramid as lazy dask arrays (whole-graph; the streaming writer is the fast path for files)."""
+    levels = [level0]
+    work = level0.astype(np.float32) if pooling is Pooling.MEAN else level0  # type: ignore[no-untyped-call]
+    for level in range(1, geometry.levels):
+        scale = geometry.scale_of(level)
+        blocks = work.rechunk(tuple(max(s, (c // s) * s) for c, s in zip(work.chunksize, scale, strict=True)))
+        pooled = blocks.map_blocks(
+            _pool_many,
+            scale,
+            pooling,
+            chunks=tuple(tuple(math.ceil(c / s) for c in dim) for dim, s in zip(blocks.chunks, scale, strict=True)),
+            dtype=blocks.dtype,
+        )
+        if pooling is Pooling.MEAN:
+            counts = [
+                voxel_counts(0, n, s, total)
+                for n, s, total in zip(geometry.shapes[level], scale, level0.shape, strict=True)
+            ]
+            pooled = pooled / (counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None, :])
+            pooled = pooled.astype(level0.dtype)
+        levels.append(pooled)
+    return tuple(levels)
+
+
+def _pool_many(block: NDArray[Any], scale: Shape3, pooling: Pooling) -> NDArray[Any]:
+    """Pool one dask block by ``scale`` (powers of two) with repeated pair pooling."""
+    while any(s > 1 for s in scale):
+        factors = (2 if scale[0] > 1 else 1, 2 if scale[1] > 1 else 1, 2 if scale[2] > 1 else 1)
+        block = pool_block(block, factors, pooling)
+        scale = (max(1, scale[0] // 2), max(1, scale[1] // 2), max(1, scale[2] // 2))
+    return block

@@ -1,0 +1,172 @@
+"""The one-pass streaming pyramid writer.
+
+Level-0 chunks are visited in hierarchical order (all the level-0 chunks under one level-1 chunk, then the next
+level-1 chunk, all under one level-2 chunk, ...). A worker thread reads one level-0 chunk, writes it, pools it and
+stores the pooled piece in its parent's accumulation buffer; the worker that delivers a parent's last piece writes
+that parent and pools it upwards in turn. Every source voxel is read once, each level's chunks are written once
+and whole (no read-modify-write), and memory holds only the chunks in flight plus one open buffer per level.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ingest.converters.pyramid import Pooling, PyramidGeometry, Shape3, pool_block, sums_to_means
+
+Region = tuple[slice, slice, slice]
+ChunkIndex = tuple[int, int, int]
+ReadLevel0 = Callable[[Region], NDArray[Any]]
+WriteChunk = Callable[[int, Region, NDArray[Any]], None]
+
+
+def count_chunks(geometry: PyramidGeometry) -> int:
+    """How many chunks all levels hold together (the progress total)."""
+    return sum(math.prod(_grid(geometry, level)) for level in range(geometry.levels))
+
+
+def stream_pyramid(
+    geometry: PyramidGeometry,
+    pooling: Pooling,
+    *,
+    read_level0: ReadLevel0,
+    write_chunk: WriteChunk,
+    workers: int,
+    on_chunk: Callable[[], None] | None = None,
+) -> None:
+    """Build and write every level of the pyramid in one pass over level 0.
+
+    ``read_level0(region)`` returns the level-0 block of ``region`` in the output dtype (it may also check and
+    measure it); ``write_chunk(level, region, data)`` stores one whole chunk of a level. Both are called from
+    ``workers`` threads at once for disjoint regions.
+    """
+    _StreamRun(geometry, pooling, read_level0, write_chunk, on_chunk).run(max(1, workers))
+
+
+def _grid(geometry: PyramidGeometry, level: int) -> ChunkIndex:
+    shape, chunks = geometry.shapes[level], geometry.chunks[level]
+    return (math.ceil(shape[0] / chunks[0]), math.ceil(shape[1] / chunks[1]), math.ceil(shape[2] / chunks[2]))
+
+
+class _StreamRun:
+    """The state of one streaming pass: open parent buffers and how many pieces each still waits for."""
+
+    def __init__(
+        self,
+        geometry: PyramidGeometry,
+        pooling: Pooling,
+        read_level0: ReadLevel0,
+        write_chunk: WriteChunk,
+        on_chunk: Callable[[], None] | None,
+    ) -> None:
+        self.geometry = geometry
+        self.pooling = pooling
+        self.read_level0 = read_level0
+        self.write_chunk = write_chunk
+        self.on_chunk = on_chunk
+        self.lock = threading.Lock()
+        self.buffers: dict[tuple[int, ChunkIndex], NDArray[Any]] = {}
+        self.waiting: dict[tuple[int, ChunkIndex], int] = {}
+        for level in range(1, geometry.levels):
+            for index in np.ndindex(*_grid(geometry, level - 1)):
+                key = (level, self._parent(level - 1, index))
+                self.waiting[key] = self.waiting.get(key, 0) + 1
+
+    def _parent(self, level: int, index: ChunkIndex | tuple[int, ...]) -> ChunkIndex:
+        extent, parent_extent = self.geometry.chunk_extent(level), self.geometry.chunk_extent(level + 1)
+        return (
+            index[0] * extent[0] // parent_extent[0],
+            index[1] * extent[1] // parent_extent[1],
+            index[2] * extent[2] // parent_extent[2],
+        )
+
+    def _region(self, level: int, index: ChunkIndex) -> Region:
+        shape, chunks = self.geometry.shapes[level], self.geometry.chunks[level]
+        return (
+            slice(index[0] * chunks[0], min(shape[0], (index[0] + 1) * chunks[0])),
+            slice(index[1] * chunks[1], min(shape[1], (index[1] + 1) * chunks[1])),
+            slice(index[2] * chunks[2], min(shape[2], (index[2] + 1) * chunks[2])),
+        )
+
+    def _order(self) -> list[ChunkIndex]:
+        def ancestry(index: tuple[int, ...]) -> tuple[ChunkIndex, ...]:
+            chain: list[ChunkIndex] = [(index[0], index[1], index[2])]
+            for level in range(self.geometry.levels - 1):
+                chain.append(self._parent(level, chain[-1]))
+            return tuple(reversed(chain))
+
+        ordered = sorted(np.ndindex(*_grid(self.geometry, 0)), key=ancestry)
+        return [(int(i[0]), int(i[1]), int(i[2])) for i in ordered]
+
+    def run(self, workers: int) -> None:
+        pending = iter(self._order())
+        window = workers + 1
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="volume") as pool:
+            running: set[Future[None]] = set()
+            failure: BaseException | None = None
+            for index in pending:
+                running.add(pool.submit(self._process_level0, index))
+                if len(running) >= window:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    failure = next((f.exception() for f in done if f.exception() is not None), None)
+                    if failure is not None:
+                        break
+            done, _ = wait(running)
+            failure = failure or next((f.exception() for f in done if f.exception() is not None), None)
+            if failure is not None:
+                raise failure
+
+    def _emit(self, level: int, region: Region, data: NDArray[Any]) -> None:
+        self.write_chunk(level, region, data)
+        if self.on_chunk is not None:
+            with self.lock:
+                self.on_chunk()
+
+    def _process_level0(self, index: ChunkIndex) -> None:
+        level, carried = 0, self.read_level0(self._region(0, index))
+        while True:
+            # Pool before writing so that a coarse chunk's sums can become its means in place.
+            piece = None
+            if level + 1 < self.geometry.levels:
+                piece = pool_block(carried, self.geometry.factors, self.pooling)
+            region = self._region(level, index)
+            self._emit(level, region, self._values(level, region, carried))
+            if piece is None:
+                return
+            parent = self._parent(level, index)
+            parent_buffer = self._deliver(level, index, parent, piece)
+            if parent_buffer is None:
+                return
+            level, index, carried = level + 1, parent, parent_buffer
+
+    def _deliver(self, level: int, index: ChunkIndex, parent: ChunkIndex, piece: NDArray[Any]) -> NDArray[Any] | None:
+        """Put ``piece`` into the parent's buffer; return the buffer when it was the last piece missing."""
+        key = (level + 1, parent)
+        parent_region = self._region(level + 1, parent)
+        chunks = self.geometry.chunks[level]
+        factors = self.geometry.factors
+        offset = tuple(index[a] * chunks[a] // factors[a] - parent_region[a].start for a in range(3))
+        with self.lock:
+            buffer = self.buffers.get(key)
+            if buffer is None:
+                shape = tuple(s.stop - s.start for s in parent_region)
+                buffer = self.buffers[key] = np.zeros(shape, dtype=piece.dtype)
+        buffer[tuple(slice(offset[a], offset[a] + piece.shape[a]) for a in range(3))] = piece
+        with self.lock:
+            self.waiting[key] -= 1
+            if self.waiting[key] > 0:
+                return None
+            del self.waiting[key]
+            return self.buffers.pop(key)
+
+    def _values(self, level: int, region: Region, carried: NDArray[Any]) -> NDArray[Any]:
+        if self.pooling is not Pooling.MEAN or level == 0:
+            return carried
+        origin: Shape3 = (region[0].start, region[1].start, region[2].start)
+        return sums_to_means(carried, origin, self.geometry.scale_of(level), self.geometry.shapes[0])

@@ -1,0 +1,144 @@
+"""Volume conversion: an MRC or OME-Zarr source to a multiscale OME-Zarr and a canonical MRC, in one pass.
+
+:func:`open_volume` opens a source as a lazy dask array with its header facts; :func:`convert_volume` streams
+it (memory does not grow with the volume) into three pyramid levels and, optionally, the canonical MRC of
+level 0. Outputs are staged under temporary sibling names and renamed into place only when complete; on any
+error they are removed. DESIGN.md section 4 ("Volumes") is the contract.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import dask
+import dask.array as da
+import numpy as np
+
+from ingest.converters.masks import MaskLabel, MaskRule, rescale_nearest
+from ingest.converters.mrc import LazyRegions, read_mrc
+from ingest.converters.ome_zarr import NgffVersion, read_ome_zarr
+from ingest.converters.value_stats import ValueStats
+from ingest.converters.volume_types import (
+    LevelInfo,
+    ProgressCallback,
+    SourceInfo,
+    VolumeKind,
+    VolumeResult,
+)
+from ingest.converters.volume_writer import VolumePlan, write_volume
+from ingest.errors import InputFileError, UsageError
+
+__all__ = [
+    "LevelInfo",
+    "MaskLabel",
+    "MaskRule",
+    "NgffVersion",
+    "ProgressCallback",
+    "SourceInfo",
+    "ValueStats",
+    "VolumeKind",
+    "VolumeResult",
+    "convert_volume",
+    "open_volume",
+]
+
+
+def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
+    """Open an MRC file or an OME-Zarr/zarr folder as a lazy (z, y, x) dask array and its header facts."""
+    if not path.exists():
+        raise InputFileError("source volume does not exist", where=str(path))
+    if path.is_dir():
+        zarr_source = read_ome_zarr(path)
+        info = SourceInfo(
+            path=path,
+            format="zarr",
+            shape=_shape3(zarr_source.data.shape),
+            dtype=str(zarr_source.data.dtype),
+            voxel_size=zarr_source.voxel_size,
+            mrc_mode=None,
+            extended_header=b"",
+            exttyp=b"",
+            data_offset=None,
+            warnings=zarr_source.warnings,
+        )
+        return zarr_source.data, info
+    mrc = read_mrc(path)
+    chunks = tuple(min(256, n) for n in mrc.data.shape)
+    # An explicit name: dask would otherwise hash every byte of the file to name the array.
+    stat = path.stat()
+    name = f"mrc-{path.resolve()}-{stat.st_size}-{stat.st_mtime_ns}"
+    array = da.from_array(LazyRegions(mrc.data), chunks=chunks, asarray=True, name=name)  # type: ignore[no-untyped-call]
+    info = SourceInfo(
+        path=path,
+        format="mrc",
+        shape=_shape3(mrc.data.shape),
+        dtype=str(mrc.data.dtype),
+        voxel_size=mrc.voxel_size,
+        mrc_mode=mrc.mode,
+        extended_header=mrc.extended_header,
+        exttyp=mrc.exttyp,
+        data_offset=mrc.data_offset,
+        warnings=mrc.warnings,
+    )
+    return array, info
+
+
+def convert_volume(
+    source: Path,
+    zarr_out: Path,
+    *,
+    voxel_spacing: float,
+    kind: VolumeKind = VolumeKind.TOMOGRAM,
+    mrc_out: Path | None = None,
+    mask: MaskRule | None = None,
+    ngff: NgffVersion = NgffVersion.V04,
+    rescale_to: tuple[int, int, int] | None = None,
+    progress: ProgressCallback | None = None,
+    workers: int | None = None,
+) -> VolumeResult:
+    """Convert ``source`` into a 3-level OME-Zarr at ``zarr_out`` (and the canonical MRC at ``mrc_out``).
+
+    ``voxel_spacing`` (Å) always wins over the source header. ``mask`` applies to semantic masks (default
+    ``MaskLabel(1)``); ``rescale_to`` regrids a mask to the tomogram's (z, y, x) shape by nearest neighbour.
+    ``workers`` threads (default: the usable cores) read, encode and write chunks; dask runs synchronously
+    inside, so this also works inside a dask.distributed task.
+    """
+    kind, ngff = VolumeKind(kind), NgffVersion(ngff)
+    if not (math.isfinite(voxel_spacing) and voxel_spacing > 0):
+        raise InputFileError(
+            "voxel spacing must be a positive number of Å", where=str(source), found=f"{voxel_spacing}"
+        )
+    if mask is not None and kind is not VolumeKind.SEMANTIC_MASK:
+        raise UsageError("a mask label or threshold applies to semantic masks only", found=f"kind {kind.value}")
+    if rescale_to is not None and kind not in (VolumeKind.SEMANTIC_MASK, VolumeKind.INSTANCE_MASK):
+        raise UsageError("rescaling applies to masks only", found=f"kind {kind.value}")
+    for output in (zarr_out, mrc_out):
+        if output is not None and output.resolve() == source.resolve():
+            raise UsageError("output would overwrite the source", where=str(output))
+    array, info = open_volume(source)
+    if rescale_to is not None:
+        array = rescale_nearest(array, rescale_to)
+    plan = VolumePlan(
+        source=info,
+        array=array,
+        zarr_out=zarr_out,
+        mrc_out=mrc_out,
+        kind=kind,
+        voxel_spacing=float(voxel_spacing),
+        mask=mask if mask is not None else MaskLabel(1),
+        ngff=ngff,
+        copy_mrc_data=rescale_to is None and _is_plain_float32_mrc(info, kind),
+        workers=workers or len(os.sched_getaffinity(0)),
+    )
+    with dask.config.set(scheduler="synchronous"):
+        return write_volume(plan, progress=progress)
+
+
+def _is_plain_float32_mrc(info: SourceInfo, kind: VolumeKind) -> bool:
+    return info.format == "mrc" and info.dtype == "float32" and kind.output_dtype == np.float32
+
+
+def _shape3(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    return (int(shape[0]), int(shape[1]), int(shape[2]))

@@ -1,0 +1,212 @@
+"""The writing half of volume conversion: stage outputs, stream the pyramid, write metadata last, publish.
+
+Each level-0 block is read once from the source, converted to the output dtype (cast, binarised or checked as
+labels), checked for NaN/inf, measured, written into the canonical MRC (unless the MRC data is copied in the
+kernel because the source bytes already are the output bytes) and handed to the streaming pyramid writer.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dask.array as da
+import numpy as np
+from numpy.typing import NDArray
+
+from ingest.converters.masks import MAX_LABEL, MaskRule, binarise, present_labels, to_labels
+from ingest.converters.mrc import CanonicalMrcWriter, MrcHeaderFields
+from ingest.converters.ome_zarr import (
+    NgffVersion,
+    create_level_arrays,
+    multiscales_attributes,
+    write_multiscales_metadata,
+)
+from ingest.converters.pyramid import plan_geometry
+from ingest.converters.staging import StagedOutput
+from ingest.converters.streaming import Region, count_chunks, stream_pyramid
+from ingest.converters.value_stats import StatsAccumulator
+from ingest.converters.volume_types import LEVELS, LevelInfo, ProgressCallback, SourceInfo, VolumeKind, VolumeResult
+from ingest.errors import InputFileError
+
+
+@dataclass(frozen=True)
+class VolumePlan:
+    """One conversion, fully decided: the source, the outputs and how to write them."""
+
+    source: SourceInfo
+    array: da.Array
+    zarr_out: Path
+    mrc_out: Path | None
+    kind: VolumeKind
+    voxel_spacing: float
+    mask: MaskRule
+    ngff: NgffVersion
+    copy_mrc_data: bool
+    workers: int
+
+
+def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> VolumeResult:
+    """Write the OME-Zarr (and canonical MRC) of ``plan``; on any failure remove every partial output."""
+    shape = (int(plan.array.shape[0]), int(plan.array.shape[1]), int(plan.array.shape[2]))
+    geometry = plan_geometry(shape, plan.kind.factors, plan.kind.chunks, LEVELS)
+    dtype = plan.kind.output_dtype
+    zarr_stage = StagedOutput(plan.zarr_out)
+    mrc_stage = StagedOutput(plan.mrc_out) if plan.mrc_out is not None else None
+    stop_copy = threading.Event()
+    copier: _MrcCopy | None = None
+    try:
+        zarr_stage.temporary.mkdir()
+        arrays = create_level_arrays(zarr_stage.temporary, geometry, dtype, plan.ngff)
+        mrc_writer = None
+        if mrc_stage is not None:
+            mrc_writer = CanonicalMrcWriter(
+                mrc_stage.temporary, shape, dtype, plan.source.extended_header, plan.source.exttyp
+            )
+            if plan.copy_mrc_data:
+                copier = _MrcCopy(mrc_writer, plan.source, stop_copy)
+        blocks = _Level0Blocks(plan, None if plan.copy_mrc_data else mrc_writer)
+        total, done = count_chunks(geometry), [0]
+
+        def chunk_written() -> None:
+            done[0] += 1
+            if progress is not None:
+                progress(done[0], total)
+
+        def write_chunk(level: int, region: Region, data: NDArray[Any]) -> None:
+            arrays[level][region] = data
+
+        stream_pyramid(
+            geometry,
+            plan.kind.pooling,
+            read_level0=blocks.read,
+            write_chunk=write_chunk,
+            workers=plan.workers,
+            on_chunk=chunk_written,
+        )
+        if copier is not None and (copy_error := copier.join()) is not None:
+            raise copy_error
+        stats = blocks.stats.result()
+        labels = blocks.label_values() if plan.kind is VolumeKind.INSTANCE_MASK else None
+        name = plan.zarr_out.name.removesuffix(".zarr")
+        attributes = multiscales_attributes(
+            geometry, plan.voxel_spacing, plan.ngff, name=name, pooling=plan.kind.pooling, label_values=labels
+        )
+        write_multiscales_metadata(zarr_stage.temporary, attributes, plan.ngff)
+        if mrc_writer is not None and mrc_stage is not None:
+            mrc_writer.finish(
+                MrcHeaderFields(plan.voxel_spacing, plan.kind.space_group, stats.min, stats.max, stats.mean, stats.rms)
+            )
+            mrc_stage.publish()
+        zarr_stage.publish()
+    except BaseException:
+        stop_copy.set()
+        if copier is not None:
+            copier.join()
+        zarr_stage.discard()
+        if mrc_stage is not None:
+            mrc_stage.discard()
+        raise
+    return VolumeResult(
+        kind=plan.kind,
+        source=plan.source.path,
+        zarr_path=plan.zarr_out,
+        mrc_path=plan.mrc_out,
+        ngff=plan.ngff,
+        voxel_spacing=plan.voxel_spacing,
+        dtype=str(dtype),
+        levels=tuple(
+            LevelInfo(
+                path=str(level),
+                shape=geometry.shapes[level],
+                chunks=geometry.chunks[level],
+                scale=tuple(plan.voxel_spacing * f for f in geometry.scale_of(level)),  # type: ignore[arg-type]
+            )
+            for level in range(geometry.levels)
+        ),
+        stats=stats,
+        label_values=labels or (),
+        warnings=plan.source.warnings,
+    )
+
+
+class _Level0Blocks:
+    """Reads, converts, checks and measures level-0 blocks; feeds the canonical MRC when it is streamed."""
+
+    def __init__(self, plan: VolumePlan, mrc_writer: CanonicalMrcWriter | None) -> None:
+        self.plan = plan
+        self.mrc_writer = mrc_writer
+        self.stats = StatsAccumulator()
+        self._labels = np.zeros(MAX_LABEL + 1, dtype=bool)
+        self._lock = threading.Lock()
+        self._memmap = _direct_memmap(plan)
+
+    def read(self, region: Region) -> NDArray[Any]:
+        raw = self._memmap[region] if self._memmap is not None else self.plan.array[region].compute()
+        kind, where = self.plan.kind, str(self.plan.source.path)
+        if kind in (VolumeKind.TOMOGRAM, VolumeKind.TILTSERIES):
+            block: NDArray[Any] = np.array(raw, dtype=np.float32)
+            low, high = self.stats.add(block)
+            if not (np.isfinite(low) and np.isfinite(high)):
+                _raise_not_finite(block, region, where)
+        else:
+            if np.issubdtype(raw.dtype, np.floating) and not bool(np.isfinite(raw).all()):
+                _raise_not_finite(np.asarray(raw), region, where)
+            if kind is VolumeKind.SEMANTIC_MASK:
+                block = np.ascontiguousarray(binarise(np.asarray(raw), self.plan.mask))
+            else:
+                block = to_labels(np.asarray(raw), where=where)
+                present = present_labels(block)
+                with self._lock:
+                    self._labels |= present
+            self.stats.add(block)
+        if self.mrc_writer is not None:
+            self.mrc_writer.write_block(region, block)
+        return block
+
+    def label_values(self) -> tuple[int, ...]:
+        """The distinct non-zero labels seen."""
+        return tuple(int(v) for v in np.flatnonzero(self._labels) if v != 0)
+
+
+def _direct_memmap(plan: VolumePlan) -> np.memmap[Any, np.dtype[Any]] | None:
+    """The source data as a plain memory map when it can be read without dask (an MRC, not regridded)."""
+    info = plan.source
+    if info.format != "mrc" or info.data_offset is None or tuple(plan.array.shape) != info.shape:
+        return None
+    return np.memmap(info.path, dtype=np.dtype(info.dtype), mode="r", offset=info.data_offset, shape=info.shape)
+
+
+def _raise_not_finite(block: NDArray[Any], region: Region, where: str) -> None:
+    bad = np.argwhere(~np.isfinite(block))[0]
+    position = tuple(int(bad[a]) + region[a].start for a in range(3))
+    raise InputFileError(
+        "volume holds NaN or infinite voxels",
+        where=where,
+        expected="finite values",
+        found=f"{block[tuple(bad)]} at z,y,x {position}",
+    )
+
+
+class _MrcCopy:
+    """Copies the source MRC data block into the canonical MRC in a background thread."""
+
+    def __init__(self, writer: CanonicalMrcWriter, source: SourceInfo, stop: threading.Event) -> None:
+        self._error: BaseException | None = None
+        offset = source.data_offset or 0
+
+        def run() -> None:
+            try:
+                writer.copy_data_from(source.path, offset, stop=stop)
+            except BaseException as error:
+                self._error = error
+
+        self._thread = threading.Thread(target=run, name="mrc-copy", daemon=True)
+        self._thread.start()
+
+    def join(self) -> BaseException | None:
+        """Wait for the copy to end; return the error that stopped it, if any."""
+        self._thread.join()
+        return self._error

@@ -1,0 +1,186 @@
+"""Run a Plan: deposition and dataset metadata first (in this process), then one task per run on an executor.
+
+A failed run does not stop the others; the report lists every run with its written and skipped counts, or the
+reason it failed, and the sections not ingested yet with their counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import InputFileError
+from ingest.execute_run import ingest_run
+from ingest.execute_settings import ExecutionSettings, RunJob, RunReport, WritePolicy
+from ingest.executors import Executor, RunTask, TaskOutcome, collect_outcomes
+from ingest.manifest import Manifest, fingerprint
+from ingest.metadata import dataset_file, deposition_file, metadata_bytes
+from ingest.storage import Storage
+from ingest.tasks import DatasetTask, DepositionTask, ImageCopy, Plan, Skipped
+
+_URL_PREFIXES = ("http://", "https://")
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One run's result: counts of entities written and skipped, or the reason it failed."""
+
+    run: str
+    written: int
+    skipped: int
+    error: str | None
+    warnings: tuple[str, ...]
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the run finished without an error."""
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """Everything an ingestion did: deposition-level entities, every run, and the skipped sections."""
+
+    written: tuple[str, ...]
+    skipped: tuple[str, ...]
+    runs: tuple[RunOutcome, ...]
+    skipped_sections: tuple[Skipped, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every run succeeded (the exit code is 0 only then)."""
+        return all(run.succeeded for run in self.runs)
+
+
+def execute_plan(
+    plan: Plan,
+    settings: ExecutionSettings,
+    executor: Executor,
+    on_run: Callable[[RunOutcome], None] | None = None,
+) -> IngestReport:
+    """Write everything ``plan`` describes into the output of ``settings``."""
+    output = settings.open_output()
+    output.check_writable()
+    output.discard_temporaries()  # what a killed earlier invocation left half-published
+    written, skipped, warnings = _write_deposition_level(plan, settings, output)
+    tasks = [
+        RunTask(f"{run.run.dataset.name}/{run.run.name}", ingest_run, RunJob(run, plan.deposition_id, settings))
+        for run in plan.runs
+    ]
+
+    def report(outcome: TaskOutcome[RunReport]) -> None:
+        if on_run is not None:
+            on_run(_run_outcome(outcome))
+
+    outcomes = collect_outcomes(executor, tasks, report)
+    return IngestReport(
+        tuple(written),
+        tuple(skipped),
+        tuple(_run_outcome(outcome) for outcome in outcomes),
+        plan.skipped,
+        (*plan.warnings, *warnings),
+    )
+
+
+def _run_outcome(outcome: TaskOutcome[RunReport]) -> RunOutcome:
+    result = outcome.result
+    if result is None:
+        return RunOutcome(outcome.key, 0, 0, outcome.error or "failed", ())
+    return RunOutcome(outcome.key, len(result.written), len(result.skipped), None, result.warnings)
+
+
+def _write_deposition_level(
+    plan: Plan, settings: ExecutionSettings, output: Storage
+) -> tuple[list[str], list[str], list[str]]:
+    """Deposition and dataset metadata (with their key photos), skipping what is up to date."""
+    input_storage = settings.open_input()
+    manifest = Manifest.load(output, "deposition")
+    written: list[str] = []
+    skipped: list[str] = []
+    warnings: list[str] = []
+    entities: list[DepositionTask | DatasetTask] = [*([plan.deposition] if plan.deposition else []), *plan.datasets]
+    for task in entities:
+        print_ = fingerprint(task, ())
+        outputs = tuple(image.output_key for image in task.images)
+        if settings.policy is WritePolicy.SKIP_UP_TO_DATE and manifest.up_to_date(
+            output, task.metadata_key, print_, outputs
+        ):
+            skipped.append(task.metadata_key)
+            continue
+        photos = {}
+        for image in task.images:
+            if _copy_image(image, input_storage, output, settings, warnings):
+                photos[image.kind] = image.output_key
+        values = {**task.metadata.to_dict(), **({"key_photos": photos} if photos else {})}
+        if isinstance(task, DepositionTask):
+            model = deposition_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
+        else:
+            model = dataset_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
+        output.publish_bytes(task.metadata_key, metadata_bytes(model))
+        manifest.record(output, task.metadata_key, print_)
+        written.append(task.metadata_key)
+    return written, skipped, warnings
+
+
+def _copy_image(
+    image: ImageCopy, source: Storage, output: Storage, settings: ExecutionSettings, warnings: list[str]
+) -> bool:
+    """Copy a key photo given as a file (under the input root, or under the source prefix); URLs are not
+    downloaded (a warning says so)."""
+    if image.source.startswith(_URL_PREFIXES):
+        warnings.append(f"{image.kind} key photo {image.source!r} is a URL: not downloaded")
+        return False
+    for key in (image.source.strip("/"), settings.source_key(image.source.strip("/"))):
+        if source.exists(key):
+            output.publish_bytes(image.output_key, source.read_bytes(key))
+            return True
+    raise InputFileError(
+        f"the {image.kind} key photo does not exist",
+        where=source.url_of(image.source),
+        expected="a file under the input root or the source prefix",
+    )
+
+
+def report_to_json(report: IngestReport) -> str:
+    """The report as indented JSON text."""
+    document = {
+        "ok": report.ok,
+        "deposition_level": {"written": list(report.written), "skipped": list(report.skipped)},
+        "runs": [
+            {
+                "run": run.run,
+                "written": run.written,
+                "skipped": run.skipped,
+                "error": run.error,
+                "warnings": list(run.warnings),
+            }
+            for run in report.runs
+        ],
+        "skipped_sections": {item.section: item.count for item in report.skipped_sections},
+        "warnings": list(report.warnings),
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def report_lines(report: IngestReport) -> list[str]:
+    """The report as lines of text: one per run, then the skipped sections and warnings."""
+    lines = [f"deposition level: {len(report.written)} written, {len(report.skipped)} skipped"]
+    for run in report.runs:
+        if run.succeeded:
+            lines.append(f"ok     {run.run}: {run.written} written, {run.skipped} skipped")
+        else:
+            lines.append(f"FAILED {run.run}: {run.error}")
+    for item in report.skipped_sections:
+        lines.append(f"not ingested yet: {item.section} ({item.count})")
+    lines.extend(f"warning: {warning}" for warning in report.warnings)
+    failed = sum(not run.succeeded for run in report.runs)
+    lines.append(f"{len(report.runs) - failed} of {len(report.runs)} runs succeeded")
+    return lines
+
+
+def absolute_url(url: str) -> str:
+    """A local path made absolute (workers may run elsewhere); URLs are kept as they are."""
+    return url if "://" in url else str(Path(url).expanduser().absolute())

@@ -1,0 +1,260 @@
+"""Ingest one run of a plan: convert its volumes and picks, publish data first and metadata last, skip what is
+up to date. :func:`ingest_run` is the task function executors run (top-level and picklable)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ingest.converters.masks import MaskLabel, MaskThreshold
+from ingest.converters.ndjson import PointShape, picks_to_ndjson
+from ingest.converters.picks import Picks, ReadOptions, read_picks
+from ingest.converters.picks_conversion import require_inside_volume
+from ingest.converters.volume import convert_volume
+from ingest.converters.volume_types import VolumeKind, VolumeResult
+from ingest.entities import Shape
+from ingest.errors import InputFileError
+from ingest.execute_settings import RunJob, RunReport, WritePolicy
+from ingest.manifest import Manifest, fingerprint
+from ingest.metadata import (
+    alignment_file,
+    annotation_file,
+    metadata_bytes,
+    run_file,
+    tiltseries_file,
+    tomogram_file,
+    volume_fields,
+)
+from ingest.tasks import AlignmentTask, AnnotationFileTask, AnnotationTask, TiltSeriesTask, TomogramTask
+
+T = TypeVar("T")
+
+_POINT_SHAPES = {
+    Shape.POINT: PointShape.POINT,
+    Shape.ORIENTED_POINT: PointShape.ORIENTED_POINT,
+    Shape.INSTANCE_SEGMENTATION: PointShape.INSTANCE_POINT,
+}
+
+
+def ingest_run(job: RunJob) -> RunReport:
+    """Ingest every task of ``job.run`` (see the module docstring)."""
+    return _RunWriter(job).write()
+
+
+class _RunWriter:
+    def __init__(self, job: RunJob) -> None:
+        self.job, self.settings, self.run = job, job.settings, job.run
+        self.input, self.output = self.settings.open_input(), self.settings.open_output()
+        self.manifest = Manifest.load(self.output, f"{self.run.run.dataset.name}/{self.run.run.name}")
+        self.written: list[str] = []
+        self.skipped: list[str] = []
+        self.warnings: list[str] = []
+        self.sizes: dict[str, tuple[int, int, int]] = {}  # voxel spacing name -> tomogram (x, y, z)
+
+    def write(self) -> RunReport:
+        for tiltseries in self.run.tiltseries:
+            volumes = (tiltseries.mrc_key, tiltseries.zarr_key)
+            self._entity(tiltseries, tiltseries.metadata_key, volumes, (tiltseries.source_key,), self._tiltseries)
+        for tomogram in self.run.tomograms:
+            volumes = (tomogram.mrc_key, tomogram.zarr_key)
+            self._entity(tomogram, tomogram.metadata_key, volumes, (tomogram.source_key,), self._tomogram)
+            self.sizes.setdefault(tomogram.tomogram.voxel_spacing.name, self._size_of(tomogram.metadata_key))
+        for alignment in self.run.alignments:
+            sizes = tuple(sorted(self.sizes.items()))  # the default alignment's volume_dimension depends on them
+            self._entity(alignment, alignment.metadata_key, (), (), self._alignment, extra=sizes)
+        for annotation in self.run.annotations:
+            outputs = tuple(output.key for file in annotation.files for output in file.outputs)
+            sources = tuple(key for file in annotation.files for key in file.source_keys)
+            self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation)
+        if self.run.metadata_key is not None:
+            self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
+        return RunReport(
+            f"{self.run.run.dataset.name}/{self.run.run.name}",
+            tuple(self.written),
+            tuple(self.skipped),
+            tuple(self.warnings),
+        )
+
+    def _entity(
+        self,
+        task: T,
+        metadata_key: str,
+        outputs: tuple[str, ...],
+        sources: tuple[str, ...],
+        write: Callable[[T], bytes],
+        *,
+        extra: object = None,
+    ) -> None:
+        """Write one entity (data, then its metadata file, then the manifest) unless it is up to date."""
+        checksums = [self.input.checksum(self.settings.source_key(key)) for key in sources]
+        print_ = fingerprint((task, extra), checksums)
+        up_to_date = self.manifest.up_to_date(self.output, metadata_key, print_, outputs)
+        if self.settings.policy is WritePolicy.SKIP_UP_TO_DATE and up_to_date:
+            self.skipped.append(metadata_key)
+            return
+        data = write(task)
+        self.output.publish_bytes(metadata_key, data)
+        self.manifest.record(self.output, metadata_key, print_)
+        self.written.append(metadata_key)
+
+    def _run_metadata(self, key: str) -> bytes:
+        return metadata_bytes(run_file(self.run.run.name, self.job.deposition_id, self.settings.timestamp, key=key))
+
+    def _convert(
+        self, source_key: str, kind: VolumeKind, voxel_spacing: float, mrc_key: str, zarr_key: str, **options: Any
+    ) -> VolumeResult:
+        with (
+            self.input.fetch(self.settings.source_key(source_key)) as source,
+            tempfile.TemporaryDirectory(prefix="ingest-volume-") as scratch,
+        ):
+            result = convert_volume(
+                source,
+                Path(scratch) / "volume.zarr",
+                voxel_spacing=voxel_spacing,
+                kind=kind,
+                mrc_out=Path(scratch) / "volume.mrc",
+                workers=self.settings.volume_workers,
+                **options,
+            )
+            assert result.mrc_path is not None  # an MRC output was requested
+            self.output.publish_file(mrc_key, result.mrc_path)
+            self.output.publish_tree(zarr_key, result.zarr_path)
+        self.warnings.extend(f"{source_key}: {warning}" for warning in result.warnings)
+        return result
+
+    def _tiltseries(self, task: TiltSeriesTask) -> bytes:
+        values = task.metadata.to_dict()
+        computed = {"run_name": self.run.run.name}
+        tiltseries_file(values, {**computed, **_placeholder_volume()}, 0, key=task.metadata_key)  # fail before work
+        spacing = float(values.get("pixel_spacing") or 0)
+        result = self._convert(task.source_key, VolumeKind.TILTSERIES, spacing, task.mrc_key, task.zarr_key)
+        computed.update(volume_fields(result, mrc_key=task.mrc_key, zarr_key=task.zarr_key))
+        return metadata_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+
+    def _tomogram(self, task: TomogramTask) -> bytes:
+        values = task.metadata.to_dict()
+        computed: dict[str, Any] = {
+            "run_name": self.run.run.name,
+            "alignment_metadata_path": task.alignment_metadata_key,
+        }
+        tomogram_file(values, {**computed, **_placeholder_volume()}, 0, key=task.metadata_key)  # fail before work
+        spacing = task.tomogram.voxel_spacing.value
+        result = self._convert(task.source_key, VolumeKind.TOMOGRAM, spacing, task.mrc_key, task.zarr_key)
+        computed.update(volume_fields(result, mrc_key=task.mrc_key, zarr_key=task.zarr_key))
+        return metadata_bytes(tomogram_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+
+    def _size_of(self, metadata_key: str) -> tuple[int, int, int]:
+        size = json.loads(self.output.read_bytes(metadata_key))["size"]
+        return int(size["x"]), int(size["y"]), int(size["z"])
+
+    def _alignment(self, task: AlignmentTask) -> bytes:
+        computed: dict[str, Any] = {"files": []}  # alignment source files are not copied yet (plan: skipped)
+        if self.run.tiltseries:
+            computed["tiltseries_path"] = self.run.tiltseries[0].metadata_key
+        if self.run.tomograms and task.is_default:
+            first = self.run.tomograms[0]
+            x, y, z = self.sizes[first.tomogram.voxel_spacing.name]
+            spacing = first.tomogram.voxel_spacing.value
+            computed["volume_dimension"] = {"x": x * spacing, "y": y * spacing, "z": z * spacing}
+        values = task.metadata.to_dict()
+        return metadata_bytes(alignment_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+
+    def _annotation(self, task: AnnotationTask) -> bytes:
+        values = task.metadata.to_dict()
+        size = self.sizes.get(task.annotation.voxel_spacing.name)
+        entries, counts = [], []
+        for file in task.files:
+            options = file.options.to_dict()
+            if file.shape.is_volume:
+                counts.append(self._mask(task, file, options, size))
+            else:
+                counts.append(self._points(task, file, options, size))
+            for output in file.outputs:
+                entry = {"shape": file.shape.output_shape.value, "format": output.file_format, "path": output.key}
+                for flag in ("is_visualization_default", "is_portal_standard"):
+                    if flag in options:
+                        entry[flag] = options[flag]
+                entries.append(entry)
+        computed = {
+            "files": entries,
+            "object_count": max(counts),
+            "alignment_metadata_path": task.alignment_metadata_key,
+        }
+        return metadata_bytes(annotation_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+
+    def _points(
+        self, task: AnnotationTask, file: AnnotationFileTask, options: dict[str, Any], size: tuple[int, int, int] | None
+    ) -> int:
+        shape = _POINT_SHAPES[file.shape]
+        read_options = ReadOptions(
+            binning=float(options.get("binning", 1.0)),
+            order=options.get("order", "xyz"),
+            filter_value=options.get("filter_value"),
+            voxel_spacing=task.annotation.voxel_spacing.value,
+            delimiter=options.get("delimiter"),
+            columns=options.get("columns"),
+            extra=(("shape", shape.value),),
+        )
+        parts = []
+        for key in file.source_keys:
+            with self.input.fetch(self.settings.source_key(key)) as local:
+                parts.append(read_picks(local, file.source_format, read_options))
+        picks = _concatenate(parts)
+        if len(picks) == 0:
+            raise InputFileError(
+                "no points to ingest", where=", ".join(file.source_keys), expected="at least one point"
+            )
+        if size is not None:
+            require_inside_volume(picks, size)
+        self.output.publish_bytes(file.outputs[0].key, picks_to_ndjson(picks, shape))
+        return len(picks)
+
+    def _mask(
+        self, task: AnnotationTask, file: AnnotationFileTask, options: dict[str, Any], size: tuple[int, int, int] | None
+    ) -> int:
+        instance = file.shape is Shape.INSTANCE_SEGMENTATION_MASK
+        extra: dict[str, Any] = {}
+        if not instance:
+            threshold = options.get("threshold")
+            extra["mask"] = (
+                MaskThreshold(float(threshold)) if threshold is not None else MaskLabel(options.get("mask_label", 1))
+            )
+        if options.get("rescale") and size is not None:
+            extra["rescale_to"] = (size[2], size[1], size[0])
+        keys = {output.file_format: output.key for output in file.outputs}
+        kind = VolumeKind.INSTANCE_MASK if instance else VolumeKind.SEMANTIC_MASK
+        result = self._convert(
+            file.source_keys[0], kind, task.annotation.voxel_spacing.value, keys["mrc"], keys["zarr"], **extra
+        )
+        return result.object_count if instance else 1
+
+
+def _placeholder_volume() -> dict[str, Any]:
+    one = {"x": 1, "y": 1, "z": 1}
+    return {"size": one, "scales": [one], "mrc_file": "placeholder.mrc", "omezarr_dir": "placeholder.zarr"}
+
+
+def _concatenate(parts: list[Picks]) -> Picks:
+    if len(parts) == 1:
+        return parts[0]
+    positions = np.concatenate([part.positions for part in parts])
+    rotations = None
+    if all(part.rotations is not None for part in parts):
+        rotations = np.concatenate([part.rotations for part in parts if part.rotations is not None])
+    instance_ids = None
+    if all(part.instance_ids is not None for part in parts):
+        instance_ids = np.concatenate([part.instance_ids for part in parts if part.instance_ids is not None])
+    return replace(
+        parts[0],
+        positions=positions,
+        rotations=rotations,
+        instance_ids=instance_ids,
+        scores=None,
+        source=", ".join(part.source for part in parts),
+    )

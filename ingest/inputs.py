@@ -1,0 +1,156 @@
+"""The edge where planning meets the input: list a folder once, read the run data map and MRC headers.
+
+Everything here does IO; everything it returns is a frozen value the pure planner consumes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from mrcfile.dtypes import HEADER_DTYPE
+from mrcfile.utils import byte_order_from_machine_stamp
+
+from ingest.errors import IngestError, InputFileError, PlanError
+from ingest.sources import Listing
+from ingest.storage import Storage, open_storage
+
+# Folders a local listing never descends into: our own bookkeeping beside an output tree.
+_SKIPPED_FOLDERS = frozenset({".ingest"})
+
+
+@dataclass(frozen=True)
+class RunDataMap:
+    """Per-run template values: one row per run, keyed by the ``run_name`` column; values are text."""
+
+    columns: tuple[str, ...] = ()
+    rows: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def values_for(self, run_name: str) -> Mapping[str, str]:
+        """The columns of ``run_name``'s row (empty when the run has no row)."""
+        return self.rows.get(run_name, {})
+
+
+def parse_run_data_map(text: str, *, source: str) -> RunDataMap:
+    """Parse a CSV or TSV run data map (the delimiter is sniffed from the header: tab, comma or semicolon).
+
+    The first column named ``run_name`` keys the rows; a repeated run name is an error naming both lines.
+    """
+    lines = text.splitlines()
+    if not lines:
+        raise InputFileError("the run data map is empty", where=source, expected="a header with a run_name column")
+    header = lines[0]
+    delimiter = "\t" if "\t" in header else (";" if ";" in header and "," not in header else ",")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    columns = tuple(name.strip() for name in next(reader))
+    if "run_name" not in columns:
+        raise InputFileError(
+            "the run data map has no run_name column", where=f"{source}:1", expected="run_name", found=header
+        )
+    key = columns.index("run_name")
+    rows: dict[str, dict[str, str]] = {}
+    first_line: dict[str, int] = {}
+    for line_number, row in enumerate(reader, start=2):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        values = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(columns)}
+        run_name = values[columns[key]]
+        if run_name in rows:
+            raise InputFileError(
+                f"run {run_name!r} appears twice in the run data map",
+                where=f"{source}:{line_number}",
+                expected="one row per run",
+                found=f"a first row at line {first_line[run_name]}",
+            )
+        rows[run_name] = values
+        first_line[run_name] = line_number
+    return RunDataMap(columns, rows)
+
+
+def list_input(storage: Storage, prefix: str) -> Listing:
+    """List every file under ``prefix`` of ``storage`` once; keys of the listing are relative to ``prefix``.
+
+    Our own bookkeeping folder (``.ingest/``) is left out, so an output tree can be listed the same way.
+    """
+    folder = prefix.strip("/")
+    start = len(folder) + 1 if folder else 0
+    keys = [key[start:] for key in storage.list_keys(folder)]
+    return Listing.of(
+        (key for key in keys if key.split("/", 1)[0] not in _SKIPPED_FOLDERS), root=storage.url_of(folder)
+    )
+
+
+def list_local_folder(folder: Path) -> Listing:
+    """List every file below a local ``folder`` once (see :func:`list_input`)."""
+    if not folder.is_dir():
+        raise PlanError("the input folder does not exist", where=str(folder), expected="a folder of source files")
+    return list_input(open_storage(str(folder)), "")
+
+
+def read_run_data_map(storage: Storage, key: str | None) -> RunDataMap:
+    """The run data map at ``key`` of ``storage``, or an empty map when the config names none."""
+    if not key:
+        return RunDataMap()
+    try:
+        data = storage.read_bytes(key)
+    except IngestError as error:
+        raise InputFileError(
+            "the run data map cannot be read", where=storage.url_of(key), found=error.message
+        ) from None
+    except OSError as error:
+        raise InputFileError(
+            "the run data map cannot be read", where=storage.url_of(key), found=error.strerror or str(error)
+        ) from None
+    return parse_run_data_map(data.decode("utf-8-sig", errors="replace"), source=storage.url_of(key))
+
+
+def read_local_run_data_map(folder: Path, name: str | None) -> RunDataMap:
+    """The run data map ``name`` relative to a local ``folder`` (see :func:`read_run_data_map`)."""
+    return read_run_data_map(open_storage(str(folder)), name)
+
+
+@dataclass(frozen=True)
+class StorageMrcHeaders:
+    """Reads voxel sizes from MRC headers (the first 1024 bytes) of files under ``prefix`` of a storage."""
+
+    storage: Storage
+    prefix: str = ""
+
+    def voxel_spacing(self, key: str, header_key: str) -> float:
+        """The voxel size (x) in Å of ``key``; ``header_key`` is ``voxel_size`` or a numeric header field."""
+        full_key = f"{self.prefix.strip('/')}/{key}" if self.prefix.strip("/") else key
+        where = self.storage.url_of(full_key)
+        try:
+            with self.storage.open_input(full_key) as stream:
+                raw = stream.read(HEADER_DTYPE.itemsize)
+            header = _parse_header(raw)
+            if header_key == "voxel_size":
+                value = float(header["cella"]["x"]) / float(header["mx"])
+            else:
+                value = float(header[header_key])
+        except (OSError, ValueError, KeyError, ZeroDivisionError, IngestError) as error:
+            raise InputFileError(
+                "cannot read the voxel size from the MRC header",
+                where=where,
+                expected=f"an MRC file with a {header_key!r} header field",
+                found=getattr(error, "message", None) or str(error) or type(error).__name__,
+            ) from None
+        if not value > 0:
+            raise InputFileError(
+                "the MRC header holds no voxel size", where=where, expected="a positive voxel size", found=str(value)
+            )
+        return round(value, 3)
+
+
+def _parse_header(raw: bytes) -> Any:
+    if len(raw) < HEADER_DTYPE.itemsize:
+        raise ValueError(f"the file is shorter than an MRC header ({len(raw)} bytes)")
+    header = np.frombuffer(raw, dtype=HEADER_DTYPE, count=1)[0]
+    if byte_order_from_machine_stamp(header["machst"]) == ">":
+        header = np.frombuffer(raw, dtype=HEADER_DTYPE.newbyteorder(">"), count=1)[0]
+    return header

@@ -1,0 +1,110 @@
+"""Metadata files: the planned config metadata merged with computed fields, validated against the metadata-file
+models before anything is written, and serialised deterministically (sorted keys, fixed indentation)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ingest.converters.volume_types import VolumeResult
+from ingest.errors import InputFileError, UsageError
+from ingest.models.metadata_files import (
+    AlignmentMetadataFile,
+    AnnotationMetadataFile,
+    DatasetMetadataFile,
+    DepositionMetadataFile,
+    RunMetadataFile,
+    TiltSeriesMetadataFile,
+    TomogramMetadataFile,
+)
+
+MetadataModel = type[BaseModel]
+
+
+def resolve_timestamp(option: str | None, environment: Mapping[str, str] | None = None) -> int:
+    """``last_updated_at`` in seconds since the epoch: ``--timestamp`` (seconds, or an ISO date/time), else
+    ``SOURCE_DATE_EPOCH``, else now."""
+    environment = os.environ if environment is None else environment
+    text = option if option is not None else environment.get("SOURCE_DATE_EPOCH")
+    if text is None:
+        return int(time.time())
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            "invalid timestamp", expected="seconds since 1970 or an ISO date such as 2024-06-01", found=repr(text)
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def metadata_bytes(model: BaseModel) -> bytes:
+    """The JSON text of a metadata model: no nulls, sorted keys, two-space indentation, final newline."""
+    return (json.dumps(model.model_dump(mode="json", exclude_none=True), indent=2, sort_keys=True) + "\n").encode()
+
+
+def build(model: MetadataModel, values: Mapping[str, Any], *, key: str) -> BaseModel:
+    """``model`` validated from ``values``; a failure names the metadata file and the first problem."""
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InputFileError(
+            f"the metadata would not validate ({error.error_count()} problem(s)); nothing was written for it",
+            where=key,
+            expected=f"{where}: {first['msg']}",
+            found=repr(first.get("input"))[:200],
+        ) from None
+
+
+def volume_fields(result: VolumeResult, *, mrc_key: str, zarr_key: str) -> dict[str, Any]:
+    """Sizes and paths of a converted volume, as tomogram and tilt-series metadata hold them."""
+    scales = [{"z": level.shape[0], "y": level.shape[1], "x": level.shape[2]} for level in result.levels]
+    return {"size": scales[0], "scales": scales, "mrc_file": mrc_key, "omezarr_dir": zarr_key}
+
+
+def deposition_file(values: Mapping[str, Any], deposition_id: int, stamp: int, *, key: str) -> BaseModel:
+    """``deposition_metadata.json``."""
+    return build(DepositionMetadataFile, {**values, "deposition_id": deposition_id, "last_updated_at": stamp}, key=key)
+
+
+def dataset_file(values: Mapping[str, Any], deposition_id: int, stamp: int, *, key: str) -> BaseModel:
+    """``dataset_metadata.json``."""
+    return build(DatasetMetadataFile, {**values, "deposition_id": deposition_id, "last_updated_at": stamp}, key=key)
+
+
+def run_file(run_name: str, deposition_id: int, stamp: int, *, key: str) -> BaseModel:
+    """``run_metadata.json``."""
+    values = {"run_name": run_name, "deposition_id": deposition_id, "last_updated_at": stamp}
+    return build(RunMetadataFile, values, key=key)
+
+
+def tiltseries_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str) -> BaseModel:
+    """``tiltseries_metadata.json``."""
+    return build(TiltSeriesMetadataFile, {**values, **computed, "last_updated_at": stamp}, key=key)
+
+
+def tomogram_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str) -> BaseModel:
+    """``tomogram_metadata.json`` (``authors`` defaults to an empty list: the portal's importer needs the key)."""
+    return build(TomogramMetadataFile, {"authors": [], **values, **computed, "last_updated_at": stamp}, key=key)
+
+
+def alignment_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str) -> BaseModel:
+    """``alignment_metadata.json``."""
+    return build(AlignmentMetadataFile, {**values, **computed, "last_updated_at": stamp}, key=key)
+
+
+def annotation_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str) -> BaseModel:
+    """``{slug}-{version}.json``."""
+    return build(AnnotationMetadataFile, {**values, **computed, "last_updated_at": stamp}, key=key)

@@ -1,0 +1,227 @@
+"""Plan a deposition: from a config, one listing of the input and the existing output tree to a :class:`Plan`.
+
+Planning is pure (no IO: listings, headers and existing metadata are read at the edge) and deterministic:
+the same inputs give the same plan, ids included. It walks the hierarchy of DESIGN.md section 2 — deposition,
+datasets, runs, then per run its tilt series, alignments, voxel spacings, tomograms and annotations — evaluating
+each section's finders in the scope of its parents, rendering templates with the run data map, and taking every
+output key from the layout. Selection (runs, datasets, sections) filters the plan, not the code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ingest.entities import Dataset, Deposition, Run
+from ingest.errors import PlanError
+from ingest.existing import ExistingTree
+from ingest.layout import DEFAULT_LAYOUT, Layout
+from ingest.models.ingestion_config import DepositionConfig, KeyPhotoEntity
+from ingest.plan_context import PlanContext, PlanInputs, Scope, config_metadata, render_metadata
+from ingest.plan_run import plan_run
+from ingest.sources import Found
+from ingest.tasks import (
+    DatasetTask,
+    DepositionTask,
+    ImageCopy,
+    Metadata,
+    Plan,
+    RunPlan,
+    Section,
+    Selection,
+    VoxelSpacingPlan,
+    total_skipped,
+)
+
+__all__ = ["PlanInputs", "plan_deposition", "select_sections"]
+
+
+def plan_deposition(
+    config: DepositionConfig,
+    inputs: PlanInputs,
+    existing: ExistingTree,
+    *,
+    selection: Selection | None = None,
+    layout: Layout = DEFAULT_LAYOUT,
+) -> Plan:
+    """Plan the whole deposition described by ``config`` (see the module docstring)."""
+    selection = selection or Selection()
+    context = PlanContext(inputs, existing, layout, config.standardization_config.deposition_id)
+    deposition, scope = _plan_deposition_entity(config, context)
+    datasets = _find_datasets(config, context, scope)
+    dataset_tasks = []
+    runs: list[RunPlan] = []
+    for dataset, dataset_scope, metadata in datasets:
+        if not selection.wants_dataset(dataset.name):
+            continue
+        if metadata is not None:
+            dataset_tasks.append(_dataset_task(config, context, dataset, dataset_scope, metadata))
+        for run in _find_runs(config, context, dataset, dataset_scope):
+            if selection.wants_run(run.name):
+                runs.append(plan_run(config, context, run, dataset_scope))
+    context.check_every_finder_matched()
+    if not runs:
+        raise PlanError(
+            "no run is selected",
+            where=inputs.config_file,
+            expected="at least one run matching the runs finders and --run/--exclude-run/--dataset",
+            found=f"{len(datasets)} dataset(s), no selected run",
+        )
+    plan = Plan(
+        deposition_id=context.deposition_id,
+        layout=layout.name,
+        deposition=deposition,
+        datasets=tuple(dataset_tasks),
+        runs=tuple(runs),
+        skipped=total_skipped(item for run in runs for item in run.skipped),
+        warnings=tuple(context.warnings),
+    )
+    return select_sections(plan, selection)
+
+
+def _plan_deposition_entity(config: DepositionConfig, context: PlanContext) -> tuple[DepositionTask | None, Scope]:
+    found: list[tuple[int, int]] = []
+    root = Scope({}, {})
+    for index, entry in enumerate(config.depositions):
+        for number, source in enumerate(entry.sources):
+            for item in context.find(source, root, f"depositions[{index}].sources[{number}]"):
+                found.append((index, _deposition_id(item, context, f"depositions[{index}]")))
+    if not found:
+        raise PlanError("the depositions section finds no deposition", where=context.where("depositions"))
+    if len({deposition_id for _, deposition_id in found}) > 1:
+        context.warnings.append(f"depositions: several deposition ids found; using {found[0][1]}")
+    index, deposition_id = found[0]
+    deposition = Deposition(deposition_id)
+    scope = root.within("deposition", str(deposition_id), deposition_name=str(deposition_id))
+    entry = config.depositions[index]
+    if entry.metadata is None:
+        return None, scope
+    metadata = render_metadata(config_metadata(entry.metadata), scope.values)
+    images = _key_photos(config.deposition_keyphotos, context, scope, "deposition_keyphotos", deposition)
+    key = context.layout.deposition_metadata(deposition)
+    return DepositionTask(deposition, Metadata.of(metadata), key, images), scope
+
+
+def _deposition_id(item: Found, context: PlanContext, path: str) -> int:
+    try:
+        return int(item.name)
+    except ValueError:
+        raise PlanError(
+            "a deposition id is not an integer", where=context.where(path), expected="an integer", found=item.name
+        ) from None
+
+
+def _key_photos(
+    entries: Sequence[KeyPhotoEntity] | None,
+    context: PlanContext,
+    scope: Scope,
+    section: str,
+    owner: Deposition | Dataset,
+) -> tuple[ImageCopy, ...]:
+    images: list[ImageCopy] = []
+    for index, entry in enumerate(entries or ()):
+        for number, source in enumerate(entry.sources):
+            if source.literal is None:
+                context.warnings.append(f"{section}[{index}].sources[{number}]: only literal key photos are planned")
+                continue
+            path = f"{section}[{index}].sources[{number}]"
+            if not context.find(source, scope, path):
+                continue
+            for kind in ("snapshot", "thumbnail"):
+                value = getattr(source.literal.value, kind)
+                if value is None:
+                    continue
+                output = (
+                    context.layout.deposition_image(owner, kind)
+                    if isinstance(owner, Deposition)
+                    else context.layout.dataset_image(owner, kind)
+                )
+                images.append(ImageCopy(kind, str(render_metadata(value, scope.values)), output))
+    return tuple(images)
+
+
+def _find_datasets(
+    config: DepositionConfig, context: PlanContext, scope: Scope
+) -> list[tuple[Dataset, Scope, dict[str, object] | None]]:
+    found: dict[str, tuple[Dataset, Scope, dict[str, object] | None]] = {}
+    for index, entry in enumerate(config.datasets):
+        for number, source in enumerate(entry.sources):
+            path = f"datasets[{index}].sources[{number}]"
+            for item in context.find(source, scope, path):
+                if item.name in found:
+                    continue
+                try:
+                    dataset = Dataset(item.name)
+                except PlanError as error:
+                    raise unsafe_name_error(error, context, path, item) from None
+                dataset_scope = scope.within(
+                    "dataset",
+                    dataset.name,
+                    dataset_name=dataset.name,
+                    dataset_output_path=context.layout.dataset_dir(dataset),
+                )
+                metadata = None
+                if entry.metadata is not None:
+                    metadata = render_metadata(config_metadata(entry.metadata), dataset_scope.values)
+                found[dataset.name] = (dataset, dataset_scope, metadata)
+    return list(found.values())
+
+
+def _dataset_task(
+    config: DepositionConfig, context: PlanContext, dataset: Dataset, scope: Scope, metadata: dict[str, object]
+) -> DatasetTask:
+    images = _key_photos(config.dataset_keyphotos, context, scope, "dataset_keyphotos", dataset)
+    return DatasetTask(dataset, Metadata.of(metadata), context.layout.dataset_metadata(dataset), images)
+
+
+def _find_runs(config: DepositionConfig, context: PlanContext, dataset: Dataset, scope: Scope) -> list[Run]:
+    runs: dict[str, Run] = {}
+    for index, entry in enumerate(config.runs):
+        for number, source in enumerate(entry.sources):
+            path = f"runs[{index}].sources[{number}]"
+            for item in context.find(source, scope, path):
+                if item.name in runs:
+                    continue
+                try:
+                    runs[item.name] = Run(dataset, item.name)
+                except PlanError as error:
+                    raise unsafe_name_error(error, context, path, item) from None
+    return list(runs.values())
+
+
+def unsafe_name_error(error: PlanError, context: PlanContext, path: str, item: Found) -> PlanError:
+    """``error`` (an unsafe entity name) located at the finder and key that produced the name."""
+    origin = f"from {item.key!r}" if item.keys else f"from a {item.origin.value} value"
+    return PlanError(error.what, where=context.where(path), expected=error.expected, found=f"{error.found} {origin}")
+
+
+def select_sections(plan: Plan, selection: Selection) -> Plan:
+    """``plan`` with only the tasks of the sections ``--only`` names (all of them when it names none)."""
+    if selection.only is None:
+        return plan
+    runs = tuple(
+        RunPlan(
+            run=run.run,
+            metadata_key=run.metadata_key if selection.wants(Section.RUNS) else None,
+            tiltseries=run.tiltseries if selection.wants(Section.TILTSERIES) else (),
+            alignments=run.alignments if selection.wants(Section.ALIGNMENTS) else (),
+            voxel_spacings=tuple(
+                VoxelSpacingPlan(
+                    vs.voxel_spacing,
+                    vs.tomograms if selection.wants(Section.TOMOGRAMS) else (),
+                    vs.annotations if selection.wants(Section.ANNOTATIONS) else (),
+                )
+                for vs in run.voxel_spacings
+            ),
+            skipped=run.skipped,
+        )
+        for run in plan.runs
+    )
+    return Plan(
+        deposition_id=plan.deposition_id,
+        layout=plan.layout,
+        deposition=plan.deposition if selection.wants(Section.DEPOSITIONS) else None,
+        datasets=plan.datasets if selection.wants(Section.DATASETS) else (),
+        runs=runs,
+        skipped=plan.skipped,
+        warnings=plan.warnings,
+    )

@@ -1,0 +1,164 @@
+"""Plan the annotations of one voxel-spacing folder: their files, ids, slugs and output keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.entities import Annotation, AnnotationFile, Shape, VoxelSpacing, annotation_slug, format_version
+from ingest.errors import PlanError
+from ingest.existing import IdAllocator, annotation_identity, relative_to_run
+from ingest.models.ingestion_config import AnnotationSource, DepositionConfig
+from ingest.plan_context import PlanContext, Scope, has_templates, render_metadata
+from ingest.tasks import AnnotationFileTask, AnnotationOutput, AnnotationTask, Metadata, Skipped
+
+_SKIPPED_SHAPES = {
+    "TriangularMesh": "meshes",
+    "TriangularMeshGroup": "meshes",
+    "GlobalCaption": "captions",
+    "AnnotationCaption": "captions",
+}
+_GLOB_FIELDS = {"glob_string", "glob_strings"}
+
+
+@dataclass(frozen=True)
+class _SourceSpec:
+    """One annotation source entry, read once per plan: its shape, globs and (unrendered) options."""
+
+    path: str
+    source: AnnotationSource
+    shape_name: str
+    file_format: str
+    globs: tuple[str, ...]
+    options: dict[str, Any]
+    frozen_options: Metadata | None  # None when the options hold templates (rendered per scope)
+
+    @property
+    def shape(self) -> Shape:
+        """The shape as an enum (only for shapes that are ingested)."""
+        return Shape(self.shape_name)
+
+
+def _source_specs(config: DepositionConfig, context: PlanContext) -> list[list[_SourceSpec]]:
+    specs = []
+    for index, entry in enumerate(config.annotations or ()):
+        entry_specs = []
+        for number, source in enumerate(entry.sources):
+            path = f"annotations[{index}].sources[{number}]"
+            shape_name, shape = _shape_of(source, context, path)
+            globs = tuple(shape.glob_strings or ([shape.glob_string] if shape.glob_string else []))
+            options = shape.model_dump(mode="json", exclude_none=True, exclude=_GLOB_FIELDS)
+            frozen = None if has_templates(options) else Metadata.of(options)
+            entry_specs.append(_SourceSpec(path, source, shape_name, str(shape.file_format), globs, options, frozen))
+        specs.append(entry_specs)
+    return specs
+
+
+def plan_annotations(
+    config: DepositionConfig, context: PlanContext, voxel_spacing: VoxelSpacing, scope: Scope, alignment_key: str
+) -> tuple[tuple[AnnotationTask, ...], tuple[Skipped, ...]]:
+    """The annotation tasks of ``voxel_spacing`` and the counts of source files of shapes not ingested yet."""
+    layout = context.layout
+    run_dir = layout.run_dir(voxel_spacing.run)
+    container = layout.annotation_container(voxel_spacing)
+    existing = context.existing.metadata_in(container, ".json")
+    known = {
+        annotation_identity(m, relative_to_run(m.get("alignment_metadata_path"), run_dir)): i
+        for i, m in existing.items()
+    }
+    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
+    specs = context.memo("annotation sources", lambda: _source_specs(config, context))
+    tasks: list[AnnotationTask] = []
+    skipped: list[Skipped] = []
+    for index, entry in enumerate(config.annotations or ()):
+        files: list[tuple[Shape, str, tuple[str, ...], Metadata]] = []
+        for spec in specs[index]:
+            if spec.shape_name in _SKIPPED_SHAPES:
+                count = context.count_files(spec.source, spec.globs, scope, spec.path)
+                skipped.append(Skipped(_SKIPPED_SHAPES[spec.shape_name], count))
+                continue
+            keys = context.find_files(spec.source, spec.globs, scope, spec.path)
+            if keys:
+                options = spec.frozen_options or Metadata.of(render_metadata(spec.options, scope.values))
+                files.append((spec.shape, spec.file_format, keys, options))
+        if not files:
+            continue
+        path = f"annotations[{index}]"
+        metadata = context.entry_metadata(path, entry.metadata, scope, deposition_id=context.deposition_id)
+        where = context.where(path)
+        identity = annotation_identity(_with_ingest_id(metadata), alignment_key)
+        annotation_id, reused = allocator.assign(identity, what=path)
+        annotation = Annotation(voxel_spacing, annotation_id, _slug(metadata, where), _version(metadata))
+        tasks.append(
+            AnnotationTask(
+                annotation=annotation,
+                metadata=context.entry_frozen(path, entry.metadata, scope, deposition_id=context.deposition_id),
+                metadata_key=layout.annotation_metadata(annotation),
+                alignment_metadata_key=alignment_key,
+                files=_file_tasks(context, annotation, files, where),
+                reused_id=reused,
+            )
+        )
+    return tuple(tasks), tuple(skipped)
+
+
+def _shape_of(source: AnnotationSource, context: PlanContext, path: str) -> tuple[str, Any]:
+    shapes = [
+        (name, value) for name, value in source if value is not None and name not in {"exclude", "parent_filters"}
+    ]
+    if len(shapes) != 1:
+        raise PlanError(
+            "an annotation source needs exactly one shape",
+            where=context.where(path),
+            expected="one of Point, OrientedPoint, InstanceSegmentation, SegmentationMask, ...",
+            found=", ".join(name for name, _ in shapes) or "none",
+        )
+    return shapes[0]
+
+
+def _with_ingest_id(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Older configs have no ``annotation_ingest_id``: the object name and version stand in for it."""
+    if metadata.get("annotation_ingest_id"):
+        return metadata
+    obj = metadata.get("annotation_object") or {}
+    return {**metadata, "annotation_ingest_id": f"{obj.get('name')}-{metadata.get('version')}"}
+
+
+def _slug(metadata: dict[str, Any], where: str) -> str:
+    obj = metadata.get("annotation_object") or {}
+    name = obj.get("name")
+    if not isinstance(name, str) or not name:
+        raise PlanError("an annotation has no object name", where=where, expected="annotation_object.name")
+    return annotation_slug(name, obj.get("description"))
+
+
+def _version(metadata: dict[str, Any]) -> str:
+    version = metadata.get("version")
+    return format_version(version if isinstance(version, int | float | str) else 1.0)
+
+
+def _file_tasks(
+    context: PlanContext,
+    annotation: Annotation,
+    files: list[tuple[Shape, str, tuple[str, ...], Metadata]],
+    where: str,
+) -> tuple[AnnotationFileTask, ...]:
+    tasks = []
+    seen: dict[str, Shape] = {}
+    for shape, source_format, keys, options in files:
+        formats = ("mrc", "zarr") if shape.is_volume else ("ndjson",)
+        outputs = tuple(
+            AnnotationOutput(fmt, context.layout.annotation_file(AnnotationFile(annotation, shape, fmt)))
+            for fmt in formats
+        )
+        for output in outputs:
+            if output.key in seen:
+                raise PlanError(
+                    f"two sources of one annotation would both write {output.key!r}",
+                    where=where,
+                    expected="at most one source per shape in an annotation",
+                    found=f"{seen[output.key].value} and {shape.value}",
+                )
+            seen[output.key] = shape
+        tasks.append(AnnotationFileTask(shape, source_format, keys, outputs, options))
+    return tuple(tasks)

@@ -1,0 +1,254 @@
+"""Plan one run: its tilt series, alignments, voxel spacings, tomograms and annotations, and the sections that
+are not ingested yet (counted as skipped)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ingest.entities import Alignment, Run, TiltSeries, Tomogram, VoxelSpacing
+from ingest.errors import PlanError
+from ingest.existing import (
+    IdAllocator,
+    alignment_identity,
+    relative_to_run,
+    tiltseries_identity,
+    tomogram_identity,
+)
+from ingest.models.ingestion_config import DepositionConfig
+from ingest.plan_annotations import plan_annotations
+from ingest.plan_context import PlanContext, Scope
+from ingest.sources import Origin
+from ingest.tasks import (
+    AlignmentTask,
+    Metadata,
+    RunPlan,
+    Skipped,
+    TiltSeriesTask,
+    TomogramTask,
+    VoxelSpacingPlan,
+    total_skipped,
+)
+
+SKIPPED_SECTIONS = ("frames", "gains", "ctfs", "rawtilts", "collection_metadata", "identified_objects", "key_images")
+IDENTITY_AFFINE = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+
+
+def default_alignment_metadata(deposition_id: int) -> dict[str, Any]:
+    """The alignment the portal writes when a config gives none (``volume_dimension`` is added by the executor:
+    voxel spacing × tomogram size in Å)."""
+    return {
+        "affine_transformation_matrix": IDENTITY_AFFINE,
+        "alignment_type": "GLOBAL",
+        "deposition_id": deposition_id,
+        "is_portal_standard": False,
+        "method_type": "undefined",
+        "tilt_offset": 0.0,
+        "volume_offset": {"x": 0.0, "y": 0.0, "z": 0.0},
+        "x_rotation_offset": 0.0,
+    }
+
+
+def run_scope(context: PlanContext, run: Run, dataset_scope: Scope) -> Scope:
+    """The run's template values: the run data map's columns, then the built-in names (which win)."""
+    values = dict(context.inputs.run_data.values_for(run.name))
+    values.update(run_name=run.name, run_output_path=context.layout.run_dir(run))
+    if re.fullmatch(r"\d+", run.name):
+        values["int_run_name"] = str(int(run.name))
+    return dataset_scope.within("run", run.name, **values)
+
+
+def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_scope: Scope) -> RunPlan:
+    """Every task of ``run``."""
+    scope = run_scope(context, run, dataset_scope)
+    tiltseries = _plan_tiltseries(config, context, run, scope)
+    alignments, alignment_key, alignment_files = _plan_alignments(config, context, run, scope)
+    voxel_spacings = []
+    skipped = [Skipped("alignment files", alignment_files)]
+    for voxel_spacing in _find_voxel_spacings(config, context, run, scope):
+        vs_scope = scope.within("voxel_spacing", voxel_spacing.name, voxel_spacing_name=voxel_spacing.name)
+        tomograms = _plan_tomograms(config, context, voxel_spacing, vs_scope, alignment_key)
+        annotations, annotation_skips = plan_annotations(config, context, voxel_spacing, vs_scope, alignment_key)
+        voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations))
+        skipped += [*annotation_skips, Skipped("neuroglancer", len(tomograms))]
+    for section in SKIPPED_SECTIONS:
+        for index, entry in enumerate(getattr(config, section) or ()):
+            for number, source in enumerate(entry.sources):
+                path = f"{section}[{index}].sources[{number}]"
+                skipped.append(Skipped(section, context.count_found(source, scope, path)))
+    return RunPlan(
+        run=run,
+        metadata_key=_run_metadata_key(context, run),
+        tiltseries=tiltseries,
+        alignments=alignments,
+        voxel_spacings=tuple(voxel_spacings),
+        skipped=total_skipped(skipped),
+    )
+
+
+def _run_metadata_key(context: PlanContext, run: Run) -> str | None:
+    """Where the run's metadata goes; None when the run already belongs to another deposition (referenced)."""
+    key = context.layout.run_metadata(run)
+    existing = context.existing.metadata.get(key)
+    if existing is not None and existing.get("deposition_id") not in {None, context.deposition_id}:
+        return None
+    return key
+
+
+def _plan_tiltseries(
+    config: DepositionConfig, context: PlanContext, run: Run, scope: Scope
+) -> tuple[TiltSeriesTask, ...]:
+    layout = context.layout
+    container = layout.tiltseries_container(run)
+    existing = context.existing.metadata_in(container, "tiltseries_metadata.json")
+    found = []
+    candidates = [(layout.tiltseries_metadata(TiltSeries(run, i)), m) for i, m in existing.items()]
+    for index, entry in enumerate(config.tiltseries or ()):
+        for number, source in enumerate(entry.sources):
+            path = f"tiltseries[{index}].sources[{number}]"
+            for item in context.find(source, scope, path, candidates=candidates):
+                if item.origin is Origin.SOURCE:
+                    found.append(
+                        (
+                            path,
+                            item.key,
+                            context.entry_metadata(
+                                f"tiltseries[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
+                            ),
+                        )
+                    )
+    if len(found) > 1:
+        raise PlanError(
+            f"run {run.name!r} would get {len(found)} tilt series",
+            where=context.where(found[1][0]),
+            expected="one tilt series per run",
+            found=", ".join(repr(key) for _, key, _ in found),
+        )
+    if not found:
+        return ()
+    path, key, metadata = found[0]
+    allocator = IdAllocator(
+        container, set(context.existing.ids_in(container)), {tiltseries_identity(m): i for i, m in existing.items()}
+    )
+    tiltseries_id, reused = allocator.assign(tiltseries_identity(metadata), what=f"{path} ({key})")
+    tiltseries = TiltSeries(run, tiltseries_id)
+    return (
+        TiltSeriesTask(
+            tiltseries=tiltseries,
+            source_key=key,
+            metadata=Metadata.of(metadata),
+            metadata_key=layout.tiltseries_metadata(tiltseries),
+            mrc_key=layout.tiltseries_mrc(tiltseries),
+            zarr_key=layout.tiltseries_zarr(tiltseries),
+            reused_id=reused,
+        ),
+    )
+
+
+def _plan_alignments(
+    config: DepositionConfig, context: PlanContext, run: Run, scope: Scope
+) -> tuple[tuple[AlignmentTask, ...], str, int]:
+    """The run's alignment tasks, the alignment metadata key its tomograms and annotations point at, and how
+    many alignment source files were found (not copied yet)."""
+    layout = context.layout
+    container = layout.alignment_container(run)
+    existing = context.existing.metadata_in(container, "alignment_metadata.json")
+    known = {alignment_identity(m, _file_names(m.get("files"))): i for i, m in existing.items()}
+    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
+    referenced: list[str] = []
+    planned: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []
+    candidates = [(layout.alignment_metadata(Alignment(run, i)), m) for i, m in existing.items()]
+    for index, entry in enumerate(config.alignments or ()):
+        for number, source in enumerate(entry.sources):
+            path = f"alignments[{index}].sources[{number}]"
+            for item in context.find(source, scope, path, candidates=candidates):
+                if item.origin is Origin.DESTINATION:
+                    referenced.append(item.key if item.key.endswith(".json") else f"{item.key}/alignment_metadata.json")
+                else:
+                    metadata = context.entry_metadata(
+                        f"alignments[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
+                    )
+                    planned.append((path, metadata, item.keys))
+    defaulted = not planned and not referenced
+    if defaulted:
+        planned.append(("default alignment", default_alignment_metadata(context.deposition_id), ()))
+    tasks = []
+    for path, metadata, keys in planned:
+        names = tuple(key.rsplit("/", 1)[-1] for key in keys)
+        alignment_id, reused = allocator.assign(alignment_identity(metadata, names), what=path)
+        alignment = Alignment(run, alignment_id)
+        key = layout.alignment_metadata(alignment)
+        tasks.append(AlignmentTask(alignment, Metadata.of(metadata), key, keys, defaulted, reused))
+    alignment_key = tasks[0].metadata_key if tasks else referenced[0]
+    return tuple(tasks), alignment_key, sum(len(task.source_keys) for task in tasks)
+
+
+def _file_names(files: object) -> tuple[str, ...]:
+    if not isinstance(files, list):
+        return ()
+    return tuple(str(path).rsplit("/", 1)[-1] for path in files)
+
+
+def _find_voxel_spacings(config: DepositionConfig, context: PlanContext, run: Run, scope: Scope) -> list[VoxelSpacing]:
+    found: dict[str, VoxelSpacing] = {}
+    for index, entry in enumerate(config.voxel_spacings):
+        for number, source in enumerate(entry.sources):
+            path = f"voxel_spacings[{index}].sources[{number}]"
+            for item in context.find(source, scope, path):
+                try:
+                    voxel_spacing = VoxelSpacing(run, float(item.name))
+                except ValueError:
+                    raise PlanError(
+                        "a voxel spacing is not a number",
+                        where=context.where(path),
+                        expected="a number of Å such as 13.48",
+                        found=f"{item.name!r}" + (f" from {item.key!r}" if item.keys else ""),
+                    ) from None
+                found.setdefault(voxel_spacing.name, voxel_spacing)
+    return list(found.values())
+
+
+def _plan_tomograms(
+    config: DepositionConfig, context: PlanContext, voxel_spacing: VoxelSpacing, scope: Scope, alignment_key: str
+) -> tuple[TomogramTask, ...]:
+    layout = context.layout
+    run_dir = layout.run_dir(voxel_spacing.run)
+    container = layout.tomogram_container(voxel_spacing)
+    existing = context.existing.metadata_in(container, "tomogram_metadata.json")
+    known = {
+        tomogram_identity(m, relative_to_run(m.get("alignment_metadata_path"), run_dir)): i for i, m in existing.items()
+    }
+    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
+    tasks = []
+    candidates = [(layout.tomogram_metadata(Tomogram(voxel_spacing, i)), m) for i, m in existing.items()]
+    for index, entry in enumerate(config.tomograms or ()):
+        configured = entry.metadata.voxel_spacing if entry.metadata is not None else None
+        metadata = context.entry_metadata(
+            f"tomograms[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
+        )
+        spacing = metadata.get("voxel_spacing") if configured is not None else None
+        if isinstance(spacing, int | float) and round(float(spacing), 3) != voxel_spacing.value:
+            continue  # this entry belongs to another voxel spacing of the run
+        metadata = {**metadata, "voxel_spacing": voxel_spacing.value}
+        frozen = Metadata.of(metadata)
+        for number, source in enumerate(entry.sources):
+            path = f"tomograms[{index}].sources[{number}]"
+            for item in context.find(source, scope, path, candidates=candidates):
+                if item.origin is not Origin.SOURCE:
+                    continue
+                identity = tomogram_identity(metadata, alignment_key)
+                tomogram_id, reused = allocator.assign(identity, what=f"{path} ({item.key})")
+                tomogram = Tomogram(voxel_spacing, tomogram_id)
+                tasks.append(
+                    TomogramTask(
+                        tomogram=tomogram,
+                        source_key=item.key,
+                        metadata=frozen,
+                        metadata_key=layout.tomogram_metadata(tomogram),
+                        mrc_key=layout.tomogram_mrc(tomogram),
+                        zarr_key=layout.tomogram_zarr(tomogram),
+                        alignment_metadata_key=alignment_key,
+                        reused_id=reused,
+                    )
+                )
+    return tuple(tasks)

@@ -1,0 +1,319 @@
+"""One listing of the input, and the finders that pick source files out of it.
+
+The input under ``{input}/{source_prefix}`` is listed once (:class:`Listing`); every glob of the config is then
+matched against that listing, never by listing the storage again, so planning is pure and fast. Globs are
+fnmatch-style per path segment (``*``, ``?``, ``[...]`` never cross ``/``), ``**`` spans any number of segments,
+and both files and the folders implied by their keys can match (a run may be named after a folder).
+
+Finders (DESIGN.md section 3) are evaluated by :func:`find` against a :class:`FinderInputs`; what is required,
+and what a name means, is decided by the planner.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any, Protocol
+
+from ingest.errors import PlanError
+from ingest.models.ingestion_config import (
+    DestinationFilter,
+    DestinationGlobFinder,
+    ParentFilters,
+    SourceGlobFinder,
+    SourceMultiGlobFinder,
+    TomogramHeaderFinder,
+)
+from ingest.template_cache import render_text, render_value
+
+_MAGIC = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True, eq=False)
+class Listing:
+    """Every key under one root (a folder or storage prefix), indexed by folder for fast glob matching.
+
+    ``root`` describes where the keys were listed (for messages); keys are ``/``-separated and relative to it.
+    """
+
+    root: str
+    files: frozenset[str]
+    children: dict[str, tuple[str, ...]] = field(repr=False)
+
+    @classmethod
+    def of(cls, keys: Iterable[str], *, root: str) -> Listing:
+        """The listing of ``keys`` (relative to ``root``); folders are implied by the keys."""
+        files = frozenset(key.strip("/") for key in keys if key.strip("/"))
+        children: dict[str, set[str]] = {}
+        for key in files:
+            parent, _, name = key.rpartition("/")
+            children.setdefault(parent, set()).add(name)
+            while parent:
+                grandparent, _, folder = parent.rpartition("/")
+                siblings = children.setdefault(grandparent, set())
+                if folder in siblings:
+                    break
+                siblings.add(folder)
+                parent = grandparent
+        return cls(root=root, files=files, children={k: tuple(sorted(v)) for k, v in children.items()})
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def is_folder(self, key: str) -> bool:
+        """Whether ``key`` is a folder implied by the listed keys (the root ``""`` is one)."""
+        return key in self.children
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` is a listed file or an implied folder."""
+        return key in self.files or key in self.children
+
+    def files_under(self, folder: str) -> tuple[str, ...]:
+        """Every file below ``folder`` (recursively), sorted."""
+        prefix = folder.strip("/") + "/"
+        return tuple(sorted(key for key in self.files if key.startswith(prefix)))
+
+    def glob(self, pattern: str) -> tuple[str, ...]:
+        """The keys (files and folders) matching ``pattern``, sorted; an empty pattern matches nothing."""
+        parts = [part for part in pattern.strip("/").split("/") if part not in {"", "."}]
+        if not parts:
+            return ()
+        found: set[str] = set()
+        self._walk("", parts, 0, found)
+        return tuple(sorted(found))
+
+    def _walk(self, folder: str, parts: Sequence[str], index: int, found: set[str]) -> None:
+        if index == len(parts):
+            if folder:
+                found.add(folder)
+            return
+        part = parts[index]
+        if part == "**":
+            self._walk(folder, parts, index + 1, found)
+            for name in self.children.get(folder, ()):
+                child = f"{folder}/{name}" if folder else name
+                if child in self.children:
+                    self._walk(child, parts, index, found)
+        elif _MAGIC.search(part):
+            matcher = _segment_matcher(part)
+            for name in self.children.get(folder, ()):
+                if matcher(name):
+                    self._walk(f"{folder}/{name}" if folder else name, parts, index + 1, found)
+        else:
+            child = f"{folder}/{part}" if folder else part
+            if child in self.files or child in self.children:
+                self._walk(child, parts, index + 1, found)
+
+
+def base_name(key: str) -> str:
+    """The last segment of a ``/``-separated key."""
+    return key.rsplit("/", 1)[-1]
+
+
+@lru_cache(maxsize=4096)
+def _segment_matcher(segment: str) -> Any:
+    return re.compile(fnmatch.translate(segment)).match
+
+
+@lru_cache(maxsize=4096)
+def compile_regex(pattern: str, *, where: str = "config") -> re.Pattern[str]:
+    """``pattern`` compiled (cached); an invalid regular expression is a :class:`PlanError` naming it."""
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise PlanError(
+            f"invalid regular expression {pattern!r}: {error}", where=where, expected="a Python regular expression"
+        ) from None
+
+
+class HeaderReader(Protocol):
+    """Reads one header field of a source MRC volume (the only source content planning needs)."""
+
+    def voxel_spacing(self, key: str, header_key: str) -> float:
+        """The voxel size in Å stored in ``header_key`` of the MRC header of ``key``."""
+        ...
+
+
+class NoHeaders:
+    """A :class:`HeaderReader` for plans that must not read anything: any request is an error."""
+
+    def voxel_spacing(self, key: str, header_key: str) -> float:
+        raise PlanError(
+            "a tomogram_header finder needs to read MRC headers, but no header reader was given",
+            where=key,
+            expected="a literal voxel spacing, or planning with access to the input files",
+        )
+
+
+class Origin(StrEnum):
+    """Where a found item comes from."""
+
+    SOURCE = "source"
+    DESTINATION = "destination"
+    LITERAL = "literal"
+
+
+@dataclass(frozen=True)
+class Found:
+    """One item a finder found: its name and the keys it stands for (several for a multi-glob)."""
+
+    name: str
+    keys: tuple[str, ...]
+    origin: Origin
+
+    @property
+    def key(self) -> str:
+        """The single key of the item (the first, for a multi-glob)."""
+        return self.keys[0]
+
+
+@dataclass(frozen=True)
+class GlobAttempt:
+    """A glob as written in the config, as expanded for one parent, and the listing it was matched against."""
+
+    template: str
+    expanded: str
+    listed: str
+
+
+@dataclass(frozen=True)
+class FinderResult:
+    """What one finder found for one parent, and the globs it tried (for a clear "matched nothing" message)."""
+
+    items: tuple[Found, ...]
+    attempts: tuple[GlobAttempt, ...] = ()
+
+
+@dataclass(frozen=True)
+class FinderInputs:
+    """Everything finders read: the input listing, the output listing, and MRC headers on request."""
+
+    listing: Listing
+    output: Listing
+    headers: HeaderReader
+
+
+def name_from(path: str, name_regex: str | None) -> str | None:
+    """The item name of ``path``: the first group of ``name_regex`` matched at the start of the base name
+    (the whole base name when there is no regex or no group); None when the regex does not match."""
+    base = base_name(path)
+    if not name_regex:
+        return base
+    match = compile_regex(name_regex).match(base)
+    if match is None:
+        return None
+    return match.group(1) if match.re.groups else match.group(0)
+
+
+def find_by_glob(
+    finder: SourceGlobFinder | DestinationGlobFinder | TomogramHeaderFinder,
+    context: Mapping[str, str],
+    listing: Listing,
+    origin: Origin,
+) -> FinderResult:
+    """Items whose keys match the rendered ``list_glob`` and ``match_regex`` (searched in the key)."""
+    expanded = render_text(finder.list_glob, context)
+    match_regex = compile_regex(finder.match_regex or ".*")
+    name_regex = None if isinstance(finder, TomogramHeaderFinder) else finder.name_regex
+    items = []
+    for key in listing.glob(expanded):
+        if not match_regex.search(key):
+            continue
+        name = name_from(key, name_regex)
+        if name is not None:
+            items.append(Found(name, (key,), origin))
+    return FinderResult(tuple(items), (GlobAttempt(finder.list_glob, expanded, listing.root),))
+
+
+def find_by_multi_glob(finder: SourceMultiGlobFinder, context: Mapping[str, str], listing: Listing) -> FinderResult:
+    """One item holding every key matched by any of the globs (named after the first key)."""
+    return find_by_globs(finder.list_globs, context, listing)
+
+
+def find_by_globs(globs: Sequence[str], context: Mapping[str, str], listing: Listing) -> FinderResult:
+    """One item holding every key matched by any of ``globs`` (named after the first key), or nothing."""
+    attempts = []
+    keys: list[str] = []
+    for template in globs:
+        expanded = render_text(template, context)
+        attempts.append(GlobAttempt(template, expanded, listing.root))
+        keys.extend(key for key in listing.glob(expanded) if key not in keys)
+    if not keys:
+        return FinderResult((), tuple(attempts))
+    return FinderResult((Found(base_name(keys[0]), tuple(keys), Origin.SOURCE),), tuple(attempts))
+
+
+def find_literals(values: Sequence[object], context: Mapping[str, str]) -> FinderResult:
+    """One item per literal value; text values are templates (``float {col}`` casts)."""
+    items = []
+    for value in values:
+        rendered = render_value(value, context) if isinstance(value, str) else value
+        items.append(Found(str(rendered), (), Origin.LITERAL))
+    return FinderResult(tuple(items))
+
+
+def find_by_header(finder: TomogramHeaderFinder, context: Mapping[str, str], inputs: FinderInputs) -> FinderResult:
+    """One item per matched volume, named after the voxel size in its MRC header."""
+    matched = find_by_glob(finder, context, inputs.listing, Origin.SOURCE)
+    items = tuple(
+        Found(str(inputs.headers.voxel_spacing(item.key, finder.header_key or "voxel_size")), item.keys, Origin.SOURCE)
+        for item in matched.items
+    )
+    return FinderResult(items, matched.attempts)
+
+
+def drop_excluded(result: FinderResult, exclude: Sequence[str] | None) -> FinderResult:
+    """``result`` without the items one of whose keys (or, for literals, whose name) matches an ``exclude``
+    regular expression."""
+    if not exclude:
+        return result
+    patterns = [compile_regex(pattern) for pattern in exclude]
+
+    def excluded(item: Found) -> bool:
+        texts = item.keys or (item.name,)
+        return any(pattern.search(text) for pattern in patterns for text in texts)
+
+    return FinderResult(tuple(item for item in result.items if not excluded(item)), result.attempts)
+
+
+def parents_allowed(filters: ParentFilters | None, parents: Mapping[str, str]) -> bool:
+    """Whether the parents (``{"dataset": "10001", "run": "TS_1", "voxel_spacing": "13.480"}``) pass
+    ``parent_filters``: for each kind named under ``include`` one regex must match (searched), and no regex
+    named under ``exclude`` may match. Kinds that are not among the parents do not filter."""
+    if filters is None:
+        return True
+    if filters.include is not None:
+        for kind, patterns in filters.include.model_dump(exclude_none=True).items():
+            if kind in parents and not any(compile_regex(p).search(parents[kind]) for p in patterns):
+                return False
+    if filters.exclude is not None:
+        for kind, patterns in filters.exclude.model_dump(exclude_none=True).items():
+            if kind in parents and any(compile_regex(p).search(parents[kind]) for p in patterns):
+                return False
+    return True
+
+
+def metadata_matches(metadata: Mapping[str, Any], filters: Sequence[DestinationFilter]) -> bool:
+    """Whether every ``destination_filter`` holds: the value at the filter's key path equals its value."""
+    for condition in filters:
+        value: Any = metadata
+        for part in condition.key:
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value != condition.value:
+            return False
+    return True
+
+
+def nothing_matched(what: str, where: str, attempts: Sequence[GlobAttempt]) -> PlanError:
+    """The error for a required finder that matched nothing: names each template, its expansion and the folder."""
+    tried = "; ".join(f"{a.template!r} expanded to {a.expanded!r} in {a.listed}" for a in attempts)
+    return PlanError(
+        f"{what} matched nothing",
+        where=where,
+        expected="at least one matching file or folder",
+        found=tried or "no glob to match",
+    )

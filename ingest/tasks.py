@@ -1,0 +1,265 @@
+"""The Plan: frozen, picklable tasks grouped per run, produced by :func:`ingest.plan.plan_deposition`.
+
+A task says what to read (source keys, relative to ``{input}/{source_prefix}``), what to write (output keys from
+:mod:`ingest.layout`, relative to the output root) and the entity's config metadata with its templates already
+rendered (:class:`Metadata`). Computed fields (sizes, scales, file paths, object counts, ``last_updated_at``) are
+added by the executor; it never has to look at the config again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ingest.entities import (
+    Alignment,
+    Annotation,
+    Dataset,
+    Deposition,
+    Run,
+    Shape,
+    TiltSeries,
+    Tomogram,
+    VoxelSpacing,
+)
+from ingest.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """A JSON object, frozen: the canonical text (sorted keys) of an entity's rendered config metadata."""
+
+    text: str = "{}"
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Metadata:
+        """Freeze ``values`` (JSON-able: dicts, lists, strings, numbers, booleans, None)."""
+        return cls(json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A fresh, mutable copy of the object."""
+        value: dict[str, Any] = json.loads(self.text)
+        return value
+
+    def get(self, *path: str) -> Any:
+        """The value at ``path`` (``get("annotation_object", "name")``), or None when absent."""
+        value: Any = self.to_dict()
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+
+class Section(StrEnum):
+    """The sections ``--only`` can select."""
+
+    DEPOSITIONS = "depositions"
+    DATASETS = "datasets"
+    RUNS = "runs"
+    TILTSERIES = "tiltseries"
+    ALIGNMENTS = "alignments"
+    TOMOGRAMS = "tomograms"
+    ANNOTATIONS = "annotations"
+
+
+def parse_sections(text: str) -> frozenset[Section]:
+    """``"tomograms,annotations"`` as sections; an unknown name is a :class:`UsageError` listing the known ones."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    known = {section.value: section for section in Section}
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise UsageError(
+            "unknown section in --only",
+            expected="a comma-separated list of " + ", ".join(known),
+            found=", ".join(unknown) or repr(text),
+        )
+    return frozenset(known[name] for name in names)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which part of the deposition to plan: runs and datasets by regex (full match), sections by name."""
+
+    runs: tuple[str, ...] = ()
+    exclude_runs: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    only: frozenset[Section] | None = None
+
+    def wants_dataset(self, name: str) -> bool:
+        """Whether dataset ``name`` is selected."""
+        return not self.datasets or any(re.fullmatch(pattern, name) for pattern in self.datasets)
+
+    def wants_run(self, name: str) -> bool:
+        """Whether run ``name`` is selected (``--run`` patterns, then ``--exclude-run``)."""
+        if self.runs and not any(re.fullmatch(pattern, name) for pattern in self.runs):
+            return False
+        return not any(re.fullmatch(pattern, name) for pattern in self.exclude_runs)
+
+    def wants(self, section: Section) -> bool:
+        """Whether tasks of ``section`` are kept."""
+        return self.only is None or section in self.only
+
+
+@dataclass(frozen=True)
+class ImageCopy:
+    """A picture copied into the tree; ``source`` is as the config gives it (a key under the input root or a URL)."""
+
+    kind: str
+    source: str
+    output_key: str
+
+
+@dataclass(frozen=True)
+class DepositionTask:
+    """Write ``depositions_metadata/{id}/deposition_metadata.json`` (and its key photos)."""
+
+    deposition: Deposition
+    metadata: Metadata
+    metadata_key: str
+    images: tuple[ImageCopy, ...] = ()
+
+
+@dataclass(frozen=True)
+class DatasetTask:
+    """Write a dataset's metadata (and its key photos)."""
+
+    dataset: Dataset
+    metadata: Metadata
+    metadata_key: str
+    images: tuple[ImageCopy, ...] = ()
+
+
+@dataclass(frozen=True)
+class TiltSeriesTask:
+    """Convert a tilt series stack into ``{run}.mrc`` + ``{run}.zarr`` and write its metadata."""
+
+    tiltseries: TiltSeries
+    source_key: str
+    metadata: Metadata
+    metadata_key: str
+    mrc_key: str
+    zarr_key: str
+    reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
+
+
+@dataclass(frozen=True)
+class AlignmentTask:
+    """Write an alignment's metadata. ``is_default``: the identity alignment written when the config gives
+    none; ``source_keys`` are the alignment files the config names (not copied yet: see the plan's skipped)."""
+
+    alignment: Alignment
+    metadata: Metadata
+    metadata_key: str
+    source_keys: tuple[str, ...]
+    is_default: bool
+    reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
+
+
+@dataclass(frozen=True)
+class TomogramTask:
+    """Convert a source volume into ``{run}.mrc`` + ``{run}.zarr`` and write ``tomogram_metadata.json``."""
+
+    tomogram: Tomogram
+    source_key: str
+    metadata: Metadata
+    metadata_key: str
+    mrc_key: str
+    zarr_key: str
+    alignment_metadata_key: str
+    reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
+
+
+@dataclass(frozen=True)
+class AnnotationOutput:
+    """One output file of an annotation source: ``file_format`` is ``ndjson``, ``mrc`` or ``zarr``."""
+
+    file_format: str
+    key: str
+
+
+@dataclass(frozen=True)
+class AnnotationFileTask:
+    """One source entry of an annotation: read ``source_keys`` with reader ``source_format`` and write
+    ``outputs``. ``options`` holds the entry's reading options (binning, order, filter_value rendered,
+    mask_label, threshold, columns, delimiter, is_visualization_default, ...)."""
+
+    shape: Shape
+    source_format: str
+    source_keys: tuple[str, ...]
+    outputs: tuple[AnnotationOutput, ...]
+    options: Metadata
+
+
+@dataclass(frozen=True)
+class AnnotationTask:
+    """Write an annotation's files, then its ``{slug}-{version}.json`` metadata."""
+
+    annotation: Annotation
+    metadata: Metadata
+    metadata_key: str
+    alignment_metadata_key: str
+    files: tuple[AnnotationFileTask, ...]
+    reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
+
+
+@dataclass(frozen=True)
+class VoxelSpacingPlan:
+    """The tasks of one voxel-spacing folder."""
+
+    voxel_spacing: VoxelSpacing
+    tomograms: tuple[TomogramTask, ...] = ()
+    annotations: tuple[AnnotationTask, ...] = ()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A section (or part of one) this version does not ingest yet, with how many items it would have had."""
+
+    section: str
+    count: int
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Every task of one run: the unit the executor distributes."""
+
+    run: Run
+    metadata_key: str | None
+    tiltseries: tuple[TiltSeriesTask, ...] = ()
+    alignments: tuple[AlignmentTask, ...] = ()
+    voxel_spacings: tuple[VoxelSpacingPlan, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def tomograms(self) -> tuple[TomogramTask, ...]:
+        """Every tomogram task of the run."""
+        return tuple(task for vs in self.voxel_spacings for task in vs.tomograms)
+
+    @property
+    def annotations(self) -> tuple[AnnotationTask, ...]:
+        """Every annotation task of the run."""
+        return tuple(task for vs in self.voxel_spacings for task in vs.annotations)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole deposition's plan: deposition and dataset tasks, tasks per run, skipped sections, warnings."""
+
+    deposition_id: int
+    layout: str
+    deposition: DepositionTask | None
+    datasets: tuple[DatasetTask, ...]
+    runs: tuple[RunPlan, ...]
+    skipped: tuple[Skipped, ...]
+    warnings: tuple[str, ...]
+
+
+def total_skipped(counts: Iterable[Skipped]) -> tuple[Skipped, ...]:
+    """Counts of the same section added up, in order of first appearance; zero counts dropped."""
+    totals: dict[str, int] = {}
+    for item in counts:
+        totals[item.section] = totals.get(item.section, 0) + item.count
+    return tuple(Skipped(section, count) for section, count in totals.items() if count)

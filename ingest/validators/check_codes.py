@@ -1,0 +1,82 @@
+"""Every code that ``ingest check`` can report, with what it means. Codes are stable across releases.
+
+| code | subject | fires when |
+|---|---|---|
+| C-TREE-UNREADABLE | tree | a file named by the layout cannot be read |
+| C-TREE-STRAY | tree | a file sits where the canonical layout puts nothing |
+| C-TREE-LEGACY | tree | a folder follows the portal's older layout (reported once per folder, warning) |
+| C-TREE-NO-METADATA | tree | an entity folder (dataset, run, tomogram, annotation, ...) has no metadata file |
+| C-TREE-NO-DATA | tree | a tomogram, tilt series or annotation folder holds only its metadata |
+| C-TREE-KEY-PHOTO | tree | a named key photo is missing or not a PNG, or the thumbnail is larger than the snapshot |
+| C-META-JSON | metadata | a metadata file is not a JSON object |
+| C-META-SCHEMA | metadata | a metadata file does not validate against the metadata-files schema |
+| C-META-IMPORTER | metadata | a field the portal's database importer requires is missing or malformed |
+| C-META-PATH-MISSING | metadata | a path named in a metadata file does not exist in the tree |
+| C-META-ID-FOLDER | metadata | an id or name in a metadata file disagrees with its folder or file name |
+| C-META-VOXEL-SPACING | metadata | a tomogram's voxel_spacing differs from its VoxelSpacing folder value |
+| C-META-DEPOSITION | metadata | a deposition_id has no depositions_metadata/{id}/deposition_metadata.json |
+| C-META-SIZE | metadata | size or scales in metadata disagree with the MRC or OME-Zarr shapes |
+| C-MRC-HEADER | mrc | the header cannot be read (file shorter than 1024 bytes, bad byte order, unknown mode) |
+| C-MRC-MAP-ID | mrc | the ``map`` field is not ``MAP `` |
+| C-MRC-MODE | mrc | mode not allowed for the kind (float32 volumes, int8 binary, uint16 instance masks) |
+| C-MRC-CELLA | mrc | cella is not voxel size × shape (mx, my, mz differ from nx, ny, nz) |
+| C-MRC-AXES | mrc | mapc, mapr, maps are not 1, 2, 3 |
+| C-MRC-ANGLES | mrc | cell angles are not 90° |
+| C-MRC-ORIGIN | mrc | origin or nxstart/nystart/nzstart are not 0 |
+| C-MRC-NSYMBT | mrc | nsymbt is negative or the extended header does not fit in the file |
+| C-MRC-FILE-SIZE | mrc | file size differs from 1024 + nsymbt + nx·ny·nz·itemsize |
+| C-MRC-VOXEL-SIZE | mrc | header voxel size differs from the metadata's by more than 0.001 Å |
+| C-ZARR-NGFF | ome-zarr | not a valid OME-NGFF 0.4/0.5 image per ome-zarr-models (e.g. no .zattrs) |
+| C-ZARR-AXES | ome-zarr | axes are not z, y, x of type space in angstrom |
+| C-ZARR-LEVELS | ome-zarr | the pyramid does not have the levels 0, 1, 2 |
+| C-ZARR-LEVEL-SHAPE | ome-zarr | level i is not ceil(n / 2^i) (tilt series: z unchanged) |
+| C-ZARR-SCALE | ome-zarr | level i scale is not voxel spacing × 2^i, or a translation is present |
+| C-ZARR-DTYPE | ome-zarr | the dtype is not allowed for the volume's kind |
+| C-ZARR-MRC-SHAPE | ome-zarr | level 0 and the MRC differ in shape |
+| C-ZARR-CHUNK | ome-zarr | a chunk cannot be decoded |
+| C-ZARR-MRC-VOXELS | ome-zarr | decoded level-0 voxels differ from the MRC's (sampled chunks; all with --deep) |
+| C-NDJSON-PARSE | annotation | an ndJSON line is not a JSON object with a numeric location x, y, z |
+| C-NDJSON-TYPE | annotation | a line's type does not match the file's declared shape |
+| C-NDJSON-COUNT | annotation | line count (distinct instance ids for instances) differs from object_count |
+| C-NDJSON-OUTSIDE | annotation | a point lies outside its tomogram (0 <= c <= size) |
+| C-NDJSON-ROTATION | annotation | a rotation matrix is not 3×3 orthonormal with determinant +1 (tolerance 1e-6) |
+| C-ANN-NO-TOMOGRAM | annotation | no tomogram in the voxel spacing to check points and masks against (note) |
+| C-MASK-SHAPE | annotation | a mask's shape differs from its tomogram's |
+| C-MASK-VALUES | annotation | a binary mask holds values other than 0 and 1 |
+| C-MASK-LABELS | annotation | instance labels disagree with object_count or with the zarr image-label metadata |
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.report import Finding, Severity
+
+CHECK_CODES: dict[str, str] = {
+    match.group(1): match.group(3)
+    for match in re.finditer(r"^\| (C-[A-Z0-9-]+) \| ([a-z-]+) \| (.+) \|$", __doc__ or "", re.MULTILINE)
+}
+
+
+def check_finding(
+    code: str,
+    message: str,
+    *,
+    file: str,
+    path: str | None = None,
+    expected: object = None,
+    found: object = None,
+    severity: Severity = Severity.ERROR,
+) -> Finding:
+    """A finding of one documented check about one file of the tree (``file`` is its key)."""
+    if code not in CHECK_CODES:
+        raise ValueError(f"undocumented check code {code}")
+    return Finding(
+        severity,
+        code,
+        message,
+        file=file,
+        path=path,
+        expected=None if expected is None else str(expected),
+        found=None if found is None else str(found),
+    )

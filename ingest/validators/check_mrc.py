@@ -1,0 +1,190 @@
+"""Checks on canonical MRC files, from the 1024-byte header alone (voxels are read only for comparisons)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from mrcfile import utils as mrc_utils
+from mrcfile.dtypes import HEADER_DTYPE
+
+from ingest.errors import InputFileError
+from ingest.report import Finding
+from ingest.validators.check_codes import check_finding
+from ingest.validators.tree_access import TreeReader
+
+HEADER_BYTES = 1024
+VOXEL_SIZE_TOLERANCE = 0.001
+
+
+class VolumeKind(StrEnum):
+    """What a volume holds; decides the allowed modes and dtypes and how the pyramid is built."""
+
+    TOMOGRAM = "tomogram"
+    TILTSERIES = "tilt series"
+    BINARY_MASK = "binary mask"
+    INSTANCE_MASK = "instance mask"
+
+    @property
+    def dtype(self) -> np.dtype[np.generic]:
+        """The one dtype the pipeline writes for this kind."""
+        names = {"tomogram": "float32", "tilt series": "float32", "binary mask": "int8", "instance mask": "uint16"}
+        return np.dtype(names[self.value])
+
+    @property
+    def halves_z(self) -> bool:
+        """Whether coarser levels halve z (tilt series keep every tilt)."""
+        return self is not VolumeKind.TILTSERIES
+
+
+@dataclass(frozen=True)
+class MrcHeader:
+    """The fields of an MRC header the checks need, in z, y, x order where they are per axis."""
+
+    shape: tuple[int, int, int]
+    sampling: tuple[int, int, int]
+    cell_lengths: tuple[float, float, float]
+    cell_angles: tuple[float, float, float]
+    axis_order: tuple[int, int, int]
+    origin: tuple[float, float, float]
+    start: tuple[int, int, int]
+    mode: int
+    dtype: np.dtype[np.generic]
+    nsymbt: int
+    map_id: bytes
+    dmin: float
+    dmax: float
+
+    @property
+    def voxel_size(self) -> tuple[float, float, float]:
+        """Voxel size in Å (z, y, x): cell length over sampling."""
+        return tuple(c / m if m else 0.0 for c, m in zip(self.cell_lengths, self.sampling, strict=True))  # type: ignore[return-value]
+
+    @property
+    def data_offset(self) -> int:
+        return HEADER_BYTES + max(self.nsymbt, 0)
+
+    @property
+    def data_bytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+
+def parse_mrc_header(raw: bytes, *, where: str) -> MrcHeader:
+    """The header in the first 1024 bytes of an MRC file, in either byte order."""
+    if len(raw) < HEADER_BYTES:
+        raise InputFileError(
+            "MRC file shorter than its header", where=where, expected="1024 bytes", found=f"{len(raw)} bytes"
+        )
+    header = np.frombuffer(raw[:HEADER_BYTES], dtype=HEADER_DTYPE)[0]
+    try:
+        order = mrc_utils.byte_order_from_machine_stamp(header["machst"])
+    except ValueError:
+        order = "<" if 0 < int(header["mode"]) < 200 else ">"  # permissive: guess from a plausible mode
+    if order == ">":
+        header = np.frombuffer(raw[:HEADER_BYTES], dtype=HEADER_DTYPE.newbyteorder(">"))[0]
+    try:
+        dtype = mrc_utils.dtype_from_mode(int(header["mode"])).newbyteorder(order)
+    except ValueError as error:
+        raise InputFileError("unknown MRC mode", where=where, found=str(int(header["mode"]))) from error
+
+    def zyx(names: tuple[str, str, str]) -> tuple[int, int, int]:
+        return (int(header[names[2]]), int(header[names[1]]), int(header[names[0]]))
+
+    cella = header["cella"]
+    cellb = header["cellb"]
+    return MrcHeader(
+        shape=zyx(("nx", "ny", "nz")),
+        sampling=zyx(("mx", "my", "mz")),
+        cell_lengths=(float(cella["z"]), float(cella["y"]), float(cella["x"])),
+        cell_angles=(float(cellb["gamma"]), float(cellb["beta"]), float(cellb["alpha"])),
+        axis_order=(int(header["mapc"]), int(header["mapr"]), int(header["maps"])),
+        origin=(float(header["origin"]["z"]), float(header["origin"]["y"]), float(header["origin"]["x"])),
+        start=zyx(("nxstart", "nystart", "nzstart")),
+        mode=int(header["mode"]),
+        dtype=dtype,
+        nsymbt=int(header["nsymbt"]),
+        map_id=bytes(header["map"]),
+        dmin=float(header["dmin"]),
+        dmax=float(header["dmax"]),
+    )
+
+
+def read_mrc_header(reader: TreeReader, key: str) -> MrcHeader:
+    """Parse the header of one MRC file in the tree without reading its voxels."""
+    return parse_mrc_header(reader.read_range(key, 0, HEADER_BYTES), where=key)
+
+
+def mrc_findings(
+    header: MrcHeader, *, key: str, file_size: int, kind: VolumeKind, voxel_spacing: float | None
+) -> list[Finding]:
+    """Every header inconsistency of one canonical MRC file."""
+    found: list[Finding] = []
+
+    def add(code: str, message: str, expected: object, got: object) -> None:
+        found.append(check_finding(code, message, file=key, expected=expected, found=got))
+
+    if header.map_id != b"MAP ":
+        add("C-MRC-MAP-ID", "the map field is not the MRC stamp", "'MAP '", header.map_id)
+    expected_mode = mrc_utils.mode_from_dtype(kind.dtype)
+    if header.mode != expected_mode:
+        add("C-MRC-MODE", f"mode not allowed for a {kind.value}", expected_mode, header.mode)
+    sampling_ok = header.sampling == header.shape or (
+        kind is VolumeKind.TILTSERIES and header.sampling[1:] == header.shape[1:] and header.sampling[0] == 1
+    )
+    if not sampling_ok:
+        add(
+            "C-MRC-CELLA",
+            "cella is not voxel size × shape (sampling differs from the shape)",
+            header.shape,
+            header.sampling,
+        )
+    if header.axis_order != (1, 2, 3):
+        add("C-MRC-AXES", "mapc, mapr, maps must be 1, 2, 3", (1, 2, 3), header.axis_order)
+    if any(abs(angle - 90.0) > 1e-3 for angle in header.cell_angles):
+        add("C-MRC-ANGLES", "cell angles must be 90°", (90.0, 90.0, 90.0), header.cell_angles)
+    if any(header.origin) or any(header.start):
+        add(
+            "C-MRC-ORIGIN",
+            "origin and start must be 0",
+            "origin (0, 0, 0), start (0, 0, 0)",
+            f"origin {header.origin}, start {header.start}",
+        )
+    if header.nsymbt < 0 or HEADER_BYTES + header.nsymbt > file_size:
+        add(
+            "C-MRC-NSYMBT",
+            "the extended header does not fit in the file",
+            f"0 <= nsymbt <= {file_size - 1024}",
+            header.nsymbt,
+        )
+    elif file_size != header.data_offset + header.data_bytes:
+        add(
+            "C-MRC-FILE-SIZE",
+            "file size differs from the size the header implies",
+            header.data_offset + header.data_bytes,
+            file_size,
+        )
+    if voxel_spacing is not None and sampling_ok:
+        axes = header.voxel_size[1:] if kind is VolumeKind.TILTSERIES else header.voxel_size
+        if any(abs(size - voxel_spacing) > VOXEL_SIZE_TOLERANCE for size in axes):
+            add(
+                "C-MRC-VOXEL-SIZE",
+                "header voxel size differs from the metadata's",
+                voxel_spacing,
+                tuple(round(size, 4) for size in header.voxel_size),
+            )
+    return found
+
+
+def read_mrc_block(reader: TreeReader, key: str, header: MrcHeader, block: tuple[slice, slice, slice]) -> np.ndarray:
+    """The voxels of one z, y, x block (slices with explicit bounds), read plane by plane as byte ranges."""
+    _nz, ny, nx = header.shape
+    item = header.dtype.itemsize
+    zs, ys, xs = block
+    planes = []
+    for z in range(zs.start, zs.stop):
+        start = header.data_offset + ((z * ny + ys.start) * nx) * item
+        length = (ys.stop - ys.start) * nx * item
+        rows = np.frombuffer(reader.read_range(key, start, length), dtype=header.dtype)
+        planes.append(rows.reshape(ys.stop - ys.start, nx)[:, xs])
+    return np.stack(planes).astype(header.dtype.newbyteorder("="))

@@ -1,0 +1,269 @@
+"""All checks of one run: its metadata files, volumes (MRC + OME-Zarr) and annotation files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.errors import InputFileError
+from ingest.report import Finding, Severity
+from ingest.validators.check_annotations import MASK_KINDS, POINT_TYPES, mask_findings, ndjson_findings
+from ingest.validators.check_codes import check_finding
+from ingest.validators.check_metadata import MetadataDocument, metadata_findings, read_metadata
+from ingest.validators.check_mrc import MrcHeader, VolumeKind, mrc_findings, read_mrc_header
+from ingest.validators.check_tree import key_photo_findings
+from ingest.validators.check_zarr import MrcTwin, VolumeSample, check_ome_zarr, expected_level_shape
+from ingest.validators.tree_access import Listing, TreeReader
+from ingest.validators.tree_layout import Placed, Role
+
+METADATA_ROLES = frozenset({
+    Role.DEPOSITION_METADATA, Role.DATASET_METADATA, Role.RUN_METADATA, Role.TILTSERIES_METADATA,
+    Role.ALIGNMENT_METADATA, Role.TOMOGRAM_METADATA, Role.ANNOTATION_METADATA,
+})  # fmt: skip
+_BROKEN_LAYOUT = frozenset({"C-MRC-HEADER", "C-MRC-NSYMBT", "C-MRC-FILE-SIZE"})
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run to check: its classified keys and the entity folders already reported as empty."""
+
+    dataset: str
+    run: str
+    placed: tuple[Placed, ...]
+    empty_folders: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class VolumeResult:
+    """The findings about one volume (MRC and/or OME-Zarr) and what could be read of it."""
+
+    findings: tuple[Finding, ...]
+    header: MrcHeader | None
+    sample: VolumeSample | None
+
+    @property
+    def shape(self) -> tuple[int, int, int] | None:
+        if self.header is not None:
+            return self.header.shape
+        if self.sample is not None and self.sample.shape is not None and len(self.sample.shape) == 3:
+            z, y, x = self.sample.shape
+            return (z, y, x)
+        return None
+
+
+def check_metadata_file(
+    reader: TreeReader, listing: Listing, placed: Placed, empty: frozenset[str]
+) -> tuple[list[Finding], MetadataDocument | None]:
+    """The findings about one metadata file on its own, and the document when it could be read."""
+    document = read_metadata(reader, placed)
+    if isinstance(document, Finding):
+        return [document], None
+    findings = metadata_findings(document, listing, skip_folders=empty)
+    findings.extend(key_photo_findings(reader, listing, document))
+    return findings, document
+
+
+def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, every_chunk: bool) -> list[Finding]:
+    """Every finding about one run."""
+    findings: list[Finding] = []
+    documents: list[MetadataDocument] = []
+    for placed in task.placed:
+        if placed.role in METADATA_ROLES:
+            found, document = check_metadata_file(reader, listing, placed, task.empty_folders)
+            findings.extend(found)
+            if document is not None:
+                documents.append(document)
+    tomogram_shapes: dict[str | None, tuple[int, int, int]] = {}
+    for document in documents:
+        role = document.placed.role
+        if role is Role.TILTSERIES_METADATA:
+            findings.extend(
+                _check_entity_volume(
+                    reader,
+                    listing,
+                    document,
+                    VolumeKind.TILTSERIES,
+                    _number(document.get("pixel_spacing")),
+                    every_chunk,
+                ).findings
+            )
+        elif role is Role.TOMOGRAM_METADATA:
+            # the folder is the voxel spacing's record; C-META-VOXEL-SPACING reports a metadata value that differs
+            spacing = _number(document.placed.voxel_spacing) or _number(document.get("voxel_spacing"))
+            result = _check_entity_volume(reader, listing, document, VolumeKind.TOMOGRAM, spacing, every_chunk)
+            findings.extend(result.findings)
+            if result.shape is not None:
+                tomogram_shapes.setdefault(document.placed.voxel_spacing, result.shape)
+    for document in documents:
+        if document.placed.role is Role.ANNOTATION_METADATA:
+            shape = tomogram_shapes.get(document.placed.voxel_spacing)
+            findings.extend(_check_annotation(reader, listing, document, shape, every_chunk))
+    return findings
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_volume(
+    reader: TreeReader,
+    listing: Listing,
+    *,
+    mrc_key: str | None,
+    zarr_key: str | None,
+    kind: VolumeKind,
+    spacing: float | None,
+    every_chunk: bool,
+) -> VolumeResult:
+    """Check an MRC and its OME-Zarr twin (either may be absent)."""
+    findings: list[Finding] = []
+    header: MrcHeader | None = None
+    twin: MrcTwin | None = None
+    if mrc_key is not None and listing.is_file(mrc_key):
+        try:
+            header = read_mrc_header(reader, mrc_key)
+        except InputFileError as error:
+            findings.append(
+                check_finding("C-MRC-HEADER", error.what, file=mrc_key, expected=error.expected, found=error.found)
+            )
+        else:
+            mrc_problems = mrc_findings(
+                header, key=mrc_key, file_size=reader.size(mrc_key), kind=kind, voxel_spacing=spacing
+            )
+            findings.extend(mrc_problems)
+            if not {f.code for f in mrc_problems} & _BROKEN_LAYOUT:
+                twin = MrcTwin(mrc_key, header)
+    sample = None
+    if zarr_key is not None and listing.exists(zarr_key) and not listing.is_file(zarr_key):
+        checked = check_ome_zarr(
+            reader, zarr_key, keys=listing.files, kind=kind, voxel_spacing=spacing, mrc=twin, every_chunk=every_chunk
+        )
+        findings.extend(checked.findings)
+        sample = checked.sample
+    return VolumeResult(tuple(findings), header, sample)
+
+
+def _check_entity_volume(
+    reader: TreeReader,
+    listing: Listing,
+    document: MetadataDocument,
+    kind: VolumeKind,
+    spacing: float | None,
+    every_chunk: bool,
+) -> VolumeResult:
+    mrc_key, zarr_key = document.get("mrc_file"), document.get("omezarr_dir")
+    result = check_volume(
+        reader,
+        listing,
+        mrc_key=mrc_key if isinstance(mrc_key, str) else None,
+        zarr_key=zarr_key if isinstance(zarr_key, str) else None,
+        kind=kind,
+        spacing=spacing,
+        every_chunk=every_chunk,
+    )
+    size_findings = _size_findings(document, kind, result)
+    return VolumeResult(result.findings + tuple(size_findings), result.header, result.sample)
+
+
+def _size_findings(document: MetadataDocument, kind: VolumeKind, result: VolumeResult) -> list[Finding]:
+    size = document.get("size")
+    if not isinstance(size, Mapping) or not all(isinstance(size.get(a), int) for a in "zyx"):
+        return []
+    declared = (size["z"], size["y"], size["x"])
+    findings = []
+    if result.shape is not None and declared != result.shape:
+        findings.append(
+            check_finding(
+                "C-META-SIZE",
+                "size differs from the volume's shape",
+                file=document.key,
+                path="size",
+                expected=result.shape,
+                found=declared,
+            )
+        )
+    scales = document.get("scales")
+    if isinstance(scales, list):
+        for level, scale in enumerate(scales):
+            expected = expected_level_shape(declared, level, kind)
+            found = tuple(scale.get(a) for a in "zyx") if isinstance(scale, Mapping) else scale
+            if found != expected:
+                findings.append(
+                    check_finding(
+                        "C-META-SIZE",
+                        f"scales[{level}] is not level {level} of size",
+                        file=document.key,
+                        path=f"scales[{level}]",
+                        expected=expected,
+                        found=found,
+                    )
+                )
+    return findings
+
+
+def _check_annotation(
+    reader: TreeReader,
+    listing: Listing,
+    document: MetadataDocument,
+    tomogram_shape: tuple[int, int, int] | None,
+    every_chunk: bool,
+) -> list[Finding]:
+    files = [f for f in document.get("files") or [] if isinstance(f, Mapping) and isinstance(f.get("path"), str)]
+    spacing = _number(document.placed.voxel_spacing)
+    object_count = document.get("object_count")
+    findings: list[Finding] = []
+    checks_shape = any(f.get("shape") in POINT_TYPES or f.get("shape") in MASK_KINDS for f in files)
+    if tomogram_shape is None and checks_shape:
+        findings.append(
+            check_finding(
+                "C-ANN-NO-TOMOGRAM",
+                "no tomogram in this voxel spacing to check against",
+                file=document.key,
+                severity=Severity.NOTE,
+            )
+        )
+    mrc_paths = {f.get("shape"): f["path"] for f in files if f.get("format") == "mrc"}
+    for entry in files:
+        path, shape, file_format = entry["path"], entry.get("shape"), entry.get("format")
+        if not listing.exists(path):
+            continue
+        if shape in POINT_TYPES and file_format == "ndjson":
+            findings.extend(
+                ndjson_findings(
+                    reader.read_bytes(path),
+                    key=path,
+                    shape=shape,
+                    object_count=object_count,
+                    tomogram_shape=tomogram_shape,
+                )
+            )
+        elif shape in MASK_KINDS and file_format in ("mrc", "zarr"):
+            kind = MASK_KINDS[shape]
+            is_mrc = file_format == "mrc"
+            twin = None if is_mrc else mrc_paths.get(shape)
+            result = check_volume(
+                reader,
+                listing,
+                mrc_key=path if is_mrc else twin,
+                zarr_key=None if is_mrc else path,
+                kind=kind,
+                spacing=spacing,
+                every_chunk=every_chunk,
+            )
+            own = [f for f in result.findings if is_mrc or not (f.file or "").startswith(twin or "\0")]
+            findings.extend(own)
+            findings.extend(
+                mask_findings(
+                    key=path,
+                    kind=kind,
+                    mrc=result.header if is_mrc else None,
+                    sample=None if is_mrc else result.sample,
+                    tomogram_shape=tomogram_shape,
+                    object_count=object_count,
+                )
+            )
+    return findings

@@ -1,0 +1,50 @@
+"""The checker over the portal's own test fixtures: every finding is pinned here with its explanation.
+
+``portal-fixtures/test_infra/test_files`` is not one finished tree: it mixes the portal's expected outputs
+in three arrangements and the input bucket its tests read from. Each pinned (code, top folder) is explained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.validators.outputs import check_tree
+
+EXPLAINED: dict[tuple[str, str], str] = {
+    # 20001 and 20002: the portal's oldest layout ({run}/TomogramVoxelSpacing{vs}/CanonicalTomogram, tilt series
+    # files directly in {run}/TiltSeries/), and no dataset or run metadata files at all.
+    ("C-TREE-LEGACY", "20001"): "TomogramVoxelSpacing*/ and TiltSeries/ without id folders: older layout",
+    ("C-TREE-LEGACY", "20002"): "same older layout as 20001",
+    ("C-TREE-NO-METADATA", "20001"): "no dataset_metadata.json and no run_metadata.json in the older fixtures",
+    ("C-TREE-NO-METADATA", "20002"): "same as 20001",
+    # 30001: the current portal arrangement, partly populated (metadata written, most data files absent).
+    ("C-TREE-LEGACY", "30001"): "{run}/Tomograms/VoxelSpacing*/CanonicalTomogram and TiltSeries/ts_foo.zarr",
+    ("C-TREE-STRAY", "30001"): "VoxelSpacing9.876/foo.txt, and a *_globalcaption.json (captions not yet a shape)",
+    ("C-TREE-NO-DATA", "30001"): "tomogram and annotation folders that hold only their metadata",
+    ("C-TREE-KEY-PHOTO", "30001"): "dataset and tomogram key photos named but not present",
+    ("C-META-PATH-MISSING", "30001"): "mrc/zarr/alignment/annotation paths named but absent; some prefixed with "
+    "the bucket name (test-public-bucket/...), one alignment path is literally 'foo'",
+    ("C-META-ID-FOLDER", "30001"): "annotation files named {id}-{slug}-{version}_* beside the id folder, not in it",
+    ("C-META-SCHEMA", "30001"): "placeholder identifiers (GO:000000, EMPIAR-XYZ, TEST-1243435), numeric ontology "
+    "ids, a non-boolean ctf_corrected",
+    ("C-ANN-NO-TOMOGRAM", "30001"): "annotation in a voxel spacing whose tomogram has no data (note)",
+    # depositions_metadata: fixture depositions.
+    ("C-TREE-KEY-PHOTO", "depositions_metadata"): "key photos named under deposition_metadata/ (singular), absent",
+    ("C-META-SCHEMA", "depositions_metadata"): "related_database_entries 'TEST-...' is not an EMPIAR/EMDB/PDB id",
+    # input_bucket: the portal tests' INPUT files, not an output tree at all.
+    ("C-TREE-STRAY", "input_bucket"): "source files (star, mod, csv, rec, tiff, ...) are not part of any output tree",
+    ("C-TREE-NO-METADATA", "input_bucket"): "its folders read as a dataset and runs without metadata",
+}
+
+
+def test_portal_fixtures_findings_are_all_explained(corpus: Path) -> None:
+    root = corpus / "portal-fixtures" / "test_infra" / "test_files"
+    report = check_tree(root)
+    found = {(f.code, (f.file or "").split("/")[0]) for f in report.findings}
+    assert found == set(EXPLAINED)
+
+
+def test_portal_fixtures_dataset_filter_limits_the_check(corpus: Path) -> None:
+    root = corpus / "portal-fixtures" / "test_infra" / "test_files"
+    report = check_tree(root, datasets=("20002",))
+    assert {(f.file or "").split("/")[0] for f in report.findings} == {"20002", "depositions_metadata"}

@@ -1,0 +1,67 @@
+"""Runtime behaviour: legacy headers warn, progress counts chunks, the lazy pyramid agrees, dask workers can run it."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import dask.array as da
+import mrcfile
+import numpy as np
+import pytest
+import zarr
+
+from ingest.converters.pyramid import Pooling, lazy_pyramid, plan_geometry, reference_level
+from ingest.converters.streaming import count_chunks
+from ingest.converters.volume import VolumeKind, convert_volume
+
+
+def write_mrc(path: Path, data: np.ndarray) -> Path:
+    with mrcfile.new(path, data, overwrite=True) as mrc:
+        mrc.voxel_size = 1.0
+    return path
+
+
+def test_header_without_map_stamp_converts_with_a_warning(tmp_path: Path) -> None:
+    source = write_mrc(tmp_path / "legacy.mrc", np.ones((2, 3, 4), dtype=np.float32))
+    raw = bytearray(source.read_bytes())
+    raw[208:212] = bytes(4)
+    source.write_bytes(bytes(raw))
+    result = convert_volume(source, tmp_path / "o.zarr", voxel_spacing=1.0)
+    assert result.shape == (2, 3, 4)
+    assert any(str(source) in w and "Map ID string not found" in w for w in result.warnings)
+
+
+def test_progress_reports_every_chunk_of_every_level(tmp_path: Path) -> None:
+    source = write_mrc(tmp_path / "p.mrc", np.ones((300, 20, 520), dtype=np.float32))
+    calls: list[tuple[int, int]] = []
+    convert_volume(source, tmp_path / "p.zarr", voxel_spacing=1.0, progress=lambda d, t: calls.append((d, t)))
+    total = count_chunks(plan_geometry((300, 20, 520), (2, 2, 2), (256, 256, 256), 3))
+    assert total == 2 * 3 + 1 * 2 + 1
+    assert calls == [(done, total) for done in range(1, total + 1)]
+
+
+@pytest.mark.parametrize("pooling", [Pooling.MEAN, Pooling.ANY, Pooling.STRIDE])
+def test_lazy_pyramid_matches_reference(pooling: Pooling) -> None:
+    data = np.random.default_rng(9).integers(0, 3, size=(11, 13, 6)).astype(np.float32)
+    geometry = plan_geometry(data.shape, (2, 2, 2), (4, 4, 4), 3)  # type: ignore[arg-type]
+    levels = lazy_pyramid(da.from_array(data, chunks=(5, 4, 3)), geometry, pooling)
+    for index in (1, 2):
+        expected = reference_level(data, (2**index,) * 3, pooling)
+        np.testing.assert_allclose(levels[index].compute(), expected, rtol=1e-6)
+
+
+def test_runs_inside_a_dask_distributed_worker_task(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    source = write_mrc(tmp_path / "w.mrc", np.arange(4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6))
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        task = functools.partial(convert_volume, voxel_spacing=2.0, kind=VolumeKind.TOMOGRAM, workers=2)
+        future = client.submit(task, source, tmp_path / "w.zarr")
+        result = future.result(timeout=60)
+    assert result.shape == (4, 5, 6)
+    assert np.array_equal(
+        zarr.open_array(str(tmp_path / "w.zarr" / "0"), mode="r")[...], np.arange(120).reshape(4, 5, 6)
+    )
