@@ -45,3 +45,7 @@ def export() -> None:
 from ingest.cli.check import check  # noqa: E402
 
 main.add_command(check)
+
+from ingest.cli.schema import schema  # noqa: E402
+
+main.add_command(schema)

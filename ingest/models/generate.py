@@ -1,6 +1,6 @@
 """Regenerate the committed models from the LinkML schema: ``python -m ingest.models.generate [OUTPUT_DIR]``.
 
-For each schema in ``schema/`` with a tree root this writes, into ``ingest/models/`` by default:
+For each schema of ``SCHEMA_NAMES`` in ``schema/`` this writes, into ``ingest/models/`` by default:
 
 - ``<name>_generated.py``: pydantic v2 models from linkml's PydanticGenerator (unknown keys forbidden, frozen);
 - ``<name>.py``: a small module re-exporting every public name of the generated one (the import path to use);
@@ -9,10 +9,10 @@ For each schema in ``schema/`` with a tree root this writes, into ``ingest/model
 linkml is a development dependency, imported only here. Output is deterministic (no dates or tool versions), so
 ``tests/test_models_drift.py`` can regenerate into a temporary folder and compare bytes.
 
-Types with a ``pattern`` and a ``repr`` (identifier types such as ``GoId`` and the templated numbers such as
-``FloatFormattedString``) become ``Annotated[str, StringConstraints(pattern=...)]`` aliases named by their
-``repr``: linkml's pydantic generator renders a type's ``repr`` as its Python annotation but does not check the
-type's pattern itself, and the aliases make pydantic enforce it wherever the type is used, including inside
+Types with a ``repr`` and a ``pattern`` or bounds (identifier types such as ``GoId``, the templated numbers such as
+``FloatFormattedString``, ``TiltSeriesQualityScore``) become ``Annotated`` aliases named by their ``repr``:
+linkml's pydantic generator renders a type's ``repr`` as its Python annotation but does not enforce the type's
+pattern or bounds itself; the aliases make pydantic enforce them wherever the type is used, including inside
 ``any_of`` unions (``float | FloatFormattedString``).
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +30,30 @@ SCHEMA_DIR = MODELS_DIR.parents[1] / "schema"
 TEMPLATE_DIR = MODELS_DIR / "templates"
 SCHEMA_NAMES: tuple[str, ...] = ("ingestion_config", "metadata_files")
 _INTERNAL_NAMES = frozenset({"ConfiguredBaseModel", "LinkMLMeta", "linkml_meta", "metamodel_version", "version"})
+_BASE_PYTHON_TYPES = {"integer": "int", "float": "float", "double": "float"}
 _UNSTABLE_JSON_KEYS = ("metamodel_version", "version", "generation_date", "source_file_date", "source_file_size")
 
 
-def pattern_type_aliases(schema_path: Path) -> list[str]:
-    """Python alias definitions for every pattern-constrained type of the schema (and its imports), sorted."""
-    from linkml_runtime.utils.schemaview import SchemaView
+def constrained_type_aliases(types: Iterable[Any]) -> list[str]:
+    """Python alias definitions for the constrained types among ``types`` (linkml TypeDefinitions), sorted.
 
-    view = SchemaView(str(schema_path))
+    A type with a ``repr`` and a ``pattern`` becomes ``Annotated[str, StringConstraints(pattern=...)]``; one with
+    a ``repr`` and ``minimum_value``/``maximum_value`` becomes ``Annotated[int, Field(ge=..., le=...)]``. The
+    ``Tag`` names the type in the error locations of unions (``id.GoId`` rather than ``id.constrained-str``).
+    """
     aliases = []
-    for type_def in view.all_types().values():
-        if type_def.pattern and type_def.repr:
-            aliases.append(f"{type_def.repr} = Annotated[str, StringConstraints(pattern={type_def.pattern!r})]")
+    for type_def in types:
+        if not type_def.repr:
+            continue
+        if type_def.pattern:
+            base, constraint = "str", f"StringConstraints(pattern={type_def.pattern!r})"
+        elif type_def.minimum_value is not None or type_def.maximum_value is not None:
+            bounds = [f"ge={type_def.minimum_value!r}"] if type_def.minimum_value is not None else []
+            bounds += [f"le={type_def.maximum_value!r}"] if type_def.maximum_value is not None else []
+            base, constraint = _BASE_PYTHON_TYPES[type_def.typeof], f"Field({', '.join(bounds)})"
+        else:
+            continue
+        aliases.append(f"{type_def.repr} = Annotated[{base}, {constraint}, Tag({type_def.repr!r})]")
     return sorted(aliases)
 
 
@@ -52,7 +65,7 @@ def render_pydantic(schema_path: Path) -> str:
     extra_imports = (
         Imports()
         + Import(module="typing", objects=[ObjectImport(name="Annotated")])
-        + Import(module="pydantic", objects=[ObjectImport(name="StringConstraints")])
+        + Import(module="pydantic", objects=[ObjectImport(name="StringConstraints"), ObjectImport(name="Tag")])
     )
     generator = PydanticGenerator(
         str(schema_path),
@@ -60,8 +73,8 @@ def render_pydantic(schema_path: Path) -> str:
         metadata_mode=None,
         template_dir=str(TEMPLATE_DIR),
         imports=extra_imports,
-        injected_classes=pattern_type_aliases(schema_path),
     )
+    generator.injected_classes = constrained_type_aliases(generator.schemaview.all_types().values())
     return _tidy(str(generator.serialize()))
 
 

@@ -27,6 +27,7 @@ from pydantic import (
     SerializationInfo,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    Tag,
     field_validator,
     model_serializer
 )
@@ -62,69 +63,71 @@ class LinkMLMeta(RootModel):
         return key in self.root
 
 
-BtoId = Annotated[str, StringConstraints(pattern='^BTO:\\d{7}$')]
+BtoId = Annotated[str, StringConstraints(pattern='^BTO:\\d{7}$'), Tag('BtoId')]
 
-CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:\\d{7}$')]
+CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:\\d{7}$'), Tag('CdpoId')]
 
-CellosaurusId = Annotated[str, StringConstraints(pattern='^CVCL_[A-Z0-9]{4,}$')]
+CellosaurusId = Annotated[str, StringConstraints(pattern='^CVCL_[A-Z0-9]{4,}$'), Tag('CellosaurusId')]
 
-ChebiId = Annotated[str, StringConstraints(pattern='^CHEBI:\\d+$')]
+ChebiId = Annotated[str, StringConstraints(pattern='^CHEBI:\\d+$'), Tag('ChebiId')]
 
-ChlamyCollectionId = Annotated[str, StringConstraints(pattern='^CC-\\d+$')]
+ChlamyCollectionId = Annotated[str, StringConstraints(pattern='^CC-\\d+$'), Tag('ChlamyCollectionId')]
 
-ClId = Annotated[str, StringConstraints(pattern='^CL:\\d{7}$')]
+ClId = Annotated[str, StringConstraints(pattern='^CL:\\d{7}$'), Tag('ClId')]
 
-DatabaseEntryList = Annotated[str, StringConstraints(pattern='^(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$')]
+DatabaseEntryList = Annotated[str, StringConstraints(pattern='^(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$'), Tag('DatabaseEntryList')]
 
-DoiList = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+(\\s*,\\s*(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+)*$')]
+DoiList = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+(\\s*,\\s*(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+)*$'), Tag('DoiList')]
 
-DoiString = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+$')]
+DoiString = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+$'), Tag('DoiString')]
 
-EfoId = Annotated[str, StringConstraints(pattern='^EFO:\\d{7}$')]
+EfoId = Annotated[str, StringConstraints(pattern='^EFO:\\d{7}$'), Tag('EfoId')]
 
-EmdbId = Annotated[str, StringConstraints(pattern='^EMD-\\d{4,5}$')]
+EmdbId = Annotated[str, StringConstraints(pattern='^EMD-\\d{4,5}$'), Tag('EmdbId')]
 
-EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-\\d{5}$')]
+EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-\\d{5}$'), Tag('EmpiarId')]
 
-FloatFormattedString = Annotated[str, StringConstraints(pattern='^float \\{[A-Za-z_][A-Za-z0-9_-]*\\}$')]
+FloatFormattedString = Annotated[str, StringConstraints(pattern='^float \\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
 
-GoId = Annotated[str, StringConstraints(pattern='^GO:\\d{7}$')]
+GoId = Annotated[str, StringConstraints(pattern='^GO:\\d{7}$'), Tag('GoId')]
 
-HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:\\d{7}$')]
+HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:\\d{7}$'), Tag('HsapDvId')]
 
-IntegerFormattedString = Annotated[str, StringConstraints(pattern='^int \\{[A-Za-z_][A-Za-z0-9_-]*\\}$')]
+IntegerFormattedString = Annotated[str, StringConstraints(pattern='^int \\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('IntegerFormattedString')]
 
-MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:\\d{7}$')]
+MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:\\d{7}$'), Tag('MmusDvId')]
 
-MondoId = Annotated[str, StringConstraints(pattern='^MONDO:\\d{7}$')]
+MondoId = Annotated[str, StringConstraints(pattern='^MONDO:\\d{7}$'), Tag('MondoId')]
 
-NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:\\d+$')]
+NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:\\d+$'), Tag('NcbiTaxonId')]
 
-OrcidId = Annotated[str, StringConstraints(pattern='^\\d{4}-\\d{4}-\\d{4}-\\d{3}[\\dX]$')]
+OrcidId = Annotated[str, StringConstraints(pattern='^\\d{4}-\\d{4}-\\d{4}-\\d{3}[\\dX]$'), Tag('OrcidId')]
 
-PatoId = Annotated[str, StringConstraints(pattern='^PATO:\\d{7}$')]
+PatoId = Annotated[str, StringConstraints(pattern='^PATO:\\d{7}$'), Tag('PatoId')]
 
-PdbId = Annotated[str, StringConstraints(pattern='^PDB-\\w{4,8}$')]
+PdbId = Annotated[str, StringConstraints(pattern='^PDB-\\w{4,8}$'), Tag('PdbId')]
 
-PublicationList = Annotated[str, StringConstraints(pattern='^((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$')]
+PublicationList = Annotated[str, StringConstraints(pattern='^((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$'), Tag('PublicationList')]
 
-RelativePath = Annotated[str, StringConstraints(pattern='^[^/].*$')]
+RelativePath = Annotated[str, StringConstraints(pattern='^[^/].*$'), Tag('RelativePath')]
 
-StringFormattedString = Annotated[str, StringConstraints(pattern='^\\{[A-Za-z_][A-Za-z0-9_-]*\\}$')]
+StringFormattedString = Annotated[str, StringConstraints(pattern='^\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('StringFormattedString')]
 
-UberonId = Annotated[str, StringConstraints(pattern='^UBERON:\\d{7}$')]
+TiltSeriesQualityScore = Annotated[int, Field(ge=1, le=5), Tag('TiltSeriesQualityScore')]
 
-UniProtKbId = Annotated[str, StringConstraints(pattern='^UniProtKB:([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$')]
+UberonId = Annotated[str, StringConstraints(pattern='^UBERON:\\d{7}$'), Tag('UberonId')]
 
-UnknownTermId = Annotated[str, StringConstraints(pattern='^unknown$')]
+UniProtKbId = Annotated[str, StringConstraints(pattern='^UniProtKB:([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$'), Tag('UniProtKbId')]
 
-VersionString = Annotated[str, StringConstraints(pattern='^\\d+\\.\\d+\\.\\d+$')]
+UnknownTermId = Annotated[str, StringConstraints(pattern='^unknown$'), Tag('UnknownTermId')]
 
-WbbtId = Annotated[str, StringConstraints(pattern='^WBbt:\\d{7}$')]
+VersionString = Annotated[str, StringConstraints(pattern='^\\d+\\.\\d+\\.\\d+$'), Tag('VersionString')]
 
-WblsId = Annotated[str, StringConstraints(pattern='^WBls:\\d{7}$')]
+WbbtId = Annotated[str, StringConstraints(pattern='^WBbt:\\d{7}$'), Tag('WbbtId')]
 
-WormBaseStrainId = Annotated[str, StringConstraints(pattern='^WBStrain\\d{8}$')]
+WblsId = Annotated[str, StringConstraints(pattern='^WBls:\\d{7}$'), Tag('WblsId')]
+
+WormBaseStrainId = Annotated[str, StringConstraints(pattern='^WBStrain\\d{8}$'), Tag('WormBaseStrainId')]
 
 class SampleTypeEnum(str, Enum):
     """
@@ -538,7 +541,7 @@ class TiltSeries(ConfiguredBaseModel):
     tilt_step: Union[FloatFormattedString, float] = Field(default=..., description="""Tilt increment in degrees.""")
     tilting_scheme: str = Field(default=..., description="""Order of tilts, e.g. dose symmetric from 0 degrees.""")
     total_flux: Union[FloatFormattedString, float] = Field(default=..., description="""Total electron dose in e⁻/Å².""")
-    tilt_series_quality: Union[IntegerFormattedString, int] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
+    tilt_series_quality: Union[IntegerFormattedString, TiltSeriesQualityScore] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
     pixel_spacing: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Pixel size in Å/pixel.""")
     binning_from_frames: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning from the frames to the tilt series.""")
     aligned_tiltseries_binning: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning of the aligned tilt series.""")
@@ -597,14 +600,25 @@ class AnnotationMethodLink(ConfiguredBaseModel):
     custom_name: Optional[str] = Field(default=None, description="""Display name.""")
 
 
+class AnnotationFileEntry(ConfiguredBaseModel):
+    """
+    One file of an annotation, as listed in the annotation's metadata file.
+    """
+    shape: AnnotationFileShapeEnum = Field(default=...)
+    format: AnnotationFileFormatEnum = Field(default=...)
+    path: RelativePath = Field(default=..., description="""The file, relative to the output root.""")
+    is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this file is shown by default.""")
+    is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this file was made by the portal's standard pipeline.""")
+
+
 class Annotation(ConfiguredBaseModel):
     """
     Metadata of an annotation (one object type).
     """
-    annotation_ingest_id: Optional[str] = Field(default=None, description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
+    annotation_ingest_id: str = Field(default=..., description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
     annotation_object: AnnotationObject = Field(default=...)
     annotation_method: str = Field(default=..., description="""How the annotation was made, in words.""")
-    method_type: Optional[AnnotationMethodTypeEnum] = Field(default=None)
+    method_type: AnnotationMethodTypeEnum = Field(default=...)
     method_links: Optional[list[AnnotationMethodLink]] = Field(default=None)
     annotation_publications: Optional[PublicationList] = Field(default=None, description="""DOIs and database entries, comma separated.""")
     annotation_software: Optional[str] = Field(default=None, description="""Software used.""")
@@ -761,7 +775,7 @@ class TiltSeriesMetadataFile(TiltSeries):
     tilt_step: float = Field(default=..., description="""Tilt increment in degrees.""")
     tilting_scheme: str = Field(default=..., description="""Order of tilts, e.g. dose symmetric from 0 degrees.""")
     total_flux: float = Field(default=..., description="""Total electron dose in e⁻/Å².""")
-    tilt_series_quality: int = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""", ge=1, le=5)
+    tilt_series_quality: TiltSeriesQualityScore = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
     pixel_spacing: float = Field(default=..., description="""Pixel size in Å/pixel.""")
     binning_from_frames: Optional[float] = Field(default=None, description="""Binning from the frames to the tilt series.""")
     aligned_tiltseries_binning: Optional[float] = Field(default=None, description="""Binning of the aligned tilt series.""")
@@ -801,17 +815,6 @@ class TomogramMetadataFile(Tomogram):
     authors: list[Author] = Field(default=...)
     dates: Optional[DateStamp] = Field(default=None)
     cross_references: Optional[CrossReferences] = Field(default=None)
-
-
-class AnnotationFileEntry(ConfiguredBaseModel):
-    """
-    One file of an annotation.
-    """
-    shape: AnnotationFileShapeEnum = Field(default=...)
-    format: AnnotationFileFormatEnum = Field(default=...)
-    path: RelativePath = Field(default=..., description="""The file, relative to the output root.""")
-    is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this file is shown by default.""")
-    is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this file was made by the portal's standard pipeline.""")
 
 
 class AnnotationMetadataFile(Annotation):
@@ -927,6 +930,7 @@ Tomogram.model_rebuild()
 AnnotationObject.model_rebuild()
 AnnotationConfidence.model_rebuild()
 AnnotationMethodLink.model_rebuild()
+AnnotationFileEntry.model_rebuild()
 Annotation.model_rebuild()
 Alignment.model_rebuild()
 Frame.model_rebuild()
@@ -939,7 +943,6 @@ RunMetadataFile.model_rebuild()
 PerSectionParameter.model_rebuild()
 TiltSeriesMetadataFile.model_rebuild()
 TomogramMetadataFile.model_rebuild()
-AnnotationFileEntry.model_rebuild()
 AnnotationMetadataFile.model_rebuild()
 PerSectionAlignmentParameter.model_rebuild()
 AlignmentMetadataFile.model_rebuild()
