@@ -102,6 +102,11 @@ def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, every_chun
     return findings
 
 
+def unreadable(key: str, error: OSError) -> Finding:
+    """The finding for a listed file that cannot be read."""
+    return check_finding("C-TREE-UNREADABLE", "cannot read the file", file=key, found=f"{type(error).__name__}")
+
+
 def _number(value: Any) -> float | None:
     try:
         return None if value is None or isinstance(value, bool) else float(value)
@@ -126,14 +131,16 @@ def check_volume(
     if mrc_key is not None and listing.is_file(mrc_key):
         try:
             header = read_mrc_header(reader, mrc_key)
+            file_size = reader.size(mrc_key)
         except InputFileError as error:
             findings.append(
                 check_finding("C-MRC-HEADER", error.what, file=mrc_key, expected=error.expected, found=error.found)
             )
+        except OSError as error:
+            header = None
+            findings.append(unreadable(mrc_key, error))
         else:
-            mrc_problems = mrc_findings(
-                header, key=mrc_key, file_size=reader.size(mrc_key), kind=kind, voxel_spacing=spacing
-            )
+            mrc_problems = mrc_findings(header, key=mrc_key, file_size=file_size, kind=kind, voxel_spacing=spacing)
             findings.extend(mrc_problems)
             if not {f.code for f in mrc_problems} & _BROKEN_LAYOUT:
                 twin = MrcTwin(mrc_key, header)
@@ -232,13 +239,14 @@ def _check_annotation(
         if not listing.exists(path):
             continue
         if shape in POINT_TYPES and file_format == "ndjson":
+            try:
+                content = reader.read_bytes(path)
+            except OSError as error:
+                findings.append(unreadable(path, error))
+                continue
             findings.extend(
                 ndjson_findings(
-                    reader.read_bytes(path),
-                    key=path,
-                    shape=shape,
-                    object_count=object_count,
-                    tomogram_shape=tomogram_shape,
+                    content, key=path, shape=shape, object_count=object_count, tomogram_shape=tomogram_shape
                 )
             )
         elif shape in MASK_KINDS and file_format in ("mrc", "zarr"):
