@@ -72,3 +72,7 @@ class StorageError(IngestError):
 
 class PlanError(IngestError):
     """The deposition cannot be planned: missing sources, unsafe names, conflicting entities."""
+
+
+class ExecutorError(IngestError):
+    """The executor cannot start its local cluster or reach the dask scheduler it was given."""

@@ -1,0 +1,306 @@
+"""The fsspec-backed storages: :class:`LocalStorage` (rename-based publication) and :class:`ObjectStorage`.
+
+Both share the reading side (:class:`FsspecStorage`); they differ in how they publish. A local filesystem can
+rename, so everything is written under a temporary name beside its destination and renamed into place. An
+object store (S3, fsspec's ``memory://``) makes a single PUT visible all at once, so files are put directly and
+trees are put data first, metadata last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar, cast
+
+from ingest.errors import StorageError
+from ingest.storage_keys import TEMPORARY_MARKER, check_key, check_prefix, publication_order
+from ingest.storage_retry import RetryPolicy, call_with_retries
+
+T = TypeVar("T")
+
+_CHECKSUM_BLOCK = 4 * 1024 * 1024
+
+
+def _tree_files(local_dir: Path) -> list[str]:
+    if not local_dir.is_dir():
+        raise StorageError("cannot publish a tree that is not a local folder", where=str(local_dir))
+    return sorted(p.relative_to(local_dir).as_posix() for p in local_dir.rglob("*") if p.is_file())
+
+
+def _temporary_name(name: str) -> str:
+    return f"{TEMPORARY_MARKER}{uuid.uuid4().hex[:12]}-{name}"
+
+
+class FsspecStorage:
+    """Reading, listing and deleting through an fsspec filesystem; subclasses decide how to publish.
+
+    ``root`` is the filesystem path of the storage root (no protocol); ``url`` is how messages name it.
+    """
+
+    def __init__(self, fs: Any, root: str, url: str, retry: RetryPolicy) -> None:
+        self.fs = fs
+        self.root = root.rstrip("/")
+        self.url = url.rstrip("/")
+        self.retry = retry
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    def url_of(self, key: str) -> str:
+        """The full URL of ``key``, for messages and reports."""
+        return f"{self.url}/{key}" if key else self.url
+
+    def _path(self, key: str) -> str:
+        return f"{self.root}/{key}" if key else self.root
+
+    def _call(self, what: str, key: str, operation: Callable[[], T]) -> T:
+        return call_with_retries(operation, what=what, where=self.url_of(key), policy=self.retry)
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` names a file or a folder (``""``: the root)."""
+        key = check_prefix(key)
+        return bool(self._call("checking existence", key, lambda: self.fs.exists(self._path(key))))
+
+    def read_bytes(self, key: str) -> bytes:
+        """The whole content of the file ``key``."""
+        check_key(key)
+        return cast(bytes, self._call("reading", key, lambda: self.fs.cat_file(self._path(key))))
+
+    @contextlib.contextmanager
+    def open_input(self, key: str) -> Iterator[BinaryIO]:
+        """A binary stream reading the file ``key``, for readers that take streams."""
+        check_key(key)
+        with self._call("opening", key, lambda: self.fs.open(self._path(key), "rb")) as stream:
+            yield cast(BinaryIO, stream)
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        """Every file key under the folder ``prefix`` (recursive, sorted) in one listing call.
+
+        A missing prefix lists as empty; names still being written are left out.
+        """
+        prefix = check_prefix(prefix)
+        base = self._path(prefix)
+
+        def find() -> list[str]:
+            self.fs.invalidate_cache()
+            return cast(list[str], self.fs.find(base, withdirs=False))
+
+        found = self._call("listing", prefix, find)
+        start = len(self.root) + 1
+        return sorted(path[start:] for path in found if TEMPORARY_MARKER not in path)
+
+    def size(self, key: str) -> int:
+        """The size of the file ``key`` in bytes."""
+        check_key(key)
+        return int(self._call("reading the size of", key, lambda: self.fs.size(self._path(key))))
+
+    def checksum(self, key: str) -> str:
+        """The SHA-256 of the file ``key`` as lower-case hex, streamed in blocks."""
+        check_key(key)
+
+        def digest() -> str:
+            sha = hashlib.sha256()
+            with self.fs.open(self._path(key), "rb") as stream:
+                while block := stream.read(_CHECKSUM_BLOCK):
+                    sha.update(block)
+            return sha.hexdigest()
+
+        return self._call("checksumming", key, digest)
+
+    def delete_tree(self, prefix: str) -> None:
+        """Delete the file or folder ``prefix`` and everything under it; a missing one is not an error."""
+        prefix = check_key(prefix.removesuffix("/"))
+        path = self._path(prefix)
+
+        def delete() -> None:
+            if self.fs.exists(path):
+                self.fs.rm(path, recursive=True)
+
+        self._call("deleting", prefix, delete)
+
+    @contextlib.contextmanager
+    def fetch(self, key: str) -> Iterator[Path]:
+        """A local copy of the file or folder ``key`` (zarr sources), deleted when the context ends."""
+        check_key(key)
+        with tempfile.TemporaryDirectory(prefix="ingest-fetch-") as scratch:
+            local = Path(scratch) / key.rsplit("/", 1)[-1]
+            path = self._path(key)
+
+            def download() -> None:
+                if self.fs.isdir(path):
+                    self.fs.get(path + "/", str(local) + "/", recursive=True)
+                else:
+                    self.fs.get_file(path, str(local))
+
+            self._call("downloading", key, download)
+            yield local
+
+    def check_writable(self) -> None:
+        """Raise :class:`StorageError` now, rather than after hours of work, if the root cannot be written."""
+        probe = f".ingest/{_temporary_name('write-probe')}"
+        try:
+            self.publish_bytes(probe, b"")
+        except StorageError as error:
+            raise StorageError(
+                "the storage is not writable",
+                where=self.url,
+                expected="a folder or bucket we may write to",
+                found=error.found,
+            ) from error
+        self._call("deleting the write probe", probe, lambda: self.fs.rm_file(self._path(probe)))
+
+    def publish_bytes(self, key: str, data: bytes) -> None:
+        """Write ``data`` as the file ``key`` so that readers see the old content or the new, never a part."""
+        raise NotImplementedError
+
+    def publish_file(self, key: str, local_path: Path) -> None:
+        """Copy the local file ``local_path`` to ``key``, atomically like :meth:`publish_bytes`."""
+        raise NotImplementedError
+
+    def publish_tree(self, prefix: str, local_dir: Path) -> None:
+        """Copy the local folder ``local_dir`` to ``prefix``, replacing what was there; data before metadata."""
+        raise NotImplementedError
+
+    def discard_temporaries(self, prefix: str = "") -> list[str]:
+        """Remove what an interrupted publication left under ``prefix``; return the removed paths."""
+        return []
+
+
+class LocalStorage(FsspecStorage):
+    """A folder on the local filesystem: publication writes temporary siblings and renames them into place."""
+
+    @contextlib.contextmanager
+    def fetch(self, key: str) -> Iterator[Path]:
+        """The file or folder ``key`` itself: local storage needs no copy."""
+        check_key(key)
+        local = Path(self._path(key))
+        if not local.exists():
+            raise StorageError("cannot fetch a missing file", where=self.url_of(key))
+        yield local
+
+    def delete_tree(self, prefix: str) -> None:
+        """Delete ``prefix`` and then its parent folders left empty, as object stores would show them."""
+        super().delete_tree(prefix)
+        root = Path(self.root)
+        parent = Path(self._path(prefix)).parent
+        while parent != root and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+    def _stage(self, key: str, write: Callable[[str], None]) -> None:
+        final = Path(self._path(key))
+        staging = final.with_name(_temporary_name(final.name))
+
+        def publish() -> None:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                write(staging.as_posix())
+                staging.replace(final)
+            finally:
+                staging.unlink(missing_ok=True)
+
+        self._call("publishing", key, publish)
+
+    def publish_bytes(self, key: str, data: bytes) -> None:
+        """Write ``data`` to a temporary sibling of ``key``, then rename it over ``key``."""
+        check_key(key)
+        self._stage(key, lambda staging: self.fs.pipe_file(staging, data))
+
+    def publish_file(self, key: str, local_path: Path) -> None:
+        """Copy ``local_path`` to a temporary sibling of ``key``, then rename it over ``key``."""
+        check_key(key)
+        self._stage(key, lambda staging: self.fs.put_file(str(local_path), staging))
+
+    def publish_tree(self, prefix: str, local_dir: Path) -> None:
+        """Build the tree in a temporary sibling folder (data, then metadata), then swap it into place.
+
+        An older tree at ``prefix`` is renamed aside, the new one renamed in, and the old one deleted; if the
+        second rename fails the old tree is put back. Readers see the old tree or the new one, never a mixture.
+        """
+        prefix = check_key(prefix.removesuffix("/"))
+        data, metadata = publication_order(_tree_files(local_dir))
+        final = Path(self._path(prefix))
+        staging = final.with_name(_temporary_name(final.name))
+        retired = final.with_name(_temporary_name(final.name + "-old"))
+
+        def publish() -> None:
+            try:
+                staging.mkdir(parents=True)
+                for folder in sorted({(staging / p).parent for p in data + metadata}):
+                    folder.mkdir(parents=True, exist_ok=True)
+                if data:
+                    self.fs.put([str(local_dir / p) for p in data], [f"{staging}/{p}" for p in data])
+                for relative in metadata:
+                    self.fs.put_file(str(local_dir / relative), f"{staging}/{relative}")
+                had_old = final.exists()
+                if had_old:
+                    final.replace(retired)
+                try:
+                    staging.replace(final)
+                except BaseException:
+                    if had_old:
+                        retired.replace(final)
+                    raise
+            finally:
+                for leftover in (staging, retired):
+                    shutil.rmtree(leftover, ignore_errors=True)
+
+        self._call("publishing the tree", prefix, publish)
+
+    def discard_temporaries(self, prefix: str = "") -> list[str]:
+        """Remove temporary files and folders left by an interrupted publication under ``prefix``.
+
+        Returns their keys. Only call this when no other process is publishing under ``prefix``.
+        """
+        base = Path(self._path(check_prefix(prefix)))
+        leftovers = sorted(p for p in base.rglob(f"{TEMPORARY_MARKER}*") if TEMPORARY_MARKER not in str(p.parent))
+        for path in leftovers:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return [path.relative_to(self.root).as_posix() for path in leftovers]
+
+
+class ObjectStorage(FsspecStorage):
+    """An object store (S3, ``memory://``): a single PUT is atomic, so files are put directly."""
+
+    def publish_bytes(self, key: str, data: bytes) -> None:
+        """Put ``data`` at ``key`` in one request."""
+        check_key(key)
+        self._call("publishing", key, lambda: self.fs.pipe_file(self._path(key), data))
+
+    def publish_file(self, key: str, local_path: Path) -> None:
+        """Upload ``local_path`` to ``key``; large files go multipart and appear only when complete."""
+        check_key(key)
+        self._call("publishing", key, lambda: self.fs.put_file(str(local_path), self._path(key)))
+
+    def publish_tree(self, prefix: str, local_dir: Path) -> None:
+        """Upload every data file, then the metadata deepest first, then delete keys the new tree lacks.
+
+        Stale keys go last (stale metadata before stale data) so no metadata ever points at missing data.
+        """
+        prefix = check_key(prefix.removesuffix("/"))
+        data, metadata = publication_order(_tree_files(local_dir))
+        stale = set(self.list_keys(prefix)) - {f"{prefix}/{p}" for p in data + metadata}
+        stale_data, stale_metadata = publication_order(sorted(stale))
+        base = self._path(prefix)
+        if data:
+            self._call(
+                "publishing the data of",
+                prefix,
+                functools.partial(self.fs.put, [str(local_dir / p) for p in data], [f"{base}/{p}" for p in data]),
+            )
+        for relative in metadata:
+            upload = functools.partial(self.fs.put_file, str(local_dir / relative), f"{base}/{relative}")
+            self._call("publishing", f"{prefix}/{relative}", upload)
+        for group in (stale_metadata, stale_data):
+            if group:
+                delete = functools.partial(self.fs.rm, [self._path(k) for k in group])
+                self._call("deleting stale keys of", prefix, delete)

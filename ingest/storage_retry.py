@@ -1,0 +1,148 @@
+"""Bounded retries with exponential backoff for storage calls that fail transiently.
+
+Throttling (S3 ``SlowDown``, HTTP 503, ``RequestLimitExceeded``) and dropped or refused connections are worth
+another attempt; everything else (missing keys, denied access, bad buckets) is reported at once.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ingest.errors import StorageError
+
+T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+THROTTLING_CODES = frozenset(
+    {
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "TooManyRequestsException",
+        "ServiceUnavailable",
+        "InternalError",
+        "RequestTimeout",
+        "500",
+        "502",
+        "503",
+        "504",
+    }
+)
+"""Error codes (S3 error ``Code`` or HTTP status) that mean "try again later"."""
+
+_TRANSIENT_CLASS_NAMES = frozenset(
+    {
+        "ConnectionError",  # builtin, and botocore's (not a subclass of the builtin)
+        "TimeoutError",
+        "ClientConnectionError",
+        "ClientPayloadError",
+        "ServerDisconnectedError",
+        "IncompleteRead",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "FSTimeoutError",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a transient failure is retried.
+
+    Attempt ``n`` (0-based) that fails transiently is followed by a sleep of
+    ``min(max_delay, base_delay * 2**n)`` scaled by a random factor in [0.5, 1] (jitter, so that many workers
+    throttled together do not come back together).
+    """
+
+    attempts: int = 5
+    base_delay: float = 0.2
+    max_delay: float = 10.0
+
+    def delays(self) -> Iterator[float]:
+        """The sleeps between attempts: one fewer than ``attempts``."""
+        for attempt in range(self.attempts - 1):
+            yield min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+def _error_chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _error_code(error: BaseException) -> str | None:
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return None
+    code = response.get("Error", {}).get("Code")
+    if code is None:
+        code = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return None if code is None else str(code)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` (or anything in its cause chain) is throttling or a connection failure."""
+    for link in _error_chain(error):
+        if isinstance(link, StorageError):
+            return False
+        if any(cls.__name__ in _TRANSIENT_CLASS_NAMES for cls in type(link).__mro__):
+            return True
+        if isinstance(link, OSError) and link.errno == errno.EBUSY:  # s3fs's translation of SlowDown / 503
+            return True
+        if _error_code(link) in THROTTLING_CODES:
+            return True
+    return False
+
+
+def describe_error(error: BaseException) -> str:
+    """A one-line account of a storage failure: the S3 error code when there is one, else the exception."""
+    for link in _error_chain(error):
+        code = _error_code(link)
+        if code is not None:
+            return f"{code}: {link}"
+    text = str(error) or type(error).__name__
+    return f"{type(error).__name__}: {text}"
+
+
+def call_with_retries(
+    operation: Callable[[], T],
+    *,
+    what: str,
+    where: str,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``operation``, retrying transient failures under ``policy``.
+
+    A non-transient failure, or a transient one that outlasts the policy, becomes a
+    :class:`~ingest.errors.StorageError` saying ``what`` was attempted ``where`` (a URL) and what happened.
+    ``StorageError`` raised by the operation itself passes through unchanged.
+    """
+    delays = policy.delays()
+    attempt = 1
+    while True:
+        try:
+            return operation()
+        except StorageError:
+            raise
+        except Exception as error:
+            delay = next(delays, None) if is_transient(error) else None
+            if delay is None:
+                tries = f" after {attempt} attempts" if attempt > 1 else ""
+                raise StorageError(f"{what} failed{tries}", where=where, found=describe_error(error)) from error
+            logger.warning("%s: %s failed transiently (%s); retrying in %.2fs", where, what, error, delay)
+            sleep(delay)
+            attempt += 1
