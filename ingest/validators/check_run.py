@@ -19,7 +19,7 @@ from ingest.validators.tree_layout import Placed, Role
 
 METADATA_ROLES = frozenset({
     Role.DEPOSITION_METADATA, Role.DATASET_METADATA, Role.RUN_METADATA, Role.TILTSERIES_METADATA,
-    Role.ALIGNMENT_METADATA, Role.TOMOGRAM_METADATA, Role.ANNOTATION_METADATA,
+    Role.ALIGNMENT_METADATA, Role.FRAMES_METADATA, Role.TOMOGRAM_METADATA, Role.ANNOTATION_METADATA,
 })  # fmt: skip
 _BROKEN_LAYOUT = frozenset({"C-MRC-HEADER", "C-MRC-NSYMBT", "C-MRC-FILE-SIZE"})
 
@@ -233,7 +233,7 @@ def _check_annotation(
                 severity=Severity.NOTE,
             )
         )
-    mrc_paths = {f.get("shape"): f["path"] for f in files if f.get("format") == "mrc"}
+    masks: dict[str, dict[str, str]] = {}
     for entry in files:
         path, shape, file_format = entry["path"], entry.get("shape"), entry.get("format")
         if not listing.exists(path):
@@ -250,28 +250,33 @@ def _check_annotation(
                 )
             )
         elif shape in MASK_KINDS and file_format in ("mrc", "zarr"):
-            kind = MASK_KINDS[shape]
-            is_mrc = file_format == "mrc"
-            twin = None if is_mrc else mrc_paths.get(shape)
-            result = check_volume(
-                reader,
-                listing,
-                mrc_key=path if is_mrc else twin,
-                zarr_key=None if is_mrc else path,
-                kind=kind,
-                spacing=spacing,
-                every_chunk=every_chunk,
-            )
-            own = [f for f in result.findings if is_mrc or not (f.file or "").startswith(twin or "\0")]
-            findings.extend(own)
-            findings.extend(
-                mask_findings(
-                    key=path,
-                    kind=kind,
-                    mrc=result.header if is_mrc else None,
-                    sample=None if is_mrc else result.sample,
-                    tomogram_shape=tomogram_shape,
-                    object_count=object_count,
-                )
-            )
+            masks.setdefault(shape, {})[file_format] = path
+    for shape, paths in sorted(masks.items()):
+        findings.extend(_check_mask(reader, listing, paths, MASK_KINDS[shape], spacing, tomogram_shape,
+                                    object_count, every_chunk))  # fmt: skip
+    return findings
+
+
+def _check_mask(
+    reader: TreeReader,
+    listing: Listing,
+    paths: Mapping[str, str],
+    kind: VolumeKind,
+    spacing: float | None,
+    tomogram_shape: tuple[int, int, int] | None,
+    object_count: Any,
+    every_chunk: bool,
+) -> list[Finding]:
+    """One mask in its MRC and OME-Zarr forms (either may be absent): volume checks, then mask checks."""
+    mrc_key, zarr_key = paths.get("mrc"), paths.get("zarr")
+    result = check_volume(
+        reader, listing, mrc_key=mrc_key, zarr_key=zarr_key, kind=kind, spacing=spacing, every_chunk=every_chunk
+    )
+    findings = list(result.findings)
+    if mrc_key is not None:
+        findings.extend(mask_findings(key=mrc_key, kind=kind, mrc=result.header, sample=None,
+                                      tomogram_shape=tomogram_shape, object_count=object_count))  # fmt: skip
+    if zarr_key is not None:
+        findings.extend(mask_findings(key=zarr_key, kind=kind, mrc=None, sample=result.sample,
+                                      tomogram_shape=tomogram_shape, object_count=object_count))  # fmt: skip
     return findings
