@@ -25,6 +25,7 @@ class Role(StrEnum):
     TILTSERIES_FILE = "tiltseries_file"
     ALIGNMENT_METADATA = "alignment_metadata"
     ALIGNMENT_FILE = "alignment_file"
+    FRAMES_METADATA = "frames_metadata"
     FRAMES_FILE = "frames_file"
     GAINS_FILE = "gains_file"
     TOMOGRAM_METADATA = "tomogram_metadata"
@@ -66,6 +67,7 @@ CANONICAL_PATTERNS: tuple[tuple[Role, str], ...] = (
     ),
     (Role.ALIGNMENT_METADATA, _RUN + rf"/Alignments/{_ID}/alignment_metadata\.json"),
     (Role.ALIGNMENT_FILE, _RUN + rf"/Alignments/{_ID}/[^/]+\.(?:xf|tlt|xtilt|aln|txt|com|json)"),
+    (Role.FRAMES_METADATA, _RUN + r"/Frames/frames_metadata\.json"),
     (Role.FRAMES_FILE, _RUN + r"/Frames/.+"),
     (Role.GAINS_FILE, _RUN + r"/Gains/.+"),
     (Role.TOMOGRAM_METADATA, _VS + rf"/Tomograms/{_ID}/tomogram_metadata\.json"),
@@ -96,6 +98,7 @@ class TreeLayout:
     name: str
     patterns: tuple[tuple[Role, re.Pattern[str]], ...]
     legacy_folders: tuple[re.Pattern[str], ...]
+    bookkeeping: tuple[str, ...] = (".ingest/",)
 
     @classmethod
     def compile(cls, name: str, patterns: tuple[tuple[Role, str], ...], legacy: tuple[str, ...]) -> TreeLayout:
@@ -122,6 +125,10 @@ class TreeLayout:
                     entity_folder=key[: match.end("entity_id")] if groups.get("entity_id") else None,
                 )
         return None
+
+    def is_bookkeeping(self, key: str) -> bool:
+        """True for the pipeline's own records (``.ingest/`` manifests), which are not part of the tree."""
+        return key.startswith(self.bookkeeping)
 
     def legacy_folder(self, key: str) -> str | None:
         """The legacy folder a stray key belongs to, when it follows a known older arrangement."""
