@@ -27,7 +27,7 @@ from ingest.converters.volume_types import (
     VolumeKind,
     VolumeResult,
 )
-from ingest.converters.volume_writer import VolumePlan, write_volume
+from ingest.converters.volume_writer import MrcData, VolumePlan, write_volume
 from ingest.errors import InputFileError, UsageError
 
 __all__ = [
@@ -129,7 +129,7 @@ def convert_volume(
         voxel_spacing=float(voxel_spacing),
         mask=mask if mask is not None else MaskLabel(1),
         ngff=ngff,
-        copy_mrc_data=rescale_to is None and _is_plain_float32_mrc(info, kind),
+        mrc_data=MrcData.COPIED if rescale_to is None and _is_plain_float32_mrc(info, kind) else MrcData.STREAMED,
         workers=workers or len(os.sched_getaffinity(0)),
     )
     with dask.config.set(scheduler="synchronous"):
