@@ -152,7 +152,10 @@ class _Level0Blocks:
         self._memmap = _direct_memmap(plan)
 
     def read(self, region: Region) -> NDArray[Any]:
-        raw = self._memmap[region] if self._memmap is not None else self.plan.array[region].compute()
+        if self._memmap is not None:
+            raw = self._memmap[region]
+        else:  # explicit scheduler: never hand a block read to a dask.distributed client we may be running under
+            raw = self.plan.array[region].compute(scheduler="synchronous")
         kind, where = self.plan.kind, str(self.plan.source.path)
         if kind in (VolumeKind.TOMOGRAM, VolumeKind.TILTSERIES):
             block: NDArray[Any] = np.array(raw, dtype=np.float32)
