@@ -152,6 +152,7 @@ class _Level0Blocks:
         self._memmap = _direct_memmap(plan)
 
     def read(self, region: Region) -> NDArray[Any]:
+        """The level-0 block of ``region`` in the output dtype, checked, measured and copied to the MRC."""
         if self._memmap is not None:
             raw = self._memmap[region]
         else:  # explicit scheduler: never hand a block read to a dask.distributed client we may be running under
