@@ -200,6 +200,13 @@ def main() -> None:
         print(f"{'variant':32} {'time s':>8} {'vs (a)':>8} {'peak RssAnon MiB':>18}")
         for variant, (seconds, peak) in rows.items():
             print(f"({variant}) {VARIANTS[variant]:28} {seconds:8.2f} {seconds / floor:8.2f} {peak:18.0f}")
+        if "a" in runs:
+            # Runs of one repeat are neighbours in time, so their ratio is less exposed to load drift.
+            for variant in runs:
+                if variant != "a":
+                    paired = [r[0] / a[0] for r, a in zip(runs[variant], runs["a"], strict=True)]
+                    listed = ", ".join(f"{ratio:.2f}" for ratio in paired)
+                    print(f"({variant}) / (a) per repeat: {listed}; median {statistics.median(paired):.2f}")
         if "d" in rows:
             print(
                 f"(d) on {args.small}: peak {small_peak:.0f} MiB; big/small peak ratio {rows['d'][1] / small_peak:.2f}"
