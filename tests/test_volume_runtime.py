@@ -55,7 +55,13 @@ def test_runs_inside_a_dask_distributed_worker_task(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     source = write_mrc(tmp_path / "w.mrc", np.arange(4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6))
     with (
-        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+            local_directory=tmp_path / "dask",
+        ) as cluster,
         distributed.Client(cluster) as client,
     ):
         task = functools.partial(convert_volume, voxel_spacing=2.0, kind=VolumeKind.TOMOGRAM, workers=2)
