@@ -1,7 +1,8 @@
 """Benchmark: MRC → 3-level OME-Zarr, ours against the floor and two general-purpose writers, in one run.
 
 Variants, each run in a fresh subprocess (so memory peaks are separate) and repeated (medians reported):
-  (a) floor: read the MRC memory map and write level 0 alone with zarr, same codec and chunks, all cores
+  (a) floor: read the MRC memory map and write level 0 alone with zarr, same codec, chunks and zarr config
+      (``write_empty_chunks``), one thread per core
   (b) ome-zarr-py ``write_image``, 3 levels, ``local_mean`` with per-axis factors that also halve z
   (c) ngff-zarr ``to_multiscales`` (dask bin-shrink mean, 3 levels) + ``to_ngff_zarr``
   (d) ours: ``convert_volume``, 3 levels + canonical MRC
@@ -10,7 +11,8 @@ cost of writing the MRC's bytes once; on a machine whose page cache fills slowly
 Peak memory is RssAnon of the child, sampled from /proc/<pid>/status every 10 ms (file-backed pages of memory
 maps do not count). Wall time is measured inside the child around the conversion call (imports excluded).
 
-    python benchmarks/volume.py [--shape 512x1024x1024] [--small 256x512x512] [--repeats 3] [--workdir /tmp/...]
+    python benchmarks/volume.py [--shape 512x1024x1024] [--small 256x512x512] [--large 1024x1024x1024]
+                                [--repeats 3] [--variants abcdef] [--workdir /tmp/...]
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def run_variant(variant: str, source: Path, out: Path, workers: int) -> float:
             compressors=blosc,
             chunk_key_encoding={"name": "v2", "separator": "/"},
             fill_value=0,
+            config={"write_empty_chunks": True},  # as ours: skips zarr's costly all-equal test per chunk
         )
         regions = [
             (slice(z, z + 256), slice(y, y + 256), slice(x, x + 256))
@@ -156,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shape", default="512x1024x1024")
     parser.add_argument("--small", default="256x512x512", help="second size for ours, to show memory is flat")
+    parser.add_argument("--large", help="optional third, larger size for ours (one run, memory only)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--variants", default="abcdef")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
@@ -172,11 +176,23 @@ def main() -> None:
         sources = {name: workdir / f"{name}.mrc" for name in shapes}
         for name, shape in shapes.items():
             make_mrc(sources[name], shape)
-        rows: dict[str, tuple[float, float]] = {}
-        for variant in args.variants:
-            runs = [measure(variant, sources["big"], workdir, args.workers) for _ in range(args.repeats)]
-            rows[variant] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
-            print(f"({variant}) runs: " + ", ".join(f"{s:.2f} s / {m:.0f} MiB" for s, m in runs), flush=True)
+        large_peak = None
+        if args.large:
+            make_mrc(workdir / "large.mrc", _shape(args.large))
+            large_seconds, large_peak = measure("d", workdir / "large.mrc", workdir, args.workers)
+            (workdir / "large.mrc").unlink()
+            print(f"(d) on {args.large}: {large_seconds:.2f} s / {large_peak:.0f} MiB", flush=True)
+        # Repeats are interleaved (a, b, ..., a, b, ...) so that a change in the machine's load hits every variant.
+        runs: dict[str, list[tuple[float, float]]] = {variant: [] for variant in args.variants}
+        for repeat in range(args.repeats):
+            for variant in args.variants:
+                runs[variant].append(measure(variant, sources["big"], workdir, args.workers))
+                seconds, peak = runs[variant][-1]
+                print(f"run {repeat + 1} ({variant}): {seconds:.2f} s / {peak:.0f} MiB", flush=True)
+        rows = {
+            variant: (statistics.median(r[0] for r in results), statistics.median(r[1] for r in results))
+            for variant, results in runs.items()
+        }
         small = [measure("d", sources["small"], workdir, args.workers) for _ in range(args.repeats)]
         small_peak = statistics.median(r[1] for r in small)
         floor = rows.get("a", (float("nan"), 0.0))[0]
@@ -184,10 +200,21 @@ def main() -> None:
         print(f"{'variant':32} {'time s':>8} {'vs (a)':>8} {'peak RssAnon MiB':>18}")
         for variant, (seconds, peak) in rows.items():
             print(f"({variant}) {VARIANTS[variant]:28} {seconds:8.2f} {seconds / floor:8.2f} {peak:18.0f}")
+        if "a" in runs:
+            # Runs of one repeat are neighbours in time, so their ratio is less exposed to load drift.
+            for variant in runs:
+                if variant != "a":
+                    paired = [r[0] / a[0] for r, a in zip(runs[variant], runs["a"], strict=True)]
+                    listed = ", ".join(f"{ratio:.2f}" for ratio in paired)
+                    print(f"({variant}) / (a) per repeat: {listed}; median {statistics.median(paired):.2f}")
         if "d" in rows:
             print(
                 f"(d) on {args.small}: peak {small_peak:.0f} MiB; big/small peak ratio {rows['d'][1] / small_peak:.2f}"
             )
+            if large_peak is not None:
+                print(
+                    f"(d) on {args.large}: peak {large_peak:.0f} MiB; large/big ratio {large_peak / rows['d'][1]:.2f}"
+                )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -13,7 +13,7 @@ import zarr
 
 from ingest.converters.pyramid import Pooling, lazy_pyramid, plan_geometry, reference_level
 from ingest.converters.streaming import count_chunks
-from ingest.converters.volume import VolumeKind, convert_volume
+from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume, open_volume
 
 
 def write_mrc(path: Path, data: np.ndarray) -> Path:
@@ -55,7 +55,13 @@ def test_runs_inside_a_dask_distributed_worker_task(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     source = write_mrc(tmp_path / "w.mrc", np.arange(4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6))
     with (
-        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+            local_directory=tmp_path / "dask",
+        ) as cluster,
         distributed.Client(cluster) as client,
     ):
         task = functools.partial(convert_volume, voxel_spacing=2.0, kind=VolumeKind.TOMOGRAM, workers=2)
@@ -65,3 +71,22 @@ def test_runs_inside_a_dask_distributed_worker_task(tmp_path: Path) -> None:
     assert np.array_equal(
         zarr.open_array(str(tmp_path / "w.zarr" / "0"), mode="r")[...], np.arange(120).reshape(4, 5, 6)
     )
+
+
+def test_own_ngff_05_output_reads_back_as_a_source(tmp_path: Path) -> None:
+    data = np.random.default_rng(3).normal(size=(5, 6, 7)).astype(np.float32)
+    source = write_mrc(tmp_path / "a.mrc", data)
+    convert_volume(source, tmp_path / "a.zarr", voxel_spacing=2.0, ngff=NgffVersion.V05)
+    _, info = open_volume(tmp_path / "a.zarr")
+    assert info.format == "zarr" and info.voxel_size == (2.0, 2.0, 2.0) and info.warnings == ()
+    result = convert_volume(tmp_path / "a.zarr", tmp_path / "b.zarr", voxel_spacing=2.0, mrc_out=tmp_path / "b.mrc")
+    assert np.array_equal(np.asarray(zarr.open_array(str(tmp_path / "b.zarr" / "0"), mode="r")[...]), data)
+    assert result.stats.max == float(data.max())
+
+
+def test_bare_five_dimensional_zarr_array_drops_singleton_axes(tmp_path: Path) -> None:
+    data = np.arange(4 * 5 * 6, dtype=np.uint16).reshape(1, 1, 4, 5, 6)
+    zarr.create_array(str(tmp_path / "tczyx.zarr"), data=data)
+    array, info = open_volume(tmp_path / "tczyx.zarr")
+    assert info.shape == (4, 5, 6) and info.voxel_size is None
+    assert np.array_equal(array.compute(), data[0, 0])

@@ -73,6 +73,8 @@ def create_level_arrays(
                 chunks=geometry.chunks[level],
                 dtype=dtype,
                 fill_value=0,
+                # Every chunk is written: zarr's "is this chunk empty?" test costs about as much as compressing it.
+                config={"write_empty_chunks": True},
                 zarr_format=ngff.zarr_format,  # type: ignore[arg-type]
                 write_data=True,
                 **options,

@@ -37,7 +37,7 @@ class StatsAccumulator:
         low, high = float(block.min()), float(block.max())
         rows = np.ascontiguousarray(block, dtype=np.float32).reshape(-1, block.shape[-1])
         # Per-row sums in float32 (short, accurate), rows combined in float64; no BLAS (its threads contend).
-        total = float(rows.sum(axis=1, dtype=np.float64).sum())
+        total = float(rows.sum(axis=1).sum(dtype=np.float64))
         squares = float(np.einsum("ij,ij->i", rows, rows).sum(dtype=np.float64))
         with self._lock:
             self._count += block.size

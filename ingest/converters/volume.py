@@ -12,7 +12,6 @@ import math
 import os
 from pathlib import Path
 
-import dask
 import dask.array as da
 import numpy as np
 
@@ -27,7 +26,7 @@ from ingest.converters.volume_types import (
     VolumeKind,
     VolumeResult,
 )
-from ingest.converters.volume_writer import VolumePlan, write_volume
+from ingest.converters.volume_writer import MrcData, VolumePlan, write_volume
 from ingest.errors import InputFileError, UsageError
 
 __all__ = [
@@ -102,8 +101,9 @@ def convert_volume(
 
     ``voxel_spacing`` (Å) always wins over the source header. ``mask`` applies to semantic masks (default
     ``MaskLabel(1)``); ``rescale_to`` regrids a mask to the tomogram's (z, y, x) shape by nearest neighbour.
-    ``workers`` threads (default: the usable cores) read, encode and write chunks; dask runs synchronously
-    inside, so this also works inside a dask.distributed task.
+    ``workers`` threads (default: the usable cores) read, encode and write chunks; lazy sources are computed
+    block by block with dask's synchronous scheduler named explicitly, so this also works inside a
+    dask.distributed task without touching its client.
     """
     kind, ngff = VolumeKind(kind), NgffVersion(ngff)
     if not (math.isfinite(voxel_spacing) and voxel_spacing > 0):
@@ -129,11 +129,10 @@ def convert_volume(
         voxel_spacing=float(voxel_spacing),
         mask=mask if mask is not None else MaskLabel(1),
         ngff=ngff,
-        copy_mrc_data=rescale_to is None and _is_plain_float32_mrc(info, kind),
+        mrc_data=MrcData.COPIED if rescale_to is None and _is_plain_float32_mrc(info, kind) else MrcData.STREAMED,
         workers=workers or len(os.sched_getaffinity(0)),
     )
-    with dask.config.set(scheduler="synchronous"):
-        return write_volume(plan, progress=progress)
+    return write_volume(plan, progress=progress)
 
 
 def _is_plain_float32_mrc(info: SourceInfo, kind: VolumeKind) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,13 @@ from ingest.converters.volume_types import LEVELS, LevelInfo, ProgressCallback, 
 from ingest.errors import InputFileError
 
 
+class MrcData(Enum):
+    """How the canonical MRC gets its data block."""
+
+    COPIED = "copied from the source file in the kernel (the source bytes already are the output bytes)"
+    STREAMED = "written block by block from the converted level 0"
+
+
 @dataclass(frozen=True)
 class VolumePlan:
     """One conversion, fully decided: the source, the outputs and how to write them."""
@@ -44,7 +52,7 @@ class VolumePlan:
     voxel_spacing: float
     mask: MaskRule
     ngff: NgffVersion
-    copy_mrc_data: bool
+    mrc_data: MrcData
     workers: int
 
 
@@ -65,9 +73,9 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
             mrc_writer = CanonicalMrcWriter(
                 mrc_stage.temporary, shape, dtype, plan.source.extended_header, plan.source.exttyp
             )
-            if plan.copy_mrc_data:
+            if plan.mrc_data is MrcData.COPIED:
                 copier = _MrcCopy(mrc_writer, plan.source, stop_copy)
-        blocks = _Level0Blocks(plan, None if plan.copy_mrc_data else mrc_writer)
+        blocks = _Level0Blocks(plan, mrc_writer if plan.mrc_data is MrcData.STREAMED else None)
         total, done = count_chunks(geometry), [0]
 
         def chunk_written() -> None:
@@ -144,7 +152,11 @@ class _Level0Blocks:
         self._memmap = _direct_memmap(plan)
 
     def read(self, region: Region) -> NDArray[Any]:
-        raw = self._memmap[region] if self._memmap is not None else self.plan.array[region].compute()
+        """The level-0 block of ``region`` in the output dtype, checked, measured and copied to the MRC."""
+        if self._memmap is not None:
+            raw = self._memmap[region]
+        else:  # explicit scheduler: never hand a block read to a dask.distributed client we may be running under
+            raw = self.plan.array[region].compute(scheduler="synchronous")
         kind, where = self.plan.kind, str(self.plan.source.path)
         if kind in (VolumeKind.TOMOGRAM, VolumeKind.TILTSERIES):
             block: NDArray[Any] = np.array(raw, dtype=np.float32)
