@@ -18,6 +18,7 @@ from ingest.existing import (
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan_annotations import plan_annotations
 from ingest.plan_context import PlanContext, Scope
+from ingest.plan_merges import refuse_second_alignment, refuse_tomogram_merge
 from ingest.sources import Origin
 from ingest.tasks import (
     AlignmentTask,
@@ -127,9 +128,15 @@ def _plan_tiltseries(
     if not found:
         return ()
     path, key, metadata = found[0]
-    allocator = IdAllocator(
-        container, set(context.existing.ids_in(container)), {tiltseries_identity(m): i for i, m in existing.items()}
-    )
+    known = {tiltseries_identity(m): i for i, m in existing.items()}
+    if existing and tiltseries_identity(metadata) not in known:
+        raise PlanError(
+            f"run {run.name!r} already holds a tilt series of another deposition; this one would be a second",
+            where=context.where(path),
+            expected="one tilt series per run (the portal's importer reads only one)",
+            found=", ".join(layout.tiltseries_metadata(TiltSeries(run, i)) for i in sorted(existing)),
+        )
+    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
     tiltseries_id, reused = allocator.assign(tiltseries_identity(metadata), what=f"{path} ({key})")
     tiltseries = TiltSeries(run, tiltseries_id)
     return (
@@ -169,6 +176,7 @@ def _plan_alignments(
                         f"alignments[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
                     )
                     planned.append((path, metadata, item.keys))
+    refuse_second_alignment(context, run, planned, existing, known)
     defaulted = not planned and not referenced
     if defaulted:
         planned.append(("default alignment", default_alignment_metadata(context.deposition_id), ()))
@@ -219,7 +227,8 @@ def _plan_tomograms(
         tomogram_identity(m, relative_to_run(m.get("alignment_metadata_path"), run_dir)): i for i, m in existing.items()
     }
     allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
-    tasks = []
+    tasks: list[TomogramTask] = []
+    claimed: dict[tuple[Any, Any], str] = {}
     candidates = [(layout.tomogram_metadata(Tomogram(voxel_spacing, i)), m) for i, m in existing.items()]
     for index, entry in enumerate(config.tomograms or ()):
         configured = entry.metadata.voxel_spacing if entry.metadata is not None else None
@@ -237,8 +246,10 @@ def _plan_tomograms(
                 if item.origin is not Origin.SOURCE:
                     continue
                 identity = tomogram_identity(metadata, alignment_key)
-                tomogram_id, reused = allocator.assign(identity, what=f"{path} ({item.key})")
+                what = f"{path} ({item.key})"
+                tomogram_id, reused = allocator.assign(identity, what=what)
                 tomogram = Tomogram(voxel_spacing, tomogram_id)
+                refuse_tomogram_merge(claimed, metadata, voxel_spacing, what, context.where(path))
                 tasks.append(
                     TomogramTask(
                         tomogram=tomogram,
