@@ -63,7 +63,8 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
     """Every task of ``run``."""
     scope = run_scope(context, run, dataset_scope)
     tiltseries = _plan_tiltseries(config, context, run, scope)
-    alignments, alignment_key, alignment_files = _plan_alignments(config, context, run, scope)
+    tiltseries_key = _tiltseries_key(context, run, tiltseries)
+    alignments, alignment_key, alignment_files = _plan_alignments(config, context, run, scope, tiltseries_key)
     voxel_spacings = []
     skipped = [Skipped("alignment files", alignment_files)]
     for voxel_spacing in _find_voxel_spacings(config, context, run, scope):
@@ -152,11 +153,20 @@ def _plan_tiltseries(
     )
 
 
+def _tiltseries_key(context: PlanContext, run: Run, planned: tuple[TiltSeriesTask, ...]) -> str | None:
+    """The metadata key of the run's tilt series: the planned one, else the one already in the tree."""
+    if planned:
+        return planned[0].metadata_key
+    existing = context.existing.metadata_in(context.layout.tiltseries_container(run), "tiltseries_metadata.json")
+    return context.layout.tiltseries_metadata(TiltSeries(run, min(existing))) if existing else None
+
+
 def _plan_alignments(
-    config: DepositionConfig, context: PlanContext, run: Run, scope: Scope
+    config: DepositionConfig, context: PlanContext, run: Run, scope: Scope, tiltseries_key: str | None
 ) -> tuple[tuple[AlignmentTask, ...], str, int]:
     """The run's alignment tasks, the alignment metadata key its tomograms and annotations point at, and how
-    many alignment source files were found (not copied yet)."""
+    many alignment source files were found (not copied yet). Alignments name the run's tilt series
+    (``tiltseries_path``, which the portal's importer reads) even when ``--only`` leaves the tilt series out."""
     layout = context.layout
     container = layout.alignment_container(run)
     existing = context.existing.metadata_in(container, "alignment_metadata.json")
@@ -182,6 +192,8 @@ def _plan_alignments(
         planned.append(("default alignment", default_alignment_metadata(context.deposition_id), ()))
     tasks = []
     for path, metadata, keys in planned:
+        if tiltseries_key is not None:
+            metadata = {"tiltseries_path": tiltseries_key, **metadata}
         names = tuple(key.rsplit("/", 1)[-1] for key in keys)
         alignment_id, reused = allocator.assign(alignment_identity(metadata, names), what=path)
         alignment = Alignment(run, alignment_id)

@@ -291,6 +291,9 @@ def test_default_alignment_is_the_portals_identity_alignment(tree: Path) -> None
         assert document["method_type"] == "undefined" and document["method_type"] in set(AlignmentMethodTypeEnum)
         assert document["volume_offset"] == {"x": 0, "y": 0, "z": 0}
         assert document["tilt_offset"] == 0 and document["x_rotation_offset"] == 0
+        assert (
+            document["tiltseries_path"] == f"{match['dataset']}/{match['run']}/TiltSeries/100/tiltseries_metadata.json"
+        )
         run_prefix = f"{match['dataset']}/{match['run']}/"
         tomograms = [d for k, _, d in documents(tree, "tomogram") if k.startswith(run_prefix)]
         first = min(tomograms, key=lambda d: float(d["voxel_spacing"]))
