@@ -164,14 +164,19 @@ def test_dates_are_plain_iso_days(tree: Path) -> None:
 
 def test_nested_fields_are_objects_at_every_level(tree: Path) -> None:
     for key, document in every_document(tree):
-        for path, _ in walk(document):
-            assert "." not in path.rsplit(".", 1)[-1] or "[" in path, (key, path)
+        for path, value in walk(document):
+            if isinstance(value, dict):
+                assert not any("." in name for name in value), (key, path, sorted(value))
         for field in ("size", "offset", "dates", "annotation_object", "volume_offset", "volume_dimension"):
             if field in document:
                 assert isinstance(document[field], dict), (key, field)
         for field in ("scales", "authors", "files"):
             if field in document:
                 assert isinstance(document[field], list), (key, field)
+        for scale in document.get("scales", []):
+            assert set(scale) == {"x", "y", "z"}, key
+        for author in document.get("authors", []):
+            assert isinstance(author, dict) and isinstance(author["name"], str), key
 
 
 def test_every_document_has_the_timestamp_and_deterministic_bytes(tree: Path) -> None:
