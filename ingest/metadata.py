@@ -110,5 +110,14 @@ def alignment_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp
 
 
 def annotation_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str) -> BaseModel:
-    """``{slug}-{version}.json``."""
-    return build(AnnotationMetadataFile, {**values, **computed, "last_updated_at": stamp}, key=key)
+    """``{slug}-{version}.json``; an annotation with files must name its alignment (the portal's importer
+    links every file to it)."""
+    merged = {**values, **computed, "last_updated_at": stamp}
+    if merged.get("files") and not merged.get("alignment_metadata_path"):
+        raise InputFileError(
+            "the metadata would not validate (1 problem(s)); nothing was written for it",
+            where=key,
+            expected="alignment_metadata_path: required when files is not empty",
+            found="no alignment_metadata_path",
+        )
+    return build(AnnotationMetadataFile, merged, key=key)

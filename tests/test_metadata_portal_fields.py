@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from ingest.errors import InputFileError
 from ingest.existing import ExistingTree
-from ingest.metadata import metadata_bytes, tomogram_file
+from ingest.metadata import annotation_file, metadata_bytes, tomogram_file
 from ingest.sources import Listing
 from ingest.tasks import Section, Selection
 from tests.plan_helpers import AUTHORS, DATES, TOMOGRAM, base_config, example_plan, plan_of
@@ -58,3 +61,27 @@ def test_alignment_names_a_tilt_series_already_in_the_tree() -> None:
 def test_alignment_of_a_run_without_tilt_series_names_none() -> None:
     plan = plan_of(base_config(), ["tomograms/TS_1.mrc"])
     assert plan.runs[0].alignments[0].metadata.get("tiltseries_path") is None
+
+
+ANNOTATION = {
+    "annotation_ingest_id": "membrane-1",
+    "annotation_object": {"id": "GO:0016020", "name": "membrane"},
+    "annotation_method": "manual",
+    "method_type": "manual",
+    "authors": AUTHORS,
+    "dates": DATES,
+    "version": 1.0,
+    "deposition_id": 10300,
+}
+FILE = {"shape": "Point", "format": "ndjson", "path": "10001/TS_1/a_point.ndjson"}
+
+
+def test_annotation_with_files_but_no_alignment_is_refused_before_writing() -> None:
+    with pytest.raises(InputFileError, match="would not validate") as info:
+        annotation_file(ANNOTATION, {"files": [FILE]}, 0, key="a-1.0.json")
+    assert "alignment_metadata_path" in str(info.value) and "a-1.0.json" in str(info.value)
+
+
+def test_annotation_without_files_needs_no_alignment() -> None:
+    document = json.loads(metadata_bytes(annotation_file(ANNOTATION, {"files": []}, 0, key="a-1.0.json")))
+    assert "alignment_metadata_path" not in document
