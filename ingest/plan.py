@@ -94,6 +94,12 @@ def _plan_deposition_entity(config: DepositionConfig, context: PlanContext) -> t
     scope = root.within("deposition", str(deposition_id), deposition_name=str(deposition_id))
     entry = config.depositions[index]
     if entry.metadata is None:
+        key = context.layout.deposition_metadata(deposition)
+        if key not in context.existing.metadata:
+            context.warnings.append(
+                f"deposition {deposition_id} has no metadata in the config and {key} is not in the output tree: "
+                "the portal's importer refuses entities whose deposition it cannot find"
+            )
         return None, scope
     metadata = render_metadata(config_metadata(entry.metadata), scope.values)
     images, referenced = _key_photos(config.deposition_keyphotos, context, scope, "deposition_keyphotos", deposition)

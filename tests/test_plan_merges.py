@@ -1,6 +1,6 @@
 """Silent merges DESIGN.md section 4 forbids are refused by the planner with a PlanError saying what collides:
 two tomograms with one processing and reconstruction method in a voxel spacing, two alignments of one deposition
-in a run, a second tilt series in a run."""
+in a run, a second tilt series in a run; and a deposition the importer could not find is warned about."""
 
 from __future__ import annotations
 
@@ -133,3 +133,15 @@ def test_the_depositions_own_tilt_series_is_reused() -> None:
     plan = plan_of(config, ["tomograms/TS_1.mrc", "ts/TS_1.st"], existing=existing)
     (task,) = plan.runs[0].tiltseries
     assert (task.tiltseries.tiltseries_id, task.reused_id) == (100, True)
+
+
+def test_a_deposition_without_metadata_anywhere_is_warned_about() -> None:
+    plan = plan_of(base_config(), ["tomograms/TS_1.mrc"])
+    assert plan.deposition is None
+    assert any("deposition 10300 has no metadata" in warning for warning in plan.warnings)
+
+
+def test_a_deposition_whose_metadata_is_in_the_tree_is_not_warned_about() -> None:
+    key = "depositions_metadata/10300/deposition_metadata.json"
+    plan = plan_of(base_config(), ["tomograms/TS_1.mrc"], existing=existing_tree({key: {"deposition_id": 10300}}))
+    assert not any("has no metadata" in warning for warning in plan.warnings)
