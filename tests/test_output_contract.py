@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from ingest.cli import main
 from ingest.entities import annotation_slug
 from ingest.example import write_example
+from ingest.models import metadata_files as mf
 from ingest.models.metadata_files import (
     AlignmentMethodTypeEnum,
     AlignmentTypeEnum,
@@ -365,3 +366,23 @@ def test_object_count_is_the_number_of_points_or_one_for_a_semantic_mask(tree: P
             elif entry["shape"] == "SegmentationMask":
                 counts.append(1)
         assert document["object_count"] == max(counts), key
+
+
+MODELS = {
+    "deposition": mf.DepositionMetadataFile,
+    "dataset": mf.DatasetMetadataFile,
+    "run": mf.RunMetadataFile,
+    "tiltseries": mf.TiltSeriesMetadataFile,
+    "alignment": mf.AlignmentMetadataFile,
+    "tomogram": mf.TomogramMetadataFile,
+    "annotation": mf.AnnotationMetadataFile,
+}
+
+
+def test_every_metadata_file_validates_against_its_model(tree: Path) -> None:
+    checked = 0
+    for kind, model in MODELS.items():
+        for _, _, document in documents(tree, kind):
+            model.model_validate(document)
+            checked += 1
+    assert checked == 1 + 1 + 2 + 2 + 2 + 4 + 6
