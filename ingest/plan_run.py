@@ -4,6 +4,7 @@ are not ingested yet (counted as skipped)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from ingest.entities import Alignment, Run, TiltSeries, Tomogram, VoxelSpacing
@@ -78,6 +79,10 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
             for number, source in enumerate(entry.sources):
                 path = f"{section}[{index}].sources[{number}]"
                 skipped.append(Skipped(section, context.count_found(source, scope, path)))
+    first_tomogram = next((vs.tomograms[0].metadata_key for vs in voxel_spacings if vs.tomograms), None)
+    alignments = tuple(
+        replace(task, size_source_key=first_tomogram) if task.is_default else task for task in alignments
+    )
     return RunPlan(
         run=run,
         metadata_key=_run_metadata_key(context, run),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -386,3 +387,16 @@ def test_every_metadata_file_validates_against_its_model(tree: Path) -> None:
             model.model_validate(document)
             checked += 1
     assert checked == 1 + 1 + 2 + 2 + 2 + 4 + 6
+
+
+def test_alignments_rewritten_alone_keep_their_computed_fields(tree: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "out"
+    shutil.copytree(tree, copy)
+    config = tree.parent / "example/example.yaml"
+    args = ["deposition", str(config), "--output", str(copy), "--workers", "1", "--only", "alignments"]
+    result = CliRunner().invoke(main, [*args, "--overwrite", "--timestamp", str(TIMESTAMP)])
+    assert result.exit_code == 0, result.output
+    keys = [key for key, _, _ in documents(tree, "alignment")]
+    assert keys
+    for key in keys:
+        assert (copy / key).read_bytes() == (tree / key).read_bytes(), key
