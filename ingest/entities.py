@@ -125,7 +125,7 @@ class Alignment:
 
 @dataclass(frozen=True)
 class Tomogram:
-    """A reconstruction at one voxel spacing, numbered from 100 inside the run."""
+    """A reconstruction at one voxel spacing, numbered from 100 inside its voxel-spacing folder (as the portal does)."""
 
     voxel_spacing: VoxelSpacing
     tomogram_id: int

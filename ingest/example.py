@@ -4,7 +4,8 @@ The phantom of each run is a 64×128×128 tomogram at 10 Å with a curved membra
 particle-like Gaussian blobs (large "ribosomes", small "proteasomes"), plus its 2×2×2 mean (32×64×64 at 20 Å);
 a tilt series (sheared projections of the 10 Å phantom, 21 tilts from -60° to 60°); picks of the blobs in three
 formats (ribosomes as CSV and as a RELION 3 STAR file with angles, proteasomes as copick JSON in Å); a membrane
-mask; and a run data map. Every byte depends only on the fixed seed, so two generations are identical.
+mask; key photos (PNG slices) for the dataset and the deposition; and a run data map. Every byte depends only
+on the fixed seed, so two generations are identical.
 
 The files land in ``DIR/phantom/`` (the config's ``source_prefix``), and the config itself is written to
 ``DIR/example.yaml``, so both ``ingest deposition DIR/example.yaml`` (the input defaults to the config's folder)
@@ -14,6 +15,8 @@ and ``ingest deposition configs/examples/example.yaml --input DIR`` ingest it.
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +178,28 @@ def tilt_series_mdoc(run_name: str) -> str:
     return header + sections
 
 
+def grayscale_png(image: NDArray[np.float32]) -> bytes:
+    """``image`` (rows × columns) as an 8-bit grayscale PNG, contrast stretched to its range; no timestamp or
+    other varying chunk, so the bytes depend only on the pixels."""
+    low, high = float(image.min()), float(image.max())
+    pixels = np.round((image - low) / ((high - low) or 1.0) * 255).astype(np.uint8)
+    rows = b"".join(b"\x00" + row.tobytes() for row in pixels)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", pixels.shape[1], pixels.shape[0], 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+
+
+def key_photos(volume: NDArray[np.float32]) -> tuple[bytes, bytes]:
+    """The dataset's and deposition's key photos: the central z-slice (snapshot) and its 2×2 mean (thumbnail)."""
+    middle = volume[volume.shape[0] // 2]
+    ny, nx = middle.shape
+    thumbnail = middle.reshape(ny // 2, 2, nx // 2, 2).mean(axis=(1, 3))
+    return grayscale_png(middle), grayscale_png(thumbnail)
+
+
 def run_data_map_csv() -> str:
     """The run data map: per-run values the config's templates read (tilt range, quality)."""
     rows = ["run_name,tilt_series_min_tilt,tilt_series_max_tilt,tilt_series_quality"]
@@ -208,6 +233,11 @@ def write_example(directory: Path) -> tuple[Path, ...]:
         text(f"picks/{run}_ribosome.csv", particles_csv(phantom.ribosomes))
         text(f"picks/{run}_ribosome.star", particles_relion3_star(phantom.ribosomes, f"{run}.tomostar"))
         text(f"picks/{run}_proteasome.json", particles_copick(phantom.proteasomes, run, "proteasome"))
+    snapshot, thumbnail = key_photos(make_phantom(0).volume)
+    for name, data in (("snapshot", snapshot), ("thumbnail", thumbnail)):
+        (root / "keyphotos").mkdir(parents=True, exist_ok=True)
+        (root / f"keyphotos/{name}.png").write_bytes(data)
+        written.append(root / f"keyphotos/{name}.png")
     text("run_data_map.csv", run_data_map_csv())
     config = directory / "example.yaml"
     config.write_text(EXAMPLE_CONFIG_TEXT, encoding="utf-8")

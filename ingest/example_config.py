@@ -45,6 +45,13 @@ depositions:
       value:
       - 90000
 
+deposition_keyphotos:
+- sources:
+  - literal:
+      value:
+        snapshot: keyphotos/snapshot.png
+        thumbnail: keyphotos/thumbnail.png
+
 datasets:
 - metadata:
     authors: *authors
@@ -70,6 +77,13 @@ datasets:
   - literal:
       value:
       - '90001'
+
+dataset_keyphotos:
+- sources:
+  - literal:
+      value:
+        snapshot: keyphotos/snapshot.png
+        thumbnail: keyphotos/thumbnail.png
 
 runs:
 - sources:

@@ -157,11 +157,10 @@ class _RunWriter:
         computed: dict[str, Any] = {"files": []}  # alignment source files are not copied yet (plan: skipped)
         if self.run.tiltseries:
             computed["tiltseries_path"] = self.run.tiltseries[0].metadata_key
-        if self.run.tomograms and task.is_default:
-            first = self.run.tomograms[0]
-            x, y, z = self.sizes[first.tomogram.voxel_spacing.name]
-            spacing = first.tomogram.voxel_spacing.value
-            computed["volume_dimension"] = {"x": x * spacing, "y": y * spacing, "z": z * spacing}
+        if task.is_default and task.size_source_key is not None:
+            tomogram = json.loads(self.output.read_bytes(task.size_source_key))
+            size, spacing = tomogram["size"], float(tomogram["voxel_spacing"])
+            computed["volume_dimension"] = {axis: size[axis] * spacing for axis in "xyz"}
         values = task.metadata.to_dict()
         return metadata_bytes(alignment_file(values, computed, self.settings.timestamp, key=task.metadata_key))
 

@@ -96,8 +96,12 @@ def tiltseries_file(values: Mapping[str, Any], computed: Mapping[str, Any], stam
 
 
 def tomogram_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str) -> BaseModel:
-    """``tomogram_metadata.json`` (``authors`` defaults to an empty list: the portal's importer needs the key)."""
-    return build(TomogramMetadataFile, {"authors": [], **values, **computed, "last_updated_at": stamp}, key=key)
+    """``tomogram_metadata.json`` (``authors`` defaults to an empty list: the portal's importer needs the key;
+    ``is_portal_standard`` is also written as ``is_standardized``, the name the portal's importer reads)."""
+    merged = {"authors": [], **values, **computed, "last_updated_at": stamp}
+    if "is_portal_standard" in merged and "is_standardized" not in merged:
+        merged["is_standardized"] = merged["is_portal_standard"]
+    return build(TomogramMetadataFile, merged, key=key)
 
 
 def alignment_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str) -> BaseModel:
@@ -106,5 +110,14 @@ def alignment_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp
 
 
 def annotation_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str) -> BaseModel:
-    """``{slug}-{version}.json``."""
-    return build(AnnotationMetadataFile, {**values, **computed, "last_updated_at": stamp}, key=key)
+    """``{slug}-{version}.json``; an annotation with files must name its alignment (the portal's importer
+    links every file to it)."""
+    merged = {**values, **computed, "last_updated_at": stamp}
+    if merged.get("files") and not merged.get("alignment_metadata_path"):
+        raise InputFileError(
+            "the metadata would not validate (1 problem(s)); nothing was written for it",
+            where=key,
+            expected="alignment_metadata_path: required when files is not empty",
+            found="no alignment_metadata_path",
+        )
+    return build(AnnotationMetadataFile, merged, key=key)

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from ingest.entities import Dataset, Deposition, Run
 from ingest.errors import PlanError
 from ingest.existing import ExistingTree
-from ingest.layout import DEFAULT_LAYOUT, Layout
+from ingest.layout import DEFAULT_LAYOUT, ImageKind, Layout
 from ingest.models.ingestion_config import DepositionConfig, KeyPhotoEntity
 from ingest.plan_context import PlanContext, PlanInputs, Scope, config_metadata, render_metadata
 from ingest.plan_run import plan_run
-from ingest.sources import Found
+from ingest.sources import Found, Origin
 from ingest.tasks import (
     DatasetTask,
     DepositionTask,
@@ -94,9 +94,16 @@ def _plan_deposition_entity(config: DepositionConfig, context: PlanContext) -> t
     scope = root.within("deposition", str(deposition_id), deposition_name=str(deposition_id))
     entry = config.depositions[index]
     if entry.metadata is None:
+        key = context.layout.deposition_metadata(deposition)
+        if key not in context.existing.metadata:
+            context.warnings.append(
+                f"deposition {deposition_id} has no metadata in the config and {key} is not in the output tree: "
+                "the portal's importer refuses entities whose deposition it cannot find"
+            )
         return None, scope
     metadata = render_metadata(config_metadata(entry.metadata), scope.values)
-    images = _key_photos(config.deposition_keyphotos, context, scope, "deposition_keyphotos", deposition)
+    images, referenced = _key_photos(config.deposition_keyphotos, context, scope, "deposition_keyphotos", deposition)
+    metadata = {**metadata, "key_photos": referenced} if referenced else metadata
     key = context.layout.deposition_metadata(deposition)
     return DepositionTask(deposition, Metadata.of(metadata), key, images), scope
 
@@ -116,27 +123,58 @@ def _key_photos(
     scope: Scope,
     section: str,
     owner: Deposition | Dataset,
-) -> tuple[ImageCopy, ...]:
+) -> tuple[tuple[ImageCopy, ...], dict[str, str]]:
+    """The key photos to copy into the owner's ``Images/`` folder, and those already in the output tree
+    (a ``destination_glob``), referenced by their keys. A glob names each photo by its kind (``name_regex``
+    giving ``snapshot`` or ``thumbnail``)."""
     images: list[ImageCopy] = []
+    referenced: dict[str, str] = {}
     for index, entry in enumerate(entries or ()):
         for number, source in enumerate(entry.sources):
-            if source.literal is None:
-                context.warnings.append(f"{section}[{index}].sources[{number}]: only literal key photos are planned")
-                continue
             path = f"{section}[{index}].sources[{number}]"
-            if not context.find(source, scope, path):
+            found = context.find(source, scope, path)
+            if source.literal is not None:
+                for kind in ("snapshot", "thumbnail") if found else ():
+                    value = getattr(source.literal.value, kind)
+                    if value is not None:
+                        source_key = _png_source(str(render_metadata(value, scope.values)), context, path)
+                        images.append(ImageCopy(kind, source_key, _image_key(context, owner, kind)))
                 continue
-            for kind in ("snapshot", "thumbnail"):
-                value = getattr(source.literal.value, kind)
-                if value is None:
-                    continue
-                output = (
-                    context.layout.deposition_image(owner, kind)
-                    if isinstance(owner, Deposition)
-                    else context.layout.dataset_image(owner, kind)
-                )
-                images.append(ImageCopy(kind, str(render_metadata(value, scope.values)), output))
-    return tuple(images)
+            for item in found:
+                kind = item.name.rsplit(".", 1)[0] if item.name.endswith(".png") else item.name
+                if kind not in {"snapshot", "thumbnail"}:
+                    raise PlanError(
+                        "a key photo found by a glob is neither the snapshot nor the thumbnail",
+                        where=context.where(path),
+                        expected="a name_regex giving 'snapshot' or 'thumbnail' (or snapshot.png, thumbnail.png)",
+                        found=f"{item.name!r} from {item.key!r}",
+                    )
+                if item.origin is Origin.DESTINATION:
+                    referenced[kind] = item.key
+                else:
+                    images.append(
+                        ImageCopy(kind, _png_source(item.key, context, path), _image_key(context, owner, kind))
+                    )
+    return tuple(images), referenced
+
+
+def _png_source(source: str, context: PlanContext, path: str) -> str:
+    """``source`` when it can be copied as ``{kind}.png``: a PNG file, or a URL (not downloaded: a warning)."""
+    if source.startswith(("http://", "https://")) or source.lower().endswith(".png"):
+        return source
+    raise PlanError(
+        "a key photo given as a file is not a PNG",
+        where=context.where(path),
+        expected="a .png file (copied to Images/snapshot.png or Images/thumbnail.png)",
+        found=repr(source),
+    )
+
+
+def _image_key(context: PlanContext, owner: Deposition | Dataset, kind: str) -> str:
+    picture: ImageKind = "snapshot" if kind == "snapshot" else "thumbnail"
+    if isinstance(owner, Deposition):
+        return context.layout.deposition_image(owner, picture)
+    return context.layout.dataset_image(owner, picture)
 
 
 def _find_datasets(
@@ -169,7 +207,8 @@ def _find_datasets(
 def _dataset_task(
     config: DepositionConfig, context: PlanContext, dataset: Dataset, scope: Scope, metadata: dict[str, object]
 ) -> DatasetTask:
-    images = _key_photos(config.dataset_keyphotos, context, scope, "dataset_keyphotos", dataset)
+    images, referenced = _key_photos(config.dataset_keyphotos, context, scope, "dataset_keyphotos", dataset)
+    metadata = {**metadata, "key_photos": referenced} if referenced else metadata
     return DatasetTask(dataset, Metadata.of(metadata), context.layout.dataset_metadata(dataset), images)
 
 

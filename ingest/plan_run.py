@@ -4,6 +4,7 @@ are not ingested yet (counted as skipped)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from ingest.entities import Alignment, Run, TiltSeries, Tomogram, VoxelSpacing
@@ -18,6 +19,7 @@ from ingest.existing import (
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan_annotations import plan_annotations
 from ingest.plan_context import PlanContext, Scope
+from ingest.plan_merges import refuse_second_alignment, refuse_tomogram_merge
 from ingest.sources import Origin
 from ingest.tasks import (
     AlignmentTask,
@@ -62,7 +64,8 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
     """Every task of ``run``."""
     scope = run_scope(context, run, dataset_scope)
     tiltseries = _plan_tiltseries(config, context, run, scope)
-    alignments, alignment_key, alignment_files = _plan_alignments(config, context, run, scope)
+    tiltseries_key = _tiltseries_key(context, run, tiltseries)
+    alignments, alignment_key, alignment_files = _plan_alignments(config, context, run, scope, tiltseries_key)
     voxel_spacings = []
     skipped = [Skipped("alignment files", alignment_files)]
     for voxel_spacing in _find_voxel_spacings(config, context, run, scope):
@@ -76,6 +79,10 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
             for number, source in enumerate(entry.sources):
                 path = f"{section}[{index}].sources[{number}]"
                 skipped.append(Skipped(section, context.count_found(source, scope, path)))
+    first_tomogram = next((vs.tomograms[0].metadata_key for vs in voxel_spacings if vs.tomograms), None)
+    alignments = tuple(
+        replace(task, size_source_key=first_tomogram) if task.is_default else task for task in alignments
+    )
     return RunPlan(
         run=run,
         metadata_key=_run_metadata_key(context, run),
@@ -127,9 +134,15 @@ def _plan_tiltseries(
     if not found:
         return ()
     path, key, metadata = found[0]
-    allocator = IdAllocator(
-        container, set(context.existing.ids_in(container)), {tiltseries_identity(m): i for i, m in existing.items()}
-    )
+    known = {tiltseries_identity(m): i for i, m in existing.items()}
+    if existing and tiltseries_identity(metadata) not in known:
+        raise PlanError(
+            f"run {run.name!r} already holds a tilt series of another deposition; this one would be a second",
+            where=context.where(path),
+            expected="one tilt series per run (the portal's importer reads only one)",
+            found=", ".join(layout.tiltseries_metadata(TiltSeries(run, i)) for i in sorted(existing)),
+        )
+    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
     tiltseries_id, reused = allocator.assign(tiltseries_identity(metadata), what=f"{path} ({key})")
     tiltseries = TiltSeries(run, tiltseries_id)
     return (
@@ -145,11 +158,20 @@ def _plan_tiltseries(
     )
 
 
+def _tiltseries_key(context: PlanContext, run: Run, planned: tuple[TiltSeriesTask, ...]) -> str | None:
+    """The metadata key of the run's tilt series: the planned one, else the one already in the tree."""
+    if planned:
+        return planned[0].metadata_key
+    existing = context.existing.metadata_in(context.layout.tiltseries_container(run), "tiltseries_metadata.json")
+    return context.layout.tiltseries_metadata(TiltSeries(run, min(existing))) if existing else None
+
+
 def _plan_alignments(
-    config: DepositionConfig, context: PlanContext, run: Run, scope: Scope
+    config: DepositionConfig, context: PlanContext, run: Run, scope: Scope, tiltseries_key: str | None
 ) -> tuple[tuple[AlignmentTask, ...], str, int]:
     """The run's alignment tasks, the alignment metadata key its tomograms and annotations point at, and how
-    many alignment source files were found (not copied yet)."""
+    many alignment source files were found (not copied yet). Alignments name the run's tilt series
+    (``tiltseries_path``, which the portal's importer reads) even when ``--only`` leaves the tilt series out."""
     layout = context.layout
     container = layout.alignment_container(run)
     existing = context.existing.metadata_in(container, "alignment_metadata.json")
@@ -169,11 +191,14 @@ def _plan_alignments(
                         f"alignments[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
                     )
                     planned.append((path, metadata, item.keys))
+    refuse_second_alignment(context, run, planned, existing, known)
     defaulted = not planned and not referenced
     if defaulted:
         planned.append(("default alignment", default_alignment_metadata(context.deposition_id), ()))
     tasks = []
     for path, metadata, keys in planned:
+        if tiltseries_key is not None:
+            metadata = {"tiltseries_path": tiltseries_key, **metadata}
         names = tuple(key.rsplit("/", 1)[-1] for key in keys)
         alignment_id, reused = allocator.assign(alignment_identity(metadata, names), what=path)
         alignment = Alignment(run, alignment_id)
@@ -219,7 +244,8 @@ def _plan_tomograms(
         tomogram_identity(m, relative_to_run(m.get("alignment_metadata_path"), run_dir)): i for i, m in existing.items()
     }
     allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
-    tasks = []
+    tasks: list[TomogramTask] = []
+    claimed: dict[tuple[Any, Any], str] = {}
     candidates = [(layout.tomogram_metadata(Tomogram(voxel_spacing, i)), m) for i, m in existing.items()]
     for index, entry in enumerate(config.tomograms or ()):
         configured = entry.metadata.voxel_spacing if entry.metadata is not None else None
@@ -237,8 +263,10 @@ def _plan_tomograms(
                 if item.origin is not Origin.SOURCE:
                     continue
                 identity = tomogram_identity(metadata, alignment_key)
-                tomogram_id, reused = allocator.assign(identity, what=f"{path} ({item.key})")
+                what = f"{path} ({item.key})"
+                tomogram_id, reused = allocator.assign(identity, what=what)
                 tomogram = Tomogram(voxel_spacing, tomogram_id)
+                refuse_tomogram_merge(claimed, metadata, voxel_spacing, what, context.where(path))
                 tasks.append(
                     TomogramTask(
                         tomogram=tomogram,

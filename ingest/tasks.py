@@ -156,6 +156,9 @@ class AlignmentTask:
     source_keys: tuple[str, ...]
     is_default: bool
     reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
+    size_source_key: str | None = None
+    """For the default alignment: the tomogram metadata file whose size × voxel spacing is its volume_dimension
+    (written earlier in the same run, or already in the tree when ``--only`` leaves the tomograms out)."""
 
 
 @dataclass(frozen=True)
