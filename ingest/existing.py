@@ -1,7 +1,7 @@
 """What the output tree already holds, and the numeric ids that follow from it.
 
-Ids start at 100 inside their container (tilt series and alignments per run; tomograms and annotations per
-voxel-spacing folder, as the portal numbers them). On re-ingestion an entity gets the id of the existing entity
+Ids start at 100 inside their container (tomograms, tilt series and alignments per run, as DESIGN.md section 4
+says; annotations per voxel-spacing folder). On re-ingestion an entity gets the id of the existing entity
 with the same identity key (DESIGN.md section 4), read from its metadata file; a new entity gets the lowest free
 id. :class:`ExistingTree` is built at the edge (:func:`read_existing_tree`) and is only read by the pure planner.
 """

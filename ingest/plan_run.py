@@ -11,6 +11,7 @@ from ingest.entities import Alignment, Run, TiltSeries, Tomogram, VoxelSpacing
 from ingest.errors import PlanError
 from ingest.existing import (
     IdAllocator,
+    Identity,
     alignment_identity,
     relative_to_run,
     tiltseries_identity,
@@ -68,9 +69,10 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
     alignments, alignment_key, alignment_files = _plan_alignments(config, context, run, scope, tiltseries_key)
     voxel_spacings = []
     skipped = [Skipped("alignment files", alignment_files)]
+    tomogram_ids = _tomogram_id_allocator(context, run)
     for voxel_spacing in _find_voxel_spacings(config, context, run, scope):
         vs_scope = scope.within("voxel_spacing", voxel_spacing.name, voxel_spacing_name=voxel_spacing.name)
-        tomograms = _plan_tomograms(config, context, voxel_spacing, vs_scope, alignment_key)
+        tomograms = _plan_tomograms(config, context, voxel_spacing, vs_scope, alignment_key, tomogram_ids)
         annotations, annotation_skips = plan_annotations(config, context, voxel_spacing, vs_scope, alignment_key)
         voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations))
         skipped += [*annotation_skips, Skipped("neuroglancer", len(tomograms))]
@@ -233,17 +235,33 @@ def _find_voxel_spacings(config: DepositionConfig, context: PlanContext, run: Ru
     return list(found.values())
 
 
+def _tomogram_id_allocator(context: PlanContext, run: Run) -> IdAllocator:
+    """Tomogram ids count per run, across all its voxel spacings (DESIGN.md section 4); existing tomograms of the
+    run keep their ids by identity (whose key includes the voxel spacing)."""
+    run_dir = context.layout.run_dir(run)
+    taken: set[int] = set()
+    known: dict[Identity, int] = {}
+    for key, metadata in context.existing.metadata.items():
+        folder, _, name = key.rpartition("/")
+        entity_id = folder.rpartition("/")[2]
+        if key.startswith(run_dir + "/") and name == "tomogram_metadata.json" and entity_id.isdigit():
+            taken.add(int(entity_id))
+            alignment = relative_to_run(metadata.get("alignment_metadata_path"), run_dir)
+            known[tomogram_identity(metadata, alignment)] = int(entity_id)
+    return IdAllocator(f"{run_dir} (tomograms)", taken, known)
+
+
 def _plan_tomograms(
-    config: DepositionConfig, context: PlanContext, voxel_spacing: VoxelSpacing, scope: Scope, alignment_key: str
+    config: DepositionConfig,
+    context: PlanContext,
+    voxel_spacing: VoxelSpacing,
+    scope: Scope,
+    alignment_key: str,
+    allocator: IdAllocator,
 ) -> tuple[TomogramTask, ...]:
     layout = context.layout
-    run_dir = layout.run_dir(voxel_spacing.run)
     container = layout.tomogram_container(voxel_spacing)
     existing = context.existing.metadata_in(container, "tomogram_metadata.json")
-    known = {
-        tomogram_identity(m, relative_to_run(m.get("alignment_metadata_path"), run_dir)): i for i, m in existing.items()
-    }
-    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
     tasks: list[TomogramTask] = []
     claimed: dict[tuple[Any, Any], str] = {}
     candidates = [(layout.tomogram_metadata(Tomogram(voxel_spacing, i)), m) for i, m in existing.items()]

@@ -79,7 +79,7 @@ def test_cli_dry_run_text_tree_lists_output_keys(example_dir: Path, tmp_path: Pa
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "90001/TS_002/Reconstructions/VoxelSpacing20.000/Tomograms/100/TS_002.mrc" in result.output
+    assert "90001/TS_002/Reconstructions/VoxelSpacing20.000/Tomograms/101/TS_002.mrc" in result.output
     assert "TS_001" not in result.output
     assert "not ingested yet" in result.output
 
