@@ -30,8 +30,8 @@ _rlnAngleTilt #5
 _rlnAnglePsi #6
 _rlnMicrographName #7
 _rlnAutopickFigureOfMerit #8
-   0.16666667     0.943038   0.1923077    74.99999  17.612438        180  TS_1.tomostar  6.2712617
-   0.14942528    0.8628692  0.20512821          45   5.850267  262.49997  TS_1.tomostar    6.58936
+         0.25          0.5         0.5    74.99999  17.612438        180  TS_1.tomostar  6.2712617
+   0.75862069   0.21097046  0.25641026          45   5.850267  262.49997  TS_1.tomostar    6.58936
 """
 
 
@@ -41,7 +41,7 @@ def test_warp_normalized_coordinates_scale_by_the_tomogram_size(tmp_path: Path) 
     options = ReadOptions(extra=(ORIENTED, ("coordinates", "normalized"), ("tomogram_size", "348,474,78")))
     picks = read_picks(path, "relion3_star", options)
     # Warp divided integer voxel positions by the size: multiplying back gives them again.
-    np.testing.assert_allclose(picks.positions, [[58, 447, 15], [52, 409, 16]], atol=1e-4)
+    np.testing.assert_allclose(picks.positions, [[87, 237, 39], [264, 100, 20]], atol=1e-5)
     assert picks.rotations is not None
     np.testing.assert_allclose(picks.rotations[0], relion_to_matrix([74.99999], [17.612438], [180])[0], atol=1e-12)
 
@@ -71,18 +71,18 @@ def test_relion30_loop_with_comment_and_blank_lines_between_rows(tmp_path: Path)
 
 
 def test_relion31_with_trailing_spaces_and_a_space_only_line_between_blocks(tmp_path: Path) -> None:
-    # The layout of RELION 3.1 subtomogram projects (pycrest test data): "loop_ ", "_rlnX #1 ", " " lines.
+    # The layout of RELION 3.1 subtomogram projects (as in pycrest's test data): "loop_ ", "_rlnX #1 ", " " lines.
     path = tmp_path / "particles.star"
     path.write_text(
         "\n# version 30001\n\ndata_optics\n\nloop_ \n_rlnOpticsGroup #1 \n_rlnImagePixelSize #2 \n"
         "           1     2.619996 \n \n\n# version 30001\n\ndata_particles\n\nloop_ \n_rlnMicrographName #1 \n"
         "_rlnCoordinateX #2 \n_rlnCoordinateY #3 \n_rlnCoordinateZ #4 \n_rlnOriginXAngst #5 \n_rlnOriginYAngst #6 \n"
         "_rlnOriginZAngst #7 \n_rlnOpticsGroup #8 \n"
-        "T020/T020.mrc   332.000000   452.000000  1156.000000     5.239992     0.000000     0.000000     1 \n"
-        "T021/T021.mrc   396.000000   432.000000  1396.000000     0.000000     0.000000     0.000000     1\n"
+        "tomo_a/tomo_a.mrc   412.000000   236.000000   988.000000     5.239992     0.000000     0.000000     1 \n"
+        "tomo_b/tomo_b.mrc   128.000000   640.000000   512.000000     0.000000     0.000000     0.000000     1\n"
     )
-    picks = read_picks(path, "relion3_star", ReadOptions(filter_value="T020/T020.mrc"))
-    np.testing.assert_allclose(picks.positions, [[330, 452, 1156]], atol=1e-6)
+    picks = read_picks(path, "relion3_star", ReadOptions(filter_value="tomo_a/tomo_a.mrc"))
+    np.testing.assert_allclose(picks.positions, [[410, 236, 988]], atol=1e-6)
 
 
 def test_relion4_origin_uses_each_groups_tilt_series_pixel_not_the_subtomogram_pixel(tmp_path: Path) -> None:
