@@ -168,3 +168,18 @@ def test_export_unknown_target_lists_the_known_ones(tmp_path: Path) -> None:
     ndjson.write_text('{"type": "point", "location": {"x": 1, "y": 2, "z": 3}}\n')
     code, output = run("export", "picks", str(ndjson), str(tmp_path / "o"), "--to", "dynamo", "--voxel-spacing", "1")
     assert code == 1 and "copick, csv, relion4_star, relion5_star" in output
+
+
+def test_warp_normalized_coordinates_take_the_tomogram_size_from_the_command_line(tmp_path: Path) -> None:
+    source = tmp_path / "TS_1_clean.star"
+    source.write_text(
+        "data_\n\nloop_\n_rlnCoordinateX #1\n_rlnCoordinateY #2\n_rlnCoordinateZ #3\n_rlnMicrographName #4\n"
+        "0.5 0.25 0.75 TS_1.tomostar\n"
+    )
+    out = tmp_path / "out.ndjson"
+    code, output = run(
+        "convert", "picks", str(source), str(out), "--format", "relion3_star",
+        "--option", "coordinates=normalized", "--tomogram-size", "400,200,100",
+    )  # fmt: skip
+    assert code == 0, output
+    assert json.loads(out.read_text())["location"] == {"x": 200.0, "y": 50.0, "z": 75.0}

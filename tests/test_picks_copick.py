@@ -94,3 +94,24 @@ def test_invalid_json_names_line_and_column(tmp_path: Path) -> None:
 def test_non_angstrom_unit_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="unsupported unit"):
         read_picks(write_copick(tmp_path / "c.json", [], unit="nm"), "copick", ReadOptions(voxel_spacing=1))
+
+
+def test_missing_instance_id_is_copicks_default_zero(tmp_path: Path) -> None:
+    # copick's CopickPoint defaults instance_id to 0: a file where only some points carry one is still instances.
+    points = [{"location": {"x": 10, "y": 20, "z": 30}}, {"location": {"x": 40, "y": 50, "z": 60}, "instance_id": 2}]
+    picks = read_picks(write_copick(tmp_path / "c.json", points), "copick", ReadOptions(voxel_spacing=10))
+    assert picks.instance_ids is not None and picks.instance_ids.tolist() == [0, 2]
+
+
+def test_null_points_is_an_empty_file_not_a_format_error(tmp_path: Path) -> None:
+    # copick saves a picks file without points as "points": null.
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"pickable_object_name": "x", "run_name": "TS_01", "unit": "angstrom", "points": None}))
+    assert len(read_picks(path, "copick", ReadOptions(voxel_spacing=10))) == 0
+
+
+def test_missing_points_key_is_still_not_a_copick_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"pickable_object_name": "x", "unit": "angstrom"}))
+    with pytest.raises(InputFileError, match="not a copick picks file"):
+        read_picks(path, "copick", ReadOptions(voxel_spacing=10))

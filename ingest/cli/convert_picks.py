@@ -46,7 +46,9 @@ def _extra(pairs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.option("--tomogram", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="MRC giving the size.")
 @click.option("--delimiter", help="CSV/TSV delimiter.")
 @click.option("--columns", type=click.Choice(["xyz", "zyx"]), help="CSV/TSV column order.")
-@click.option("--option", "options", multiple=True, help="Format-specific KEY=VALUE (table_map, label).")
+@click.option(
+    "--option", "options", multiple=True, help="Format-specific KEY=VALUE (table_map, label, coordinates=normalized)."
+)
 def convert_picks(
     src: Path,
     dst: Path,

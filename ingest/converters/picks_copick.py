@@ -1,9 +1,10 @@
 """copick picks JSON (``copick``): Å locations and a 4×4 ``transformation_`` per point.
 
 Position = (location + T[:3, 3]) / voxel spacing (Å per voxel, from ``voxel_spacing`` in the read options, else
-the file's own ``voxel_spacing``); rotation = T[:3, :3]; a point without ``transformation_`` has the identity.
-``instance_id`` and ``score`` are kept when every point has them. ``filter_value`` must equal the file's
-``run_name`` when both are set (a copick file holds one run).
+the file's own ``voxel_spacing``); rotation = T[:3, :3]. Missing fields take copick's model defaults
+(``CopickPoint``): ``transformation_`` the identity, ``instance_id`` 0; ``score`` is kept when every point has one.
+``"points": null`` (how copick saves a picks file with no points) is an empty list. ``filter_value`` must equal the
+file's ``run_name`` when both are set (a copick file holds one run).
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ Point = dict[str, object]
 def _document(path: Path) -> tuple[dict[str, object], list[Point]]:
     """The document and its points; every point must be an object with a ``location`` object."""
     document = load_json_file(path)
-    points = document.get("points") if isinstance(document, dict) else None
+    has_points = isinstance(document, dict) and "points" in document
+    points = (document["points"] if has_points else None) if isinstance(document, dict) else None
+    if has_points and points is None:
+        points = []  # copick writes "points": null for a picks file without points
     if not isinstance(document, dict) or not isinstance(points, list):
         raise InputFileError(
             "not a copick picks file",
@@ -88,10 +92,19 @@ def _optional_column(points: list[Point], key: str, source: str) -> NDArray[np.f
     return np.array([json_number(p[key], where=f"{source}: point {i + 1}", what=key) for i, p in enumerate(points)])
 
 
-def _instance_ids(points: list[Point], source: str) -> NDArray[np.int64] | None:
-    ids = _optional_column(points, "instance_id", source)
-    if ids is None:
-        return None
+def _or_zero(value: object) -> object:
+    return 0 if value is None else value
+
+
+def _instance_ids(points: list[Point], source: str) -> NDArray[np.int64]:
+    """``instance_id`` of every point; a missing one is 0, copick's default."""
+    ids = np.array(
+        [
+            json_number(_or_zero(p.get("instance_id")), where=f"{source}: point {i + 1}", what="instance_id")
+            for i, p in enumerate(points)
+        ],
+        dtype=np.float64,
+    )
     fractional = np.flatnonzero(ids != np.round(ids))
     if len(fractional):
         row = int(fractional[0])

@@ -14,6 +14,9 @@ Conventions (DESIGN.md section 4, checked against RELION's ``ParticleSet::getPos
   ``rlnImagePixelSize`` (from the particle's optics group, or a particle column of that name), the particle
   columns ``rlnPixelSize`` and ``rlnDetectorPixelSize`` (µm) × 10⁴ / ``rlnMagnification``, and finally the
   annotation's ``voxel_spacing / binning``. It is only needed when an Å origin is not zero.
+* Warp's template matching writes ``rlnCoordinate`` normalised to [0, 1] of the tomogram: with the ``extra`` option
+  ``coordinates`` = ``normalized`` (default ``pixels``) position = coordinate × tomogram size in voxels (``extra``
+  option ``tomogram_size`` = ``X,Y,Z``, from ``--tomogram-size``), minus the origin shift / binning.
 * Scores: ``rlnAutopickFigureOfMerit``, else ``rlnMaxValueProbDistribution``.
 * ``filter_value`` selects ``rlnMicrographName`` (else ``rlnTomoName``) for RELION 3, ``rlnTomoName`` (else
   ``rlnMicrographName``) for TOMOMAN and ``rlnTomoName`` for RELION 4; names are compared as text.
@@ -39,7 +42,7 @@ from ingest.converters.star_tables import (
     require_orientation_columns,
     select_by_name,
 )
-from ingest.errors import InputFileError
+from ingest.errors import InputFileError, UsageError
 
 Triple = tuple[str, str, str]
 
@@ -207,6 +210,31 @@ def origin_shifts(
     return shifts if subtomogram is None else np.einsum("nij,nj->ni", subtomogram, shifts)
 
 
+def coordinate_unit(options: ReadOptions, source: str) -> str:
+    """The ``extra`` option ``coordinates``: ``pixels`` (default) or ``normalized`` (Warp template matching)."""
+    unit = dict(options.extra).get("coordinates", "pixels")
+    if unit not in ("pixels", "normalized"):
+        raise UsageError("unknown coordinates option", where=source, expected="pixels or normalized", found=repr(unit))
+    return unit
+
+
+def normalized_coordinate_scale(options: ReadOptions, source: str) -> NDArray[np.float64]:
+    """The tomogram size (x, y, z voxels) that multiplies coordinates normalised to [0, 1]."""
+    text = dict(options.extra).get("tomogram_size")
+    try:
+        size = np.array([float(v) for v in (text or "").split(",")], dtype=np.float64)
+    except ValueError:
+        size = np.zeros(0)
+    if size.shape != (3,) or not (size > 0).all():
+        raise UsageError(
+            "normalised coordinates (coordinates=normalized) need the tomogram size",
+            where=source,
+            expected="--tomogram-size X,Y,Z (the tomogram_size option) in voxels",
+            found=repr(text),
+        )
+    return size
+
+
 def picks_from_pixel_coordinates(table: ParticleTable, options: ReadOptions, dialect: StarDialect) -> Picks:
     """Picks from ``rlnCoordinate{X,Y,Z}`` (pixels) of the selected rows."""
     if not all(column in table.particles.columns for column in COORDINATES) and table.has(CENTRED_COORDINATES):
@@ -219,7 +247,11 @@ def picks_from_pixel_coordinates(table: ParticleTable, options: ReadOptions, dia
     require_columns(table.particles, COORDINATES, source=table.source, what="particles")
     coordinates = table.numbers(COORDINATES)
     subtomogram = subtomogram_matrices(table)
-    positions = (coordinates - origin_shifts(table, dialect, options, subtomogram)) / options.binning
+    shifts = origin_shifts(table, dialect, options, subtomogram)
+    if coordinate_unit(options, table.source) == "normalized":
+        positions = coordinates * normalized_coordinate_scale(options, table.source) - shifts / options.binning
+    else:
+        positions = (coordinates - shifts) / options.binning
     return finish_picks(
         positions,
         options,
