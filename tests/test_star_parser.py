@@ -43,6 +43,9 @@ CASES = {
     "empty loop at the end": "data_a\nloop_\n_rlnA\n",
     "text column and all-text columns": "data_p\nloop_\n_rlnTomoName\n_rlnLabel\n_rlnX\n10 abc 1\n11 def 2\n",
     "missing cell": "data_p\nloop_\n_rlnX\n_rlnY\n1 2\n3\n",
+    "whitespace-only lines": "data_p\nloop_\n_rlnX\n_rlnY\n1 2\n   \n\t\n3 4\n  ",
+    "quoted names": "data_p\nloop_\n_rlnTomoName\n_rlnX\n'TS 1' 1\n\"TS 2\" 2\n",
+    "second loop in a block": "data_p\nloop_\n_rlnX\n1\nloop_\n_rlnY\n2\n",
 }
 
 
@@ -61,16 +64,15 @@ def test_same_blocks_as_starfile_without_calling_it(tmp_path: Path, text: str, m
 
 
 FALLBACK = {
-    "quoted names": "data_p\nloop_\n_rlnTomoName\n_rlnX\n'TS 1' 1\n\"TS 2\" 2\n",
-    "second loop in a block": "data_p\nloop_\n_rlnX\n1\nloop_\n_rlnY\n2\n",
     "block without loop or keys": "data_a\n\ndata_b\nloop_\n_rlnX\n1\n",
+    "name not utf-8": "data_\xff\nloop_\n_rlnX\n1\n",
 }
 
 
 @pytest.mark.parametrize("text", FALLBACK.values(), ids=FALLBACK.keys())
 def test_unusual_layouts_are_read_by_starfile(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "f.star"
-    path.write_bytes(text.encode())
+    path.write_bytes(text.encode("latin-1"))
     calls: list[Path] = []
     real = starfile.read
 

@@ -4,25 +4,23 @@ without its per-line Python loop.
 ``starfile`` walks every line of a file in Python (through ``linecache``) before handing a loop's rows to
 ``pandas.read_csv``; for a million particles that walk costs as much as the parsing itself. Here only header lines
 are walked: a loop's rows, from after its header to the next ``data_`` line, go to ``pandas.read_csv`` as one slice
-of bytes, with the same options and the same numeric conversion afterwards. Anything outside the plain layout (quotes,
-a second ``loop_`` or ``_name`` line among the rows, a block with neither a loop nor key-value lines, text that is not
-UTF-8) is handed to ``starfile`` itself, so the result is always what ``starfile`` gives.
+of bytes, with the same options, the same quote replacement and the same numeric conversion afterwards (``read_csv``
+skips the blank lines and surrounding whitespace that starfile strips line by line). What the fast path does not
+reproduce (a block with neither a loop nor key-value lines, names that are not UTF-8) is handed to ``starfile``
+itself, so the result is always what ``starfile`` gives.
 """
 
 from __future__ import annotations
 
 import io
 import shlex
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import starfile
-
-# Inside a loop's rows these mean a layout the fast path does not reproduce: starfile reads those files.
-_UNUSUAL_IN_ROWS = (b"'", b'"', b"loop_", b"\n_", b" _", b"\t_")
 
 
 class _UnusualLayoutError(Exception):
@@ -61,7 +59,7 @@ def _parse(data: bytes, text_columns: list[str]) -> dict[str, Any]:
     for index, (line_start, line_end) in enumerate(starts):
         stop = starts[index + 1][0] if index + 1 < len(starts) else len(data)
         name = _text(data[line_start:line_end].strip()[5:])
-        block = _parse_block(data[line_end + 1 : stop] if line_end < stop else b"", text_columns)
+        block = _parse_block(data, line_end + 1, stop, text_columns)
         if isinstance(block, pd.DataFrame):
             block.name = name  # type: ignore[attr-defined]  # as starfile does
         blocks[name] = block
@@ -75,36 +73,43 @@ def _text(raw: bytes) -> str:
         raise _UnusualLayoutError from None
 
 
-def _parse_block(segment: bytes, text_columns: list[str]) -> pd.DataFrame | dict[str, Any]:
-    """One data block (the bytes after its ``data_`` line): the first ``loop_`` or ``_name`` line decides its kind."""
-    position = 0
-    while position < len(segment):
-        line_end = segment.find(b"\n", position)
-        line_end = len(segment) if line_end == -1 else line_end
-        line = segment[position:line_end].strip()
-        if line.startswith(b"loop_"):
-            return _parse_loop(segment, line_end + 1, text_columns)
-        if line.startswith(b"_"):
-            return _parse_key_values(segment[position:], text_columns)
+def _lines(data: bytes, position: int, stop: int) -> Iterator[tuple[int, bytes]]:
+    """(offset after the line, stripped line) for the lines of ``data[position:stop]``, without copying the rest."""
+    while position < stop:
+        line_end = data.find(b"\n", position, stop)
+        line_end = stop if line_end == -1 else line_end
+        yield line_end + 1, data[position:line_end].strip()
         position = line_end + 1
+
+
+def _parse_block(data: bytes, start: int, stop: int, text_columns: list[str]) -> pd.DataFrame | dict[str, Any]:
+    """One data block (``data[start:stop]``, after its ``data_`` line): its first ``loop_`` or ``_name`` line decides
+    its kind."""
+    position = start
+    for after, line in _lines(data, start, stop):
+        if line.startswith(b"loop_"):
+            return _parse_loop(data, after, stop, text_columns)
+        if line.startswith(b"_"):
+            return _parse_key_values(data[position:stop], text_columns)
+        position = after
     raise _UnusualLayoutError  # starfile would read on into the next block
 
 
-def _parse_loop(segment: bytes, position: int, text_columns: list[str]) -> pd.DataFrame:
+def _parse_loop(data: bytes, position: int, stop: int, text_columns: list[str]) -> pd.DataFrame:
+    """A loop: its ``_name`` header lines, then every line up to the next block as rows (as starfile takes them)."""
     columns: list[str] = []
-    while position < len(segment):
-        line_end = segment.find(b"\n", position)
-        line_end = len(segment) if line_end == -1 else line_end
-        line = segment[position:line_end].strip()
+    for after, line in _lines(data, position, stop):
         if not line.startswith(b"_"):
             break
         columns.append(_text(line.split()[0][1:]))
-        position = line_end + 1
-    rows = segment[position:]
-    if not columns or any(mark in rows for mark in _UNUSUAL_IN_ROWS):
+        position = after
+    if not columns:
         raise _UnusualLayoutError
+    rows = data[position:stop]
+    if b"'" in rows:
+        rows = rows.replace(b"'", b'"')  # starfile's reading of single quotes
     indices = {column: index for index, column in enumerate(columns)}
-    if not rows.strip():
+    if not rows or rows.isspace():
         return pd.DataFrame(np.zeros(shape=(0, len(columns))), columns=columns)
     table = pd.read_csv(
         io.BytesIO(rows),
