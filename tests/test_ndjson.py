@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.spatial.transform import Rotation
 
+from ingest.converters import ndjson
 from ingest.converters.ndjson import PointShape, ndjson_to_picks, picks_to_ndjson, shape_of
 from ingest.converters.picks import Picks
 from ingest.errors import InputFileError, UsageError
@@ -123,3 +124,35 @@ def test_picks_ndjson_picks_is_lossless(case: tuple[Picks, PointShape]) -> None:
         np.testing.assert_array_equal(back.instance_ids, picks.instance_ids)
     assert picks_to_ndjson(back, shape) == data
     assert data.count(b"\n") == len(picks)
+
+
+def test_golden_float_texts_are_shortest_round_trip() -> None:
+    # orjson's shortest round-trip texts: no exponent below 1e16 and no zero-padded exponents (Python's repr would
+    # write 1e-05 and 2.5e-07); every text reads back to the same float64.
+    values = [1e-05, 2.5e-07, 1e16, -0.0, 1 / 3, 5e-324, 1e15, 123.0]
+    picks = Picks(np.array([values[0:3], values[3:6], values[5:8]]))
+    assert picks_to_ndjson(picks, PointShape.POINT) == (
+        b'{"type": "point", "location": {"x": 0.00001, "y": 2.5e-7, "z": 1e+16}}\n'
+        b'{"type": "point", "location": {"x": -0.0, "y": 0.3333333333333333, "z": 5e-324}}\n'
+        b'{"type": "point", "location": {"x": 5e-324, "y": 1000000000000000.0, "z": 123.0}}\n'
+    )
+    np.testing.assert_array_equal(
+        ndjson_to_picks(picks_to_ndjson(picks, PointShape.POINT), "m").positions, picks.positions
+    )
+
+
+@pytest.mark.parametrize("shape", list(PointShape))
+def test_chunk_boundaries_do_not_change_the_bytes(shape: PointShape, monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 7
+    rng = np.random.default_rng(3)
+    picks = Picks(
+        rng.normal(size=(n, 3)) * 1e3,
+        Rotation.random(n, random_state=4).as_matrix(),
+        rng.integers(-(2**63), 2**63 - 1, size=n, dtype=np.int64),
+    )
+    whole = picks_to_ndjson(picks, shape)
+    monkeypatch.setattr(ndjson, "CHUNK_ROWS", 2)
+    assert picks_to_ndjson(picks, shape) == whole
+    assert whole.count(b"\n") == n
+    back = ndjson_to_picks(whole, "m")
+    np.testing.assert_array_equal(back.positions, picks.positions)

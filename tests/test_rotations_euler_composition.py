@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from ingest.converters.rotations import _from_euler
+from ingest.converters.rotations import _euler_matrices, _inverse_euler_matrices
 
 angle = st.floats(min_value=-720, max_value=720, allow_nan=False)
 
@@ -19,9 +19,11 @@ angle = st.floats(min_value=-720, max_value=720, allow_nan=False)
 def test_composition_equals_scipy_from_euler(seq: str, rows: list[tuple[float, float, float]]) -> None:
     angles = np.array(rows, dtype=np.float64)
     expected = Rotation.from_euler(seq, angles, degrees=True).as_matrix()
-    np.testing.assert_allclose(_from_euler(seq, angles).as_matrix(), expected, atol=1e-12)
+    np.testing.assert_allclose(_euler_matrices(seq, angles), expected, atol=1e-12)
+    np.testing.assert_allclose(_inverse_euler_matrices(seq, angles), expected.transpose(0, 2, 1), atol=1e-12)
+    assert _inverse_euler_matrices(seq, angles).flags.c_contiguous
 
 
 def test_single_axis_quarter_turns() -> None:
-    quarter = _from_euler("ZYZ", np.array([[90.0, 0.0, 0.0]])).as_matrix()[0]
+    quarter = _euler_matrices("ZYZ", np.array([[90.0, 0.0, 0.0]]))[0]
     np.testing.assert_allclose(quarter, [[0, -1, 0], [1, 0, 0], [0, 0, 1]], atol=1e-15)
