@@ -1,8 +1,7 @@
-"""STAR tables for the pick readers: read a file (:mod:`star_parser`, ``starfile``'s result in a fraction of its
-time), find its particle table, pull numeric columns.
+"""STAR tables for the pick readers: read a file with ``starfile``, find its particle table, pull numeric columns.
 
-Every failure names the file and, for cells, the 1-based data row of the table (``particle row N``), since the
-parsed tables do not keep line numbers. Tomogram and micrograph names are read as text, so that names that look
+Every failure names the file and, for cells, the 1-based data row of the table (``particle row N``), since
+``starfile`` does not keep line numbers. Tomogram and micrograph names are read as text, so that names that look
 numeric (``001``) keep their spelling.
 """
 
@@ -14,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import starfile
 from numpy.typing import NDArray
 
 from ingest.converters.picks import ReadOptions, select_rows
-from ingest.converters.star_parser import read_star_file
 from ingest.errors import InputFileError
 
 # Blocks that hold settings, never particles: skipped when a file's particle table is found by elimination.
@@ -30,7 +29,7 @@ def read_star_blocks(path: Path, *, text_columns: Sequence[str] = ()) -> dict[st
     ``text_columns`` are kept as strings. An unreadable or empty file is an :class:`InputFileError`.
     """
     try:
-        blocks = read_star_file(path, text_columns)
+        blocks = starfile.read(path, always_dict=True, parse_as_string=list(text_columns))
     except FileNotFoundError:
         raise InputFileError("file not found", where=str(path)) from None
     except Exception as error:  # starfile and pandas raise many kinds of errors for malformed text
