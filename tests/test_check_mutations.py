@@ -77,6 +77,14 @@ def test_good_tree_checks_clean(pristine: Path) -> None:
     assert report.findings == ()
 
 
+def test_pipeline_bookkeeping_is_not_part_of_the_tree(tree: Path) -> None:
+    (tree / ".ingest" / "manifests").mkdir(parents=True)
+    (tree / ".ingest" / "manifests" / "deposition.json").write_text("{}")
+    (tree / RUN / "run_metadata.json.ingest-tmp-1234").write_text("{}")
+    report = check_tree(tree)
+    assert [(f.code, f.file) for f in report.findings] == [("C-TREE-STRAY", f"{RUN}/run_metadata.json.ingest-tmp-1234")]
+
+
 def test_good_tree_checks_clean_in_depth_on_two_workers(pristine: Path) -> None:
     assert check_tree(pristine, deep=True, workers=2).findings == ()
 

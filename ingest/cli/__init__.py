@@ -79,3 +79,6 @@ main.add_command(run)
 from ingest.cli.convert_volume import convert_volume_command  # noqa: E402
 
 convert.add_command(convert_volume_command)
+from ingest.cli.schema import schema  # noqa: E402
+
+main.add_command(schema)

@@ -177,14 +177,23 @@ def mrc_findings(
 
 
 def read_mrc_block(reader: TreeReader, key: str, header: MrcHeader, block: tuple[slice, slice, slice]) -> np.ndarray:
-    """The voxels of one z, y, x block (slices with explicit bounds), read plane by plane as byte ranges."""
+    """The voxels of one z, y, x block (slices with explicit bounds), read as byte ranges.
+
+    A block spanning whole planes is one range; otherwise one range per plane (the rows it spans).
+    """
     _nz, ny, nx = header.shape
     item = header.dtype.itemsize
     zs, ys, xs = block
+    native = header.dtype.newbyteorder("=")
+    if ys.start == 0 and ys.stop == ny:
+        start = header.data_offset + zs.start * ny * nx * item
+        raw = reader.read_range(key, start, (zs.stop - zs.start) * ny * nx * item)
+        volume = np.frombuffer(raw, dtype=header.dtype).reshape(zs.stop - zs.start, ny, nx)
+        return volume[:, :, xs].astype(native)
     planes = []
     for z in range(zs.start, zs.stop):
         start = header.data_offset + ((z * ny + ys.start) * nx) * item
         length = (ys.stop - ys.start) * nx * item
         rows = np.frombuffer(reader.read_range(key, start, length), dtype=header.dtype)
         planes.append(rows.reshape(ys.stop - ys.start, nx)[:, xs])
-    return np.stack(planes).astype(header.dtype.newbyteorder("="))
+    return np.stack(planes).astype(native)

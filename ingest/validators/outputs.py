@@ -42,7 +42,7 @@ def check_tree(
     keys = reader.list_keys()
     listing = Listing.of(keys)
     patterns = [re.compile(pattern) for pattern in runs]
-    selected = [key for key in keys if _selected(key, frozenset(datasets), patterns)]
+    selected = [key for key in keys if not layout.is_bookkeeping(key) and _selected(key, frozenset(datasets), patterns)]
     shape, placed_keys = tree_shape(selected, layout)
     findings: list[Finding] = list(shape.findings)
     by_run: dict[tuple[str, str], list[Role | object]] = defaultdict(list)

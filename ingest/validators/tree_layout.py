@@ -96,6 +96,7 @@ class TreeLayout:
     name: str
     patterns: tuple[tuple[Role, re.Pattern[str]], ...]
     legacy_folders: tuple[re.Pattern[str], ...]
+    bookkeeping: tuple[str, ...] = (".ingest/",)
 
     @classmethod
     def compile(cls, name: str, patterns: tuple[tuple[Role, str], ...], legacy: tuple[str, ...]) -> TreeLayout:
@@ -122,6 +123,10 @@ class TreeLayout:
                     entity_folder=key[: match.end("entity_id")] if groups.get("entity_id") else None,
                 )
         return None
+
+    def is_bookkeeping(self, key: str) -> bool:
+        """True for the pipeline's own records (``.ingest/`` manifests), which are not part of the tree."""
+        return key.startswith(self.bookkeeping)
 
     def legacy_folder(self, key: str) -> str | None:
         """The legacy folder a stray key belongs to, when it follows a known older arrangement."""
