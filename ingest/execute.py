@@ -17,6 +17,7 @@ from ingest.execute_settings import ExecutionSettings, RunJob, RunReport, WriteP
 from ingest.executors import Executor, RunTask, TaskOutcome, collect_outcomes
 from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import dataset_file, deposition_file, metadata_bytes
+from ingest.report import Report, render_json
 from ingest.storage import Storage
 from ingest.tasks import DatasetTask, DepositionTask, ImageCopy, Plan, Skipped
 
@@ -48,11 +49,13 @@ class IngestReport:
     runs: tuple[RunOutcome, ...]
     skipped_sections: tuple[Skipped, ...]
     warnings: tuple[str, ...]
+    checks: Report | None = None
+    """The findings of the output checks on the written runs (``None``: not checked)."""
 
     @property
     def ok(self) -> bool:
-        """Whether every run succeeded (the exit code is 0 only then)."""
-        return all(run.succeeded for run in self.runs)
+        """Whether every run succeeded and the checks found no error (the exit code is 0 only then)."""
+        return all(run.succeeded for run in self.runs) and (self.checks is None or self.checks.ok)
 
 
 def execute_plan(
@@ -161,6 +164,7 @@ def report_to_json(report: IngestReport) -> str:
         ],
         "skipped_sections": {item.section: item.count for item in report.skipped_sections},
         "warnings": list(report.warnings),
+        "checks": None if report.checks is None else json.loads(render_json(report.checks)),
     }
     return json.dumps(document, indent=2) + "\n"
 
@@ -178,6 +182,15 @@ def report_lines(report: IngestReport) -> list[str]:
     lines.extend(f"warning: {warning}" for warning in report.warnings)
     failed = sum(not run.succeeded for run in report.runs)
     lines.append(f"{len(report.runs) - failed} of {len(report.runs)} runs succeeded")
+    if report.checks is not None:
+        lines.extend(_check_lines(report.checks))
+    return lines
+
+
+def _check_lines(checks: Report) -> list[str]:
+    lines = [f"check {f.severity.value}[{f.code}] {f.location}: {f.describe()}" for f in checks.findings]
+    verdict = "clean" if not checks.findings else ("ok (no errors)" if checks.ok else "FAILED")
+    lines.append(f"output checks: {len(checks.errors)} error(s), {len(checks.warnings)} warning(s): {verdict}")
     return lines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 from rich.console import Console
 
 from ingest.execute import RunOutcome, absolute_url, execute_plan, report_lines, report_to_json
+from ingest.execute_check import check_written_runs
 from ingest.execute_settings import ExecutionSettings, WritePolicy
 from ingest.executors import DaskExecutor, Executor, SerialExecutor
 from ingest.metadata import resolve_timestamp
@@ -33,6 +35,7 @@ from ingest.tasks import Selection, parse_sections
 @click.option("--overwrite", is_flag=True, help="Rewrite outputs even when their inputs are unchanged.")
 @click.option("--timestamp", help="last_updated_at for metadata (default: SOURCE_DATE_EPOCH or now).")
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
+@click.option("--check/--no-check", "run_checks", default=True, show_default=True, help="Check the written runs.")
 def deposition(
     config: Path,
     input_url: str | None,
@@ -48,6 +51,7 @@ def deposition(
     overwrite: bool,
     timestamp: str | None,
     storage_options: tuple[str, ...],
+    run_checks: bool,
 ) -> None:
     """Ingest the deposition described by CONFIG into the canonical portal tree."""
     selection = Selection(runs, exclude_runs, datasets, parse_sections(only) if only else None)
@@ -88,6 +92,8 @@ def deposition(
 
     with executor:
         report = execute_plan(planned.plan, settings, executor, progress)
+    if run_checks:
+        report = check_written_runs(report, settings, workers=1 if workers == 1 else os.cpu_count() or 1)
     if output_format == "json":
         click.echo(report_to_json(report), nl=False)
     else:
