@@ -31,6 +31,7 @@ from ingest.metadata import (
     tomogram_file,
     volume_fields,
 )
+from ingest.progress import VolumeChunkReporter
 from ingest.tasks import AlignmentTask, AnnotationFileTask, AnnotationTask, TiltSeriesTask, TomogramTask
 
 T = TypeVar("T")
@@ -51,7 +52,8 @@ class _RunWriter:
     def __init__(self, job: RunJob) -> None:
         self.job, self.settings, self.run = job, job.settings, job.run
         self.input, self.output = self.settings.open_input(), self.settings.open_output()
-        self.manifest = Manifest.load(self.output, f"{self.run.run.dataset.name}/{self.run.run.name}")
+        self.key = f"{self.run.run.dataset.name}/{self.run.run.name}"
+        self.manifest = Manifest.load(self.output, self.key)
         self.written: list[str] = []
         self.skipped: list[str] = []
         self.warnings: list[str] = []
@@ -75,7 +77,7 @@ class _RunWriter:
         if self.run.metadata_key is not None:
             self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
         return RunReport(
-            f"{self.run.run.dataset.name}/{self.run.run.name}",
+            self.key,
             tuple(self.written),
             tuple(self.skipped),
             tuple(self.warnings),
@@ -120,6 +122,7 @@ class _RunWriter:
                 kind=kind,
                 mrc_out=Path(scratch) / "volume.mrc",
                 workers=self.settings.volume_workers,
+                progress=VolumeChunkReporter(self.key, zarr_key),
                 **options,
             )
             assert result.mrc_path is not None  # an MRC output was requested

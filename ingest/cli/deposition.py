@@ -9,13 +9,14 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ingest.execute import RunOutcome, absolute_url, execute_plan, report_lines, report_to_json
+from ingest.execute import absolute_url, execute_plan, report_lines, report_to_json
 from ingest.execute_check import check_written_runs
 from ingest.execute_settings import ExecutionSettings, WritePolicy
 from ingest.executors import DaskExecutor, Executor, SerialExecutor
 from ingest.metadata import resolve_timestamp
 from ingest.plan_render import plan_tree, render_plan_json
 from ingest.planning import InvalidConfigError, plan_from_files
+from ingest.progress_display import open_progress
 from ingest.storage import parse_storage_options
 from ingest.tasks import Selection, parse_sections
 
@@ -85,13 +86,9 @@ def deposition(
     )
     executor: Executor = SerialExecutor() if workers == 1 and scheduler is None else DaskExecutor(workers, scheduler)
 
-    def progress(outcome: RunOutcome) -> None:
-        if output_format == "text":
-            state = "ok" if outcome.succeeded else "FAILED"
-            click.echo(f"{state} {outcome.run}", err=True)
-
-    with executor:
-        report = execute_plan(planned.plan, settings, executor, progress)
+    display = open_progress(len(planned.plan.runs), Console(stderr=True))
+    with executor, display:
+        report = execute_plan(planned.plan, settings, executor, display.run_finished, display.volume_progressed)
     if run_checks:
         report = check_written_runs(report, settings, workers=1 if workers == 1 else os.cpu_count() or 1)
     if output_format == "json":
