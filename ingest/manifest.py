@@ -1,8 +1,8 @@
 """Per-run manifests in ``{output}/.ingest/`` (outside the canonical tree): what each entity was written from.
 
 An entity's fingerprint covers its task (sources, outputs, rendered metadata, options), the content fingerprints of
-its source files (:meth:`ingest.storage.Storage.content_fingerprint`: the SHA-256 of local files, the ETag on S3
-so objects are not downloaded twice; each computed once per run) and the manifest format;
+its source files (:meth:`ingest.storage.Storage.content_fingerprint`: size, times, inode and a sampled hash of local
+files, the ETag on S3, so sources are never read twice; each computed once per run) and the manifest format;
 ``last_updated_at`` is left out, so re-running with a new timestamp but unchanged inputs rewrites nothing.
 An entity is up to date when its fingerprint matches and every output exists. The manifest is updated after the
 entity's metadata file is published, so an interrupted run redoes exactly the entities it had not finished.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,13 +89,23 @@ def test_a_killed_runs_scratch_is_discarded(tmp_path: Path) -> None:
     assert not leftover.exists()
 
 
-def test_an_edit_keeping_size_and_time_changes_the_local_fingerprint(tmp_path: Path) -> None:
+def test_an_unsampled_edit_keeping_size_and_mtime_changes_the_local_fingerprint(tmp_path: Path) -> None:
     storage = open_storage(str(tmp_path))
     source = tmp_path / "big.mrc"
     source.write_bytes(bytes(3 * 1024 * 1024))
     before, stat = storage.content_fingerprint("big.mrc"), source.stat()
+    time.sleep(0.05)  # the edit comes a timestamp tick later, as any edit after an ingestion does
     with source.open("r+b") as stream:
-        stream.seek(2 * 1024 * 1024)
+        stream.seek(2 * 1024 * 1024 + 100 * 1024)  # between two sampled blocks
         stream.write(b"\x01")
     os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert storage.content_fingerprint("big.mrc") != before
+
+
+def test_small_files_are_hashed_whole_large_ones_sampled_head_to_tail() -> None:
+    from ingest.storage_local import SAMPLE_BLOCK, sample_offsets
+
+    assert sample_offsets(0) == [0]
+    assert sample_offsets(3 * SAMPLE_BLOCK) == [0, SAMPLE_BLOCK, 2 * SAMPLE_BLOCK]
+    offsets = sample_offsets(100 * SAMPLE_BLOCK)
+    assert len(offsets) == 16 and offsets[0] == 0 and offsets[-1] == 99 * SAMPLE_BLOCK
