@@ -226,11 +226,18 @@ def ingest_benchmark(volumes: int, shape: tuple[int, int, int], repeat: int) -> 
         folder = Path(scratch)
         write_sources(folder, volumes, shape)
         print(f"part 2: ingesting {volumes} tomograms of {shape[0]}x{shape[1]}x{shape[2]} float32")
+        measures = {
+            "direct": lambda: direct_seconds(folder, volumes),
+            "one": lambda: pipeline_seconds(folder, 1),
+            "two": lambda: pipeline_seconds(folder, 2),
+        }
         for index in range(repeat):
             load = os.getloadavg()[0]
-            direct = direct_seconds(folder, volumes)
-            one = pipeline_seconds(folder, 1)
-            two = pipeline_seconds(folder, 2)
+            # The order rotates between repetitions: on a shared machine, load drifts, and a fixed order would
+            # hand every drift to the same measurement.
+            order = list(measures)[index % 3 :] + list(measures)[: index % 3]
+            seconds = {name: measures[name]() for name in order}
+            direct, one, two = seconds["direct"], seconds["one"], seconds["two"]
             rows.append((direct, one, two, one / two, one / direct - 1))
             print(
                 f"  #{index + 1} (load {load:.1f}): direct {direct:6.2f} s, 1 worker {one:6.2f} s, 2 workers "
