@@ -137,3 +137,11 @@ def test_deep_finds_declared_labels_missing_from_the_data(pristine: Path, tmp_pa
         "the data holds labels image-label does not list",
         "image-label lists labels the data does not hold",
     }
+
+
+def test_code_table_in_docs_matches_the_module() -> None:
+    import ingest.validators.check_codes as codes
+
+    doc = codes.__doc__ or ""
+    table = doc[doc.index("| code |") :].strip()
+    assert table in (Path(__file__).parents[1] / "docs" / "check-codes.md").read_text()

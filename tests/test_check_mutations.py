@@ -85,6 +85,13 @@ def test_pipeline_bookkeeping_is_not_part_of_the_tree(tree: Path) -> None:
     assert [(f.code, f.file) for f in report.findings] == [("C-TREE-STRAY", f"{RUN}/run_metadata.json.ingest-tmp-1234")]
 
 
+@pytest.mark.parametrize("key", [TOMO_MRC, POINTS, f"{VS}/Images/100/key-photo-snapshot.png", f"{TOMO_ZARR}/0/0/0/0"])
+def test_unreadable_data_files_are_reported_not_raised(tree: Path, key: str) -> None:
+    _dangling(key)(tree)
+    report = check_tree(tree, runs=("RUN1",))
+    assert any(f.file == key for f in report.findings), [(f.code, f.file) for f in report.findings]
+
+
 def test_good_tree_checks_clean_in_depth_on_two_workers(pristine: Path) -> None:
     assert check_tree(pristine, deep=True, workers=2).findings == ()
 
@@ -124,6 +131,16 @@ def _rewrite_zarr(
     return change
 
 
+def _dangling(key: str) -> Callable[[Path], None]:
+    """Replace a file by a link to nothing: listed, but unreadable (permissions do not stop root)."""
+
+    def change(root: Path) -> None:
+        (root / key).unlink()
+        (root / key).symlink_to(root / "nowhere")
+
+    return change
+
+
 def _mask_shape(root: Path) -> None:
     with mrcfile.open(root / f"{MASK}.mrc", mode="r") as mrc:
         cropped = np.ascontiguousarray(mrc.data[:, :, :-1])
@@ -142,6 +159,7 @@ def _mask_value_two(root: Path) -> None:
 
 
 MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "C-TREE-UNREADABLE": (_dangling(f"{RUN}/run_metadata.json"), f"{RUN}/run_metadata.json"),
     "C-TREE-STRAY": (lambda root: (root / RUN / "notes.txt").write_text("hello"), f"{RUN}/notes.txt"),
     "C-TREE-LEGACY": (
         lambda root: (
@@ -265,7 +283,7 @@ MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
 }
 
-UNTESTABLE = {"C-TREE-UNREADABLE": "needs a file that is listed but cannot be read; root ignores permissions"}
+UNTESTABLE: dict[str, str] = {}
 
 
 def test_every_documented_code_has_a_mutation() -> None:

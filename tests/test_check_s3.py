@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -9,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from ingest.cli import main
 from ingest.validators.outputs import check_tree
 from ingest.validators.tree_access import FsspecTree
 from tests.good_tree import build_good_tree
@@ -70,3 +73,12 @@ def test_s3_tree_checks_in_depth_on_two_workers(s3_tree: tuple[str, dict[str, An
 def test_local_path_needs_no_options(tmp_path: Path) -> None:
     tree = build_good_tree(tmp_path / "tree", runs=("RUN1",), tilt_series=False)
     assert check_tree(f"file://{tree}").findings == ()
+
+
+def test_cli_reads_s3_with_storage_options(s3_tree: tuple[str, dict[str, Any]]) -> None:
+    url, options = s3_tree
+    result = CliRunner().invoke(
+        main, ["check", url, "--storage-option", f"endpoint_url={options['endpoint_url']}", "--format", "json"]
+    )
+    assert result.exit_code == 1, result.output
+    assert [f["file"] for f in json.loads(result.output)["findings"]] == ["10000/RUN2/stray.txt"]

@@ -51,6 +51,11 @@ def test_empty_input_gives_no_points() -> None:
         (b'{"type": "point", "location": {"x": 1, "y": 2, "z": 3}}\n[1]\n', r"f.ndjson:2: not a JSON object"),
         (b'{"type": "dot", "location": {"x": 1, "y": 2, "z": 3}}\n', r"f.ndjson:1: unknown point type"),
         (b'{"type": "point", "location": {"x": 1, "y": true, "z": 3}}\n', r"f.ndjson:1: location.y is not a number"),
+        (
+            b'{"type": "point", "location": {"x": 1, "y": 2, "z": 3}}\n'
+            b'{"type": "point", "location": {"x": "1", "y": 2, "z": 3}}',
+            r"f.ndjson:2: location.x is not a number",
+        ),
         (b'{"type": "point", "location": {"x": 1, "y": 2, "z": 3}}\n\n', r"f.ndjson:2:\d+: invalid JSON"),
         (
             b'{"type": "point", "location": {"x": 1, "y": 2, "z": 3}}\n'

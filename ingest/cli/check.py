@@ -10,8 +10,10 @@ from rich.console import Console
 
 from ingest.errors import UsageError
 from ingest.report import render_github, render_json
+from ingest.storage import parse_storage_options, typed_storage_options
 from ingest.validators.check_render import render_grouped_text, render_junit
 from ingest.validators.outputs import check_tree
+from ingest.validators.tree_access import open_tree
 
 
 @click.command("check")
@@ -24,8 +26,15 @@ from ingest.validators.outputs import check_tree
     show_default=True, help="How to print the findings.",
 )  # fmt: skip
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes checking runs.")
+@click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
 def check(
-    output: str, datasets: tuple[str, ...], runs: tuple[str, ...], deep: bool, output_format: str, workers: int
+    output: str,
+    datasets: tuple[str, ...],
+    runs: tuple[str, ...],
+    deep: bool,
+    output_format: str,
+    workers: int,
+    storage_options: tuple[str, ...],
 ) -> None:
     """Verify every file of the output tree OUTPUT (a folder or an s3:// URL)."""
     for pattern in runs:
@@ -33,7 +42,8 @@ def check(
             re.compile(pattern)
         except re.error as error:
             raise UsageError("invalid --run regex", where=pattern, found=str(error)) from error
-    report = check_tree(output, datasets=datasets, runs=runs, deep=deep, workers=workers)
+    tree = open_tree(output, typed_storage_options(parse_storage_options(storage_options)))
+    report = check_tree(tree, datasets=datasets, runs=runs, deep=deep, workers=workers)
     if output_format == "text":
         render_grouped_text(report, Console(soft_wrap=True))
     elif output_format == "junit":

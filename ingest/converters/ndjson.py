@@ -178,6 +178,50 @@ def ndjson_to_picks(data: bytes, source: str) -> Picks:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    return _read_all_at_once(lines, source) or _read_line_by_line(lines, source)
+
+
+_NUMBER_TYPES = (int, float)
+
+
+def _numbers(values: list[object]) -> bool:
+    return all(type(value) in _NUMBER_TYPES for value in values)  # type() excludes bool, unlike isinstance
+
+
+def _read_all_at_once(lines: list[str], source: str) -> Picks | None:
+    """Every line parsed by one ``json.loads``, or None when anything is off (the line reader then names it)."""
+    try:
+        records = json.loads("[" + ",".join(lines) + "]")
+        if len(records) != len(lines) or not records:
+            return None
+        kinds = {record["type"] for record in records}
+        if len(kinds) != 1:
+            return None
+        shape = PointShape(kinds.pop())
+        locations = [record["location"] for record in records]
+        coordinates = [[location["x"], location["y"], location["z"]] for location in locations]
+        if not _numbers([value for triple in coordinates for value in triple]):
+            return None
+        rotations = None
+        if shape is PointShape.ORIENTED_POINT:
+            matrices = [record["xyz_rotation_matrix"] for record in records]
+            if not all(len(m) == 3 and all(len(row) == 3 for row in m) for m in matrices):
+                return None
+            if not _numbers([value for m in matrices for row in m for value in row]):
+                return None
+            rotations = np.array(matrices, dtype=np.float64).reshape(-1, 3, 3)
+        instance_ids = None
+        if shape is PointShape.INSTANCE_POINT:
+            ids = [record["instance_id"] for record in records]
+            if not all(type(value) is int for value in ids):
+                return None
+            instance_ids = np.array(ids, dtype=np.int64)
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError):
+        return None
+    return Picks(np.array(coordinates, dtype=np.float64).reshape(-1, 3), rotations, instance_ids, None, source)
+
+
+def _read_line_by_line(lines: list[str], source: str) -> Picks:
     shape: PointShape | None = None
     positions: list[list[float]] = []
     matrices: list[list[list[float]]] = []

@@ -39,7 +39,9 @@ def read_metadata(reader: TreeReader, placed: Placed) -> MetadataDocument | Find
     try:
         content = json.loads(reader.read_bytes(placed.key))
     except (OSError, UnicodeDecodeError) as error:
-        return check_finding("C-TREE-UNREADABLE", "cannot read the metadata file", file=placed.key, found=error)
+        return check_finding(
+            "C-TREE-UNREADABLE", "cannot read the metadata file", file=placed.key, found=type(error).__name__
+        )
     except json.JSONDecodeError as error:
         return check_finding(
             "C-META-JSON", f"not valid JSON (line {error.lineno}, column {error.colno})", file=placed.key

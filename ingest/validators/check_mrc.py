@@ -59,7 +59,8 @@ class MrcHeader:
     @property
     def voxel_size(self) -> tuple[float, float, float]:
         """Voxel size in Å (z, y, x): cell length over sampling."""
-        return tuple(c / m if m else 0.0 for c, m in zip(self.cell_lengths, self.sampling, strict=True))  # type: ignore[return-value]
+        (cz, cy, cx), (mz, my, mx) = self.cell_lengths, self.sampling
+        return (cz / mz if mz else 0.0, cy / my if my else 0.0, cx / mx if mx else 0.0)
 
     @property
     def data_offset(self) -> int:

@@ -30,7 +30,8 @@ def render_grouped_text(report: Report, console: Console) -> None:
     """Print the findings under one heading per dataset and run, then a summary table."""
     groups = group_by_run(report.findings)
     for (dataset, run), findings in groups.items():
-        console.rule(Text(f"dataset {dataset} · run {run}", style="bold"), align="left")
+        heading = "depositions" if dataset == "-" else f"dataset {dataset}" + (f" · run {run}" if run != "-" else "")
+        console.rule(Text(heading, style="bold"), align="left")
         for finding in findings:
             line = Text()
             line.append(f"{finding.severity.value}[{finding.code}] ", style=_STYLE[finding.severity])

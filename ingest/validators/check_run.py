@@ -19,7 +19,7 @@ from ingest.validators.tree_layout import Placed, Role
 
 METADATA_ROLES = frozenset({
     Role.DEPOSITION_METADATA, Role.DATASET_METADATA, Role.RUN_METADATA, Role.TILTSERIES_METADATA,
-    Role.ALIGNMENT_METADATA, Role.TOMOGRAM_METADATA, Role.ANNOTATION_METADATA,
+    Role.ALIGNMENT_METADATA, Role.FRAMES_METADATA, Role.TOMOGRAM_METADATA, Role.ANNOTATION_METADATA,
 })  # fmt: skip
 _BROKEN_LAYOUT = frozenset({"C-MRC-HEADER", "C-MRC-NSYMBT", "C-MRC-FILE-SIZE"})
 
@@ -102,6 +102,11 @@ def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, every_chun
     return findings
 
 
+def unreadable(key: str, error: OSError) -> Finding:
+    """The finding for a listed file that cannot be read."""
+    return check_finding("C-TREE-UNREADABLE", "cannot read the file", file=key, found=f"{type(error).__name__}")
+
+
 def _number(value: Any) -> float | None:
     try:
         return None if value is None or isinstance(value, bool) else float(value)
@@ -126,14 +131,16 @@ def check_volume(
     if mrc_key is not None and listing.is_file(mrc_key):
         try:
             header = read_mrc_header(reader, mrc_key)
+            file_size = reader.size(mrc_key)
         except InputFileError as error:
             findings.append(
                 check_finding("C-MRC-HEADER", error.what, file=mrc_key, expected=error.expected, found=error.found)
             )
+        except OSError as error:
+            header = None
+            findings.append(unreadable(mrc_key, error))
         else:
-            mrc_problems = mrc_findings(
-                header, key=mrc_key, file_size=reader.size(mrc_key), kind=kind, voxel_spacing=spacing
-            )
+            mrc_problems = mrc_findings(header, key=mrc_key, file_size=file_size, kind=kind, voxel_spacing=spacing)
             findings.extend(mrc_problems)
             if not {f.code for f in mrc_problems} & _BROKEN_LAYOUT:
                 twin = MrcTwin(mrc_key, header)
@@ -226,44 +233,50 @@ def _check_annotation(
                 severity=Severity.NOTE,
             )
         )
-    mrc_paths = {f.get("shape"): f["path"] for f in files if f.get("format") == "mrc"}
+    masks: dict[str, dict[str, str]] = {}
     for entry in files:
         path, shape, file_format = entry["path"], entry.get("shape"), entry.get("format")
         if not listing.exists(path):
             continue
         if shape in POINT_TYPES and file_format == "ndjson":
+            try:
+                content = reader.read_bytes(path)
+            except OSError as error:
+                findings.append(unreadable(path, error))
+                continue
             findings.extend(
                 ndjson_findings(
-                    reader.read_bytes(path),
-                    key=path,
-                    shape=shape,
-                    object_count=object_count,
-                    tomogram_shape=tomogram_shape,
+                    content, key=path, shape=shape, object_count=object_count, tomogram_shape=tomogram_shape
                 )
             )
         elif shape in MASK_KINDS and file_format in ("mrc", "zarr"):
-            kind = MASK_KINDS[shape]
-            is_mrc = file_format == "mrc"
-            twin = None if is_mrc else mrc_paths.get(shape)
-            result = check_volume(
-                reader,
-                listing,
-                mrc_key=path if is_mrc else twin,
-                zarr_key=None if is_mrc else path,
-                kind=kind,
-                spacing=spacing,
-                every_chunk=every_chunk,
-            )
-            own = [f for f in result.findings if is_mrc or not (f.file or "").startswith(twin or "\0")]
-            findings.extend(own)
-            findings.extend(
-                mask_findings(
-                    key=path,
-                    kind=kind,
-                    mrc=result.header if is_mrc else None,
-                    sample=None if is_mrc else result.sample,
-                    tomogram_shape=tomogram_shape,
-                    object_count=object_count,
-                )
-            )
+            masks.setdefault(shape, {})[file_format] = path
+    for shape, paths in sorted(masks.items()):
+        findings.extend(_check_mask(reader, listing, paths, MASK_KINDS[shape], spacing, tomogram_shape,
+                                    object_count, every_chunk))  # fmt: skip
+    return findings
+
+
+def _check_mask(
+    reader: TreeReader,
+    listing: Listing,
+    paths: Mapping[str, str],
+    kind: VolumeKind,
+    spacing: float | None,
+    tomogram_shape: tuple[int, int, int] | None,
+    object_count: Any,
+    every_chunk: bool,
+) -> list[Finding]:
+    """One mask in its MRC and OME-Zarr forms (either may be absent): volume checks, then mask checks."""
+    mrc_key, zarr_key = paths.get("mrc"), paths.get("zarr")
+    result = check_volume(
+        reader, listing, mrc_key=mrc_key, zarr_key=zarr_key, kind=kind, spacing=spacing, every_chunk=every_chunk
+    )
+    findings = list(result.findings)
+    if mrc_key is not None:
+        findings.extend(mask_findings(key=mrc_key, kind=kind, mrc=result.header, sample=None,
+                                      tomogram_shape=tomogram_shape, object_count=object_count))  # fmt: skip
+    if zarr_key is not None:
+        findings.extend(mask_findings(key=zarr_key, kind=kind, mrc=None, sample=result.sample,
+                                      tomogram_shape=tomogram_shape, object_count=object_count))  # fmt: skip
     return findings

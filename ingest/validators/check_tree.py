@@ -144,7 +144,13 @@ def key_photo_findings(reader: TreeReader, listing: Listing, document: MetadataD
                     )
                 )
                 continue
-            head = reader.read_range(path, 0, 24)
+            try:
+                head = reader.read_range(path, 0, 24)
+            except OSError as error:
+                findings.append(
+                    check_finding("C-TREE-UNREADABLE", "cannot read the file", file=path, found=type(error).__name__)
+                )
+                continue
             if head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
                 findings.append(
                     check_finding(

@@ -217,7 +217,8 @@ def _chunk_findings(
         if values.dtype.kind in "iub":
             values_seen.update(int(v) for v in np.unique(values))
         if mrc is not None:
-            expected = read_mrc_block(reader, mrc.key, mrc.header, chunk_block(array, coords))  # type: ignore[arg-type]
+            zs, ys, xs = chunk_block(array, coords)
+            expected = read_mrc_block(reader, mrc.key, mrc.header, (zs, ys, xs))
             if not np.array_equal(values, expected, equal_nan=values.dtype.kind == "f"):
                 differing = int(np.count_nonzero(values != expected))
                 yield check_finding(

@@ -25,6 +25,7 @@ SCHEMA_CLASS_NAMES: dict[Role, str] = {
     Role.RUN_METADATA: "RunMetadataFile",
     Role.TILTSERIES_METADATA: "TiltSeriesMetadataFile",
     Role.ALIGNMENT_METADATA: "AlignmentMetadataFile",
+    Role.FRAMES_METADATA: "FramesMetadataFile",
     Role.TOMOGRAM_METADATA: "TomogramMetadataFile",
     Role.ANNOTATION_METADATA: "AnnotationMetadataFile",
 }

@@ -13,13 +13,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.report import Finding, Report
 from ingest.validators.check_run import RunTask, check_metadata_file, check_run
 from ingest.validators.check_tree import tree_shape
 from ingest.validators.tree_access import Listing, TreeReader, open_tree
-from ingest.validators.tree_layout import CANONICAL, Role, TreeLayout, dataset_and_run
+from ingest.validators.tree_layout import CANONICAL, Placed, Role, TreeLayout, dataset_and_run
 
 _TOP_LEVEL_METADATA = frozenset({Role.DEPOSITION_METADATA, Role.DATASET_METADATA})
 
@@ -45,15 +46,14 @@ def check_tree(
     selected = [key for key in keys if not layout.is_bookkeeping(key) and _selected(key, frozenset(datasets), patterns)]
     shape, placed_keys = tree_shape(selected, layout)
     findings: list[Finding] = list(shape.findings)
-    by_run: dict[tuple[str, str], list[Role | object]] = defaultdict(list)
+    by_run: dict[tuple[str, str], list[Placed]] = defaultdict(list)
     for placed in placed_keys:
         if placed.role in _TOP_LEVEL_METADATA:
             findings.extend(check_metadata_file(reader, listing, placed, shape.empty_folders)[0])
         elif placed.dataset is not None and placed.run is not None:
             by_run[(placed.dataset, placed.run)].append(placed)
     tasks = [
-        RunTask(dataset, run, tuple(members), shape.empty_folders)  # type: ignore[arg-type]
-        for (dataset, run), members in sorted(by_run.items())
+        RunTask(dataset, run, tuple(members), shape.empty_folders) for (dataset, run), members in sorted(by_run.items())
     ]
     for run_findings in _map_runs(reader, listing, tasks, every_chunk=deep, workers=workers):
         findings.extend(run_findings)
@@ -85,16 +85,21 @@ def _map_runs(
         return list(pool.map(_check_run_in_worker, tasks, chunksize=chunksize))
 
 
-_worker_state: dict[str, object] = {}
+@dataclass(frozen=True)
+class _WorkerContext:
+    reader: TreeReader
+    listing: Listing
+    every_chunk: bool
+
+
+_worker_context: list[_WorkerContext] = []
 
 
 def _start_worker(reader: TreeReader, listing: Listing, every_chunk: bool) -> None:
     """Keep the reader and the listing in the worker, so each task carries only its own keys."""
-    _worker_state.update(reader=reader, listing=listing, every_chunk=every_chunk)
+    _worker_context.append(_WorkerContext(reader, listing, every_chunk))
 
 
 def _check_run_in_worker(task: RunTask) -> list[Finding]:
-    reader = _worker_state["reader"]
-    listing = _worker_state["listing"]
-    assert isinstance(listing, Listing)
-    return check_run(reader, listing, task, every_chunk=bool(_worker_state["every_chunk"]))  # type: ignore[arg-type]
+    context = _worker_context[-1]
+    return check_run(context.reader, context.listing, task, every_chunk=context.every_chunk)

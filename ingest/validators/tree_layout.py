@@ -25,6 +25,7 @@ class Role(StrEnum):
     TILTSERIES_FILE = "tiltseries_file"
     ALIGNMENT_METADATA = "alignment_metadata"
     ALIGNMENT_FILE = "alignment_file"
+    FRAMES_METADATA = "frames_metadata"
     FRAMES_FILE = "frames_file"
     GAINS_FILE = "gains_file"
     TOMOGRAM_METADATA = "tomogram_metadata"
@@ -66,6 +67,7 @@ CANONICAL_PATTERNS: tuple[tuple[Role, str], ...] = (
     ),
     (Role.ALIGNMENT_METADATA, _RUN + rf"/Alignments/{_ID}/alignment_metadata\.json"),
     (Role.ALIGNMENT_FILE, _RUN + rf"/Alignments/{_ID}/[^/]+\.(?:xf|tlt|xtilt|aln|txt|com|json)"),
+    (Role.FRAMES_METADATA, _RUN + r"/Frames/frames_metadata\.json"),
     (Role.FRAMES_FILE, _RUN + r"/Frames/.+"),
     (Role.GAINS_FILE, _RUN + r"/Gains/.+"),
     (Role.TOMOGRAM_METADATA, _VS + rf"/Tomograms/{_ID}/tomogram_metadata\.json"),
