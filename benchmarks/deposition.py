@@ -262,7 +262,7 @@ def ingest_benchmark(volumes: int, shape: tuple[int, int, int], repeat: int) -> 
     print(f"  median of {repeat}:")
     print(f"  baseline: volume converter alone  {direct:8.2f} s")
     print(f"  pipeline, 1 worker                {one:8.2f} s  overhead {overhead:+.1%} (target < 15%)")
-    print(f"                                    CPU-time overhead {cpu_overhead:+.1%} (insensitive to other load)")
+    print(f"                                    CPU-time overhead {cpu_overhead:+.1%} (scheduler and worker included)")
     print(f"  pipeline, 2 workers               {two:8.2f} s  speed-up {speedup:.2f}x (target >= 1.7x)")
 
 

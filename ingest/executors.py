@@ -243,15 +243,18 @@ class DaskExecutor:
         stack = contextlib.ExitStack()
         try:
             if self.scheduler is None:
-                cluster = stack.enter_context(
-                    LocalCluster(  # type: ignore[no-untyped-call]
-                        n_workers=self.n_workers,
-                        threads_per_worker=1,
-                        processes=True,
-                        dashboard_address=None,
-                        silence_logs=logging.WARNING,
+                # Without a dashboard nobody reads the workers' statistical profiler, which samples every
+                # thread's stack 100 times a second for the whole of every (long) run task.
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    cluster = stack.enter_context(
+                        LocalCluster(  # type: ignore[no-untyped-call]
+                            n_workers=self.n_workers,
+                            threads_per_worker=1,
+                            processes=True,
+                            dashboard_address=None,
+                            silence_logs=logging.WARNING,
+                        )
                     )
-                )
                 self._client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
             else:
                 client = Client(self.scheduler, timeout=self.connect_timeout)  # type: ignore[no-untyped-call]
