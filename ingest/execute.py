@@ -17,6 +17,8 @@ from ingest.execute_settings import ExecutionSettings, RunJob, RunReport, WriteP
 from ingest.executors import Executor, RunTask, TaskOutcome, collect_outcomes
 from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import dataset_file, deposition_file, metadata_bytes
+from ingest.progress import VOLUME_PROGRESS_TOPIC, VolumeProgress
+from ingest.report import Report, render_json
 from ingest.storage import Storage
 from ingest.tasks import DatasetTask, DepositionTask, ImageCopy, Plan, Skipped
 
@@ -48,11 +50,13 @@ class IngestReport:
     runs: tuple[RunOutcome, ...]
     skipped_sections: tuple[Skipped, ...]
     warnings: tuple[str, ...]
+    checks: Report | None = None
+    """The findings of the output checks on the written runs (``None``: not checked)."""
 
     @property
     def ok(self) -> bool:
-        """Whether every run succeeded (the exit code is 0 only then)."""
-        return all(run.succeeded for run in self.runs)
+        """Whether every run succeeded and the checks found no error (the exit code is 0 only then)."""
+        return all(run.succeeded for run in self.runs) and (self.checks is None or self.checks.ok)
 
 
 def execute_plan(
@@ -60,8 +64,12 @@ def execute_plan(
     settings: ExecutionSettings,
     executor: Executor,
     on_run: Callable[[RunOutcome], None] | None = None,
+    on_volume: Callable[[VolumeProgress], None] | None = None,
 ) -> IngestReport:
-    """Write everything ``plan`` describes into the output of ``settings``."""
+    """Write everything ``plan`` describes into the output of ``settings``.
+
+    ``on_run`` is called as each run finishes, ``on_volume`` as volume chunks are written (wherever runs execute).
+    """
     output = settings.open_output()
     output.check_writable()
     output.discard_temporaries()  # what a killed earlier invocation left half-published
@@ -75,6 +83,8 @@ def execute_plan(
         if on_run is not None:
             on_run(_run_outcome(outcome))
 
+    if on_volume is not None:
+        executor.listen(VOLUME_PROGRESS_TOPIC, lambda message: on_volume(VolumeProgress.from_message(message)))
     outcomes = collect_outcomes(executor, tasks, report)
     return IngestReport(
         tuple(written),
@@ -159,10 +169,23 @@ def report_to_json(report: IngestReport) -> str:
             }
             for run in report.runs
         ],
+        "totals": report_totals(report),
         "skipped_sections": {item.section: item.count for item in report.skipped_sections},
         "warnings": list(report.warnings),
+        "checks": None if report.checks is None else json.loads(render_json(report.checks)),
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def report_totals(report: IngestReport) -> dict[str, int]:
+    """Runs succeeded and failed, and entities written and skipped by runs and at deposition level."""
+    failed = sum(not run.succeeded for run in report.runs)
+    return {
+        "succeeded": len(report.runs) - failed,
+        "failed": failed,
+        "written": len(report.written) + sum(run.written for run in report.runs),
+        "skipped": len(report.skipped) + sum(run.skipped for run in report.runs),
+    }
 
 
 def report_lines(report: IngestReport) -> list[str]:
@@ -176,8 +199,20 @@ def report_lines(report: IngestReport) -> list[str]:
     for item in report.skipped_sections:
         lines.append(f"not ingested yet: {item.section} ({item.count})")
     lines.extend(f"warning: {warning}" for warning in report.warnings)
-    failed = sum(not run.succeeded for run in report.runs)
-    lines.append(f"{len(report.runs) - failed} of {len(report.runs)} runs succeeded")
+    totals = report_totals(report)
+    lines.append(
+        f"{totals['succeeded']} of {len(report.runs)} runs succeeded, {totals['failed']} failed; "
+        f"{totals['written']} entities written, {totals['skipped']} skipped"
+    )
+    if report.checks is not None:
+        lines.extend(_check_lines(report.checks))
+    return lines
+
+
+def _check_lines(checks: Report) -> list[str]:
+    lines = [f"check {f.severity.value}[{f.code}] {f.location}: {f.describe()}" for f in checks.findings]
+    verdict = "clean" if not checks.findings else ("ok (no errors)" if checks.ok else "FAILED")
+    lines.append(f"output checks: {len(checks.errors)} error(s), {len(checks.warnings)} warning(s): {verdict}")
     return lines
 
 

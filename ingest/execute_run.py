@@ -4,10 +4,8 @@ up to date. :func:`ingest_run` is the task function executors run (top-level and
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -31,6 +29,7 @@ from ingest.metadata import (
     tomogram_file,
     volume_fields,
 )
+from ingest.progress import VolumeChunkReporter
 from ingest.tasks import AlignmentTask, AnnotationFileTask, AnnotationTask, TiltSeriesTask, TomogramTask
 
 T = TypeVar("T")
@@ -51,11 +50,13 @@ class _RunWriter:
     def __init__(self, job: RunJob) -> None:
         self.job, self.settings, self.run = job, job.settings, job.run
         self.input, self.output = self.settings.open_input(), self.settings.open_output()
-        self.manifest = Manifest.load(self.output, f"{self.run.run.dataset.name}/{self.run.run.name}")
+        self.key = f"{self.run.run.dataset.name}/{self.run.run.name}"
+        self.manifest = Manifest.load(self.output, self.key)
         self.written: list[str] = []
         self.skipped: list[str] = []
         self.warnings: list[str] = []
         self.sizes: dict[str, tuple[int, int, int]] = {}  # voxel spacing name -> tomogram (x, y, z)
+        self.fingerprints: dict[str, str] = {}
 
     def write(self) -> RunReport:
         for tiltseries in self.run.tiltseries:
@@ -75,7 +76,7 @@ class _RunWriter:
         if self.run.metadata_key is not None:
             self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
         return RunReport(
-            f"{self.run.run.dataset.name}/{self.run.run.name}",
+            self.key,
             tuple(self.written),
             tuple(self.skipped),
             tuple(self.warnings),
@@ -92,8 +93,7 @@ class _RunWriter:
         extra: object = None,
     ) -> None:
         """Write one entity (data, then its metadata file, then the manifest) unless it is up to date."""
-        checksums = [self.input.checksum(self.settings.source_key(key)) for key in sources]
-        print_ = fingerprint((task, extra), checksums)
+        print_ = fingerprint((task, extra), [self._source_fingerprint(key) for key in sources])
         up_to_date = self.manifest.up_to_date(self.output, metadata_key, print_, outputs)
         if self.settings.policy is WritePolicy.SKIP_UP_TO_DATE and up_to_date:
             self.skipped.append(metadata_key)
@@ -103,28 +103,32 @@ class _RunWriter:
         self.manifest.record(self.output, metadata_key, print_)
         self.written.append(metadata_key)
 
+    def _source_fingerprint(self, key: str) -> str:
+        """The content fingerprint of a source, computed once per run however many entities read it."""
+        if key not in self.fingerprints:
+            self.fingerprints[key] = self.input.content_fingerprint(self.settings.source_key(key))
+        return self.fingerprints[key]
+
     def _run_metadata(self, key: str) -> bytes:
         return metadata_bytes(run_file(self.run.run.name, self.job.deposition_id, self.settings.timestamp, key=key))
 
     def _convert(
         self, source_key: str, kind: VolumeKind, voxel_spacing: float, mrc_key: str, zarr_key: str, **options: Any
     ) -> VolumeResult:
-        with (
-            self.input.fetch(self.settings.source_key(source_key)) as source,
-            tempfile.TemporaryDirectory(prefix="ingest-volume-") as scratch,
-        ):
+        with self.input.fetch(self.settings.source_key(source_key)) as source, self.output.scratch() as scratch:
             result = convert_volume(
                 source,
-                Path(scratch) / "volume.zarr",
+                scratch / "volume.zarr",
                 voxel_spacing=voxel_spacing,
                 kind=kind,
-                mrc_out=Path(scratch) / "volume.mrc",
+                mrc_out=scratch / "volume.mrc",
                 workers=self.settings.volume_workers,
+                progress=VolumeChunkReporter(self.key, zarr_key),
                 **options,
             )
             assert result.mrc_path is not None  # an MRC output was requested
-            self.output.publish_file(mrc_key, result.mrc_path)
-            self.output.publish_tree(zarr_key, result.zarr_path)
+            self.output.move_file(mrc_key, result.mrc_path)
+            self.output.move_tree(zarr_key, result.zarr_path)
         self.warnings.extend(f"{source_key}: {warning}" for warning in result.warnings)
         return result
 

@@ -12,9 +12,11 @@ arguments and results picklable (frozen dataclasses, models).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
+import sys
 import time
 import traceback
 import uuid
@@ -30,6 +32,8 @@ A = TypeVar("A")
 R = TypeVar("R")
 
 logger = logging.getLogger(__name__)
+
+_in_process_listeners: dict[str, Callable[[Any], None]] = {}
 
 _SCHEDULER_ADDRESS = re.compile(r"((tcp|tls|ws|wss)://)?([^\s/:\[\]]+|\[[0-9a-fA-F:]+\]):\d+")
 
@@ -90,6 +94,38 @@ def execute_task_on_worker(task: RunTask[A, R]) -> TaskOutcome[R]:
     return execute_task(task)
 
 
+def event_sink(topic: str) -> Callable[[Any], None]:
+    """Where messages for ``topic`` go from this thread: to the listener of :meth:`Executor.listen`.
+
+    Call it in the task's own thread (dask finds its worker through thread-local state) and use the result from
+    any thread. In the process that listens the listener itself is returned; on a dask worker, the worker's event
+    log, which forwards to the client; with no listener anywhere, a sink that drops messages.
+    Messages must be msgpack-serialisable.
+    """
+    listener = _in_process_listeners.get(topic)
+    if listener is not None:
+        return listener
+    worker = _current_dask_worker()
+    if worker is not None:
+        return functools.partial(worker.log_event, topic)
+    return _drop
+
+
+def _drop(message: Any) -> None:
+    del message
+
+
+def _current_dask_worker() -> Any:
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import get_worker
+
+    try:
+        return get_worker()
+    except ValueError:
+        return None
+
+
 def check_unique_keys(tasks: Sequence[RunTask[Any, Any]]) -> None:
     """Raise ``ValueError`` if two tasks share a key (a planning bug: outcomes would be ambiguous)."""
     seen: set[str] = set()
@@ -114,6 +150,10 @@ class Executor(Protocol):
         """Run every task; yield one outcome per task, in completion order."""
         ...
 
+    def listen(self, topic: str, handler: Callable[[Any], None]) -> None:
+        """Call ``handler`` with every message tasks send to ``topic`` (:func:`event_sink`) until exit."""
+        ...
+
 
 def collect_outcomes(
     executor: Executor,
@@ -132,12 +172,23 @@ def collect_outcomes(
 class SerialExecutor:
     """Runs tasks one after another in this process, in key order."""
 
+    def __init__(self) -> None:
+        self._topics: list[str] = []
+
     def __enter__(self) -> Self:
         """Nothing to acquire."""
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        """Nothing to release."""
+        """Stop listening."""
+        for topic in self._topics:
+            _in_process_listeners.pop(topic, None)
+        self._topics.clear()
+
+    def listen(self, topic: str, handler: Callable[[Any], None]) -> None:
+        """Call ``handler`` in this process for every message tasks publish on ``topic``."""
+        _in_process_listeners[topic] = handler
+        self._topics.append(topic)
 
     def run(self, tasks: Sequence[RunTask[A, R]]) -> Iterator[TaskOutcome[R]]:
         """Run every task in key order, yielding each outcome when it is done."""
@@ -192,15 +243,18 @@ class DaskExecutor:
         stack = contextlib.ExitStack()
         try:
             if self.scheduler is None:
-                cluster = stack.enter_context(
-                    LocalCluster(  # type: ignore[no-untyped-call]
-                        n_workers=self.n_workers,
-                        threads_per_worker=1,
-                        processes=True,
-                        dashboard_address=None,
-                        silence_logs=logging.WARNING,
+                # Without a dashboard nobody reads the workers' statistical profiler, which samples every
+                # thread's stack 100 times a second for the whole of every (long) run task.
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    cluster = stack.enter_context(
+                        LocalCluster(  # type: ignore[no-untyped-call]
+                            n_workers=self.n_workers,
+                            threads_per_worker=1,
+                            processes=True,
+                            dashboard_address=None,
+                            silence_logs=logging.WARNING,
+                        )
                     )
-                )
                 self._client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
             else:
                 client = Client(self.scheduler, timeout=self.connect_timeout)  # type: ignore[no-untyped-call]
@@ -210,6 +264,11 @@ class DaskExecutor:
             where = self.scheduler or "local dask cluster"
             raise ExecutorError("cannot start or reach the dask scheduler", where=where, found=str(error)) from error
         self._stack = stack
+
+    def listen(self, topic: str, handler: Callable[[Any], None]) -> None:
+        """Call ``handler`` (on the client's event thread) for every message workers publish on ``topic``."""
+        self.open()
+        self._client.subscribe_topic(topic, lambda event: handler(event[1]))
 
     def close(self) -> None:
         """Disconnect, and stop the local cluster if this executor started one."""

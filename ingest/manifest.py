@@ -1,10 +1,11 @@
 """Per-run manifests in ``{output}/.ingest/`` (outside the canonical tree): what each entity was written from.
 
-An entity's fingerprint covers its task (sources, outputs, rendered metadata, options), the checksums of its
-source files and the manifest format; ``last_updated_at`` is left out, so re-running with a new timestamp but
-unchanged inputs rewrites nothing. An entity is up to date when its fingerprint matches and every output exists.
-The manifest is updated after the entity's metadata file is published, so an interrupted run redoes exactly the
-entities it had not finished.
+An entity's fingerprint covers its task (sources, outputs, rendered metadata, options), the content fingerprints of
+its source files (:meth:`ingest.storage.Storage.content_fingerprint`: size, times, inode and a sampled hash of local
+files, the ETag on S3, so sources are never read twice; each computed once per run) and the manifest format;
+``last_updated_at`` is left out, so re-running with a new timestamp but unchanged inputs rewrites nothing.
+An entity is up to date when its fingerprint matches and every output exists. The manifest is updated after the
+entity's metadata file is published, so an interrupted run redoes exactly the entities it had not finished.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from ingest.errors import IngestError
 from ingest.storage import Storage
 
-MANIFEST_FORMAT = "cryoet-ingest-manifest-1"
+MANIFEST_FORMAT = "cryoet-ingest-manifest-2"
 MANIFEST_FOLDER = ".ingest"
 
 
@@ -27,7 +28,7 @@ def manifest_key(scope: str) -> str:
 
 
 def fingerprint(task: object, source_checksums: Iterable[str]) -> str:
-    """The SHA-256 of a task's description and its sources' checksums."""
+    """The SHA-256 of a task's description and its sources' content fingerprints."""
     digest = hashlib.sha256(MANIFEST_FORMAT.encode())
     digest.update(repr(task).encode())
     for checksum in source_checksums:

@@ -21,8 +21,9 @@ from typing import BinaryIO, Protocol
 import fsspec
 
 from ingest.errors import StorageError, UsageError
-from ingest.storage_fsspec import FsspecStorage, LocalStorage, ObjectStorage
+from ingest.storage_fsspec import FsspecStorage, ObjectStorage
 from ingest.storage_keys import TEMPORARY_MARKER, ZARR_METADATA_NAMES, check_key, check_prefix
+from ingest.storage_local import LocalStorage
 from ingest.storage_retry import RetryPolicy
 
 __all__ = [
@@ -80,6 +81,18 @@ class Storage(Protocol):
 
     def checksum(self, key: str) -> str:
         """The SHA-256 of the file ``key`` as lower-case hex."""
+
+    def content_fingerprint(self, key: str) -> str:
+        """A string that changes whenever the content of ``key`` changes, cheaper than :meth:`checksum`."""
+
+    def scratch(self) -> contextlib.AbstractContextManager[Path]:
+        """A local folder for work in progress, from which :meth:`move_file`/:meth:`move_tree` publish cheaply."""
+
+    def move_file(self, key: str, local_path: Path) -> None:
+        """Publish the local file ``local_path`` at ``key`` atomically, consuming it (renamed when possible)."""
+
+    def move_tree(self, prefix: str, local_dir: Path) -> None:
+        """Publish the local folder ``local_dir`` at ``prefix`` like :meth:`publish_tree`, consuming it."""
 
     def delete_tree(self, prefix: str) -> None:
         """Delete the file or folder ``prefix`` and everything under it (missing: no error)."""

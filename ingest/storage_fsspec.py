@@ -1,4 +1,4 @@
-"""The fsspec-backed storages: :class:`LocalStorage` (rename-based publication) and :class:`ObjectStorage`.
+"""The fsspec-backed storages: :class:`ObjectStorage` here, :class:`~ingest.storage_local.LocalStorage` beside it.
 
 Both share the reading side (:class:`FsspecStorage`); they differ in how they publish. A local filesystem can
 rename, so everything is written under a temporary name beside its destination and renamed into place. An
@@ -27,13 +27,15 @@ T = TypeVar("T")
 _CHECKSUM_BLOCK = 4 * 1024 * 1024
 
 
-def _tree_files(local_dir: Path) -> list[str]:
+def tree_files(local_dir: Path) -> list[str]:
+    """The files of the local folder ``local_dir`` as sorted relative ``/`` paths."""
     if not local_dir.is_dir():
         raise StorageError("cannot publish a tree that is not a local folder", where=str(local_dir))
     return sorted(p.relative_to(local_dir).as_posix() for p in local_dir.rglob("*") if p.is_file())
 
 
-def _temporary_name(name: str) -> str:
+def temporary_name(name: str) -> str:
+    """A unique temporary name for ``name``, hidden from listings by the temporary marker."""
     return f"{TEMPORARY_MARKER}{uuid.uuid4().hex[:12]}-{name}"
 
 
@@ -143,7 +145,7 @@ class FsspecStorage:
 
     def check_writable(self) -> None:
         """Raise :class:`StorageError` now, rather than after hours of work, if the root cannot be written."""
-        probe = f".ingest/{_temporary_name('write-probe')}"
+        probe = f".ingest/{temporary_name('write-probe')}"
         try:
             self.publish_bytes(probe, b"")
         except StorageError as error:
@@ -154,6 +156,35 @@ class FsspecStorage:
                 found=error.found,
             ) from error
         self._call("deleting the write probe", probe, lambda: self.fs.rm_file(self._path(probe)))
+
+    def content_fingerprint(self, key: str) -> str:
+        """A string that changes whenever the content of the file ``key`` changes.
+
+        The entity tag and size the store reports when it has one (S3 ETags are MD5-based content hashes),
+        otherwise the SHA-256 of the content.
+        """
+        check_key(key)
+        info = self._call("reading the details of", key, lambda: self.fs.info(self._path(key)))
+        etag = info.get("ETag") or info.get("etag")
+        if etag:
+            return f"etag:{str(etag).strip(chr(34))}:{info.get('size')}"
+        return f"sha256:{self.checksum(key)}"
+
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A local folder for work in progress (here: the system's temporary folder), deleted afterwards."""
+        with tempfile.TemporaryDirectory(prefix="ingest-scratch-") as folder:
+            yield Path(folder)
+
+    def move_file(self, key: str, local_path: Path) -> None:
+        """Publish the local file ``local_path`` at ``key`` like :meth:`publish_file`, then delete it."""
+        self.publish_file(key, local_path)
+        local_path.unlink(missing_ok=True)
+
+    def move_tree(self, prefix: str, local_dir: Path) -> None:
+        """Publish the local folder ``local_dir`` at ``prefix`` like :meth:`publish_tree`, then delete it."""
+        self.publish_tree(prefix, local_dir)
+        shutil.rmtree(local_dir, ignore_errors=True)
 
     def publish_bytes(self, key: str, data: bytes) -> None:
         """Write ``data`` as the file ``key`` so that readers see the old content or the new, never a part."""
@@ -170,102 +201,6 @@ class FsspecStorage:
     def discard_temporaries(self, prefix: str = "") -> list[str]:
         """Remove what an interrupted publication left under ``prefix``; return the removed paths."""
         return []
-
-
-class LocalStorage(FsspecStorage):
-    """A folder on the local filesystem: publication writes temporary siblings and renames them into place."""
-
-    @contextlib.contextmanager
-    def fetch(self, key: str) -> Iterator[Path]:
-        """The file or folder ``key`` itself: local storage needs no copy."""
-        check_key(key)
-        local = Path(self._path(key))
-        if not local.exists():
-            raise StorageError("cannot fetch a missing file", where=self.url_of(key))
-        yield local
-
-    def delete_tree(self, prefix: str) -> None:
-        """Delete ``prefix`` and then its parent folders left empty, as object stores would show them."""
-        super().delete_tree(prefix)
-        root = Path(self.root)
-        parent = Path(self._path(prefix)).parent
-        while parent != root and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
-
-    def _stage(self, key: str, write: Callable[[str], None]) -> None:
-        final = Path(self._path(key))
-        staging = final.with_name(_temporary_name(final.name))
-
-        def publish() -> None:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                write(staging.as_posix())
-                staging.replace(final)
-            finally:
-                staging.unlink(missing_ok=True)
-
-        self._call("publishing", key, publish)
-
-    def publish_bytes(self, key: str, data: bytes) -> None:
-        """Write ``data`` to a temporary sibling of ``key``, then rename it over ``key``."""
-        check_key(key)
-        self._stage(key, lambda staging: self.fs.pipe_file(staging, data))
-
-    def publish_file(self, key: str, local_path: Path) -> None:
-        """Copy ``local_path`` to a temporary sibling of ``key``, then rename it over ``key``."""
-        check_key(key)
-        self._stage(key, lambda staging: self.fs.put_file(str(local_path), staging))
-
-    def publish_tree(self, prefix: str, local_dir: Path) -> None:
-        """Build the tree in a temporary sibling folder (data, then metadata), then swap it into place.
-
-        An older tree at ``prefix`` is renamed aside, the new one renamed in, and the old one deleted; if the
-        second rename fails the old tree is put back. Readers see the old tree or the new one, never a mixture.
-        """
-        prefix = check_key(prefix.removesuffix("/"))
-        data, metadata = publication_order(_tree_files(local_dir))
-        final = Path(self._path(prefix))
-        staging = final.with_name(_temporary_name(final.name))
-        retired = final.with_name(_temporary_name(final.name + "-old"))
-
-        def publish() -> None:
-            try:
-                staging.mkdir(parents=True)
-                for folder in sorted({(staging / p).parent for p in data + metadata}):
-                    folder.mkdir(parents=True, exist_ok=True)
-                if data:
-                    self.fs.put([str(local_dir / p) for p in data], [f"{staging}/{p}" for p in data])
-                for relative in metadata:
-                    self.fs.put_file(str(local_dir / relative), f"{staging}/{relative}")
-                had_old = final.exists()
-                if had_old:
-                    final.replace(retired)
-                try:
-                    staging.replace(final)
-                except BaseException:
-                    if had_old:
-                        retired.replace(final)
-                    raise
-            finally:
-                for leftover in (staging, retired):
-                    shutil.rmtree(leftover, ignore_errors=True)
-
-        self._call("publishing the tree", prefix, publish)
-
-    def discard_temporaries(self, prefix: str = "") -> list[str]:
-        """Remove temporary files and folders left by an interrupted publication under ``prefix``.
-
-        Returns their keys. Only call this when no other process is publishing under ``prefix``.
-        """
-        base = Path(self._path(check_prefix(prefix)))
-        leftovers = sorted(p for p in base.rglob(f"{TEMPORARY_MARKER}*") if TEMPORARY_MARKER not in str(p.parent))
-        for path in leftovers:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-        return [path.relative_to(self.root).as_posix() for path in leftovers]
 
 
 class ObjectStorage(FsspecStorage):
@@ -287,7 +222,7 @@ class ObjectStorage(FsspecStorage):
         Stale keys go last (stale metadata before stale data) so no metadata ever points at missing data.
         """
         prefix = check_key(prefix.removesuffix("/"))
-        data, metadata = publication_order(_tree_files(local_dir))
+        data, metadata = publication_order(tree_files(local_dir))
         stale = set(self.list_keys(prefix)) - {f"{prefix}/{p}" for p in data + metadata}
         stale_data, stale_metadata = publication_order(sorted(stale))
         base = self._path(prefix)

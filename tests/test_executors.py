@@ -5,9 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +16,7 @@ from ingest.errors import ExecutorError, UsageError
 from ingest.executors import DaskExecutor, RunTask, SerialExecutor, TaskOutcome, collect_outcomes
 from ingest.storage import open_storage
 from tests.conftest import free_port
+from tests.dask_processes import external_dask_cluster
 from tests.executor_tasks import (
     Job,
     JobResult,
@@ -122,48 +120,14 @@ def test_local_cluster_matches_serial_and_streams_outcomes_as_they_complete(tmp_
     assert sorted(streamed) == [o.key for o in outcomes]
 
 
-def start(command: list[str], environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "dask", *command],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 @pytest.fixture(scope="module")
 def dask_scheduler_with_two_workers(s3_endpoint: str) -> Iterator[str]:
     """``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1; yields the scheduler address.
 
     The workers inherit the fake AWS settings of ``s3_endpoint``, so tasks can reach the test S3 server.
     """
-    from distributed import Client
-
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
-    address = f"tcp://127.0.0.1:{free_port()}"
-    port = address.rsplit(":", 1)[1]
-    processes = [start(["scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"], environment)]
-    try:
-        for name in ("w1", "w2"):
-            worker = ["worker", address, "--nthreads", "1", "--nworkers", "1", "--name", name, "--no-dashboard"]
-            processes.append(start(worker, environment))
-        with Client(address, timeout=30) as client:
-            client.wait_for_workers(2, timeout=30)
+    with external_dask_cluster(2) as address:
         yield address
-    finally:
-        for process in reversed(processes):
-            stop(process)
 
 
 @pytest.mark.slow

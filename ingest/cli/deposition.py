@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
 
-from ingest.execute import RunOutcome, absolute_url, execute_plan, report_lines, report_to_json
+from ingest.execute import absolute_url, execute_plan, report_lines, report_to_json
+from ingest.execute_check import check_written_runs
 from ingest.execute_settings import ExecutionSettings, WritePolicy
 from ingest.executors import DaskExecutor, Executor, SerialExecutor
 from ingest.metadata import resolve_timestamp
 from ingest.plan_render import plan_tree, render_plan_json
 from ingest.planning import InvalidConfigError, plan_from_files
+from ingest.progress_display import open_progress
 from ingest.storage import parse_storage_options
 from ingest.tasks import Selection, parse_sections
 
@@ -33,6 +36,7 @@ from ingest.tasks import Selection, parse_sections
 @click.option("--overwrite", is_flag=True, help="Rewrite outputs even when their inputs are unchanged.")
 @click.option("--timestamp", help="last_updated_at for metadata (default: SOURCE_DATE_EPOCH or now).")
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
+@click.option("--check/--no-check", "run_checks", default=True, show_default=True, help="Check the written runs.")
 def deposition(
     config: Path,
     input_url: str | None,
@@ -48,6 +52,7 @@ def deposition(
     overwrite: bool,
     timestamp: str | None,
     storage_options: tuple[str, ...],
+    run_checks: bool,
 ) -> None:
     """Ingest the deposition described by CONFIG into the canonical portal tree."""
     selection = Selection(runs, exclude_runs, datasets, parse_sections(only) if only else None)
@@ -81,13 +86,11 @@ def deposition(
     )
     executor: Executor = SerialExecutor() if workers == 1 and scheduler is None else DaskExecutor(workers, scheduler)
 
-    def progress(outcome: RunOutcome) -> None:
-        if output_format == "text":
-            state = "ok" if outcome.succeeded else "FAILED"
-            click.echo(f"{state} {outcome.run}", err=True)
-
-    with executor:
-        report = execute_plan(planned.plan, settings, executor, progress)
+    display = open_progress(len(planned.plan.runs), Console(stderr=True))
+    with executor, display:
+        report = execute_plan(planned.plan, settings, executor, display.run_finished, display.volume_progressed)
+    if run_checks:
+        report = check_written_runs(report, settings, workers=1 if workers == 1 else os.cpu_count() or 1)
     if output_format == "json":
         click.echo(report_to_json(report), nl=False)
     else:

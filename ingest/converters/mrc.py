@@ -136,6 +136,10 @@ class LazyRegions:
         return np.array(self._data[region])
 
 
+CANONICAL_LABEL = b"Written by cryoet-ingest"
+"""The one header label of every canonical MRC (no timestamp, so equal inputs give equal bytes)."""
+
+
 class CanonicalMrcWriter:
     """Writes the canonical MRC of one level-0 volume into ``path`` block by block, header last.
 
@@ -190,3 +194,7 @@ class CanonicalMrcWriter:
             header.origin = (0.0, 0.0, 0.0)
             header.ispg = fields.ispg
             header.dmin, header.dmax, header.dmean, header.rms = fields.dmin, fields.dmax, fields.dmean, fields.rms
+            # mrcfile stamps the creation time into label 0; a fixed label keeps the bytes deterministic.
+            header.label[:] = b""
+            header.label[0] = CANONICAL_LABEL
+            header.nlabl = 1
