@@ -80,6 +80,7 @@ def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
         exttyp=mrc.exttyp,
         data_offset=mrc.data_offset,
         warnings=mrc.warnings,
+        axis_order=mrc.axis_order,
     )
     return array, info
 
@@ -136,7 +137,8 @@ def convert_volume(
 
 
 def _is_plain_float32_mrc(info: SourceInfo, kind: VolumeKind) -> bool:
-    return info.format == "mrc" and info.dtype == "float32" and kind.output_dtype == np.float32
+    in_file_order = info.axis_order == (0, 1, 2)
+    return info.format == "mrc" and in_file_order and info.dtype == "float32" and kind.output_dtype == np.float32
 
 
 def _shape3(shape: tuple[int, ...]) -> tuple[int, int, int]:

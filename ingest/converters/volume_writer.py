@@ -188,7 +188,10 @@ def _direct_memmap(plan: VolumePlan) -> np.memmap[Any, np.dtype[Any]] | None:
     info = plan.source
     if info.format != "mrc" or info.data_offset is None or tuple(plan.array.shape) != info.shape:
         return None
-    return np.memmap(info.path, dtype=np.dtype(info.dtype), mode="r", offset=info.data_offset, shape=info.shape)
+    order = info.axis_order
+    file_shape = tuple(info.shape[order.index(axis)] for axis in range(3))
+    data = np.memmap(info.path, dtype=np.dtype(info.dtype), mode="r", offset=info.data_offset, shape=file_shape)
+    return data.transpose(order)
 
 
 def _raise_not_finite(block: NDArray[Any], region: Region, where: str) -> None:
