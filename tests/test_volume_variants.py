@@ -254,3 +254,32 @@ def test_ngff05_five_dimensional_source_reads_as_zyx(tmp_path: Path) -> None:
     result = convert_volume(source, tmp_path / "o.zarr", voxel_spacing=8.0, ngff=NgffVersion.V05)
     assert result.shape == VOLUME.shape and result.warnings == ()
     assert np.array_equal(level0(tmp_path / "o.zarr"), VOLUME)
+
+
+def test_ngff04_big_endian_channel_singleton_source_reads_as_zyx(tmp_path: Path) -> None:
+    source = tmp_path / "czyx.zarr"
+    group = zarr.open_group(str(source), mode="w", zarr_format=2)
+    group.create_array("0", data=VOLUME.astype(">f4")[None], chunks=(1, 2, 3, 4))
+    axes = [{"name": "c", "type": "channel"}] + [{"name": a, "type": "space", "unit": "angstrom"} for a in "zyx"]
+    group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": [{"path": "0"}]}]
+    convert_volume(source, tmp_path / "o.zarr", voxel_spacing=2.0)
+    assert np.array_equal(level0(tmp_path / "o.zarr"), VOLUME)
+
+
+def test_zarr_source_with_two_channels_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "c2.zarr"
+    zarr.create_array(str(source), data=np.stack([VOLUME, VOLUME]), chunks=(1, 2, 3, 4), zarr_format=3)
+    error = refused(source, tmp_path, "not a volume")
+    assert error.found == "(2, 5, 6, 7)"
+
+
+@pytest.mark.parametrize(
+    "multiscales",
+    [[{"axes": [], "datasets": [{"path": "s0"}]}], [{"axes": [], "datasets": []}], [{"datasets": [{}]}]],
+)
+def test_multiscales_naming_a_missing_or_no_dataset_is_refused(tmp_path: Path, multiscales: object) -> None:
+    source = tmp_path / "bad.zarr"
+    group = zarr.open_group(str(source), mode="w", zarr_format=3)
+    group.create_array("0", data=VOLUME, chunks=(2, 3, 4))
+    group.attrs["ome"] = {"version": "0.5", "multiscales": multiscales}
+    refused(source, tmp_path, "multiscales")
