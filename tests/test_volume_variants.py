@@ -283,3 +283,12 @@ def test_multiscales_naming_a_missing_or_no_dataset_is_refused(tmp_path: Path, m
     group.create_array("0", data=VOLUME, chunks=(2, 3, 4))
     group.attrs["ome"] = {"version": "0.5", "multiscales": multiscales}
     refused(source, tmp_path, "multiscales")
+
+
+@pytest.mark.parametrize(("suffix", "compression"), [(".map.gz", "gzip"), (".map.bz2", "bzip2")])
+def test_compressed_mrc_is_refused_naming_the_compression(tmp_path: Path, suffix: str, compression: str) -> None:
+    source = tmp_path / f"emd{suffix}"
+    with mrcfile.new(source, VOLUME, compression=compression):
+        pass
+    error = refused(source, tmp_path, f"{compression}-compressed")
+    assert "decompress" in (error.expected or "")

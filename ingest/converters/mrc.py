@@ -66,6 +66,7 @@ def read_mrc(path: Path) -> MrcSource:
     1, 2, 3 are read as 1/2/3 with a warning. A volume stack (``ispg`` 401-630) of more than one volume is refused.
     """
     size = path.stat().st_size
+    _refuse_compressed(path)
     if size < HEADER_BYTES:
         raise InputFileError(
             "not an MRC file", where=str(path), expected="a 1024-byte MRC header", found=f"{size} bytes"
@@ -144,6 +145,20 @@ def _axis_order(path: Path, header: Any) -> tuple[tuple[int, int, int], tuple[st
     if order == (0, 1, 2):
         return order, ()
     return order, (f"{path}: {stated}: the file's sections, rows, columns transposed to z, y, x",)
+
+
+def _refuse_compressed(path: Path) -> None:
+    with path.open("rb") as stream:
+        magic = stream.read(3)
+    # An uncompressed MRC would need nx >= 35,615 (gzip) or 6,838,850 (bzip2) to start with these bytes.
+    compression = "gzip" if magic[:2] == b"\x1f\x8b" else "bzip2" if magic == b"BZh" else None
+    if compression is not None:
+        raise InputFileError(
+            f"{compression}-compressed MRC cannot be memory-mapped",
+            where=str(path),
+            expected="an uncompressed MRC (decompress it first, e.g. `gunzip` / `bunzip2`)",
+            found=f"{compression} magic bytes {magic!r}",
+        )
 
 
 def _refuse_volume_stack(path: Path, header: Any) -> None:
