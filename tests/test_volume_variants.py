@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from ome_zarr_models import v05
 
 from ingest.converters.masks import MaskThreshold
-from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume
+from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume, open_volume
 from ingest.errors import InputFileError
 
 VOLUME = np.random.default_rng(11).normal(size=(5, 6, 7)).astype(np.float32)
@@ -292,3 +292,16 @@ def test_compressed_mrc_is_refused_naming_the_compression(tmp_path: Path, suffix
         pass
     error = refused(source, tmp_path, f"{compression}-compressed")
     assert "decompress" in (error.expected or "")
+
+
+@pytest.mark.parametrize("cella", [(14.0, 12.0, 10.0), (np.nan, np.nan, np.nan)])
+def test_undefined_header_voxel_size_reads_as_zero_and_caller_spacing_wins(tmp_path: Path, cella: object) -> None:
+    source = patch_header(write(tmp_path / "mx0.mrc", VOLUME), mx=0, my=0, mz=0, cella=cella)
+    _, info = open_volume(source)
+    assert info.voxel_size == (0.0, 0.0, 0.0)
+    assert any("voxel size undefined" in note for note in info.warnings)
+    assert not any("encountered in" in note for note in info.warnings)
+    data, mrc_path, _ = converted(source, tmp_path, voxel_spacing=2.5)
+    assert np.array_equal(data, VOLUME)
+    with mrcfile.open(mrc_path) as mrc:
+        assert tuple(float(v) for v in mrc.voxel_size.item()) == (2.5, 2.5, 2.5)

@@ -9,6 +9,7 @@ with ``copy_file_range``.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import warnings
@@ -81,7 +82,15 @@ def read_mrc(path: Path) -> MrcSource:
                 extended_bytes = b"" if extended is None else extended.tobytes()
         except (ValueError, OSError) as error:
             raise InputFileError("not a readable MRC file", where=str(path), found=str(error)) from error
-    notes = tuple(f"{path}: {warning.message}" for warning in caught if "file size" not in str(warning.message))
+    # numpy's "invalid value encountered in divide" (mx/my/mz of 0) is replaced by the clearer note below.
+    skipped = ("file size", "encountered in")
+    notes = tuple(f"{path}: {w.message}" for w in caught if not any(text in str(w.message) for text in skipped))
+    voxel_size = (float(voxel.z), float(voxel.y), float(voxel.x))
+    if not all(math.isfinite(v) for v in voxel_size):
+        sampling = f"mx/my/mz {int(header.mx)}/{int(header.my)}/{int(header.mz)}, cella {header.cella}"
+        notes += (f"{path}: header voxel size undefined ({sampling}); read as 0",)
+        z, y, x = (v if math.isfinite(v) else 0.0 for v in voxel_size)
+        voxel_size = (z, y, x)
     mode = int(header.mode)
     nx, ny, nz = int(header.nx), int(header.ny), int(header.nz)
     if mode == 101:
@@ -124,7 +133,7 @@ def read_mrc(path: Path) -> MrcSource:
     data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(nz, ny, nx)).transpose(axis_order)
     return MrcSource(
         data=data,
-        voxel_size=(float(voxel.z), float(voxel.y), float(voxel.x)),
+        voxel_size=voxel_size,
         mode=mode,
         ispg=int(header.ispg),
         extended_header=extended_bytes,
