@@ -19,7 +19,7 @@ import zarr
 from numpy.typing import NDArray
 from ome_zarr_models import v05
 
-from ingest.converters.masks import MaskThreshold
+from ingest.converters.masks import MaskLabel, MaskThreshold
 from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume, open_volume
 from ingest.errors import InputFileError
 
@@ -305,3 +305,23 @@ def test_undefined_header_voxel_size_reads_as_zero_and_caller_spacing_wins(tmp_p
     assert np.array_equal(data, VOLUME)
     with mrcfile.open(mrc_path) as mrc:
         assert tuple(float(v) for v in mrc.voxel_size.item()) == (2.5, 2.5, 2.5)
+
+
+def test_mask_label_no_voxel_of_the_source_can_hold_is_refused(tmp_path: Path) -> None:
+    # Mode 0 with dmax <= 127 reads as signed bytes: label 255 could never match (a silently empty mask).
+    source = write(tmp_path / "m0.mrc", (VOLUME > 0).astype(np.int8))
+    error = refused(source, tmp_path, "mask label cannot occur", kind=VolumeKind.SEMANTIC_MASK, mask=MaskLabel(255))
+    assert "int8" in (error.expected or "")
+    refused(source, tmp_path / "out", "mask label cannot occur", kind=VolumeKind.SEMANTIC_MASK, mask=MaskLabel(1.5))
+
+
+def test_semantic_mask_selecting_nothing_is_reported(tmp_path: Path) -> None:
+    source = write(tmp_path / "p.mrc", (np.abs(VOLUME) / 10).astype(np.float32))
+    result = convert_volume(
+        source, tmp_path / "p.zarr", voxel_spacing=1.0, kind=VolumeKind.SEMANTIC_MASK, mask=MaskThreshold(5.0)
+    )
+    assert any("selects no voxel" in note for note in result.warnings)
+    labelled = convert_volume(
+        source, tmp_path / "q.zarr", voxel_spacing=1.0, kind=VolumeKind.SEMANTIC_MASK, mask=MaskThreshold(0.01)
+    )
+    assert not any("selects no voxel" in note for note in labelled.warnings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -119,6 +120,8 @@ def convert_volume(
         if output is not None and output.resolve() == source.resolve():
             raise UsageError("output would overwrite the source", where=str(output))
     array, info = open_volume(source)
+    if isinstance(mask, MaskLabel):
+        _check_label_can_occur(mask, array.dtype, info)
     if rescale_to is not None:
         array = rescale_nearest(array, rescale_to)
     plan = VolumePlan(
@@ -134,6 +137,21 @@ def convert_volume(
         workers=workers or len(os.sched_getaffinity(0)),
     )
     return write_volume(plan, progress=progress)
+
+
+def _check_label_can_occur(mask: MaskLabel, dtype: np.dtype[Any], info: SourceInfo) -> None:
+    """Refuse a mask label no voxel of an integer source can hold (it would give a silently empty mask)."""
+    if not np.issubdtype(dtype, np.integer):
+        return
+    limits = np.iinfo(dtype)
+    if float(mask.value).is_integer() and limits.min <= mask.value <= limits.max:
+        return
+    raise InputFileError(
+        "mask label cannot occur in this source",
+        where=str(info.path),
+        expected=f"an integer label within {dtype} range {limits.min}..{limits.max}",
+        found=f"mask label {mask.value:g} (source mode {info.mrc_mode}, read as {dtype})",
+    )
 
 
 def _is_plain_float32_mrc(info: SourceInfo, kind: VolumeKind) -> bool:

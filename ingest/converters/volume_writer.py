@@ -136,7 +136,7 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
         ),
         stats=stats,
         label_values=labels or (),
-        warnings=plan.source.warnings,
+        warnings=plan.source.warnings + _empty_mask_note(plan, stats.max),
     )
 
 
@@ -181,6 +181,12 @@ class _Level0Blocks:
     def label_values(self) -> tuple[int, ...]:
         """The distinct non-zero labels seen."""
         return tuple(int(v) for v in np.flatnonzero(self._labels) if v != 0)
+
+
+def _empty_mask_note(plan: VolumePlan, highest: float) -> tuple[str, ...]:
+    if plan.kind is not VolumeKind.SEMANTIC_MASK or highest > 0:
+        return ()
+    return (f"{plan.source.path}: the semantic mask selects no voxel ({plan.mask}); check the label or threshold",)
 
 
 def _direct_memmap(plan: VolumePlan) -> np.memmap[Any, np.dtype[Any]] | None:
