@@ -9,6 +9,7 @@ with ``copy_file_range``.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import warnings
@@ -41,6 +42,8 @@ class MrcSource:
     exttyp: bytes
     data_offset: int
     warnings: tuple[str, ...]
+    axis_order: tuple[int, int, int] = (0, 1, 2)
+    """How the file's (sections, rows, columns) axes map to z, y, x: ``data = file.transpose(axis_order)``."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,12 @@ def read_mrc(path: Path) -> MrcSource:
     """Open ``path`` as a memory-mapped MRC volume, checking its header against the file size.
 
     Mode 0 files whose header ``dmax`` exceeds 127 are read as unsigned bytes (a legacy convention). A 2D image
-    becomes a one-section volume.
+    becomes a one-section volume. Big-endian files are read in their byte order. ``mapc``/``mapr``/``maps``
+    other than 1/2/3 are honoured by transposing the memory map to z, y, x; values that are not a permutation of
+    1, 2, 3 are read as 1/2/3 with a warning. A volume stack (``ispg`` 401-630) of more than one volume is refused.
     """
     size = path.stat().st_size
+    _refuse_compressed(path)
     if size < HEADER_BYTES:
         raise InputFileError(
             "not an MRC file", where=str(path), expected="a 1024-byte MRC header", found=f"{size} bytes"
@@ -76,9 +82,24 @@ def read_mrc(path: Path) -> MrcSource:
                 extended_bytes = b"" if extended is None else extended.tobytes()
         except (ValueError, OSError) as error:
             raise InputFileError("not a readable MRC file", where=str(path), found=str(error)) from error
-    notes = tuple(f"{path}: {warning.message}" for warning in caught if "file size" not in str(warning.message))
+    # numpy's "invalid value encountered in divide" (mx/my/mz of 0) is replaced by the clearer note below.
+    skipped = ("file size", "encountered in")
+    notes = tuple(f"{path}: {w.message}" for w in caught if not any(text in str(w.message) for text in skipped))
+    voxel_size = (float(voxel.z), float(voxel.y), float(voxel.x))
+    if not all(math.isfinite(v) for v in voxel_size):
+        sampling = f"mx/my/mz {int(header.mx)}/{int(header.my)}/{int(header.mz)}, cella {header.cella}"
+        notes += (f"{path}: header voxel size undefined ({sampling}); read as 0",)
+        z, y, x = (v if math.isfinite(v) else 0.0 for v in voxel_size)
+        voxel_size = (z, y, x)
     mode = int(header.mode)
     nx, ny, nz = int(header.nx), int(header.ny), int(header.nz)
+    if mode == 101:
+        raise InputFileError(
+            "4-bit packed MRC (mode 101) is not supported",
+            where=str(path),
+            expected=f"MRC mode {sorted(SUPPORTED_MODES)}; unpack first, e.g. IMOD `newstack -mode 0`",
+            found=f"mode 101, nx/ny/nz {nx}/{ny}/{nz}",
+        )
     if mode not in SUPPORTED_MODES or min(nx, ny, nz) < 1:
         stamp = bytes(header.map).decode("ascii", "replace")
         raise InputFileError(
@@ -107,17 +128,57 @@ def read_mrc(path: Path) -> MrcSource:
             expected=f"{needed} bytes for nx/ny/nz {nx}/{ny}/{nz} mode {mode}",
             found=f"{size} bytes",
         )
-    data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(nz, ny, nx))
+    _refuse_volume_stack(path, header)
+    axis_order, order_notes = _axis_order(path, header)
+    data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(nz, ny, nx)).transpose(axis_order)
     return MrcSource(
         data=data,
-        voxel_size=(float(voxel.z), float(voxel.y), float(voxel.x)),
+        voxel_size=voxel_size,
         mode=mode,
         ispg=int(header.ispg),
         extended_header=extended_bytes,
         exttyp=bytes(header.exttyp),
         data_offset=offset,
-        warnings=notes,
+        warnings=notes + order_notes,
+        axis_order=axis_order,
     )
+
+
+def _axis_order(path: Path, header: Any) -> tuple[tuple[int, int, int], tuple[str, ...]]:
+    """The transpose taking the file's (sections, rows, columns) to (z, y, x), from ``maps, mapr, mapc``."""
+    file_axes = (int(header.maps), int(header.mapr), int(header.mapc))  # 1 = X, 2 = Y, 3 = Z
+    stated = f"mapc/mapr/maps {file_axes[2]}/{file_axes[1]}/{file_axes[0]}"
+    if sorted(file_axes) != [1, 2, 3]:
+        return (0, 1, 2), (f"{path}: {stated} is not a permutation of 1,2,3; read as 1/2/3 (columns = x)",)
+    order = (file_axes.index(3), file_axes.index(2), file_axes.index(1))
+    if order == (0, 1, 2):
+        return order, ()
+    return order, (f"{path}: {stated}: the file's sections, rows, columns transposed to z, y, x",)
+
+
+def _refuse_compressed(path: Path) -> None:
+    with path.open("rb") as stream:
+        magic = stream.read(3)
+    # An uncompressed MRC would need nx >= 35,615 (gzip) or 6,838,850 (bzip2) to start with these bytes.
+    compression = "gzip" if magic[:2] == b"\x1f\x8b" else "bzip2" if magic == b"BZh" else None
+    if compression is not None:
+        raise InputFileError(
+            f"{compression}-compressed MRC cannot be memory-mapped",
+            where=str(path),
+            expected="an uncompressed MRC (decompress it first, e.g. `gunzip` / `bunzip2`)",
+            found=f"{compression} magic bytes {magic!r}",
+        )
+
+
+def _refuse_volume_stack(path: Path, header: Any) -> None:
+    ispg, nz, mz = int(header.ispg), int(header.nz), int(header.mz)
+    if 401 <= ispg <= 630 and 0 < mz < nz:
+        raise InputFileError(
+            "MRC volume stack holds more than one volume",
+            where=str(path),
+            expected="one volume (a volume stack must be split first)",
+            found=f"ispg {ispg}, nz {nz}, mz {mz}: {nz / mz:g} volumes",
+        )
 
 
 class LazyRegions:

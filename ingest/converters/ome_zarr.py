@@ -166,8 +166,17 @@ def read_ome_zarr(path: Path) -> ZarrSource:
             notes.append(f"{path}: no multiscales metadata; reading array {keys[0]!r}")
             array = _array_at(node, keys[0], path)
         else:
-            dataset = multiscales[0]["datasets"][0]
-            array = _array_at(node, str(dataset["path"]), path)
+            try:
+                dataset = multiscales[0]["datasets"][0]
+                dataset_path = str(dataset["path"])
+            except (KeyError, IndexError, TypeError) as error:
+                raise InputFileError(
+                    "malformed multiscales metadata",
+                    where=str(path),
+                    expected="multiscales[0].datasets[0].path",
+                    found=f"{type(error).__name__}: {error}",
+                ) from error
+            array = _array_at(node, dataset_path, path)
             names = tuple(axis["name"] if isinstance(axis, dict) else axis for axis in multiscales[0].get("axes", []))
             if names[-3:] and names[-3:] != AXES:
                 notes.append(f"{path}: axes listed as {','.join(names)}; the array is read as z,y,x")
@@ -187,7 +196,15 @@ def read_ome_zarr(path: Path) -> ZarrSource:
 
 
 def _array_at(group: zarr.Group, key: str, path: Path) -> zarr.Array[Any]:
-    node = group[key]
+    try:
+        node = group[key]
+    except KeyError as error:
+        raise InputFileError(
+            "multiscales dataset names an array that is not there",
+            where=f"{path}/{key}",
+            expected=f"arrays {sorted(group.array_keys())}",
+            found="nothing",
+        ) from error
     if not isinstance(node, zarr.Array):
         raise InputFileError("multiscales dataset is not an array", where=f"{path}/{key}", found="a group")
     return node

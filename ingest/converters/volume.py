@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -80,6 +81,7 @@ def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
         exttyp=mrc.exttyp,
         data_offset=mrc.data_offset,
         warnings=mrc.warnings,
+        axis_order=mrc.axis_order,
     )
     return array, info
 
@@ -118,6 +120,8 @@ def convert_volume(
         if output is not None and output.resolve() == source.resolve():
             raise UsageError("output would overwrite the source", where=str(output))
     array, info = open_volume(source)
+    if isinstance(mask, MaskLabel):
+        _check_label_can_occur(mask, array.dtype, info)
     if rescale_to is not None:
         array = rescale_nearest(array, rescale_to)
     plan = VolumePlan(
@@ -135,8 +139,24 @@ def convert_volume(
     return write_volume(plan, progress=progress)
 
 
+def _check_label_can_occur(mask: MaskLabel, dtype: np.dtype[Any], info: SourceInfo) -> None:
+    """Refuse a mask label no voxel of an integer source can hold (it would give a silently empty mask)."""
+    if not np.issubdtype(dtype, np.integer):
+        return
+    limits = np.iinfo(dtype)
+    if float(mask.value).is_integer() and limits.min <= mask.value <= limits.max:
+        return
+    raise InputFileError(
+        "mask label cannot occur in this source",
+        where=str(info.path),
+        expected=f"an integer label within {dtype} range {limits.min}..{limits.max}",
+        found=f"mask label {mask.value:g} (source mode {info.mrc_mode}, read as {dtype})",
+    )
+
+
 def _is_plain_float32_mrc(info: SourceInfo, kind: VolumeKind) -> bool:
-    return info.format == "mrc" and info.dtype == "float32" and kind.output_dtype == np.float32
+    in_file_order = info.axis_order == (0, 1, 2)
+    return info.format == "mrc" and in_file_order and info.dtype == "float32" and kind.output_dtype == np.float32
 
 
 def _shape3(shape: tuple[int, ...]) -> tuple[int, int, int]:

@@ -64,6 +64,8 @@ class SourceInfo:
     exttyp: bytes
     data_offset: int | None
     warnings: tuple[str, ...]
+    axis_order: tuple[int, int, int] = (0, 1, 2)
+    """MRC only: ``data = file_data.transpose(axis_order)`` (from mapc/mapr/maps; identity for most files)."""
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,7 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
         ),
         stats=stats,
         label_values=labels or (),
-        warnings=plan.source.warnings,
+        warnings=plan.source.warnings + _empty_mask_note(plan, stats.max),
     )
 
 
@@ -183,12 +183,21 @@ class _Level0Blocks:
         return tuple(int(v) for v in np.flatnonzero(self._labels) if v != 0)
 
 
+def _empty_mask_note(plan: VolumePlan, highest: float) -> tuple[str, ...]:
+    if plan.kind is not VolumeKind.SEMANTIC_MASK or highest > 0:
+        return ()
+    return (f"{plan.source.path}: the semantic mask selects no voxel ({plan.mask}); check the label or threshold",)
+
+
 def _direct_memmap(plan: VolumePlan) -> np.memmap[Any, np.dtype[Any]] | None:
     """The source data as a plain memory map when it can be read without dask (an MRC, not regridded)."""
     info = plan.source
     if info.format != "mrc" or info.data_offset is None or tuple(plan.array.shape) != info.shape:
         return None
-    return np.memmap(info.path, dtype=np.dtype(info.dtype), mode="r", offset=info.data_offset, shape=info.shape)
+    order = info.axis_order
+    file_shape = tuple(info.shape[order.index(axis)] for axis in range(3))
+    data = np.memmap(info.path, dtype=np.dtype(info.dtype), mode="r", offset=info.data_offset, shape=file_shape)
+    return data.transpose(order)
 
 
 def _raise_not_finite(block: NDArray[Any], region: Region, where: str) -> None:
