@@ -7,6 +7,18 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 
+def with_expected_found(text: str, expected: str | None, found: str | None) -> str:
+    """``text`` followed by ``(expected ..., found ...)`` for whichever of the two is known."""
+    details = []
+    if expected is not None:
+        details.append(f"expected {expected}")
+    if found is not None:
+        details.append(f"found {found}")
+    if details:
+        text += " (" + ", ".join(details) + ")"
+    return text
+
+
 class IngestError(Exception):
     """A failure caused by the user's input, configuration or environment, not by a bug.
 
@@ -34,14 +46,7 @@ class IngestError(Exception):
     def message(self) -> str:
         """The whole error as one line: ``where: what (expected ..., found ...)``."""
         text = f"{self.where}: {self.what}" if self.where else self.what
-        details = []
-        if self.expected is not None:
-            details.append(f"expected {self.expected}")
-        if self.found is not None:
-            details.append(f"found {self.found}")
-        if details:
-            text += " (" + ", ".join(details) + ")"
-        return text
+        return with_expected_found(text, self.expected, self.found)
 
 
 class UsageError(IngestError):

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
+from ingest.errors import with_expected_found
+
 
 class Severity(StrEnum):
     """How bad a finding is: errors fail the command, warnings and notes do not."""
@@ -49,14 +51,7 @@ class Finding:
         text = self.message
         if self.path:
             text = f"{self.path}: {text}"
-        details = []
-        if self.expected is not None:
-            details.append(f"expected {self.expected}")
-        if self.found is not None:
-            details.append(f"found {self.found}")
-        if details:
-            text += " (" + ", ".join(details) + ")"
-        return text
+        return with_expected_found(text, self.expected, self.found)
 
 
 @dataclass(frozen=True)
