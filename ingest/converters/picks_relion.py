@@ -161,6 +161,27 @@ def particle_scores(table: ParticleTable) -> NDArray[np.float64] | None:
     return None
 
 
+def finish_particle_picks(
+    table: ParticleTable,
+    positions: NDArray[np.float64],
+    options: ReadOptions,
+    subtomogram: NDArray[np.float64] | None,
+) -> Picks:
+    """Picks at ``positions`` (voxels) with the table's rotations and scores."""
+    return finish_picks(
+        positions,
+        options,
+        source=table.source,
+        rotations=particle_rotations(table, subtomogram, options),
+        scores=particle_scores(table),
+    )
+
+
+def rotate_shifts(shifts: NDArray[np.float64], subtomogram: NDArray[np.float64] | None) -> NDArray[np.float64]:
+    """Origin shifts (n, 3) rotated into the tomogram by A(subtomogram), unchanged without subtomogram angles."""
+    return shifts if subtomogram is None else np.einsum("nij,nj->ni", subtomogram, shifts)
+
+
 def coordinate_pixel_sizes(table: ParticleTable, options: ReadOptions) -> NDArray[np.float64]:
     """The pixel size (Å) of each selected particle's coordinates, by the precedence in the module docstring."""
     sizes: NDArray[np.float64] | None = None
@@ -207,7 +228,7 @@ def origin_shifts(
             shifts = shifts / coordinate_pixel_sizes(table, options)[:, None]
     else:
         return np.zeros((len(table.rows), 3))
-    return shifts if subtomogram is None else np.einsum("nij,nj->ni", subtomogram, shifts)
+    return rotate_shifts(shifts, subtomogram)
 
 
 def coordinate_unit(options: ReadOptions, source: str) -> str:
@@ -252,13 +273,7 @@ def picks_from_pixel_coordinates(table: ParticleTable, options: ReadOptions, dia
         positions = coordinates * normalized_coordinate_scale(options, table.source) - shifts / options.binning
     else:
         positions = (coordinates - shifts) / options.binning
-    return finish_picks(
-        positions,
-        options,
-        source=table.source,
-        rotations=particle_rotations(table, subtomogram, options),
-        scores=particle_scores(table),
-    )
+    return finish_particle_picks(table, positions, options, subtomogram)
 
 
 def read_relion_dialect(path: Path, options: ReadOptions, dialect: StarDialect) -> Picks:

@@ -23,17 +23,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ingest.converters.picks import Picks, ReadOptions, finish_picks, register_reader
+from ingest.converters.picks import Picks, ReadOptions, register_reader
 from ingest.converters.picks_relion import (
     CENTRED_COORDINATES,
     COORDINATES,
     ORIGIN_ANGST,
     RELION4,
     ParticleTable,
+    finish_particle_picks,
     load_particle_table,
-    particle_rotations,
-    particle_scores,
     picks_from_pixel_coordinates,
+    rotate_shifts,
     subtomogram_matrices,
 )
 from ingest.converters.star_tables import find_loop_block, numeric_columns, read_star_blocks, require_columns
@@ -148,19 +148,13 @@ def picks_from_centred_coordinates(table: ParticleTable, tomograms: TomogramSet,
     subtomogram = subtomogram_matrices(table)
     if table.has(ORIGIN_ANGST):
         shifts = table.numbers(ORIGIN_ANGST)
-        centred = centred - (shifts if subtomogram is None else np.einsum("nij,nj->ni", subtomogram, shifts))
+        centred = centred - rotate_shifts(shifts, subtomogram)
     pixels = centred / pixel_size + tomograms.sizes[tomogram] / 2.0
     if options.voxel_spacing is None:
         positions = pixels / options.binning
     else:
         positions = pixels * (pixel_size / options.voxel_spacing)
-    return finish_picks(
-        positions,
-        options,
-        source=table.source,
-        rotations=particle_rotations(table, subtomogram, options),
-        scores=particle_scores(table),
-    )
+    return finish_particle_picks(table, positions, options, subtomogram)
 
 
 @register_reader("relion5_star")
