@@ -9,13 +9,14 @@ output key from the layout. Selection (runs, datasets, sections) filters the pla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from ingest.entities import Dataset, Deposition, Run
 from ingest.errors import PlanError
 from ingest.existing import ExistingTree
 from ingest.layout import DEFAULT_LAYOUT, ImageKind, Layout
-from ingest.models.ingestion_config import DepositionConfig, KeyPhotoEntity
+from ingest.models.ingestion_config import DatasetEntity, DepositionConfig, KeyPhotoEntity, RunEntity
 from ingest.plan_context import PlanContext, PlanInputs, Scope, config_metadata, render_metadata
 from ingest.plan_run import plan_run
 from ingest.sources import Found, Origin
@@ -33,6 +34,8 @@ from ingest.tasks import (
 )
 
 __all__ = ["PlanInputs", "plan_deposition", "select_sections"]
+
+E = TypeVar("E", DatasetEntity, RunEntity)
 
 
 def plan_deposition(
@@ -180,28 +183,23 @@ def _image_key(context: PlanContext, owner: Deposition | Dataset, kind: str) -> 
 def _find_datasets(
     config: DepositionConfig, context: PlanContext, scope: Scope
 ) -> list[tuple[Dataset, Scope, dict[str, object] | None]]:
-    found: dict[str, tuple[Dataset, Scope, dict[str, object] | None]] = {}
-    for index, entry in enumerate(config.datasets):
-        for number, source in enumerate(entry.sources):
-            path = f"datasets[{index}].sources[{number}]"
-            for item in context.find(source, scope, path):
-                if item.name in found:
-                    continue
-                try:
-                    dataset = Dataset(item.name)
-                except PlanError as error:
-                    raise unsafe_name_error(error, context, path, item) from None
-                dataset_scope = scope.within(
-                    "dataset",
-                    dataset.name,
-                    dataset_name=dataset.name,
-                    dataset_output_path=context.layout.dataset_dir(dataset),
-                )
-                metadata = None
-                if entry.metadata is not None:
-                    metadata = render_metadata(config_metadata(entry.metadata), dataset_scope.values)
-                found[dataset.name] = (dataset, dataset_scope, metadata)
-    return list(found.values())
+    found: list[tuple[Dataset, Scope, dict[str, object] | None]] = []
+    for entry, path, item in _first_of_each_name(config.datasets, "datasets", context, scope):
+        try:
+            dataset = Dataset(item.name)
+        except PlanError as error:
+            raise unsafe_name_error(error, context, path, item) from None
+        dataset_scope = scope.within(
+            "dataset",
+            dataset.name,
+            dataset_name=dataset.name,
+            dataset_output_path=context.layout.dataset_dir(dataset),
+        )
+        metadata = None
+        if entry.metadata is not None:
+            metadata = render_metadata(config_metadata(entry.metadata), dataset_scope.values)
+        found.append((dataset, dataset_scope, metadata))
+    return found
 
 
 def _dataset_task(
@@ -213,18 +211,27 @@ def _dataset_task(
 
 
 def _find_runs(config: DepositionConfig, context: PlanContext, dataset: Dataset, scope: Scope) -> list[Run]:
-    runs: dict[str, Run] = {}
-    for index, entry in enumerate(config.runs):
+    runs: list[Run] = []
+    for _, path, item in _first_of_each_name(config.runs, "runs", context, scope):
+        try:
+            runs.append(Run(dataset, item.name))
+        except PlanError as error:
+            raise unsafe_name_error(error, context, path, item) from None
+    return runs
+
+
+def _first_of_each_name(
+    entries: Sequence[E], section: str, context: PlanContext, scope: Scope
+) -> Iterator[tuple[E, str, Found]]:
+    """Each item the entries' finders find whose name was not found before, with its entry and config path."""
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
         for number, source in enumerate(entry.sources):
-            path = f"runs[{index}].sources[{number}]"
+            path = f"{section}[{index}].sources[{number}]"
             for item in context.find(source, scope, path):
-                if item.name in runs:
-                    continue
-                try:
-                    runs[item.name] = Run(dataset, item.name)
-                except PlanError as error:
-                    raise unsafe_name_error(error, context, path, item) from None
-    return list(runs.values())
+                if item.name not in seen:
+                    seen.add(item.name)
+                    yield entry, path, item
 
 
 def unsafe_name_error(error: PlanError, context: PlanContext, path: str, item: Found) -> PlanError:
