@@ -4,7 +4,7 @@ metadata rendering and the record of which finders matched something (a finder t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -220,10 +220,6 @@ class PlanContext:
         for path, usage in self._usage.items():
             if usage.evaluated and not usage.matched:
                 raise nothing_matched(path, self.inputs.config_file, usage.attempts)
-
-    def unmatched_in(self, path_prefix: str) -> Iterator[str]:
-        """Paths of finders under ``path_prefix`` that matched nothing so far (for per-run warnings)."""
-        return (p for p, u in self._usage.items() if p.startswith(path_prefix) and u.evaluated and not u.matched)
 
 
 def config_metadata(model: BaseModel | None) -> dict[str, Any]:

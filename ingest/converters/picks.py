@@ -117,12 +117,6 @@ def _load_format_modules() -> None:
         importlib.import_module(f"ingest.converters.{module}")
 
 
-def known_formats() -> list[str]:
-    """Every registered ``file_format`` name, sorted."""
-    _load_format_modules()
-    return sorted(_READERS)
-
-
 def reader_for(file_format: str) -> PicksReader:
     """The reader registered for ``file_format``; an unknown name raises an error listing the known ones."""
     _load_format_modules()
