@@ -8,6 +8,7 @@ TARDIS files (``IDs,X [A],Y [A],Z [A]``) give instance ids from their first colu
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +19,20 @@ from ingest.converters.picks_tables import integer_column, numeric_columns, reje
 from ingest.errors import InputFileError, UsageError
 
 
-def read_text_table(path: Path, *, delimiter: str, has_header: bool) -> pd.DataFrame:
+class FirstRow(Enum):
+    """What the first line of a text table holds."""
+
+    DATA = "data"
+    COLUMN_NAMES = "column names"
+
+
+def read_text_table(path: Path, *, delimiter: str, first_row: FirstRow) -> pd.DataFrame:
     """Every cell of a delimited text file as a string (empty cells ``""``); column labels are strings."""
     try:
         frame = pd.read_csv(
             path,
             sep=delimiter,
-            header=0 if has_header else None,
+            header=0 if first_row is FirstRow.COLUMN_NAMES else None,
             dtype=str,
             keep_default_na=False,
             skipinitialspace=True,
@@ -39,8 +47,8 @@ def read_text_table(path: Path, *, delimiter: str, has_header: bool) -> pd.DataF
     return frame.fillna("")
 
 
-def _coordinate_columns(frame: pd.DataFrame, *, has_header: bool, source: str) -> list[str]:
-    if has_header:
+def _coordinate_columns(frame: pd.DataFrame, *, first_row: FirstRow, source: str) -> list[str]:
+    if first_row is FirstRow.COLUMN_NAMES:
         by_name = {str(label).lower(): str(label) for label in frame.columns}
         if all(axis in by_name for axis in "xyz"):
             return [by_name["x"], by_name["y"], by_name["z"]]
@@ -64,12 +72,12 @@ def _column_order(columns: str | None, *, source: str) -> str:
 def _read_point_table(path: Path, options: ReadOptions, *, file_format: str, default_delimiter: str) -> Picks:
     source = str(path)
     reject_filter_value(options.filter_value, file_format=file_format, source=source)
-    has_header = file_format == "csv_with_header"
+    first_row = FirstRow.COLUMN_NAMES if file_format == "csv_with_header" else FirstRow.DATA
     order = _column_order(options.columns, source=source)
-    frame = read_text_table(path, delimiter=options.delimiter or default_delimiter, has_header=has_header)
+    frame = read_text_table(path, delimiter=options.delimiter or default_delimiter, first_row=first_row)
     if frame.empty:
         return finish_picks(np.zeros((0, 3)), options, source=source)
-    positions = numeric_columns(frame, _coordinate_columns(frame, has_header=has_header, source=source), source=source)
+    positions = numeric_columns(frame, _coordinate_columns(frame, first_row=first_row, source=source), source=source)
     if order == "zyx":
         positions = positions[:, ::-1]
     return finish_picks(positions / options.binning, options, source=source)
@@ -110,7 +118,7 @@ def read_tardis_instances(path: Path, options: ReadOptions) -> Picks:
     """A TARDIS point-cloud CSV: instance id, then x, y, z in pixels (divided by ``binning``)."""
     source = str(path)
     reject_filter_value(options.filter_value, file_format="tardis", source=source)
-    frame = read_text_table(path, delimiter=options.delimiter or ",", has_header=True)
+    frame = read_text_table(path, delimiter=options.delimiter or ",", first_row=FirstRow.COLUMN_NAMES)
     if frame.empty:
         return finish_picks(np.zeros((0, 3)), options, source=source, instance_ids=np.zeros(0, dtype=np.int64))
     ids, x, y, z = _tardis_columns(frame, source=source)
