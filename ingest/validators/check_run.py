@@ -13,7 +13,7 @@ from ingest.validators.check_codes import check_finding
 from ingest.validators.check_metadata import MetadataDocument, metadata_findings, read_metadata
 from ingest.validators.check_mrc import MrcHeader, VolumeKind, mrc_findings, read_mrc_header
 from ingest.validators.check_tree import key_photo_findings
-from ingest.validators.check_zarr import MrcTwin, VolumeSample, check_ome_zarr, expected_level_shape
+from ingest.validators.check_zarr import ChunkCoverage, MrcTwin, VolumeSample, check_ome_zarr, expected_level_shape
 from ingest.validators.tree_access import Listing, TreeReader
 from ingest.validators.tree_layout import Placed, Role
 
@@ -64,7 +64,7 @@ def check_metadata_file(
     return findings, document
 
 
-def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, every_chunk: bool) -> list[Finding]:
+def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, chunks: ChunkCoverage) -> list[Finding]:
     """Every finding about one run."""
     findings: list[Finding] = []
     documents: list[MetadataDocument] = []
@@ -85,20 +85,20 @@ def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, every_chun
                     document,
                     VolumeKind.TILTSERIES,
                     _number(document.get("pixel_spacing")),
-                    every_chunk,
+                    chunks,
                 ).findings
             )
         elif role is Role.TOMOGRAM_METADATA:
             # the folder is the voxel spacing's record; C-META-VOXEL-SPACING reports a metadata value that differs
             spacing = _number(document.placed.voxel_spacing) or _number(document.get("voxel_spacing"))
-            result = _check_entity_volume(reader, listing, document, VolumeKind.TOMOGRAM, spacing, every_chunk)
+            result = _check_entity_volume(reader, listing, document, VolumeKind.TOMOGRAM, spacing, chunks)
             findings.extend(result.findings)
             if result.shape is not None:
                 tomogram_shapes.setdefault(document.placed.voxel_spacing, result.shape)
     for document in documents:
         if document.placed.role is Role.ANNOTATION_METADATA:
             shape = tomogram_shapes.get(document.placed.voxel_spacing)
-            findings.extend(_check_annotation(reader, listing, document, shape, every_chunk))
+            findings.extend(_check_annotation(reader, listing, document, shape, chunks))
     return findings
 
 
@@ -122,7 +122,7 @@ def check_volume(
     zarr_key: str | None,
     kind: VolumeKind,
     spacing: float | None,
-    every_chunk: bool,
+    chunks: ChunkCoverage,
 ) -> VolumeResult:
     """Check an MRC and its OME-Zarr twin (either may be absent)."""
     findings: list[Finding] = []
@@ -147,7 +147,7 @@ def check_volume(
     sample = None
     if zarr_key is not None and listing.exists(zarr_key) and not listing.is_file(zarr_key):
         checked = check_ome_zarr(
-            reader, zarr_key, keys=listing.files, kind=kind, voxel_spacing=spacing, mrc=twin, every_chunk=every_chunk
+            reader, zarr_key, keys=listing.files, kind=kind, voxel_spacing=spacing, mrc=twin, chunks=chunks
         )
         findings.extend(checked.findings)
         sample = checked.sample
@@ -160,7 +160,7 @@ def _check_entity_volume(
     document: MetadataDocument,
     kind: VolumeKind,
     spacing: float | None,
-    every_chunk: bool,
+    chunks: ChunkCoverage,
 ) -> VolumeResult:
     mrc_key, zarr_key = document.get("mrc_file"), document.get("omezarr_dir")
     result = check_volume(
@@ -170,7 +170,7 @@ def _check_entity_volume(
         zarr_key=zarr_key if isinstance(zarr_key, str) else None,
         kind=kind,
         spacing=spacing,
-        every_chunk=every_chunk,
+        chunks=chunks,
     )
     size_findings = _size_findings(document, kind, result)
     return VolumeResult(result.findings + tuple(size_findings), result.header, result.sample)
@@ -217,7 +217,7 @@ def _check_annotation(
     listing: Listing,
     document: MetadataDocument,
     tomogram_shape: tuple[int, int, int] | None,
-    every_chunk: bool,
+    chunks: ChunkCoverage,
 ) -> list[Finding]:
     files = [f for f in document.get("files") or [] if isinstance(f, Mapping) and isinstance(f.get("path"), str)]
     spacing = _number(document.placed.voxel_spacing)
@@ -253,7 +253,7 @@ def _check_annotation(
             masks.setdefault(shape, {})[file_format] = path
     for shape, paths in sorted(masks.items()):
         findings.extend(_check_mask(reader, listing, paths, MASK_KINDS[shape], spacing, tomogram_shape,
-                                    object_count, every_chunk))  # fmt: skip
+                                    object_count, chunks))  # fmt: skip
     return findings
 
 
@@ -265,12 +265,12 @@ def _check_mask(
     spacing: float | None,
     tomogram_shape: tuple[int, int, int] | None,
     object_count: Any,
-    every_chunk: bool,
+    chunks: ChunkCoverage,
 ) -> list[Finding]:
     """One mask in its MRC and OME-Zarr forms (either may be absent): volume checks, then mask checks."""
     mrc_key, zarr_key = paths.get("mrc"), paths.get("zarr")
     result = check_volume(
-        reader, listing, mrc_key=mrc_key, zarr_key=zarr_key, kind=kind, spacing=spacing, every_chunk=every_chunk
+        reader, listing, mrc_key=mrc_key, zarr_key=zarr_key, kind=kind, spacing=spacing, chunks=chunks
     )
     findings = list(result.findings)
     if mrc_key is not None:

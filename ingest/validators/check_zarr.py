@@ -6,6 +6,7 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,15 @@ from ingest.validators.zarr_levels import Level, chunk_block, chunk_counts, open
 
 LEVELS = ("0", "1", "2")
 SCALE_TOLERANCE = 1e-3
+
+
+class ChunkCoverage(Enum):
+    """Which chunks of a pyramid the checks decode."""
+
+    SAMPLE = "sample"
+    """The first chunk of every level and the last chunk of level 0."""
+    EVERY = "every"
+    """Every chunk of every level, comparing all level-0 voxels with the MRC."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +68,9 @@ def check_ome_zarr(
     kind: VolumeKind,
     voxel_spacing: float | None,
     mrc: MrcTwin | None,
-    every_chunk: bool,
+    chunks: ChunkCoverage,
 ) -> ZarrCheck:
-    """Check one OME-Zarr pyramid (``keys``: the tree's file keys); ``every_chunk`` decodes all chunks."""
+    """Check one OME-Zarr pyramid (``keys``: the tree's file keys); ``chunks`` says which chunks are decoded."""
     try:
         pyramid = open_pyramid(reader, key, keys)
     except (ValidationError, ValueError, TypeError, KeyError, OSError, RuntimeError) as error:
@@ -89,9 +99,10 @@ def check_ome_zarr(
     values: set[int] = set()
     for path, array in arrays.items():
         compare = mrc if path == "0" else None
-        findings.extend(_chunk_findings(reader, key, path, array, compare, every_chunk, values))
+        findings.extend(_chunk_findings(reader, key, path, array, compare, chunks, values))
     labels = _label_values(pyramid.ome)
-    return ZarrCheck(tuple(findings), VolumeSample(tuple(level0.shape), frozenset(values), labels, every_chunk))
+    complete = chunks is ChunkCoverage.EVERY
+    return ZarrCheck(tuple(findings), VolumeSample(tuple(level0.shape), frozenset(values), labels, complete))
 
 
 def _dataset_paths(multiscale: Mapping[str, Any]) -> list[str]:
@@ -186,10 +197,10 @@ def _scale_findings(
         )
 
 
-def _chunk_grid(array: Level, every_chunk: bool, level: str) -> list[tuple[int, ...]]:
+def _chunk_grid(array: Level, chunks: ChunkCoverage, level: str) -> list[tuple[int, ...]]:
     counts = chunk_counts(array)
     first = tuple(0 for _ in counts)
-    if every_chunk:
+    if chunks is ChunkCoverage.EVERY:
         return list(itertools.product(*(range(n) for n in counts)))
     if level != "0":
         return [first]
@@ -202,10 +213,10 @@ def _chunk_findings(
     path: str,
     array: Level,
     mrc: MrcTwin | None,
-    every_chunk: bool,
+    chunks: ChunkCoverage,
     values_seen: set[int],
 ) -> Iterator[Finding]:
-    for coords in _chunk_grid(array, every_chunk, path):
+    for coords in _chunk_grid(array, chunks, path):
         chunk_key = f"{key}/{path}/{array.chunk_key(coords)}"
         try:
             values = array.read_chunk(coords)

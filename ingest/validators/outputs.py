@@ -19,6 +19,7 @@ from pathlib import Path
 from ingest.report import Finding, Report
 from ingest.validators.check_run import RunTask, check_metadata_file, check_run
 from ingest.validators.check_tree import tree_shape
+from ingest.validators.check_zarr import ChunkCoverage
 from ingest.validators.tree_access import Listing, TreeReader, open_tree
 from ingest.validators.tree_layout import CANONICAL, Placed, Role, TreeLayout, dataset_and_run
 
@@ -55,7 +56,8 @@ def check_tree(
     tasks = [
         RunTask(dataset, run, tuple(members), shape.empty_folders) for (dataset, run), members in sorted(by_run.items())
     ]
-    for run_findings in _map_runs(reader, listing, tasks, every_chunk=deep, workers=workers):
+    chunks = ChunkCoverage.EVERY if deep else ChunkCoverage.SAMPLE
+    for run_findings in _map_runs(reader, listing, tasks, chunks=chunks, workers=workers):
         findings.extend(run_findings)
     return Report.of(findings)
 
@@ -70,16 +72,16 @@ def _selected(key: str, datasets: frozenset[str], runs: Sequence[re.Pattern[str]
 
 
 def _map_runs(
-    reader: TreeReader, listing: Listing, tasks: Sequence[RunTask], *, every_chunk: bool, workers: int
+    reader: TreeReader, listing: Listing, tasks: Sequence[RunTask], *, chunks: ChunkCoverage, workers: int
 ) -> Iterable[list[Finding]]:
     if workers <= 1 or len(tasks) <= 1:
-        return [check_run(reader, listing, task, every_chunk=every_chunk) for task in tasks]
+        return [check_run(reader, listing, task, chunks=chunks) for task in tasks]
     # Never fork this process (it may run zarr's event-loop thread or a dask cluster); a fork server that has
     # imported the checks starts each worker in milliseconds instead of re-importing everything per worker.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["ingest.validators.check_run"])
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(reader, listing, every_chunk)
+        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(reader, listing, chunks)
     ) as pool:
         chunksize = max(1, len(tasks) // (workers * 8))
         return list(pool.map(_check_run_in_worker, tasks, chunksize=chunksize))
@@ -89,17 +91,17 @@ def _map_runs(
 class _WorkerContext:
     reader: TreeReader
     listing: Listing
-    every_chunk: bool
+    chunks: ChunkCoverage
 
 
 _worker_context: list[_WorkerContext] = []
 
 
-def _start_worker(reader: TreeReader, listing: Listing, every_chunk: bool) -> None:
+def _start_worker(reader: TreeReader, listing: Listing, chunks: ChunkCoverage) -> None:
     """Keep the reader and the listing in the worker, so each task carries only its own keys."""
-    _worker_context.append(_WorkerContext(reader, listing, every_chunk))
+    _worker_context.append(_WorkerContext(reader, listing, chunks))
 
 
 def _check_run_in_worker(task: RunTask) -> list[Finding]:
     context = _worker_context[-1]
-    return check_run(context.reader, context.listing, task, every_chunk=context.every_chunk)
+    return check_run(context.reader, context.listing, task, chunks=context.chunks)
