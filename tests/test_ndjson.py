@@ -10,7 +10,8 @@ from hypothesis.extra.numpy import arrays
 from scipy.spatial.transform import Rotation
 
 from ingest.converters import ndjson
-from ingest.converters.ndjson import PointShape, ndjson_to_picks, picks_to_ndjson, shape_of
+from ingest.converters.ndjson import PointShape, picks_to_ndjson, shape_of
+from ingest.converters.ndjson_reader import ndjson_to_picks
 from ingest.converters.picks import Picks
 from ingest.errors import InputFileError, UsageError
 

@@ -19,7 +19,8 @@ import mrcfile
 import numpy as np
 
 from ingest.converters.export_picks import ExportOptions, exporter_for
-from ingest.converters.ndjson import PointShape, ndjson_chunks, ndjson_to_picks
+from ingest.converters.ndjson import PointShape, ndjson_chunks
+from ingest.converters.ndjson_reader import ndjson_to_picks
 from ingest.converters.picks import Picks, ReadOptions, read_picks
 from ingest.errors import InputFileError, StorageError
 
