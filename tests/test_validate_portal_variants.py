@@ -51,7 +51,9 @@ VARIANTS = {
         "frames:\n",
     ),
     # Annotation.object_count (portal core schema)
-    "annotation_object_count": Edit("    ground_truth_status: false\n", "    ground_truth_status: false\n    object_count: 12\n"),
+    "annotation_object_count": Edit(
+        "    ground_truth_status: false\n", "    ground_truth_status: false\n    object_count: 12\n"
+    ),
     # AnnotationObject.description (used by 10514)
     "annotation_object_description": Edit(
         "      name: ribosome\n", "      name: ribosome\n      description: Ribosomes bound to the ER membrane.\n"
@@ -72,9 +74,8 @@ def test_frames_count_must_be_a_whole_number(tmp_path: Path) -> None:
 
 
 def test_templated_alignment_volume_must_name_a_run_map_column(tmp_path: Path) -> None:
-    text = edited(
-        minimal_text(), Edit("frames:\n", ALIGNMENT_WITH_TEMPLATED_VOLUME.replace("{tilt_max}", "{depth}") + "frames:\n")
-    )
+    alignment = ALIGNMENT_WITH_TEMPLATED_VOLUME.replace("{tilt_max}", "{depth}")
+    text = edited(minimal_text(), Edit("frames:\n", alignment + "frames:\n"))
     assert ("E-TEMPLATE-COLUMN", line_of(text, "float {depth}")) in errors(text, tmp_path)
 
 

@@ -2,9 +2,10 @@
 
 Templated strings are the ones the portal formats: everything under ``sources`` (except the regexes in
 ``match_regex``, ``name_regex``, ``exclude`` and ``parent_filters``, where braces are regex quantifiers) and the
-metadata of ``tiltseries``, ``tomograms``, ``frames`` and ``alignments``. A field is known when it is one of the names the ingestion
-provides (``run_name``, ``int_run_name``, ``voxel_spacing_name``, ``run_output_path``, ...) or a column of the run
-data map. Typed templates (``float {col}``) are rendered for every run of the map and must give numbers.
+metadata of ``tiltseries``, ``tomograms``, ``frames`` and ``alignments``. A field is known when it is one of the
+names the ingestion provides (``run_name``, ``int_run_name``, ``voxel_spacing_name``, ``run_output_path``, ...) or a
+column of the run data map. Typed templates (``float {col}``) are rendered for every run of the map and must give
+numbers.
 """
 
 from __future__ import annotations
