@@ -86,3 +86,24 @@ def test_untemplated_text_in_alignment_volume_is_a_type_error(tmp_path: Path) ->
     report = validate_config(write_config(tmp_path, text))
     assert exit_code(report) == 1
     assert line_of(text, "x: zero") in [f.line for f in report.findings if f.code == "E-SCHEMA-TYPE"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker"),
+    [
+        ("      model: K3\n", "      model: Falcon 4\n", "model: Falcon 4"),
+        ("      manufacturer: Gatan\n", "      manufacturer: Direct Electron\n", "manufacturer: Direct Electron"),
+    ],
+)
+def test_unlisted_camera_is_only_a_warning(old: str, new: str, marker: str, tmp_path: Path) -> None:
+    text = edited(minimal_text(), Edit(old, new))
+    report = validate_config(write_config(tmp_path, text))
+    assert [(f.code, f.severity, f.line) for f in report.findings] == [
+        ("W-CAMERA-MODEL", Severity.WARNING, line_of(text, marker))
+    ]
+    assert exit_code(report) == 0
+
+
+def test_templated_camera_model_is_not_checked(tmp_path: Path) -> None:
+    text = edited(minimal_text(), Edit("      model: K3\n", "      model: '{quality}'\n"))
+    assert validate_config(write_config(tmp_path, text)).findings == ()

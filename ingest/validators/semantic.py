@@ -13,6 +13,7 @@ from typing import Any
 
 from ingest.positioned_yaml import ConfigPath, YamlDocument
 from ingest.report import Finding, Severity
+from ingest.validators.camera_models import check_camera_model
 from ingest.validators.finders import finder_findings
 from ingest.validators.located import finding_at, show
 from ingest.validators.sections import metadata_of
@@ -252,6 +253,7 @@ RULES: tuple[Rule, ...] = (
     check_tilt_range,
     check_dose_rate,
     check_section_dependencies,
+    check_camera_model,
     finder_findings,
 )
 
