@@ -107,3 +107,19 @@ def test_unlisted_camera_is_only_a_warning(old: str, new: str, marker: str, tmp_
 def test_templated_camera_model_is_not_checked(tmp_path: Path) -> None:
     text = edited(minimal_text(), Edit("      model: K3\n", "      model: '{quality}'\n"))
     assert validate_config(write_config(tmp_path, text)).findings == ()
+
+
+def test_int_template_in_a_float_slot_validates(tmp_path: Path) -> None:
+    # 10505 writes `tilt_range: {min: int {tilt_range_min}, ...}`; the portal accepts "int {col}" in number slots.
+    text = edited(minimal_text(), Edit("min: float {tilt_min}", "min: int {tilt_min}"))
+    assert errors(text, tmp_path) == []
+
+
+def test_int_template_in_a_float_slot_still_needs_its_column(tmp_path: Path) -> None:
+    text = edited(minimal_text(), Edit("min: float {tilt_min}", "min: int {tilt_lowest}"))
+    assert errors(text, tmp_path) == [("E-TEMPLATE-COLUMN", line_of(text, "int {tilt_lowest}"))]
+
+
+def test_other_typed_prefix_in_a_float_slot_is_a_type_error(tmp_path: Path) -> None:
+    text = edited(minimal_text(), Edit("min: float {tilt_min}", "min: double {tilt_min}"))
+    assert ("E-SCHEMA-TYPE", line_of(text, "double {tilt_min}")) in errors(text, tmp_path)

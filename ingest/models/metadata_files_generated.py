@@ -87,7 +87,7 @@ EmdbId = Annotated[str, StringConstraints(pattern='^EMD-\\d{4,5}$'), Tag('EmdbId
 
 EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-\\d{5}$'), Tag('EmpiarId')]
 
-FloatFormattedString = Annotated[str, StringConstraints(pattern='^float \\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
+FloatFormattedString = Annotated[str, StringConstraints(pattern='^(float|int) \\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
 
 GoId = Annotated[str, StringConstraints(pattern='^GO:\\d{7}$'), Tag('GoId')]
 
