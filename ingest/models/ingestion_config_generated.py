@@ -63,6 +63,8 @@ class LinkMLMeta(RootModel):
         return key in self.root
 
 
+AnnotationIngestId = Annotated[str, StringConstraints(pattern='^[a-z0-9]+(-[a-z0-9]+)*-[0-9]+$'), Tag('AnnotationIngestId')]
+
 BtoId = Annotated[str, StringConstraints(pattern='^BTO:\\d{7}$'), Tag('BtoId')]
 
 CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:\\d{7}$'), Tag('CdpoId')]
@@ -660,7 +662,7 @@ class Annotation(ConfiguredBaseModel):
     """
     Metadata of an annotation (one object type).
     """
-    annotation_ingest_id: str = Field(default=..., description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
+    annotation_ingest_id: AnnotationIngestId = Field(default=..., description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
     annotation_object: AnnotationObject = Field(default=...)
     annotation_method: str = Field(default=..., description="""How the annotation was made, in words.""")
     method_type: AnnotationMethodTypeEnum = Field(default=...)
