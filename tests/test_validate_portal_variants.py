@@ -123,3 +123,9 @@ def test_int_template_in_a_float_slot_still_needs_its_column(tmp_path: Path) -> 
 def test_other_typed_prefix_in_a_float_slot_is_a_type_error(tmp_path: Path) -> None:
     text = edited(minimal_text(), Edit("min: float {tilt_min}", "min: double {tilt_min}"))
     assert ("E-SCHEMA-TYPE", line_of(text, "double {tilt_min}")) in errors(text, tmp_path)
+
+
+def test_annotation_without_ingest_id_validates(tmp_path: Path) -> None:
+    # Optional in the portal's schema; older configs such as 10009 have none.
+    text = edited(minimal_text(), Edit("    annotation_ingest_id: ribosome-1\n", ""))
+    assert errors(text, tmp_path) == []

@@ -63,8 +63,6 @@ class LinkMLMeta(RootModel):
         return key in self.root
 
 
-AnnotationIngestId = Annotated[str, StringConstraints(pattern='^[a-z0-9]+(-[a-z0-9]+)*-[0-9]+$'), Tag('AnnotationIngestId')]
-
 BtoId = Annotated[str, StringConstraints(pattern='^BTO:\\d{7}$'), Tag('BtoId')]
 
 CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:\\d{7}$'), Tag('CdpoId')]
@@ -662,7 +660,7 @@ class Annotation(ConfiguredBaseModel):
     """
     Metadata of an annotation (one object type).
     """
-    annotation_ingest_id: AnnotationIngestId = Field(default=..., description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
+    annotation_ingest_id: Optional[str] = Field(default=None, description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1. Optional in configs as in the portal's schema (older configs such as 10009 have none; the object name and version stand in). Its pattern is checked by `ingest validate` (E-ID-PATTERN), not by the model, so existing portal trees whose annotation files carry other ids can still be matched.""")
     annotation_object: AnnotationObject = Field(default=...)
     annotation_method: str = Field(default=..., description="""How the annotation was made, in words.""")
     method_type: AnnotationMethodTypeEnum = Field(default=...)
