@@ -36,7 +36,7 @@ class YamlLimits:
     """Bounds on what a config file may cost to read."""
 
     max_bytes: int = 4 * 1024 * 1024
-    max_alias_uses: int = 10_000
+    max_alias_uses: int = 100_000
     max_nodes: int = 1_000_000
 
 

@@ -31,6 +31,7 @@ def test_input_defaults_to_the_config_folder_and_output_to_portal(
     )
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in (tmp_path / "portal/90001").iterdir()) == [
+        "Images",  # the dataset's key photos
         "TS_001",
         "TS_002",
         "dataset_metadata.json",

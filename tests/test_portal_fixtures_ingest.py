@@ -91,11 +91,11 @@ def completed_annotation_fixture(corpus: Path) -> dict[str, Any]:
     }
     config["annotations"] = [  # the fixture has none: two of the test files' annotations
         {
-            "metadata": {**common, "annotation_ingest_id": "points", "annotation_object": RIBOSOME},
+            "metadata": {**common, "annotation_ingest_id": "points-1", "annotation_object": RIBOSOME},
             "sources": [{"Point": {"file_format": "csv", "glob_string": "annotations/points.csv"}}],
         },
         {
-            "metadata": {**common, "annotation_ingest_id": "mask", "annotation_object": MEMBRANE},
+            "metadata": {**common, "annotation_ingest_id": "mask-1", "annotation_object": MEMBRANE},
             "sources": [{"SemanticSegmentationMask": {"file_format": "mrc", "glob_string": "annotations/segmask.mrc"}}],
         },
     ]  # fmt: skip
@@ -129,7 +129,7 @@ def test_annotation_fixture_ingests_with_dataset_tomogram_points_and_mask(corpus
     assert tomogram["alignment_metadata_path"] == "20002/run1/Alignments/100/alignment_metadata.json"
     assert tomogram["omezarr_dir"] == f"{vs}/Tomograms/100/run1.zarr" and (output / tomogram["omezarr_dir"]).is_dir()
     points = metadata(output, f"{vs}/Annotations/100/ribosome-1.0.json")
-    assert points["object_count"] == 3 and points["annotation_ingest_id"] == "points"
+    assert points["object_count"] == 3 and points["annotation_ingest_id"] == "points-1"
     assert points["files"] == [
         {"format": "ndjson", "path": f"{vs}/Annotations/100/ribosome-1.0_point.ndjson", "shape": "Point"}
     ]

@@ -29,8 +29,7 @@ _LIST_GLOB = (  # source_multi_glob written with the key of source_glob: `list_g
     "rawtilts.0.sources.0.source_multi_glob.list_glob",
     "rawtilts.0.sources.0.source_multi_glob.list_globs",
 )
-_OLD_ANNOTATION = (  # older layout: no ingest id or method type, shape and options at the source level
-    "annotations.0.metadata.annotation_ingest_id",
+_OLD_ANNOTATION = (  # older layout: no method type, shape and options at the source level (no ingest id is fine)
     "annotations.0.metadata.method_type",
     "annotations.0.sources.0.columns",
     "annotations.0.sources.0.file_format",

@@ -134,11 +134,15 @@ def test_templated_int_is_accepted_for_tilt_series_quality() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["float{col}", "float {run_name.__class__}", "float {}", "int {col}", "{col}", "fast {col}", "12.5 Å"],
+    ["float{col}", "float {run_name.__class__}", "float {}", "double {col}", "{col}", "fast {col}", "12.5 Å"],
 )
 def test_malformed_templated_float_is_rejected(value: str) -> None:
     with pytest.raises(ValidationError, match="should match pattern"):
         VoxelSpacingLiteral.model_validate({"value": [value]})
+
+
+def test_int_template_is_accepted_where_a_float_template_is() -> None:
+    assert VoxelSpacingLiteral.model_validate({"value": ["int {spacing}"]}).value == ["int {spacing}"]
 
 
 def test_whole_value_template_is_accepted_in_an_enum_slot_but_a_wrong_value_is_not() -> None:

@@ -35,6 +35,16 @@ DEFECTS: dict[str, Defect] = {
     "annotation-release-before-deposition": Defect(
         (Edit("release_date: '2024-02-01'", "release_date: '2023-12-01'", 2),), "E-DATE-ORDER", "release_date", 2
     ),
+    "ingest-id-not-kebab-case": Defect(
+        (Edit("annotation_ingest_id: ribosome-1", "annotation_ingest_id: Ribosome_1"),),
+        "E-ID-PATTERN",
+        "annotation_ingest_id: Ribosome_1",
+    ),
+    "ingest-id-without-number": Defect(
+        (Edit("annotation_ingest_id: ribosome-1", "annotation_ingest_id: ribosome"),),
+        "E-ID-PATTERN",
+        "annotation_ingest_id: ribosome",
+    ),
     "no-primary-author": Defect(
         (Edit("      primary_author_status: true", "      primary_author_status: false", 0),),
         "E-AUTHOR-PRIMARY",

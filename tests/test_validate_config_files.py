@@ -6,7 +6,7 @@ from pathlib import Path
 
 from configs_under_test import line_of, minimal_text, write_config
 
-from ingest.positioned_yaml import DEFAULT_LIMITS
+from ingest.positioned_yaml import DEFAULT_LIMITS, read_yaml
 from ingest.validators.config import exit_code, validate_config
 
 BILLION_LAUGHS = """version: 1.3.0
@@ -77,3 +77,13 @@ def test_merge_keys_are_expanded(tmp_path: Path) -> None:
     )
     report = validate_config(write_config(tmp_path, text))
     assert [(f.code, f.line) for f in report.findings] == [("E-DOSE-RATE", line_of(text, "<<:"))]
+
+
+def test_heavy_anchor_reuse_within_the_node_budget_is_read(tmp_path: Path) -> None:
+    # Real configs reuse `&authors` / `&dates` anchors thousands of times (10490: over 2,000 alias uses in 150 kB);
+    # only expansion beyond the node budget is a bomb.
+    uses = 20_000
+    path = tmp_path / "anchors.yaml"
+    path.write_text("dates: &d {deposition_date: '2024-01-01'}\nruns: [" + ", ".join(["*d"] * uses) + "]\n")
+    document = read_yaml(path)
+    assert isinstance(document.data, dict) and len(document.data["runs"]) == uses

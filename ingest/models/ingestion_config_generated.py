@@ -87,7 +87,7 @@ EmdbId = Annotated[str, StringConstraints(pattern='^EMD-\\d{4,5}$'), Tag('EmdbId
 
 EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-\\d{5}$'), Tag('EmpiarId')]
 
-FloatFormattedString = Annotated[str, StringConstraints(pattern='^float \\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
+FloatFormattedString = Annotated[str, StringConstraints(pattern='^(float|int) \\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
 
 GoId = Annotated[str, StringConstraints(pattern='^GO:\\d{7}$'), Tag('GoId')]
 
@@ -421,6 +421,15 @@ class FloatXYZ(ConfiguredBaseModel):
     z: float = Field(default=...)
 
 
+class TemplatedFloatXYZ(ConfiguredBaseModel):
+    """
+    A numeric triple in Å whose members may be read from the run data map (\"float {column}\").
+    """
+    x: Union[FloatFormattedString, float] = Field(default=...)
+    y: Union[FloatFormattedString, float] = Field(default=...)
+    z: Union[FloatFormattedString, float] = Field(default=...)
+
+
 class OrganismDetails(ConfiguredBaseModel):
     """
     The organism the sample came from.
@@ -580,6 +589,7 @@ class TiltSeries(ConfiguredBaseModel):
     binning_from_frames: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning from the frames to the tilt series.""")
     aligned_tiltseries_binning: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning of the aligned tilt series.""")
     is_aligned: Optional[bool] = Field(default=None, description="""Whether the tilt series is already aligned.""")
+    frames_count: Optional[int] = Field(default=None, description="""Number of movie frames recorded per tilt.""", ge=0)
     related_empiar_entry: Optional[EmpiarId] = Field(default=None, description="""EMPIAR entry holding the raw tilt series.""")
 
 
@@ -598,6 +608,7 @@ class Tomogram(ConfiguredBaseModel):
     tomogram_version: Optional[float] = Field(default=None, description="""Version of the tomogram.""")
     affine_transformation_matrix: Optional[list[list[float]]] = Field(default=None, description="""4×4 affine transformation from the tilt series into the tomogram (row-major).""")
     offset: Optional[IntegerXYZ] = Field(default=None, description="""Offset of the tomogram in voxels.""")
+    size: Optional[IntegerXYZ] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
     is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this tomogram is shown by default.""")
     is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this tomogram was reconstructed by the portal's standard pipeline.""")
     is_standardized: Optional[bool] = Field(default=None, description="""Older name of is_portal_standard, kept so older configs validate.""")
@@ -649,7 +660,7 @@ class Annotation(ConfiguredBaseModel):
     """
     Metadata of an annotation (one object type).
     """
-    annotation_ingest_id: str = Field(default=..., description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1.""")
+    annotation_ingest_id: Optional[str] = Field(default=None, description="""Stable id of this annotation within the deposition, e.g. cytosolic-ribosome-1. Optional in configs as in the portal's schema (older configs such as 10009 have none; the object name and version stand in). Its pattern is checked by `ingest validate` (E-ID-PATTERN), not by the model, so existing portal trees whose annotation files carry other ids can still be matched.""")
     annotation_object: AnnotationObject = Field(default=...)
     annotation_method: str = Field(default=..., description="""How the annotation was made, in words.""")
     method_type: AnnotationMethodTypeEnum = Field(default=...)
@@ -660,6 +671,7 @@ class Annotation(ConfiguredBaseModel):
     is_curator_recommended: Optional[bool] = Field(default=None, description="""Whether curators recommend this annotation.""")
     confidence: Optional[AnnotationConfidence] = Field(default=None)
     version: Optional[float] = Field(default=None, description="""Annotation version, e.g. 1.0.""")
+    object_count: Optional[int] = Field(default=None, description="""Number of objects annotated; normally counted from the files.""", ge=0)
     authors: list[Author] = Field(default=...)
     dates: DateStamp = Field(default=...)
 
@@ -672,11 +684,11 @@ class Alignment(ConfiguredBaseModel):
     method_type: Optional[AlignmentMethodTypeEnum] = Field(default=None)
     alignment_type: Optional[AlignmentTypeEnum] = Field(default=None)
     affine_transformation_matrix: Optional[list[list[float]]] = Field(default=None, description="""4×4 affine transformation (row-major).""")
-    volume_offset: Optional[FloatXYZ] = Field(default=None, description="""Offset of the reconstructed volume in Å.""")
-    volume_dimension: Optional[FloatXYZ] = Field(default=None, description="""Size of the reconstructed volume in Å.""")
-    offset: Optional[FloatXYZ] = Field(default=None, description="""Older name of volume_offset, kept so older configs validate.""")
+    volume_offset: Optional[TemplatedFloatXYZ] = Field(default=None, description="""Offset of the reconstructed volume in Å.""")
+    volume_dimension: Optional[TemplatedFloatXYZ] = Field(default=None, description="""Size of the reconstructed volume in Å.""")
+    offset: Optional[TemplatedFloatXYZ] = Field(default=None, description="""Older name of volume_offset, kept so older configs validate.""")
     tilt_offset: Optional[float] = Field(default=None, description="""Tilt angle offset in degrees.""")
-    x_rotation_offset: Optional[float] = Field(default=None, description="""Rotation about x in degrees.""")
+    x_rotation_offset: Optional[Union[IntegerFormattedString, float]] = Field(default=None, description="""Rotation about x in degrees.""")
     is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this alignment was made by the portal's standard pipeline.""")
     is_canonical: Optional[bool] = Field(default=None, description="""Older name of is_portal_standard, kept so older configs validate.""")
 
@@ -1209,6 +1221,7 @@ CrossReferences.model_rebuild()
 PicturePath.model_rebuild()
 IntegerXYZ.model_rebuild()
 FloatXYZ.model_rebuild()
+TemplatedFloatXYZ.model_rebuild()
 OrganismDetails.model_rebuild()
 TissueDetails.model_rebuild()
 CellType.model_rebuild()

@@ -8,17 +8,20 @@ they run on invalid configs too and every problem is reported in one pass. Sourc
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ingest.positioned_yaml import ConfigPath, YamlDocument
 from ingest.report import Finding, Severity
+from ingest.validators.camera_models import check_camera_model
 from ingest.validators.finders import finder_findings
 from ingest.validators.located import finding_at, show
 from ingest.validators.sections import metadata_of
 
 Rule = Callable[[YamlDocument], Iterable[Finding]]
 
+INGEST_ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-[0-9]+$")
 _DATE_ORDER = ("deposition_date", "release_date", "last_modified_date")
 _DATE_PAIRS = (
     ("deposition_date", "release_date", Severity.ERROR),
@@ -91,13 +94,22 @@ def check_author_roles(document: YamlDocument) -> Iterator[Finding]:
 
 
 def check_unique_ingest_ids(document: YamlDocument) -> Iterator[Finding]:
-    """``annotation_ingest_id`` is unique within the config."""
+    """``annotation_ingest_id`` follows the portal's pattern and is unique within the config."""
     first_seen: dict[str, ConfigPath] = {}
     for path, metadata in metadata_of(document.data, "annotations"):
         ingest_id = metadata.get("annotation_ingest_id")
         if not isinstance(ingest_id, str):
             continue
         here = (*path, "annotation_ingest_id")
+        if not INGEST_ID_PATTERN.match(ingest_id):
+            yield finding_at(
+                document,
+                here,
+                code="E-ID-PATTERN",
+                message="annotation_ingest_id does not match the portal's pattern",
+                expected=f"text matching {INGEST_ID_PATTERN.pattern}, e.g. cytosolic-ribosome-1",
+                found=show(ingest_id),
+            )
         if ingest_id in first_seen:
             earlier = finding_at(document, first_seen[ingest_id], code="", message="")
             yield finding_at(
@@ -252,6 +264,7 @@ RULES: tuple[Rule, ...] = (
     check_tilt_range,
     check_dose_rate,
     check_section_dependencies,
+    check_camera_model,
     finder_findings,
 )
 

@@ -2,9 +2,10 @@
 
 Templated strings are the ones the portal formats: everything under ``sources`` (except the regexes in
 ``match_regex``, ``name_regex``, ``exclude`` and ``parent_filters``, where braces are regex quantifiers) and the
-metadata of ``tiltseries``, ``tomograms`` and ``frames``. A field is known when it is one of the names the ingestion
-provides (``run_name``, ``int_run_name``, ``voxel_spacing_name``, ``run_output_path``, ...) or a column of the run
-data map. Typed templates (``float {col}``) are rendered for every run of the map and must give numbers.
+metadata of ``tiltseries``, ``tomograms``, ``frames`` and ``alignments``. A field is known when it is one of the
+names the ingestion provides (``run_name``, ``int_run_name``, ``voxel_spacing_name``, ``run_output_path``, ...) or a
+column of the run data map. Typed templates (``float {col}``) are rendered for every run of the map and must give
+numbers.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ BUILTIN_FIELDS = frozenset(
     | {"output_path", "mapped_tomo_name", "mapped_frame_name", "mapped_ts_name"}
 )
 _NOT_TEMPLATED_KEYS = frozenset({"match_regex", "name_regex", "exclude", "parent_filters"})
-_TEMPLATED_METADATA_SECTIONS = ("tiltseries", "tomograms", "frames")
+_TEMPLATED_METADATA_SECTIONS = ("tiltseries", "tomograms", "frames", "alignments")
 _MAX_MAP_BYTES = 16 * 1024 * 1024
 
 
