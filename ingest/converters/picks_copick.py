@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.picks import Picks, ReadOptions, finish_picks, register_reader
-from ingest.converters.picks_json import json_number, load_json_file
+from ingest.converters.picks_json import describe_json_top_level, json_number, load_json_file
 from ingest.errors import EmptySelectionError, InputFileError, UsageError
 
 Point = dict[str, object]
@@ -33,7 +33,7 @@ def _document(path: Path) -> tuple[dict[str, object], list[Point]]:
             "not a copick picks file",
             where=str(path),
             expected='an object with a "points" list',
-            found="keys " + ", ".join(document) if isinstance(document, dict) else type(document).__name__,
+            found=describe_json_top_level(document),
         )
     unit = document.get("unit", "angstrom")
     if unit != "angstrom":

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.picks import Picks, ReadOptions, finish_picks, register_reader
-from ingest.converters.picks_json import json_number, load_json_file
+from ingest.converters.picks_json import describe_json_top_level, json_number, load_json_file
 from ingest.converters.picks_tables import reject_filter_value
 from ingest.errors import EmptySelectionError, InputFileError, UsageError
 
@@ -37,7 +37,7 @@ def _info(path: Path) -> tuple[dict[str, object], list[Box]]:
             "not an EMAN2 info file with 3-D boxes",
             where=source,
             expected='an object with a "boxes_3d" list',
-            found="keys " + ", ".join(document) if isinstance(document, dict) else type(document).__name__,
+            found=describe_json_top_level(document),
         )
     for index, box in enumerate(boxes):
         if not isinstance(box, list) or len(box) < 3:

@@ -32,3 +32,8 @@ def json_number(value: object, *, where: str, what: str) -> float:
     if number != number or number in (float("inf"), float("-inf")):
         raise InputFileError(f"{what} is not finite", where=where, expected="a finite number", found=str(value))
     return number
+
+
+def describe_json_top_level(document: object) -> str:
+    """What a JSON document holds at its top, for "found" in errors: its keys for an object, else its type."""
+    return "keys " + ", ".join(document) if isinstance(document, dict) else type(document).__name__
