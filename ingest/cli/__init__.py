@@ -12,6 +12,16 @@ from typing import Any
 import click
 
 from ingest import __version__
+from ingest.cli.check import check
+from ingest.cli.convert_picks import convert_picks
+from ingest.cli.convert_volume import convert_volume_command
+from ingest.cli.deposition import deposition
+from ingest.cli.example import example
+from ingest.cli.export_picks import export_picks
+from ingest.cli.migrate import migrate
+from ingest.cli.run import run
+from ingest.cli.schema import schema
+from ingest.cli.validate import validate
 from ingest.errors import IngestError
 
 
@@ -42,43 +52,8 @@ def export() -> None:
     """Export portal files back into tool formats."""
 
 
-from ingest.cli.example import example  # noqa: E402
-
-main.add_command(example)
-
-from ingest.cli.schema import schema  # noqa: E402
-
-main.add_command(schema)
-
-from ingest.cli.validate import validate  # noqa: E402
-
-main.add_command(validate)
-
-from ingest.cli.migrate import migrate  # noqa: E402
-
-main.add_command(migrate)
-
-from ingest.cli.deposition import deposition  # noqa: E402
-
-main.add_command(deposition)
-
-from ingest.cli.convert_picks import convert_picks  # noqa: E402
-
-convert.add_command(convert_picks)
-
-from ingest.cli.export_picks import export_picks  # noqa: E402
-
-export.add_command(export_picks)
-from ingest.cli.check import check  # noqa: E402
-
-main.add_command(check)
-
-from ingest.cli.run import run  # noqa: E402
-
-main.add_command(run)
-from ingest.cli.convert_volume import convert_volume_command  # noqa: E402
-
+for command in (validate, migrate, schema, example, deposition, run, check):
+    main.add_command(command)
 convert.add_command(convert_volume_command)
-from ingest.cli.schema import schema  # noqa: E402
-
-main.add_command(schema)
+convert.add_command(convert_picks)
+export.add_command(export_picks)
