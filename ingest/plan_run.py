@@ -241,10 +241,10 @@ def _tomogram_id_allocator(context: PlanContext, run: Run) -> IdAllocator:
     run_dir = context.layout.run_dir(run)
     taken: set[int] = set()
     known: dict[Identity, int] = {}
-    for key, metadata in context.existing.metadata.items():
-        folder, _, name = key.rpartition("/")
-        entity_id = folder.rpartition("/")[2]
-        if key.startswith(run_dir + "/") and name == "tomogram_metadata.json" and entity_id.isdigit():
+    for key in context.existing.listing.files_under(run_dir):
+        metadata = context.existing.metadata.get(key) if key.endswith("/tomogram_metadata.json") else None
+        entity_id = key.rsplit("/", 2)[-2]
+        if metadata is not None and entity_id.isdigit():
             taken.add(int(entity_id))
             alignment = relative_to_run(metadata.get("alignment_metadata_path"), run_dir)
             known[tomogram_identity(metadata, alignment)] = int(entity_id)

@@ -74,8 +74,17 @@ class Listing:
 
     def files_under(self, folder: str) -> tuple[str, ...]:
         """Every file below ``folder`` (recursively), sorted."""
-        prefix = folder.strip("/") + "/"
-        return tuple(sorted(key for key in self.files if key.startswith(prefix)))
+        found: list[str] = []
+        pending = [folder.strip("/")]
+        while pending:  # walks only that folder's part of the index, not every key of the listing
+            current = pending.pop()
+            for name in self.children.get(current, ()):
+                key = f"{current}/{name}" if current else name
+                if key in self.files:
+                    found.append(key)
+                if key in self.children:
+                    pending.append(key)
+        return tuple(sorted(found))
 
     def glob(self, pattern: str) -> tuple[str, ...]:
         """The keys (files and folders) matching ``pattern``, sorted; an empty pattern matches nothing."""
