@@ -10,7 +10,6 @@ with ``copy_file_range``.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import warnings
 from dataclasses import dataclass
@@ -22,11 +21,11 @@ import mrcfile.utils
 import numpy as np
 from numpy.typing import NDArray
 
+from ingest.converters.file_copy import copy_byte_range
 from ingest.errors import InputFileError
 
 HEADER_BYTES = 1024
 SUPPORTED_MODES = {0: "int8", 1: "int16", 2: "float32", 6: "uint16", 12: "float16"}
-_COPY_PIECE = 64 << 20
 OUTPUT_MODES = {np.dtype(np.float32): 2, np.dtype(np.int8): 0, np.dtype(np.uint16): 6}
 
 
@@ -230,16 +229,7 @@ class CanonicalMrcWriter:
     def copy_data_from(self, source: Path, source_offset: int, *, stop: threading.Event) -> None:
         """Copy the data block of ``source`` (from ``source_offset``) in the kernel, in pieces until ``stop``."""
         length = int(np.prod(self.shape)) * self.dtype.itemsize
-        with source.open("rb") as src, self.path.open("r+b") as dst:
-            done = 0
-            while done < length and not stop.is_set():
-                piece = min(length - done, _COPY_PIECE)
-                copied = os.copy_file_range(
-                    src.fileno(), dst.fileno(), piece, source_offset + done, self._data_offset + done
-                )
-                if copied == 0:
-                    raise InputFileError("source MRC ended early while copying", where=str(source))
-                done += copied
+        copy_byte_range(source, source_offset, self.path, self._data_offset, length, stop=stop)
 
     def finish(self, fields: MrcHeaderFields) -> None:
         """Flush the data and write the header: spacing, cell, origin 0, space group and statistics."""

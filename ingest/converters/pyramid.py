@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 
 Shape3 = tuple[int, int, int]
 
+_SLAB_BYTES = 512 << 10
+
 
 class Pooling(Enum):
     """How a coarse voxel is made from the block of finer voxels under it."""
@@ -73,34 +75,60 @@ def plan_geometry(shape: Shape3, factors: Shape3, chunks: Shape3, levels: int) -
     return PyramidGeometry(factors=factors, shapes=tuple(shapes), chunks=tuple(level_chunks))
 
 
-def _pair_along(block: NDArray[Any], axis: int, pooling: Pooling) -> NDArray[Any]:
-    """Combine neighbouring pairs along ``axis``; an odd last element is kept alone."""
-    length = block.shape[axis]
+def pooled_shape(shape: tuple[int, ...], factors: Shape3) -> Shape3:
+    """The shape of ``shape`` pooled by ``factors``: ``ceil(n / f)`` per axis."""
+    return (-(-shape[0] // factors[0]), -(-shape[1] // factors[1]), -(-shape[2] // factors[2]))
+
+
+def _pair_along(block: NDArray[Any], axis: int, pooling: Pooling, out: NDArray[Any]) -> None:
+    """Combine neighbouring pairs along ``axis`` into ``out``; an odd last element is kept alone."""
+    along = (slice(None),) * axis
     if pooling is Pooling.STRIDE:
-        return block[(slice(None),) * axis + (slice(None, None, 2),)]
+        np.copyto(out, block[(*along, slice(None, None, 2))])
+        return
+    length = block.shape[axis]
     pairs = length // 2
-    first = block[(slice(None),) * axis + (slice(0, 2 * pairs, 2),)]
-    second = block[(slice(None),) * axis + (slice(1, 2 * pairs, 2),)]
     combine = np.add if pooling is Pooling.MEAN else np.maximum
-    if length % 2 == 0:
-        return combine(first, second)  # type: ignore[no-any-return]
-    out_shape = list(block.shape)
-    out_shape[axis] = pairs + 1
-    out = np.empty(out_shape, dtype=block.dtype)
-    combine(first, second, out=out[(slice(None),) * axis + (slice(0, pairs),)])
-    out[(slice(None),) * axis + (slice(pairs, pairs + 1),)] = block[
-        (slice(None),) * axis + (slice(length - 1, length),)
-    ]
+    combine(
+        block[(*along, slice(0, 2 * pairs, 2))],
+        block[(*along, slice(1, 2 * pairs, 2))],
+        out=out[(*along, slice(0, pairs))],
+    )
+    if length % 2:
+        out[(*along, slice(pairs, pairs + 1))] = block[(*along, slice(length - 1, length))]
+
+
+def pool_block(
+    block: NDArray[Any], factors: Shape3, pooling: Pooling, *, out: NDArray[Any] | None = None
+) -> NDArray[Any]:
+    """Pool ``block`` by ``factors`` (each 1 or 2): sums for MEAN, maxima for ANY, strides for STRIDE.
+
+    The result goes into ``out`` when given (it must have the pooled shape). The block is pooled a slab of
+    about 512 KiB of planes at a time, so that the passes over each axis run from the CPU cache and the
+    intermediate arrays stay small.
+    """
+    if out is None:
+        out = np.empty(pooled_shape(block.shape, factors), dtype=block.dtype)
+    depth = factors[0]
+    plane_bytes = max(1, block.shape[1] * block.shape[2] * block.itemsize)
+    step = max(depth, _SLAB_BYTES // plane_bytes // depth * depth)
+    for start in range(0, block.shape[0], step):
+        slab = block[start : start + step]
+        _pool_slab(slab, factors, pooling, out[start // depth : start // depth + -(-slab.shape[0] // depth)])
     return out
 
 
-def pool_block(block: NDArray[Any], factors: Shape3, pooling: Pooling) -> NDArray[Any]:
-    """Pool ``block`` by ``factors`` (each 1 or 2): sums for MEAN, maxima for ANY, strides for STRIDE."""
-    pooled = block
-    for axis, factor in enumerate(factors):
-        if factor == 2:
-            pooled = _pair_along(pooled, axis, pooling)
-    return pooled
+def _pool_slab(block: NDArray[Any], factors: Shape3, pooling: Pooling, out: NDArray[Any]) -> None:
+    axes = [axis for axis, factor in enumerate(factors) if factor == 2]
+    if not axes:
+        np.copyto(out, block)
+        return
+    current, shape = block, list(block.shape)
+    for position, axis in enumerate(axes):
+        shape[axis] = -(-shape[axis] // 2)
+        target = out if position == len(axes) - 1 else np.empty(shape, dtype=block.dtype)
+        _pair_along(current, axis, pooling, target)
+        current = target
 
 
 def voxel_counts(start: int, stop: int, block: int, total: int) -> NDArray[np.float32]:

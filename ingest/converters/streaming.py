@@ -5,6 +5,8 @@ level-1 chunk, all under one level-2 chunk, ...). A worker thread reads one leve
 stores the pooled piece in its parent's accumulation buffer; the worker that delivers a parent's last piece writes
 that parent and pools it upwards in turn. Every source voxel is read once, each level's chunks are written once
 and whole (no read-modify-write), and memory holds only the chunks in flight plus one open buffer per level.
+Buffers are recycled through a pool rather than freed: fresh memory costs a page fault and a zeroed page per
+4 KiB, as much as the pooling arithmetic itself.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.converters.pyramid import Pooling, PyramidGeometry, Shape3, pool_block, sums_to_means
+from ingest.converters.pyramid import Pooling, PyramidGeometry, Shape3, pool_block, pooled_shape, sums_to_means
 
 Region = tuple[slice, slice, slice]
 ChunkIndex = tuple[int, int, int]
-ReadLevel0 = Callable[[Region], NDArray[Any]]
+ReadLevel0 = Callable[[Region, NDArray[Any]], None]
 WriteChunk = Callable[[int, Region, NDArray[Any]], None]
 
 
@@ -34,6 +36,7 @@ def count_chunks(geometry: PyramidGeometry) -> int:
 def stream_pyramid(
     geometry: PyramidGeometry,
     pooling: Pooling,
+    dtype: np.dtype[Any],
     *,
     read_level0: ReadLevel0,
     write_chunk: WriteChunk,
@@ -42,11 +45,32 @@ def stream_pyramid(
 ) -> None:
     """Build and write every level of the pyramid in one pass over level 0.
 
-    ``read_level0(region)`` returns the level-0 block of ``region`` in the output dtype (it may also check and
-    measure it); ``write_chunk(level, region, data)`` stores one whole chunk of a level. Both are called from
-    ``workers`` threads at once for disjoint regions.
+    ``read_level0(region, out)`` fills ``out`` with the level-0 block of ``region`` in the output ``dtype`` (it may
+    also check and measure it); ``write_chunk(level, region, data)`` stores one whole chunk of a level and must not
+    keep ``data`` (its buffer is reused). Both are called from ``workers`` threads at once for disjoint regions.
     """
-    _StreamRun(geometry, pooling, read_level0, write_chunk, on_chunk).run(max(1, workers))
+    _StreamRun(geometry, pooling, np.dtype(dtype), read_level0, write_chunk, on_chunk).run(max(1, workers))
+
+
+class BufferPool:
+    """Arrays handed out by shape and dtype and taken back for reuse (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._free: dict[tuple[tuple[int, ...], str], list[NDArray[Any]]] = {}
+
+    def take(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> NDArray[Any]:
+        """An array of ``shape`` and ``dtype`` with arbitrary contents."""
+        with self._lock:
+            free = self._free.get((shape, dtype.str))
+            if free:
+                return free.pop()
+        return np.empty(shape, dtype=dtype)
+
+    def give(self, array: NDArray[Any]) -> None:
+        """Take ``array`` back; the caller must not use it any more."""
+        with self._lock:
+            self._free.setdefault((array.shape, array.dtype.str), []).append(array)
 
 
 def _grid(geometry: PyramidGeometry, level: int) -> ChunkIndex:
@@ -61,12 +85,15 @@ class _StreamRun:
         self,
         geometry: PyramidGeometry,
         pooling: Pooling,
+        dtype: np.dtype[Any],
         read_level0: ReadLevel0,
         write_chunk: WriteChunk,
         on_chunk: Callable[[], None] | None,
     ) -> None:
         self.geometry = geometry
         self.pooling = pooling
+        self.dtype = dtype
+        self.pool = BufferPool()
         self.read_level0 = read_level0
         self.write_chunk = write_chunk
         self.on_chunk = on_chunk
@@ -129,35 +156,48 @@ class _StreamRun:
                 self.on_chunk()
 
     def _process_level0(self, index: ChunkIndex) -> None:
-        level, carried = 0, self.read_level0(self._region(0, index))
+        region = self._region(0, index)
+        level, carried = 0, self.pool.take(_extent(region), self.dtype)
+        self.read_level0(region, carried)
         while True:
-            # Pool before writing so that a coarse chunk's sums can become its means in place.
-            piece = None
-            if level + 1 < self.geometry.levels:
-                piece = pool_block(carried, self.geometry.factors, self.pooling)
-            region = self._region(level, index)
+            parent = self._parent(level, index) if level + 1 < self.geometry.levels else None
+            if parent is not None:
+                # Pool before writing so that a coarse chunk's sums can become its means in place.
+                pool_block(
+                    carried,
+                    self.geometry.factors,
+                    self.pooling,
+                    out=self._piece_in_parent(level, index, parent, carried.shape),
+                )
             self._emit(level, region, self._values(level, region, carried))
-            if piece is None:
+            if level == 0:
+                self.pool.give(carried)  # coarse buffers are freed instead: fresh ones hold only what was delivered
+            if parent is None:
                 return
-            parent = self._parent(level, index)
-            parent_buffer = self._deliver(level, index, parent, piece)
-            if parent_buffer is None:
+            complete = self._delivered(level + 1, parent)
+            if complete is None:
                 return
-            level, index, carried = level + 1, parent, parent_buffer
+            level, index, carried = level + 1, parent, complete
+            region = self._region(level, index)
 
-    def _deliver(self, level: int, index: ChunkIndex, parent: ChunkIndex, piece: NDArray[Any]) -> NDArray[Any] | None:
-        """Put ``piece`` into the parent's buffer; return the buffer when it was the last piece missing."""
+    def _piece_in_parent(
+        self, level: int, index: ChunkIndex, parent: ChunkIndex, shape: tuple[int, ...]
+    ) -> NDArray[Any]:
+        """The part of the parent's buffer (created on first use) that the pooled block fills."""
         key = (level + 1, parent)
         parent_region = self._region(level + 1, parent)
-        chunks = self.geometry.chunks[level]
-        factors = self.geometry.factors
-        offset = tuple(index[a] * chunks[a] // factors[a] - parent_region[a].start for a in range(3))
+        chunks, factors = self.geometry.chunks[level], self.geometry.factors
         with self.lock:
             buffer = self.buffers.get(key)
             if buffer is None:
-                shape = tuple(s.stop - s.start for s in parent_region)
-                buffer = self.buffers[key] = np.zeros(shape, dtype=piece.dtype)
-        buffer[tuple(slice(offset[a], offset[a] + piece.shape[a]) for a in range(3))] = piece
+                buffer = self.buffers[key] = np.empty(_extent(parent_region), dtype=self.dtype)
+        piece = pooled_shape(shape, factors)
+        offset = [index[a] * chunks[a] // factors[a] - parent_region[a].start for a in range(3)]
+        return buffer[tuple(slice(offset[a], offset[a] + piece[a]) for a in range(3))]
+
+    def _delivered(self, level: int, index: ChunkIndex) -> NDArray[Any] | None:
+        """Count one piece of a parent as delivered; return the parent's buffer when it was the last one missing."""
+        key = (level, index)
         with self.lock:
             self.waiting[key] -= 1
             if self.waiting[key] > 0:
@@ -170,3 +210,7 @@ class _StreamRun:
             return carried
         origin: Shape3 = (region[0].start, region[1].start, region[2].start)
         return sums_to_means(carried, origin, self.geometry.scale_of(level), self.geometry.shapes[0])
+
+
+def _extent(region: Region) -> Shape3:
+    return (region[0].stop - region[0].start, region[1].stop - region[1].start, region[2].stop - region[2].start)

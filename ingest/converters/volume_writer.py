@@ -89,6 +89,7 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
         stream_pyramid(
             geometry,
             plan.kind.pooling,
+            dtype,
             read_level0=blocks.read,
             write_chunk=write_chunk,
             workers=plan.workers,
@@ -151,32 +152,31 @@ class _Level0Blocks:
         self._lock = threading.Lock()
         self._memmap = _direct_memmap(plan)
 
-    def read(self, region: Region) -> NDArray[Any]:
-        """The level-0 block of ``region`` in the output dtype, checked, measured and copied to the MRC."""
+    def read(self, region: Region, out: NDArray[Any]) -> None:
+        """Fill ``out`` with the level-0 block of ``region`` in the output dtype; check, measure, copy to the MRC."""
         if self._memmap is not None:
             raw = self._memmap[region]
         else:  # explicit scheduler: never hand a block read to a dask.distributed client we may be running under
             raw = self.plan.array[region].compute(scheduler="synchronous")
         kind, where = self.plan.kind, str(self.plan.source.path)
         if kind in (VolumeKind.TOMOGRAM, VolumeKind.TILTSERIES):
-            block: NDArray[Any] = np.array(raw, dtype=np.float32)
-            low, high = self.stats.add(block)
+            np.copyto(out, raw, casting="unsafe")
+            low, high = self.stats.add(out)
             if not (np.isfinite(low) and np.isfinite(high)):
-                _raise_not_finite(block, region, where)
+                _raise_not_finite(out, region, where)
         else:
             if np.issubdtype(raw.dtype, np.floating) and not bool(np.isfinite(raw).all()):
                 _raise_not_finite(np.asarray(raw), region, where)
             if kind is VolumeKind.SEMANTIC_MASK:
-                block = np.ascontiguousarray(binarise(np.asarray(raw), self.plan.mask))
+                np.copyto(out, binarise(np.asarray(raw), self.plan.mask))
             else:
-                block = to_labels(np.asarray(raw), where=where)
-                present = present_labels(block)
+                np.copyto(out, to_labels(np.asarray(raw), where=where))
+                present = present_labels(out)
                 with self._lock:
                     self._labels |= present
-            self.stats.add(block)
+            self.stats.add(out)
         if self.mrc_writer is not None:
-            self.mrc_writer.write_block(region, block)
-        return block
+            self.mrc_writer.write_block(region, out)
 
     def label_values(self) -> tuple[int, ...]:
         """The distinct non-zero labels seen."""
