@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ingest.errors import InputFileError
 
-DIRECT_MIN_BYTES = 256 << 20
-"""Copies at least this long bypass the page cache."""
+DIRECT_MIN_BYTES = 64 << 20
+"""Copies at least this long bypass the page cache (shorter ones are not worth a disk round trip per piece)."""
 
 _ALIGNMENT = 4096  # file offsets of direct writes (a multiple of every common logical block size)
 _MEMORY_ALIGNMENT = 512  # buffer addresses of direct writes (the usual logical block size)

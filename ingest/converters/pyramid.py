@@ -109,26 +109,27 @@ def pool_block(
     """
     if out is None:
         out = np.empty(pooled_shape(block.shape, factors), dtype=block.dtype)
-    depth = factors[0]
-    plane_bytes = max(1, block.shape[1] * block.shape[2] * block.itemsize)
-    step = max(depth, _SLAB_BYTES // plane_bytes // depth * depth)
-    for start in range(0, block.shape[0], step):
-        slab = block[start : start + step]
-        _pool_slab(slab, factors, pooling, out[start // depth : start // depth + -(-slab.shape[0] // depth)])
-    return out
-
-
-def _pool_slab(block: NDArray[Any], factors: Shape3, pooling: Pooling, out: NDArray[Any]) -> None:
     axes = [axis for axis, factor in enumerate(factors) if factor == 2]
     if not axes:
         np.copyto(out, block)
-        return
-    current, shape = block, list(block.shape)
-    for position, axis in enumerate(axes):
+        return out
+    depth = factors[0]
+    plane_bytes = max(1, block.shape[1] * block.shape[2] * block.itemsize)
+    step = min(block.shape[0], max(depth, _SLAB_BYTES // plane_bytes // depth * depth))
+    # The intermediate arrays of one slab, made once and reused by every slab (fresh memory is slow).
+    shape, intermediates = [step, block.shape[1], block.shape[2]], []
+    for axis in axes[:-1]:
         shape[axis] = -(-shape[axis] // 2)
-        target = out if position == len(axes) - 1 else np.empty(shape, dtype=block.dtype)
-        _pair_along(current, axis, pooling, target)
-        current = target
+        intermediates.append(np.empty(shape, dtype=block.dtype))
+    for start in range(0, block.shape[0], step):
+        current = block[start : start + step]
+        planes = -(-current.shape[0] // depth)
+        for axis, intermediate in zip(axes, intermediates, strict=False):
+            target = intermediate[: -(-current.shape[0] // 2) if axis == 0 else current.shape[0]]
+            _pair_along(current, axis, pooling, target)
+            current = target
+        _pair_along(current, axes[-1], pooling, out[start // depth : start // depth + planes])
+    return out
 
 
 def voxel_counts(start: int, stop: int, block: int, total: int) -> NDArray[np.float32]:
