@@ -5,8 +5,10 @@ level-1 chunk, all under one level-2 chunk, ...). A worker thread reads one leve
 stores the pooled piece in its parent's accumulation buffer; the worker that delivers a parent's last piece writes
 that parent and pools it upwards in turn. Every source voxel is read once, each level's chunks are written once
 and whole (no read-modify-write), and memory holds only the chunks in flight plus one open buffer per level.
-Buffers are recycled through a pool rather than freed: fresh memory costs a page fault and a zeroed page per
-4 KiB, as much as the pooling arithmetic itself.
+Level-0 buffers are recycled through a pool rather than freed (fresh memory costs a page fault and a zeroed page
+per 4 KiB, as much as the pooling arithmetic itself), except when their thread goes on to a coarse chunk or no
+level-0 chunk is left to read: idle buffers never sit beside a full coarse chunk. Level 0 is encoded and written
+before its piece goes up, so a thread never holds its encoded chunk and a completed parent at once.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ class _StreamRun:
         self.pooling = pooling
         self.dtype = dtype
         self.pool = BufferPool()
+        self.unread = math.prod(_grid(geometry, 0))  # level-0 chunks no thread has started on
         self.read_level0 = read_level0
         self.write_chunk = write_chunk
         self.on_chunk = on_chunk
@@ -155,30 +158,40 @@ class _StreamRun:
             with self.lock:
                 self.on_chunk()
 
+    def _reads_left(self) -> bool:
+        with self.lock:
+            return self.unread > 0
+
     def _process_level0(self, index: ChunkIndex) -> None:
+        with self.lock:
+            self.unread -= 1
         region = self._region(0, index)
         level, carried = 0, self.pool.take(_extent(region), self.dtype)
         self.read_level0(region, carried)
         while True:
             parent = self._parent(level, index) if level + 1 < self.geometry.levels else None
+            # Level 0 is written before it is pooled: the encoded chunk is gone before the piece that may complete
+            # the parent arrives. Coarse chunks are pooled first, so that their sums can become means in place.
+            if level == 0:
+                self._emit(level, region, carried)
             if parent is not None:
-                # Pool before writing so that a coarse chunk's sums can become its means in place.
                 pool_block(
                     carried,
                     self.geometry.factors,
                     self.pooling,
                     out=self._piece_in_parent(level, index, parent, carried.shape),
                 )
-            self._emit(level, region, self._values(level, region, carried))
-            if level == 0:
-                self.pool.give(carried)  # coarse buffers are freed instead: fresh ones hold only what was delivered
-            if parent is None:
+            if level > 0:
+                self._emit(level, region, self._values(level, region, carried))
+            complete = self._delivered(level + 1, parent) if parent is not None else None
+            if parent is None or complete is None:
+                if level == 0 and self._reads_left():
+                    self.pool.give(carried)
                 return
-            complete = self._delivered(level + 1, parent)
-            if complete is None:
-                return
-            level, index, carried = level + 1, parent, complete
-            region = self._region(level, index)
+            # This thread goes on to write a coarse chunk: its level-0 buffer is freed rather than kept idle
+            # beside it (coarse buffers are fresh: their pages exist only where pieces were delivered).
+            del carried
+            level, index, carried, region = level + 1, parent, complete, self._region(level + 1, parent)
 
     def _piece_in_parent(
         self, level: int, index: ChunkIndex, parent: ChunkIndex, shape: tuple[int, ...]
