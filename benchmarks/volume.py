@@ -6,8 +6,8 @@ Variants, each run in a fresh subprocess (so memory peaks are separate) and repe
   (b) ome-zarr-py ``write_image``, 3 levels, ``local_mean`` with per-axis factors that also halve z
   (c) ngff-zarr ``to_multiscales`` (dask bin-shrink mean, 3 levels) + ``to_ngff_zarr``
   (d) ours: ``convert_volume``, 3 levels + canonical MRC
-and, to explain (d), two reference points: (e) ours without the MRC, (f) a kernel copy of the source file (the
-cost of writing the MRC's bytes once; on a machine whose page cache fills slowly it is a large share of (d)).
+and, to explain (d), two reference points: (e) ours without the MRC, (f) a page-cache copy of the source file
+(what the MRC's bytes cost through the page cache; (d) writes them with direct I/O beside the conversion instead).
 Peak memory is RssAnon of the child, sampled from /proc/<pid>/status every 10 ms (file-backed pages of memory
 maps do not count). Wall time is measured inside the child around the conversion call (imports excluded).
 

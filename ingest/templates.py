@@ -131,10 +131,11 @@ def _article(cast: Cast) -> str:
 
 
 def _split_cast(text: str) -> tuple[Cast, str]:
+    """The cast and the rest: ``float {x}``, or ``float{x}`` (the space is optional, as in the portal's schema)."""
     for cast in (Cast.FLOAT, Cast.INT):
-        prefix = f"{cast.value} "
-        if text.startswith(prefix):
-            return cast, text[len(prefix) :]
+        rest = text.removeprefix(cast.value)
+        if rest != text and (rest.startswith(" ") or rest.startswith("{")):
+            return cast, rest.lstrip(" ")
     return Cast.STR, text
 
 

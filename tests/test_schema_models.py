@@ -134,11 +134,16 @@ def test_templated_int_is_accepted_for_tilt_series_quality() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["float{col}", "float {run_name.__class__}", "float {}", "double {col}", "{col}", "fast {col}", "12.5 Å"],
+    ["float {run_name.__class__}", "float {}", "double {col}", "{col}", "fast {col}", "floaty {col}", "12.5 Å"],
 )
 def test_malformed_templated_float_is_rejected(value: str) -> None:
     with pytest.raises(ValidationError, match="should match pattern"):
         VoxelSpacingLiteral.model_validate({"value": [value]})
+
+
+@pytest.mark.parametrize("value", ["float{col}", "float {col}", "int{col}"])
+def test_the_space_after_a_cast_is_optional_as_in_the_portal_schema(value: str) -> None:
+    assert VoxelSpacingLiteral.model_validate({"value": [value]}).value == [value]
 
 
 def test_int_template_is_accepted_where_a_float_template_is() -> None:

@@ -68,6 +68,12 @@ def test_float_cast() -> None:
     assert isinstance(render_typed("float {t}", {"t": "3"}), float)
 
 
+def test_cast_without_a_space_is_a_cast_and_a_lookalike_word_is_not() -> None:
+    assert render_typed("float{t}", {"t": "-60"}) == -60.0
+    assert render_typed("int{q}", {"q": "4"}) == 4
+    assert render_typed("floaty{t}", {"t": "1"}) == "floaty1"
+
+
 def test_int_cast_accepts_integral_float_text() -> None:
     assert render_typed("int {q}", {"q": "4"}) == 4
     assert render_typed("int {q}", {"q": "4.0"}) == 4

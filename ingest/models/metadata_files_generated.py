@@ -87,13 +87,13 @@ EmdbId = Annotated[str, StringConstraints(pattern='^EMD-\\d{4,5}$'), Tag('EmdbId
 
 EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-\\d{5}$'), Tag('EmpiarId')]
 
-FloatFormattedString = Annotated[str, StringConstraints(pattern='^(float|int) \\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
+FloatFormattedString = Annotated[str, StringConstraints(pattern='^(float|int) *\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
 
 GoId = Annotated[str, StringConstraints(pattern='^GO:\\d{7}$'), Tag('GoId')]
 
 HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:\\d{7}$'), Tag('HsapDvId')]
 
-IntegerFormattedString = Annotated[str, StringConstraints(pattern='^int \\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('IntegerFormattedString')]
+IntegerFormattedString = Annotated[str, StringConstraints(pattern='^int *\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('IntegerFormattedString')]
 
 MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:\\d{7}$'), Tag('MmusDvId')]
 
