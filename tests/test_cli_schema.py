@@ -36,4 +36,4 @@ def test_metadata_option_prints_the_metadata_files_schema() -> None:
 def test_templated_float_is_in_the_json_schema_as_a_pattern() -> None:
     tilt_range = json.loads(json_schema_text("ingestion_config"))["$defs"]["TiltRange"]
     patterns = [member.get("pattern") for member in tilt_range["properties"]["min"]["anyOf"]]
-    assert r"^(float|int) \{[A-Za-z_][A-Za-z0-9_-]*\}$" in patterns
+    assert r"^(float|int) *\{[A-Za-z_][A-Za-z0-9_-]*\}$" in patterns
