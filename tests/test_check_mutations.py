@@ -14,6 +14,7 @@ import pytest
 import zarr
 
 from ingest.validators.check_codes import CHECK_CODES
+from ingest.validators.check_zarr import ChunkCoverage
 from ingest.validators.outputs import check_tree
 from tests.good_tree import SPACING, TOMO_SHAPE, build_good_tree, write_ome_zarr
 
@@ -93,7 +94,7 @@ def test_unreadable_data_files_are_reported_not_raised(tree: Path, key: str) -> 
 
 
 def test_good_tree_checks_clean_in_depth_on_two_workers(pristine: Path) -> None:
-    assert check_tree(pristine, deep=True, workers=2).findings == ()
+    assert check_tree(pristine, chunks=ChunkCoverage.EVERY, workers=2).findings == ()
 
 
 def _cellb(alpha: float) -> Callable[[Path], None]:

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
+from ingest.validators.check_zarr import ChunkCoverage
 from ingest.validators.outputs import check_tree
 
 
@@ -27,5 +28,5 @@ def test_example_deposition_tree_checks_clean(tmp_path: Path) -> None:
          "--timestamp", "1700000000"],
     )  # fmt: skip
     assert ingested.exit_code == 0, ingested.output
-    report = check_tree(output, deep=True)
+    report = check_tree(output, chunks=ChunkCoverage.EVERY)
     assert report.findings == (), [f"{f.code} {f.location} {f.describe()}" for f in report.findings]

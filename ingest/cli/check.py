@@ -12,6 +12,7 @@ from ingest.errors import UsageError
 from ingest.report import render_github, render_json
 from ingest.storage import parse_storage_options, typed_storage_options
 from ingest.validators.check_render import render_grouped_text, render_junit
+from ingest.validators.check_zarr import ChunkCoverage
 from ingest.validators.outputs import check_tree
 from ingest.validators.tree_access import open_tree
 
@@ -43,7 +44,8 @@ def check(
         except re.error as error:
             raise UsageError("invalid --run regex", where=pattern, found=str(error)) from error
     tree = open_tree(output, typed_storage_options(parse_storage_options(storage_options)))
-    report = check_tree(tree, datasets=datasets, runs=runs, deep=deep, workers=workers)
+    chunks = ChunkCoverage.EVERY if deep else ChunkCoverage.SAMPLE
+    report = check_tree(tree, datasets=datasets, runs=runs, chunks=chunks, workers=workers)
     if output_format == "text":
         render_grouped_text(report, Console(soft_wrap=True))
     elif output_format == "junit":

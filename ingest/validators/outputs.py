@@ -31,14 +31,15 @@ def check_tree(
     *,
     datasets: Sequence[str] = (),
     runs: Sequence[str] = (),
-    deep: bool = False,
+    chunks: ChunkCoverage = ChunkCoverage.SAMPLE,
     workers: int = 1,
     layout: TreeLayout = CANONICAL,
 ) -> Report:
     """Check every file of an output tree; ``datasets`` and ``runs`` (regexes, full match) narrow it.
 
-    ``deep`` decodes every chunk of every pyramid and compares all level-0 voxels with the MRC instead of a
-    sample. Raises :class:`ingest.validators.tree_access.UnreadableTreeError` when the tree cannot be listed.
+    ``chunks=ChunkCoverage.EVERY`` decodes every chunk of every pyramid and compares all level-0 voxels with the
+    MRC instead of a sample. Raises :class:`ingest.validators.tree_access.UnreadableTreeError` when the tree
+    cannot be listed.
     """
     reader = root if not isinstance(root, str | Path) else open_tree(str(root))
     keys = reader.list_keys()
@@ -56,7 +57,6 @@ def check_tree(
     tasks = [
         RunTask(dataset, run, tuple(members), shape.empty_folders) for (dataset, run), members in sorted(by_run.items())
     ]
-    chunks = ChunkCoverage.EVERY if deep else ChunkCoverage.SAMPLE
     for run_findings in _map_runs(reader, listing, tasks, chunks=chunks, workers=workers):
         findings.extend(run_findings)
     return Report.of(findings)
