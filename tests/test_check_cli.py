@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
+from ingest.validators.check_zarr import ChunkCoverage
 from ingest.validators.outputs import check_tree
 from ingest.validators.tree_access import FsspecTree, UnreadableTreeError
 from tests.good_tree import build_good_tree
@@ -96,7 +97,7 @@ def test_deep_compares_chunks_the_sample_skips(pristine: Path, tmp_path: Path) -
     with mrcfile.open(tree / TILT_SERIES_MRC, mode="r+") as mrc:
         mrc.data[2, 0, 0] += 1.0  # the middle tilt: neither the first nor the last chunk
     assert check_tree(tree, runs=("RUN1",)).findings == ()
-    deep = check_tree(tree, runs=("RUN1",), deep=True)
+    deep = check_tree(tree, runs=("RUN1",), chunks=ChunkCoverage.EVERY)
     assert [(f.code, f.file) for f in deep.findings] == [
         ("C-ZARR-MRC-VOXELS", "10000/RUN1/TiltSeries/100/RUN1.zarr/0/2/0/0")
     ]
@@ -131,7 +132,7 @@ def test_deep_finds_declared_labels_missing_from_the_data(pristine: Path, tmp_pa
     attrs["image-label"]["colors"][2]["label-value"] = 7  # still three labels, but 7 is nowhere in the data
     attrs_path.write_text(json.dumps(attrs))
     shallow = check_tree(tree, runs=("RUN1",))
-    deep = check_tree(tree, runs=("RUN1",), deep=True)
+    deep = check_tree(tree, runs=("RUN1",), chunks=ChunkCoverage.EVERY)
     assert {f.message for f in shallow.findings} == {"the data holds labels image-label does not list"}
     assert {f.message for f in deep.findings} == {
         "the data holds labels image-label does not list",

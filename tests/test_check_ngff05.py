@@ -10,6 +10,7 @@ import pytest
 import zarr
 from zarr.codecs import BloscCodec
 
+from ingest.validators.check_zarr import ChunkCoverage
 from ingest.validators.outputs import check_tree
 from tests.good_tree import SPACING, build_good_tree
 
@@ -48,7 +49,7 @@ def tree(tmp_path: Path) -> Path:
 
 
 def test_ngff05_pyramid_checks_clean_in_depth(tree: Path) -> None:
-    assert check_tree(tree, deep=True).findings == ()
+    assert check_tree(tree, chunks=ChunkCoverage.EVERY).findings == ()
 
 
 def test_ngff05_without_zarr_json_is_not_ngff(tree: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
+from ingest.validators.check_zarr import ChunkCoverage
 from ingest.validators.outputs import check_tree
 from ingest.validators.tree_access import FsspecTree
 from tests.good_tree import build_good_tree
@@ -66,7 +67,7 @@ def test_s3_tree_checks_like_a_folder(s3_tree: tuple[str, dict[str, Any]]) -> No
 
 def test_s3_tree_checks_in_depth_on_two_workers(s3_tree: tuple[str, dict[str, Any]]) -> None:
     url, options = s3_tree
-    report = check_tree(FsspecTree(url, options), deep=True, workers=2, runs=("RUN1",))
+    report = check_tree(FsspecTree(url, options), chunks=ChunkCoverage.EVERY, workers=2, runs=("RUN1",))
     assert report.findings == ()
 
 
