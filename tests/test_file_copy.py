@@ -54,3 +54,23 @@ def test_a_set_stop_event_copies_nothing_more(tmp_path: Path) -> None:
     stop.set()
     copy_byte_range(source, 0, target, 0, 2 << 20, stop=stop, direct_min_bytes=0)
     assert target.read_bytes() == b"\xff" * (2 << 20)
+
+
+def test_a_file_system_refusing_direct_writes_gets_the_bytes_another_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tmpfs and some network file systems answer O_DIRECT writes with EINVAL: the copy must still be whole."""
+    import errno
+    import os
+
+    import ingest.converters.file_copy as file_copy
+
+    def refuse(fd: int, data: object, offset: int) -> int:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(file_copy.os, "pwrite", refuse)
+    length = (2 << 20) + 777
+    source, target, data = _files(tmp_path, 1024 + length, 1024 + length)
+    copy_byte_range(source, 1024, target, 1024, length, stop=threading.Event(), direct_min_bytes=0)
+    assert target.read_bytes()[1024:] == data[1024 : 1024 + length]
+    assert os.pwrite is refuse  # the refusal was in force for the whole copy
