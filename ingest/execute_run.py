@@ -175,8 +175,9 @@ class _RunWriter:
             computed["per_section_alignment_parameters"] = [section.to_dict() for section in files.sections]
         if self.run.tiltseries:
             computed["tiltseries_path"] = self.run.tiltseries[0].metadata_key
-        if task.is_default and task.size_source_key is not None:
-            tomogram = json.loads(self.output.read_bytes(task.size_source_key))
+        size_key = task.size_source_key  # set when the config gives no volume_dimension
+        if size_key is not None and (task.is_default or self.output.exists(size_key)):
+            tomogram = json.loads(self.output.read_bytes(size_key))
             size, spacing = tomogram["size"], float(tomogram["voxel_spacing"])
             computed["volume_dimension"] = {axis: size[axis] * spacing for axis in "xyz"}
         values = task.metadata.to_dict()

@@ -15,21 +15,33 @@ from ingest.sources import Origin
 from ingest.tasks import AlignmentTask, Metadata
 
 IDENTITY_AFFINE = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+PORTAL_ALIGNMENT_DEFAULTS: dict[str, Any] = {
+    "affine_transformation_matrix": IDENTITY_AFFINE,
+    "alignment_type": "GLOBAL",
+    "is_portal_standard": False,
+    "tilt_offset": 0.0,
+    "volume_offset": {"x": 0.0, "y": 0.0, "z": 0.0},
+    "x_rotation_offset": 0.0,
+}
+"""What the portal writes for the alignment fields a config leaves out (identity transform, no offsets)."""
+_OLDER_NAMES = {"volume_offset": "offset", "is_portal_standard": "is_canonical"}
 
 
 def default_alignment_metadata(deposition_id: int) -> dict[str, Any]:
     """The alignment the portal writes when a config gives none (``volume_dimension`` is added by the executor:
     voxel spacing × tomogram size in Å)."""
-    return {
-        "affine_transformation_matrix": IDENTITY_AFFINE,
-        "alignment_type": "GLOBAL",
-        "deposition_id": deposition_id,
-        "is_portal_standard": False,
-        "method_type": "undefined",
-        "tilt_offset": 0.0,
-        "volume_offset": {"x": 0.0, "y": 0.0, "z": 0.0},
-        "x_rotation_offset": 0.0,
+    return {**PORTAL_ALIGNMENT_DEFAULTS, "deposition_id": deposition_id, "method_type": "undefined"}
+
+
+def with_portal_defaults(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A configured alignment's metadata with the portal's defaults under it (a field given under its older name,
+    such as ``offset``, keeps its default out)."""
+    defaults = {
+        name: value
+        for name, value in PORTAL_ALIGNMENT_DEFAULTS.items()
+        if name not in metadata and _OLDER_NAMES.get(name) not in metadata
     }
+    return {**defaults, **metadata}
 
 
 def plan_alignments(
@@ -53,8 +65,10 @@ def plan_alignments(
                 if item.origin is Origin.DESTINATION:
                     referenced.append(item.key if item.key.endswith(".json") else f"{item.key}/alignment_metadata.json")
                 else:
-                    metadata = context.entry_metadata(
-                        f"alignments[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
+                    metadata = with_portal_defaults(
+                        context.entry_metadata(
+                            f"alignments[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
+                        )
                     )
                     planned.append((path, metadata, item.keys))
     refuse_second_alignment(context, run, planned, existing, known)

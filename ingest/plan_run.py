@@ -66,7 +66,8 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
                 skipped.append(Skipped(section, context.count_found(source, scope, path)))
     first_tomogram = next((vs.tomograms[0].metadata_key for vs in voxel_spacings if vs.tomograms), None)
     alignments = tuple(
-        replace(task, size_source_key=first_tomogram) if task.is_default else task for task in alignments
+        replace(task, size_source_key=first_tomogram) if task.metadata.get("volume_dimension") is None else task
+        for task in alignments
     )
     return RunPlan(
         run=run,

@@ -159,7 +159,8 @@ class AlignmentTask:
     reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
     output_keys: tuple[str, ...] = ()
     size_source_key: str | None = None
-    """For the default alignment: the tomogram metadata file whose size × voxel spacing is its volume_dimension
+    """For an alignment without a configured volume_dimension (always the default one): the tomogram metadata
+    file whose size × voxel spacing is its volume_dimension
     (written earlier in the same run, or already in the tree when ``--only`` leaves the tomograms out)."""
 
 
