@@ -174,3 +174,39 @@ def test_bad_alignment_file_fails_its_run_only_and_writes_nothing_for_it(tmp_pat
     assert error is not None and "alignment/TS_002.tlt:1" in error and "one per section" in error
     assert (tmp_path / f"out/{ALIGNMENT}/TS_001.xf").exists()
     assert not (tmp_path / f"out/{ALIGNMENT_2}").exists()
+
+
+def test_aretomo_alignment_is_copied_and_read_without_its_local_block(tmp_path: Path) -> None:
+    config_path = example_with_alignments(tmp_path / "example")
+    yaml = YAML(typ="safe")
+    config = yaml.load(config_path.read_text())
+    config["alignments"] = [
+        {
+            "metadata": {"format": "ARETOMO3", "method_type": "projection_matching", "is_portal_standard": True},
+            "sources": [{"source_glob": {"list_glob": "aretomo/{run_name}/*.aln"}}],
+        }
+    ]
+    with config_path.open("w") as stream:
+        yaml.dump(config, stream)
+    aln = (
+        "# AreTomo Alignment / Priims bprmMn\n# RawSize = 128 128 2\n# NumPatches = 1\n"
+        "# SEC     ROT         GMAG       TX          TY      SMEAN     SFIT    SCALE     BASE     TILT\n"
+        "    0    90.0000    1.00000      1.500     -2.500     1.00     1.00     1.00     0.00    -30.00\n"
+        "    1    90.0000    1.00000      0.000      0.000     1.00     1.00     1.00     0.00     30.00\n"
+        "# Local Alignment\n   0   0 -10.00  -10.00     -0.50    -0.25   1.0\n"
+    )
+    (tmp_path / "example/phantom/aretomo/TS_001").mkdir(parents=True)
+    (tmp_path / "example/phantom/aretomo/TS_001/TS_001_Vol.aln").write_text(aln)
+    report = ingest(config_path, tmp_path / "out", "--run", "TS_001", "--only", "alignments,runs")
+    assert runs(report)["90001/TS_001"][2] is None
+    metadata = json.loads((tmp_path / f"out/{ALIGNMENT}/alignment_metadata.json").read_text())
+    assert metadata["files"] == [f"{ALIGNMENT}/TS_001_Vol.aln"]
+    assert metadata["alignment_path"] == f"{ALIGNMENT}/TS_001_Vol.aln" and "tilt_path" not in metadata
+    assert (tmp_path / f"out/{ALIGNMENT}/TS_001_Vol.aln").read_text() == aln
+    sections = metadata["per_section_alignment_parameters"]
+    assert [(s["z_index"], s["tilt_angle"], s["x_offset"], s["y_offset"]) for s in sections] == [
+        (0, -30.0, 1.5, -2.5),
+        (1, 30.0, 0.0, 0.0),
+    ]
+    assert sections[0]["in_plane_rotation"] == pytest.approx([0.0, -1.0, 1.0, 0.0], abs=1e-12)
+    assert metadata["format"] == "ARETOMO3" and metadata["is_portal_standard"] is True
