@@ -7,7 +7,7 @@ from typing import Any
 
 from ingest.entities import Alignment, Run
 from ingest.errors import PlanError
-from ingest.existing import IdAllocator, alignment_identity
+from ingest.existing import IdAllocator, Identity, alignment_identity
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan_context import PlanContext, Scope
 from ingest.plan_merges import refuse_second_alignment
@@ -53,8 +53,6 @@ def plan_alignments(
     layout = context.layout
     container = layout.alignment_container(run)
     existing = context.existing.metadata_in(container, "alignment_metadata.json")
-    known = {alignment_identity(m, _file_names(m.get("files"))): i for i, m in existing.items()}
-    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
     referenced: list[str] = []
     planned: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []
     candidates = [(layout.alignment_metadata(Alignment(run, i)), m) for i, m in existing.items()]
@@ -71,6 +69,9 @@ def plan_alignments(
                         )
                     )
                     planned.append((path, metadata, item.keys))
+    known = {alignment_identity(m, _file_names(m.get("files"))): i for i, m in existing.items()}
+    known.update(_written_without_files(existing, planned, known))
+    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
     refuse_second_alignment(context, run, planned, existing, known)
     defaulted = not planned and not referenced
     if defaulted:
@@ -87,6 +88,25 @@ def plan_alignments(
         tasks.append(AlignmentTask(alignment, Metadata.of(metadata), key, keys, defaulted, reused, outputs))
     alignment_key = tasks[0].metadata_key if tasks else referenced[0]
     return tuple(tasks), alignment_key
+
+
+def _written_without_files(
+    existing: dict[int, dict[str, Any]],
+    planned: list[tuple[str, dict[str, Any], tuple[str, ...]]],
+    known: dict[Identity, int],
+) -> dict[Identity, int]:
+    """Planned alignments matching, but for their file names, an alignment written with no ``files`` (by a version
+    that did not copy alignment files yet): they keep that alignment's id rather than becoming a second one."""
+    adopted: dict[Identity, int] = {}
+    for _, metadata, keys in planned:
+        identity = alignment_identity(metadata, tuple(key.rsplit("/", 1)[-1] for key in keys))
+        if not keys or identity in known:
+            continue
+        for alignment_id, written in sorted(existing.items()):
+            if not written.get("files") and alignment_identity(written, ()) == alignment_identity(metadata, ()):
+                adopted[identity] = alignment_id
+                break
+    return adopted
 
 
 def _alignment_copies(context: PlanContext, alignment: Alignment, path: str, keys: tuple[str, ...]) -> tuple[str, ...]:

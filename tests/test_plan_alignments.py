@@ -80,3 +80,19 @@ def test_alignment_written_before_keeps_its_id_by_file_names() -> None:
     (task,) = plan_of(config, KEYS, existing=existing).runs[0].alignments
     assert (task.alignment.alignment_id, task.reused_id) == (102, True)
     assert task.output_keys == (f"{FOLDER}/102/TS_1.xf", f"{FOLDER}/102/TS_1.tlt")
+
+
+def test_alignment_written_without_files_by_an_older_version_keeps_its_id() -> None:
+    written = {"deposition_id": 10300, "method_type": "patch_tracking", "format": "IMOD", "files": []}
+    existing = existing_tree({f"{FOLDER}/101/alignment_metadata.json": written})
+    config = base_config(alignments=alignments("al/{run_name}.xf", "al/{run_name}.tlt"))
+    (task,) = plan_of(config, KEYS, existing=existing).runs[0].alignments
+    assert (task.alignment.alignment_id, task.reused_id) == (101, True)
+
+
+def test_alignment_of_another_method_written_without_files_is_not_adopted() -> None:
+    written = {"deposition_id": 10300, "method_type": "fiducial_based", "format": "IMOD", "files": []}
+    existing = existing_tree({f"{FOLDER}/100/alignment_metadata.json": written})
+    config = base_config(alignments=alignments("al/{run_name}.xf"))
+    with pytest.raises(PlanError, match="differs from the configured one"):
+        plan_of(config, KEYS, existing=existing)
