@@ -22,7 +22,7 @@ TLT = "-30\n30\n"
 XTILT = "0.25\n0.25\n"
 
 
-def ingest(config: Path, output: Path, *extra: str) -> dict[str, Any]:
+def ingest(config: Path, output: Path | str, *extra: str) -> dict[str, Any]:
     """Run ``ingest deposition`` serially and return its JSON report."""
     args = ["deposition", str(config), "--output", str(output), "--workers", "1", "--format", "json", *extra]
     result = CliRunner().invoke(main, [*args, "--timestamp", "2026-03-01"])
@@ -210,3 +210,19 @@ def test_aretomo_alignment_is_copied_and_read_without_its_local_block(tmp_path: 
     ]
     assert sections[0]["in_plane_rotation"] == pytest.approx([0.0, -1.0, 1.0, 0.0], abs=1e-12)
     assert metadata["format"] == "ARETOMO3" and metadata["is_portal_standard"] is True
+
+
+def test_alignment_files_in_s3_equal_the_local_ones(
+    tmp_path: Path, s3_endpoint: str, s3_bucket: str, s3_client: Any
+) -> None:
+    config = example_with_alignments(tmp_path / "example")
+    only = ("--run", "TS_001", "--only", "alignments,runs")
+    ingest(config, tmp_path / "local", *only)
+    s3 = ("--storage-option", f"endpoint_url={s3_endpoint}")
+    url = f"s3://{s3_bucket}/portal"
+    report = ingest(config, url, *only, *s3)
+    assert runs(report)["90001/TS_001"][2] is None  # the report's check finds no dataset: --only leaves it out
+    for name in ("TS_001.xf", "TS_001.tlt", "TS_001.xtilt", "alignment_metadata.json"):
+        body = s3_client.get_object(Bucket=s3_bucket, Key=f"portal/{ALIGNMENT}/{name}")["Body"].read()
+        assert body == (tmp_path / f"local/{ALIGNMENT}/{name}").read_bytes(), name
+    assert runs(ingest(config, url, *only, *s3))["90001/TS_001"][0] == 0
