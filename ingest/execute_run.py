@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ingest.converters.alignment_files import AlignmentText, read_alignment_files
+from ingest.converters.alignment_tables import decode_text
 from ingest.converters.masks import MaskLabel, MaskThreshold
 from ingest.converters.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks import Picks, ReadOptions, read_picks
@@ -68,7 +70,8 @@ class _RunWriter:
             self.sizes.setdefault(tomogram.tomogram.voxel_spacing.name, self._size_of(tomogram.metadata_key))
         for alignment in self.run.alignments:
             sizes = tuple(sorted(self.sizes.items()))  # the default alignment's volume_dimension depends on them
-            self._entity(alignment, alignment.metadata_key, (), (), self._alignment, extra=sizes)
+            outputs, sources = alignment.output_keys, alignment.source_keys
+            self._entity(alignment, alignment.metadata_key, outputs, sources, self._alignment, extra=sizes)
         for annotation in self.run.annotations:
             outputs = tuple(output.key for file in annotation.files for output in file.outputs)
             sources = tuple(key for file in annotation.files for key in file.source_keys)
@@ -158,15 +161,30 @@ class _RunWriter:
         return int(size["x"]), int(size["y"]), int(size["z"])
 
     def _alignment(self, task: AlignmentTask) -> bytes:
-        computed: dict[str, Any] = {"files": []}  # alignment source files are not copied yet (plan: skipped)
+        """Read and check the alignment's files, validate its metadata, then copy the files (data first)."""
+        sources = tuple(self.input.read_bytes(self.settings.source_key(key)) for key in task.source_keys)
+        files = read_alignment_files(
+            tuple(
+                AlignmentText(key, decode_text(data, key)) for key, data in zip(task.source_keys, sources, strict=True)
+            )
+        )
+        copied = dict(zip(task.source_keys, task.output_keys, strict=True))
+        computed: dict[str, Any] = {"files": list(task.output_keys)}
+        computed.update({role.value: copied[name] for role, name in files.roles})
+        if files.sections:
+            computed["per_section_alignment_parameters"] = [section.to_dict() for section in files.sections]
         if self.run.tiltseries:
             computed["tiltseries_path"] = self.run.tiltseries[0].metadata_key
-        if task.is_default and task.size_source_key is not None:
-            tomogram = json.loads(self.output.read_bytes(task.size_source_key))
+        size_key = task.size_source_key  # set when the config gives no volume_dimension
+        if size_key is not None and (task.is_default or self.output.exists(size_key)):
+            tomogram = json.loads(self.output.read_bytes(size_key))
             size, spacing = tomogram["size"], float(tomogram["voxel_spacing"])
             computed["volume_dimension"] = {axis: size[axis] * spacing for axis in "xyz"}
         values = task.metadata.to_dict()
-        return metadata_bytes(alignment_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+        document = metadata_bytes(alignment_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+        for output, data in zip(task.output_keys, sources, strict=True):
+            self.output.publish_bytes(output, data)
+        return document
 
     def _annotation(self, task: AnnotationTask) -> bytes:
         values = task.metadata.to_dict()

@@ -97,7 +97,7 @@ def _alignment(task: AlignmentTask) -> dict[str, Any]:
         "reused_id": task.reused_id,
         "default": task.is_default,
         "sources": list(task.source_keys),
-        "outputs": [task.metadata_key],
+        "outputs": [*task.output_keys, task.metadata_key],
     }
 
 

@@ -7,23 +7,22 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from ingest.entities import Alignment, Run, TiltSeries, Tomogram, VoxelSpacing
+from ingest.entities import Run, TiltSeries, Tomogram, VoxelSpacing
 from ingest.errors import PlanError
 from ingest.existing import (
     IdAllocator,
     Identity,
-    alignment_identity,
     relative_to_run,
     tiltseries_identity,
     tomogram_identity,
 )
 from ingest.models.ingestion_config import DepositionConfig
+from ingest.plan_alignments import plan_alignments
 from ingest.plan_annotations import plan_annotations
 from ingest.plan_context import PlanContext, Scope
-from ingest.plan_merges import refuse_second_alignment, refuse_tomogram_merge
+from ingest.plan_merges import refuse_tomogram_merge
 from ingest.sources import Origin
 from ingest.tasks import (
-    AlignmentTask,
     Metadata,
     RunPlan,
     Skipped,
@@ -34,22 +33,6 @@ from ingest.tasks import (
 )
 
 SKIPPED_SECTIONS = ("frames", "gains", "ctfs", "rawtilts", "collection_metadata", "identified_objects", "key_images")
-IDENTITY_AFFINE = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
-
-
-def default_alignment_metadata(deposition_id: int) -> dict[str, Any]:
-    """The alignment the portal writes when a config gives none (``volume_dimension`` is added by the executor:
-    voxel spacing × tomogram size in Å)."""
-    return {
-        "affine_transformation_matrix": IDENTITY_AFFINE,
-        "alignment_type": "GLOBAL",
-        "deposition_id": deposition_id,
-        "is_portal_standard": False,
-        "method_type": "undefined",
-        "tilt_offset": 0.0,
-        "volume_offset": {"x": 0.0, "y": 0.0, "z": 0.0},
-        "x_rotation_offset": 0.0,
-    }
 
 
 def run_scope(context: PlanContext, run: Run, dataset_scope: Scope) -> Scope:
@@ -66,9 +49,9 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
     scope = run_scope(context, run, dataset_scope)
     tiltseries = _plan_tiltseries(config, context, run, scope)
     tiltseries_key = _tiltseries_key(context, run, tiltseries)
-    alignments, alignment_key, alignment_files = _plan_alignments(config, context, run, scope, tiltseries_key)
+    alignments, alignment_key = plan_alignments(config, context, run, scope, tiltseries_key)
     voxel_spacings = []
-    skipped = [Skipped("alignment files", alignment_files)]
+    skipped: list[Skipped] = []
     tomogram_ids = _tomogram_id_allocator(context, run)
     for voxel_spacing in _find_voxel_spacings(config, context, run, scope):
         vs_scope = scope.within("voxel_spacing", voxel_spacing.name, voxel_spacing_name=voxel_spacing.name)
@@ -83,7 +66,8 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
                 skipped.append(Skipped(section, context.count_found(source, scope, path)))
     first_tomogram = next((vs.tomograms[0].metadata_key for vs in voxel_spacings if vs.tomograms), None)
     alignments = tuple(
-        replace(task, size_source_key=first_tomogram) if task.is_default else task for task in alignments
+        replace(task, size_source_key=first_tomogram) if task.metadata.get("volume_dimension") is None else task
+        for task in alignments
     )
     return RunPlan(
         run=run,
@@ -166,54 +150,6 @@ def _tiltseries_key(context: PlanContext, run: Run, planned: tuple[TiltSeriesTas
         return planned[0].metadata_key
     existing = context.existing.metadata_in(context.layout.tiltseries_container(run), "tiltseries_metadata.json")
     return context.layout.tiltseries_metadata(TiltSeries(run, min(existing))) if existing else None
-
-
-def _plan_alignments(
-    config: DepositionConfig, context: PlanContext, run: Run, scope: Scope, tiltseries_key: str | None
-) -> tuple[tuple[AlignmentTask, ...], str, int]:
-    """The run's alignment tasks, the alignment metadata key its tomograms and annotations point at, and how
-    many alignment source files were found (not copied yet). Alignments name the run's tilt series
-    (``tiltseries_path``, which the portal's importer reads) even when ``--only`` leaves the tilt series out."""
-    layout = context.layout
-    container = layout.alignment_container(run)
-    existing = context.existing.metadata_in(container, "alignment_metadata.json")
-    known = {alignment_identity(m, _file_names(m.get("files"))): i for i, m in existing.items()}
-    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
-    referenced: list[str] = []
-    planned: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []
-    candidates = [(layout.alignment_metadata(Alignment(run, i)), m) for i, m in existing.items()]
-    for index, entry in enumerate(config.alignments or ()):
-        for number, source in enumerate(entry.sources):
-            path = f"alignments[{index}].sources[{number}]"
-            for item in context.find(source, scope, path, candidates=candidates):
-                if item.origin is Origin.DESTINATION:
-                    referenced.append(item.key if item.key.endswith(".json") else f"{item.key}/alignment_metadata.json")
-                else:
-                    metadata = context.entry_metadata(
-                        f"alignments[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
-                    )
-                    planned.append((path, metadata, item.keys))
-    refuse_second_alignment(context, run, planned, existing, known)
-    defaulted = not planned and not referenced
-    if defaulted:
-        planned.append(("default alignment", default_alignment_metadata(context.deposition_id), ()))
-    tasks = []
-    for path, metadata, keys in planned:
-        if tiltseries_key is not None:
-            metadata = {"tiltseries_path": tiltseries_key, **metadata}
-        names = tuple(key.rsplit("/", 1)[-1] for key in keys)
-        alignment_id, reused = allocator.assign(alignment_identity(metadata, names), what=path)
-        alignment = Alignment(run, alignment_id)
-        key = layout.alignment_metadata(alignment)
-        tasks.append(AlignmentTask(alignment, Metadata.of(metadata), key, keys, defaulted, reused))
-    alignment_key = tasks[0].metadata_key if tasks else referenced[0]
-    return tuple(tasks), alignment_key, sum(len(task.source_keys) for task in tasks)
-
-
-def _file_names(files: object) -> tuple[str, ...]:
-    if not isinstance(files, list):
-        return ()
-    return tuple(str(path).rsplit("/", 1)[-1] for path in files)
 
 
 def _find_voxel_spacings(config: DepositionConfig, context: PlanContext, run: Run, scope: Scope) -> list[VoxelSpacing]:

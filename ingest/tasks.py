@@ -147,8 +147,9 @@ class TiltSeriesTask:
 
 @dataclass(frozen=True)
 class AlignmentTask:
-    """Write an alignment's metadata. ``is_default``: the identity alignment written when the config gives
-    none; ``source_keys`` are the alignment files the config names (not copied yet: see the plan's skipped)."""
+    """Copy an alignment's files and write its metadata. ``is_default``: the identity alignment written when the
+    config gives none; ``source_keys`` are the alignment files the config names, copied to ``output_keys`` (same
+    order, same file names, in the alignment's folder)."""
 
     alignment: Alignment
     metadata: Metadata
@@ -156,8 +157,10 @@ class AlignmentTask:
     source_keys: tuple[str, ...]
     is_default: bool
     reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
+    output_keys: tuple[str, ...] = ()
     size_source_key: str | None = None
-    """For the default alignment: the tomogram metadata file whose size × voxel spacing is its volume_dimension
+    """For an alignment without a configured volume_dimension (always the default one): the tomogram metadata
+    file whose size × voxel spacing is its volume_dimension
     (written earlier in the same run, or already in the tree when ``--only`` leaves the tomograms out)."""
 
 
