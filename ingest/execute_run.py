@@ -32,7 +32,14 @@ from ingest.metadata import (
     volume_fields,
 )
 from ingest.progress import VolumeChunkReporter
-from ingest.tasks import AlignmentTask, AnnotationFileTask, AnnotationTask, TiltSeriesTask, TomogramTask
+from ingest.tasks import (
+    AlignmentTask,
+    AnnotationFileTask,
+    AnnotationTask,
+    CopyTask,
+    TiltSeriesTask,
+    TomogramTask,
+)
 
 T = TypeVar("T")
 
@@ -72,6 +79,8 @@ class _RunWriter:
             sizes = tuple(sorted(self.sizes.items()))  # the default alignment's volume_dimension depends on them
             outputs, sources = alignment.output_keys, alignment.source_keys
             self._entity(alignment, alignment.metadata_key, outputs, sources, self._alignment, extra=sizes)
+        for copy in self.run.copies:
+            self._entity(copy, copy.output_key, (), (copy.source_key,), self._copy)
         for annotation in self.run.annotations:
             outputs = tuple(output.key for file in annotation.files for output in file.outputs)
             sources = tuple(key for file in annotation.files for key in file.source_keys)
@@ -185,6 +194,10 @@ class _RunWriter:
         for output, data in zip(task.output_keys, sources, strict=True):
             self.output.publish_bytes(output, data)
         return document
+
+    def _copy(self, task: CopyTask) -> bytes:
+        """The source file's bytes, unchanged (published at ``task.output_key`` as the entity itself)."""
+        return self.input.read_bytes(self.settings.source_key(task.source_key))
 
     def _annotation(self, task: AnnotationTask) -> bytes:
         values = task.metadata.to_dict()

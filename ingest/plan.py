@@ -259,6 +259,7 @@ def select_sections(plan: Plan, selection: Selection) -> Plan:
                 for vs in run.voxel_spacings
             ),
             skipped=run.skipped,
+            copies=tuple(task for task in run.copies if selection.wants(task.section)),
         )
         for run in plan.runs
     )

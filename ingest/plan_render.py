@@ -11,6 +11,7 @@ from rich.tree import Tree
 from ingest.tasks import (
     AlignmentTask,
     AnnotationTask,
+    CopyTask,
     DatasetTask,
     DepositionTask,
     Plan,
@@ -78,8 +79,13 @@ def _run(run: RunPlan) -> dict[str, Any]:
             }
             for vs in run.voxel_spacings
         ],
+        "copies": [_copy(task) for task in run.copies],
         "skipped": {item.section: item.count for item in run.skipped},
     }
+
+
+def _copy(task: CopyTask) -> dict[str, Any]:
+    return {"section": task.section.value, "source": task.source_key, "outputs": [task.output_key]}
 
 
 def _tiltseries(task: TiltSeriesTask) -> dict[str, Any]:
@@ -163,6 +169,8 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
     for alignment in run.alignments:
         label = "default alignment" if alignment.is_default else "alignment"
         branch.add(f"{label} {_id(alignment.alignment.alignment_id, alignment.reused_id)}  {alignment.metadata_key}")
+    for copy in run.copies:
+        branch.add(f"{copy.section.value} copy  {copy.output_key}  ← {copy.source_key}")
     for vs in run.voxel_spacings:
         vs_branch = branch.add(f"VoxelSpacing{vs.voxel_spacing.name}")
         for tomogram in vs.tomograms:

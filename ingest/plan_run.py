@@ -20,6 +20,7 @@ from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan_alignments import plan_alignments
 from ingest.plan_annotations import plan_annotations
 from ingest.plan_context import PlanContext, Scope
+from ingest.plan_copies import plan_copies
 from ingest.plan_merges import refuse_tomogram_merge
 from ingest.sources import Origin
 from ingest.tasks import (
@@ -32,7 +33,7 @@ from ingest.tasks import (
     total_skipped,
 )
 
-SKIPPED_SECTIONS = ("frames", "gains", "ctfs", "rawtilts", "collection_metadata", "identified_objects", "key_images")
+SKIPPED_SECTIONS = ("frames", "ctfs", "identified_objects", "key_images")
 
 
 def run_scope(context: PlanContext, run: Run, dataset_scope: Scope) -> Scope:
@@ -50,6 +51,7 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
     tiltseries = _plan_tiltseries(config, context, run, scope)
     tiltseries_key = _tiltseries_key(context, run, tiltseries)
     alignments, alignment_key = plan_alignments(config, context, run, scope, tiltseries_key)
+    copies = plan_copies(config, context, run, scope, _run_tiltseries(context, run, tiltseries))
     voxel_spacings = []
     skipped: list[Skipped] = []
     tomogram_ids = _tomogram_id_allocator(context, run)
@@ -76,6 +78,7 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
         alignments=alignments,
         voxel_spacings=tuple(voxel_spacings),
         skipped=total_skipped(skipped),
+        copies=copies,
     )
 
 
@@ -144,12 +147,18 @@ def _plan_tiltseries(
     )
 
 
+def _run_tiltseries(context: PlanContext, run: Run, planned: tuple[TiltSeriesTask, ...]) -> TiltSeries | None:
+    """The run's tilt series: the planned one, else the one already in the tree."""
+    if planned:
+        return planned[0].tiltseries
+    existing = context.existing.metadata_in(context.layout.tiltseries_container(run), "tiltseries_metadata.json")
+    return TiltSeries(run, min(existing)) if existing else None
+
+
 def _tiltseries_key(context: PlanContext, run: Run, planned: tuple[TiltSeriesTask, ...]) -> str | None:
     """The metadata key of the run's tilt series: the planned one, else the one already in the tree."""
-    if planned:
-        return planned[0].metadata_key
-    existing = context.existing.metadata_in(context.layout.tiltseries_container(run), "tiltseries_metadata.json")
-    return context.layout.tiltseries_metadata(TiltSeries(run, min(existing))) if existing else None
+    tiltseries = _run_tiltseries(context, run, planned)
+    return context.layout.tiltseries_metadata(tiltseries) if tiltseries is not None else None
 
 
 def _find_voxel_spacings(config: DepositionConfig, context: PlanContext, run: Run, scope: Scope) -> list[VoxelSpacing]:

@@ -63,6 +63,9 @@ class Section(StrEnum):
     ALIGNMENTS = "alignments"
     TOMOGRAMS = "tomograms"
     ANNOTATIONS = "annotations"
+    RAWTILTS = "rawtilts"
+    COLLECTION_METADATA = "collection_metadata"
+    GAINS = "gains"
 
 
 def parse_sections(text: str) -> frozenset[Section]:
@@ -165,6 +168,16 @@ class AlignmentTask:
 
 
 @dataclass(frozen=True)
+class CopyTask:
+    """Copy one source file, unchanged, to ``output_key`` (raw tilt angles, collection metadata, gains): the file
+    has no metadata of its own; the run's manifest records it under ``output_key``."""
+
+    section: Section
+    source_key: str
+    output_key: str
+
+
+@dataclass(frozen=True)
 class TomogramTask:
     """Convert a source volume into ``{run}.mrc`` + ``{run}.zarr`` and write ``tomogram_metadata.json``."""
 
@@ -238,6 +251,7 @@ class RunPlan:
     alignments: tuple[AlignmentTask, ...] = ()
     voxel_spacings: tuple[VoxelSpacingPlan, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    copies: tuple[CopyTask, ...] = ()
 
     @property
     def tomograms(self) -> tuple[TomogramTask, ...]:

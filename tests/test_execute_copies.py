@@ -1,0 +1,178 @@
+"""Ingesting raw tilt angles, collection metadata (mdoc) and gain references: plain copies into the tilt series'
+folder, ``Frames/`` and ``Gains/``, recorded in the run's manifest (stable on re-ingestion, restored when
+deleted, selectable with ``--only``), checked clean, identical in S3."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from ingest.cli import main
+from ingest.example import write_example
+from ingest.validators.outputs import check_tree
+
+RUN = "90001/TS_001"
+RAWTLT = f"{RUN}/TiltSeries/100/TS_001.rawtlt"
+MDOC = f"{RUN}/Frames/TS_001.mdoc"
+GAIN = f"{RUN}/Gains/TS_001_gain.mrc"
+GAIN_BYTES = b"\x00\x01gain\xff" * 8
+
+
+def ingest(config: Path, output: Path | str, *extra: str) -> dict[str, Any]:
+    """Run ``ingest deposition`` serially and return its JSON report."""
+    args = ["deposition", str(config), "--output", str(output), "--workers", "1", "--format", "json", *extra]
+    result = CliRunner().invoke(main, [*args, "--timestamp", "2026-03-01"])
+    assert result.exit_code in {0, 1}, result.output
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def runs(report: dict[str, Any]) -> dict[str, tuple[int, int, str | None]]:
+    return {run["run"]: (run["written"], run["skipped"], run["error"]) for run in report["runs"]}
+
+
+def example_with_gains(root: Path) -> Path:
+    """The example (which has ``rawtilts`` and ``collection_metadata``) with a ``gains`` section and a small gain
+    file per run; annotations and tomograms are left out to keep the test fast."""
+    write_example(root)
+    yaml = YAML(typ="safe")
+    config = yaml.load((root / "example.yaml").read_text())
+    config.pop("annotations")
+    config["gains"] = [{"sources": [{"source_glob": {"list_glob": "gains/{run_name}_gain.mrc"}}]}]
+    (root / "phantom/gains").mkdir()
+    for run in ("TS_001", "TS_002"):
+        (root / f"phantom/gains/{run}_gain.mrc").write_bytes(GAIN_BYTES + run.encode())
+    with (root / "example.yaml").open("w") as stream:
+        yaml.dump(config, stream)
+    return root / "example.yaml"
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, Any]]:
+    """The example with gains, ingested once: (config, output folder, report)."""
+    root = tmp_path_factory.mktemp("copies")
+    config = example_with_gains(root / "example")
+    report = ingest(config, root / "out")
+    assert report["ok"] is True, report
+    return config, root / "out", report
+
+
+def test_each_section_lands_in_its_folder_under_the_source_name(
+    ingested: tuple[Path, Path, dict[str, Any]],
+) -> None:
+    config, out, _ = ingested
+    phantom = config.parent / "phantom"
+    assert (out / RAWTLT).read_bytes() == (phantom / "tiltseries/TS_001.rawtlt").read_bytes()
+    assert (out / MDOC).read_bytes() == (phantom / "tiltseries/TS_001.mdoc").read_bytes()
+    assert (out / GAIN).read_bytes() == GAIN_BYTES + b"TS_001"
+    assert (out / "90001/TS_002/Gains/TS_002_gain.mrc").read_bytes() == GAIN_BYTES + b"TS_002"
+
+
+def test_copied_sections_are_not_reported_as_skipped(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
+    _, _, report = ingested
+    text = json.dumps(report)
+    for section in ("rawtilts", "collection_metadata", "gains"):
+        assert section not in text
+    assert "frames" in text  # the frames themselves are still not ingested
+
+
+def test_copies_are_recorded_in_the_run_manifest(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
+    _, out, _ = ingested
+    entries = json.loads((out / f".ingest/manifests/{RUN}.json").read_text())["entries"]
+    for key in (RAWTLT, MDOC, GAIN):
+        assert key in entries
+
+
+def test_tree_with_copies_checks_clean(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
+    _, out, _ = ingested
+    report = check_tree(out)
+    assert report.findings == (), [f"{f.code} {f.location} {f.describe()}" for f in report.findings]
+
+
+def test_second_ingestion_writes_nothing(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
+    config, out, _ = ingested
+    report = ingest(config, out)
+    assert all(written == 0 and error is None for written, _, error in runs(report).values())
+
+
+def test_deleted_copy_is_restored_alone(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
+    config, out, _ = ingested
+    (out / MDOC).unlink()
+    report = ingest(config, out, "--run", "TS_001")
+    assert runs(report)["90001/TS_001"][:1] == (1,)
+    assert (out / MDOC).read_bytes() == (config.parent / "phantom/tiltseries/TS_001.mdoc").read_bytes()
+
+
+def test_changed_source_rewrites_its_copy_only(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
+    config, out, _ = ingested
+    source = config.parent / "phantom/gains/TS_001_gain.mrc"
+    source.write_bytes(b"another gain")
+    try:
+        report = ingest(config, out, "--run", "TS_001")
+        copied = (out / GAIN).read_bytes()
+    finally:
+        source.write_bytes(GAIN_BYTES + b"TS_001")
+    assert runs(report)["90001/TS_001"][0] == 1
+    assert copied == b"another gain"
+    ingest(config, out, "--run", "TS_001")  # back to the original file for the other tests
+
+
+def test_overwrite_rewrites_the_copies(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
+    config, out, _ = ingested
+    report = ingest(config, out, "--run", "TS_001", "--only", "gains,rawtilts,collection_metadata", "--overwrite")
+    assert runs(report)["90001/TS_001"][:1] == (3,)
+
+
+def test_only_selects_one_copied_section(tmp_path: Path) -> None:
+    config = example_with_gains(tmp_path / "example")
+    report = ingest(config, tmp_path / "out", "--run", "TS_001", "--only", "gains")
+    assert runs(report)["90001/TS_001"][0] == 1
+    assert (tmp_path / f"out/{GAIN}").exists()
+    assert not (tmp_path / f"out/{MDOC}").exists() and not (tmp_path / f"out/{RAWTLT}").exists()
+
+
+def test_dry_run_lists_the_copies(tmp_path: Path) -> None:
+    config = example_with_gains(tmp_path / "example")
+    args = ["deposition", str(config), "--output", str(tmp_path / "out"), "--dry-run", "--format", "json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    run = next(run for run in plan["runs"] if run["run"] == "TS_001")
+    assert {(copy["section"], copy["outputs"][0]) for copy in run["copies"]} == {
+        ("rawtilts", RAWTLT),
+        ("collection_metadata", MDOC),
+        ("gains", GAIN),
+    }
+    assert not (tmp_path / "out").exists()
+
+
+def test_rawtilts_without_a_tilt_series_fail_planning_at_the_config_path(tmp_path: Path) -> None:
+    config_path = example_with_gains(tmp_path / "example")
+    yaml = YAML(typ="safe")
+    config = yaml.load(config_path.read_text())
+    config.pop("tiltseries")
+    with config_path.open("w") as stream:
+        yaml.dump(config, stream)
+    args = ["deposition", str(config_path), "--output", str(tmp_path / "out"), "--dry-run"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0
+    assert "rawtilts[0].sources[0]" in result.output and "no tilt series" in result.output
+
+
+def test_copies_in_s3_equal_the_local_ones(tmp_path: Path, s3_endpoint: str, s3_bucket: str, s3_client: Any) -> None:
+    config = example_with_gains(tmp_path / "example")
+    only = ("--run", "TS_001", "--only", "gains,rawtilts,collection_metadata,tiltseries,runs")
+    ingest(config, tmp_path / "local", *only)
+    s3 = ("--storage-option", f"endpoint_url={s3_endpoint}")
+    url = f"s3://{s3_bucket}/portal"
+    report = ingest(config, url, *only, *s3)
+    assert runs(report)["90001/TS_001"][2] is None
+    for key in (RAWTLT, MDOC, GAIN):
+        body = s3_client.get_object(Bucket=s3_bucket, Key=f"portal/{key}")["Body"].read()
+        assert body == (tmp_path / f"local/{key}").read_bytes(), key
+    assert runs(ingest(config, url, *only, *s3))["90001/TS_001"][0] == 0
