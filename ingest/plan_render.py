@@ -49,6 +49,7 @@ def plan_counts(plan: Plan) -> dict[str, int]:
         "tomograms": sum(len(run.tomograms) for run in plan.runs),
         "annotations": sum(len(run.annotations) for run in plan.runs),
         "annotation_files": sum(len(task.files) for run in plan.runs for task in run.annotations),
+        "copies": sum(len(run.copies) for run in plan.runs),
     }
 
 

@@ -48,6 +48,8 @@ TREE_PATTERNS = {
     "tiltseries": rf"{RUN}/TiltSeries/{ID}/tiltseries_metadata\.json",
     "tiltseries_data": rf"{RUN}/TiltSeries/{ID}/(?P=run)\.(mrc|zarr|rawtlt)",
     "alignment": rf"{RUN}/Alignments/{ID}/alignment_metadata\.json",
+    "collection_metadata": rf"{RUN}/Frames/[^/]+\.mdoc",
+    "gain": rf"{RUN}/Gains/[^/]+",
     "tomogram": rf"{VS}/Tomograms/{ID}/tomogram_metadata\.json",
     "tomogram_data": rf"{VS}/Tomograms/{ID}/(?P=run)\.(mrc|zarr)",
     "key_photo": rf"{VS}/Images/{ID}/key-photo-(original|snapshot|thumbnail|expanded)\.png",

@@ -41,9 +41,11 @@ def test_example_plans_every_entity_of_both_runs() -> None:
     assert {skipped.section: skipped.count for skipped in plan.skipped} == {
         "neuroglancer": 4,
         "frames": 2,
-        "rawtilts": 2,
-        "collection_metadata": 2,
     }
+    assert [(task.section.value, task.output_key) for task in run.copies] == [
+        ("rawtilts", "90001/TS_001/TiltSeries/100/TS_001.rawtlt"),
+        ("collection_metadata", "90001/TS_001/Frames/TS_001.mdoc"),
+    ]
 
 
 def test_run_data_map_values_render_with_casts() -> None:
@@ -245,10 +247,12 @@ def test_skipped_sections_are_counted_per_file() -> None:
     plan = plan_of(config, keys)
     assert {item.section: item.count for item in plan.skipped} == {
         "frames": 2,
-        "gains": 1,
         "meshes": 1,
         "neuroglancer": 1,
     }
+    assert [(task.source_key, task.output_key.rsplit("/", 2)[-2:]) for task in plan.runs[0].copies] == [
+        ("gain.dm4", ["Gains", "gain.dm4"])
+    ]
     assert plan.runs[0].annotations == ()
 
 

@@ -41,8 +41,9 @@ def test_plan_json_counts_match_the_tree() -> None:
         "tomograms": 4,
         "annotations": 6,
         "annotation_files": 8,
+        "copies": 4,
     }
-    assert data["skipped"] == {"neuroglancer": 4, "frames": 2, "rawtilts": 2, "collection_metadata": 2}
+    assert data["skipped"] == {"neuroglancer": 4, "frames": 2}
 
 
 def test_cli_dry_run_json_of_generated_example_is_golden(example_dir: Path, tmp_path: Path) -> None:
