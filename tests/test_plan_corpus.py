@@ -45,13 +45,18 @@ def test_alignment_fixture_plans_both_runs_from_the_portal_test_files(corpus: Pa
     assert run.alignments[0].is_default
 
 
-def test_tiltseries_fixture_counts_skipped_mdocs_and_rawtilts(corpus: Path) -> None:
+def test_tiltseries_fixture_copies_its_mdoc_and_rawtilt(corpus: Path) -> None:
     data = YAML(typ="safe").load((corpus / FIXTURES / "tiltseries/test1.yaml").read_text())
     data["voxel_spacings"] = [{"sources": [{"literal": {"value": [13.48]}}]}]
     plan = _plan(corpus, data)
     assert [len(run.tiltseries) for run in plan.runs] == [1, 0]
     assert plan.runs[0].tiltseries[0].source_key == "metadata/TS_run1.st"
-    assert {item.section: item.count for item in plan.skipped} == {"collection_metadata": 1, "rawtilts": 1}
+    assert [(task.source_key, task.output_key) for task in plan.runs[0].copies] == [
+        ("metadata/TS_run1.rawtlt", "10001/TS_run1/TiltSeries/100/TS_run1.rawtlt"),
+        ("metadata/mdocs_modified/foo-TS_run1.mdoc", "10001/TS_run1/Frames/foo-TS_run1.mdoc"),
+    ]
+    assert plan.runs[1].copies == ()
+    assert {item.section: item.count for item in plan.skipped} == {}
 
 
 def test_voxel_spacing_from_the_mrc_header_of_a_fixture_tomogram(corpus: Path) -> None:
