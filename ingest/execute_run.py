@@ -100,18 +100,23 @@ class _RunWriter:
         metadata_key: str,
         outputs: tuple[str, ...],
         sources: tuple[str, ...],
-        write: Callable[[T], bytes],
+        write: Callable[[T], bytes | None],
         *,
         extra: object = None,
     ) -> None:
-        """Write one entity (data, then its metadata file, then the manifest) unless it is up to date."""
+        """Write one entity (data, then its metadata file, then the manifest) unless it is up to date.
+
+        ``write`` writes the entity's data and returns the bytes of its metadata file, or None when it published
+        ``metadata_key`` itself (a copied file, streamed rather than held in memory).
+        """
         print_ = fingerprint((task, extra), [self._source_fingerprint(key) for key in sources])
         up_to_date = self.manifest.up_to_date(self.output, metadata_key, print_, outputs)
         if self.settings.policy is WritePolicy.SKIP_UP_TO_DATE and up_to_date:
             self.skipped.append(metadata_key)
             return
         data = write(task)
-        self.output.publish_bytes(metadata_key, data)
+        if data is not None:
+            self.output.publish_bytes(metadata_key, data)
         self.manifest.record(self.output, metadata_key, print_)
         self.written.append(metadata_key)
 
@@ -195,9 +200,10 @@ class _RunWriter:
             self.output.publish_bytes(output, data)
         return document
 
-    def _copy(self, task: CopyTask) -> bytes:
-        """The source file's bytes, unchanged (published at ``task.output_key`` as the entity itself)."""
-        return self.input.read_bytes(self.settings.source_key(task.source_key))
+    def _copy(self, task: CopyTask) -> None:
+        """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large)."""
+        with self.input.fetch(self.settings.source_key(task.source_key)) as local:
+            self.output.publish_file(task.output_key, local)
 
     def _annotation(self, task: AnnotationTask) -> bytes:
         values = task.metadata.to_dict()
