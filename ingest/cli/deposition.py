@@ -18,7 +18,7 @@ from ingest.plan_render import plan_tree, render_plan_json
 from ingest.planning import InvalidConfigError, plan_from_files
 from ingest.progress_display import open_progress
 from ingest.storage import parse_storage_options
-from ingest.tasks import Selection, parse_sections
+from ingest.tasks import Section, Selection, parse_sections
 
 
 @click.command("deposition")
@@ -28,7 +28,13 @@ from ingest.tasks import Selection, parse_sections
 @click.option("--run", "runs", multiple=True, metavar="REGEX", help="Only runs whose name fully matches (repeatable).")
 @click.option("--exclude-run", "exclude_runs", multiple=True, metavar="REGEX", help="Skip these runs (repeatable).")
 @click.option("--dataset", "datasets", multiple=True, metavar="REGEX", help="Only these datasets (repeatable).")
-@click.option("--only", metavar="SECTIONS", help="Only these sections, e.g. tomograms,annotations.")
+@click.option(
+    "--only",
+    metavar="SECTIONS",
+    help="Only these comma-separated sections, e.g. tomograms,annotations; one of: "
+    + ", ".join(section.value for section in Section)
+    + ".",
+)
 @click.option("--dry-run", is_flag=True, help="Print the planned outputs and write nothing.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), help="Local workers (default: all cores; 1: in this process).")
