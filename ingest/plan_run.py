@@ -49,9 +49,10 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
     """Every task of ``run``."""
     scope = run_scope(context, run, dataset_scope)
     tiltseries = _plan_tiltseries(config, context, run, scope)
-    tiltseries_key = _tiltseries_key(context, run, tiltseries)
+    run_tiltseries = _run_tiltseries(context, run, tiltseries)
+    tiltseries_key = context.layout.tiltseries_metadata(run_tiltseries) if run_tiltseries is not None else None
     alignments, alignment_key = plan_alignments(config, context, run, scope, tiltseries_key)
-    copies = plan_copies(config, context, run, scope, _run_tiltseries(context, run, tiltseries))
+    copies = plan_copies(config, context, run, scope, run_tiltseries)
     voxel_spacings = []
     skipped: list[Skipped] = []
     tomogram_ids = _tomogram_id_allocator(context, run)
@@ -153,12 +154,6 @@ def _run_tiltseries(context: PlanContext, run: Run, planned: tuple[TiltSeriesTas
         return planned[0].tiltseries
     existing = context.existing.metadata_in(context.layout.tiltseries_container(run), "tiltseries_metadata.json")
     return TiltSeries(run, min(existing)) if existing else None
-
-
-def _tiltseries_key(context: PlanContext, run: Run, planned: tuple[TiltSeriesTask, ...]) -> str | None:
-    """The metadata key of the run's tilt series: the planned one, else the one already in the tree."""
-    tiltseries = _run_tiltseries(context, run, planned)
-    return context.layout.tiltseries_metadata(tiltseries) if tiltseries is not None else None
 
 
 def _find_voxel_spacings(config: DepositionConfig, context: PlanContext, run: Run, scope: Scope) -> list[VoxelSpacing]:

@@ -7,29 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from ingest.cli import main
 from ingest.example import write_example
 from ingest.metadata import resolve_timestamp
+from tests.ingest_cli import ingest, run_counts
 
 VS10 = "90001/TS_001/Reconstructions/VoxelSpacing10.000"
 VS20 = "90001/TS_002/Reconstructions/VoxelSpacing20.000"
-
-
-def ingest(config: Path, output: Path, *extra: str) -> dict[str, object]:
-    """Run ``ingest deposition`` serially and return its JSON report."""
-    args = ["deposition", str(config), "--output", str(output), "--workers", "1", "--format", "json", *extra]
-    result = CliRunner().invoke(main, [*args, "--timestamp", "2026-03-01"])
-    assert result.exit_code in {0, 1}, result.output
-    report: dict[str, object] = json.loads(result.stdout)
-    return report
-
-
-def run_counts(report: dict[str, object]) -> dict[str, tuple[int, int, str | None]]:
-    runs = report["runs"]
-    assert isinstance(runs, list)
-    return {run["run"]: (run["written"], run["skipped"], run["error"]) for run in runs}
 
 
 @pytest.fixture(scope="module")

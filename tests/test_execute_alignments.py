@@ -8,31 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from ingest.cli import main
 from ingest.example import write_example
 from ingest.validators.outputs import check_tree
+from tests.ingest_cli import ingest, run_counts
 
 ALIGNMENT = "90001/TS_001/Alignments/100"
 ALIGNMENT_2 = "90001/TS_002/Alignments/100"
 XF = "1 0 0 1 2.5 -3.5\n0.5 -0.5 0.5 0.5 -1 1\n"
 TLT = "-30\n30\n"
 XTILT = "0.25\n0.25\n"
-
-
-def ingest(config: Path, output: Path | str, *extra: str) -> dict[str, Any]:
-    """Run ``ingest deposition`` serially and return its JSON report."""
-    args = ["deposition", str(config), "--output", str(output), "--workers", "1", "--format", "json", *extra]
-    result = CliRunner().invoke(main, [*args, "--timestamp", "2026-03-01"])
-    assert result.exit_code in {0, 1}, result.output
-    report: dict[str, Any] = json.loads(result.stdout)
-    return report
-
-
-def runs(report: dict[str, Any]) -> dict[str, tuple[int, int, str | None]]:
-    return {run["run"]: (run["written"], run["skipped"], run["error"]) for run in report["runs"]}
 
 
 def example_with_alignments(root: Path) -> Path:
@@ -132,7 +118,7 @@ def test_second_ingestion_writes_nothing(ingested: tuple[Path, Path, dict[str, A
     config, out, _ = ingested
     before = (out / f"{ALIGNMENT}/alignment_metadata.json").read_bytes()
     report = ingest(config, out)
-    assert all(written == 0 and error is None for written, _, error in runs(report).values())
+    assert all(written == 0 and error is None for written, _, error in run_counts(report).values())
     assert (out / f"{ALIGNMENT}/alignment_metadata.json").read_bytes() == before
 
 
@@ -141,7 +127,7 @@ def test_deleted_alignment_file_is_restored(ingested: tuple[Path, Path, dict[str
     copied = out / f"{ALIGNMENT_2}/TS_002.tlt"
     copied.unlink()
     report = ingest(config, out, "--run", "TS_002")
-    assert runs(report) == {"90001/TS_002": (1, runs(report)["90001/TS_002"][1], None)}
+    assert run_counts(report) == {"90001/TS_002": (1, run_counts(report)["90001/TS_002"][1], None)}
     assert copied.read_text() == TLT
 
 
@@ -157,7 +143,7 @@ def test_changed_alignment_file_rewrites_that_alignment_with_same_id(
         copied = (out / f"{ALIGNMENT}/TS_001.tlt").read_text()
     finally:
         source.write_text(TLT)
-    assert runs(report)["90001/TS_001"][0] == 1  # only the alignment metadata
+    assert run_counts(report)["90001/TS_001"][0] == 1  # only the alignment metadata
     assert [s["tilt_angle"] for s in metadata["per_section_alignment_parameters"]] == [-31.0, 31.0]
     assert copied == "-31\n31\n"
     assert sorted(p.name for p in (out / "90001/TS_001/Alignments").iterdir()) == ["100"]
@@ -168,7 +154,7 @@ def test_bad_alignment_file_fails_its_run_only_and_writes_nothing_for_it(tmp_pat
     config = example_with_alignments(tmp_path / "example")
     (tmp_path / "example/phantom/alignment/TS_002.tlt").write_text("-30\n")
     report = ingest(config, tmp_path / "out", "--only", "alignments,tiltseries,runs")
-    result = runs(report)
+    result = run_counts(report)
     assert result["90001/TS_001"][2] is None
     error = result["90001/TS_002"][2]
     assert error is not None and "alignment/TS_002.tlt:1" in error and "one per section" in error
@@ -198,7 +184,7 @@ def test_aretomo_alignment_is_copied_and_read_without_its_local_block(tmp_path: 
     (tmp_path / "example/phantom/aretomo/TS_001").mkdir(parents=True)
     (tmp_path / "example/phantom/aretomo/TS_001/TS_001_Vol.aln").write_text(aln)
     report = ingest(config_path, tmp_path / "out", "--run", "TS_001", "--only", "alignments,runs")
-    assert runs(report)["90001/TS_001"][2] is None
+    assert run_counts(report)["90001/TS_001"][2] is None
     metadata = json.loads((tmp_path / f"out/{ALIGNMENT}/alignment_metadata.json").read_text())
     assert metadata["files"] == [f"{ALIGNMENT}/TS_001_Vol.aln"]
     assert metadata["alignment_path"] == f"{ALIGNMENT}/TS_001_Vol.aln" and "tilt_path" not in metadata
@@ -221,8 +207,8 @@ def test_alignment_files_in_s3_equal_the_local_ones(
     s3 = ("--storage-option", f"endpoint_url={s3_endpoint}")
     url = f"s3://{s3_bucket}/portal"
     report = ingest(config, url, *only, *s3)
-    assert runs(report)["90001/TS_001"][2] is None  # the report's check finds no dataset: --only leaves it out
+    assert run_counts(report)["90001/TS_001"][2] is None  # the report's check finds no dataset: --only leaves it out
     for name in ("TS_001.xf", "TS_001.tlt", "TS_001.xtilt", "alignment_metadata.json"):
         body = s3_client.get_object(Bucket=s3_bucket, Key=f"portal/{ALIGNMENT}/{name}")["Body"].read()
         assert body == (tmp_path / f"local/{ALIGNMENT}/{name}").read_bytes(), name
-    assert runs(ingest(config, url, *only, *s3))["90001/TS_001"][0] == 0
+    assert run_counts(ingest(config, url, *only, *s3))["90001/TS_001"][0] == 0

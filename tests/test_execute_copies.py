@@ -15,25 +15,13 @@ from ruamel.yaml import YAML
 from ingest.cli import main
 from ingest.example import write_example
 from ingest.validators.outputs import check_tree
+from tests.ingest_cli import ingest, run_counts
 
 RUN = "90001/TS_001"
 RAWTLT = f"{RUN}/TiltSeries/100/TS_001.rawtlt"
 MDOC = f"{RUN}/Frames/TS_001.mdoc"
 GAIN = f"{RUN}/Gains/TS_001_gain.mrc"
 GAIN_BYTES = b"\x00\x01gain\xff" * 8
-
-
-def ingest(config: Path, output: Path | str, *extra: str) -> dict[str, Any]:
-    """Run ``ingest deposition`` serially and return its JSON report."""
-    args = ["deposition", str(config), "--output", str(output), "--workers", "1", "--format", "json", *extra]
-    result = CliRunner().invoke(main, [*args, "--timestamp", "2026-03-01"])
-    assert result.exit_code in {0, 1}, result.output
-    report: dict[str, Any] = json.loads(result.stdout)
-    return report
-
-
-def runs(report: dict[str, Any]) -> dict[str, tuple[int, int, str | None]]:
-    return {run["run"]: (run["written"], run["skipped"], run["error"]) for run in report["runs"]}
 
 
 def example_with_gains(root: Path) -> Path:
@@ -97,14 +85,14 @@ def test_tree_with_copies_checks_clean(ingested: tuple[Path, Path, dict[str, Any
 def test_second_ingestion_writes_nothing(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
     config, out, _ = ingested
     report = ingest(config, out)
-    assert all(written == 0 and error is None for written, _, error in runs(report).values())
+    assert all(written == 0 and error is None for written, _, error in run_counts(report).values())
 
 
 def test_deleted_copy_is_restored_alone(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
     config, out, _ = ingested
     (out / MDOC).unlink()
     report = ingest(config, out, "--run", "TS_001")
-    assert runs(report)["90001/TS_001"][:1] == (1,)
+    assert run_counts(report)["90001/TS_001"][:1] == (1,)
     assert (out / MDOC).read_bytes() == (config.parent / "phantom/tiltseries/TS_001.mdoc").read_bytes()
 
 
@@ -117,7 +105,7 @@ def test_changed_source_rewrites_its_copy_only(ingested: tuple[Path, Path, dict[
         copied = (out / GAIN).read_bytes()
     finally:
         source.write_bytes(GAIN_BYTES + b"TS_001")
-    assert runs(report)["90001/TS_001"][0] == 1
+    assert run_counts(report)["90001/TS_001"][0] == 1
     assert copied == b"another gain"
     ingest(config, out, "--run", "TS_001")  # back to the original file for the other tests
 
@@ -125,13 +113,13 @@ def test_changed_source_rewrites_its_copy_only(ingested: tuple[Path, Path, dict[
 def test_overwrite_rewrites_the_copies(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
     config, out, _ = ingested
     report = ingest(config, out, "--run", "TS_001", "--only", "gains,rawtilts,collection_metadata", "--overwrite")
-    assert runs(report)["90001/TS_001"][:1] == (3,)
+    assert run_counts(report)["90001/TS_001"][:1] == (3,)
 
 
 def test_only_selects_one_copied_section(tmp_path: Path) -> None:
     config = example_with_gains(tmp_path / "example")
     report = ingest(config, tmp_path / "out", "--run", "TS_001", "--only", "gains")
-    assert runs(report)["90001/TS_001"][0] == 1
+    assert run_counts(report)["90001/TS_001"][0] == 1
     assert (tmp_path / f"out/{GAIN}").exists()
     assert not (tmp_path / f"out/{MDOC}").exists() and not (tmp_path / f"out/{RAWTLT}").exists()
 
@@ -171,8 +159,8 @@ def test_copies_in_s3_equal_the_local_ones(tmp_path: Path, s3_endpoint: str, s3_
     s3 = ("--storage-option", f"endpoint_url={s3_endpoint}")
     url = f"s3://{s3_bucket}/portal"
     report = ingest(config, url, *only, *s3)
-    assert runs(report)["90001/TS_001"][2] is None
+    assert run_counts(report)["90001/TS_001"][2] is None
     for key in (RAWTLT, MDOC, GAIN):
         body = s3_client.get_object(Bucket=s3_bucket, Key=f"portal/{key}")["Body"].read()
         assert body == (tmp_path / f"local/{key}").read_bytes(), key
-    assert runs(ingest(config, url, *only, *s3))["90001/TS_001"][0] == 0
+    assert run_counts(ingest(config, url, *only, *s3))["90001/TS_001"][0] == 0

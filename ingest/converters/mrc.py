@@ -3,8 +3,8 @@
 The reader checks what ``mrcfile`` only warns about in permissive mode (size, mode, dimensions) and turns real
 breakage into :class:`~ingest.errors.InputFileError`; legacy quirks (missing ``MAP `` stamp, odd machine stamps)
 become notes in :attr:`MrcSource.warnings`. The writer streams blocks into a memory-mapped file (dirty file
-pages, not process memory) or, when the source bytes already are the output bytes, copies them in the kernel
-with ``copy_file_range``.
+pages, not process memory) or, when the source bytes already are the output bytes, copies them without passing
+through user space (:func:`ingest.converters.file_copy.copy_byte_range`: direct I/O, else ``copy_file_range``).
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ class CanonicalMrcWriter:
         self._data[region] = block
 
     def copy_data_from(self, source: Path, source_offset: int, *, stop: threading.Event) -> None:
-        """Copy the data block of ``source`` (from ``source_offset``) in the kernel, in pieces until ``stop``."""
+        """Copy the data block of ``source`` (from ``source_offset``) without a user-space copy, until ``stop``."""
         length = int(np.prod(self.shape)) * self.dtype.itemsize
         copy_byte_range(source, source_offset, self.path, self._data_offset, length, stop=stop)
 
