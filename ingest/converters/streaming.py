@@ -2,13 +2,12 @@
 
 Level-0 chunks are visited in hierarchical order (all the level-0 chunks under one level-1 chunk, then the next
 level-1 chunk, all under one level-2 chunk, ...). A worker thread reads one level-0 chunk, writes it, pools it and
-stores the pooled piece in its parent's accumulation buffer; the worker that delivers a parent's last piece writes
-that parent and pools it upwards in turn. Every source voxel is read once, each level's chunks are written once
-and whole (no read-modify-write), and memory holds only the chunks in flight plus one open buffer per level.
-Level-0 buffers are recycled through a pool rather than freed (fresh memory costs a page fault and a zeroed page
-per 4 KiB, as much as the pooling arithmetic itself), except when their thread goes on to a coarse chunk or no
-level-0 chunk is left to read: idle buffers never sit beside a full coarse chunk. Level 0 is encoded and written
-before its piece goes up, so a thread never holds its encoded chunk and a completed parent at once.
+spills the pooled piece to a scratch folder; the worker that delivers a parent's last piece assembles that parent
+from its pieces, writes it and pools it upwards in turn. Every source voxel is read once, each level's chunks are
+written once and whole (no read-modify-write), and memory holds one chunk per thread in flight (its block and its
+encoded bytes), whatever the size of the volume: no parent is held open while its pieces arrive.
+Full-size chunk buffers are recycled through a pool rather than freed (fresh memory costs a page fault and a
+zeroed page per 4 KiB, as much as the pooling arithmetic itself) until no level-0 chunk is left to read.
 """
 
 from __future__ import annotations
@@ -17,12 +16,15 @@ import math
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ingest.converters.buffer_pool import BufferPool
 from ingest.converters.pyramid import Pooling, PyramidGeometry, Shape3, pool_block, pooled_shape, sums_to_means
+from ingest.converters.spilled_pieces import SpilledPieces
 
 Region = tuple[slice, slice, slice]
 ChunkIndex = tuple[int, int, int]
@@ -43,6 +45,7 @@ def stream_pyramid(
     read_level0: ReadLevel0,
     write_chunk: WriteChunk,
     workers: int,
+    scratch: Path,
     on_chunk: Callable[[], None] | None = None,
 ) -> None:
     """Build and write every level of the pyramid in one pass over level 0.
@@ -50,29 +53,9 @@ def stream_pyramid(
     ``read_level0(region, out)`` fills ``out`` with the level-0 block of ``region`` in the output ``dtype`` (it may
     also check and measure it); ``write_chunk(level, region, data)`` stores one whole chunk of a level and must not
     keep ``data`` (its buffer is reused). Both are called from ``workers`` threads at once for disjoint regions.
+    Pooled pieces wait in ``scratch`` (an existing, empty folder on a local disk; the caller removes it).
     """
-    _StreamRun(geometry, pooling, np.dtype(dtype), read_level0, write_chunk, on_chunk).run(max(1, workers))
-
-
-class BufferPool:
-    """Arrays handed out by shape and dtype and taken back for reuse (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._free: dict[tuple[tuple[int, ...], str], list[NDArray[Any]]] = {}
-
-    def take(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> NDArray[Any]:
-        """An array of ``shape`` and ``dtype`` with arbitrary contents."""
-        with self._lock:
-            free = self._free.get((shape, dtype.str))
-            if free:
-                return free.pop()
-        return np.empty(shape, dtype=dtype)
-
-    def give(self, array: NDArray[Any]) -> None:
-        """Take ``array`` back; the caller must not use it any more."""
-        with self._lock:
-            self._free.setdefault((array.shape, array.dtype.str), []).append(array)
+    _StreamRun(geometry, pooling, np.dtype(dtype), read_level0, write_chunk, on_chunk, scratch).run(max(1, workers))
 
 
 def _grid(geometry: PyramidGeometry, level: int) -> ChunkIndex:
@@ -81,7 +64,7 @@ def _grid(geometry: PyramidGeometry, level: int) -> ChunkIndex:
 
 
 class _StreamRun:
-    """The state of one streaming pass: open parent buffers and how many pieces each still waits for."""
+    """The state of one streaming pass: how many pieces each parent still waits for, and where they are."""
 
     def __init__(
         self,
@@ -91,17 +74,19 @@ class _StreamRun:
         read_level0: ReadLevel0,
         write_chunk: WriteChunk,
         on_chunk: Callable[[], None] | None,
+        scratch: Path,
     ) -> None:
         self.geometry = geometry
         self.pooling = pooling
         self.dtype = dtype
-        self.pool = BufferPool()
+        self.blocks = BufferPool(geometry.chunks[0], dtype)
+        self.piece_buffers = BufferPool(pooled_shape(geometry.chunks[0], geometry.factors), dtype)
+        self.pieces = SpilledPieces(scratch, self.piece_buffers)
         self.unread = math.prod(_grid(geometry, 0))  # level-0 chunks no thread has started on
         self.read_level0 = read_level0
         self.write_chunk = write_chunk
         self.on_chunk = on_chunk
         self.lock = threading.Lock()
-        self.buffers: dict[tuple[int, ChunkIndex], NDArray[Any]] = {}
         self.waiting: dict[tuple[int, ChunkIndex], int] = {}
         for level in range(1, geometry.levels):
             for index in np.ndindex(*_grid(geometry, level - 1)):
@@ -158,65 +143,57 @@ class _StreamRun:
             with self.lock:
                 self.on_chunk()
 
-    def _reads_left(self) -> bool:
-        with self.lock:
-            return self.unread > 0
-
     def _process_level0(self, index: ChunkIndex) -> None:
         with self.lock:
             self.unread -= 1
-        region = self._region(0, index)
-        level, carried = 0, self.pool.take(_extent(region), self.dtype)
+        level, region = 0, self._region(0, index)
+        carried = self.blocks.take(_extent(region))
         self.read_level0(region, carried)
         while True:
-            parent = self._parent(level, index) if level + 1 < self.geometry.levels else None
-            # Level 0 is written before it is pooled: the encoded chunk is gone before the piece that may complete
-            # the parent arrives. Coarse chunks are pooled first, so that their sums can become means in place.
+            # Level 0 is written before it is pooled, so that its encoded bytes are gone before the piece is made;
+            # coarse chunks are pooled first, so that their sums can become means in place.
             if level == 0:
                 self._emit(level, region, carried)
+            parent = self._parent(level, index) if level + 1 < self.geometry.levels else None
             if parent is not None:
-                pool_block(
-                    carried,
-                    self.geometry.factors,
-                    self.pooling,
-                    out=self._piece_in_parent(level, index, parent, carried.shape),
-                )
+                self._spill_piece(level, index, parent, carried)
             if level > 0:
                 self._emit(level, region, self._values(level, region, carried))
-            complete = self._delivered(level + 1, parent) if parent is not None else None
-            if parent is None or complete is None:
-                if level == 0 and self._reads_left():
-                    self.pool.give(carried)
+            self._release(carried)
+            if parent is None or not self._delivered(level + 1, parent):
                 return
-            # This thread goes on to write a coarse chunk: its level-0 buffer is freed rather than kept idle
-            # beside it (coarse buffers are fresh: their pages exist only where pieces were delivered).
-            del carried
-            level, index, carried, region = level + 1, parent, complete, self._region(level + 1, parent)
+            level, index, region = level + 1, parent, self._region(level + 1, parent)
+            carried = self.blocks.take(_extent(region))
+            self.pieces.assemble((level, index), carried)
 
-    def _piece_in_parent(
-        self, level: int, index: ChunkIndex, parent: ChunkIndex, shape: tuple[int, ...]
-    ) -> NDArray[Any]:
-        """The part of the parent's buffer (created on first use) that the pooled block fills."""
-        key = (level + 1, parent)
+    def _release(self, buffer: NDArray[Any]) -> None:
+        """Give a chunk buffer back for reuse while level-0 chunks remain to be read; otherwise let it go."""
+        with self.lock:
+            reads_left = self.unread > 0
+        if reads_left:
+            self.blocks.give(buffer)
+        else:
+            self.blocks.clear()
+
+    def _spill_piece(self, level: int, index: ChunkIndex, parent: ChunkIndex, block: NDArray[Any]) -> None:
+        """Pool ``block`` and store the piece with its place in the parent chunk."""
+        piece = self.piece_buffers.take(pooled_shape(block.shape, self.geometry.factors))
+        pool_block(block, self.geometry.factors, self.pooling, out=piece)
         parent_region = self._region(level + 1, parent)
         chunks, factors = self.geometry.chunks[level], self.geometry.factors
-        with self.lock:
-            buffer = self.buffers.get(key)
-            if buffer is None:
-                buffer = self.buffers[key] = np.empty(_extent(parent_region), dtype=self.dtype)
-        piece = pooled_shape(shape, factors)
-        offset = [index[a] * chunks[a] // factors[a] - parent_region[a].start for a in range(3)]
-        return buffer[tuple(slice(offset[a], offset[a] + piece[a]) for a in range(3))]
+        offset = tuple(index[a] * chunks[a] // factors[a] - parent_region[a].start for a in range(3))
+        self.pieces.put((level + 1, parent), (offset[0], offset[1], offset[2]), piece)
+        self.piece_buffers.give(piece)
 
-    def _delivered(self, level: int, index: ChunkIndex) -> NDArray[Any] | None:
-        """Count one piece of a parent as delivered; return the parent's buffer when it was the last one missing."""
+    def _delivered(self, level: int, index: ChunkIndex) -> bool:
+        """Count one piece of a parent as delivered; True when it was the last one missing."""
         key = (level, index)
         with self.lock:
             self.waiting[key] -= 1
             if self.waiting[key] > 0:
-                return None
+                return False
             del self.waiting[key]
-            return self.buffers.pop(key)
+            return True
 
     def _values(self, level: int, region: Region, carried: NDArray[Any]) -> NDArray[Any]:
         if self.pooling is not Pooling.MEAN or level == 0:

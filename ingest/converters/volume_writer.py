@@ -7,6 +7,7 @@ kernel because the source bytes already are the output bytes) and handed to the 
 
 from __future__ import annotations
 
+import shutil
 import threading
 from dataclasses import dataclass
 from enum import Enum
@@ -65,6 +66,8 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
     mrc_stage = StagedOutput(plan.mrc_out) if plan.mrc_out is not None else None
     stop_copy = threading.Event()
     copier: _MrcCopy | None = None
+    # Pooled pieces wait here for their chunk; the name is a partial sibling, so a killed run's is swept too.
+    scratch = zarr_stage.temporary.with_name(f"{zarr_stage.temporary.name}-pieces")
     try:
         zarr_stage.temporary.mkdir()
         arrays = create_level_arrays(zarr_stage.temporary, geometry, dtype, plan.ngff)
@@ -86,15 +89,20 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
         def write_chunk(level: int, region: Region, data: NDArray[Any]) -> None:
             arrays[level][region] = data
 
-        stream_pyramid(
-            geometry,
-            plan.kind.pooling,
-            dtype,
-            read_level0=blocks.read,
-            write_chunk=write_chunk,
-            workers=plan.workers,
-            on_chunk=chunk_written,
-        )
+        scratch.mkdir()
+        try:
+            stream_pyramid(
+                geometry,
+                plan.kind.pooling,
+                dtype,
+                read_level0=blocks.read,
+                write_chunk=write_chunk,
+                workers=plan.workers,
+                scratch=scratch,
+                on_chunk=chunk_written,
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         if copier is not None and (copy_error := copier.join()) is not None:
             raise copy_error
         stats = blocks.stats.result()
