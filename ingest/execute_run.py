@@ -13,6 +13,7 @@ import numpy as np
 from ingest.converters.alignment_files import AlignmentText, read_alignment_files
 from ingest.converters.alignment_tables import decode_text
 from ingest.converters.masks import MaskLabel, MaskThreshold
+from ingest.converters.mdoc import frame_doses, read_mdoc_sections
 from ingest.converters.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks import Picks, ReadOptions, read_picks
 from ingest.converters.picks_conversion import require_inside_volume
@@ -25,6 +26,7 @@ from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import (
     alignment_file,
     annotation_file,
+    frames_file,
     metadata_bytes,
     run_file,
     tiltseries_file,
@@ -37,6 +39,7 @@ from ingest.tasks import (
     AnnotationFileTask,
     AnnotationTask,
     CopyTask,
+    FramesTask,
     TiltSeriesTask,
     TomogramTask,
 )
@@ -81,6 +84,8 @@ class _RunWriter:
             self._entity(alignment, alignment.metadata_key, outputs, sources, self._alignment, extra=sizes)
         for copy in self.run.copies:
             self._entity(copy, copy.output_key, (), (copy.source_key,), self._copy)
+        for frames in self.run.frames:
+            self._entity(frames, frames.metadata_key, (), (frames.mdoc_source_key,), self._frames)
         for annotation in self.run.annotations:
             outputs = tuple(output.key for file in annotation.files for output in file.outputs)
             sources = tuple(key for file in annotation.files for key in file.source_keys)
@@ -204,6 +209,17 @@ class _RunWriter:
         """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large)."""
         with self.input.fetch(self.settings.source_key(task.source_key)) as local:
             self.output.publish_file(task.output_key, local)
+
+    def _frames(self, task: FramesTask) -> bytes:
+        """``frames_metadata.json``: one entry per section of the acquisition file, doses from the dose rate."""
+        data = self.input.read_bytes(self.settings.source_key(task.mdoc_source_key))
+        sections = read_mdoc_sections(decode_text(data, task.mdoc_source_key), task.mdoc_source_key)
+        values = task.metadata.to_dict()
+        names = {key.rsplit("/", 1)[-1]: key for key in task.frame_keys}
+        doses = frame_doses(sections, float(values["dose_rate"]), values.get("is_gain_corrected"), names)
+        computed = {"frames_acquisition_file": task.mdoc_key, "frames": [dose.to_dict() for dose in doses]}
+        computed["deposition_id"] = self.job.deposition_id
+        return metadata_bytes(frames_file(values, computed, self.settings.timestamp, key=task.metadata_key))
 
     def _annotation(self, task: AnnotationTask) -> bytes:
         values = task.metadata.to_dict()

@@ -1,5 +1,6 @@
 """Plan the files a run gets as plain copies: raw tilt angles into its tilt series' folder, collection metadata
-(``.mdoc``) into ``Frames/`` and gain references into ``Gains/``, each under its source file name."""
+(``.mdoc``) and movie frames into ``Frames/`` and gain references into ``Gains/``, each under its source file name
+(a ``literal`` source, such as frames' ``default``, copies nothing)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ingest.plan_context import PlanContext, Scope
 from ingest.sources import Origin
 from ingest.tasks import CopyTask, Section
 
-COPIED_SECTIONS = (Section.RAWTILTS, Section.COLLECTION_METADATA, Section.GAINS)
+COPIED_SECTIONS = (Section.RAWTILTS, Section.COLLECTION_METADATA, Section.FRAMES, Section.GAINS)
 """The config sections whose files are copied unchanged (their config key is the section's name)."""
 
 
@@ -48,7 +49,7 @@ def _copy_key(
     layout = context.layout
     if section is Section.GAINS:
         return layout.gains_copy(run, file_name)
-    if section is Section.COLLECTION_METADATA:
+    if section in (Section.COLLECTION_METADATA, Section.FRAMES):
         return layout.frames_copy(run, file_name)
     if tiltseries is None:
         raise PlanError(

@@ -66,6 +66,7 @@ class Section(StrEnum):
     RAWTILTS = "rawtilts"
     COLLECTION_METADATA = "collection_metadata"
     GAINS = "gains"
+    FRAMES = "frames"
 
 
 def parse_sections(text: str) -> frozenset[Section]:
@@ -178,6 +179,20 @@ class CopyTask:
 
 
 @dataclass(frozen=True)
+class FramesTask:
+    """Write a run's ``Frames/frames_metadata.json`` from its acquisition file: ``mdoc_source_key`` is read (its
+    copy is at ``mdoc_key``, which the file names); ``frame_keys`` are the output keys of the run's copied frame
+    files (their copies are :class:`CopyTask` of section ``frames``); ``metadata`` is the frames entry's rendered
+    metadata (dose_rate, is_gain_corrected)."""
+
+    metadata: Metadata
+    metadata_key: str
+    mdoc_source_key: str
+    mdoc_key: str
+    frame_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TomogramTask:
     """Convert a source volume into ``{run}.mrc`` + ``{run}.zarr`` and write ``tomogram_metadata.json``."""
 
@@ -252,6 +267,7 @@ class RunPlan:
     voxel_spacings: tuple[VoxelSpacingPlan, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     copies: tuple[CopyTask, ...] = ()
+    frames: tuple[FramesTask, ...] = ()
 
     @property
     def tomograms(self) -> tuple[TomogramTask, ...]:
