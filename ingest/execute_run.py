@@ -217,8 +217,11 @@ class _RunWriter:
         values = task.metadata.to_dict()
         names = {key.rsplit("/", 1)[-1]: key for key in task.frame_keys}
         doses = frame_doses(sections, float(values["dose_rate"]), values.get("is_gain_corrected"), names)
-        computed = {"frames_acquisition_file": task.mdoc_key, "frames": [dose.to_dict() for dose in doses]}
-        computed["deposition_id"] = self.job.deposition_id
+        computed = {
+            "deposition_id": self.job.deposition_id,
+            "frames_acquisition_file": task.mdoc_key,
+            "frames": [dose.to_dict() for dose in doses],
+        }
         return metadata_bytes(frames_file(values, computed, self.settings.timestamp, key=task.metadata_key))
 
     def _annotation(self, task: AnnotationTask) -> bytes:

@@ -63,7 +63,6 @@ def test_each_section_lands_in_its_folder_under_the_source_name(
 
 def test_copied_sections_are_not_reported_as_skipped(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
     _, _, report = ingested
-    text = json.dumps(report)
     for section in ("rawtilts", "collection_metadata", "gains", "frames"):
         assert section not in report["skipped_sections"]
     assert "neuroglancer" in report["skipped_sections"]  # sections not ingested yet are still reported
