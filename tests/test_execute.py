@@ -119,3 +119,13 @@ def test_truncated_source_fails_its_run_only(tmp_path: Path) -> None:
 def test_timestamps_parse(option: str, expected: int) -> None:
     assert resolve_timestamp(option) == expected
     assert resolve_timestamp(None, {"SOURCE_DATE_EPOCH": "5"}) == 5
+
+
+def test_example_writes_frames_metadata_from_its_mdoc(ingested: tuple[Path, Path]) -> None:
+    _, out = ingested
+    frames = json.loads((out / "90001/TS_001/Frames/frames_metadata.json").read_text())
+    assert frames["frames_acquisition_file"] == "90001/TS_001/Frames/TS_001.mdoc"
+    assert [entry["acquisition_order"] for entry in frames["frames"]] == list(range(21))
+    assert {entry["exposure_dose"] for entry in frames["frames"]} == {4.76}  # ExposureTime 1 s x dose_rate 4.76
+    assert frames["frames"][-1]["accumulated_dose"] == pytest.approx(20 * 4.76)
+    assert all("path" not in entry for entry in frames["frames"])  # the example's frames source is `default`
