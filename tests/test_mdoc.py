@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -90,6 +92,6 @@ def test_each_accumulated_dose_is_the_sum_of_the_exposures_before_it(times: list
     doses = frame_doses(sections, rate, False, {})
     assert [dose.acquisition_order for dose in doses] == list(range(len(times)))
     assert doses[0].accumulated_dose == 0.0
-    for before, after in zip(doses, doses[1:], strict=False):
+    for before, after in pairwise(doses):
         assert after.accumulated_dose == pytest.approx(before.accumulated_dose + before.exposure_dose)
     assert all(dose.exposure_dose == pytest.approx(time * rate) for dose, time in zip(doses, times, strict=True))
