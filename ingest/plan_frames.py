@@ -4,7 +4,8 @@ the frame files copied beside it. The frame files themselves are copies (:mod:`i
 literal source deposits none, and the metadata file is still written, without paths.
 
 Doses come from the acquisition file: without one, or without a dose rate, the frames are copied and the metadata
-file is left out with a warning rather than written with invented doses.
+file is left out with a warning rather than written with invented doses (a run with neither frame files nor an
+acquisition file gets nothing, silently).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def plan_frames(
     mdocs = sorted((task for task in copies if task.section is Section.COLLECTION_METADATA), key=_output)
     frame_keys = tuple(task.output_key for task in copies if task.section is Section.FRAMES)
     metadata_key = context.layout.frames_metadata(run)
+    if not mdocs and not frame_keys:
+        return ()  # a `default` source and no acquisition file: nothing to describe
     if not mdocs:
         context.warnings.append(
             f"run {run.name!r}: {metadata_key} is not written: the run has no acquisition file (.mdoc) in the "

@@ -69,6 +69,15 @@ def write_deposition(root: Path, *, frames_source: dict[str, Any] | None = None,
     return root / "example.yaml"
 
 
+def drop_collection_metadata(config_path: Path) -> None:
+    """Rewrite the config without its collection_metadata section (no run has an acquisition file)."""
+    yaml = YAML(typ="safe")
+    config = yaml.load(config_path.read_text())
+    config.pop("collection_metadata")
+    with config_path.open("w") as stream:
+        yaml.dump(config, stream)
+
+
 def frames_metadata(out: Path, run: str = "TS_1") -> dict[str, Any]:
     document: dict[str, Any] = json.loads((out / f"90001/{run}/Frames/frames_metadata.json").read_text())
     return document
@@ -176,16 +185,20 @@ def test_bad_mdoc_fails_its_run_with_the_file_named(tmp_path: Path) -> None:
 
 def test_run_without_mdoc_copies_frames_and_warns(tmp_path: Path) -> None:
     config_path = write_deposition(tmp_path / "in")
-    yaml = YAML(typ="safe")
-    config = yaml.load(config_path.read_text())
-    config.pop("collection_metadata")
-    with config_path.open("w") as stream:
-        yaml.dump(config, stream)
+    drop_collection_metadata(config_path)
     report = ingest(config_path, tmp_path / "out", "--run", "TS_1")
     assert report["ok"] is True, report
     assert (tmp_path / f"out/{FRAMES}/TS_1_001.tif").exists()
     assert not (tmp_path / f"out/{FRAMES}/frames_metadata.json").exists()
     assert any("TS_1" in warning and "frames_metadata.json" in warning for warning in report["warnings"])
+
+
+def test_default_literal_without_mdoc_writes_nothing_and_says_nothing(tmp_path: Path) -> None:
+    config_path = write_deposition(tmp_path / "in", frames_source={"literal": {"value": ["default"]}})
+    drop_collection_metadata(config_path)
+    report = ingest(config_path, tmp_path / "out", "--run", "TS_1")
+    assert report["ok"] is True and report["warnings"] == [], report
+    assert not (tmp_path / f"out/{FRAMES}").exists()
 
 
 def test_frames_in_s3_equal_the_local_ones(tmp_path: Path, s3_endpoint: str, s3_bucket: str, s3_client: Any) -> None:
