@@ -13,7 +13,6 @@ import numpy as np
 from ingest.converters.alignment_files import AlignmentText, read_alignment_files
 from ingest.converters.alignment_tables import decode_text
 from ingest.converters.masks import MaskLabel, MaskThreshold
-from ingest.converters.mdoc import frame_doses, read_mdoc_sections
 from ingest.converters.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks import Picks, ReadOptions, read_picks
 from ingest.converters.picks_conversion import require_inside_volume
@@ -22,11 +21,11 @@ from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
+from ingest.frames_metadata import frames_metadata_bytes
 from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import (
     alignment_file,
     annotation_file,
-    frames_file,
     metadata_bytes,
     run_file,
     tiltseries_file,
@@ -211,18 +210,8 @@ class _RunWriter:
             self.output.publish_file(task.output_key, local)
 
     def _frames(self, task: FramesTask) -> bytes:
-        """``frames_metadata.json``: one entry per section of the acquisition file, doses from the dose rate."""
-        data = self.input.read_bytes(self.settings.source_key(task.mdoc_source_key))
-        sections = read_mdoc_sections(decode_text(data, task.mdoc_source_key), task.mdoc_source_key)
-        values = task.metadata.to_dict()
-        names = {key.rsplit("/", 1)[-1]: key for key in task.frame_keys}
-        doses = frame_doses(sections, float(values["dose_rate"]), values.get("is_gain_corrected"), names)
-        computed = {
-            "deposition_id": self.job.deposition_id,
-            "frames_acquisition_file": task.mdoc_key,
-            "frames": [dose.to_dict() for dose in doses],
-        }
-        return metadata_bytes(frames_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+        mdoc = self.input.read_bytes(self.settings.source_key(task.mdoc_source_key))
+        return frames_metadata_bytes(task, mdoc, self.job.deposition_id, self.settings.timestamp)
 
     def _annotation(self, task: AnnotationTask) -> bytes:
         values = task.metadata.to_dict()
