@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from ingest.converters.mdoc import MdocSection, frame_doses, read_mdoc_sections
 from ingest.errors import InputFileError
+from ingest.frames_metadata import frames_metadata_bytes
+from ingest.tasks import FramesTask, Metadata
 
 HEADER = "PixelSpacing = 3.37\nVoltage = 300\nImageFile = TS_1.mrc\n\n[T = SerialEM: test]\n"
 
@@ -95,3 +97,11 @@ def test_each_accumulated_dose_is_the_sum_of_the_exposures_before_it(times: list
     for before, after in pairwise(doses):
         assert after.accumulated_dose == pytest.approx(before.accumulated_dose + before.exposure_dose)
     assert all(dose.exposure_dose == pytest.approx(time * rate) for dose, time in zip(doses, times, strict=True))
+
+
+def test_binary_mdoc_is_refused_naming_the_file() -> None:
+    task = FramesTask(
+        Metadata.of({"dose_rate": 1.0}), "1/R/Frames/frames_metadata.json", "m/R.mdoc", "1/R/Frames/R.mdoc"
+    )
+    with pytest.raises(InputFileError, match=r"m/R\.mdoc: not a text file"):
+        frames_metadata_bytes(task, b"PixelSpacing = 1\n\xff\xfe", 1, 0)
