@@ -1,6 +1,6 @@
 """Plan the files a run gets as plain copies: raw tilt angles into its tilt series' folder, collection metadata
-(``.mdoc``) and movie frames into ``Frames/`` and gain references into ``Gains/``, each under its source file name
-(a ``literal`` source, such as frames' ``default``, copies nothing)."""
+(``.mdoc``) into ``Frames/`` and gain references into ``Gains/``, each under its source file name (movie frames,
+also copied into ``Frames/``, are planned with their metadata in :mod:`ingest.plan_frames`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ingest.plan_context import PlanContext, Scope
 from ingest.sources import Origin
 from ingest.tasks import CopyTask, Section
 
-COPIED_SECTIONS = (Section.RAWTILTS, Section.COLLECTION_METADATA, Section.FRAMES, Section.GAINS)
+COPIED_SECTIONS = (Section.RAWTILTS, Section.COLLECTION_METADATA, Section.GAINS)
 """The config sections whose files are copied unchanged (their config key is the section's name)."""
 
 
@@ -31,16 +31,21 @@ def plan_copies(
                         continue
                     for key in item.keys:
                         output = _copy_key(context, section, run, tiltseries, path, key.rsplit("/", 1)[-1])
-                        if output in claimed:
-                            raise PlanError(
-                                "two files would be copied to the same place",
-                                where=context.where(path),
-                                expected="distinct file names per folder",
-                                found=f"{claimed[output]!r} and {key!r} both to {output!r}",
-                            )
-                        claimed[output] = key
+                        claim_output(claimed, output, key, context.where(path))
                         tasks.append(CopyTask(section, key, output))
     return tuple(tasks)
+
+
+def claim_output(claimed: dict[str, str], output: str, key: str, where: str) -> None:
+    """Record that source ``key`` is copied to ``output``; a second source for one output is a :class:`PlanError`."""
+    if output in claimed:
+        raise PlanError(
+            "two files would be copied to the same place",
+            where=where,
+            expected="distinct file names per folder",
+            found=f"{claimed[output]!r} and {key!r} both to {output!r}",
+        )
+    claimed[output] = key
 
 
 def _copy_key(
@@ -49,7 +54,7 @@ def _copy_key(
     layout = context.layout
     if section is Section.GAINS:
         return layout.gains_copy(run, file_name)
-    if section in (Section.COLLECTION_METADATA, Section.FRAMES):
+    if section is Section.COLLECTION_METADATA:
         return layout.frames_copy(run, file_name)
     if tiltseries is None:
         raise PlanError(

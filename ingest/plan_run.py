@@ -81,8 +81,8 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
         alignments=alignments,
         voxel_spacings=tuple(voxel_spacings),
         skipped=total_skipped(skipped),
-        copies=copies,
-        frames=frames,
+        copies=(*copies, *frames.copies),
+        frames=frames.metadata,
     )
 
 
