@@ -21,6 +21,7 @@ from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
+from ingest.frames_metadata import frames_metadata_bytes
 from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import (
     alignment_file,
@@ -37,6 +38,7 @@ from ingest.tasks import (
     AnnotationFileTask,
     AnnotationTask,
     CopyTask,
+    FramesTask,
     TiltSeriesTask,
     TomogramTask,
 )
@@ -81,6 +83,8 @@ class _RunWriter:
             self._entity(alignment, alignment.metadata_key, outputs, sources, self._alignment, extra=sizes)
         for copy in self.run.copies:
             self._entity(copy, copy.output_key, (), (copy.source_key,), self._copy)
+        for frames in self.run.frames:
+            self._entity(frames, frames.metadata_key, (), (frames.mdoc_source_key,), self._frames)
         for annotation in self.run.annotations:
             outputs = tuple(output.key for file in annotation.files for output in file.outputs)
             sources = tuple(key for file in annotation.files for key in file.source_keys)
@@ -204,6 +208,10 @@ class _RunWriter:
         """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large)."""
         with self.input.fetch(self.settings.source_key(task.source_key)) as local:
             self.output.publish_file(task.output_key, local)
+
+    def _frames(self, task: FramesTask) -> bytes:
+        mdoc = self.input.read_bytes(self.settings.source_key(task.mdoc_source_key))
+        return frames_metadata_bytes(task, mdoc, self.job.deposition_id, self.settings.timestamp)
 
     def _annotation(self, task: AnnotationTask) -> bytes:
         values = task.metadata.to_dict()

@@ -47,6 +47,7 @@ class Layout(Protocol):
     def tiltseries_rawtlt(self, tiltseries: TiltSeries) -> str: ...
     def tiltseries_copy(self, tiltseries: TiltSeries, file_name: str) -> str: ...
     def frames_copy(self, run: Run, file_name: str) -> str: ...
+    def frames_metadata(self, run: Run) -> str: ...
     def gains_copy(self, run: Run, file_name: str) -> str: ...
     def alignment_container(self, run: Run) -> str: ...
     def alignment_dir(self, alignment: Alignment) -> str: ...
@@ -75,6 +76,7 @@ class CanonicalLayout:
     {dataset}/{run}/run_metadata.json
     {dataset}/{run}/TiltSeries/{id}/{run}.mrc|.zarr|.rawtlt, tiltseries_metadata.json
     {dataset}/{run}/Alignments/{id}/alignment_metadata.json, {run}.xf ...
+    {dataset}/{run}/Frames/{frame files, mdoc}, frames_metadata.json    {dataset}/{run}/Gains/{gain files}
     {dataset}/{run}/Reconstructions/VoxelSpacing{vs:.3f}/Tomograms/{id}/{run}.mrc|.zarr, tomogram_metadata.json
     .../VoxelSpacing{vs:.3f}/Annotations/{id}/{slug}-{version}.json, {slug}-{version}_{shape}.{ext}
     .../VoxelSpacing{vs:.3f}/Images/{tomogram_id}/key-photo-{kind}.png
@@ -127,8 +129,12 @@ class CanonicalLayout:
         return f"{self.tiltseries_dir(tiltseries)}/{file_name}"
 
     def frames_copy(self, run: Run, file_name: str) -> str:
-        """Where a run's collection metadata file (``.mdoc``) named ``file_name`` is copied."""
+        """Where a run's movie frame file or collection metadata file (``.mdoc``) named ``file_name`` is copied."""
         return f"{self.run_dir(run)}/Frames/{file_name}"
+
+    def frames_metadata(self, run: Run) -> str:
+        """The run's ``frames_metadata.json`` (doses per frame file, from the acquisition file)."""
+        return f"{self.run_dir(run)}/Frames/frames_metadata.json"
 
     def gains_copy(self, run: Run, file_name: str) -> str:
         """Where a run's gain reference named ``file_name`` is copied."""

@@ -19,6 +19,7 @@ from ingest.models.metadata_files import (
     AnnotationMetadataFile,
     DatasetMetadataFile,
     DepositionMetadataFile,
+    FramesMetadataFile,
     RunMetadataFile,
     TiltSeriesMetadataFile,
     TomogramMetadataFile,
@@ -121,3 +122,9 @@ def annotation_file(values: Mapping[str, Any], computed: Mapping[str, Any], stam
             found="no alignment_metadata_path",
         )
     return build(AnnotationMetadataFile, merged, key=key)
+
+
+def frames_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str) -> BaseModel:
+    """``Frames/frames_metadata.json``: the frames entry's metadata with ``frames_acquisition_file`` and ``frames``
+    (one entry per acquisition section)."""
+    return build(FramesMetadataFile, {**values, **computed, "last_updated_at": stamp}, key=key)

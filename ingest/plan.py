@@ -21,6 +21,7 @@ from ingest.plan_context import PlanContext, PlanInputs, Scope, config_metadata,
 from ingest.plan_run import plan_run
 from ingest.sources import Found, Origin
 from ingest.tasks import (
+    CopyTask,
     DatasetTask,
     DepositionTask,
     ImageCopy,
@@ -259,7 +260,8 @@ def select_sections(plan: Plan, selection: Selection) -> Plan:
                 for vs in run.voxel_spacings
             ),
             skipped=run.skipped,
-            copies=tuple(task for task in run.copies if selection.wants(task.section)),
+            copies=tuple(task for task in run.copies if _copy_wanted(task, selection)),
+            frames=run.frames if selection.wants(Section.FRAMES) else (),
         )
         for run in plan.runs
     )
@@ -272,3 +274,11 @@ def select_sections(plan: Plan, selection: Selection) -> Plan:
         skipped=plan.skipped,
         warnings=plan.warnings,
     )
+
+
+def _copy_wanted(task: CopyTask, selection: Selection) -> bool:
+    """Whether ``--only`` keeps a copy: its section is selected, or it is the acquisition file that selected frames
+    metadata names (copied with it, so that the path the metadata holds exists)."""
+    if selection.wants(task.section):
+        return True
+    return task.section is Section.COLLECTION_METADATA and selection.wants(Section.FRAMES)

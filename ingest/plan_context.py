@@ -120,8 +120,8 @@ class PlanContext:
         return items
 
     def count_found(self, source: BaseModel, scope: Scope, path: str) -> int:
-        """How many items the finder of ``source`` finds in ``scope``, for sections that are not ingested yet
-        (never required; a ``destination_filter`` counts as nothing)."""
+        """How many items the finder of ``source`` finds in ``scope``, for sections that are not ingested yet and
+        to tell which entry applies to a scope (never required; a ``destination_filter`` counts as nothing)."""
         if getattr(source, "destination_filter", None) is not None:
             return 0
         items, _ = self._find(source, scope, path, None)

@@ -1,5 +1,6 @@
 """Plan the files a run gets as plain copies: raw tilt angles into its tilt series' folder, collection metadata
-(``.mdoc``) into ``Frames/`` and gain references into ``Gains/``, each under its source file name."""
+(``.mdoc``) into ``Frames/`` and gain references into ``Gains/``, each under its source file name (movie frames,
+also copied into ``Frames/``, are planned with their metadata in :mod:`ingest.plan_frames`)."""
 
 from __future__ import annotations
 
@@ -30,16 +31,21 @@ def plan_copies(
                         continue
                     for key in item.keys:
                         output = _copy_key(context, section, run, tiltseries, path, key.rsplit("/", 1)[-1])
-                        if output in claimed:
-                            raise PlanError(
-                                "two files would be copied to the same place",
-                                where=context.where(path),
-                                expected="distinct file names per folder",
-                                found=f"{claimed[output]!r} and {key!r} both to {output!r}",
-                            )
-                        claimed[output] = key
+                        claim_output(claimed, output, key, context.where(path))
                         tasks.append(CopyTask(section, key, output))
     return tuple(tasks)
+
+
+def claim_output(claimed: dict[str, str], output: str, key: str, where: str) -> None:
+    """Record that source ``key`` is copied to ``output``; a second source for one output is a :class:`PlanError`."""
+    if output in claimed:
+        raise PlanError(
+            "two files would be copied to the same place",
+            where=where,
+            expected="distinct file names per folder",
+            found=f"{claimed[output]!r} and {key!r} both to {output!r}",
+        )
+    claimed[output] = key
 
 
 def _copy_key(

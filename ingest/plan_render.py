@@ -14,6 +14,7 @@ from ingest.tasks import (
     CopyTask,
     DatasetTask,
     DepositionTask,
+    FramesTask,
     Plan,
     RunPlan,
     TiltSeriesTask,
@@ -50,6 +51,7 @@ def plan_counts(plan: Plan) -> dict[str, int]:
         "annotations": sum(len(run.annotations) for run in plan.runs),
         "annotation_files": sum(len(task.files) for run in plan.runs for task in run.annotations),
         "copies": sum(len(run.copies) for run in plan.runs),
+        "frames_metadata": sum(len(run.frames) for run in plan.runs),
     }
 
 
@@ -81,12 +83,22 @@ def _run(run: RunPlan) -> dict[str, Any]:
             for vs in run.voxel_spacings
         ],
         "copies": [_copy(task) for task in run.copies],
+        "frames": [_frames(task) for task in run.frames],
         "skipped": {item.section: item.count for item in run.skipped},
     }
 
 
 def _copy(task: CopyTask) -> dict[str, Any]:
     return {"section": task.section.value, "source": task.source_key, "outputs": [task.output_key]}
+
+
+def _frames(task: FramesTask) -> dict[str, Any]:
+    return {
+        "source": task.mdoc_source_key,
+        "acquisition_file": task.mdoc_key,
+        "frame_files": list(task.frame_keys),
+        "outputs": [task.metadata_key],
+    }
 
 
 def _tiltseries(task: TiltSeriesTask) -> dict[str, Any]:
@@ -172,6 +184,8 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
         branch.add(f"{label} {_id(alignment.alignment.alignment_id, alignment.reused_id)}  {alignment.metadata_key}")
     for copy in run.copies:
         branch.add(f"{copy.section.value} copy  {copy.output_key}  ← {copy.source_key}")
+    for frames in run.frames:
+        branch.add(f"frames metadata  {frames.metadata_key}  ← {frames.mdoc_source_key}")
     for vs in run.voxel_spacings:
         vs_branch = branch.add(f"VoxelSpacing{vs.voxel_spacing.name}")
         for tomogram in vs.tomograms:

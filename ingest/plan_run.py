@@ -1,5 +1,5 @@
-"""Plan one run: its tilt series, alignments, voxel spacings, tomograms and annotations, and the sections that
-are not ingested yet (counted as skipped)."""
+"""Plan one run: its tilt series, alignments, copies, frames metadata, voxel spacings, tomograms and annotations,
+and the sections that are not ingested yet (counted as skipped)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ingest.plan_alignments import plan_alignments
 from ingest.plan_annotations import plan_annotations
 from ingest.plan_context import PlanContext, Scope
 from ingest.plan_copies import plan_copies
+from ingest.plan_frames import plan_frames
 from ingest.plan_merges import refuse_tomogram_merge
 from ingest.sources import Origin
 from ingest.tasks import (
@@ -33,7 +34,7 @@ from ingest.tasks import (
     total_skipped,
 )
 
-SKIPPED_SECTIONS = ("frames", "ctfs", "identified_objects", "key_images")
+SKIPPED_SECTIONS = ("ctfs", "identified_objects", "key_images")
 
 
 def run_scope(context: PlanContext, run: Run, dataset_scope: Scope) -> Scope:
@@ -53,6 +54,7 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
     tiltseries_key = context.layout.tiltseries_metadata(run_tiltseries) if run_tiltseries is not None else None
     alignments, alignment_key = plan_alignments(config, context, run, scope, tiltseries_key)
     copies = plan_copies(config, context, run, scope, run_tiltseries)
+    frames = plan_frames(config, context, run, scope, copies)
     voxel_spacings = []
     skipped: list[Skipped] = []
     tomogram_ids = _tomogram_id_allocator(context, run)
@@ -79,7 +81,8 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
         alignments=alignments,
         voxel_spacings=tuple(voxel_spacings),
         skipped=total_skipped(skipped),
-        copies=copies,
+        copies=(*copies, *frames.copies),
+        frames=frames.metadata,
     )
 
 

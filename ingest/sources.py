@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from itertools import islice, takewhile
 from typing import Any, Protocol
 
 from ingest.errors import PlanError
@@ -107,15 +109,22 @@ class Listing:
                 child = f"{folder}/{name}" if folder else name
                 if child in self.children:
                     self._walk(child, parts, index, found)
-        elif _MAGIC.search(part):
+        elif magic := _MAGIC.search(part):
             matcher = _segment_matcher(part)
-            for name in self.children.get(folder, ()):
+            for name in _starting_with(self.children.get(folder, ()), part[: magic.start()]):
                 if matcher(name):
                     self._walk(f"{folder}/{name}" if folder else name, parts, index + 1, found)
         else:
             child = f"{folder}/{part}" if folder else part
             if child in self.files or child in self.children:
                 self._walk(child, parts, index + 1, found)
+
+
+def _starting_with(names: tuple[str, ...], prefix: str) -> Iterator[str]:
+    """The sorted ``names`` that start with ``prefix``: a contiguous run found by bisection, so that a pattern such
+    as ``{run_name}_*.tif`` does not test every file of a folder holding the frames of all runs."""
+    start = bisect_left(names, prefix) if prefix else 0
+    return takewhile(lambda name: name.startswith(prefix), islice(names, start, None))
 
 
 def base_name(key: str) -> str:

@@ -66,6 +66,7 @@ class Section(StrEnum):
     RAWTILTS = "rawtilts"
     COLLECTION_METADATA = "collection_metadata"
     GAINS = "gains"
+    FRAMES = "frames"
 
 
 def parse_sections(text: str) -> frozenset[Section]:
@@ -169,12 +170,26 @@ class AlignmentTask:
 
 @dataclass(frozen=True)
 class CopyTask:
-    """Copy one source file, unchanged, to ``output_key`` (raw tilt angles, collection metadata, gains): the file
-    has no metadata of its own; the run's manifest records it under ``output_key``."""
+    """Copy one source file, unchanged, to ``output_key`` (raw tilt angles, collection metadata, movie frames,
+    gains): the file has no metadata of its own; the run's manifest records it under ``output_key``."""
 
     section: Section
     source_key: str
     output_key: str
+
+
+@dataclass(frozen=True)
+class FramesTask:
+    """Write a run's ``Frames/frames_metadata.json`` from its acquisition file: ``mdoc_source_key`` is read (its
+    copy is at ``mdoc_key``, which the file names); ``frame_keys`` are the output keys of the run's copied frame
+    files (their copies are :class:`CopyTask` of section ``frames``); ``metadata`` is the frames entry's rendered
+    metadata (dose_rate, is_gain_corrected)."""
+
+    metadata: Metadata
+    metadata_key: str
+    mdoc_source_key: str
+    mdoc_key: str
+    frame_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,6 +267,7 @@ class RunPlan:
     voxel_spacings: tuple[VoxelSpacingPlan, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     copies: tuple[CopyTask, ...] = ()
+    frames: tuple[FramesTask, ...] = ()
 
     @property
     def tomograms(self) -> tuple[TomogramTask, ...]:

@@ -49,6 +49,7 @@ TREE_PATTERNS = {
     "tiltseries_data": rf"{RUN}/TiltSeries/{ID}/(?P=run)\.(mrc|zarr|rawtlt)",
     "alignment": rf"{RUN}/Alignments/{ID}/alignment_metadata\.json",
     "collection_metadata": rf"{RUN}/Frames/[^/]+\.mdoc",
+    "frames": rf"{RUN}/Frames/frames_metadata\.json",
     "gain": rf"{RUN}/Gains/[^/]+",
     "tomogram": rf"{VS}/Tomograms/{ID}/tomogram_metadata\.json",
     "tomogram_data": rf"{VS}/Tomograms/{ID}/(?P=run)\.(mrc|zarr)",

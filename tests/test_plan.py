@@ -40,7 +40,6 @@ def test_example_plans_every_entity_of_both_runs() -> None:
     assert [task.annotation.annotation_id for task in run.annotations] == [100, 101, 100]
     assert {skipped.section: skipped.count for skipped in plan.skipped} == {
         "neuroglancer": 4,
-        "frames": 2,
     }
     assert [(task.section.value, task.output_key) for task in run.copies] == [
         ("rawtilts", "90001/TS_001/TiltSeries/100/TS_001.rawtlt"),
@@ -237,16 +236,16 @@ def test_tomogram_entry_for_another_voxel_spacing_is_not_planned_there() -> None
 
 def test_skipped_sections_are_counted_per_file() -> None:
     config = base_config(
-        frames=[{"sources": [{"source_glob": {"list_glob": "frames/{run_name}_*.tif"}}]}],
+        ctfs=[{"metadata": {"format": "CTFFIND"}, "sources": [{"source_glob": {"list_glob": "ctf/{run_name}_*.txt"}}]}],
         gains=[{"sources": [{"source_glob": {"list_glob": "gain.dm4"}}]}],
         annotations=[
             annotation("m-1", "m", [{"TriangularMesh": {"file_format": "obj", "glob_string": "{run_name}.obj"}}])
         ],
     )
-    keys = ["tomograms/TS_1.mrc", "frames/TS_1_1.tif", "frames/TS_1_2.tif", "gain.dm4", "TS_1.obj"]
+    keys = ["tomograms/TS_1.mrc", "ctf/TS_1_1.txt", "ctf/TS_1_2.txt", "gain.dm4", "TS_1.obj"]
     plan = plan_of(config, keys)
     assert {item.section: item.count for item in plan.skipped} == {
-        "frames": 2,
+        "ctfs": 2,
         "meshes": 1,
         "neuroglancer": 1,
     }
@@ -270,8 +269,9 @@ def test_selection_filters_runs_datasets_and_sections() -> None:
 
 def test_parse_sections_names_unknown_ones() -> None:
     assert parse_sections("tomograms, annotations") == {Section.TOMOGRAMS, Section.ANNOTATIONS}
-    with pytest.raises(UsageError, match="frames"):
-        parse_sections("tomograms,frames")
+    assert parse_sections("frames") == {Section.FRAMES}
+    with pytest.raises(UsageError, match="ctfs"):
+        parse_sections("tomograms,ctfs")
 
 
 def test_run_of_another_deposition_keeps_its_metadata() -> None:

@@ -42,8 +42,9 @@ def test_plan_json_counts_match_the_tree() -> None:
         "annotations": 6,
         "annotation_files": 8,
         "copies": 4,
+        "frames_metadata": 2,
     }
-    assert data["skipped"] == {"neuroglancer": 4, "frames": 2}
+    assert data["skipped"] == {"neuroglancer": 4}
 
 
 def test_cli_dry_run_json_of_generated_example_is_golden(example_dir: Path, tmp_path: Path) -> None:
@@ -90,7 +91,7 @@ def test_cli_only_and_unknown_section(example_dir: Path) -> None:
     result = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--format", "json", "--only", "annotations"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["counts"]["tomograms"] == 0
-    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "frames"])
+    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "ctfs"])
     assert bad.exit_code == 2 and "unknown section in --only" in bad.output
 
 

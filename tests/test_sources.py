@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 
 import mrcfile
@@ -251,3 +252,16 @@ def test_render_text_substitutes_keeps_literal_braces_and_names_unknown_fields()
         render_text("{missing}", {"run_name": "TS_1"})
     with pytest.raises(TemplateError):
         render_text("{run_name.__class__}", {"run_name": "TS_1"})
+
+
+@given(
+    names=st.lists(st.text(alphabet="ab_.1*", min_size=1, max_size=6), max_size=30),
+    prefix=st.text(alphabet="ab_.1", max_size=3),
+    tail=st.sampled_from(["*", "*.1", "?", "[ab]*", "*_*"]),
+)
+def test_a_segment_pattern_with_a_literal_prefix_matches_what_fnmatch_matches(
+    names: list[str], prefix: str, tail: str
+) -> None:
+    listing = Listing.of([f"frames/{name}" for name in names], root="mem")
+    expected = sorted({f"frames/{name}" for name in names if fnmatch.fnmatchcase(name, prefix + tail)})
+    assert list(listing.glob(f"frames/{prefix}{tail}")) == expected
