@@ -1,5 +1,6 @@
-"""Plan the files a run gets as plain copies: raw tilt angles into its tilt series' folder, collection metadata
-(``.mdoc``) into ``Frames/`` and gain references into ``Gains/``, each under its source file name (movie frames,
+"""Plan the files a run gets as plain copies: raw tilt angles and CTF estimates (CTFFIND, IMOD, ...) into its tilt
+series' folder, collection metadata (``.mdoc``) into ``Frames/`` and gain references into ``Gains/``, each under its
+source file name (movie frames,
 also copied into ``Frames/``, are planned with their metadata in :mod:`ingest.plan_frames`)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from ingest.plan_context import PlanContext, Scope
 from ingest.sources import Origin
 from ingest.tasks import CopyTask, Section
 
-COPIED_SECTIONS = (Section.RAWTILTS, Section.COLLECTION_METADATA, Section.GAINS)
+COPIED_SECTIONS = (Section.RAWTILTS, Section.COLLECTION_METADATA, Section.GAINS, Section.CTFS)
 """The config sections whose files are copied unchanged (their config key is the section's name)."""
 
 
@@ -19,7 +20,7 @@ def plan_copies(
     config: DepositionConfig, context: PlanContext, run: Run, scope: Scope, tiltseries: TiltSeries | None
 ) -> tuple[CopyTask, ...]:
     """The run's copy tasks; ``tiltseries`` is the run's tilt series (planned or already in the tree), the folder
-    raw tilt files go into."""
+    raw tilt and CTF files go into."""
     tasks: list[CopyTask] = []
     claimed: dict[str, str] = {}
     for section in COPIED_SECTIONS:
@@ -58,7 +59,7 @@ def _copy_key(
         return layout.frames_copy(run, file_name)
     if tiltseries is None:
         raise PlanError(
-            f"run {run.name!r} has raw tilt files but no tilt series to put them in",
+            f"run {run.name!r} has {section.value} files but no tilt series to put them in",
             where=context.where(path),
             expected="a tilt series for the run (in the config's tiltseries section or already in the tree)",
             found="no tilt series",

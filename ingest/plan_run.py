@@ -34,7 +34,7 @@ from ingest.tasks import (
     total_skipped,
 )
 
-SKIPPED_SECTIONS = ("ctfs", "identified_objects", "key_images")
+SKIPPED_SECTIONS = ("identified_objects", "key_images")
 
 
 def run_scope(context: PlanContext, run: Run, dataset_scope: Scope) -> Scope:

@@ -66,6 +66,7 @@ class Section(StrEnum):
     RAWTILTS = "rawtilts"
     COLLECTION_METADATA = "collection_metadata"
     GAINS = "gains"
+    CTFS = "ctfs"
     FRAMES = "frames"
 
 

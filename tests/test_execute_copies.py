@@ -1,5 +1,5 @@
-"""Ingesting raw tilt angles, collection metadata (mdoc) and gain references: plain copies into the tilt series'
-folder, ``Frames/`` and ``Gains/``, recorded in the run's manifest (stable on re-ingestion, restored when
+"""Ingesting raw tilt angles, CTF estimates, collection metadata (mdoc) and gain references: plain copies into the
+tilt series' folder, ``Frames/`` and ``Gains/``, recorded in the run's manifest (stable on re-ingestion, restored when
 deleted, selectable with ``--only``), checked clean, identical in S3."""
 
 from __future__ import annotations
@@ -22,19 +22,26 @@ RAWTLT = f"{RUN}/TiltSeries/100/TS_001.rawtlt"
 MDOC = f"{RUN}/Frames/TS_001.mdoc"
 GAIN = f"{RUN}/Gains/TS_001_gain.mrc"
 GAIN_BYTES = b"\x00\x01gain\xff" * 8
+CTF = f"{RUN}/TiltSeries/100/TS_001_CTF.txt"
+CTF_TEXT = "# CTFFIND-format diagnostics\n1.0 21000.0 20500.0 45.0 0.0 0.05 6.2\n"
 
 
 def example_with_gains(root: Path) -> Path:
-    """The example (which has ``rawtilts`` and ``collection_metadata``) with a ``gains`` section and a small gain
-    file per run; annotations and tomograms are left out to keep the test fast."""
+    """The example (which has ``rawtilts`` and ``collection_metadata``) with ``gains`` and ``ctfs`` sections and a
+    small gain and CTF file per run; annotations are left out to keep the test fast."""
     write_example(root)
     yaml = YAML(typ="safe")
     config = yaml.load((root / "example.yaml").read_text())
     config.pop("annotations")
     config["gains"] = [{"sources": [{"source_glob": {"list_glob": "gains/{run_name}_gain.mrc"}}]}]
+    config["ctfs"] = [
+        {"metadata": {"format": "CTFFIND"}, "sources": [{"source_glob": {"list_glob": "ctf/{run_name}_CTF.txt"}}]}
+    ]
     (root / "phantom/gains").mkdir()
+    (root / "phantom/ctf").mkdir()
     for run in ("TS_001", "TS_002"):
         (root / f"phantom/gains/{run}_gain.mrc").write_bytes(GAIN_BYTES + run.encode())
+        (root / f"phantom/ctf/{run}_CTF.txt").write_text(CTF_TEXT + run)
     with (root / "example.yaml").open("w") as stream:
         yaml.dump(config, stream)
     return root / "example.yaml"
@@ -59,11 +66,12 @@ def test_each_section_lands_in_its_folder_under_the_source_name(
     assert (out / MDOC).read_bytes() == (phantom / "tiltseries/TS_001.mdoc").read_bytes()
     assert (out / GAIN).read_bytes() == GAIN_BYTES + b"TS_001"
     assert (out / "90001/TS_002/Gains/TS_002_gain.mrc").read_bytes() == GAIN_BYTES + b"TS_002"
+    assert (out / CTF).read_text() == CTF_TEXT + "TS_001"
 
 
 def test_copied_sections_are_not_reported_as_skipped(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
     _, _, report = ingested
-    for section in ("rawtilts", "collection_metadata", "gains", "frames"):
+    for section in ("rawtilts", "collection_metadata", "gains", "frames", "ctfs"):
         assert section not in report["skipped_sections"]
     assert "neuroglancer" in report["skipped_sections"]  # sections not ingested yet are still reported
 
@@ -71,7 +79,7 @@ def test_copied_sections_are_not_reported_as_skipped(ingested: tuple[Path, Path,
 def test_copies_are_recorded_in_the_run_manifest(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
     _, out, _ = ingested
     entries = json.loads((out / f".ingest/manifests/{RUN}.json").read_text())["entries"]
-    for key in (RAWTLT, MDOC, GAIN):
+    for key in (RAWTLT, MDOC, GAIN, CTF):
         assert key in entries
 
 
@@ -111,8 +119,8 @@ def test_changed_source_rewrites_its_copy_only(ingested: tuple[Path, Path, dict[
 
 def test_overwrite_rewrites_the_copies(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
     config, out, _ = ingested
-    report = ingest(config, out, "--run", "TS_001", "--only", "gains,rawtilts,collection_metadata", "--overwrite")
-    assert run_counts(report)["90001/TS_001"][:1] == (3,)
+    report = ingest(config, out, "--run", "TS_001", "--only", "gains,rawtilts,collection_metadata,ctfs", "--overwrite")
+    assert run_counts(report)["90001/TS_001"][:1] == (4,)
 
 
 def test_only_selects_one_copied_section(tmp_path: Path) -> None:
@@ -134,6 +142,7 @@ def test_dry_run_lists_the_copies(tmp_path: Path) -> None:
         ("rawtilts", RAWTLT),
         ("collection_metadata", MDOC),
         ("gains", GAIN),
+        ("ctfs", CTF),
     }
     assert not (tmp_path / "out").exists()
 
@@ -153,13 +162,13 @@ def test_rawtilts_without_a_tilt_series_fail_planning_at_the_config_path(tmp_pat
 
 def test_copies_in_s3_equal_the_local_ones(tmp_path: Path, s3_endpoint: str, s3_bucket: str, s3_client: Any) -> None:
     config = example_with_gains(tmp_path / "example")
-    only = ("--run", "TS_001", "--only", "gains,rawtilts,collection_metadata,tiltseries,runs")
+    only = ("--run", "TS_001", "--only", "gains,rawtilts,collection_metadata,ctfs,tiltseries,runs")
     ingest(config, tmp_path / "local", *only)
     s3 = ("--storage-option", f"endpoint_url={s3_endpoint}")
     url = f"s3://{s3_bucket}/portal"
     report = ingest(config, url, *only, *s3)
     assert run_counts(report)["90001/TS_001"][2] is None
-    for key in (RAWTLT, MDOC, GAIN):
+    for key in (RAWTLT, MDOC, GAIN, CTF):
         body = s3_client.get_object(Bucket=s3_bucket, Key=f"portal/{key}")["Body"].read()
         assert body == (tmp_path / f"local/{key}").read_bytes(), key
     assert run_counts(ingest(config, url, *only, *s3))["90001/TS_001"][0] == 0

@@ -236,16 +236,16 @@ def test_tomogram_entry_for_another_voxel_spacing_is_not_planned_there() -> None
 
 def test_skipped_sections_are_counted_per_file() -> None:
     config = base_config(
-        ctfs=[{"metadata": {"format": "CTFFIND"}, "sources": [{"source_glob": {"list_glob": "ctf/{run_name}_*.txt"}}]}],
+        key_images=[{"sources": [{"source_glob": {"list_glob": "key/{run_name}_*.png"}}]}],
         gains=[{"sources": [{"source_glob": {"list_glob": "gain.dm4"}}]}],
         annotations=[
             annotation("m-1", "m", [{"TriangularMesh": {"file_format": "obj", "glob_string": "{run_name}.obj"}}])
         ],
     )
-    keys = ["tomograms/TS_1.mrc", "ctf/TS_1_1.txt", "ctf/TS_1_2.txt", "gain.dm4", "TS_1.obj"]
+    keys = ["tomograms/TS_1.mrc", "key/TS_1_1.png", "key/TS_1_2.png", "gain.dm4", "TS_1.obj"]
     plan = plan_of(config, keys)
     assert {item.section: item.count for item in plan.skipped} == {
-        "ctfs": 2,
+        "key_images": 2,
         "meshes": 1,
         "neuroglancer": 1,
     }
@@ -270,8 +270,8 @@ def test_selection_filters_runs_datasets_and_sections() -> None:
 def test_parse_sections_names_unknown_ones() -> None:
     assert parse_sections("tomograms, annotations") == {Section.TOMOGRAMS, Section.ANNOTATIONS}
     assert parse_sections("frames") == {Section.FRAMES}
-    with pytest.raises(UsageError, match="ctfs"):
-        parse_sections("tomograms,ctfs")
+    with pytest.raises(UsageError, match="key_images"):
+        parse_sections("tomograms,key_images")
 
 
 def test_run_of_another_deposition_keeps_its_metadata() -> None:
