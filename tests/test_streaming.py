@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from ingest.converters.buffer_pool import BufferPool
 from ingest.converters.pyramid import Pooling, plan_geometry, reference_level
 from ingest.converters.spilled_pieces import SpilledPieces
 from ingest.converters.streaming import Region, stream_pyramid
@@ -49,17 +48,18 @@ def test_every_level_matches_the_reference(tmp_path: Path, pooling: Pooling, wor
 
 def test_pieces_are_read_back_and_files_reused(tmp_path: Path) -> None:
     dtype = np.dtype(np.float32)
-    pieces = SpilledPieces(tmp_path, BufferPool((2, 2, 2), dtype))
+    pieces = SpilledPieces(tmp_path)
     chunk = np.arange(4 * 4 * 3, dtype=dtype).reshape(4, 4, 3)
     for offset in ((0, 0, 0), (0, 0, 2), (0, 2, 0), (0, 2, 2), (2, 0, 0), (2, 0, 2), (2, 2, 0), (2, 2, 2)):
         z, y, x = offset
-        pieces.put((1, (0, 0, 0)), offset, np.ascontiguousarray(chunk[z : z + 2, y : y + 2, x : x + 2]))
+        piece = np.ascontiguousarray(chunk[z : z + 2, y : y + 2, x : x + 2])
+        pieces.put((1, (0, 0, 0)), offset, [piece[:1], piece[1:]])  # given as two slabs of planes
     assert len(pieces) == 8 and len(list(tmp_path.iterdir())) == 8
     out = np.zeros_like(chunk)
     pieces.assemble((1, (0, 0, 0)), out)
     np.testing.assert_array_equal(out, chunk)
     assert len(pieces) == 0
-    pieces.put((1, (0, 0, 1)), (0, 0, 0), np.full((2, 2, 2), 7.0, dtype=dtype))
+    pieces.put((1, (0, 0, 1)), (0, 0, 0), [np.full((2, 2, 2), 7.0, dtype=dtype)])
     assert len(list(tmp_path.iterdir())) == 8, "a free piece file is overwritten, not a new one made"
     again = np.zeros((2, 2, 2), dtype=dtype)
     pieces.assemble((1, (0, 0, 1)), again)
@@ -67,8 +67,8 @@ def test_pieces_are_read_back_and_files_reused(tmp_path: Path) -> None:
 
 
 def test_a_short_piece_file_is_an_error_naming_it(tmp_path: Path) -> None:
-    pieces = SpilledPieces(tmp_path, BufferPool((2, 2, 2), np.dtype(np.float32)))
-    pieces.put((1, (0, 0, 0)), (0, 0, 0), np.ones((2, 2, 2), dtype=np.float32))
+    pieces = SpilledPieces(tmp_path)
+    pieces.put((1, (0, 0, 0)), (0, 0, 0), [np.ones((2, 2, 2), dtype=np.float32)])
     (victim,) = tmp_path.iterdir()
     victim.write_bytes(b"\0" * 8)
     with pytest.raises(OSError, match=victim.name):

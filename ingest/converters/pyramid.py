@@ -9,6 +9,7 @@ divided by the number of level-0 voxels it covers.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -103,33 +104,42 @@ def pool_block(
 ) -> NDArray[Any]:
     """Pool ``block`` by ``factors`` (each 1 or 2): sums for MEAN, maxima for ANY, strides for STRIDE.
 
-    The result goes into ``out`` when given (it must have the pooled shape). The block is pooled a slab of
-    about 512 KiB of planes at a time, so that the passes over each axis run from the CPU cache and the
-    intermediate arrays stay small.
+    The result goes into ``out`` when given (it must have the pooled shape).
     """
     if out is None:
         out = np.empty(pooled_shape(block.shape, factors), dtype=block.dtype)
+    done = 0
+    for slab in pooled_slabs(block, factors, pooling):
+        out[done : done + slab.shape[0]] = slab
+        done += slab.shape[0]
+    return out
+
+
+def pooled_slabs(block: NDArray[Any], factors: Shape3, pooling: Pooling) -> Iterator[NDArray[Any]]:
+    """``block`` pooled by ``factors``, a slab of pooled z planes at a time, in order.
+
+    Each slab comes from about 512 KiB of the block's planes, so that the passes over each axis run from the CPU
+    cache and nothing block-sized is allocated; a slab is a reused buffer, valid until the next one is asked for.
+    """
     axes = [axis for axis, factor in enumerate(factors) if factor == 2]
     if not axes:
-        np.copyto(out, block)
-        return out
+        yield block
+        return
     depth = factors[0]
     plane_bytes = max(1, block.shape[1] * block.shape[2] * block.itemsize)
     step = min(block.shape[0], max(depth, _SLAB_BYTES // plane_bytes // depth * depth))
-    # The intermediate arrays of one slab, made once and reused by every slab (fresh memory is slow).
-    shape, intermediates = [step, block.shape[1], block.shape[2]], []
-    for axis in axes[:-1]:
+    # The buffers of one slab, made once and reused by every slab (fresh memory is slow).
+    shape, buffers = [step, block.shape[1], block.shape[2]], []
+    for axis in axes:
         shape[axis] = -(-shape[axis] // 2)
-        intermediates.append(np.empty(shape, dtype=block.dtype))
+        buffers.append(np.empty(shape, dtype=block.dtype))
     for start in range(0, block.shape[0], step):
         current = block[start : start + step]
-        planes = -(-current.shape[0] // depth)
-        for axis, intermediate in zip(axes, intermediates, strict=False):
-            target = intermediate[: -(-current.shape[0] // 2) if axis == 0 else current.shape[0]]
+        for axis, buffer in zip(axes, buffers, strict=True):
+            target = buffer[: -(-current.shape[0] // 2) if axis == 0 else current.shape[0]]
             _pair_along(current, axis, pooling, target)
             current = target
-        _pair_along(current, axes[-1], pooling, out[start // depth : start // depth + planes])
-    return out
+        yield current
 
 
 def voxel_counts(start: int, stop: int, block: int, total: int) -> NDArray[np.float32]:

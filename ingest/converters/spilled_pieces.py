@@ -5,66 +5,73 @@ a 256³ chunk of a 2×2×2 pyramid). Kept in memory, the pieces of the chunks st
 with the volume: up to a whole 256³ float32 chunk (64 MiB) per coarse level once the volume is large enough
 to fill one. Written out as they are made and read back when their chunk is complete, they live in the page
 cache instead, which the kernel can write back and drop under memory pressure, so that the converter's own
-memory is the same at every size. Piece files are reused rather than deleted: overwriting cached pages is
-cheaper than getting new ones, and the whole folder goes when the pass ends.
+memory is the same at every size. Pieces go out and come back a slab of planes at a time (no piece-sized
+buffer), and piece files are reused rather than deleted: overwriting cached pages is cheaper than getting new
+ones, and the whole folder goes when the pass ends.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from numpy.typing import NDArray
-
-from ingest.converters.buffer_pool import BufferPool
 
 PieceKey = tuple[int, tuple[int, int, int]]  # (level, chunk index) of the chunk the piece belongs to
 Offset = tuple[int, int, int]
+
+_READ_BYTES = 512 << 10
 
 
 class SpilledPieces:
     """Pieces of coarse chunks as raw files under ``folder``, each remembered with its place in its chunk."""
 
-    def __init__(self, folder: Path, buffers: BufferPool) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._buffers = buffers  # pieces are read back through these
         self._lock = threading.Lock()
-        self._pieces: dict[PieceKey, list[tuple[Offset, tuple[int, ...], Path]]] = {}
+        self._pieces: dict[PieceKey, list[tuple[Offset, tuple[int, int, int], Path]]] = {}
         self._free_files: list[Path] = []
         self._files = 0
 
-    def put(self, chunk: PieceKey, offset: Offset, piece: NDArray[Any]) -> None:
-        """Store ``piece`` (C-contiguous), the part of ``chunk`` at ``offset``; ``piece`` may be reused afterwards."""
+    def put(self, chunk: PieceKey, offset: Offset, slabs: Iterable[NDArray[Any]]) -> None:
+        """Store the piece of ``chunk`` at ``offset`` given as consecutive C-contiguous slabs of z planes."""
         with self._lock:
             if self._free_files:
                 path = self._free_files.pop()
             else:
                 self._files += 1
                 path = self.folder / f"piece-{self._files}.raw"
+        planes, plane_shape = 0, (0, 0)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
-            data = piece.data.cast("B")
-            while data:
-                data = data[os.write(descriptor, data) :]
+            for slab in slabs:
+                planes, plane_shape = planes + slab.shape[0], (slab.shape[1], slab.shape[2])
+                data = slab.data.cast("B")
+                while data:
+                    data = data[os.write(descriptor, data) :]
         finally:
             os.close(descriptor)
         with self._lock:
-            self._pieces.setdefault(chunk, []).append((offset, piece.shape, path))
+            self._pieces.setdefault(chunk, []).append((offset, (planes, *plane_shape), path))
 
     def assemble(self, chunk: PieceKey, out: NDArray[Any]) -> None:
         """Fill ``out`` (the whole chunk) with every stored piece of ``chunk`` and forget them."""
         with self._lock:
             pieces = self._pieces.pop(chunk, [])
-        for offset, shape, path in pieces:
-            piece = self._buffers.take(shape)
-            with path.open("rb") as file:
-                read = file.readinto(piece.data.cast("B"))
-            if read != piece.nbytes:
-                raise OSError(f"{path}: scratch piece holds {read} bytes, expected {piece.nbytes}")
-            out[tuple(slice(start, start + size) for start, size in zip(offset, shape, strict=True))] = piece
-            self._buffers.give(piece)
+        for (z, y, x), (depth, height, width), path in pieces:
+            step = max(1, _READ_BYTES // max(1, height * width * out.itemsize))
+            slab = np.empty((min(step, depth), height, width), dtype=out.dtype)
+            with path.open("rb", buffering=0) as file:
+                for start in range(0, depth, step):
+                    part = slab[: min(step, depth - start)]
+                    read = file.readinto(part.data.cast("B"))
+                    if read != part.nbytes:
+                        raise OSError(f"{path}: scratch piece ends early ({read} of {part.nbytes} bytes read)")
+                    out[z + start : z + start + part.shape[0], y : y + height, x : x + width] = part
             with self._lock:
                 self._free_files.append(path)
 

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.buffer_pool import BufferPool
-from ingest.converters.pyramid import Pooling, PyramidGeometry, Shape3, pool_block, pooled_shape, sums_to_means
+from ingest.converters.pyramid import Pooling, PyramidGeometry, Shape3, pooled_slabs, sums_to_means
 from ingest.converters.spilled_pieces import SpilledPieces
 
 Region = tuple[slice, slice, slice]
@@ -80,8 +80,7 @@ class _StreamRun:
         self.pooling = pooling
         self.dtype = dtype
         self.blocks = BufferPool(geometry.chunks[0], dtype)
-        self.piece_buffers = BufferPool(pooled_shape(geometry.chunks[0], geometry.factors), dtype)
-        self.pieces = SpilledPieces(scratch, self.piece_buffers)
+        self.pieces = SpilledPieces(scratch)
         self.unread = math.prod(_grid(geometry, 0))  # level-0 chunks no thread has started on
         self.read_level0 = read_level0
         self.write_chunk = write_chunk
@@ -177,13 +176,11 @@ class _StreamRun:
 
     def _spill_piece(self, level: int, index: ChunkIndex, parent: ChunkIndex, block: NDArray[Any]) -> None:
         """Pool ``block`` and store the piece with its place in the parent chunk."""
-        piece = self.piece_buffers.take(pooled_shape(block.shape, self.geometry.factors))
-        pool_block(block, self.geometry.factors, self.pooling, out=piece)
         parent_region = self._region(level + 1, parent)
         chunks, factors = self.geometry.chunks[level], self.geometry.factors
         offset = tuple(index[a] * chunks[a] // factors[a] - parent_region[a].start for a in range(3))
-        self.pieces.put((level + 1, parent), (offset[0], offset[1], offset[2]), piece)
-        self.piece_buffers.give(piece)
+        slabs = pooled_slabs(block, factors, self.pooling)
+        self.pieces.put((level + 1, parent), (offset[0], offset[1], offset[2]), slabs)
 
     def _delivered(self, level: int, index: ChunkIndex) -> bool:
         """Count one piece of a parent as delivered; True when it was the last one missing."""
