@@ -17,7 +17,7 @@ from ingest.errors import PlanError
 from ingest.existing import ExistingTree
 from ingest.layout import DEFAULT_LAYOUT, ImageKind, Layout
 from ingest.models.ingestion_config import DatasetEntity, DepositionConfig, KeyPhotoEntity, RunEntity
-from ingest.plan_context import PlanContext, PlanInputs, Scope, config_metadata, render_metadata
+from ingest.plan_context import PlanContext, PlanInputs, Scope, config_metadata, entry_sources, render_metadata
 from ingest.plan_run import plan_run
 from ingest.sources import Found, Origin
 from ingest.tasks import (
@@ -226,13 +226,11 @@ def _first_of_each_name(
 ) -> Iterator[tuple[E, str, Found]]:
     """Each item the entries' finders find whose name was not found before, with its entry and config path."""
     seen: set[str] = set()
-    for index, entry in enumerate(entries):
-        for number, source in enumerate(entry.sources):
-            path = f"{section}[{index}].sources[{number}]"
-            for item in context.find(source, scope, path):
-                if item.name not in seen:
-                    seen.add(item.name)
-                    yield entry, path, item
+    for _, entry, path, source in entry_sources(section, entries):
+        for item in context.find(source, scope, path):
+            if item.name not in seen:
+                seen.add(item.name)
+                yield entry, path, item
 
 
 def unsafe_name_error(error: PlanError, context: PlanContext, path: str, item: Found) -> PlanError:

@@ -9,7 +9,7 @@ from ingest.entities import Alignment, Run
 from ingest.errors import PlanError
 from ingest.existing import IdAllocator, Identity, alignment_identity
 from ingest.models.ingestion_config import DepositionConfig
-from ingest.plan_context import PlanContext, Scope
+from ingest.plan_context import PlanContext, Scope, entry_sources
 from ingest.plan_merges import refuse_second_alignment
 from ingest.sources import Origin
 from ingest.tasks import AlignmentTask, Metadata
@@ -56,19 +56,17 @@ def plan_alignments(
     referenced: list[str] = []
     planned: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []
     candidates = [(layout.alignment_metadata(Alignment(run, i)), m) for i, m in existing.items()]
-    for index, entry in enumerate(config.alignments or ()):
-        for number, source in enumerate(entry.sources):
-            path = f"alignments[{index}].sources[{number}]"
-            for item in context.find(source, scope, path, candidates=candidates):
-                if item.origin is Origin.DESTINATION:
-                    referenced.append(item.key if item.key.endswith(".json") else f"{item.key}/alignment_metadata.json")
-                else:
-                    metadata = with_portal_defaults(
-                        context.entry_metadata(
-                            f"alignments[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
-                        )
+    for index, entry, path, source in entry_sources("alignments", config.alignments):
+        for item in context.find(source, scope, path, candidates=candidates):
+            if item.origin is Origin.DESTINATION:
+                referenced.append(item.key if item.key.endswith(".json") else f"{item.key}/alignment_metadata.json")
+            else:
+                metadata = with_portal_defaults(
+                    context.entry_metadata(
+                        f"alignments[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
                     )
-                    planned.append((path, metadata, item.keys))
+                )
+                planned.append((path, metadata, item.keys))
     known = {alignment_identity(m, _file_names(m.get("files"))): i for i, m in existing.items()}
     known.update(_written_without_files(existing, planned, known))
     allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)

@@ -4,9 +4,9 @@ metadata rendering and the record of which finders matched something (a finder t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -220,6 +220,22 @@ class PlanContext:
         for path, usage in self._usage.items():
             if usage.evaluated and not usage.matched:
                 raise nothing_matched(path, self.inputs.config_file, usage.attempts)
+
+
+class _WithSources(Protocol):
+    @property
+    def sources(self) -> Sequence[Any]: ...
+
+
+Entry = TypeVar("Entry", bound=_WithSources)
+
+
+def entry_sources(section: str, entries: Sequence[Entry] | None) -> Iterator[tuple[int, Entry, str, Any]]:
+    """Each source of a config section's entries, in order, with its entry's index, the entry and the source's
+    config path (``tomograms[0].sources[1]``)."""
+    for index, entry in enumerate(entries or ()):
+        for number, source in enumerate(entry.sources):
+            yield index, entry, f"{section}[{index}].sources[{number}]", source
 
 
 def config_metadata(model: BaseModel | None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ingest.entities import Run, TiltSeries
 from ingest.errors import PlanError
 from ingest.models.ingestion_config import DepositionConfig
-from ingest.plan_context import PlanContext, Scope
+from ingest.plan_context import PlanContext, Scope, entry_sources
 from ingest.sources import Origin
 from ingest.tasks import CopyTask, Section
 
@@ -24,16 +24,14 @@ def plan_copies(
     tasks: list[CopyTask] = []
     claimed: dict[str, str] = {}
     for section in COPIED_SECTIONS:
-        for index, entry in enumerate(getattr(config, section.value) or ()):
-            for number, source in enumerate(entry.sources):
-                path = f"{section.value}[{index}].sources[{number}]"
-                for item in context.find(source, scope, path):
-                    if item.origin is not Origin.SOURCE:
-                        continue
-                    for key in item.keys:
-                        output = _copy_key(context, section, run, tiltseries, path, key.rsplit("/", 1)[-1])
-                        claim_output(claimed, output, key, context.where(path))
-                        tasks.append(CopyTask(section, key, output))
+        for _, _, path, source in entry_sources(section.value, getattr(config, section.value)):
+            for item in context.find(source, scope, path):
+                if item.origin is not Origin.SOURCE:
+                    continue
+                for key in item.keys:
+                    output = _copy_key(context, section, run, tiltseries, path, key.rsplit("/", 1)[-1])
+                    claim_output(claimed, output, key, context.where(path))
+                    tasks.append(CopyTask(section, key, output))
     return tuple(tasks)
 
 

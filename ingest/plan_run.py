@@ -19,7 +19,7 @@ from ingest.existing import (
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan_alignments import plan_alignments
 from ingest.plan_annotations import plan_annotations
-from ingest.plan_context import PlanContext, Scope
+from ingest.plan_context import PlanContext, Scope, entry_sources
 from ingest.plan_copies import plan_copies
 from ingest.plan_frames import plan_frames
 from ingest.plan_merges import refuse_tomogram_merge
@@ -65,10 +65,8 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
         voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations))
         skipped += [*annotation_skips, Skipped("neuroglancer", len(tomograms))]
     for section in SKIPPED_SECTIONS:
-        for index, entry in enumerate(getattr(config, section) or ()):
-            for number, source in enumerate(entry.sources):
-                path = f"{section}[{index}].sources[{number}]"
-                skipped.append(Skipped(section, context.count_found(source, scope, path)))
+        for _, _, path, source in entry_sources(section, getattr(config, section)):
+            skipped.append(Skipped(section, context.count_found(source, scope, path)))
     first_tomogram = next((vs.tomograms[0].metadata_key for vs in voxel_spacings if vs.tomograms), None)
     alignments = tuple(
         replace(task, size_source_key=first_tomogram) if task.metadata.get("volume_dimension") is None else task
@@ -103,20 +101,13 @@ def _plan_tiltseries(
     existing = context.existing.metadata_in(container, "tiltseries_metadata.json")
     found = []
     candidates = [(layout.tiltseries_metadata(TiltSeries(run, i)), m) for i, m in existing.items()]
-    for index, entry in enumerate(config.tiltseries or ()):
-        for number, source in enumerate(entry.sources):
-            path = f"tiltseries[{index}].sources[{number}]"
-            for item in context.find(source, scope, path, candidates=candidates):
-                if item.origin is Origin.SOURCE:
-                    found.append(
-                        (
-                            path,
-                            item.key,
-                            context.entry_metadata(
-                                f"tiltseries[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
-                            ),
-                        )
-                    )
+    for index, entry, path, source in entry_sources("tiltseries", config.tiltseries):
+        for item in context.find(source, scope, path, candidates=candidates):
+            if item.origin is Origin.SOURCE:
+                metadata = context.entry_metadata(
+                    f"tiltseries[{index}]", entry.metadata, scope, deposition_id=context.deposition_id
+                )
+                found.append((path, item.key, metadata))
     if len(found) > 1:
         raise PlanError(
             f"run {run.name!r} would get {len(found)} tilt series",
@@ -161,20 +152,18 @@ def _run_tiltseries(context: PlanContext, run: Run, planned: tuple[TiltSeriesTas
 
 def _find_voxel_spacings(config: DepositionConfig, context: PlanContext, run: Run, scope: Scope) -> list[VoxelSpacing]:
     found: dict[str, VoxelSpacing] = {}
-    for index, entry in enumerate(config.voxel_spacings):
-        for number, source in enumerate(entry.sources):
-            path = f"voxel_spacings[{index}].sources[{number}]"
-            for item in context.find(source, scope, path):
-                try:
-                    voxel_spacing = VoxelSpacing(run, float(item.name))
-                except ValueError:
-                    raise PlanError(
-                        "a voxel spacing is not a number",
-                        where=context.where(path),
-                        expected="a number of Å such as 13.48",
-                        found=f"{item.name!r}" + (f" from {item.key!r}" if item.keys else ""),
-                    ) from None
-                found.setdefault(voxel_spacing.name, voxel_spacing)
+    for _, _, path, source in entry_sources("voxel_spacings", config.voxel_spacings):
+        for item in context.find(source, scope, path):
+            try:
+                voxel_spacing = VoxelSpacing(run, float(item.name))
+            except ValueError:
+                raise PlanError(
+                    "a voxel spacing is not a number",
+                    where=context.where(path),
+                    expected="a number of Å such as 13.48",
+                    found=f"{item.name!r}" + (f" from {item.key!r}" if item.keys else ""),
+                ) from None
+            found.setdefault(voxel_spacing.name, voxel_spacing)
     return list(found.values())
 
 

@@ -171,8 +171,8 @@ class AlignmentTask:
 
 @dataclass(frozen=True)
 class CopyTask:
-    """Copy one source file, unchanged, to ``output_key`` (raw tilt angles, collection metadata, movie frames,
-    gains): the file has no metadata of its own; the run's manifest records it under ``output_key``."""
+    """Copy one source file, unchanged, to ``output_key`` (raw tilt angles, CTF estimates, collection metadata,
+    movie frames, gains): the file has no metadata of its own; the run's manifest records it under ``output_key``."""
 
     section: Section
     source_key: str
