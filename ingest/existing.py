@@ -4,6 +4,12 @@ Ids start at 100 inside their container (tomograms, tilt series and alignments p
 says; annotations per voxel-spacing folder). On re-ingestion an entity gets the id of the existing entity
 with the same identity key (DESIGN.md section 4), read from its metadata file; a new entity gets the lowest free
 id. :class:`ExistingTree` is built at the edge (:func:`read_existing_tree`) and is only read by the pure planner.
+
+A run killed after an entity's data was published but before its metadata leaves an *orphan*: a numbered folder
+without a metadata file. Before writing any data the executor records in the run's manifest which identity each
+folder was allocated to (a *claim*, see :mod:`ingest.manifest`); an orphan our manifest claims is ours: the next
+plan gives its id back to the same identity (or to any new entity) and the executor deletes its partial data first.
+An orphan nobody claims (another writer's) keeps its id taken.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from ingest.errors import IngestError, PlanError
 from ingest.inputs import list_input
+from ingest.manifest import read_claims
 from ingest.sources import Listing
 from ingest.storage import Storage
 
@@ -31,6 +38,8 @@ class ExistingTree:
 
     listing: Listing
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    claims: dict[str, str] = field(default_factory=dict)
+    """Orphan folders (numbered, no metadata file) that our manifests claim: folder -> claimed identity."""
 
     @classmethod
     def empty(cls, root: str = "<empty output>") -> ExistingTree:
@@ -40,6 +49,20 @@ class ExistingTree:
     def ids_in(self, folder: str) -> frozenset[int]:
         """The numeric sub-folder names of ``folder`` (ids already taken there)."""
         return frozenset(int(name) for name in self.listing.children.get(folder, ()) if name.isdigit())
+
+    def claimed_orphans_in(self, folder: str) -> dict[int, str]:
+        """The orphan sub-folders of ``folder`` that our manifests claim: id -> the identity they were claimed for."""
+        prefix = folder.strip("/") + "/"
+        return {
+            int(key[len(prefix) :]): identity
+            for key, identity in self.claims.items()
+            if key.startswith(prefix) and key[len(prefix) :].isdigit()
+        }
+
+    def claimed_orphans_under(self, folder: str) -> tuple[str, ...]:
+        """Every claimed orphan folder below ``folder`` (a run's folder), sorted."""
+        prefix = folder.strip("/") + "/"
+        return tuple(sorted(key for key in self.claims if key.startswith(prefix)))
 
     def metadata_in(self, folder: str, suffix: str) -> dict[int, dict[str, Any]]:
         """Metadata files ``folder/<id>/...<suffix>`` by id (the first such file of each id)."""
@@ -79,7 +102,32 @@ def read_existing_tree(storage: Storage, prefix: str = "") -> ExistingTree:
             ) from None
         if isinstance(value, dict):
             metadata[key] = value
-    return ExistingTree(listing, metadata)
+    return ExistingTree(listing, metadata, _claimed_orphans(storage, listing, prefix))
+
+
+def orphan_folders(listing: Listing) -> list[str]:
+    """Numbered folders holding files but no metadata file of their own (what a killed run can leave)."""
+    orphans = []
+    for folder, names in listing.children.items():
+        if not folder.rpartition("/")[2].isdigit() or folder.count("/") < 2:
+            continue
+        files = [f"{folder}/{name}" for name in names if f"{folder}/{name}" in listing.files]
+        if not any(is_metadata_key(key) for key in files):
+            orphans.append(folder)
+    return sorted(orphans)
+
+
+def _claimed_orphans(storage: Storage, listing: Listing, prefix: str) -> dict[str, str]:
+    """The orphan folders our run manifests claim (only the manifests of runs holding orphans are read)."""
+    by_scope: dict[str, list[str]] = {}
+    for folder in orphan_folders(listing):
+        scope = "/".join(folder.split("/", 2)[:2])  # the manifest scope: {dataset}/{run}
+        by_scope.setdefault(scope, []).append(folder)
+    claims: dict[str, str] = {}
+    for scope, folders in sorted(by_scope.items()):
+        claimed = read_claims(storage, scope, prefix)
+        claims.update({folder: claimed[folder] for folder in folders if folder in claimed})
+    return claims
 
 
 def relative_to_run(path: object, run_dir: str) -> str | None:
@@ -119,18 +167,41 @@ def tiltseries_identity(metadata: Mapping[str, Any]) -> Identity:
     return (metadata.get("deposition_id"),)
 
 
+def identity_text(identity: Identity) -> str:
+    """An identity as the text a manifest claim records (``repr`` of a tuple of plain values: deterministic)."""
+    return repr(identity)
+
+
 @dataclass
 class IdAllocator:
     """Hands out ids inside one container: reused by identity, else the lowest free id from 100.
 
     Mutable while one container is planned, then discarded; two planned entities with one identity are a
-    :class:`PlanError` (they would silently merge into one folder).
+    :class:`PlanError` (they would silently merge into one folder). ``orphans`` are our claimed orphan folders
+    (id -> claimed identity text): the identity they were claimed for gets them back, and no other entity takes
+    them. Every id handed out is written to ``allocated`` (folder -> identity text) for the executor's claims.
     """
 
     container: str
     taken: set[int]
     known: dict[Identity, int]
     claimed: dict[Identity, str] = field(default_factory=dict)
+    orphans: dict[int, str] = field(default_factory=dict)
+    allocated: dict[str, str] | None = None
+
+    @classmethod
+    def in_container(
+        cls,
+        existing: ExistingTree,
+        container: str,
+        known: dict[Identity, int],
+        allocated: dict[str, str] | None = None,
+    ) -> IdAllocator:
+        """An allocator over ``container`` of ``existing``: numbered folders are taken unless they are our
+        claimed orphans."""
+        orphans = existing.claimed_orphans_in(container)
+        taken = set(existing.ids_in(container)) - set(orphans)
+        return cls(container, taken, known, orphans=orphans, allocated=allocated)
 
     def assign(self, identity: Identity, *, what: str) -> tuple[int, bool]:
         """The id for ``identity`` and whether it was reused from the existing tree."""
@@ -143,9 +214,14 @@ class IdAllocator:
             )
         self.claimed[identity] = what
         if identity in self.known:
-            return self.known[identity], True
-        entity_id = FIRST_ID
-        while entity_id in self.taken:
-            entity_id += 1
-        self.taken.add(entity_id)
-        return entity_id, False
+            entity_id, reused = self.known[identity], True
+        else:
+            text = identity_text(identity)
+            ours = [i for i, claimed in sorted(self.orphans.items()) if claimed == text and i not in self.taken]
+            entity_id, reused = (ours[0] if ours else FIRST_ID), False
+            while not ours and (entity_id in self.taken or entity_id in self.orphans):
+                entity_id += 1
+            self.taken.add(entity_id)
+        if self.allocated is not None:
+            self.allocated[f"{self.container}/{entity_id}"] = identity_text(identity)
+        return entity_id, reused
