@@ -22,7 +22,7 @@ from typing import Any
 
 from ingest.errors import IngestError, PlanError
 from ingest.inputs import list_input
-from ingest.manifest import read_claims
+from ingest.manifest import read_claims, recorded_outputs
 from ingest.sources import Listing
 from ingest.storage import Storage
 
@@ -84,9 +84,13 @@ def is_metadata_key(key: str) -> bool:
 
 
 def read_existing_tree(storage: Storage, prefix: str = "") -> ExistingTree:
-    """List the output tree once and parse its metadata files (an empty or missing output is an empty tree)."""
+    """List the output tree once and parse its metadata files (an empty or missing output is an empty tree).
+
+    A metadata file that cannot be parsed is an error, unless our manifests record it as one of our outputs: then
+    it is damage the rerun repairs, and the planner treats it as absent."""
     listing = list_input(storage, prefix)
     metadata: dict[str, dict[str, Any]] = {}
+    recorded: dict[str, frozenset[str]] = {}
     for key in sorted(listing.files):
         if not is_metadata_key(key):
             continue
@@ -94,6 +98,8 @@ def read_existing_tree(storage: Storage, prefix: str = "") -> ExistingTree:
         try:
             value = json.loads(storage.read_bytes(full_key))
         except (OSError, ValueError, IngestError) as error:
+            if _recorded_by_us(storage, key, prefix, recorded):
+                continue
             raise PlanError(
                 "an existing metadata file cannot be read",
                 where=storage.url_of(full_key),
@@ -102,27 +108,39 @@ def read_existing_tree(storage: Storage, prefix: str = "") -> ExistingTree:
             ) from None
         if isinstance(value, dict):
             metadata[key] = value
-    return ExistingTree(listing, metadata, _claimed_orphans(storage, listing, prefix))
+    return ExistingTree(listing, metadata, _claimed_orphans(storage, listing, metadata, prefix))
 
 
-def orphan_folders(listing: Listing) -> list[str]:
-    """Numbered folders holding files but no metadata file of their own (what a killed run can leave)."""
+def _run_scope(key: str) -> str:
+    """The manifest scope of a key inside a run: ``{dataset}/{run}``."""
+    return "/".join(key.split("/", 2)[:2])
+
+
+def _recorded_by_us(storage: Storage, key: str, prefix: str, cache: dict[str, frozenset[str]]) -> bool:
+    for scope in (_run_scope(key), "deposition"):
+        if scope not in cache:
+            cache[scope] = recorded_outputs(storage, scope, prefix)
+        if key in cache[scope]:
+            return True
+    return False
+
+
+def orphan_folders(listing: Listing, metadata: Mapping[str, object]) -> list[str]:
+    """Numbered folders holding files but no readable metadata file of their own (what a killed run can leave)."""
     orphans = []
     for folder, names in listing.children.items():
         if not folder.rpartition("/")[2].isdigit() or folder.count("/") < 2:
             continue
-        files = [f"{folder}/{name}" for name in names if f"{folder}/{name}" in listing.files]
-        if not any(is_metadata_key(key) for key in files):
+        if not any(f"{folder}/{name}" in metadata for name in names):
             orphans.append(folder)
     return sorted(orphans)
 
 
-def _claimed_orphans(storage: Storage, listing: Listing, prefix: str) -> dict[str, str]:
+def _claimed_orphans(storage: Storage, listing: Listing, metadata: Mapping[str, object], prefix: str) -> dict[str, str]:
     """The orphan folders our run manifests claim (only the manifests of runs holding orphans are read)."""
     by_scope: dict[str, list[str]] = {}
-    for folder in orphan_folders(listing):
-        scope = "/".join(folder.split("/", 2)[:2])  # the manifest scope: {dataset}/{run}
-        by_scope.setdefault(scope, []).append(folder)
+    for folder in orphan_folders(listing, metadata):
+        by_scope.setdefault(_run_scope(folder), []).append(folder)
     claims: dict[str, str] = {}
     for scope, folders in sorted(by_scope.items()):
         claimed = read_claims(storage, scope, prefix)

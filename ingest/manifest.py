@@ -73,6 +73,16 @@ def read_claims(storage: Storage, scope: str, prefix: str = "") -> dict[str, str
     return _string_map(_read_document(storage, key).get("claims"))
 
 
+def recorded_outputs(storage: Storage, scope: str, prefix: str = "") -> frozenset[str]:
+    """Every output key (metadata files included) the manifest of ``scope`` records digests for."""
+    base = prefix.strip("/")
+    key = f"{base}/{manifest_key(scope)}" if base else manifest_key(scope)
+    outputs = _read_document(storage, key).get("outputs")
+    if not isinstance(outputs, dict):
+        return frozenset()
+    return frozenset(k for values in outputs.values() if isinstance(values, dict) for k in values)
+
+
 @dataclass
 class Manifest:
     """Fingerprints and output digests by metadata key, and folder claims, for one run (or the deposition)."""

@@ -26,6 +26,7 @@ UNSAMPLED_CHUNK = f"{TS_ZARR}/0/5/0/0"  # neither the first nor the last chunk o
 TOMO_MRC = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Tomograms/100/TS_001.mrc"
 POINTS = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Annotations/100/cytosolic_ribosome-1.0_point.ndjson"
 TOMO_METADATA = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Tomograms/100/tomogram_metadata.json"
+ANNOTATION_METADATA = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Annotations/100/cytosolic_ribosome-1.0.json"
 
 
 def arguments(config: Path, output: str, *extra: str) -> list[str]:
@@ -60,7 +61,7 @@ def flip(offset: int) -> Callable[[Path], None]:
 
 
 def edit_date(path: Path) -> None:
-    """Still valid JSON of the same size (unreadable metadata stops planning with a clear error instead)."""
+    """Still valid JSON of the same size."""
     text = path.read_text()
     assert '"release_date": "2026-02-01"' in text
     path.write_text(text.replace('"release_date": "2026-02-01"', '"release_date": "2026-02-02"'))
@@ -90,6 +91,11 @@ CASES = {
     "truncated-ndjson": (POINTS, truncate),
     "ndjson-bytes": (POINTS, flip(10)),
     "metadata-edited": (TOMO_METADATA, edit_date),
+    "metadata-bytes": (TOMO_METADATA, flip(20)),
+    "truncated-annotation-metadata": (ANNOTATION_METADATA, truncate),
+    "truncated-tiltseries-metadata": (f"{RUN_DIR}/TiltSeries/100/tiltseries_metadata.json", truncate),
+    "truncated-run-metadata": (f"{RUN_DIR}/run_metadata.json", truncate),
+    "truncated-dataset-metadata": ("90001/dataset_metadata.json", truncate),
 }
 
 
@@ -163,3 +169,15 @@ def test_s3_rerun_repairs_a_deleted_chunk(
     assert report["totals"]["written"] == 2
     assert s3_tree(s3_client, s3_bucket, "out") == before
     assert check_tree(FsspecTree(f"s3://{s3_bucket}/out", {"endpoint_url": s3_endpoint})).findings == ()
+
+
+def test_unreadable_metadata_we_did_not_write_stops_planning(original: tuple[Path, Path], tmp_path: Path) -> None:
+    config, source = original
+    output = tmp_path / "out"
+    shutil.copytree(source, output)
+    foreign = output / f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Tomograms/107/tomogram_metadata.json"
+    foreign.parent.mkdir()
+    foreign.write_text("{not json")
+    result = CliRunner().invoke(main, arguments(config, str(output)))
+    assert result.exit_code != 0
+    assert "an existing metadata file cannot be read" in result.output
