@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
@@ -26,6 +27,8 @@ from ingest.storage_retry import RetryPolicy, call_with_retries
 T = TypeVar("T")
 
 _CHECKSUM_BLOCK = 4 * 1024 * 1024
+PUT_THREADS = 16
+"""Concurrent uploads of one tree's data files on object stores."""
 
 
 def tree_files(local_dir: Path) -> list[str]:
@@ -248,11 +251,16 @@ class ObjectStorage(FsspecStorage):
         base = self._path(prefix)
         if data:
             publication_step("publish tree data", prefix)
-            self._call(
-                "publishing the data of",
-                prefix,
-                functools.partial(self.fs.put, [str(local_dir / p) for p in data], [f"{base}/{p}" for p in data]),
-            )
+
+            def put(relative: str) -> None:
+                upload = functools.partial(self.fs.put_file, str(local_dir / relative), f"{base}/{relative}")
+                self._call("publishing", f"{prefix}/{relative}", upload)
+
+            # One retry budget per file, not per batch: a batch of many chunks retried as a whole rarely gets
+            # through a store that throttles a fraction of all requests.
+            with ThreadPoolExecutor(max_workers=min(PUT_THREADS, len(data))) as pool:
+                for _ in pool.map(put, data):
+                    pass
         for relative in metadata:
             upload = functools.partial(self.fs.put_file, str(local_dir / relative), f"{base}/{relative}")
             publication_step("publish", f"{prefix}/{relative}")

@@ -55,7 +55,9 @@ def faulty_s3_proxy(target: str, every: int = 3) -> Iterator[tuple[str, _Faults]
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             if faults.should_fail(f"{self.command} {self.path}"):
+                self.close_connection = True  # a fresh connection per request: no stale keep-alive races
                 self.send_response(503)
+                self.send_header("Connection", "close")
                 self.send_header("Content-Type", "application/xml")
                 self.send_header("Content-Length", str(len(_UNAVAILABLE)))
                 self.end_headers()
@@ -67,7 +69,9 @@ def faulty_s3_proxy(target: str, every: int = 3) -> Iterator[tuple[str, _Faults]
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 payload = response.read()
+                self.close_connection = True
                 self.send_response(response.status)
+                self.send_header("Connection", "close")
                 skipped = {"transfer-encoding", "connection"}
                 if self.command != "HEAD":
                     skipped.add("content-length")
@@ -85,6 +89,7 @@ def faulty_s3_proxy(target: str, every: int = 3) -> Iterator[tuple[str, _Faults]
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward  # noqa: N815
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

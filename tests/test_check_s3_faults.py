@@ -18,6 +18,8 @@ from tests.faulty_s3_proxy import faulty_s3_proxy
 from tests.good_tree import build_good_tree
 
 NO_BOTOCORE_RETRIES = "config_kwargs.retries.max_attempts=0"
+CREDENTIALS = {"key": "testing", "secret": "testing"}
+"""Given explicitly: check workers may come from a process pool started before the test set the environment."""
 
 
 def upload(client: Any, bucket: str, local: Path, prefix: str) -> None:
@@ -33,7 +35,7 @@ def test_check_through_503s_is_clean(
 ) -> None:
     upload(s3_client, s3_bucket, build_good_tree(tmp_path / "tree"), "tree")
     with faulty_s3_proxy(s3_endpoint) as (proxy, faults):
-        options = {"endpoint_url": proxy, "config_kwargs": {"retries": {"max_attempts": 0}}}
+        options = {"endpoint_url": proxy, "config_kwargs": {"retries": {"max_attempts": 0}}, **CREDENTIALS}
         report = check_tree(FsspecTree(f"s3://{s3_bucket}/tree", options), workers=workers)
     assert faults.failed > 5
     assert report.findings == ()
@@ -45,7 +47,8 @@ def test_check_cli_with_two_workers_through_503s(
     upload(s3_client, s3_bucket, build_good_tree(tmp_path / "tree"), "tree")
     with faulty_s3_proxy(s3_endpoint) as (proxy, faults):
         args = ["check", f"s3://{s3_bucket}/tree", "--workers", "2", "--format", "json",
-                "--storage-option", f"endpoint_url={proxy}", "--storage-option", NO_BOTOCORE_RETRIES]  # fmt: skip
+                "--storage-option", f"endpoint_url={proxy}", "--storage-option", NO_BOTOCORE_RETRIES,
+                *(f"--storage-option={name}={value}" for name, value in CREDENTIALS.items())]  # fmt: skip
         result = CliRunner().invoke(main, args)
     assert faults.failed > 5
     assert result.exit_code == 0, result.output
