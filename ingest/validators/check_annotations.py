@@ -89,11 +89,8 @@ def point_count(content: bytes, shape: str) -> int:
     rows = [row for row in content.decode("utf-8", errors="replace").split("\n") if row]
     if shape != "InstanceSegmentation":
         return len(rows)
-    ids = set()
-    for row in rows:
-        parsed = _parse_line(row)
-        ids.add(str(parsed[3]) if not isinstance(parsed, str) else None)
-    return len(ids)
+    parsed = [_parse_line(row) for row in rows]
+    return len({str(line[3]) for line in parsed if not isinstance(line, str)})
 
 
 def object_count_finding(object_count: Any, counts: dict[str, int], metadata_key: str) -> Finding | None:
