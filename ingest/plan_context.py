@@ -4,16 +4,21 @@ metadata rendering and the record of which finders matched something (a finder t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+import yaml
 from pydantic import BaseModel
 
-from ingest.errors import PlanError
+from ingest.errors import IngestError, PlanError
 from ingest.existing import ExistingTree
-from ingest.inputs import RunDataMap
+from ingest.glob_vars import MAPPED_NAMES
+from ingest.input_paths import KeyGuard, OpenGuard
+from ingest.inputs import RunDataMap, RunMaps
 from ingest.layout import Layout
+from ingest.positioned_yaml import PathPart, position_of
 from ingest.sources import (
     FinderInputs,
     FinderResult,
@@ -35,6 +40,7 @@ from ingest.sources import (
 )
 from ingest.tasks import Metadata
 from ingest.template_cache import render_value
+from ingest.templates import TemplateError
 
 T = TypeVar("T")
 Candidates = Sequence[tuple[str, Mapping[str, Any]]]
@@ -42,13 +48,17 @@ Candidates = Sequence[tuple[str, Mapping[str, Any]]]
 
 @dataclass(frozen=True)
 class PlanInputs:
-    """What planning reads about the input: its listing (under ``{input}/{source_prefix}``), the run data map,
-    MRC headers on request, and the config file's name for messages."""
+    """What planning reads about the input: its listing (under ``{input}/{source_prefix}``), the run data map and
+    older run maps, MRC headers on request, the guard that refuses listed keys leading outside the input root
+    (symbolic links), and the config file's name and positioned YAML tree for messages (``file:line:col``)."""
 
     listing: Listing
     run_data: RunDataMap = field(default_factory=RunDataMap)
     headers: HeaderReader = field(default_factory=NoHeaders)
     config_file: str = "config"
+    run_maps: RunMaps = field(default_factory=RunMaps)
+    guard: KeyGuard = field(default_factory=OpenGuard)
+    config_tree: yaml.Node | None = None
 
 
 @dataclass(frozen=True)
@@ -98,8 +108,12 @@ class PlanContext:
         return FinderInputs(self.inputs.listing, self.existing.listing, self.inputs.headers)
 
     def where(self, path: str) -> str:
-        """A location for messages: ``config.yaml tomograms[0].sources[1]``."""
-        return f"{self.inputs.config_file} {path}"
+        """A location for messages: ``config.yaml:12:5 tomograms[0].sources[1]`` (the line and column when the
+        positioned config tree is known)."""
+        position = position_of(self.inputs.config_tree, config_path_parts(path))
+        if position is None:
+            return f"{self.inputs.config_file} {path}"
+        return f"{self.inputs.config_file}:{position.line}:{position.column} {path}"
 
     def find(
         self,
@@ -183,9 +197,41 @@ class PlanContext:
     ) -> tuple[tuple[Found, ...], tuple[GlobAttempt, ...] | None]:
         if not parents_allowed(getattr(source, "parent_filters", None), scope.parents):
             return (), None
-        result = evaluate() if evaluate is not None else self._evaluate(source, scope, path, candidates)
-        result = drop_excluded(result, getattr(source, "exclude", None))
+        try:
+            result = evaluate() if evaluate is not None else self._evaluate(source, scope, path, candidates)
+            result = drop_excluded(result, getattr(source, "exclude", None))
+        except TemplateError as error:
+            raise self._template_error(error, scope, path) from None
+        except PlanError as error:
+            if error.where is not None:
+                raise
+            raise PlanError(error.what, where=self.where(path), expected=error.expected, found=error.found) from None
+        for item in result.items:
+            for key in item.keys:
+                if item.origin is Origin.SOURCE and self.inputs.guard.escapes(key):
+                    raise PlanError(
+                        "a found file is a symbolic link leading outside the input root; it is not read",
+                        where=self.where(path),
+                        expected="files under the input root",
+                        found=repr(key),
+                    )
         return result.items, result.attempts
+
+    def _template_error(self, error: TemplateError, scope: Scope, path: str) -> IngestError:
+        """``error`` located at ``path``; a run-map variable missing for the run names the map and the run."""
+        setting = MAPPED_NAMES.get(error.found or "")
+        run = scope.parents.get("run")
+        run_map = self.inputs.run_maps.maps.get(error.found or "")
+        if setting is not None and run is not None:
+            where = run_map.source if run_map is not None else self.where("standardization_config")
+            problem = f"has no row in {setting}" if run_map is not None else f"is not given: no {setting} is set"
+            return PlanError(
+                f"{{{error.found}}} of run {run!r} {problem}",
+                where=f"{where} (used by {self.where(path)})",
+                expected=f"a row '{run},<name>' in the run map" if run_map is not None else f"a {setting}",
+                found="no such row" if run_map is not None else "none",
+            )
+        return PlanError(error.what, where=self.where(path), expected=error.expected, found=error.found)
 
     def _evaluate(self, source: BaseModel, scope: Scope, path: str, candidates: Candidates | None) -> FinderResult:
         inputs = self.finder_inputs
@@ -236,6 +282,17 @@ def entry_sources(section: str, entries: Sequence[Entry] | None) -> Iterator[tup
     for index, entry in enumerate(entries or ()):
         for number, source in enumerate(entry.sources):
             yield index, entry, f"{section}[{index}].sources[{number}]", source
+
+
+def config_path_parts(path: str) -> list[PathPart]:
+    """``tomograms[0].sources[1]`` → ``["tomograms", 0, "sources", 1]`` (for :func:`position_of`)."""
+    parts: list[PathPart] = []
+    for name, index in _PATH_PART.findall(path):
+        parts.append(int(index) if index else name)
+    return parts
+
+
+_PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_\-]*)|\[(\d+)\]")
 
 
 def config_metadata(model: BaseModel | None) -> dict[str, Any]:

@@ -6,19 +6,26 @@ what it returns, and the executor runs it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from ingest.config import load_config
 from ingest.errors import ConfigError
 from ingest.existing import read_existing_tree
-from ingest.inputs import StorageMrcHeaders, list_input, read_run_data_map
+from ingest.glob_vars import MAPPED_NAMES
+from ingest.input_paths import KeyGuard, LocalRootGuard, OpenGuard, input_key, outside_root_error, resolves_under
+from ingest.inputs import RunMaps, StorageMrcHeaders, list_input, read_run_data_map, read_run_name_map
 from ingest.layout import DEFAULT_LAYOUT, Layout
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan import PlanInputs, plan_deposition
 from ingest.report import Report, render_text
+from ingest.positioned_yaml import position_of
 from ingest.storage import Storage, open_storage
+from ingest.storage_local import LocalStorage
 from ingest.tasks import Plan, Selection
 from ingest.validators.config import validate_config
 
@@ -67,25 +74,72 @@ def plan_from_files(
     report = validate_config(config_path, input_url.removeprefix("file://") if local_input else None)
     if not report.ok:
         raise InvalidConfigError(report, str(config_path))
-    config = load_config(config_path).config
+    loaded = load_config(config_path)
+    config = loaded.config
     prefix = config.standardization_config.source_prefix.strip("/")
     input_storage = _open(input_url, storage_options)
     output_storage = _open(output_url, storage_options)
-    run_data_map = config.standardization_config.run_data_map_file
-    inputs = PlanInputs(
-        listing=list_input(input_storage, prefix),
-        run_data=read_run_data_map(input_storage, _join(prefix, run_data_map) if run_data_map else None),
-        headers=StorageMrcHeaders(input_storage, prefix),
-        config_file=str(config_path),
-    )
+    inputs = read_plan_inputs(config, input_storage, config_file=str(config_path), config_tree=loaded.tree)
     plan = plan_deposition(config, inputs, read_existing_tree(output_storage), selection=selection, layout=layout)
     return PlannedDeposition(plan, config, str(config_path), input_url, prefix, output_url)
+
+
+def read_plan_inputs(
+    config: DepositionConfig, storage: Storage, *, config_file: str, config_tree: yaml.Node | None = None
+) -> PlanInputs:
+    """Everything planning reads from the input storage: the listing under ``source_prefix``, the run data map and
+    the older run maps (each confined to the input root: a path leading outside is refused naming its config key),
+    MRC headers on request, and the guard against symbolic links leading outside the input root."""
+    settings = config.standardization_config
+    prefix = settings.source_prefix.strip("/")
+    locate = PlanContextLocator(config_file, config_tree)
+    run_data_key = None
+    if settings.run_data_map_file:
+        run_data_key = _confined(storage, prefix, settings.run_data_map_file, locate("run_data_map_file"))
+    maps = {}
+    for variable, setting in MAPPED_NAMES.items():
+        name = getattr(settings, setting, None)
+        if name:
+            maps[variable] = read_run_name_map(storage, _confined(storage, prefix, name, locate(setting)))
+    return PlanInputs(
+        listing=list_input(storage, prefix),
+        run_data=read_run_data_map(storage, run_data_key),
+        headers=StorageMrcHeaders(storage, prefix),
+        config_file=config_file,
+        run_maps=RunMaps(maps),
+        guard=_guard(storage, prefix),
+        config_tree=config_tree,
+    )
+
+
+class PlanContextLocator:
+    """``standardization_config.<key>`` of the config as ``file:line:col path`` for messages."""
+
+    def __init__(self, config_file: str, tree: yaml.Node | None) -> None:
+        self.config_file, self.tree = config_file, tree
+
+    def __call__(self, key: str) -> str:
+        path = ("standardization_config", key)
+        position = position_of(self.tree, path)
+        where = self.config_file if position is None else f"{self.config_file}:{position.line}:{position.column}"
+        return f"{where} standardization_config.{key}"
+
+
+def _confined(storage: Storage, prefix: str, name: str, where: str) -> str:
+    """The key of the file ``name`` (relative to the source prefix), refused when it leads outside the input
+    root, also through a symbolic link on a local disk."""
+    key = input_key(prefix, name, where=where, root=storage.url)
+    if isinstance(storage, LocalStorage) and not resolves_under(os.path.join(storage.root, key), storage.root):
+        raise outside_root_error(name, where, storage.url)
+    return key
+
+
+def _guard(storage: Storage, prefix: str) -> KeyGuard:
+    if isinstance(storage, LocalStorage):
+        return LocalRootGuard(os.path.join(storage.root, prefix), storage.root)
+    return OpenGuard()
 
 
 def _open(url: str, options: Mapping[str, str] | None) -> Storage:
     is_s3 = url.startswith(("s3://", "s3a://"))
     return open_storage(url, options if is_s3 else None)
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}/{name.strip('/')}" if prefix else name.strip("/")

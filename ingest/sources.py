@@ -66,6 +66,13 @@ class Listing:
     def __len__(self) -> int:
         return len(self.files)
 
+    def search_path(self, key: str) -> str:
+        """``key`` as the portal's finders see it when they search a ``match_regex``: the full path of the file,
+        without a URL scheme (``bucket/prefix/run/file.mrc`` on S3, ``/data/in/prefix/run/file.mrc`` locally)."""
+        root = self.root.split("://", 1)[1] if "://" in self.root else self.root
+        root = root.rstrip("/")
+        return f"{root}/{key}" if root else key
+
     def is_folder(self, key: str) -> bool:
         """Whether ``key`` is a folder implied by the listed keys (the root ``""`` is one)."""
         return key in self.children
@@ -216,15 +223,23 @@ class FinderInputs:
 
 
 def name_from(path: str, name_regex: str | None) -> str | None:
-    """The item name of ``path``: the first group of ``name_regex`` matched at the start of the base name
-    (the whole base name when there is no regex or no group); None when the regex does not match."""
+    """The item name of ``path`` as the portal takes it: the first group of ``name_regex`` matched at the start of
+    the base name (default ``(.*)``, the whole base name); None when the regex does not match the base name.
+
+    A ``name_regex`` without a group is a :class:`PlanError` (the portal's finders take group 1 and fail).
+    """
     base = base_name(path)
-    if not name_regex:
-        return base
-    match = compile_regex(name_regex).match(base)
+    pattern = compile_regex(name_regex or "(.*)")
+    if not pattern.groups:
+        raise PlanError(
+            f"name_regex {pattern.pattern!r} has no group to take the name from",
+            expected="a regular expression with a group, e.g. '(.*)\\.mrc'",
+            found=f"no group in {pattern.pattern!r}",
+        )
+    match = pattern.match(base)
     if match is None:
         return None
-    return match.group(1) if match.re.groups else match.group(0)
+    return match.group(1) or ""
 
 
 def find_by_glob(
@@ -233,18 +248,31 @@ def find_by_glob(
     listing: Listing,
     origin: Origin,
 ) -> FinderResult:
-    """Items whose keys match the rendered ``list_glob`` and ``match_regex`` (searched in the key)."""
+    """Items whose keys match the rendered ``list_glob``, as the portal's glob finders find them: ``match_regex``
+    is searched in the full path of each match (:meth:`Listing.search_path`), the name is the first group of
+    ``name_regex`` matched at the start of the base name, and one name stands for one item (the last path found
+    under that name wins, as in the portal's name-to-path mapping). A ``name_regex`` that does not match the base
+    name of a file ``match_regex`` accepted is a :class:`PlanError` (the portal fails there too)."""
     expanded = render_text(finder.list_glob, context)
     match_regex = compile_regex(finder.match_regex or ".*")
     name_regex = None if isinstance(finder, TomogramHeaderFinder) else finder.name_regex
-    items = []
+    named: dict[str, str] = {}
     for key in listing.glob(expanded):
-        if not match_regex.search(key):
+        if not match_regex.search(listing.search_path(key)):
+            continue
+        if name_regex is None and isinstance(finder, TomogramHeaderFinder):
+            named[key] = key
             continue
         name = name_from(key, name_regex)
-        if name is not None:
-            items.append(Found(name, (key,), origin))
-    return FinderResult(tuple(items), (GlobAttempt(finder.list_glob, expanded, listing.root),))
+        if name is None:
+            raise PlanError(
+                f"name_regex {name_regex or '(.*)'!r} does not match the file name {base_name(key)!r}",
+                expected="a name_regex matching the start of the base name of every file match_regex accepts",
+                found=f"{key!r} found by {finder.list_glob!r}",
+            )
+        named[name] = key
+    items = tuple(Found(name, (key,), origin) for name, key in named.items())
+    return FinderResult(items, (GlobAttempt(finder.list_glob, expanded, listing.root),))
 
 
 def find_by_multi_glob(finder: SourceMultiGlobFinder, context: Mapping[str, str], listing: Listing) -> FinderResult:
@@ -285,23 +313,20 @@ def find_by_header(finder: TomogramHeaderFinder, context: Mapping[str, str], inp
 
 
 def drop_excluded(result: FinderResult, exclude: Sequence[str] | None) -> FinderResult:
-    """``result`` without the items one of whose keys (or, for literals, whose name) matches an ``exclude``
-    regular expression."""
+    """``result`` without the items whose name an ``exclude`` regular expression matches at its start
+    (``re.match`` against the found name, as the portal applies ``exclude``; not searched in the path)."""
     if not exclude:
         return result
     patterns = [compile_regex(pattern) for pattern in exclude]
-
-    def excluded(item: Found) -> bool:
-        texts = item.keys or (item.name,)
-        return any(pattern.search(text) for pattern in patterns for text in texts)
-
-    return FinderResult(tuple(item for item in result.items if not excluded(item)), result.attempts)
+    kept = tuple(item for item in result.items if not any(p.match(str(item.name)) for p in patterns))
+    return FinderResult(kept, result.attempts)
 
 
 def parents_allowed(filters: ParentFilters | None, parents: Mapping[str, str]) -> bool:
-    """Whether the parents (``{"dataset": "10001", "run": "TS_1", "voxel_spacing": "13.480"}``) pass
-    ``parent_filters``: for each kind named under ``include`` one regex must match (searched), and no regex
-    named under ``exclude`` may match. Kinds that are not among the parents do not filter."""
+    """Whether the parents (``{"deposition": "10300", "dataset": "10001", "run": "TS_1", "voxel_spacing":
+    "13.480"}``) pass ``parent_filters`` as the portal applies them: for each kind named under ``include`` one regex
+    must be found in (``re.search``) that parent's name, and no regex named under ``exclude`` may be found in it.
+    Kinds that are not among the parents of the entity do not filter."""
     if filters is None:
         return True
     if filters.include is not None:
