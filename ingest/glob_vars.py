@@ -15,6 +15,7 @@ are matched against listings relative to those roots; a glob written as the port
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 
 MAPPED_NAMES = {
@@ -45,10 +46,8 @@ def root_values() -> dict[str, str]:
 def entity_values(kind: str, name: str, *, path: str | None, output_path: str) -> dict[str, str]:
     """The variables of one found entity: its name (and integer name), where it was found, its output folder."""
     values = {f"{kind}_name": name, f"{kind}_output_path": output_path}
-    try:
+    with contextlib.suppress(ValueError):
         values[f"int_{kind}_name"] = str(int(name))
-    except ValueError:
-        pass
     if path is not None:
         values[f"{kind}_path"] = path
     return values

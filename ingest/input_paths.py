@@ -69,7 +69,7 @@ class LocalRootGuard:
     root: str
 
     def escapes(self, key: str) -> bool:
-        return not resolves_under(os.path.join(self.base, key), self.root)
+        return not resolves_under(f"{self.base.rstrip('/')}/{key}", self.root)
 
 
 def resolves_under(path: str, root: str) -> bool:

@@ -6,7 +6,6 @@ what it returns, and the executor runs it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,8 @@ from ingest.inputs import RunMaps, StorageMrcHeaders, list_input, read_run_data_
 from ingest.layout import DEFAULT_LAYOUT, Layout
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan import PlanInputs, plan_deposition
-from ingest.report import Report, render_text
 from ingest.positioned_yaml import position_of
+from ingest.report import Report, render_text
 from ingest.storage import Storage, open_storage
 from ingest.storage_local import LocalStorage
 from ingest.tasks import Plan, Selection
@@ -129,14 +128,14 @@ def _confined(storage: Storage, prefix: str, name: str, where: str) -> str:
     """The key of the file ``name`` (relative to the source prefix), refused when it leads outside the input
     root, also through a symbolic link on a local disk."""
     key = input_key(prefix, name, where=where, root=storage.url)
-    if isinstance(storage, LocalStorage) and not resolves_under(os.path.join(storage.root, key), storage.root):
+    if isinstance(storage, LocalStorage) and not resolves_under(f"{storage.root}/{key}", storage.root):
         raise outside_root_error(name, where, storage.url)
     return key
 
 
 def _guard(storage: Storage, prefix: str) -> KeyGuard:
     if isinstance(storage, LocalStorage):
-        return LocalRootGuard(os.path.join(storage.root, prefix), storage.root)
+        return LocalRootGuard(f"{storage.root}/{prefix}", storage.root)
     return OpenGuard()
 
 
