@@ -16,6 +16,7 @@ from ingest.entities import Dataset, Deposition, Run
 from ingest.errors import PlanError
 from ingest.existing import ExistingTree
 from ingest.glob_vars import entity_values, root_values
+from ingest.input_paths import URL_PREFIXES, literal_source
 from ingest.layout import DEFAULT_LAYOUT, ImageKind, Layout
 from ingest.models.ingestion_config import DatasetEntity, DepositionConfig, KeyPhotoEntity, RunEntity
 from ingest.plan_context import PlanContext, PlanInputs, Scope, config_metadata, entry_sources, render_metadata
@@ -155,8 +156,8 @@ def _key_photos(
                 for kind in ("snapshot", "thumbnail") if found else ():
                     value = getattr(source.literal.value, kind)
                     if value is not None:
-                        source_key = _png_source(str(render_metadata(value, scope.values)), context, path)
-                        images.append(ImageCopy(kind, source_key, _image_key(context, owner, kind)))
+                        literal = _image_source(str(render_metadata(value, scope.values)), context, path)
+                        images.append(ImageCopy(kind, literal, _image_key(context, owner, kind), literal=True))
                 continue
             for item in found:
                 kind = item.name.rsplit(".", 1)[0] if item.name.endswith(".png") else item.name
@@ -171,19 +172,24 @@ def _key_photos(
                     referenced[kind] = item.key
                 else:
                     images.append(
-                        ImageCopy(kind, _png_source(item.key, context, path), _image_key(context, owner, kind))
+                        ImageCopy(kind, _image_source(item.key, context, path), _image_key(context, owner, kind))
                     )
     return tuple(images), referenced
 
 
-def _png_source(source: str, context: PlanContext, path: str) -> str:
-    """``source`` when it can be copied as ``{kind}.png``: a PNG file, or a URL (not downloaded: a warning)."""
-    if source.startswith(("http://", "https://")) or source.lower().endswith(".png"):
+_IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg")
+
+
+def _image_source(source: str, context: PlanContext, path: str) -> str:
+    """``source`` when it can be copied as ``{kind}.png``: a URL, or a PNG, GIF or JPEG file (converted to PNG);
+    a literal path that would lead outside the input or bucket root is refused (:func:`literal_source`)."""
+    literal_source(source, where=context.where(path))
+    if source.startswith(URL_PREFIXES) or source.lower().endswith(_IMAGE_SUFFIXES):
         return source
     raise PlanError(
-        "a key photo given as a file is not a PNG",
+        "a key photo given as a file is not an image",
         where=context.where(path),
-        expected="a .png file (copied to Images/snapshot.png or Images/thumbnail.png)",
+        expected="a .png, .gif or .jpg file (copied to Images/snapshot.png or Images/thumbnail.png), or a URL",
         found=repr(source),
     )
 

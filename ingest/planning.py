@@ -64,13 +64,16 @@ def plan_from_files(
     selection: Selection | None = None,
     storage_options: Mapping[str, str] | None = None,
     layout: Layout = DEFAULT_LAYOUT,
+    bucket_root: Path | None = None,
 ) -> PlannedDeposition:
     """Validate ``config_path`` (refusing an invalid config before anything is listed), list the input under
     ``{input_url}/{source_prefix}`` once (default input: the config's folder), read the existing output tree and
     plan. ``storage_options`` apply to ``s3://`` URLs."""
     input_url = input_url or str(config_path.parent)
     local_input = "://" not in input_url or input_url.startswith("file://")
-    report = validate_config(config_path, input_url.removeprefix("file://") if local_input else None)
+    report = validate_config(
+        config_path, input_url.removeprefix("file://") if local_input else None, bucket_root=bucket_root
+    )
     if not report.ok:
         raise InvalidConfigError(report, str(config_path))
     loaded = load_config(config_path)

@@ -24,6 +24,12 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": r
     "used to find the run data map.",
 )
 @click.option(
+    "--bucket-root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="A local folder holding the buckets: literal bucket/key paths (key photos) must exist as DIR/bucket/key.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(sorted(_RENDERERS)),
@@ -32,12 +38,14 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": r
     help="text: compiler-style lines; json: machine-readable; github: workflow annotations.",
 )
 @click.pass_context
-def validate(ctx: click.Context, configs: tuple[Path, ...], input_root: Path | None, output_format: str) -> None:
+def validate(
+    ctx: click.Context, configs: tuple[Path, ...], input_root: Path | None, bucket_root: Path | None, output_format: str
+) -> None:
     """Validate deposition CONFIGs: schema, semantic rules and templates.
 
     Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.
     """
-    report = validate_configs(configs, input_root)
+    report = validate_configs(configs, input_root, bucket_root=bucket_root)
     rendered = _RENDERERS[output_format](report)
     if rendered:
         click.echo(rendered)
