@@ -4,7 +4,6 @@ no file content ever appears in a message."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -76,7 +75,7 @@ def test_etc_passwd_as_run_data_map_is_refused_without_echo(example: Path, tmp_p
 
 def test_a_symbolic_link_to_a_run_data_map_outside_is_refused(example: Path, secret: Path, tmp_path: Path) -> None:
     link = example.parent / "phantom/linked_map.csv"
-    os.symlink(secret, link)
+    link.symlink_to(secret)
     config = with_map(example, "linked_map.csv")
     code, output = dry_run(config, tmp_path)
     assert code == 1 and "outside the input root" in output and SECRET not in output
@@ -96,7 +95,7 @@ def test_a_run_to_tomo_map_outside_is_refused_at_its_config_line(example: Path, 
 def test_a_found_source_that_links_outside_is_refused(example: Path, secret: Path, tmp_path: Path) -> None:
     mdoc = example.parent / "phantom/tiltseries/TS_001.mdoc"
     mdoc.unlink()
-    os.symlink(secret, mdoc)
+    mdoc.symlink_to(secret)
     code, output = dry_run(example, tmp_path)
     assert code == 1
     assert "symbolic link leading outside the input root" in output
