@@ -78,10 +78,10 @@ def plan_from_files(
         raise InvalidConfigError(report, str(config_path))
     loaded = load_config(config_path)
     config = loaded.config
-    prefix = config.standardization_config.source_prefix.strip("/")
     input_storage = _open(input_url, storage_options)
     output_storage = _open(output_url, storage_options)
     inputs = read_plan_inputs(config, input_storage, config_file=str(config_path), config_tree=loaded.tree)
+    prefix = source_prefix_key(config, input_storage, PlanContextLocator(str(config_path), loaded.tree))
     plan = plan_deposition(config, inputs, read_existing_tree(output_storage), selection=selection, layout=layout)
     return PlannedDeposition(plan, config, str(config_path), input_url, prefix, output_url)
 
@@ -93,8 +93,8 @@ def read_plan_inputs(
     the older run maps (each confined to the input root: a path leading outside is refused naming its config key),
     MRC headers on request, and the guard against symbolic links leading outside the input root."""
     settings = config.standardization_config
-    prefix = settings.source_prefix.strip("/")
     locate = PlanContextLocator(config_file, config_tree)
+    prefix = source_prefix_key(config, storage, locate)
     run_data_key = None
     if settings.run_data_map_file:
         run_data_key = _confined(storage, prefix, settings.run_data_map_file, locate("run_data_map_file"))
@@ -112,6 +112,13 @@ def read_plan_inputs(
         guard=_guard(storage, prefix),
         config_tree=config_tree,
     )
+
+
+def source_prefix_key(config: DepositionConfig, storage: Storage, locate: PlanContextLocator) -> str:
+    """``standardization_config.source_prefix`` as a key under the input root (``""`` for the root itself);
+    a prefix leading outside the root is refused."""
+    prefix = config.standardization_config.source_prefix.strip("/")
+    return input_key("", prefix, where=locate("source_prefix"), root=storage.url) if prefix else ""
 
 
 class PlanContextLocator:

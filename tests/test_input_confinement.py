@@ -107,3 +107,12 @@ def test_a_glob_cannot_climb_out_of_the_input_root(example: Path, tmp_path: Path
     example.write_text(text)
     code, output = dry_run(example, tmp_path)
     assert code == 1 and "matched nothing" in output and SECRET not in output
+
+
+@pytest.mark.parametrize("prefix", ["../../outside", "phantom/../../.."])
+def test_a_source_prefix_leading_outside_is_refused(example: Path, tmp_path: Path, prefix: str) -> None:
+    example.write_text(example.read_text().replace("source_prefix: phantom", f"source_prefix: '{prefix}'"))
+    for code, output in (dry_run(example, tmp_path), validate(example)):
+        assert code == 1
+        assert "E-INPUT-OUTSIDE-ROOT" in output and "standardization_config.source_prefix" in output
+        assert SECRET not in output

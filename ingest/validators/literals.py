@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import PlanError
-from ingest.input_paths import LiteralKind, literal_source, resolves_under
+from ingest.input_paths import LiteralKind, input_key, literal_source, resolves_under
 from ingest.positioned_yaml import ConfigPath, YamlDocument
 from ingest.report import Finding
 from ingest.validators.located import finding_at
@@ -38,9 +38,31 @@ def literal_paths(data: Any) -> Iterator[tuple[ConfigPath, str]]:
                         yield (section, index, "sources", number, "literal", "value", kind), path
 
 
+def _source_prefix_findings(document: YamlDocument) -> list[Finding]:
+    settings = document.data.get("standardization_config") if isinstance(document.data, dict) else None
+    prefix = settings.get("source_prefix") if isinstance(settings, dict) else None
+    if not isinstance(prefix, str) or not prefix.strip("/"):
+        return []
+    try:
+        input_key("", prefix.strip("/"), where="")
+    except PlanError as error:
+        return [
+            finding_at(
+                document,
+                ("standardization_config", "source_prefix"),
+                code="E-INPUT-OUTSIDE-ROOT",
+                message="the source_prefix leads outside the input root; only files under it are read",
+                expected="a folder under the input root",
+                found=error.found,
+            )
+        ]
+    return []
+
+
 def literal_findings(document: YamlDocument, bucket_root: Path | None) -> list[Finding]:
-    """Findings for literal file paths that lead outside their bucket, or (with a bucket root) do not exist."""
-    findings = []
+    """Findings for a ``source_prefix`` leading outside the input root, and for literal file paths that lead
+    outside their bucket or (with a bucket root) do not exist."""
+    findings = _source_prefix_findings(document)
     for path, value in literal_paths(document.data):
         try:
             source = literal_source(value, where="")

@@ -89,7 +89,12 @@ def locate_run_data_map(document: YamlDocument, input_root: Path) -> tuple[RunDa
     prefix = prefix if isinstance(prefix, str) else ""
     here: ConfigPath = ("standardization_config", "run_data_map_file")
     try:
-        keys = [input_key(prefix, name, where="")]
+        if prefix.strip("/"):
+            input_key("", prefix.strip("/"), where="")
+    except PlanError:
+        return None, []  # the source_prefix itself leads outside: reported at that key
+    try:
+        keys = [input_key(prefix.strip("/"), name, where="")]
     except PlanError as error:
         return None, [_outside_root(document, here, name, input_root, error)]
     with contextlib.suppress(PlanError):
