@@ -6,14 +6,16 @@ what it returns, and the executor runs it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
 from ingest.config import load_config
-from ingest.errors import ConfigError
+from ingest.errors import ConfigError, InputFileError
 from ingest.existing import read_existing_tree
 from ingest.glob_vars import MAPPED_NAMES
 from ingest.input_paths import KeyGuard, LocalRootGuard, OpenGuard, input_key, outside_root_error, resolves_under
@@ -27,6 +29,8 @@ from ingest.storage import Storage, open_storage
 from ingest.storage_local import LocalStorage
 from ingest.tasks import Plan, Selection
 from ingest.validators.config import validate_config
+
+T = TypeVar("T")
 
 
 class InvalidConfigError(ConfigError):
@@ -102,10 +106,11 @@ def read_plan_inputs(
     for variable, setting in MAPPED_NAMES.items():
         name = getattr(settings, setting, None)
         if name:
-            maps[variable] = read_run_name_map(storage, _confined(storage, prefix, name, locate(setting)))
+            key = _confined(storage, prefix, name, locate(setting))
+            maps[variable] = _named_by(locate(setting), functools.partial(read_run_name_map, storage, key))
     return PlanInputs(
         listing=list_input(storage, prefix),
-        run_data=read_run_data_map(storage, run_data_key),
+        run_data=_named_by(locate("run_data_map_file"), lambda: read_run_data_map(storage, run_data_key)),
         headers=StorageMrcHeaders(storage, prefix),
         config_file=config_file,
         run_maps=RunMaps(maps),
@@ -132,6 +137,17 @@ class PlanContextLocator:
         position = position_of(self.tree, path)
         where = self.config_file if position is None else f"{self.config_file}:{position.line}:{position.column}"
         return f"{where} standardization_config.{key}"
+
+
+def _named_by(where: str, read: Callable[[], T]) -> T:
+    """``read()``; an input error is located at its file and at the config key that names the file."""
+    try:
+        return read()
+    except InputFileError as error:
+        if error.where is None or where in error.where:
+            raise
+        located = f"{error.where} (named by {where})"
+        raise InputFileError(error.what, where=located, expected=error.expected, found=error.found) from None
 
 
 def _confined(storage: Storage, prefix: str, name: str, where: str) -> str:

@@ -116,3 +116,15 @@ def test_a_source_prefix_leading_outside_is_refused(example: Path, tmp_path: Pat
         assert code == 1
         assert "E-INPUT-OUTSIDE-ROOT" in output and "standardization_config.source_prefix" in output
         assert SECRET not in output
+
+
+def test_a_wrong_run_to_tomo_map_names_its_file_line_and_config_key(example: Path, tmp_path: Path) -> None:
+    (example.parent / "phantom/tomo_map.csv").write_text("TS_001,TS_001_bin1.mrc\nTS_002\n")
+    config = with_map(example, "tomo_map.csv", key="run_to_tomo_map_csv")
+    code, output = dry_run(config, tmp_path)
+    assert code == 1
+    assert "tomo_map.csv:2" in output and "fewer than two columns" in output
+    assert "(named by " in output and "standardization_config.run_to_tomo_map_csv" in output
+    config.write_text(config.read_text().replace("'tomo_map.csv'", "'no_such_map.csv'"))
+    code, output = dry_run(config, tmp_path)
+    assert code == 1 and "no_such_map.csv" in output and "run_to_tomo_map_csv" in output
