@@ -26,6 +26,7 @@ from ingest.sources import (
     GlobAttempt,
     HeaderReader,
     Listing,
+    NameOf,
     NoHeaders,
     Origin,
     drop_excluded,
@@ -141,24 +142,32 @@ class PlanContext:
         items, _ = self._find(source, scope, path, None)
         return sum(max(len(item.keys), 1) for item in items)
 
-    def find_files(self, source: BaseModel, globs: Sequence[str], scope: Scope, path: str) -> tuple[str, ...]:
+    def find_files(
+        self, source: BaseModel, globs: Sequence[str], scope: Scope, path: str, names: NameOf = NameOf.BASE_NAME
+    ) -> tuple[str, ...]:
         """The input keys matching any of ``globs`` (an annotation source's ``glob_string(s)``), honouring the
-        source's ``parent_filters`` and ``exclude``; required like :meth:`find`."""
-        listing = self.inputs.listing
-        items, attempts = self._find(
-            source, scope, path, None, evaluate=lambda: find_by_globs(globs, scope.values, listing)
-        )
+        source's ``parent_filters`` and ``exclude`` (matched per file against its base name for one
+        ``glob_string``, its full path for ``glob_strings``: ``names``); required like :meth:`find`."""
+        evaluate = self._files_evaluator(source, globs, scope, names)
+        items, attempts = self._find(source, scope, path, None, evaluate=evaluate)
         usage = self._usage.setdefault(path, _Usage())
         usage.evaluated += attempts is not None
         usage.matched += bool(items)
         usage.attempts = usage.attempts or attempts or ()
         return items[0].keys if items else ()
 
-    def count_files(self, source: BaseModel, globs: Sequence[str], scope: Scope, path: str) -> int:
+    def count_files(
+        self, source: BaseModel, globs: Sequence[str], scope: Scope, path: str, names: NameOf = NameOf.BASE_NAME
+    ) -> int:
         """How many input keys match ``globs`` in ``scope`` (for shapes that are not ingested yet)."""
-        listing = self.inputs.listing
-        items, _ = self._find(source, scope, path, None, evaluate=lambda: find_by_globs(globs, scope.values, listing))
+        items, _ = self._find(source, scope, path, None, evaluate=self._files_evaluator(source, globs, scope, names))
         return len(items[0].keys) if items else 0
+
+    def _files_evaluator(
+        self, source: BaseModel, globs: Sequence[str], scope: Scope, names: NameOf
+    ) -> Callable[[], FinderResult]:
+        listing, exclude = self.inputs.listing, getattr(source, "exclude", None)
+        return lambda: find_by_globs(globs, scope.values, listing, exclude=exclude, names=names)
 
     def entry_metadata(self, path: str, model: BaseModel | None, scope: Scope, **computed: Any) -> dict[str, Any]:
         """The config metadata of the entry at ``path``, rendered in ``scope``, with ``computed`` fields set.
@@ -242,7 +251,7 @@ class PlanContext:
         if (finder := getattr(source, "source_glob", None)) is not None:
             return find_by_glob(finder, scope.values, inputs.listing, Origin.SOURCE)
         if (finder := getattr(source, "source_multi_glob", None)) is not None:
-            return find_by_multi_glob(finder, scope.values, inputs.listing)
+            return find_by_multi_glob(finder, scope.values, inputs.listing, getattr(source, "exclude", None))
         if (finder := getattr(source, "destination_glob", None)) is not None:
             return find_by_glob(finder, scope.values, inputs.output, Origin.DESTINATION)
         if (finder := getattr(source, "tomogram_header", None)) is not None:

@@ -207,10 +207,22 @@ class GlobAttempt:
 
 @dataclass(frozen=True)
 class FinderResult:
-    """What one finder found for one parent, and the globs it tried (for a clear "matched nothing" message)."""
+    """What one finder found for one parent, and the globs it tried (for a clear "matched nothing" message).
+
+    ``excluded`` is set when the finder has already applied the source's ``exclude`` per file (multi-globs)."""
 
     items: tuple[Found, ...]
     attempts: tuple[GlobAttempt, ...] = ()
+    excluded: bool = False
+
+
+class NameOf(StrEnum):
+    """What the portal names each file a multi-file finder finds (what ``exclude`` is matched against)."""
+
+    BASE_NAME = "base-name"
+    """A single glob (an annotation's ``glob_string``): the file's base name."""
+    FULL_PATH = "full-path"
+    """Several globs (``source_multi_glob``, ``glob_strings``): the file's full path."""
 
 
 @dataclass(frozen=True)
@@ -275,22 +287,37 @@ def find_by_glob(
     return FinderResult(items, (GlobAttempt(finder.list_glob, expanded, listing.root),))
 
 
-def find_by_multi_glob(finder: SourceMultiGlobFinder, context: Mapping[str, str], listing: Listing) -> FinderResult:
-    """One item holding every key matched by any of the globs (named after the first key)."""
-    return find_by_globs(finder.list_globs, context, listing)
+def find_by_multi_glob(
+    finder: SourceMultiGlobFinder, context: Mapping[str, str], listing: Listing, exclude: Sequence[str] | None = None
+) -> FinderResult:
+    """One item holding every key matched by any of the globs (named after the first key); ``exclude`` drops each
+    file whose full path it matches, as the portal names a multi-glob's files by their paths."""
+    return find_by_globs(finder.list_globs, context, listing, exclude=exclude, names=NameOf.FULL_PATH)
 
 
-def find_by_globs(globs: Sequence[str], context: Mapping[str, str], listing: Listing) -> FinderResult:
-    """One item holding every key matched by any of ``globs`` (named after the first key), or nothing."""
+def find_by_globs(
+    globs: Sequence[str],
+    context: Mapping[str, str],
+    listing: Listing,
+    *,
+    exclude: Sequence[str] | None = None,
+    names: NameOf = NameOf.FULL_PATH,
+) -> FinderResult:
+    """One item holding every key matched by any of ``globs`` (named after the first key), or nothing; ``exclude``
+    regexes are ``re.match``ed per file against its name as the portal gives it (``names``)."""
     attempts = []
     keys: list[str] = []
+    patterns = [compile_regex(pattern) for pattern in exclude or ()]
     for template in globs:
         expanded = render_text(template, context)
         attempts.append(GlobAttempt(template, expanded, listing.root))
-        keys.extend(key for key in listing.glob(expanded) if key not in keys)
+        for key in listing.glob(expanded):
+            name = base_name(key) if names is NameOf.BASE_NAME else listing.search_path(key)
+            if key not in keys and not any(pattern.match(name) for pattern in patterns):
+                keys.append(key)
     if not keys:
-        return FinderResult((), tuple(attempts))
-    return FinderResult((Found(base_name(keys[0]), tuple(keys), Origin.SOURCE),), tuple(attempts))
+        return FinderResult((), tuple(attempts), excluded=True)
+    return FinderResult((Found(base_name(keys[0]), tuple(keys), Origin.SOURCE),), tuple(attempts), excluded=True)
 
 
 def find_literals(values: Sequence[object], context: Mapping[str, str]) -> FinderResult:
@@ -315,7 +342,7 @@ def find_by_header(finder: TomogramHeaderFinder, context: Mapping[str, str], inp
 def drop_excluded(result: FinderResult, exclude: Sequence[str] | None) -> FinderResult:
     """``result`` without the items whose name an ``exclude`` regular expression matches at its start
     (``re.match`` against the found name, as the portal applies ``exclude``; not searched in the path)."""
-    if not exclude:
+    if not exclude or result.excluded:
         return result
     patterns = [compile_regex(pattern) for pattern in exclude]
     kept = tuple(item for item in result.items if not any(p.match(str(item.name)) for p in patterns))

@@ -19,7 +19,7 @@ from ingest.models.ingestion_config import DepositionConfig, ParentFilters
 from ingest.plan import PlanInputs, plan_deposition
 from ingest.sources import Listing, parents_allowed
 from ingest.tasks import Plan
-from tests.plan_helpers import TOMOGRAM, base_config, plan_of
+from tests.plan_helpers import TOMOGRAM, annotation, base_config, plan_of
 
 
 def portal_section(corpus: Path, config: str, section: str) -> Any:
@@ -268,3 +268,26 @@ def test_the_deposition_id_comes_from_the_depositions_entity() -> None:
     assert plan.deposition_id == 10301  # standardization_config.deposition_id is 10300
     assert plan.runs[0].tomograms[0].metadata.to_dict()["deposition_id"] == 10301
     assert any("standardization_config.deposition_id is 10300" in warning for warning in plan.warnings)
+
+
+# --- exclude on the files of an annotation source ---------------------------------------------------------------
+
+
+def picks_plan(shape: dict[str, Any], exclude: list[str], keys: list[str]) -> list[str]:
+    source = {"Point": {"file_format": "csv", "columns": "xyz", **shape}, "exclude": exclude}
+    config = base_config(annotations=[annotation("picks-1", "ribosome", [source])])
+    plan = plan_with(config, [*tomograms_for_runs("TS_1"), *keys])
+    return [key for task in plan.runs[0].annotations for file in task.files for key in file.source_keys]
+
+
+def test_exclude_on_a_glob_string_matches_each_file_base_name() -> None:
+    keys = ["picks/TS_1_bad.csv", "picks/TS_1_good.csv", "picks/TS_1_x_bad.csv"]
+    found = picks_plan({"glob_string": "picks/{run_name}_*.csv"}, ["TS_1_bad"], keys)
+    assert found == ["picks/TS_1_good.csv", "picks/TS_1_x_bad.csv"]
+
+
+def test_exclude_on_glob_strings_matches_each_file_full_path() -> None:
+    keys = ["picks/TS_1_bad.csv", "picks/TS_1_good.csv"]
+    shape = {"glob_strings": ["picks/{run_name}_*.csv"]}
+    assert picks_plan(shape, ["TS_1_bad"], keys) == keys  # re.match on '/in/picks/...': nothing excluded
+    assert picks_plan(shape, [".*_bad"], keys) == ["picks/TS_1_good.csv"]
