@@ -215,9 +215,11 @@ class PlanContext:
             if error.where is not None:
                 raise
             raise PlanError(error.what, where=self.where(path), expected=error.expected, found=error.found) from None
+        listing = self.inputs.listing
         for item in result.items:
-            for key in item.keys:
-                if item.origin is Origin.SOURCE and self.inputs.guard.escapes(key):
+            for key in item.keys if item.origin is Origin.SOURCE else ():
+                inside = listing.files_under(key) if listing.is_folder(key) else ()  # a zarr folder's files
+                if any(self.inputs.guard.escapes(k) for k in (key, *inside)):
                     raise PlanError(
                         "a found file is a symbolic link leading outside the input root; it is not read",
                         where=self.where(path),

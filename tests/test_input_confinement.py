@@ -128,3 +128,14 @@ def test_a_wrong_run_to_tomo_map_names_its_file_line_and_config_key(example: Pat
     config.write_text(config.read_text().replace("'tomo_map.csv'", "'no_such_map.csv'"))
     code, output = dry_run(config, tmp_path)
     assert code == 1 and "no_such_map.csv" in output and "run_to_tomo_map_csv" in output
+
+
+def test_a_file_inside_a_found_folder_that_links_outside_is_refused(
+    example: Path, secret: Path, tmp_path: Path
+) -> None:
+    volume = example.parent / "phantom/masks/TS_001_membrane.zarr"
+    (volume / "0").mkdir(parents=True)
+    (volume / "0/0").symlink_to(secret)
+    example.write_text(example.read_text().replace("masks/{run_name}_membrane.mrc", "masks/{run_name}_membrane.*"))
+    code, output = dry_run(example, tmp_path)
+    assert code == 1 and "symbolic link leading outside the input root" in output and SECRET not in output
