@@ -95,6 +95,7 @@ class PlanContext:
     _rendered: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]] = field(default_factory=dict)
     _frozen: dict[int, Metadata] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
+    _where: dict[str, str] = field(default_factory=dict)
 
     def memo(self, name: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per planning pass under ``name`` (for what depends on the config alone)."""
@@ -111,10 +112,10 @@ class PlanContext:
     def where(self, path: str) -> str:
         """A location for messages: ``config.yaml:12:5 tomograms[0].sources[1]`` (the line and column when the
         positioned config tree is known)."""
-        position = position_of(self.inputs.config_tree, config_path_parts(path))
-        if position is None:
-            return f"{self.inputs.config_file} {path}"
-        return f"{self.inputs.config_file}:{position.line}:{position.column} {path}"
+        located = self._where.get(path)
+        if located is None:
+            located = self._where[path] = _located(self.inputs.config_file, self.inputs.config_tree, path)
+        return located
 
     def find(
         self,
@@ -293,6 +294,13 @@ def entry_sources(section: str, entries: Sequence[Entry] | None) -> Iterator[tup
     for index, entry in enumerate(entries or ()):
         for number, source in enumerate(entry.sources):
             yield index, entry, f"{section}[{index}].sources[{number}]", source
+
+
+def _located(config_file: str, tree: yaml.Node | None, path: str) -> str:
+    position = position_of(tree, config_path_parts(path))
+    if position is None:
+        return f"{config_file} {path}"
+    return f"{config_file}:{position.line}:{position.column} {path}"
 
 
 def config_path_parts(path: str) -> list[PathPart]:

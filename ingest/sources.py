@@ -69,9 +69,12 @@ class Listing:
     def search_path(self, key: str) -> str:
         """``key`` as the portal's finders see it when they search a ``match_regex``: the full path of the file,
         without a URL scheme (``bucket/prefix/run/file.mrc`` on S3, ``/data/in/prefix/run/file.mrc`` locally)."""
-        root = self.root.split("://", 1)[1] if "://" in self.root else self.root
-        root = root.rstrip("/")
+        root = self._search_root
         return f"{root}/{key}" if root else key
+
+    @property
+    def _search_root(self) -> str:
+        return (self.root.split("://", 1)[1] if "://" in self.root else self.root).rstrip("/")
 
     def is_folder(self, key: str) -> bool:
         """Whether ``key`` is a folder implied by the listed keys (the root ``""`` is one)."""
@@ -267,10 +270,11 @@ def find_by_glob(
     name of a file ``match_regex`` accepted is a :class:`PlanError` (the portal fails there too)."""
     expanded = render_text(finder.list_glob, context)
     match_regex = compile_regex(finder.match_regex or ".*")
+    matches_all = match_regex.pattern in {".*", ""}
     name_regex = None if isinstance(finder, TomogramHeaderFinder) else finder.name_regex
     named: dict[str, str] = {}
     for key in listing.glob(expanded):
-        if not match_regex.search(listing.search_path(key)):
+        if not matches_all and not match_regex.search(listing.search_path(key)):
             continue
         if name_regex is None and isinstance(finder, TomogramHeaderFinder):
             named[key] = key
