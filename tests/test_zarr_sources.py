@@ -41,8 +41,13 @@ def zarr_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
         to_zarr(phantom / f"tomograms/{run}_bin1.mrc", VolumeKind.TOMOGRAM, 10.0)
         to_zarr(phantom / f"tiltseries/{run}.mrc", VolumeKind.TILTSERIES, 10.0)
         to_zarr(phantom / f"masks/{run}_membrane.mrc", VolumeKind.TOMOGRAM, 10.0)
+    for run in RUNS:  # a gain reference kept as a zarr folder: copied as a tree
+        gain = phantom / f"gains/{run}_gain.zarr"
+        (gain / "0").mkdir(parents=True)
+        (gain / ".zattrs").write_text("{}")
+        (gain / "0/0").write_bytes(run.encode())
     config = folder / "example.yaml"
-    text = config.read_text()
+    text = config.read_text() + "\ngains:\n- sources:\n  - source_glob:\n      list_glob: gains/{run_name}_gain.zarr\n"
     for old, new in (
         ("_bin1.mrc", "_bin1.zarr"),
         ("_bin1\\.mrc", "_bin1\\.zarr"),
@@ -75,6 +80,9 @@ def test_zarr_sources_ingest_check_and_rerun(zarr_example: Path, tmp_path: Path)
     annotations = [json.loads(p.read_text()) for p in vs.glob("Annotations/*/*.json")]
     masks = [f for a in annotations for f in a["files"] if f["shape"] == "SegmentationMask"]
     assert {f["format"] for f in masks} == {"mrc", "zarr"}
+
+    gain = output / "90001/TS_001/Gains/TS_001_gain.zarr"
+    assert (gain / "0/0").read_bytes() == b"TS_001" and (gain / ".zattrs").is_file()
 
     again = ingest(zarr_example, str(output))
     assert again["totals"]["written"] == 0 and again["ok"]
