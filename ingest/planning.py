@@ -16,7 +16,7 @@ import yaml
 
 from ingest.config import load_config
 from ingest.errors import ConfigError, InputFileError
-from ingest.existing import read_existing_tree
+from ingest.existing import ExistingTree, read_existing_tree
 from ingest.glob_vars import MAPPED_NAMES
 from ingest.input_paths import KeyGuard, LocalRootGuard, OpenGuard, input_key, outside_root_error, resolves_under
 from ingest.inputs import RunMaps, StorageMrcHeaders, list_input, read_run_data_map, read_run_name_map
@@ -82,12 +82,39 @@ def plan_from_files(
         raise InvalidConfigError(report, str(config_path))
     loaded = load_config(config_path)
     config = loaded.config
-    input_storage = _open(input_url, storage_options)
-    output_storage = _open(output_url, storage_options)
-    inputs = read_plan_inputs(config, input_storage, config_file=str(config_path), config_tree=loaded.tree)
-    prefix = source_prefix_key(config, input_storage, PlanContextLocator(str(config_path), loaded.tree))
-    plan = plan_deposition(config, inputs, read_existing_tree(output_storage), selection=selection, layout=layout)
+    existing = read_existing_tree(_open(output_url, storage_options))
+    plan = plan_valid_config(
+        config_path,
+        config,
+        input_url,
+        existing,
+        selection=selection,
+        storage_options=storage_options,
+        layout=layout,
+        config_tree=loaded.tree,
+    )
+    prefix = source_prefix_key(config, _open(input_url, storage_options), PlanContextLocator(str(config_path), None))
     return PlannedDeposition(plan, config, str(config_path), input_url, prefix, output_url)
+
+
+def plan_valid_config(
+    config_path: Path,
+    config: DepositionConfig,
+    input_url: str,
+    existing: ExistingTree,
+    *,
+    selection: Selection | None = None,
+    storage_options: Mapping[str, str] | None = None,
+    layout: Layout = DEFAULT_LAYOUT,
+    config_tree: yaml.Node | None = None,
+) -> Plan:
+    """Plan a config that passed validation: read the input as :func:`read_plan_inputs` does (one listing, the
+    run data map and run maps, all confined to the input root) and plan against ``existing``. The dry run and
+    ``ingest validate --input`` plan through here, so the finders' rules live in one place (``config_tree``, the
+    positioned YAML, puts ``file:line:col`` into planning errors)."""
+    input_storage = _open(input_url, storage_options)
+    inputs = read_plan_inputs(config, input_storage, config_file=str(config_path), config_tree=config_tree)
+    return plan_deposition(config, inputs, existing, selection=selection, layout=layout)
 
 
 def read_plan_inputs(
