@@ -129,39 +129,44 @@ def _write_deposition_level(
             skipped.append(task.metadata_key)
             continue
         photos = {}
-        failed = False
         for image in task.images:
-            try:
-                output.publish_bytes(image.output_key, _image_bytes(image, input_storage, settings))
-            except IngestError as error:
-                errors.append(f"{task.metadata_key}: {error.message}")
-                failed = True
-                continue
-            photos[image.kind] = image.output_key
+            if _copy_image(image, input_storage, output, settings, errors):
+                photos[image.kind] = image.output_key
         values = {**task.metadata.to_dict(), **({"key_photos": photos} if photos else {})}
         if isinstance(task, DepositionTask):
             model = deposition_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
         else:
             model = dataset_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
         output.publish_bytes(task.metadata_key, metadata_bytes(model))
-        if not failed:
+        if len(photos) == len(task.images):  # an entity with a failed photo is tried again next time
             manifest.record(output, task.metadata_key, print_)
         written.append(task.metadata_key)
     return written, skipped, [], errors
 
 
-def _image_bytes(image: ImageCopy, source: Storage, settings: ExecutionSettings) -> bytes:
-    """A key photo as PNG bytes: a literal read as the portal reads it (:mod:`ingest.literal_files`), or a file
-    a glob found under the source prefix."""
+def _copy_image(
+    image: ImageCopy, source: Storage, output: Storage, settings: ExecutionSettings, errors: list[str]
+) -> bool:
+    """Copy a key photo as PNG: a literal read as the portal reads it (:mod:`ingest.literal_files`), or a file a
+    glob found under the source prefix. A photo that cannot be read is an error in ``errors`` (naming the URL or
+    the places tried) and False: it fails only the entity that needs it."""
     what = f"{image.kind} key photo"
-    if image.literal:
-        places = LiteralPlaces(
-            settings.input_url, settings.source_prefix, settings.bucket_root, settings.storage_options
-        )
-        data = read_literal_file(image.source, places, what=what, where=image.source)
-        return as_png(data, what=what, where=image.source)
-    key = settings.source_key(image.source)
-    return as_png(source.read_bytes(key), what=what, where=source.url_of(key))
+    try:
+        if image.literal:
+            places = LiteralPlaces(
+                settings.input_url, settings.source_prefix, settings.bucket_root, settings.storage_options
+            )
+            data = as_png(
+                read_literal_file(image.source, places, what=what, where=image.source), what=what, where=image.source
+            )
+        else:
+            key = settings.source_key(image.source)
+            data = as_png(source.read_bytes(key), what=what, where=source.url_of(key))
+        output.publish_bytes(image.output_key, data)
+    except IngestError as error:
+        errors.append(f"{image.output_key}: {error.message}")
+        return False
+    return True
 
 
 def report_to_json(report: IngestReport) -> str:
