@@ -4,7 +4,6 @@ metadata rendering and the record of which finders matched something (a finder t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -12,13 +11,13 @@ from typing import Any, Protocol, TypeVar
 import yaml
 from pydantic import BaseModel
 
+from ingest.config_locations import located
 from ingest.errors import IngestError, PlanError
 from ingest.existing import ExistingTree
 from ingest.glob_vars import MAPPED_NAMES
 from ingest.input_paths import KeyGuard, OpenGuard
 from ingest.inputs import RunDataMap, RunMaps
 from ingest.layout import Layout
-from ingest.positioned_yaml import PathPart, position_of
 from ingest.sources import (
     FinderInputs,
     FinderResult,
@@ -112,10 +111,10 @@ class PlanContext:
     def where(self, path: str) -> str:
         """A location for messages: ``config.yaml:12:5 tomograms[0].sources[1]`` (the line and column when the
         positioned config tree is known)."""
-        located = self._where.get(path)
-        if located is None:
-            located = self._where[path] = _located(self.inputs.config_file, self.inputs.config_tree, path)
-        return located
+        where = self._where.get(path)
+        if where is None:
+            where = self._where[path] = located(self.inputs.config_file, self.inputs.config_tree, path)
+        return where
 
     def find(
         self,
@@ -294,24 +293,6 @@ def entry_sources(section: str, entries: Sequence[Entry] | None) -> Iterator[tup
     for index, entry in enumerate(entries or ()):
         for number, source in enumerate(entry.sources):
             yield index, entry, f"{section}[{index}].sources[{number}]", source
-
-
-def _located(config_file: str, tree: yaml.Node | None, path: str) -> str:
-    position = position_of(tree, config_path_parts(path))
-    if position is None:
-        return f"{config_file} {path}"
-    return f"{config_file}:{position.line}:{position.column} {path}"
-
-
-def config_path_parts(path: str) -> list[PathPart]:
-    """``tomograms[0].sources[1]`` → ``["tomograms", 0, "sources", 1]`` (for :func:`position_of`)."""
-    parts: list[PathPart] = []
-    for name, index in _PATH_PART.findall(path):
-        parts.append(int(index) if index else name)
-    return parts
-
-
-_PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_\-]*)|\[(\d+)\]")
 
 
 def config_metadata(model: BaseModel | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TypeVar
 import yaml
 
 from ingest.config import load_config
+from ingest.config_locations import located
 from ingest.errors import ConfigError, InputFileError
 from ingest.existing import ExistingTree, read_existing_tree
 from ingest.glob_vars import MAPPED_NAMES
@@ -23,7 +24,6 @@ from ingest.inputs import RunMaps, StorageMrcHeaders, list_input, read_run_data_
 from ingest.layout import DEFAULT_LAYOUT, Layout
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan import PlanInputs, plan_deposition
-from ingest.positioned_yaml import position_of
 from ingest.report import Report, render_text
 from ingest.storage import Storage, open_storage
 from ingest.storage_local import LocalStorage
@@ -160,10 +160,7 @@ class PlanContextLocator:
         self.config_file, self.tree = config_file, tree
 
     def __call__(self, key: str) -> str:
-        path = ("standardization_config", key)
-        position = position_of(self.tree, path)
-        where = self.config_file if position is None else f"{self.config_file}:{position.line}:{position.column}"
-        return f"{where} standardization_config.{key}"
+        return located(self.config_file, self.tree, f"standardization_config.{key}")
 
 
 def _named_by(where: str, read: Callable[[], T]) -> T:
