@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,15 +171,18 @@ class StorageMrcHeaders:
     prefix: str = ""
 
     def voxel_spacing(self, key: str, header_key: str) -> float:
-        """The voxel size (x) in Å of ``key``; ``header_key`` is ``voxel_size`` or a numeric header field."""
+        """The voxel size in Å of ``key`` as the portal reads it: the y voxel size of an MRC header (``header_key``
+        ``voxel_size``, or another numeric header field), or the y scale of level 0 of an OME-Zarr folder."""
         full_key = f"{self.prefix.strip('/')}/{key}" if self.prefix.strip("/") else key
         where = self.storage.url_of(full_key)
+        if key.rstrip("/").endswith(".zarr"):
+            return _zarr_voxel_size(self.storage, full_key.rstrip("/"))
         try:
             with self.storage.open_input(full_key) as stream:
                 raw = stream.read(HEADER_DTYPE.itemsize)
             header = _parse_header(raw)
             if header_key == "voxel_size":
-                value = float(header["cella"]["x"]) / float(header["mx"])
+                value = float(header["cella"]["y"]) / float(header["my"])
             else:
                 value = float(header[header_key])
         except (OSError, ValueError, KeyError, ZeroDivisionError, IngestError) as error:
@@ -193,6 +197,30 @@ class StorageMrcHeaders:
                 "the MRC header holds no voxel size", where=where, expected="a positive voxel size", found=str(value)
             )
         return round(value, 3)
+
+
+def _zarr_voxel_size(storage: Storage, key: str) -> float:
+    """The y scale of the first dataset of an OME-Zarr's first multiscale (zarr v2 ``.zattrs`` or v3
+    ``zarr.json``), rounded to 3 decimals."""
+    where = storage.url_of(key)
+    try:
+        if storage.exists(f"{key}/.zattrs"):
+            attributes = json.loads(storage.read_bytes(f"{key}/.zattrs"))
+        else:
+            attributes = json.loads(storage.read_bytes(f"{key}/zarr.json")).get("attributes", {})
+        multiscales = attributes.get("ome", attributes)["multiscales"]
+        scale = multiscales[0]["datasets"][0]["coordinateTransformations"][0]["scale"]
+        value = float(scale[-2])
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, IngestError) as error:
+        raise InputFileError(
+            "cannot read the voxel size of the OME-Zarr",
+            where=where,
+            expected="multiscales[0].datasets[0] with a scale transformation",
+            found=type(error).__name__,
+        ) from None
+    if not value > 0:
+        raise InputFileError("the OME-Zarr holds no voxel size", where=where, expected="a positive scale")
+    return round(value, 3)
 
 
 def _parse_header(raw: bytes) -> Any:

@@ -121,3 +121,16 @@ def test_a_local_zarr_folder_fingerprint_is_a_manifest(tmp_path: Path) -> None:
     assert first == storage.content_fingerprint("v.zarr") and first.startswith("tree:2:")
     shutil.copy(folder / "0/0/0", folder / "0/0/1")
     assert storage.content_fingerprint("v.zarr").startswith("tree:3:")
+
+
+def test_tomogram_header_reads_the_voxel_size_of_an_ome_zarr(zarr_example: Path, tmp_path: Path) -> None:
+    text = zarr_example.read_text()
+    literal = "voxel_spacings:\n- sources:\n  - literal:\n      value:\n      - 10.0\n      - 20.0\n"
+    assert literal in text
+    header = "voxel_spacings:\n- sources:\n  - tomogram_header:\n      list_glob: tomograms/{run_name}_bin1.zarr\n"
+    config = zarr_example.with_name("header.yaml")
+    config.write_text(text.replace(literal, header))
+    result = CliRunner().invoke(main, ["deposition", str(config), "--dry-run", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    spacings = {vs["voxel_spacing"] for run in json.loads(result.stdout)["runs"] for vs in run["voxel_spacings"]}
+    assert spacings == {"10.000"}
