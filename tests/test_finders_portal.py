@@ -134,6 +134,17 @@ def test_parent_filters_of_a_real_deposition_config_select_by_dataset(corpus: Pa
     assert not parents_allowed(include, {"deposition": "10324", "dataset": "99999", "run": "r"})
 
 
+def test_parent_filters_of_a_real_deposition_config_pick_each_datasets_runs(corpus: Path) -> None:
+    datasets = portal_section(corpus, "deposition_10324.yaml", "datasets")  # literal 10445, 10446
+    runs = portal_section(corpus, "deposition_10324.yaml", "runs")  # Public/... for 10445, Private/... for 10446
+    keys = ["Public/copick/ExperimentRuns/TS_5_4/a", "Private/copick/ExperimentRuns/TS_1_1/a"]
+    tomograms = [
+        {"metadata": TOMOGRAM, "sources": [{"source_glob": {"list_glob": "*/copick/ExperimentRuns/{run_name}"}}]}
+    ]
+    plan = plan_with(base_config(datasets=datasets, runs=runs, tomograms=tomograms), keys)
+    assert [(run.run.dataset.name, run.run.name) for run in plan.runs] == [("10445", "TS_5_4"), ("10446", "TS_1_1")]
+
+
 def test_parent_filters_on_the_deposition_search_its_id() -> None:
     filters = ParentFilters.model_validate({"exclude": {"deposition": ["^10300$"]}})
     assert not parents_allowed(filters, {"deposition": "10300", "dataset": "1"})
