@@ -215,18 +215,25 @@ class PlanContext:
             if error.where is not None:
                 raise
             raise PlanError(error.what, where=self.where(path), expected=error.expected, found=error.found) from None
-        listing = self.inputs.listing
+        self._refuse_links_outside(result, path)
+        return result.items, result.attempts
+
+    def _refuse_links_outside(self, result: FinderResult, path: str) -> None:
+        """Refuse found sources that are symbolic links leading outside the input root, and zarr folders holding
+        such links (a folder read as a whole); storages without links are not checked."""
+        listing, guard = self.inputs.listing, self.inputs.guard
+        if isinstance(guard, OpenGuard):
+            return
         for item in result.items:
             for key in item.keys if item.origin is Origin.SOURCE else ():
-                inside = listing.files_under(key) if listing.is_folder(key) else ()  # a zarr folder's files
-                if any(self.inputs.guard.escapes(k) for k in (key, *inside)):
+                inside = listing.files_under(key) if key.endswith(".zarr") and listing.is_folder(key) else ()
+                if any(guard.escapes(k) for k in (key, *inside)):
                     raise PlanError(
                         "a found file is a symbolic link leading outside the input root; it is not read",
                         where=self.where(path),
                         expected="files under the input root",
                         found=repr(key),
                     )
-        return result.items, result.attempts
 
     def _template_error(self, error: TemplateError, scope: Scope, path: str) -> IngestError:
         """``error`` located at ``path``; a run-map variable missing for the run names the map and the run."""
