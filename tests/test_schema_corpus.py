@@ -37,31 +37,61 @@ _OLD_ANNOTATION = (  # older layout: no method type, shape and options at the so
     "annotations.0.sources.0.shape",
 )
 _BAD_GO = "annotations.0.metadata.annotation_object.id"  # GO:000000! (deliberately invalid)
+# Keys the portal's config schema requires that these fragments omit: the dataset's assay,
+# development stage and disease (ExperimentMetadata), a component's name, a tomogram's dates and
+# is_visualization_default, a deposition's deposition_types.
+_DATASET = (
+    "datasets.0.metadata.assay",
+    "datasets.0.metadata.cell_component.name",
+    "datasets.0.metadata.development_stage",
+    "datasets.0.metadata.disease",
+)
+_TOMO = ("tomograms.0.metadata.dates", "tomograms.0.metadata.is_visualization_default")
+_DEP_TYPES = "depositions.0.metadata.deposition_types"
 FIXTURE_VERDICTS: dict[str, set[str]] = {
     "alignments/alignment1.yaml": set(),
     "alignments/alignment2.yaml": {"voxel_spacings"},
     "alignments/alignment3.yaml": {"voxel_spacings"},
     "alignments/alignment4.yaml": {"voxel_spacings"},
-    "annotations/anno_config.yaml": {_URL_STRAIN, *_LIST_GLOB},
+    "annotations/anno_config.yaml": {_URL_STRAIN, *_LIST_GLOB, *_DATASET, *_TOMO, _DEP_TYPES},
     "dataset/keyphoto.yaml": {"standardization_config.deposition_id"},
-    "dataset1.yaml": {_BAD_GO, *_OLD_ANNOTATION},
-    "dataset2.yaml": {_BAD_GO, *_OLD_ANNOTATION, _URL_STRAIN},
-    "depositions/deposition1.yaml": {"datasets", "runs", "voxel_spacings"},
+    "dataset1.yaml": {
+        _BAD_GO,
+        *_OLD_ANNOTATION,
+        *_DATASET,
+        "datasets.0.metadata.cell_type.name",
+        _TOMO[0],
+        _DEP_TYPES,
+    },
+    "dataset2.yaml": {_BAD_GO, *_OLD_ANNOTATION, _URL_STRAIN, *_DATASET, _TOMO[0], _DEP_TYPES},
+    "depositions/deposition1.yaml": {"datasets", "runs", "voxel_spacings", _DEP_TYPES},
     "depositions/deposition2.yaml": {"datasets", "runs", "voxel_spacings"},
-    "frames/default.yaml": {"standardization_config.deposition_id", "voxel_spacings"},
+    "frames/default.yaml": {
+        "standardization_config.deposition_id",
+        "voxel_spacings",
+        "frames.0.metadata.is_gain_corrected",
+    },
     "tiltseries/close_tilt_angles_mdoc_rawtlt.yaml": {"voxel_spacings"},
     "tiltseries/invalid_mdoc_rawtlt.yaml": {"voxel_spacings"},
     "tiltseries/test1.yaml": {"voxel_spacings"},
-    "voxel_spacing/mrc_header.yaml": {_URL_STRAIN, *_LIST_GLOB},
+    "voxel_spacing/mrc_header.yaml": {_URL_STRAIN, *_LIST_GLOB, *_DATASET, *_TOMO},
     # `parent_filters` takes include and exclude only
     "voxel_spacing/overrides_by_run.yaml": {
         _URL_STRAIN,
         *_LIST_GLOB,
+        *_DATASET,
+        *_TOMO,
         "voxel_spacings.1.sources.0.parent_filters.require",
     },
-    "voxel_spacing/tomo_metadata.yaml": {_URL_STRAIN, *_LIST_GLOB},
+    "voxel_spacing/tomo_metadata.yaml": {_URL_STRAIN, *_LIST_GLOB, *_DATASET, *_TOMO},
     # a bare '{run_voxel_spacing}' in a numeric slot; the templated form is 'float {run_voxel_spacing}'
-    "voxel_spacing/tomo_run_data_map.yaml": {_URL_STRAIN, *_LIST_GLOB, "tomograms.0.metadata.voxel_spacing"},
+    "voxel_spacing/tomo_run_data_map.yaml": {
+        _URL_STRAIN,
+        *_LIST_GLOB,
+        *_DATASET,
+        *_TOMO,
+        "tomograms.0.metadata.voxel_spacing",
+    },
 }
 
 # Verdicts on the portal's expected metadata files (current layout). The rejected ones hold synthetic values.

@@ -94,7 +94,8 @@ def check_author_roles(document: YamlDocument) -> Iterator[Finding]:
 
 
 def check_unique_ingest_ids(document: YamlDocument) -> Iterator[Finding]:
-    """``annotation_ingest_id`` follows the portal's pattern and is unique within the config."""
+    """``annotation_ingest_id`` is unique within the config (an error) and follows the pattern of the portal's schema
+    (a warning only: the portal ran 10485-10489 with ``byu_kaggle_flagellar_motor_10485``-style ids)."""
     first_seen: dict[str, ConfigPath] = {}
     for path, metadata in metadata_of(document.data, "annotations"):
         ingest_id = metadata.get("annotation_ingest_id")
@@ -105,8 +106,10 @@ def check_unique_ingest_ids(document: YamlDocument) -> Iterator[Finding]:
             yield finding_at(
                 document,
                 here,
-                code="E-ID-PATTERN",
-                message="annotation_ingest_id does not match the portal's pattern",
+                code="W-INGEST-ID-PATTERN",
+                severity=Severity.WARNING,
+                message="annotation_ingest_id does not match the pattern of the portal's schema "
+                "(a warning: the portal's validator does not enforce it and ingested 10485-10489 with such ids)",
                 expected=f"text matching {INGEST_ID_PATTERN.pattern}, e.g. cytosolic-ribosome-1",
                 found=show(ingest_id),
             )
