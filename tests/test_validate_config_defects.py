@@ -332,7 +332,7 @@ def test_go_id_finding_names_the_pattern(tmp_path: Path) -> None:
     text = edited(minimal_text(), Edit("id: GO:0005840", "id: GO:000000!"))
     report = validate_config(write_config(tmp_path, text))
     (finding,) = [f for f in report.findings if f.code == "E-ID-PATTERN"]
-    assert finding.expected is not None and r"GO:\d{7}" in finding.expected
+    assert finding.expected is not None and r"GO:[0-9]{7}" in finding.expected
     assert finding.path == "annotations[0].metadata.annotation_object.id"
 
 

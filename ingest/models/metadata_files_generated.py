@@ -66,83 +66,85 @@ class LinkMLMeta(RootModel):
 
 AccelerationVoltage = Annotated[float, Field(ge=20000), Tag('AccelerationVoltage')]
 
-BtoId = Annotated[str, StringConstraints(pattern='^BTO:\\d{7}$'), Tag('BtoId')]
+BtoId = Annotated[str, StringConstraints(pattern='^BTO:[0-9]{7}$'), Tag('BtoId')]
 
-CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:\\d{7}$'), Tag('CdpoId')]
+CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:[0-9]{7}$'), Tag('CdpoId')]
 
 CellosaurusId = Annotated[str, StringConstraints(pattern='^CVCL_[A-Z0-9]{4,}$'), Tag('CellosaurusId')]
 
-ChebiId = Annotated[str, StringConstraints(pattern='^CHEBI:\\d+$'), Tag('ChebiId')]
+ChebiId = Annotated[str, StringConstraints(pattern='^CHEBI:[0-9]+$'), Tag('ChebiId')]
 
-ChlamyCollectionId = Annotated[str, StringConstraints(pattern='^CC-\\d+$'), Tag('ChlamyCollectionId')]
+ChlamyCollectionId = Annotated[str, StringConstraints(pattern='^CC-[0-9]{4}$'), Tag('ChlamyCollectionId')]
 
-ClId = Annotated[str, StringConstraints(pattern='^CL:\\d{7}$'), Tag('ClId')]
+ClId = Annotated[str, StringConstraints(pattern='^CL:[0-9]{7}$'), Tag('ClId')]
 
-DatabaseEntryList = Annotated[str, StringConstraints(pattern='^(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$'), Tag('DatabaseEntryList')]
+DatabaseEntryList = Annotated[str, StringConstraints(pattern='^(EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8})(\\s*,\\s*(EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8}))*$'), Tag('DatabaseEntryList')]
 
-DoiList = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+(\\s*,\\s*(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+)*$'), Tag('DoiList')]
+DoiList = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+(\\s*,\\s*(doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+)*$'), Tag('DoiList')]
 
-DoiString = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+$'), Tag('DoiString')]
+DoiString = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+$'), Tag('DoiString')]
 
-EfoId = Annotated[str, StringConstraints(pattern='^EFO:\\d{7}$'), Tag('EfoId')]
+EfoId = Annotated[str, StringConstraints(pattern='^EFO:[0-9]{7}$'), Tag('EfoId')]
 
-EmdbId = Annotated[str, StringConstraints(pattern='^EMD-\\d{4,5}$'), Tag('EmdbId')]
+EmdbId = Annotated[str, StringConstraints(pattern='^EMD-[0-9]{4,5}$'), Tag('EmdbId')]
 
-EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-\\d{5}$'), Tag('EmpiarId')]
+EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-[0-9]+$'), Tag('EmpiarId')]
 
-FbbtId = Annotated[str, StringConstraints(pattern='^FBbt:\\d{8}$'), Tag('FbbtId')]
+FbbtId = Annotated[str, StringConstraints(pattern='^FBbt:[0-9]{8}$'), Tag('FbbtId')]
 
-FbdvId = Annotated[str, StringConstraints(pattern='^FBdv:\\d{8}$'), Tag('FbdvId')]
+FbdvId = Annotated[str, StringConstraints(pattern='^FBdv:[0-9]{8}$'), Tag('FbdvId')]
 
 FloatFormattedString = Annotated[str, StringConstraints(pattern='^(float|int) *\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
 
-GoId = Annotated[str, StringConstraints(pattern='^GO:\\d{7}$'), Tag('GoId')]
+GoId = Annotated[str, StringConstraints(pattern='^GO:[0-9]{7}$'), Tag('GoId')]
 
-HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:\\d{7}$'), Tag('HsapDvId')]
+HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:[0-9]{7}$'), Tag('HsapDvId')]
 
 IntegerFormattedString = Annotated[str, StringConstraints(pattern='^int *\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('IntegerFormattedString')]
 
-MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:\\d{7}$'), Tag('MmusDvId')]
+MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:[0-9]{7}$'), Tag('MmusDvId')]
 
-MondoId = Annotated[str, StringConstraints(pattern='^MONDO:\\d{7}$'), Tag('MondoId')]
+MondoId = Annotated[str, StringConstraints(pattern='^MONDO:[0-9]{7}$'), Tag('MondoId')]
 
-NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:\\d+$'), Tag('NcbiTaxonId')]
+NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:[0-9]+$'), Tag('NcbiTaxonId')]
 
 NonNegativeFloat = Annotated[float, Field(ge=0), Tag('NonNegativeFloat')]
 
-OrcidId = Annotated[str, StringConstraints(pattern='^\\d{4}-\\d{4}-\\d{4}-\\d{3}[\\dX]$'), Tag('OrcidId')]
+OrcidId = Annotated[str, StringConstraints(pattern='^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$'), Tag('OrcidId')]
 
-PatoId = Annotated[str, StringConstraints(pattern='^PATO:\\d{7}$'), Tag('PatoId')]
+PatoId = Annotated[str, StringConstraints(pattern='^PATO:[0-9]{7}$'), Tag('PatoId')]
 
-PdbId = Annotated[str, StringConstraints(pattern='^PDB-\\w{4,8}$'), Tag('PdbId')]
+PdbId = Annotated[str, StringConstraints(pattern='^PDB-[0-9a-zA-Z]{4,8}$'), Tag('PdbId')]
 
-PublicationList = Annotated[str, StringConstraints(pattern='^((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$'), Tag('PublicationList')]
+PublicationList = Annotated[str, StringConstraints(pattern='^((doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8})(\\s*,\\s*((doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8}))*$'), Tag('PublicationList')]
 
 RelativePath = Annotated[str, StringConstraints(pattern='^[^/].*$'), Tag('RelativePath')]
+
+RorId = Annotated[str, StringConstraints(pattern='^0[a-hj-km-np-tv-z|0-9]{6}[0-9]{2}$'), Tag('RorId')]
 
 StringFormattedString = Annotated[str, StringConstraints(pattern='^\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('StringFormattedString')]
 
 TiltSeriesQualityScore = Annotated[int, Field(ge=1, le=5), Tag('TiltSeriesQualityScore')]
 
-UberonId = Annotated[str, StringConstraints(pattern='^UBERON:\\d{7}$'), Tag('UberonId')]
+UberonId = Annotated[str, StringConstraints(pattern='^UBERON:[0-9]{7}$'), Tag('UberonId')]
 
 UniProtKbId = Annotated[str, StringConstraints(pattern='^UniProtKB:([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$'), Tag('UniProtKbId')]
 
 UnknownTermId = Annotated[str, StringConstraints(pattern='^unknown$'), Tag('UnknownTermId')]
 
-VersionString = Annotated[str, StringConstraints(pattern='^\\d+\\.\\d+\\.\\d+$'), Tag('VersionString')]
+VersionString = Annotated[str, StringConstraints(pattern='^[0-9]+\\.[0-9]+\\.[0-9]+$'), Tag('VersionString')]
 
 VoxelSpacingValue = Annotated[float, Field(ge=0.001), Tag('VoxelSpacingValue')]
 
-WbbtId = Annotated[str, StringConstraints(pattern='^WBbt:\\d{7}$'), Tag('WbbtId')]
+WbbtId = Annotated[str, StringConstraints(pattern='^WBbt:[0-9]{7}$'), Tag('WbbtId')]
 
-WblsId = Annotated[str, StringConstraints(pattern='^WBls:\\d{7}$'), Tag('WblsId')]
+WblsId = Annotated[str, StringConstraints(pattern='^WBls:[0-9]{7}$'), Tag('WblsId')]
 
-WormBaseStrainId = Annotated[str, StringConstraints(pattern='^WBStrain\\d{8}$'), Tag('WormBaseStrainId')]
+WormBaseStrainId = Annotated[str, StringConstraints(pattern='^WBStrain[0-9]{8}$'), Tag('WormBaseStrainId')]
 
-ZfaId = Annotated[str, StringConstraints(pattern='^ZFA:\\d{7}$'), Tag('ZfaId')]
+ZfaId = Annotated[str, StringConstraints(pattern='^ZFA:[0-9]{7}$'), Tag('ZfaId')]
 
-ZfsId = Annotated[str, StringConstraints(pattern='^ZFS:\\d{7}$'), Tag('ZfsId')]
+ZfsId = Annotated[str, StringConstraints(pattern='^ZFS:[0-9]{7}$'), Tag('ZfsId')]
 
 class SampleTypeEnum(str, Enum):
     """
@@ -354,7 +356,7 @@ class Author(ConfiguredBaseModel):
     email: Optional[str] = Field(default=None, description="""Email address.""")
     affiliation_name: Optional[str] = Field(default=None, description="""Institution name.""")
     affiliation_address: Optional[str] = Field(default=None, description="""Institution address.""")
-    affiliation_identifier: Optional[str] = Field(default=None, description="""Institution identifier (ROR id without its URL prefix).""")
+    affiliation_identifier: Optional[RorId] = Field(default=None, description="""Institution identifier (ROR id without its URL prefix).""")
     kaggle_id: Optional[str] = Field(default=None, description="""Kaggle user name, for competition entries.""")
 
 
@@ -612,7 +614,7 @@ class AnnotationObject(ConfiguredBaseModel):
     """
     The object an annotation labels.
     """
-    id: Union[CdpoId, ChebiId, ClId, GoId, PdbId, UniProtKbId] = Field(default=..., description="""GO, UniProtKB, PDB, CDPO, CL or ChEBI term.""")
+    id: Union[CdpoId, ChebiId, ClId, GoId, PdbId, UberonId, UniProtKbId] = Field(default=..., description="""GO, UniProtKB, PDB, CDPO, CL, ChEBI or UBERON term.""")
     name: str = Field(default=..., description="""Object name, e.g. cytosolic ribosome.""")
     description: Optional[str] = Field(default=None, description="""Longer description; used for the file slug when at most 50 characters.""")
     state: Optional[str] = Field(default=None, description="""Molecular state, e.g. apo.""")
@@ -794,13 +796,13 @@ class TiltSeriesMetadataFile(TiltSeries):
     run_name: Optional[str] = Field(default=None, description="""Name of the run folder.""")
     omezarr_dir: Optional[RelativePath] = Field(default=None, description="""OME-Zarr folder, relative to the output root.""")
     mrc_file: Optional[RelativePath] = Field(default=None, description="""Canonical MRC file, relative to the output root.""")
-    size: Optional[IntegerXYZ] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
-    scales: Optional[list[IntegerXYZ]] = Field(default=None, description="""Size of every pyramid level in voxels, finest first.""")
+    size: Optional[VolumeSize] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
+    scales: Optional[list[VolumeSize]] = Field(default=None, description="""Size of every pyramid level in voxels, finest first.""")
     deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
     last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
     frames_count: Optional[int] = Field(default=None, description="""Number of frames recorded for the tilt series.""")
     per_section_parameter: Optional[list[PerSectionParameter]] = Field(default=None)
-    acceleration_voltage: float = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
+    acceleration_voltage: AccelerationVoltage = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
     spherical_aberration_constant: float = Field(default=..., description="""Spherical aberration constant Cs in mm.""")
     microscope: MicroscopeDetails = Field(default=...)
     microscope_optical_setup: MicroscopeOpticalSetup = Field(default=...)
@@ -828,7 +830,7 @@ class TomogramMetadataFile(Tomogram):
     omezarr_dir: RelativePath = Field(default=..., description="""OME-Zarr folder, relative to the output root.""")
     mrc_file: RelativePath = Field(default=..., description="""Canonical MRC file, relative to the output root.""")
     size: VolumeSize = Field(default=..., description="""Size of the full-resolution volume in voxels.""")
-    scales: list[IntegerXYZ] = Field(default=..., description="""Size of every pyramid level in voxels, finest first.""")
+    scales: list[VolumeSize] = Field(default=..., description="""Size of every pyramid level in voxels, finest first.""")
     alignment_metadata_path: RelativePath = Field(default=..., description="""alignment_metadata.json of the alignment this entity is in, relative to the output root.""")
     deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
     last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
@@ -882,7 +884,7 @@ class PerSectionAlignmentParameter(ConfiguredBaseModel):
     """
     Per-tilt alignment parameters.
     """
-    z_index: int = Field(default=..., description="""Section index in the stack (0-based).""")
+    z_index: int = Field(default=..., description="""Section index in the stack (0-based).""", ge=0)
     tilt_angle: Optional[float] = Field(default=None, description="""Refined tilt angle in degrees.""")
     volume_x_rotation: Optional[float] = Field(default=None, description="""Rotation about x in degrees.""")
     in_plane_rotation: Optional[list[float]] = Field(default=None, description="""2×2 in-plane rotation matrix, row-major.""")

@@ -30,7 +30,7 @@ _TYPE_ERRORS = (
     "is_instance_of",
     "model_attributes",
 )
-_RANGE_ERRORS = ("greater_than", "less_than", "too_short", "too_long", "multiple_of")
+_RANGE_ERRORS = ("greater_than", "less_than", "too_short", "too_long", "multiple_of", "finite_number")
 _MAX_LISTED_KEYS = 12
 
 
