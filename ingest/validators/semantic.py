@@ -18,6 +18,7 @@ from ingest.validators.camera_models import check_camera_model
 from ingest.validators.finders import finder_findings
 from ingest.validators.located import finding_at, show
 from ingest.validators.sections import metadata_of
+from ingest.validators.source_rules import source_rule_findings
 
 Rule = Callable[[YamlDocument], Iterable[Finding]]
 
@@ -269,6 +270,7 @@ RULES: tuple[Rule, ...] = (
     check_section_dependencies,
     check_camera_model,
     finder_findings,
+    source_rule_findings,
 )
 
 
