@@ -112,6 +112,21 @@ BROKEN: dict[str, Broken] = {
 }
 
 
+# Configs whose refusal depends on how the planner reads them (literal paths, per-run maps): whatever the dry run
+# decides, validate --input decides the same, because it plans with the same code.
+KEY_PHOTOS = """dataset_keyphotos:
+- sources:
+  - literal:
+      value:
+        snapshot: images/missing_snapshot.png
+        thumbnail: images/missing_thumbnail.png
+"""
+SAME_VERDICT: dict[str, tuple[Edit, ...]] = {
+    "key-photo-literal-that-does-not-exist": (Edit("frames:\n", KEY_PHOTOS + "frames:\n"),),
+    "run-to-tomo-map-that-does-not-exist": BROKEN["mapped-tomo-name-with-its-map"].edits,
+}
+
+
 def input_tree(folder: Path) -> Path:
     for name in INPUT_FILES:
         path = folder / "input" / name
@@ -170,3 +185,13 @@ def test_rules_that_need_no_files_are_reported_without_input(tmp_path: Path, nam
     status, findings = validate_json(str(write_config(tmp_path, text)))
     assert status == 1
     assert (broken.offline_code, line_of(text, broken.marker)) in {(f["code"], f["line"]) for f in findings}
+
+
+@pytest.mark.parametrize("name", sorted(SAME_VERDICT))
+def test_validate_with_input_gives_the_dry_runs_verdict(tmp_path: Path, name: str) -> None:
+    text = edited(minimal_text(), *SAME_VERDICT[name])
+    config = write_config(input_tree(tmp_path), text)
+    dry_run, dry_output = run("deposition", str(config), "--dry-run", "--output", str(tmp_path / "out"))
+    status, findings = validate_json(str(config), "--input", str(tmp_path))
+    assert (status != 0) == (dry_run != 0), (findings, dry_output)
+    assert all(f["line"] is not None for f in findings if f["severity"] == "error"), findings
