@@ -64,6 +64,19 @@ BROKEN: dict[str, Broken] = {
     "match-regex-does-not-compile": Broken(
         (Edit("      match_regex: .*", "      match_regex: '(['"),), "match_regex", "E-REGEX"
     ),
+    "exclude-regex-does-not-compile": Broken(
+        (Edit("      name_regex: (.*)\n", "      name_regex: (.*)\n    exclude:\n    - '*.mrc'\n"),), "*.mrc", "E-REGEX"
+    ),
+    "parent-filter-regex-does-not-compile": Broken(
+        (
+            Edit(
+                "      glob_string: picks/{run_name}.csv\n",
+                "      glob_string: picks/{run_name}.csv\n    parent_filters:\n      include:\n        run: ['TS_(']\n",
+            ),
+        ),
+        "TS_(",
+        "E-REGEX",
+    ),
     "name-regex-without-group": Broken(
         (Edit("      name_regex: (.*)", "      name_regex: .*"),), "name_regex", "E-REGEX-GROUP"
     ),
