@@ -119,9 +119,8 @@ BROKEN: dict[str, Broken] = {
         "version: .nan",
         "E-SCHEMA-RANGE",
     ),
-    "voxel-spacing-inf": Broken(
-        (Edit("      - 10.0", "      - .inf"),), ".inf", "E-SCHEMA-TYPE"
-    ),  # float or "float {col}"
+    "voxel-spacing-inf": Broken((Edit("      - 10.0", "      - .inf"),), ".inf", "E-SCHEMA-RANGE"),
+    "voxel-spacing-negative": Broken((Edit("      - 10.0", "      - -10.0"),), "-10.0", "E-SCHEMA-RANGE"),
 }
 
 
