@@ -8,6 +8,7 @@ from plan_helpers import annotation, base_config, plan_of
 
 from ingest.errors import PlanError
 from ingest.plan_annotations import MESH_SOURCES_SKIPPED
+from ingest.plan_render import plan_to_json
 
 KEYS = ["tomograms/TS_1.mrc", "tomograms/TS_2.mrc", "picks/TS_1.star", "picks/TS_2.star", "meshes/TS_1.glb"]
 
@@ -25,6 +26,8 @@ def test_mesh_source_is_kept_on_the_planned_annotation_file_and_reported_as_skip
         (("picks/TS_2.star",), "meshes/TS_1.glb"),
     ]
     assert {item.section: item.count for item in plan.skipped}[MESH_SOURCES_SKIPPED] == 2
+    (planned,) = plan_to_json(plan)["runs"][0]["voxel_spacings"][0]["annotations"][0]["files"]
+    assert (planned["mesh_source"], planned["mesh"]) == ("meshes/TS_1.glb", "not ingested yet")
 
 
 def test_templated_mesh_source_is_rendered_per_run() -> None:
