@@ -122,6 +122,13 @@ DELIBERATE: dict[str, str] = {
     "metadata_files required tomogram_version": _FROM_CONFIG,
     "metadata_files required is_visualization_default": _FROM_CONFIG,
     "metadata_files missing-key identified_objects": "identified objects are not ingested yet (reported as skipped)",
+    "metadata_files required frames.acquisition_order": (
+        "a frame entry's acquisition order comes from the mdoc's ZValue; entries of frames without an mdoc have none"
+    ),
+}
+# Differences another work item is closing (tilt-series metadata, issue 12 item 3): allowed, and not required to
+# persist, so the test stays true whichever branch lands first.
+PENDING: dict[str, str] = {
     "metadata_files required size": _TILT_SERIES,
     "metadata_files missing-key raw_tlt_path": _TILT_SERIES,
     "metadata_files missing-key ctf_path": _TILT_SERIES,
@@ -131,9 +138,6 @@ DELIBERATE: dict[str, str] = {
     "metadata_files maximum per_section_parameter.raw_angle": _TILT_SERIES,
     "metadata_files minimum per_section_parameter.astigmatic_angle": _TILT_SERIES,
     "metadata_files maximum per_section_parameter.astigmatic_angle": _TILT_SERIES,
-    "metadata_files required frames.acquisition_order": (
-        "a frame entry's acquisition order comes from the mdoc's ZValue; entries of frames without an mdoc have none"
-    ),
 }
 
 
@@ -204,7 +208,8 @@ def test_our_schema_enforces_what_the_portal_schema_enforces(corpus: Path, schem
         if pair.ours is not None and pattern_difference(pair):
             found.add(f"{schema} pattern {pair.path}")
     listed = {key for key in DELIBERATE if key.startswith(schema + " ")}
-    assert sorted(found - listed) == [], "differences from the portal's schema that are not listed as deliberate"
+    unlisted = found - listed - set(PENDING)
+    assert sorted(unlisted) == [], "differences from the portal's schema that are not listed as deliberate"
     assert sorted(listed - found) == [], "listed deliberate differences that no longer exist"
 
 
