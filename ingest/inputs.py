@@ -121,7 +121,11 @@ def read_run_name_map(storage: Storage, key: str) -> RunNameMap:
 
 def _read_text(storage: Storage, key: str, what: str) -> str:
     try:
+        if not storage.exists(key):
+            raise InputFileError(f"{what} does not exist", where=storage.url_of(key), expected="a file")
         data = storage.read_bytes(key)
+    except InputFileError:
+        raise
     except IngestError as error:
         raise InputFileError(f"{what} cannot be read", where=storage.url_of(key), found=error.what) from None
     except OSError as error:

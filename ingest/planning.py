@@ -164,14 +164,15 @@ class PlanContextLocator:
 
 
 def _named_by(where: str, read: Callable[[], T]) -> T:
-    """``read()``; an input error is located at its file and at the config key that names the file."""
+    """``read()``; an input error is located at the config key that names the file (``where``), the file and
+    line it names kept in the message."""
     try:
         return read()
     except InputFileError as error:
-        if error.where is None or where in error.where:
+        if error.where is None or error.where.startswith(where):
             raise
-        located = f"{error.where} (named by {where})"
-        raise InputFileError(error.what, where=located, expected=error.expected, found=error.found) from None
+        what = f"{error.what}: {error.where}"
+        raise InputFileError(what, where=where, expected=error.expected, found=error.found) from None
 
 
 def _confined(storage: Storage, prefix: str, name: str, where: str) -> str:

@@ -124,10 +124,11 @@ def test_a_wrong_run_to_tomo_map_names_its_file_line_and_config_key(example: Pat
     code, output = dry_run(config, tmp_path)
     assert code == 1
     assert "tomo_map.csv:2" in output and "fewer than two columns" in output
-    assert "(named by " in output and "standardization_config.run_to_tomo_map_csv" in output
+    line = next(n for n, text in enumerate(config.read_text().splitlines(), 1) if "run_to_tomo_map_csv" in text)
+    assert f"example.yaml:{line}:3 standardization_config.run_to_tomo_map_csv: " in output
     config.write_text(config.read_text().replace("'tomo_map.csv'", "'no_such_map.csv'"))
     code, output = dry_run(config, tmp_path)
-    assert code == 1 and "no_such_map.csv" in output and "run_to_tomo_map_csv" in output
+    assert code == 1 and "no_such_map.csv" in output and "does not exist" in output
 
 
 def test_a_file_inside_a_found_folder_that_links_outside_is_refused(
