@@ -30,6 +30,8 @@ class ExecutionSettings:
     volume_workers: int = 1
     verification: Verification = Verification.QUICK
     """How reruns verify the outputs of up-to-date entities (``--verify``: every byte)."""
+    bucket_root: str | None = None
+    """Where ``bucket/key`` literals of a local input are read from (``{bucket_root}/bucket/key``)."""
 
     def open_input(self) -> Storage:
         """The input storage."""

@@ -183,12 +183,20 @@ class DigestingPublisher:
         self.digests[key] = digest_file(local_path)
         self.storage.move_file(key, local_path)
 
+    def publish_tree(self, prefix: str, local_dir: Path) -> None:
+        """:meth:`Storage.publish_tree`, digested (every file of the tree, replacing any older digests under it)."""
+        self._digest_tree(prefix, local_dir)
+        self.storage.publish_tree(prefix, local_dir)
+
     def move_tree(self, prefix: str, local_dir: Path) -> None:
-        """:meth:`Storage.move_tree`, digested (every file of the tree, replacing any older digests under it)."""
+        """:meth:`Storage.move_tree`, digested like :meth:`publish_tree`."""
+        self._digest_tree(prefix, local_dir)
+        self.storage.move_tree(prefix, local_dir)
+
+    def _digest_tree(self, prefix: str, local_dir: Path) -> None:
         tree = digest_tree(local_dir, prefix)
         self.digests = {k: v for k, v in self.digests.items() if not k.startswith(prefix + "/")}
         self.digests.update(tree)
-        self.storage.move_tree(prefix, local_dir)
 
     def take(self) -> dict[str, FileDigest]:
         """What was published since the last call, and forget it."""
