@@ -34,6 +34,8 @@ class RunOutcome:
     skipped: int
     error: str | None
     warnings: tuple[str, ...]
+    metadata_only: int = 0
+    """How many of the written entities had their metadata file alone rewritten (their data unchanged)."""
 
     @property
     def succeeded(self) -> bool:
@@ -54,6 +56,8 @@ class IngestReport:
     """The findings of the output checks on the written runs (``None``: not checked)."""
     errors: tuple[str, ...] = ()
     """Deposition-level failures (a key photo that cannot be read): they fail only what needs the file."""
+    metadata_only: tuple[str, ...] = ()
+    """Deposition-level metadata files (also in ``written``) rewritten alone, their key photos kept."""
 
     @property
     def ok(self) -> bool:
@@ -77,7 +81,7 @@ def execute_plan(
     output = settings.open_output()
     output.check_writable()
     output.discard_temporaries()  # what a killed earlier invocation left half-published
-    written, skipped, warnings, errors = _write_deposition_level(plan, settings, output)
+    written, skipped, metadata_only, errors = _write_deposition_level(plan, settings, output)
     tasks = [
         RunTask(f"{run.run.dataset.name}/{run.run.name}", ingest_run, RunJob(run, plan.deposition_id, settings))
         for run in plan.runs
@@ -95,8 +99,9 @@ def execute_plan(
         tuple(skipped),
         tuple(_run_outcome(outcome) for outcome in outcomes),
         plan.skipped,
-        (*plan.warnings, *warnings),
+        plan.warnings,
         errors=tuple(errors),
+        metadata_only=tuple(metadata_only),
     )
 
 
@@ -104,13 +109,15 @@ def _run_outcome(outcome: TaskOutcome[RunReport]) -> RunOutcome:
     result = outcome.result
     if result is None:
         return RunOutcome(outcome.key, 0, 0, outcome.error or "failed", ())
-    return RunOutcome(outcome.key, len(result.written), len(result.skipped), None, result.warnings)
+    written, skipped, metadata_only = len(result.written), len(result.skipped), len(result.metadata_only)
+    return RunOutcome(outcome.key, written, skipped, None, result.warnings, metadata_only)
 
 
 def _write_deposition_level(
     plan: Plan, settings: ExecutionSettings, output: Storage
 ) -> tuple[list[str], list[str], list[str], list[str]]:
-    """Deposition and dataset metadata (with their key photos), skipping what is up to date.
+    """Deposition and dataset metadata (with their key photos), skipping what is up to date and rewriting only the
+    metadata file when the key photos are unchanged (returns written, skipped, metadata-only and errors).
 
     A key photo that cannot be read (a URL that cannot be fetched, a missing file) fails only that photo: the
     error is reported, the metadata is written without it, and the entity is not recorded as up to date, so the
@@ -119,6 +126,7 @@ def _write_deposition_level(
     manifest = Manifest.load(output, "deposition")
     written: list[str] = []
     skipped: list[str] = []
+    metadata_only: list[str] = []
     errors: list[str] = []
     entities: list[DepositionTask | DatasetTask] = [*([plan.deposition] if plan.deposition else []), *plan.datasets]
     for task in entities:
@@ -130,10 +138,17 @@ def _write_deposition_level(
             skipped.append(task.metadata_key)
             continue
         publisher = DigestingPublisher(output)
-        photos = {}
-        for image in task.images:
-            if _copy_image(image, input_storage, publisher, settings, errors):
-                photos[image.kind] = image.output_key
+        data_print = fingerprint(("data", task.images), ())
+        photos: dict[str, str] = {}
+        if (settings.policy is WritePolicy.SKIP_UP_TO_DATE or settings.metadata_only) and manifest.data_intact(
+            output, task.metadata_key, data_print, verification=settings.verification
+        ):
+            photos = dict(json.loads(output.read_bytes(task.metadata_key)).get("key_photos") or {})
+            metadata_only.append(task.metadata_key)
+        else:
+            for image in task.images:
+                if _copy_image(image, input_storage, publisher, settings, errors):
+                    photos[image.kind] = image.output_key
         values = {**task.metadata.to_dict(), **({"key_photos": photos} if photos else {})}
         if isinstance(task, DepositionTask):
             model = deposition_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
@@ -141,9 +156,11 @@ def _write_deposition_level(
             model = dataset_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
         publisher.publish_bytes(task.metadata_key, metadata_bytes(model))
         if len(photos) == len(task.images):  # an entity with a failed photo is tried again next time
-            manifest.record(output, task.metadata_key, print_, publisher.take())
+            kept = manifest.recorded(task.metadata_key) if task.metadata_key in metadata_only else {}
+            digests = {**kept, **publisher.take()}
+            manifest.record(output, task.metadata_key, print_, digests, data_print=data_print)
         written.append(task.metadata_key)
-    return written, skipped, [], errors
+    return written, skipped, metadata_only, errors
 
 
 def _copy_image(
@@ -175,12 +192,17 @@ def report_to_json(report: IngestReport) -> str:
     """The report as indented JSON text."""
     document = {
         "ok": report.ok,
-        "deposition_level": {"written": list(report.written), "skipped": list(report.skipped)},
+        "deposition_level": {
+            "written": list(report.written),
+            "skipped": list(report.skipped),
+            "metadata_only": list(report.metadata_only),
+        },
         "runs": [
             {
                 "run": run.run,
                 "written": run.written,
                 "skipped": run.skipped,
+                "metadata_only": run.metadata_only,
                 "error": run.error,
                 "warnings": list(run.warnings),
             }
@@ -203,16 +225,19 @@ def report_totals(report: IngestReport) -> dict[str, int]:
         "failed": failed,
         "written": len(report.written) + sum(run.written for run in report.runs),
         "skipped": len(report.skipped) + sum(run.skipped for run in report.runs),
+        "metadata_only": len(report.metadata_only) + sum(run.metadata_only for run in report.runs),
     }
 
 
 def report_lines(report: IngestReport) -> list[str]:
     """The report as lines of text: one per run, then the skipped sections and warnings."""
-    lines = [f"deposition level: {len(report.written)} written, {len(report.skipped)} skipped"]
+    only = f" ({len(report.metadata_only)} metadata only)" if report.metadata_only else ""
+    lines = [f"deposition level: {len(report.written)} written{only}, {len(report.skipped)} skipped"]
     lines.extend(f"FAILED {error}" for error in report.errors)
     for run in report.runs:
         if run.succeeded:
-            lines.append(f"ok     {run.run}: {run.written} written, {run.skipped} skipped")
+            only = f" ({run.metadata_only} metadata only)" if run.metadata_only else ""
+            lines.append(f"ok     {run.run}: {run.written} written{only}, {run.skipped} skipped")
         else:
             lines.append(f"FAILED {run.run}: {run.error}")
     for item in report.skipped_sections:
@@ -222,6 +247,7 @@ def report_lines(report: IngestReport) -> list[str]:
     lines.append(
         f"{totals['succeeded']} of {len(report.runs)} runs succeeded, {totals['failed']} failed; "
         f"{totals['written']} entities written, {totals['skipped']} skipped"
+        + (f"; {totals['metadata_only']} metadata files rewritten alone" if totals["metadata_only"] else "")
     )
     if report.checks is not None:
         lines.extend(_check_lines(report.checks))

@@ -2,6 +2,10 @@
 up to date and intact, repair what is not. :func:`ingest_run` is the task function executors run (top-level and
 picklable).
 
+An entity with converted data whose data fingerprint still matches (only its metadata changed) and whose data is
+intact gets its metadata file alone rewritten, with the computed fields (sizes, object counts) of the metadata file
+it replaces (:mod:`ingest.manifest`); ``--only metadata`` does that for every entity and writes no data.
+
 Before anything else a run deletes the folders a killed earlier run left without metadata (its claimed orphans)
 and records in its manifest which identity each numbered folder it will write is for; then every entity in turn.
 """
@@ -37,6 +41,7 @@ from ingest.metadata import (
     tomogram_file,
     volume_fields,
 )
+from ingest.metadata_only import annotation_entries, rewrite_annotation, rewrite_tiltseries, rewrite_tomogram
 from ingest.output_digests import DigestingPublisher
 from ingest.progress import VolumeChunkReporter
 from ingest.tasks import (
@@ -45,6 +50,7 @@ from ingest.tasks import (
     AnnotationTask,
     CopyTask,
     FramesTask,
+    Metadata,
     TiltSeriesTask,
     TomogramTask,
 )
@@ -73,6 +79,7 @@ class _RunWriter:
         self.sizes_listed: dict[str, int] | None = None
         self.written: list[str] = []
         self.skipped: list[str] = []
+        self.metadata_only: list[str] = []
         self.warnings: list[str] = []
         self.sizes: dict[str, tuple[int, int, int]] = {}  # voxel spacing name -> tomogram (x, y, z)
         self.fingerprints: dict[str, str] = {}
@@ -85,23 +92,37 @@ class _RunWriter:
             self.sizes_listed = self.output.list_sizes(self.key)  # one listing verifies every entity's sizes
         for tiltseries in self.run.tiltseries:
             volumes = (tiltseries.mrc_key, tiltseries.zarr_key)
-            self._entity(tiltseries, tiltseries.metadata_key, volumes, (tiltseries.source_key,), self._tiltseries)
+            made_from = (replace(tiltseries, metadata=Metadata()), tiltseries.metadata.get("pixel_spacing"))
+            self._entity(
+                tiltseries,
+                tiltseries.metadata_key,
+                volumes,
+                (tiltseries.source_key,),
+                self._tiltseries,
+                data=(made_from, self._rewrite(rewrite_tiltseries)),
+            )
         for tomogram in self.run.tomograms:
             volumes = (tomogram.mrc_key, tomogram.zarr_key)
-            self._entity(tomogram, tomogram.metadata_key, volumes, (tomogram.source_key,), self._tomogram)
+            rewrite = (replace(tomogram, metadata=Metadata()), self._rewrite(rewrite_tomogram))
+            self._entity(tomogram, tomogram.metadata_key, volumes, (tomogram.source_key,), self._tomogram, data=rewrite)
             self.sizes.setdefault(tomogram.tomogram.voxel_spacing.name, self._size_of(tomogram.metadata_key))
         for alignment in self.run.alignments:
             sizes = tuple(sorted(self.sizes.items()))  # the default alignment's volume_dimension depends on them
             outputs, sources = alignment.output_keys, alignment.source_keys
             self._entity(alignment, alignment.metadata_key, outputs, sources, self._alignment, extra=sizes)
         for copy in self.run.copies:
+            if self.settings.metadata_only:  # a copied file is data without a metadata file of its own
+                self.skipped.append(copy.output_key)
+                continue
             self._entity(copy, copy.output_key, (), (copy.source_key,), self._copy)
         for frames in self.run.frames:
             self._entity(frames, frames.metadata_key, (), (frames.mdoc_source_key,), self._frames)
         for annotation in self.run.annotations:
             outputs = tuple(output.key for file in annotation.files for output in file.outputs)
             sources = tuple(key for file in annotation.files for key in file.source_keys)
-            self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation)
+            size = self.sizes.get(annotation.annotation.voxel_spacing.name)  # points are checked against it
+            redo = ((replace(annotation, metadata=Metadata()), size), self._rewrite(rewrite_annotation))
+            self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation, data=redo)
         if self.run.metadata_key is not None:
             self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
         return RunReport(
@@ -109,6 +130,7 @@ class _RunWriter:
             tuple(self.written),
             tuple(self.skipped),
             tuple(self.warnings),
+            tuple(self.metadata_only),
         )
 
     def _entity(
@@ -120,28 +142,53 @@ class _RunWriter:
         write: Callable[[T], bytes | None],
         *,
         extra: object = None,
+        data: tuple[object, Callable[[T, dict[str, Any]], bytes]] | None = None,
     ) -> None:
         """Write one entity (data, then its metadata file, then the manifest) unless it is up to date.
 
         ``write`` writes the entity's data and returns the bytes of its metadata file, or None when it published
-        ``metadata_key`` itself (a copied file, streamed rather than held in memory).
+        ``metadata_key`` itself (a copied file, streamed rather than held in memory). For an entity with converted
+        data, ``data`` is what its data is made from (besides its sources) and the function that makes its
+        metadata file from the metadata file it replaces (a metadata-only rewrite).
         """
-        print_ = fingerprint((task, extra), [self._source_fingerprint(key) for key in sources])
-        if self.settings.policy is WritePolicy.SKIP_UP_TO_DATE and self.manifest.up_to_date(
-            self.output,
-            metadata_key,
-            print_,
-            outputs,
-            sizes=self.sizes_listed,
-            verification=self.settings.verification,
+        checksums = [self._source_fingerprint(key) for key in sources]
+        print_ = fingerprint((task, extra), checksums)
+        data_print = fingerprint(("data", data[0]), checksums) if data is not None else None
+        skipping = self.settings.policy is WritePolicy.SKIP_UP_TO_DATE
+        sizes, verification = self.sizes_listed, self.settings.verification
+        if (
+            skipping
+            and not self.settings.metadata_only
+            and self.manifest.up_to_date(
+                self.output, metadata_key, print_, outputs, sizes=sizes, verification=verification
+            )
         ):
             self.skipped.append(metadata_key)
             return
+        if data is not None and data_print is not None:
+            if (skipping or self.settings.metadata_only) and self.manifest.data_intact(
+                self.output, metadata_key, data_print, sizes=sizes, verification=verification
+            ):
+                previous = json.loads(self.output.read_bytes(metadata_key))
+                self.publisher.take()
+                self.publisher.publish_bytes(metadata_key, data[1](task, previous))
+                digests = {**self.manifest.recorded(metadata_key), **self.publisher.take()}
+                self.manifest.record(self.output, metadata_key, print_, digests, data_print=data_print)
+                self.written.append(metadata_key)
+                self.metadata_only.append(metadata_key)
+                return
+            if self.settings.metadata_only:
+                self.warnings.append(
+                    f"{metadata_key}: not rewritten by --only metadata: its data is missing or out of date "
+                    "(ingest it without --only metadata)"
+                )
+                self.skipped.append(metadata_key)
+                return
         self.publisher.take()
-        data = write(task)
-        if data is not None:
-            self.publisher.publish_bytes(metadata_key, data)
-        self.manifest.record(self.output, metadata_key, print_, self.publisher.take())
+        document = write(task)
+        if document is not None:
+            self.publisher.publish_bytes(metadata_key, document)
+        self.manifest.record(self.output, metadata_key, print_, self.publisher.take(), data_print=data_print)
         self.written.append(metadata_key)
 
     def _source_fingerprint(self, key: str) -> str:
@@ -149,6 +196,11 @@ class _RunWriter:
         if key not in self.fingerprints:
             self.fingerprints[key] = self.input.content_fingerprint(self.settings.source_key(key))
         return self.fingerprints[key]
+
+    def _rewrite(self, rewrite: Callable[[T, dict[str, Any], str, int], bytes]) -> Callable[[T, dict[str, Any]], bytes]:
+        """A metadata-only rewriter of this run (see :mod:`ingest.metadata_only`)."""
+        run_name, stamp = self.run.run.name, self.settings.timestamp
+        return lambda task, previous: rewrite(task, previous, run_name, stamp)
 
     def _run_metadata(self, key: str) -> bytes:
         return metadata_bytes(run_file(self.run.run.name, self.job.deposition_id, self.settings.timestamp, key=key))
@@ -239,21 +291,15 @@ class _RunWriter:
     def _annotation(self, task: AnnotationTask) -> bytes:
         values = task.metadata.to_dict()
         size = self.sizes.get(task.annotation.voxel_spacing.name)
-        entries, counts = [], []
+        counts = []
         for file in task.files:
             options = file.options.to_dict()
             if file.shape.is_volume:
                 counts.append(self._mask(task, file, options, size))
             else:
                 counts.append(self._points(task, file, options, size))
-            for output in file.outputs:
-                entry = {"shape": file.shape.output_shape.value, "format": output.file_format, "path": output.key}
-                for flag in ("is_visualization_default", "is_portal_standard"):
-                    if flag in options:
-                        entry[flag] = options[flag]
-                entries.append(entry)
         computed = {
-            "files": entries,
+            "files": annotation_entries(task),
             "object_count": max(counts),
             "alignment_metadata_path": task.alignment_metadata_key,
         }

@@ -32,6 +32,8 @@ class ExecutionSettings:
     """How reruns verify the outputs of up-to-date entities (``--verify``: every byte)."""
     bucket_root: str | None = None
     """Where ``bucket/key`` literals of a local input are read from (``{bucket_root}/bucket/key``)."""
+    metadata_only: bool = False
+    """``--only metadata``: rewrite metadata files only; data (volumes, points, copied files) is left as it is."""
 
     def open_input(self) -> Storage:
         """The input storage."""
@@ -67,3 +69,5 @@ class RunReport:
     written: tuple[str, ...]
     skipped: tuple[str, ...]
     warnings: tuple[str, ...]
+    metadata_only: tuple[str, ...] = ()
+    """The written entities (also in ``written``) whose metadata file alone was rewritten, their data kept."""

@@ -11,6 +11,12 @@ what was recorded (checked quickly by default, in full with ``--verify``); other
 repairs deleted or damaged outputs. The manifest is updated after the entity's metadata file is published, so an
 interrupted run redoes exactly the entities it had not finished.
 
+*Data and metadata*: beside the whole fingerprint each entity with converted data (tilt series, tomograms,
+annotations) records a *data fingerprint* covering only what its data files are made from (sources, their
+content, output keys, conversion options). When only the metadata changed (a tomogram's ``processing_software``,
+an author), the whole fingerprint differs but the data fingerprint matches and the data is intact: only the
+metadata file is written again (a *metadata-only* rewrite; ``--only metadata`` forces one).
+
 *Claims*: before a run publishes any data, its manifest records which identity each numbered folder (tilt series,
 alignment, annotation ids) was allocated to, so that a rerun recognises the folders a killed run left without
 metadata as its own (:mod:`ingest.existing`).
@@ -91,6 +97,8 @@ class Manifest:
     entries: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, dict[str, FileDigest]] = field(default_factory=dict)
     claims: dict[str, str] = field(default_factory=dict)
+    data: dict[str, str] = field(default_factory=dict)
+    """Data fingerprints by metadata key (entities with converted data only)."""
 
     @classmethod
     def load(cls, storage: Storage, scope: str) -> Manifest:
@@ -104,7 +112,8 @@ class Manifest:
                 digests = digests_from_json(values)
                 if digests is not None:
                     recorded[str(metadata_key)] = digests
-        return cls(key, _string_map(data.get("entries")), recorded, _string_map(data.get("claims")))
+        entries, claims = _string_map(data.get("entries")), _string_map(data.get("claims"))
+        return cls(key, entries, recorded, claims, _string_map(data.get("data")))
 
     def up_to_date(
         self,
@@ -127,12 +136,43 @@ class Manifest:
             return all(storage.exists(key) for key in (*outputs, metadata_key))
         return not damaged_outputs(storage, recorded, sizes, verification)
 
+    def data_intact(
+        self,
+        storage: Storage,
+        metadata_key: str,
+        data_print: str,
+        *,
+        sizes: Mapping[str, int] | None = None,
+        verification: Verification = Verification.QUICK,
+    ) -> bool:
+        """Whether the data of the entity behind ``metadata_key`` was written from the same sources and options
+        (``data_print``) and every output recorded for it (its metadata file included, which a metadata-only
+        rewrite reads its computed fields from) still holds what was recorded."""
+        recorded = self.outputs.get(metadata_key)
+        if self.data.get(metadata_key) != data_print or not recorded or metadata_key not in recorded:
+            return False
+        return not damaged_outputs(storage, recorded, sizes, verification)
+
+    def recorded(self, metadata_key: str) -> dict[str, FileDigest]:
+        """The digests recorded for the outputs of ``metadata_key`` (empty when none)."""
+        return dict(self.outputs.get(metadata_key, {}))
+
     def record(
-        self, storage: Storage, metadata_key: str, print_: str, digests: Mapping[str, FileDigest] | None = None
+        self,
+        storage: Storage,
+        metadata_key: str,
+        print_: str,
+        digests: Mapping[str, FileDigest] | None = None,
+        *,
+        data_print: str | None = None,
     ) -> None:
-        """Remember that ``metadata_key`` was written from ``print_`` (publishing ``digests``) and save the
-        manifest atomically."""
+        """Remember that ``metadata_key`` was written from ``print_`` (its data from ``data_print``, when it has
+        converted data), publishing ``digests``, and save the manifest atomically."""
         self.entries[metadata_key] = print_
+        if data_print is not None:
+            self.data[metadata_key] = data_print
+        else:
+            self.data.pop(metadata_key, None)
         if digests:
             self.outputs[metadata_key] = dict(digests)
         else:
@@ -150,6 +190,8 @@ class Manifest:
 
     def _save(self, storage: Storage) -> None:
         document: dict[str, Any] = {"format": MANIFEST_FORMAT, "entries": dict(sorted(self.entries.items()))}
+        if self.data:
+            document["data"] = dict(sorted(self.data.items()))
         if self.claims:
             document["claims"] = dict(sorted(self.claims.items()))
         if self.outputs:

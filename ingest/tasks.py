@@ -84,6 +84,21 @@ def parse_sections(text: str) -> frozenset[Section]:
     return frozenset(known[name] for name in names)
 
 
+METADATA_ONLY = "metadata"
+"""The ``--only`` word that asks for a metadata-only pass rather than a section."""
+
+
+def parse_only(text: str) -> tuple[frozenset[Section] | None, bool]:
+    """``--only`` as sections (None: all) and whether it asks for a metadata-only pass (``metadata``, alone or
+    with sections: ``--only metadata,tomograms``)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    metadata_only = METADATA_ONLY in names
+    rest = ",".join(name for name in names if name != METADATA_ONLY)
+    if metadata_only and not rest:
+        return None, True
+    return parse_sections(rest if metadata_only else text), metadata_only
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which part of the deposition to plan: runs and datasets by regex (full match), sections by name."""

@@ -70,6 +70,7 @@ def test_second_run_writes_nothing(ingested: tuple[Path, Path]) -> None:
     assert report["deposition_level"] == {
         "written": [],
         "skipped": ["depositions_metadata/90000/deposition_metadata.json", "90001/dataset_metadata.json"],
+        "metadata_only": [],
     }
     assert run_counts(report) == {"90001/TS_001": (0, 11, None), "90001/TS_002": (0, 11, None)}
 

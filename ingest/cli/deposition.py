@@ -19,7 +19,7 @@ from ingest.plan_render import plan_tree, render_plan_json
 from ingest.planning import InvalidConfigError, plan_from_files
 from ingest.progress_display import open_progress
 from ingest.storage import parse_storage_options
-from ingest.tasks import Section, Selection, parse_sections
+from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
 
 
 @click.command("deposition")
@@ -39,7 +39,7 @@ from ingest.tasks import Section, Selection, parse_sections
     metavar="SECTIONS",
     help="Only these comma-separated sections, e.g. tomograms,annotations; one of: "
     + ", ".join(section.value for section in Section)
-    + ".",
+    + f". '{METADATA_ONLY}' rewrites metadata files only (no volume, point or copied file is written).",
 )
 @click.option("--dry-run", is_flag=True, help="Print the planned outputs and write nothing.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -75,7 +75,8 @@ def deposition(
     run_checks: bool,
 ) -> None:
     """Ingest the deposition described by CONFIG into the canonical portal tree."""
-    selection = Selection(runs, exclude_runs, datasets, parse_sections(only) if only else None)
+    sections, metadata_only = parse_only(only) if only else (None, False)
+    selection = Selection(runs, exclude_runs, datasets, sections)
     try:
         planned = plan_from_files(
             config,
@@ -106,6 +107,7 @@ def deposition(
         policy=WritePolicy.OVERWRITE if overwrite else WritePolicy.SKIP_UP_TO_DATE,
         verification=Verification.FULL if verify else Verification.QUICK,
         bucket_root=str(bucket_root.absolute()) if bucket_root is not None else None,
+        metadata_only=metadata_only,
     )
     executor: Executor = SerialExecutor() if workers == 1 and scheduler is None else DaskExecutor(workers, scheduler)
 
