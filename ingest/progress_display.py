@@ -44,6 +44,22 @@ def _outcome_text(outcome: RunOutcome) -> str:
     return f"FAILED {outcome.run}: {outcome.error}"
 
 
+class NoProgress:
+    """No display at all (``--quiet``)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def run_finished(self, outcome: RunOutcome) -> None:
+        """Nothing shown."""
+
+    def volume_progressed(self, progress: VolumeProgress) -> None:
+        """Nothing shown."""
+
+
 class ProgressLines:
     """One line when a run finishes (``[done/total] ok ds/run: ...``) and one when a volume is converted."""
 

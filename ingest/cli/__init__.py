@@ -18,6 +18,7 @@ from ingest.cli.convert_volume import convert_volume_command
 from ingest.cli.deposition import deposition
 from ingest.cli.example import example
 from ingest.cli.export_picks import export_picks
+from ingest.cli.info import info
 from ingest.cli.migrate import migrate
 from ingest.cli.run import run
 from ingest.cli.schema import schema
@@ -52,7 +53,7 @@ def export() -> None:
     """Export portal files back into tool formats."""
 
 
-for command in (validate, migrate, schema, example, deposition, run, check):
+for command in (validate, migrate, schema, example, deposition, run, check, info):
     main.add_command(command)
 convert.add_command(convert_volume_command)
 convert.add_command(convert_picks)

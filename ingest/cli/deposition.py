@@ -9,17 +9,23 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ingest.execute import absolute_url, execute_plan, report_lines, report_to_json
-from ingest.execute_check import check_written_runs
+from ingest.execute import absolute_url, report_lines, report_to_json
 from ingest.execute_settings import ExecutionSettings, WritePolicy
 from ingest.executors import DaskExecutor, Executor, SerialExecutor
+from ingest.ingestion_log import LogLevels, now, quiet_lines
+from ingest.logged_ingestion import LogSettings, execute_logged
 from ingest.metadata import resolve_timestamp
 from ingest.output_digests import Verification
 from ingest.plan_render import plan_tree, render_plan_json
 from ingest.planning import InvalidConfigError, plan_from_files
-from ingest.progress_display import open_progress
+from ingest.progress_display import NoProgress, open_progress
 from ingest.storage import parse_storage_options
 from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
+
+
+def command_path() -> str:
+    """``ingest deposition`` (or ``ingest run``) as the user typed it, for the log."""
+    return click.get_current_context().command_path
 
 
 @click.command("deposition")
@@ -55,6 +61,13 @@ from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
 @click.option("--timestamp", help="last_updated_at for metadata (default: SOURCE_DATE_EPOCH or now).")
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
 @click.option("--check/--no-check", "run_checks", default=True, show_default=True, help="Check the written runs.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; print only failures (text format).")
+@click.option("--verbose", "-v", is_flag=True, help="Show the log on stderr as it is written (debug records too).")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the log here (it is always kept in OUTPUT/.ingest/logs/).",
+)
 def deposition(
     config: Path,
     input_url: str | None,
@@ -73,8 +86,12 @@ def deposition(
     timestamp: str | None,
     storage_options: tuple[str, ...],
     run_checks: bool,
+    quiet: bool,
+    verbose: bool,
+    log_file: Path | None,
 ) -> None:
     """Ingest the deposition described by CONFIG into the canonical portal tree."""
+    started = now()
     sections, metadata_only = parse_only(only) if only else (None, False)
     selection = Selection(runs, exclude_runs, datasets, sections)
     try:
@@ -111,14 +128,15 @@ def deposition(
     )
     executor: Executor = SerialExecutor() if workers == 1 and scheduler is None else DaskExecutor(workers, scheduler)
 
-    display = open_progress(len(planned.plan.runs), Console(stderr=True))
-    with executor, display:
-        report = execute_plan(planned.plan, settings, executor, display.run_finished, display.volume_progressed)
-    if run_checks:
-        report = check_written_runs(report, settings, workers=1 if workers == 1 else os.cpu_count() or 1)
+    display = NoProgress() if quiet else open_progress(len(planned.plan.runs), Console(stderr=True))
+    logged = LogSettings(started, LogLevels.of(quiet=quiet, verbose=verbose), log_file, f"{command_path()} {config}")
+    check_workers = (1 if workers == 1 else os.cpu_count() or 1) if run_checks else None
+    report = execute_logged(planned.plan, settings, executor, display, logged, check_workers=check_workers)
     if output_format == "json":
         click.echo(report_to_json(report), nl=False)
     else:
-        click.echo("\n".join(report_lines(report)))
+        lines = quiet_lines(report_lines(report)) if quiet else report_lines(report)
+        if lines:
+            click.echo("\n".join(lines))
     if not report.ok:
         sys.exit(1)
