@@ -18,6 +18,7 @@ from ingest.cli.convert_volume import convert_volume_command
 from ingest.cli.deposition import deposition
 from ingest.cli.example import example
 from ingest.cli.export_picks import export_picks
+from ingest.cli.help_text import add_epilogs
 from ingest.cli.info import info
 from ingest.cli.migrate import migrate
 from ingest.cli.run import run
@@ -58,3 +59,4 @@ for command in (validate, migrate, schema, example, deposition, run, check, info
 convert.add_command(convert_volume_command)
 convert.add_command(convert_picks)
 export.add_command(export_picks)
+add_epilogs(main)

@@ -10,19 +10,8 @@ import click
 if TYPE_CHECKING:
     from ingest.tree_info import TreeSummary
 
-EPILOG = """\b
-Examples:
-  ingest info portal
-  ingest info s3://bucket/portal --storage-option endpoint_url=http://127.0.0.1:9000
-  ingest info portal --format json | jq .tomograms
 
-\b
-Exit status:
-  0  the tree was summarised
-  2  not a portal tree (nothing or no metadata found), unreadable or unreachable, or bad usage"""
-
-
-@click.command("info", epilog=EPILOG)
+@click.command("info")
 @click.argument("tree")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
