@@ -11,6 +11,7 @@ from rich.console import Console
 
 from ingest.execute import absolute_url, report_lines, report_to_json
 from ingest.execute_settings import ExecutionSettings, WritePolicy
+from ingest.executor_choice import choose_executor, source_size
 from ingest.executors import DaskExecutor, Executor, SerialExecutor
 from ingest.ingestion_log import LogLevels, now, quiet_lines
 from ingest.logged_ingestion import LogSettings, execute_logged
@@ -49,7 +50,12 @@ def command_path() -> str:
 )
 @click.option("--dry-run", is_flag=True, help="Print the planned outputs and write nothing.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), help="Local workers (default: all cores; 1: in this process).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Local workers (1: in this process; default: chosen from the plan: in this process for a single run or "
+    "under 1 GiB of source volumes, else a local cluster of one worker per core).",
+)
 @click.option("--scheduler", metavar="ADDRESS", help="An existing dask scheduler, e.g. tcp://host:8786.")
 @click.option("--overwrite", is_flag=True, help="Rewrite outputs even when their inputs are unchanged.")
 @click.option(
@@ -92,6 +98,8 @@ def deposition(
 ) -> None:
     """Ingest the deposition described by CONFIG into the canonical portal tree."""
     started = now()
+    if not quiet:
+        click.echo(f"planning {config} ...", err=True)  # feedback before the slow parts (imports, listing)
     sections, metadata_only = parse_only(only) if only else (None, False)
     selection = Selection(runs, exclude_runs, datasets, sections)
     try:
@@ -126,11 +134,21 @@ def deposition(
         bucket_root=str(bucket_root.absolute()) if bucket_root is not None else None,
         metadata_only=metadata_only,
     )
-    executor: Executor = SerialExecutor() if workers == 1 and scheduler is None else DaskExecutor(workers, scheduler)
+    sources = settings.open_input()
+    choice = choose_executor(
+        planned.plan,
+        lambda key: source_size(sources, settings.source_key(key)),
+        workers=workers,
+        scheduler=scheduler,
+        cores=os.cpu_count() or 1,
+    )
+    if not quiet:
+        click.echo(f"planned {len(planned.plan.runs)} run(s); running {choice.reason}", err=True)
+    executor: Executor = SerialExecutor() if choice.in_process else DaskExecutor(choice.workers, choice.scheduler)
 
     display = NoProgress() if quiet else open_progress(len(planned.plan.runs), Console(stderr=True))
     logged = LogSettings(started, LogLevels.of(quiet=quiet, verbose=verbose), log_file, f"{command_path()} {config}")
-    check_workers = (1 if workers == 1 else os.cpu_count() or 1) if run_checks else None
+    check_workers = (1 if choice.in_process else os.cpu_count() or 1) if run_checks else None
     report = execute_logged(planned.plan, settings, executor, display, logged, check_workers=check_workers)
     if output_format == "json":
         click.echo(report_to_json(report), nl=False)
