@@ -108,4 +108,4 @@ def test_deposition_logs_progress_and_reports_every_run(tmp_path: Path) -> None:
         ("90001/TS_001", 11, 0, None),
         ("90001/TS_002", 11, 0, None),
     ]
-    assert report["totals"] == {"succeeded": 2, "failed": 0, "written": 24, "skipped": 0}
+    assert report["totals"] == {"succeeded": 2, "failed": 0, "written": 24, "skipped": 0, "metadata_only": 0}
