@@ -9,9 +9,13 @@ through user space (:func:`ingest.converters.file_copy.copy_byte_range`: direct 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
+import os
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.file_copy import copy_byte_range
-from ingest.errors import InputFileError
+from ingest.converters.os_features import CURRENT, UNSUPPORTED_ERRNOS, OsFeatures
+from ingest.errors import InputFileError, StorageError
 
 HEADER_BYTES = 1024
 SUPPORTED_MODES = {0: "int8", 1: "int16", 2: "float32", 6: "uint16", 12: "float16"}
@@ -205,39 +210,86 @@ class CanonicalMrcWriter:
 
     ``write_block`` may be called from several threads for disjoint regions; ``copy_data_from`` instead copies
     a source data block whose bytes already equal the output (little-endian float32 of the same shape).
+    The data block is reserved on disk up front (``posix_fallocate``), so a full disk is a clean
+    :class:`~ingest.errors.StorageError` before any data is written, never a SIGBUS from a write into a memory
+    map; where the file system or platform cannot reserve space, blocks are written with plain ``pwrite`` calls.
     """
 
     def __init__(
-        self, path: Path, shape: tuple[int, int, int], dtype: np.dtype[Any], extended_header: bytes, exttyp: bytes
+        self,
+        path: Path,
+        shape: tuple[int, int, int],
+        dtype: np.dtype[Any],
+        extended_header: bytes,
+        exttyp: bytes,
+        *,
+        features: OsFeatures = CURRENT,
+        reported_as: Path | None = None,
     ) -> None:
         self.path = path
+        self.reported_as = reported_as or path  # errors name the final file, not its temporary sibling
         self.shape = shape
         self.dtype = dtype
+        self.features = features
         extended = np.frombuffer(extended_header, dtype="V1") if extended_header else None
-        with mrcfile.new_mmap(
-            path, shape=shape, mrc_mode=OUTPUT_MODES[dtype], overwrite=True, extended_header=extended, exttyp=exttyp
-        ) as mrc:
-            self._data_offset = HEADER_BYTES + int(mrc.header.nsymbt)
+        self._length = math.prod(shape) * dtype.itemsize
+        with writing(self.reported_as):
+            with mrcfile.new_mmap(
+                path, shape=shape, mrc_mode=OUTPUT_MODES[dtype], overwrite=True, extended_header=extended, exttyp=exttyp
+            ) as mrc:
+                self._data_offset = HEADER_BYTES + int(mrc.header.nsymbt)
+            self._reserved = _reserve(path, self._data_offset, self._length, features)
         self._data: np.memmap[Any, np.dtype[Any]] | None = None
+        self._descriptor: int | None = None
+        self._lock = threading.Lock()
 
     def write_block(self, region: tuple[slice, slice, slice], block: NDArray[Any]) -> None:
         """Store ``block`` (already in the output dtype) at ``region`` of the volume."""
-        if self._data is None:
-            self._data = np.memmap(self.path, dtype=self.dtype, mode="r+", offset=self._data_offset, shape=self.shape)
-        self._data[region] = block
+        with writing(self.reported_as):
+            if not self._reserved:
+                self._write_rows(region, np.ascontiguousarray(block))
+                return
+            with self._lock:
+                if self._data is None:
+                    self._data = np.memmap(
+                        self.path, dtype=self.dtype, mode="r+", offset=self._data_offset, shape=self.shape
+                    )
+            self._data[region] = block
+
+    def _write_rows(self, region: tuple[slice, slice, slice], block: NDArray[Any]) -> None:
+        """``pwrite`` the block's rows (whole planes when the block spans the full width and height)."""
+        with self._lock:
+            if self._descriptor is None:
+                self._descriptor = os.open(self.path, os.O_WRONLY)
+        _, ny, nx = self.shape
+        z, y, x = region
+        if x.stop - x.start == nx:
+            for iz in range(z.stop - z.start):
+                at = self._data_offset + ((z.start + iz) * ny + y.start) * nx * self.dtype.itemsize
+                _write_all(self._descriptor, memoryview(block[iz]).cast("B"), at)
+            return
+        for iz in range(z.stop - z.start):
+            for iy in range(y.stop - y.start):
+                at = self._data_offset + (((z.start + iz) * ny + y.start + iy) * nx + x.start) * self.dtype.itemsize
+                _write_all(self._descriptor, memoryview(block[iz, iy]).cast("B"), at)
 
     def copy_data_from(self, source: Path, source_offset: int, *, stop: threading.Event) -> None:
         """Copy the data block of ``source`` (from ``source_offset``) without a user-space copy, until ``stop``."""
-        length = int(np.prod(self.shape)) * self.dtype.itemsize
-        copy_byte_range(source, source_offset, self.path, self._data_offset, length, stop=stop)
+        with writing(self.reported_as):
+            copy_byte_range(
+                source, source_offset, self.path, self._data_offset, self._length, stop=stop, features=self.features
+            )
 
     def finish(self, fields: MrcHeaderFields) -> None:
         """Flush the data and write the header: spacing, cell, origin 0, space group and statistics."""
         if self._data is not None:
             self._data.flush()
             self._data = None
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
         nz, ny, nx = self.shape
-        with mrcfile.mmap(self.path, mode="r+", permissive=True) as mrc:
+        with writing(self.reported_as), mrcfile.mmap(self.path, mode="r+", permissive=True) as mrc:
             header = mrc.header
             header.mx, header.my, header.mz = nx, ny, nz
             header.cella = (nx * fields.voxel_spacing, ny * fields.voxel_spacing, nz * fields.voxel_spacing)
@@ -249,3 +301,38 @@ class CanonicalMrcWriter:
             header.label[:] = b""
             header.label[0] = CANONICAL_LABEL
             header.nlabl = 1
+
+
+def _reserve(path: Path, offset: int, length: int, features: OsFeatures) -> bool:
+    """Reserve the data block's disk space; False where the platform or file system cannot (write plainly then)."""
+    if features.posix_fallocate is None or length == 0:
+        return False
+    descriptor = os.open(path, os.O_WRONLY)
+    try:
+        features.posix_fallocate(descriptor, offset, length)
+    except OSError as error:
+        if error.errno in UNSUPPORTED_ERRNOS:
+            return False
+        raise
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def _write_all(descriptor: int, data: memoryview, offset: int) -> None:
+    while len(data):
+        written = os.pwrite(descriptor, data, offset)
+        data, offset = data[written:], offset + written
+
+
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an OS error while writing ``path`` into a :class:`~ingest.errors.StorageError` naming it."""
+    try:
+        yield
+    except OSError as error:
+        what = "no space left to write the output" if error.errno in NO_SPACE_ERRNOS else "cannot write the output"
+        raise StorageError(what, where=str(path), found=error.strerror or str(error)) from error

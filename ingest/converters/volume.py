@@ -9,7 +9,6 @@ error they are removed. DESIGN.md section 4 ("Volumes") is the contract.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 from ingest.converters.masks import MaskLabel, MaskRule, rescale_nearest
 from ingest.converters.mrc import LazyRegions, read_mrc
 from ingest.converters.ome_zarr import NgffVersion, read_ome_zarr
+from ingest.converters.os_features import usable_cores
 from ingest.converters.value_stats import ValueStats
 from ingest.converters.volume_types import (
     LevelInfo,
@@ -134,7 +134,7 @@ def convert_volume(
         mask=mask if mask is not None else MaskLabel(1),
         ngff=ngff,
         mrc_data=MrcData.COPIED if rescale_to is None and _is_plain_float32_mrc(info, kind) else MrcData.STREAMED,
-        workers=workers or len(os.sched_getaffinity(0)),
+        workers=workers or usable_cores(),
     )
     return write_volume(plan, progress=progress)
 

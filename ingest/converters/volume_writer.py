@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.masks import MAX_LABEL, MaskRule, binarise, present_labels, to_labels
-from ingest.converters.mrc import CanonicalMrcWriter, MrcHeaderFields
+from ingest.converters.mrc import CanonicalMrcWriter, MrcHeaderFields, writing
 from ingest.converters.ome_zarr import (
     NgffVersion,
     create_level_arrays,
@@ -69,12 +69,18 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
     # Pooled pieces wait here for their chunk; the name is a partial sibling, so a killed run's is swept too.
     scratch = zarr_stage.temporary.with_name(f"{zarr_stage.temporary.name}-pieces")
     try:
-        zarr_stage.temporary.mkdir()
-        arrays = create_level_arrays(zarr_stage.temporary, geometry, dtype, plan.ngff)
+        with writing(plan.zarr_out):
+            zarr_stage.temporary.mkdir()
+            arrays = create_level_arrays(zarr_stage.temporary, geometry, dtype, plan.ngff)
         mrc_writer = None
         if mrc_stage is not None:
             mrc_writer = CanonicalMrcWriter(
-                mrc_stage.temporary, shape, dtype, plan.source.extended_header, plan.source.exttyp
+                mrc_stage.temporary,
+                shape,
+                dtype,
+                plan.source.extended_header,
+                plan.source.exttyp,
+                reported_as=mrc_stage.final,
             )
             if plan.mrc_data is MrcData.COPIED:
                 copier = _MrcCopy(mrc_writer, plan.source, stop_copy)
@@ -87,9 +93,11 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
                 progress(done[0], total)
 
         def write_chunk(level: int, region: Region, data: NDArray[Any]) -> None:
-            arrays[level][region] = data
+            with writing(plan.zarr_out):
+                arrays[level][region] = data
 
-        scratch.mkdir()
+        with writing(plan.zarr_out):
+            scratch.mkdir()
         try:
             stream_pyramid(
                 geometry,
@@ -111,7 +119,8 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
         attributes = multiscales_attributes(
             geometry, plan.voxel_spacing, plan.ngff, name=name, pooling=plan.kind.pooling, label_values=labels
         )
-        write_multiscales_metadata(zarr_stage.temporary, attributes, plan.ngff)
+        with writing(plan.zarr_out):
+            write_multiscales_metadata(zarr_stage.temporary, attributes, plan.ngff)
         if mrc_writer is not None and mrc_stage is not None:
             mrc_writer.finish(
                 MrcHeaderFields(plan.voxel_spacing, plan.kind.space_group, stats.min, stats.max, stats.mean, stats.rms)
