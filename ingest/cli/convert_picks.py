@@ -79,5 +79,6 @@ def convert_picks(
         columns=columns,
         extra=extra,
     )
-    result = convert_picks_file(src, dst, file_format, SHAPES[shape], read_options, size)
+    named = {"the --tomogram MRC": tomogram} if tomogram is not None else {}
+    result = convert_picks_file(src, dst, file_format, SHAPES[shape], read_options, size, named_sources=named)
     click.echo(f"wrote {result.count} {SHAPES[shape].value} line(s) to {dst}")

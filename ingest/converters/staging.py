@@ -6,9 +6,12 @@ finished output); the next conversion to the same destination removes them and r
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
+
+from ingest.errors import UsageError
 
 PARTIAL_MARK = ".partial-"
 
@@ -45,3 +48,38 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+def refuse_overwriting_sources(destinations: dict[str, Path], sources: dict[str, Path]) -> None:
+    """Raise :class:`~ingest.errors.UsageError` when a destination is (or contains, or lies inside) a source.
+
+    ``destinations`` and ``sources`` map a name for messages ("the MRC output", "the source") to the path.
+    Paths are compared as the same file (hard links and symbolic links included) or by their resolved location;
+    two destinations that are one file are refused too.
+    """
+    seen: dict[str, Path] = {}
+    for name, destination in destinations.items():
+        for other, path in [*sources.items(), *seen.items()]:
+            if _overlaps(destination, path):
+                raise UsageError(
+                    f"{name} would overwrite {other}",
+                    where=str(destination),
+                    expected="a destination that is not an input or another output",
+                    found=f"{destination} is {path}" if _same(destination, path) else f"{destination} overlaps {path}",
+                )
+        seen[name] = destination
+
+
+def _same(one: Path, other: Path) -> bool:
+    try:
+        return one.samefile(other)
+    except OSError:
+        return os.path.realpath(one) == os.path.realpath(other)
+
+
+def _overlaps(destination: Path, source: Path) -> bool:
+    """The same file, or one of the two inside the other (a folder output replaces everything under it)."""
+    if _same(destination, source):
+        return True
+    real_destination, real_source = Path(os.path.realpath(destination)), Path(os.path.realpath(source))
+    return real_source.is_relative_to(real_destination) or real_destination.is_relative_to(real_source)

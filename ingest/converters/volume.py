@@ -19,6 +19,7 @@ from ingest.converters.masks import MaskLabel, MaskRule, rescale_nearest
 from ingest.converters.mrc import LazyRegions, read_mrc
 from ingest.converters.ome_zarr import NgffVersion, read_ome_zarr
 from ingest.converters.os_features import usable_cores
+from ingest.converters.staging import refuse_overwriting_sources
 from ingest.converters.value_stats import ValueStats
 from ingest.converters.volume_types import (
     LevelInfo,
@@ -116,9 +117,8 @@ def convert_volume(
         raise UsageError("a mask label or threshold applies to semantic masks only", found=f"kind {kind.value}")
     if rescale_to is not None and kind not in (VolumeKind.SEMANTIC_MASK, VolumeKind.INSTANCE_MASK):
         raise UsageError("rescaling applies to masks only", found=f"kind {kind.value}")
-    for output in (zarr_out, mrc_out):
-        if output is not None and output.resolve() == source.resolve():
-            raise UsageError("output would overwrite the source", where=str(output))
+    outputs = {"the OME-Zarr output": zarr_out, **({"the MRC output": mrc_out} if mrc_out is not None else {})}
+    refuse_overwriting_sources(outputs, {"the source volume": source})
     array, info = open_volume(source)
     if isinstance(mask, MaskLabel):
         _check_label_can_occur(mask, array.dtype, info)
