@@ -24,6 +24,7 @@ from ingest.converters.ndjson_reader import ndjson_to_picks
 from ingest.converters.picks import Picks, ReadOptions, read_picks
 from ingest.converters.staging import refuse_overwriting_sources
 from ingest.errors import InputFileError, StorageError
+from ingest.storage_keys import fitting_name
 
 Size = tuple[int, int, int]
 
@@ -43,7 +44,8 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
     An exception while chunks are produced removes the temporary file and leaves ``path`` as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    prefix = f".{fitting_name(path.name, 16)}."  # mkstemp adds 8 characters and the suffix
+    handle, temporary = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             for chunk in [data] if isinstance(data, bytes) else data:

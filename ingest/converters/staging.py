@@ -6,12 +6,14 @@ finished output); the next conversion to the same destination removes them and r
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import uuid
 from pathlib import Path
 
 from ingest.errors import UsageError
+from ingest.storage_keys import fitting_name
 
 PARTIAL_MARK = ".partial-"
 
@@ -22,14 +24,16 @@ class StagedOutput:
     def __init__(self, final: Path) -> None:
         self.final = final
         final.parent.mkdir(parents=True, exist_ok=True)
-        for stale in final.parent.glob(f"{final.name}{PARTIAL_MARK}*"):
+        # Long names are shortened so that every sibling (``-pieces``, ``old-`` ones) fits the name limit.
+        self._stem = fitting_name(final.name, len(PARTIAL_MARK) + len("old-") + 12 + len("-pieces"))
+        for stale in final.parent.glob(f"{glob.escape(self._stem)}{PARTIAL_MARK}*"):
             _remove(stale)
-        self.temporary = final.with_name(f"{final.name}{PARTIAL_MARK}{uuid.uuid4().hex[:12]}")
+        self.temporary = final.with_name(f"{self._stem}{PARTIAL_MARK}{uuid.uuid4().hex[:12]}")
 
     def publish(self) -> None:
         """Move the finished temporary output to its final name, replacing what was there."""
         if self.final.is_dir() and not self.final.is_symlink():
-            retired = self.final.with_name(f"{self.final.name}{PARTIAL_MARK}old-{uuid.uuid4().hex[:12]}")
+            retired = self.final.with_name(f"{self._stem}{PARTIAL_MARK}old-{uuid.uuid4().hex[:12]}")
             self.final.rename(retired)
             self.temporary.rename(self.final)
             _remove(retired)
