@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from ingest.converters.file_copy import copy_byte_range
 from ingest.converters.os_features import CURRENT, UNSUPPORTED_ERRNOS, OsFeatures
 from ingest.errors import InputFileError, StorageError
+from ingest.special_files import refuse_special_file
 
 HEADER_BYTES = 1024
 SUPPORTED_MODES = {0: "int8", 1: "int16", 2: "float32", 6: "uint16", 12: "float16"}
@@ -70,6 +71,7 @@ def read_mrc(path: Path) -> MrcSource:
     other than 1/2/3 are honoured by transposing the memory map to z, y, x; values that are not a permutation of
     1, 2, 3 are read as 1/2/3 with a warning. A volume stack (``ispg`` 401-630) of more than one volume is refused.
     """
+    refuse_special_file(path, str(path))
     size = path.stat().st_size
     _refuse_compressed(path)
     if size < HEADER_BYTES:

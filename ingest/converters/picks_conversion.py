@@ -24,6 +24,7 @@ from ingest.converters.ndjson_reader import ndjson_to_picks
 from ingest.converters.picks import Picks, ReadOptions, read_picks
 from ingest.converters.staging import refuse_overwriting_sources
 from ingest.errors import InputFileError, StorageError
+from ingest.special_files import refuse_special_file
 from ingest.storage_keys import fitting_name
 
 Size = tuple[int, int, int]
@@ -61,6 +62,7 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
 
 def tomogram_size_from_mrc(path: Path) -> Size:
     """The (x, y, z) size in voxels from an MRC header."""
+    refuse_special_file(path, str(path))
     try:
         with mrcfile.open(path, header_only=True, permissive=True) as mrc:
             header = mrc.header
@@ -116,6 +118,7 @@ def convert_picks_file(
 
 def read_ndjson_file(path: Path) -> Picks:
     """Portal ndJSON picks from a local file."""
+    refuse_special_file(path, str(path))
     try:
         data = path.read_bytes()
     except OSError as error:

@@ -113,6 +113,8 @@ def convert_volume(
         raise InputFileError(
             "voxel spacing must be a positive number of Å", where=str(source), found=f"{voxel_spacing}"
         )
+    if mask is not None and not math.isfinite(mask.value):
+        raise UsageError("a mask label or threshold must be a finite number", where=str(source), found=f"{mask}")
     if mask is not None and kind is not VolumeKind.SEMANTIC_MASK:
         raise UsageError("a mask label or threshold applies to semantic masks only", found=f"kind {kind.value}")
     if rescale_to is not None and kind not in (VolumeKind.SEMANTIC_MASK, VolumeKind.INSTANCE_MASK):
