@@ -9,25 +9,24 @@ through user space (:func:`ingest.converters.file_copy.copy_byte_range`: direct 
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import math
 import os
 import threading
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import mrcfile
+import mrcfile.dtypes
 import mrcfile.utils
 import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.file_copy import copy_byte_range
-from ingest.converters.os_features import CURRENT, UNSUPPORTED_ERRNOS, OsFeatures
-from ingest.errors import InputFileError, StorageError
+from ingest.converters.os_features import CURRENT, OsFeatures
+from ingest.converters.output_writes import reserve_space, write_all, writing
+from ingest.errors import InputFileError
 from ingest.special_files import refuse_special_file
 
 HEADER_BYTES = 1024
@@ -78,6 +77,7 @@ def read_mrc(path: Path) -> MrcSource:
         raise InputFileError(
             "not an MRC file", where=str(path), expected="a 1024-byte MRC header", found=f"{size} bytes"
         )
+    check_mrc_sizes(path, size)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -148,6 +148,45 @@ def read_mrc(path: Path) -> MrcSource:
         warnings=notes + order_notes,
         axis_order=axis_order,
     )
+
+
+def check_mrc_sizes(path: Path, size: int) -> None:
+    """Compare the header's extended-header and data sizes with the file size before anything is allocated.
+
+    ``mrcfile`` reads the whole extended header into memory: an ``nsymbt`` of 2³¹−1 in a 246 KB file cost 2 GB
+    before the size check below it ran. Only the raw 1024 header bytes are read here.
+    """
+    with path.open("rb") as stream:
+        raw = stream.read(HEADER_BYTES)
+    if len(raw) < HEADER_BYTES:
+        raise InputFileError(
+            "not an MRC file", where=str(path), expected="a 1024-byte MRC header", found=f"{len(raw)} bytes"
+        )
+    header = np.frombuffer(raw, dtype=mrcfile.dtypes.HEADER_DTYPE)[0]
+    try:
+        order = mrcfile.utils.byte_order_from_machine_stamp(header["machst"])
+    except ValueError:
+        order = "<" if 0 <= int(header["mode"]) < 200 else ">"  # as permissive mrcfile: guess from the mode
+    if order == ">":
+        header = np.frombuffer(raw, dtype=mrcfile.dtypes.HEADER_DTYPE.newbyteorder(">"))[0]
+    nsymbt, mode = int(header["nsymbt"]), int(header["mode"])
+    nx, ny, nz = int(header["nx"]), int(header["ny"]), int(header["nz"])
+    if nsymbt < 0 or HEADER_BYTES + nsymbt > size:
+        raise InputFileError(
+            "MRC extended header runs past the end of the file",
+            where=str(path),
+            expected=f"at least {HEADER_BYTES + max(nsymbt, 0)} bytes (1024-byte header + nsymbt {nsymbt})",
+            found=f"{size} bytes",
+        )
+    if mode in SUPPORTED_MODES and min(nx, ny, nz) >= 1:
+        needed = HEADER_BYTES + nsymbt + nx * ny * nz * np.dtype(SUPPORTED_MODES[mode]).itemsize
+        if needed > size:
+            raise InputFileError(
+                "truncated MRC data block",
+                where=str(path),
+                expected=f"{needed} bytes for {nz}x{ny}x{nx} mode {mode} voxels after {nsymbt} extended header bytes",
+                found=f"{size} bytes",
+            )
 
 
 def _axis_order(path: Path, header: Any) -> tuple[tuple[int, int, int], tuple[str, ...]]:
@@ -240,7 +279,7 @@ class CanonicalMrcWriter:
                 path, shape=shape, mrc_mode=OUTPUT_MODES[dtype], overwrite=True, extended_header=extended, exttyp=exttyp
             ) as mrc:
                 self._data_offset = HEADER_BYTES + int(mrc.header.nsymbt)
-            self._reserved = _reserve(path, self._data_offset, self._length, features)
+            self._reserved = reserve_space(path, self._data_offset, self._length, features)
         self._data: np.memmap[Any, np.dtype[Any]] | None = None
         self._descriptor: int | None = None
         self._lock = threading.Lock()
@@ -268,12 +307,12 @@ class CanonicalMrcWriter:
         if x.stop - x.start == nx:
             for iz in range(z.stop - z.start):
                 at = self._data_offset + ((z.start + iz) * ny + y.start) * nx * self.dtype.itemsize
-                _write_all(self._descriptor, memoryview(block[iz]).cast("B"), at)
+                write_all(self._descriptor, memoryview(block[iz]).cast("B"), at)
             return
         for iz in range(z.stop - z.start):
             for iy in range(y.stop - y.start):
                 at = self._data_offset + (((z.start + iz) * ny + y.start + iy) * nx + x.start) * self.dtype.itemsize
-                _write_all(self._descriptor, memoryview(block[iz, iy]).cast("B"), at)
+                write_all(self._descriptor, memoryview(block[iz, iy]).cast("B"), at)
 
     def copy_data_from(self, source: Path, source_offset: int, *, stop: threading.Event) -> None:
         """Copy the data block of ``source`` (from ``source_offset``) without a user-space copy, until ``stop``."""
@@ -303,38 +342,3 @@ class CanonicalMrcWriter:
             header.label[:] = b""
             header.label[0] = CANONICAL_LABEL
             header.nlabl = 1
-
-
-def _reserve(path: Path, offset: int, length: int, features: OsFeatures) -> bool:
-    """Reserve the data block's disk space; False where the platform or file system cannot (write plainly then)."""
-    if features.posix_fallocate is None or length == 0:
-        return False
-    descriptor = os.open(path, os.O_WRONLY)
-    try:
-        features.posix_fallocate(descriptor, offset, length)
-    except OSError as error:
-        if error.errno in UNSUPPORTED_ERRNOS:
-            return False
-        raise
-    finally:
-        os.close(descriptor)
-    return True
-
-
-def _write_all(descriptor: int, data: memoryview, offset: int) -> None:
-    while len(data):
-        written = os.pwrite(descriptor, data, offset)
-        data, offset = data[written:], offset + written
-
-
-NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-
-
-@contextlib.contextmanager
-def writing(path: Path) -> Iterator[None]:
-    """Turn an OS error while writing ``path`` into a :class:`~ingest.errors.StorageError` naming it."""
-    try:
-        yield
-    except OSError as error:
-        what = "no space left to write the output" if error.errno in NO_SPACE_ERRNOS else "cannot write the output"
-        raise StorageError(what, where=str(path), found=error.strerror or str(error)) from error

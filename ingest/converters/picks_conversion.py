@@ -19,6 +19,7 @@ import mrcfile
 import numpy as np
 
 from ingest.converters.export_picks import ExportOptions, exporter_for
+from ingest.converters.mrc import check_mrc_sizes
 from ingest.converters.ndjson import PointShape, ndjson_chunks
 from ingest.converters.ndjson_reader import ndjson_to_picks
 from ingest.converters.picks import Picks, ReadOptions, read_picks
@@ -63,6 +64,7 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
 def tomogram_size_from_mrc(path: Path) -> Size:
     """The (x, y, z) size in voxels from an MRC header."""
     refuse_special_file(path, str(path))
+    check_mrc_sizes(path, path.stat().st_size)
     try:
         with mrcfile.open(path, header_only=True, permissive=True) as mrc:
             header = mrc.header

@@ -19,13 +19,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.masks import MAX_LABEL, MaskRule, binarise, present_labels, to_labels
-from ingest.converters.mrc import CanonicalMrcWriter, MrcHeaderFields, writing
+from ingest.converters.mrc import CanonicalMrcWriter, MrcHeaderFields
 from ingest.converters.ome_zarr import (
     NgffVersion,
     create_level_arrays,
     multiscales_attributes,
     write_multiscales_metadata,
 )
+from ingest.converters.output_writes import writing
 from ingest.converters.pyramid import plan_geometry
 from ingest.converters.staging import StagedOutput
 from ingest.converters.streaming import Region, count_chunks, stream_pyramid
