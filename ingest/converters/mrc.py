@@ -171,14 +171,26 @@ def check_mrc_sizes(path: Path, size: int) -> None:
         header = np.frombuffer(raw, dtype=mrcfile.dtypes.HEADER_DTYPE.newbyteorder(">"))[0]
     nsymbt, mode = int(header["nsymbt"]), int(header["mode"])
     nx, ny, nz = int(header["nx"]), int(header["ny"]), int(header["nz"])
-    if nsymbt < 0 or HEADER_BYTES + nsymbt > size:
+    if (mode not in SUPPORTED_MODES and mode != 101) or min(nx, ny, nz) < 1:
+        stamp = bytes(header["map"]).decode("ascii", "replace")
+        raise InputFileError(
+            "not an MRC volume this converter reads",
+            where=str(path),
+            expected=f"MRC mode {sorted(SUPPORTED_MODES)} and positive nx, ny, nz",
+            found=f"mode {mode}, nx/ny/nz {nx}/{ny}/{nz}, map stamp {stamp!r}",
+        )
+    if nsymbt < 0:
+        raise InputFileError(
+            "not a readable MRC file", where=str(path), expected="nsymbt >= 0", found=f"nsymbt {nsymbt}"
+        )
+    if HEADER_BYTES + nsymbt > size:
         raise InputFileError(
             "MRC extended header runs past the end of the file",
             where=str(path),
-            expected=f"at least {HEADER_BYTES + max(nsymbt, 0)} bytes (1024-byte header + nsymbt {nsymbt})",
+            expected=f"at least {HEADER_BYTES + nsymbt} bytes (1024-byte header + nsymbt {nsymbt})",
             found=f"{size} bytes",
         )
-    if mode in SUPPORTED_MODES and min(nx, ny, nz) >= 1:
+    if mode in SUPPORTED_MODES:
         needed = HEADER_BYTES + nsymbt + nx * ny * nz * np.dtype(SUPPORTED_MODES[mode]).itemsize
         if needed > size:
             raise InputFileError(
