@@ -24,11 +24,12 @@ from ingest.converters.value_stats import ValueStats
 from ingest.converters.volume_types import (
     LevelInfo,
     ProgressCallback,
+    RegionSource,
     SourceInfo,
     VolumeKind,
     VolumeResult,
 )
-from ingest.converters.volume_writer import MrcData, VolumePlan, write_volume
+from ingest.converters.volume_writer import MrcData, VolumePlan, refuse_impossible_work, write_volume
 from ingest.errors import InputFileError, UsageError
 
 __all__ = [
@@ -48,6 +49,12 @@ __all__ = [
 
 def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
     """Open an MRC file or an OME-Zarr/zarr folder as a lazy (z, y, x) dask array and its header facts."""
+    array, info, _ = _open(path)
+    return array, info
+
+
+def _open(path: Path) -> tuple[da.Array, SourceInfo, RegionSource]:
+    """The source as a dask array, its header facts, and a reader of regions that bypasses dask."""
     if not path.exists():
         raise InputFileError("source volume does not exist", where=str(path))
     if path.is_dir():
@@ -64,7 +71,8 @@ def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
             data_offset=None,
             warnings=zarr_source.warnings,
         )
-        return zarr_source.data, info
+        regions = RegionSource(info.shape, np.dtype(zarr_source.data.dtype), zarr_source.read)
+        return zarr_source.data, info, regions
     mrc = read_mrc(path)
     chunks = tuple(min(256, n) for n in mrc.data.shape)
     # An explicit name: dask would otherwise hash every byte of the file to name the array.
@@ -84,7 +92,8 @@ def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
         warnings=mrc.warnings,
         axis_order=mrc.axis_order,
     )
-    return array, info
+    data = mrc.data
+    return array, info, RegionSource(info.shape, np.dtype(data.dtype), lambda region: data[region])
 
 
 def convert_volume(
@@ -121,14 +130,15 @@ def convert_volume(
         raise UsageError("rescaling applies to masks only", found=f"kind {kind.value}")
     outputs = {"the OME-Zarr output": zarr_out, **({"the MRC output": mrc_out} if mrc_out is not None else {})}
     refuse_overwriting_sources(outputs, {"the source volume": source})
-    array, info = open_volume(source)
+    _, info, data = _open(source)
     if isinstance(mask, MaskLabel):
-        _check_label_can_occur(mask, array.dtype, info)
+        _check_label_can_occur(mask, data.dtype, info)
     if rescale_to is not None:
-        array = rescale_nearest(array, rescale_to)
+        data = rescale_nearest(data, rescale_to, where=str(source))
+    refuse_impossible_work(data.shape, kind, zarr_out, mrc_out)
     plan = VolumePlan(
         source=info,
-        array=array,
+        data=data,
         zarr_out=zarr_out,
         mrc_out=mrc_out,
         kind=kind,
