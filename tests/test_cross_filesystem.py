@@ -147,3 +147,22 @@ def test_canonical_mrc_bytes_do_not_depend_on_how_blocks_are_written(tmp_path: P
     with mrcfile.open(path) as mrc:
         assert np.array_equal(mrc.data, data)
         assert float(mrc.voxel_size.x) == 2.0
+
+
+def test_a_deposition_whose_input_is_on_another_file_system(tmp_path: Path) -> None:
+    """The common set-up (mounted input, local output): every float32 tomogram failed with EXDEV."""
+    from ingest.example import write_example
+    from tests.ingest_cli import ingest, run_counts
+
+    with tmpfs(tmp_path / "input", size="256m") as mounted:
+        write_example(mounted)
+        output = tmp_path / "out"
+        report = ingest(mounted / "example.yaml", output)
+        tomogram = mounted / "phantom" / "tomograms" / "TS_001_bin1.mrc"
+        with mrcfile.open(tomogram) as mrc:
+            source_data = np.array(mrc.data)
+    counts = run_counts(report)
+    assert all(error is None and written > 0 for written, _, error in counts.values()), counts
+    published = output / "90001" / "TS_001" / "Reconstructions" / "VoxelSpacing10.000" / "Tomograms" / "100"
+    with mrcfile.open(published / "TS_001.mrc") as mrc:
+        assert np.array_equal(mrc.data, source_data)
