@@ -161,7 +161,13 @@ def _direct_copy(
         raise
     done = 0
     try:
-        with mmap.mmap(src, source_offset + length, prot=mmap.PROT_READ) as mapped:
+        try:
+            mapped = mmap.mmap(src, source_offset + length, prot=mmap.PROT_READ)
+        except OSError as error:
+            if error.errno in UNSUPPORTED_ERRNOS:
+                return 0
+            raise
+        with mapped:
             mapped.madvise(mmap.MADV_SEQUENTIAL)
             with memoryview(mapped) as view:
                 while done < length and not stop.is_set():

@@ -21,6 +21,7 @@ UNSUPPORTED_ERRNOS = frozenset(
         errno.EOPNOTSUPP,  # the file system does not support it
         getattr(errno, "ENOTSUP", errno.EOPNOTSUPP),
         errno.EINVAL,  # e.g. O_DIRECT on tmpfs, copy_file_range between unsupported file types
+        errno.ENODEV,  # mmap on a file system that cannot map files
     )
 )
 """Errors that mean "this way of doing it is not available here": the caller falls back to plain I/O."""
