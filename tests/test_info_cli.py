@@ -141,3 +141,15 @@ def test_info_in_a_real_process(ingested: tuple[Path, Path, datetime, datetime])
         check=False,
     )
     assert missing.returncode == 2 and missing.stderr.startswith("error: ") and missing.stdout == ""
+
+
+def test_a_failed_ingestion_is_logged_and_summarised(tmp_path: Path) -> None:
+    write_example(tmp_path / "example")
+    source = tmp_path / "example/phantom/tomograms/TS_002_bin1.mrc"
+    source.write_bytes(source.read_bytes()[:2000])  # truncated: run TS_002 fails
+    result = deposition(tmp_path / "example/example.yaml", str(tmp_path / "tree"), "--quiet")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("FAILED 90001/TS_002: ") and result.stderr == ""
+    last = json.loads((tmp_path / "tree/.ingest/last_ingestion.json").read_text())
+    assert last["ok"] is False and last["totals"]["failed"] == 1
+    assert "ERROR ingest.deposition: run 90001/TS_002 FAILED" in (tmp_path / "tree" / last["log"]).read_text()
