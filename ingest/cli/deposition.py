@@ -46,7 +46,7 @@ def command_path() -> str:
     metavar="SECTIONS",
     help="Only these comma-separated sections, e.g. tomograms,annotations; one of: "
     + ", ".join(section.value for section in Section)
-    + f". '{METADATA_ONLY}' rewrites metadata files only (no volume, point or copied file is written).",
+    + f". '{METADATA_ONLY}' rewrites metadata files only (no volume, point, mask or copied run file).",
 )
 @click.option("--dry-run", is_flag=True, help="Print the planned outputs and write nothing.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
