@@ -87,6 +87,7 @@ class _Synthesizer:
         self.shared_picks: dict[str, tuple[str, float, float, list[str]]] = {}
         self.frames_of: dict[str, list[str]] = {}
         self.result = SyntheticInputs(root, self.input_root, "", [])
+        self.dataset_path: str | None = None
 
     # ----- names: deposition, dataset, runs, voxel spacings -------------------------------------------------------
 
@@ -116,7 +117,8 @@ class _Synthesizer:
             finder = source.get("source_glob")
             for want in wanted:
                 if finder and (path := self.invent(finder, RunValues(dict(base)), want=want)):
-                    return path.rsplit("/", 1)[-1] if finder.get("name_regex") in (None, "(.*)") else (want or path)
+                    self.dataset_path = path
+                    return want or self.name_of(path, finder)
         return "10000"
 
     def run_candidates(self, real_rows: list[str]) -> list[str | None]:
@@ -262,11 +264,21 @@ class _Synthesizer:
             key = str(path)
             _, _, _, runs = self.shared_picks.setdefault(key, (file_format, binning, voxel_spacing, []))
             runs.append(str(extra["filter_value"]))
-            path.write_bytes(picks_text(file_format, runs=runs, binning=binning, voxel_spacing=voxel_spacing))
+            text = picks_text(
+                file_format, runs=runs, binning=binning, voxel_spacing=voxel_spacing, delimiter=extra.get("delimiter")
+            )
+            path.write_bytes(text)
         elif file_format in ("saber",):
             path.write_text("{}\n")
         else:
-            path.write_bytes(picks_text(file_format, runs=[run_name], binning=binning, voxel_spacing=voxel_spacing))
+            text = picks_text(
+                file_format,
+                runs=[run_name],
+                binning=binning,
+                voxel_spacing=voxel_spacing,
+                delimiter=extra.get("delimiter"),
+            )
+            path.write_bytes(text)
 
     # ----- the walk -------------------------------------------------------------------------------------------------
 
@@ -388,7 +400,7 @@ class _Synthesizer:
         self.write(path, section, run, spacing, **extra)
 
     def ensure_run_paths(self, runs: list[tuple[str, str | None]]) -> None:
-        for _, path in runs:
+        for path in [p for _, p in runs] + [self.dataset_path]:
             if path is None:
                 continue
             if any(key == path or key.startswith(path + "/") for key in self.result.written):

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from imodmodel import ImodModel
+from imodmodel.models import SLAN
 from star_text import loop_block
 
 from ingest.converters.export_picks import ExportOptions, export_copick
@@ -60,17 +61,20 @@ def _scaled(binning: float) -> list[tuple[float, float, float]]:
     return [(x * binning, y * binning, z * binning) for x, y, z in POINTS]
 
 
-def picks_text(file_format: str, *, runs: Sequence[str], binning: float, voxel_spacing: float) -> bytes:
+def picks_text(
+    file_format: str, *, runs: Sequence[str], binning: float, voxel_spacing: float, delimiter: str | None = None
+) -> bytes:
     """A picks file of ``file_format`` holding :data:`POINTS` for each run name in ``runs`` (the names select
     rows where the format has a run column; formats without one get the points once)."""
     points = _scaled(binning)
     rows = [(run, point) for run in runs for point in points]
     angles = {"rot": [10.0] * len(rows), "tilt": [20.0] * len(rows), "psi": [30.0] * len(rows)}
+    separator = delimiter or ("\t" if file_format == "tsv" else ",")
     if file_format in ("csv", "tsv"):
-        separator = "," if file_format == "csv" else "\t"
         return "".join(separator.join(f"{v:.2f}" for v in p) + "\n" for p in points).encode()
     if file_format == "csv_with_header":
-        return ("x,y,z\n" + "".join(f"{x:.2f},{y:.2f},{z:.2f}\n" for x, y, z in points)).encode()
+        rows = [separator.join(("x", "y", "z")), *(separator.join(f"{v:.2f}" for v in p) for p in points)]
+        return ("\n".join(rows) + "\n").encode()
     if file_format == "tardis":
         body = "".join(f"{i},{x:.2f},{y:.2f},{z:.2f}\n" for i, (x, y, z) in enumerate(points, start=1))
         return ("IDs,X,Y,Z\n" + body).encode()
@@ -109,9 +113,12 @@ def picks_text(file_format: str, *, runs: Sequence[str], binning: float, voxel_s
 
 
 def write_imod_model(path: Path, binning: float) -> None:
-    """An IMOD model with one contour of :data:`POINTS` (pixels × binning)."""
+    """An IMOD model with one contour of :data:`POINTS` (pixels × binning) and a slicer angle at each point (what
+    oriented points are read from)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    ImodModel.from_dataframe(pd.DataFrame(_scaled(binning), columns=["x", "y", "z"])).to_file(path)
+    model = ImodModel.from_dataframe(pd.DataFrame(_scaled(binning), columns=["x", "y", "z"]))
+    model.slicer_angles = [SLAN(time=1, angles=(10.0, 20.0, 30.0), center=p, label="") for p in _scaled(binning)]
+    model.to_file(path)
 
 
 def mdoc_text(image_file: str, frame_names: Sequence[str]) -> str:

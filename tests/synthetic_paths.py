@@ -113,14 +113,36 @@ def tokens_from(*patterns: str | None) -> list[str]:
     return tokens
 
 
+def with_group(pattern: str | None, value: str) -> str | None:
+    """``pattern`` with its first capturing group replaced by the literal ``value`` (None without a group)."""
+    if not pattern:
+        return None
+    depth, start = 0, None
+    for index, ch in enumerate(pattern):
+        if ch == "\\":
+            continue
+        if index and pattern[index - 1] == "\\":
+            continue
+        if ch == "(":
+            if start is None and not pattern.startswith("(?", index):
+                start, depth = index, 0
+            elif start is not None:
+                depth += 1
+        elif ch == ")" and start is not None:
+            if depth == 0:
+                return pattern[:start] + re.escape(value) + pattern[index + 1 :]
+            depth -= 1
+    return None
+
+
 def _slot_candidates(slot: str, tokens: Sequence[str]) -> list[str]:
     if slot.startswith("?"):
         width = len(slot)
         found = [t[i : i + width] for t in tokens for i in range(len(t) - width + 1) if "/" not in t]
         return list(dict.fromkeys([*found, "1" * width]))[:24]
     if slot.startswith("["):
-        ch = next((ch for ch in _CLASS_ORDER if re.fullmatch(_class(slot), ch)), "a")
-        return [ch]
+        starts = [t[0] for t in tokens if t] + list(_CLASS_ORDER)
+        return list(dict.fromkeys(ch for ch in starts if re.fullmatch(_class(slot), ch)))[:12] or ["a"]
     return list(dict.fromkeys(t for t in tokens if "/" not in t))
 
 
@@ -141,7 +163,7 @@ def _segment_candidates(segment: str, tokens: Sequence[str]) -> list[str]:
     choices = [_slot_candidates(slot, tokens) for slot in slots]
     filled = (
         pieces[0] + "".join(fill + piece for fill, piece in zip(combination, pieces[1:], strict=True))
-        for combination in itertools.islice(itertools.product(*choices), 200)
+        for combination in itertools.islice(itertools.product(*choices), 1000)
     )
     return list(dict.fromkeys([*filled, *whole]))
 
@@ -205,7 +227,8 @@ def invent_path(
     base = [want_name] if want_name else []
     name = want_name or ""
     pieces = [name[i:] for i in range(1, len(name))] + [name[:i] for i in range(1, len(name))]
-    tokens = [*base, *extra_tokens, *tokens_from(match_regex, name_regex), "x", "1", *pieces]
+    named = tokens_from(with_group(name_regex, want_name)) if want_name else []
+    tokens = [*base, *named, *extra_tokens, *tokens_from(match_regex, name_regex), "x", "1", *pieces]
     last = _WILDCARD.sub("", pattern.rsplit("/", 1)[-1])
     if extension and "." not in last:
         tokens = [*(f"{t}{extension}" for t in (*base, "x")), *tokens]
@@ -214,4 +237,4 @@ def invent_path(
 
 def iter_run_like_names() -> Iterator[str]:
     """Plausible run names to try when nothing else constrains them."""
-    yield from ("TS_001", "TS_002", "run_001", "run_002", "001", "002")
+    yield from ("TS001", "TS002", "001", "002", "TS_001", "TS_002", "run_001", "run_002")
