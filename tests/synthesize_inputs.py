@@ -40,11 +40,11 @@ from synthetic_files import (
     write_imod_model,
     write_volume,
 )
-from synthetic_paths import invent_path, iter_run_like_names
+from synthetic_paths import finder_accepts, invent_path, iter_run_like_names
 
 from ingest.config import read_config
 from ingest.models.ingestion_config import ParentFilters
-from ingest.sources import parents_allowed
+from ingest.sources import Listing, parents_allowed
 
 INPUT_BUCKET = "cryoetportal-rawdatasets-dev"
 """The input bucket's folder under the bucket root (the portal's own input bucket name)."""
@@ -88,6 +88,7 @@ class _Synthesizer:
         self.frames_of: dict[str, list[str]] = {}
         self.result = SyntheticInputs(root, self.input_root, "", [])
         self.dataset_path: str | None = None
+        self.run_paths: dict[str, str] = {}
 
     # ----- names: deposition, dataset, runs, voxel spacings -------------------------------------------------------
 
@@ -197,6 +198,11 @@ class _Synthesizer:
 
         def invent(glob: str) -> str | None:
             accept_extra = exclude or None
+            own = self.run_paths.get(run.values.get("run_name", ""))
+            if own and own not in self.result.written and own in Listing.of([own], root="run").glob(glob):
+                accepts = finder_accepts(self.full_prefix, finder.get("match_regex"), finder.get("name_regex"), want)
+                if accepts(own):
+                    return own  # the run's own file (a run named after its tilt series, say) is this source
             path = invent_path(
                 glob,
                 full_prefix=self.full_prefix,
@@ -342,6 +348,7 @@ class _Synthesizer:
             run.free |= {n for n in MAPS.values() if n not in run.values}
             contexts.append(run)
         self.result.runs = [name for name, _ in runs]
+        self.run_paths = {name: path for name, path in runs if path and "." in path.rsplit("/", 1)[-1]}
         for run in contexts:
             spacings = self.voxel_spacings(run)
             self.result.voxel_spacings[run.values["run_name"]] = spacings
@@ -407,7 +414,10 @@ class _Synthesizer:
                 continue
             marker = self.source_root / path / "synthetic-run.txt" if "." not in path[-5:] else self.source_root / path
             marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.write_text("synthetic run\n")
+            if marker.suffix in (".mrc", ".rec", ".st", ".ali", ".zarr"):
+                write_volume(marker, 10.0)
+            else:
+                marker.write_text("synthetic run\n")
             self.result.written.append(str(marker.relative_to(self.source_root)))
 
     def write_maps(self, rows: list[dict[str, str]], columns: list[str], contexts: list[RunValues]) -> None:
