@@ -19,6 +19,8 @@ _SKIPPED_SHAPES = {
     "AnnotationCaption": "captions",
 }
 _GLOB_FIELDS = {"glob_string", "glob_strings"}
+_MESH = "mesh_source_path"
+MESH_SOURCES_SKIPPED = "meshes of oriented points (mesh_source_path)"
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def plan_annotations(
     tasks: list[AnnotationTask] = []
     skipped: list[Skipped] = []
     for index, entry in enumerate(config.annotations or ()):
-        files: list[tuple[Shape, str, tuple[str, ...], Metadata]] = []
+        files: list[_FoundFiles] = []
         for spec in specs[index]:
             if spec.shape_name in _SKIPPED_SHAPES:
                 count = context.count_files(spec.source, spec.globs, scope, spec.path)
@@ -80,7 +82,10 @@ def plan_annotations(
             keys = context.find_files(spec.source, spec.globs, scope, spec.path)
             if keys:
                 options = spec.frozen_options or Metadata.of(render_metadata(spec.options, scope.values))
-                files.append((spec.shape, spec.file_format, keys, options))
+                mesh = _mesh_source(context, spec, options.to_dict().get(_MESH))
+                if mesh is not None:
+                    skipped.append(Skipped(MESH_SOURCES_SKIPPED, 1))
+                files.append(_FoundFiles(spec.shape, spec.file_format, keys, options, mesh))
         if not files:
             continue
         path = f"annotations[{index}]"
@@ -100,6 +105,33 @@ def plan_annotations(
             )
         )
     return tuple(tasks), tuple(skipped)
+
+
+@dataclass(frozen=True)
+class _FoundFiles:
+    """The source files one annotation source entry found in a scope, with its rendered options."""
+
+    shape: Shape
+    file_format: str
+    keys: tuple[str, ...]
+    options: Metadata
+    mesh_source_key: str | None
+
+
+def _mesh_source(context: PlanContext, spec: _SourceSpec, mesh: object) -> str | None:
+    """The input key of the entry's ``mesh_source_path`` (relative to the source prefix, like the globs); a path
+    that is not in the input is refused, naming the config path."""
+    if not isinstance(mesh, str) or not mesh:
+        return None
+    key = mesh.strip("/")
+    if not context.inputs.listing.exists(key):
+        raise PlanError(
+            "mesh_source_path does not exist in the input",
+            where=context.where(f"{spec.path}.{spec.shape_name}.{_MESH}"),
+            expected=f"a mesh file under {context.inputs.listing.root}",
+            found=repr(mesh),
+        )
+    return key
 
 
 def _shape_of(source: AnnotationSource, context: PlanContext, path: str) -> tuple[str, Any]:
@@ -140,12 +172,13 @@ def _version(metadata: dict[str, Any]) -> str:
 def _file_tasks(
     context: PlanContext,
     annotation: Annotation,
-    files: list[tuple[Shape, str, tuple[str, ...], Metadata]],
+    files: list[_FoundFiles],
     where: str,
 ) -> tuple[AnnotationFileTask, ...]:
     tasks = []
     seen: dict[str, Shape] = {}
-    for shape, source_format, keys, options in files:
+    for found in files:
+        shape = found.shape
         formats = ("mrc", "zarr") if shape.is_volume else ("ndjson",)
         outputs = tuple(
             AnnotationOutput(fmt, context.layout.annotation_file(AnnotationFile(annotation, shape, fmt)))
@@ -160,5 +193,7 @@ def _file_tasks(
                     found=f"{seen[output.key].value} and {shape.value}",
                 )
             seen[output.key] = shape
-        tasks.append(AnnotationFileTask(shape, source_format, keys, outputs, options))
+        tasks.append(
+            AnnotationFileTask(shape, found.file_format, found.keys, outputs, found.options, found.mesh_source_key)
+        )
     return tuple(tasks)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ingest.config import load_config
 from ingest.errors import ConfigError
-from ingest.existing import read_existing_tree
+from ingest.existing import ExistingTree, read_existing_tree
 from ingest.inputs import StorageMrcHeaders, list_input, read_run_data_map
 from ingest.layout import DEFAULT_LAYOUT, Layout
 from ingest.models.ingestion_config import DepositionConfig
@@ -68,9 +68,28 @@ def plan_from_files(
     if not report.ok:
         raise InvalidConfigError(report, str(config_path))
     config = load_config(config_path).config
+    existing = read_existing_tree(_open(output_url, storage_options))
+    plan = plan_valid_config(
+        config_path, config, input_url, existing, selection=selection, storage_options=storage_options, layout=layout
+    )
+    prefix = config.standardization_config.source_prefix.strip("/")
+    return PlannedDeposition(plan, config, str(config_path), input_url, prefix, output_url)
+
+
+def plan_valid_config(
+    config_path: Path,
+    config: DepositionConfig,
+    input_url: str,
+    existing: ExistingTree,
+    *,
+    selection: Selection | None = None,
+    storage_options: Mapping[str, str] | None = None,
+    layout: Layout = DEFAULT_LAYOUT,
+) -> Plan:
+    """Plan a config that passed validation: list ``{input_url}/{source_prefix}`` once, read the run data map, plan
+    against ``existing``. The dry run and ``ingest validate --input`` both plan through here (one home per rule)."""
     prefix = config.standardization_config.source_prefix.strip("/")
     input_storage = _open(input_url, storage_options)
-    output_storage = _open(output_url, storage_options)
     run_data_map = config.standardization_config.run_data_map_file
     inputs = PlanInputs(
         listing=list_input(input_storage, prefix),
@@ -78,8 +97,7 @@ def plan_from_files(
         headers=StorageMrcHeaders(input_storage, prefix),
         config_file=str(config_path),
     )
-    plan = plan_deposition(config, inputs, read_existing_tree(output_storage), selection=selection, layout=layout)
-    return PlannedDeposition(plan, config, str(config_path), input_url, prefix, output_url)
+    return plan_deposition(config, inputs, existing, selection=selection, layout=layout)
 
 
 def _open(url: str, options: Mapping[str, str] | None) -> Storage:

@@ -226,6 +226,7 @@ class AnnotationFileTask:
     source_keys: tuple[str, ...]
     outputs: tuple[AnnotationOutput, ...]
     options: Metadata
+    mesh_source_key: str | None = None  # the entry's mesh_source_path, found in the input; not ingested yet
 
 
 @dataclass(frozen=True)
