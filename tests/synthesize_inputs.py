@@ -374,6 +374,11 @@ class _Synthesizer:
                 for shape, spec in source.items():
                     if shape in ("parent_filters", "exclude") or not isinstance(spec, dict):
                         continue
+                    mesh = spec.get("mesh_source_path")
+                    if isinstance(mesh, str) and mesh not in self.result.written:
+                        (self.source_root / mesh).parent.mkdir(parents=True, exist_ok=True)
+                        (self.source_root / mesh).write_bytes(b"glTF synthetic mesh\n")  # only its presence is checked
+                        self.result.written.append(mesh)
                     globs = spec.get("glob_strings") or [spec.get("glob_string")]
                     for glob in [g for g in globs if g]:
                         filter_value = spec.get("filter_value")
