@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from portal_importer import assert_imports_one_row_per_entity, needs_portal_importer, portal_import
+from portal_importer import assert_imports_one_row_per_entity, needs_portal_importer, portal_import, stop_servers
 from synthesize_inputs import synthesize_inputs
 
 from ingest.cli import main
@@ -30,42 +31,62 @@ TIMESTAMP = "2024-06-01T00:00:00+00:00"
 
 @dataclass(frozen=True)
 class Case:
-    """One config to ingest; ``base`` is the dataset config a ``deposition_*.yaml`` extends."""
+    """One config to ingest; ``base`` is the dataset config a ``deposition_*.yaml`` extends; ``imports``: also load
+    the tree with the portal's importer (each import takes 10-20 s, so a subset covering every format does)."""
 
     config: str
     base: str | None = None
     runs: int = 1
+    imports: bool = False
+    fails: str | None = None
+    """Why ingesting or checking this config fails today (a strict xfail), naming the work item that fixes it."""
+    import_fails: str | None = None
+    """Why the portal's importer refuses the tree today (a strict xfail of the import test only)."""
+
+    @property
+    def name(self) -> str:
+        return self.config.removesuffix(".yaml").replace("/", "-")
 
 
-CASES = [
-    pytest.param(Case("10000.yaml"), id="10000"),
-    pytest.param(Case("10001.yaml"), id="10001"),
-    pytest.param(Case("10002.yaml"), id="10002"),
-    pytest.param(Case("10004.yaml"), id="10004"),
-    pytest.param(Case("10005.yaml"), id="10005"),
-    pytest.param(Case("10006.yaml"), id="10006"),
-    pytest.param(Case("10007.yaml", runs=2), id="10007"),
-    pytest.param(Case("10008.yaml", runs=2), id="10008"),
-    pytest.param(Case("10010.yaml"), id="10010"),
-    pytest.param(Case("10301.yaml"), id="10301"),
-    pytest.param(Case("10302.yaml"), id="10302"),
-    pytest.param(Case("10426.yaml"), id="10426"),
-    pytest.param(Case("10436.yaml"), id="10436"),
-    pytest.param(Case("10440.yaml"), id="10440"),
-    pytest.param(Case("10441.yaml"), id="10441"),
-    pytest.param(Case("10442.yaml", runs=2), id="10442"),
-    pytest.param(Case("10445.yaml"), id="10445"),
-    pytest.param(Case("10455.yaml"), id="10455"),
-    pytest.param(Case("10473.yaml"), id="10473"),
-    pytest.param(Case("10478.yaml"), id="10478"),
-    pytest.param(Case("10508.yaml"), id="10508"),
-    pytest.param(Case("gjensen/10014.yaml", runs=2), id="gjensen-10014"),
-    pytest.param(Case("deposition_10304.yaml", base="10004.yaml"), id="deposition_10304"),
-    pytest.param(Case("deposition_10301.yaml", base="10000.yaml"), id="deposition_10301"),
-    pytest.param(Case("deposition_10302.yaml", base="10004.yaml"), id="deposition_10302"),
-    pytest.param(Case("deposition_10330.yaml", base="10004.yaml"), id="deposition_10330"),
-    pytest.param(Case("deposition_10308.yaml", base="gjensen/10014.yaml"), id="deposition_10308"),
-    pytest.param(Case("deposition_10340.yaml", base="gjensen/10027.yaml"), id="deposition_10340"),
+TABLE = [
+    Case("10000.yaml", imports=True),  # csv points, mrc semantic masks, multi-glob alignments, key photos bucket/key
+    Case("10001.yaml"),  # a dozen mrc masks with mask_label
+    Case("10002.yaml"),  # run_to_frame_map_csv + {mapped_frame_name}
+    Case("10004.yaml"),  # csv_with_header
+    Case("10005.yaml"),  # csv with delimiter ' '
+    Case("10006.yaml"),  # relion4_star with filter_value; match_regex anchored on '/'
+    Case("10007.yaml", runs=2, imports=True),  # tomoman star, run-level parent_filters, made-up run data map, gains
+    Case("10008.yaml", runs=2, imports=True),  # stopgap_star shared by runs; run-data-map columns in source globs
+    Case("10010.yaml"),
+    Case("10301.yaml"),  # runs match_regex '/.*_BrnoKrios_.*$' (full-path semantics)
+    Case("10302.yaml"),  # runs exclude
+    Case("10426.yaml"),
+    Case("10436.yaml"),  # one entry, one source per data set folder (alternative places of a run's files)
+    Case("10440.yaml", imports=True),  # copick points
+    Case("10441.yaml"),  # relion3_star oriented points with mesh_source_path
+    Case("10442.yaml", runs=2, imports=True),  # relion3_star points shared by runs (filter_value)
+    Case("10445.yaml"),
+    Case("10455.yaml", imports=True),  # copick oriented points
+    Case("10473.yaml", imports=True),  # OME-Zarr tomograms and zarr semantic masks
+    Case("10478.yaml", imports=True),  # tomogram_header voxel spacing
+    Case("10508.yaml"),  # two runs sources, parent_filters include/exclude, literal default alignment
+    Case("gjensen/10014.yaml", runs=2),  # real run data map + run_to_tomo_map_csv, key photos by bucket/key path
+    Case("deposition_10304.yaml", base="10004.yaml", imports=True),  # SegmentationMask mrc; destination_glob
+    Case("deposition_10301.yaml", base="10000.yaml", imports=True),  # tardis instance segmentation
+    Case("deposition_10302.yaml", base="10004.yaml", imports=True),  # IMOD .mod oriented points
+    Case("deposition_10330.yaml", base="10004.yaml", imports=True),  # copick instance segmentation
+    Case("deposition_10308.yaml", base="gjensen/10014.yaml", imports=True),  # SegmentationMask zarr
+    Case("deposition_10340.yaml", base="gjensen/10027.yaml", imports=True),  # GlobalCaption (saber)
+]
+
+
+def _xfail(reason: str | None) -> list[pytest.MarkDecorator]:
+    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+
+
+INGEST_CASES = [pytest.param(case, id=case.name, marks=_xfail(case.fails)) for case in TABLE]
+IMPORT_CASES = [
+    pytest.param(case, id=case.name, marks=_xfail(case.fails or case.import_fails)) for case in TABLE if case.imports
 ]
 
 
@@ -119,11 +140,18 @@ def ingested(case: Case, corpus: Path, scratch: Path) -> Ingested:
 
 
 @pytest.fixture(scope="session")
+def importer_servers() -> Iterator[None]:
+    """The importer's servers stay up between this module's imports and are stopped after the last one."""
+    yield
+    stop_servers()
+
+
+@pytest.fixture(scope="session")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("portal-configs-e2e")
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", INGEST_CASES)
 def test_config_ingests_end_to_end_and_checks(case: Case, corpus: Path, scratch: Path) -> None:
     result = ingested(case, corpus, scratch)
     runs = [p for p in (result.tree / result.dataset).iterdir() if (p / "run_metadata.json").is_file()]
@@ -134,8 +162,10 @@ def test_config_ingests_end_to_end_and_checks(case: Case, corpus: Path, scratch:
 
 @pytest.mark.slow
 @needs_portal_importer
-@pytest.mark.parametrize("case", CASES)
-def test_portal_importer_loads_the_tree(case: Case, corpus: Path, scratch: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("case", IMPORT_CASES)
+def test_portal_importer_loads_the_tree(
+    case: Case, corpus: Path, scratch: Path, importer_servers: None, tmp_path: Path
+) -> None:
     result = ingested(case, corpus, scratch)
-    report = portal_import(result.tree, result.dataset, *result.depositions, tmp_path=tmp_path)
+    report = portal_import(result.tree, result.dataset, *result.depositions, tmp_path=tmp_path, keep_servers=True)
     assert_imports_one_row_per_entity(report)
