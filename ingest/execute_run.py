@@ -207,7 +207,10 @@ class _RunWriter:
     def _copy(self, task: CopyTask) -> None:
         """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large)."""
         with self.input.fetch(self.settings.source_key(task.source_key)) as local:
-            self.output.publish_file(task.output_key, local)
+            if local.is_dir():  # a zarr folder is copied as a tree
+                self.output.publish_tree(task.output_key, local)
+            else:
+                self.output.publish_file(task.output_key, local)
 
     def _frames(self, task: FramesTask) -> bytes:
         mdoc = self.input.read_bytes(self.settings.source_key(task.mdoc_source_key))

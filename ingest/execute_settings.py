@@ -27,6 +27,8 @@ class ExecutionSettings:
     storage_options: tuple[tuple[str, str], ...] = ()
     policy: WritePolicy = WritePolicy.SKIP_UP_TO_DATE
     volume_workers: int = 1
+    bucket_root: str | None = None
+    """Where ``bucket/key`` literals of a local input are read from (``{bucket_root}/bucket/key``)."""
 
     def open_input(self) -> Storage:
         """The input storage."""

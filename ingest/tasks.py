@@ -110,11 +110,13 @@ class Selection:
 
 @dataclass(frozen=True)
 class ImageCopy:
-    """A picture copied into the tree; ``source`` is as the config gives it (a key under the input root or a URL)."""
+    """A picture copied into the tree (as PNG). ``source`` is a key under the source prefix found by a glob, or,
+    when ``literal``, the path the config gives (``bucket/key`` or a URL, see :mod:`ingest.literal_files`)."""
 
     kind: str
     source: str
     output_key: str
+    literal: bool = False
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,11 @@ from ingest.tasks import Section, Selection, parse_sections
 @click.command("deposition")
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--input", "input_url", help="Input root (folder or s3:// URL); default: the config's folder.")
+@click.option(
+    "--bucket-root",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="For a local input: the folder holding the buckets that literal bucket/key paths (key photos) name.",
+)
 @click.option("--output", "output_url", default="portal", show_default=True, help="Output root (folder or s3:// URL).")
 @click.option("--run", "runs", multiple=True, metavar="REGEX", help="Only runs whose name fully matches (repeatable).")
 @click.option("--exclude-run", "exclude_runs", multiple=True, metavar="REGEX", help="Skip these runs (repeatable).")
@@ -46,6 +51,7 @@ from ingest.tasks import Section, Selection, parse_sections
 def deposition(
     config: Path,
     input_url: str | None,
+    bucket_root: Path | None,
     output_url: str,
     runs: tuple[str, ...],
     exclude_runs: tuple[str, ...],
@@ -69,6 +75,7 @@ def deposition(
             output_url=output_url,
             selection=selection,
             storage_options=parse_storage_options(storage_options),
+            bucket_root=bucket_root,
         )
     except InvalidConfigError as error:
         click.echo(error.render(), err=True, nl=False)
@@ -89,6 +96,7 @@ def deposition(
         timestamp=resolve_timestamp(timestamp),
         storage_options=tuple(parse_storage_options(storage_options).items()),
         policy=WritePolicy.OVERWRITE if overwrite else WritePolicy.SKIP_UP_TO_DATE,
+        bucket_root=str(bucket_root.absolute()) if bucket_root is not None else None,
     )
     executor: Executor = SerialExecutor() if workers == 1 and scheduler is None else DaskExecutor(workers, scheduler)
 
