@@ -122,8 +122,14 @@ class _Synthesizer:
                     return want or self.name_of(path, finder)
         return "10000"
 
+    def existing_runs(self) -> list[str]:
+        if self.output is None:
+            return []
+        folder = self.output / self.result.dataset
+        return [name for name in self.existing(self.result.dataset) if (folder / name / "run_metadata.json").is_file()]
+
     def run_candidates(self, real_rows: list[str]) -> list[str | None]:
-        if self.output is not None and (known := self.existing(self.result.dataset)):
+        if known := self.existing_runs():
             return [*known]
         return [*real_rows, *([None] * (self.run_count + 2) if not real_rows else [])]
 
@@ -135,7 +141,7 @@ class _Synthesizer:
             if "literal" in source:
                 return [(str(v), None) for v in source["literal"]["value"][: self.run_count]]
             if "destination_glob" in source:
-                return [(r, None) for r in self.existing(self.result.dataset)[: self.run_count]]
+                return [(r, None) for r in self.existing_runs()[: self.run_count]]
             finder = source.get("source_glob")
             if not finder:
                 continue

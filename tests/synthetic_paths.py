@@ -51,7 +51,7 @@ def _options(op: Any, argument: Any, limit: int) -> list[str]:
     if op is c.NOT_LITERAL:
         return [next(ch for ch in _CHARS if ord(ch) != argument)]
     if op is c.ANY:
-        return ["a", "."]  # "." often stands for a literal dot in file names
+        return [".", "a"]  # "." mostly stands for a literal dot in file names
     if op is c.IN:
         return _chars_in(argument)
     if op is c.BRANCH:
@@ -198,7 +198,7 @@ def finder_accepts(
             return False
         found = name_pattern.match(key.rsplit("/", 1)[-1])
         name = found.group(1) if found is not None and found.re.groups else found.group(0) if found else None
-        if not name or name in avoid_names:
+        if not name or name.startswith(".") or name in avoid_names:
             return False
         return want_name is None or name == want_name
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from portal_importer import assert_imports_one_row_per_entity, needs_portal_importer, portal_import, stop_servers
 from synthesize_inputs import synthesize_inputs
@@ -50,8 +51,8 @@ class Case:
 
 TABLE = [
     Case("10000.yaml", imports=True),  # csv points, mrc semantic masks, multi-glob alignments, key photos bucket/key
-    Case("10001.yaml"),  # a dozen mrc masks with mask_label
-    Case("10002.yaml"),  # run_to_frame_map_csv + {mapped_frame_name}
+    Case("10001.yaml", base="10000.yaml"),  # a dozen mrc masks with mask_label; deposition from 10000
+    Case("10002.yaml", base="10000.yaml"),  # run_to_frame_map_csv + {mapped_frame_name}
     Case("10004.yaml"),  # csv_with_header
     Case("10005.yaml"),  # csv with delimiter ' '
     Case("10006.yaml"),  # relion4_star with filter_value; match_regex anchored on '/'
@@ -59,17 +60,20 @@ TABLE = [
     Case("10008.yaml", runs=2, imports=True),  # stopgap_star shared by runs; run-data-map columns in source globs
     Case("10010.yaml"),
     Case("10301.yaml"),  # runs match_regex '/.*_BrnoKrios_.*$' (full-path semantics)
-    Case("10302.yaml"),  # runs exclude
+    Case("10302.yaml", base="10301.yaml"),  # runs exclude; deposition from 10301
     Case("10426.yaml"),
-    Case("10436.yaml"),  # one entry, one source per data set folder (alternative places of a run's files)
+    Case(
+        "10436.yaml",  # one entry, one source per data set folder (alternative places of a run's files)
+        fails="finders: a tomograms source that matches nothing for a run is refused although another source of the"
+        " entry matches (tomograms[0].sources[2] matched nothing); the portal's finder yields nothing for it",
+    ),
     Case("10440.yaml", imports=True),  # copick points
-    Case("10441.yaml"),  # relion3_star oriented points with mesh_source_path
+    Case("10441.yaml", base="10440.yaml"),  # relion3_star oriented points, mesh_source_path; deposition from 10440
     Case("10442.yaml", runs=2, imports=True),  # relion3_star points shared by runs (filter_value)
-    Case("10445.yaml"),
+    Case("10445.yaml", base="10440.yaml"),  # a second dataset of 10440's deposition
     Case("10455.yaml", imports=True),  # copick oriented points
     Case("10473.yaml", imports=True),  # OME-Zarr tomograms and zarr semantic masks
     Case("10478.yaml", imports=True),  # tomogram_header voxel spacing
-    Case("10508.yaml"),  # two runs sources, parent_filters include/exclude, literal default alignment
     Case("gjensen/10014.yaml", runs=2),  # real run data map + run_to_tomo_map_csv, key photos by bucket/key path
     Case("deposition_10304.yaml", base="10004.yaml", imports=True),  # SegmentationMask mrc; destination_glob
     Case("deposition_10301.yaml", base="10000.yaml", imports=True),  # tardis instance segmentation
@@ -96,6 +100,7 @@ class Ingested:
 
     tree: Path
     dataset: str
+    runs: tuple[str, ...]
     depositions: tuple[str, ...]
 
 
@@ -104,11 +109,31 @@ def _invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output + (f"\n{result.exception!r}" if result.exception else "")
 
 
+def offline(config: Path, work: Path) -> Path:
+    """``config``, or, when it names key photos by URL, a copy without those URLs: ingestion downloads URLs, and
+    tests stay on loopback (downloading is tested against a local server elsewhere)."""
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    dropped = False
+    for section in ("dataset_keyphotos", "deposition_keyphotos"):
+        for entry in data.get(section) or []:
+            for source in entry.get("sources") or []:
+                value = (source.get("literal") or {}).get("value")
+                if isinstance(value, dict):
+                    for key, photo in value.items():
+                        if isinstance(photo, str) and "://" in photo:
+                            value[key], dropped = None, True
+    if not dropped:
+        return config
+    copy = work / f"offline-{config.name}"
+    copy.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return copy
+
+
 def _ingest(config: Path, root: Path, tree: Path, runs: int) -> tuple[str, list[str]]:
     inputs = synthesize_inputs(config, root, runs=runs, output=tree if tree.exists() else None)
     assert inputs.runs, f"{config.name}: no run could be synthesized"
     assert inputs.unmatched == [], inputs.unmatched
-    command = ["deposition", str(config), "--input", str(inputs.input_root), "--output", str(tree)]
+    command = ["deposition", str(offline(config, root)), "--input", str(inputs.input_root), "--output", str(tree)]
     command += ["--workers", "1", "--timestamp", TIMESTAMP, "--no-check"]
     if "--bucket-root" in _invoke("deposition", "--help")[1]:
         command += ["--bucket-root", str(inputs.bucket_root)]
@@ -131,11 +156,11 @@ def ingested(case: Case, corpus: Path, scratch: Path) -> Ingested:
     tree = work / "tree"
     if case.base is not None:
         _ingest(configs / case.base, work / "base-inputs", tree, 1)
-    dataset, _ = _ingest(configs / case.config, work / "inputs", tree, case.runs)
+    dataset, runs = _ingest(configs / case.config, work / "inputs", tree, case.runs)
     status, output = _invoke("check", str(tree))
     assert status == 0, f"ingest check of {case.config}'s tree exited {status}:\n{output[-3000:]}"
     depositions = tuple(sorted(p.name for p in (tree / "depositions_metadata").iterdir()))
-    _TREES[case.config] = Ingested(tree, dataset, depositions)
+    _TREES[case.config] = Ingested(tree, dataset, tuple(runs), depositions)
     return _TREES[case.config]
 
 
@@ -154,8 +179,8 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("case", INGEST_CASES)
 def test_config_ingests_end_to_end_and_checks(case: Case, corpus: Path, scratch: Path) -> None:
     result = ingested(case, corpus, scratch)
-    runs = [p for p in (result.tree / result.dataset).iterdir() if (p / "run_metadata.json").is_file()]
-    assert runs, f"no run in {result.tree / result.dataset}"
+    runs = {p.name for p in (result.tree / result.dataset).iterdir() if (p / "run_metadata.json").is_file()}
+    assert set(result.runs) <= runs, f"synthesized runs {result.runs} not all in {result.tree / result.dataset}"
     metadata = json.loads((result.tree / result.dataset / "dataset_metadata.json").read_text())
     assert str(metadata["dataset_identifier"]) == result.dataset
 
