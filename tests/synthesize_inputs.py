@@ -31,16 +31,8 @@ from synthetic_context import (
     slot_value,
     table_text,
 )
-from synthetic_files import (
-    frame_bytes,
-    key_photo_png,
-    mdoc_text,
-    picks_text,
-    tilt_file_text,
-    write_imod_model,
-    write_volume,
-)
 from synthetic_paths import finder_accepts, invent_path, iter_run_like_names
+from synthetic_writer import SourceWriter
 
 from ingest.config import read_config
 from ingest.models.ingestion_config import ParentFilters
@@ -48,15 +40,12 @@ from ingest.sources import Listing, parents_allowed
 
 INPUT_BUCKET = "cryoetportal-rawdatasets-dev"
 """The input bucket's folder under the bucket root (the portal's own input bucket name)."""
-_FINDER_KEYS = ("source_glob", "source_multi_glob", "literal", "destination_glob", "destination_filter")
 _RUN_SECTIONS = ("tiltseries", "alignments", "frames", "gains", "ctfs", "rawtilts", "collection_metadata")
 _VS_SECTIONS = ("tomograms", "key_images", "annotations")
-_VOLUME_SECTIONS = {"tomograms": "tomogram", "tiltseries": "tilt_series"}
 _EXTENSIONS = {"tomograms": ".mrc", "tiltseries": ".mrc", "key_images": ".png", "collection_metadata": ".mdoc"}
 _EXTENSIONS |= {"frames": ".tif", "ctfs": ".txt", "rawtilts": ".rawtlt", "gains": ".mrc", "alignments": ".xf"}
 _PICK_EXTENSIONS = {"mrc": ".mrc", "zarr": ".zarr", "copick": ".json", "mod": ".mod", "tardis": ".csv", "csv": ".csv"}
 _PICK_EXTENSIONS |= dict.fromkeys(("relion3_star", "relion4_star", "stopgap_star", "tomoman_relion_star"), ".star")
-_MASKS = {"SemanticSegmentationMask", "SegmentationMask", "InstanceSegmentationMask"}
 
 
 @dataclass
@@ -84,9 +73,8 @@ class _Synthesizer:
         self.full_prefix = f"{INPUT_BUCKET}/{self.prefix}".rstrip("/")
         self.output = output
         self.run_count = run_count
-        self.shared_picks: dict[str, tuple[str, float, float, list[str]]] = {}
-        self.frames_of: dict[str, list[str]] = {}
-        self.result = SyntheticInputs(root, self.input_root, "", [])
+        self.writer = SourceWriter(root, self.source_root)
+        self.result = SyntheticInputs(root, self.input_root, "", [], written=self.writer.written)
         self.dataset_path: str | None = None
         self.run_paths: dict[str, str] = {}
 
@@ -190,7 +178,7 @@ class _Synthesizer:
             elif "tomogram_header" in source:
                 path = self.invent(source["tomogram_header"], run, extension=".mrc")
                 if path:
-                    self.write(path, "tomograms", run, "10.000")
+                    self.writer.write(path, "tomograms", run.values["run_name"], "10.000")
                     names.append("10.000")
         return list(dict.fromkeys(names)) or ["10.000"]
 
@@ -234,63 +222,6 @@ class _Synthesizer:
         if voxel_spacing is not None:
             parents["voxel_spacing"] = voxel_spacing
         return parents_allowed(ParentFilters.model_validate(filters), parents)
-
-    # ----- writing ------------------------------------------------------------------------------------------------
-
-    def write(self, key: str, section: str, run: RunValues, voxel_spacing: str = "10.000", **extra: Any) -> None:
-        path = self.source_root / key
-        if key in self.result.written:
-            return
-        self.result.written.append(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        suffix = path.suffix.lower()
-        run_name = run.values.get("run_name", "run")
-        if section in _VOLUME_SECTIONS or section == "voxel_spacings":
-            write_volume(path, float(voxel_spacing), _VOLUME_SECTIONS.get(section, "tomogram"))
-        elif section == "annotations":
-            self.write_annotation(path, run_name, float(voxel_spacing), **extra)
-        elif section in ("key_images",) or suffix == ".png":
-            path.write_bytes(key_photo_png())
-        elif section == "frames":
-            if suffix == ".mrc":
-                write_volume(path, float(voxel_spacing), "tilt_series")
-            else:
-                path.write_bytes(frame_bytes(suffix))
-            self.frames_of.setdefault(run_name, []).append(path.name)
-        elif section == "gains":
-            write_volume(path, float(voxel_spacing), "tilt_series") if suffix in (".mrc", ".dm4") else None
-            if suffix not in (".mrc", ".dm4"):
-                path.write_bytes(frame_bytes(".tif"))
-        elif suffix == ".mdoc" or section == "collection_metadata":
-            path.write_text(mdoc_text(f"{run_name}.mrc", self.frames_of.get(run_name) or [f"{run_name}_001.tif"]))
-        else:
-            path.write_text(tilt_file_text(suffix))
-
-    def write_annotation(self, path: Path, run_name: str, voxel_spacing: float, **extra: Any) -> None:
-        shape, file_format, binning = extra["shape"], str(extra.get("file_format")), float(extra.get("binning") or 1)
-        if shape in _MASKS:
-            write_volume(path, voxel_spacing, "labels" if extra.get("threshold") is None else "probability")
-        elif file_format == "mod":
-            write_imod_model(path, binning)
-        elif extra.get("filter_value") is not None:
-            key = str(path)
-            _, _, _, runs = self.shared_picks.setdefault(key, (file_format, binning, voxel_spacing, []))
-            runs.append(str(extra["filter_value"]))
-            text = picks_text(
-                file_format, runs=runs, binning=binning, voxel_spacing=voxel_spacing, delimiter=extra.get("delimiter")
-            )
-            path.write_bytes(text)
-        elif file_format in ("saber",):
-            path.write_text("{}\n")
-        else:
-            text = picks_text(
-                file_format,
-                runs=[run_name],
-                binning=binning,
-                voxel_spacing=voxel_spacing,
-                delimiter=extra.get("delimiter"),
-            )
-            path.write_bytes(text)
 
     # ----- the walk -------------------------------------------------------------------------------------------------
 
@@ -381,10 +312,8 @@ class _Synthesizer:
                     if shape in ("parent_filters", "exclude") or not isinstance(spec, dict):
                         continue
                     mesh = spec.get("mesh_source_path")
-                    if isinstance(mesh, str) and mesh not in self.result.written:
-                        (self.source_root / mesh).parent.mkdir(parents=True, exist_ok=True)
-                        (self.source_root / mesh).write_bytes(b"glTF synthetic mesh\n")  # only its presence is checked
-                        self.result.written.append(mesh)
+                    if isinstance(mesh, str):
+                        self.writer.mesh(mesh)
                     globs = spec.get("glob_strings") or [spec.get("glob_string")]
                     for glob in [g for g in globs if g]:
                         filter_value = spec.get("filter_value")
@@ -413,23 +342,12 @@ class _Synthesizer:
         if path is None:
             self.result.unmatched.append(f"{section}: {finder.get('list_glob')} (run {run.values.get('run_name')})")
             return
-        if section == "annotations" and extra.get("filter_value") is not None and path in self.result.written:
-            self.result.written.remove(path)
-        self.write(path, section, run, spacing, **extra)
+        self.writer.write(path, section, run.values["run_name"], spacing, **extra)
 
     def ensure_run_paths(self, runs: list[tuple[str, str | None]]) -> None:
         for path in [p for _, p in runs] + [self.dataset_path]:
-            if path is None:
-                continue
-            if any(key == path or key.startswith(path + "/") for key in self.result.written):
-                continue
-            marker = self.source_root / path / "synthetic-run.txt" if "." not in path[-5:] else self.source_root / path
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            if marker.suffix in (".mrc", ".rec", ".st", ".ali", ".zarr"):
-                write_volume(marker, 10.0)
-            else:
-                marker.write_text("synthetic run\n")
-            self.result.written.append(str(marker.relative_to(self.source_root)))
+            if path is not None:
+                self.writer.mark_present(path)
 
     def write_maps(self, rows: list[dict[str, str]], columns: list[str], contexts: list[RunValues]) -> None:
         name = self.standard.get("run_data_map_file")
@@ -440,15 +358,11 @@ class _Synthesizer:
             else:
                 columns = ["run_name", *self.columns_used()]
                 kept = [{c: run.values.get(c, "1") for c in columns} for run in contexts]
-            text = table_text(kept, columns, str(name).endswith("tsv"))
-            (self.source_root / str(name)).parent.mkdir(parents=True, exist_ok=True)
-            (self.source_root / str(name)).write_text(text)
+            self.writer.text(str(name), table_text(kept, columns, str(name).endswith("tsv")))
         for key, field_name in MAPS.items():
             if self.standard.get(key):
                 lines = "".join(f"{run.values['run_name']},{run.values.get(field_name, '')}\n" for run in contexts)
-                target = self.source_root / str(self.standard[key])
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(lines)
+                self.writer.text(str(self.standard[key]), lines)
 
     def write_literal_photos(self) -> None:
         for section in ("dataset_keyphotos", "deposition_keyphotos"):
@@ -457,10 +371,7 @@ class _Synthesizer:
                 paths = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
                 for photo in paths:
                     if isinstance(photo, str) and "://" not in photo and "{" not in photo:
-                        target = self.root / photo.lstrip("/")
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        target.write_bytes(key_photo_png())
-                        self.result.written.append(photo)
+                        self.writer.bucket_photo(photo)
 
 
 class _Missing(dict[str, str]):
