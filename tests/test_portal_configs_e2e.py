@@ -57,7 +57,7 @@ TABLE = [
     Case("10005.yaml"),  # csv with delimiter ' '
     Case("10006.yaml"),  # relion4_star with filter_value; match_regex anchored on '/'
     Case("10007.yaml", runs=2, imports=True),  # tomoman star, run-level parent_filters, made-up run data map, gains
-    Case("10008.yaml", runs=2, imports=True),  # stopgap_star shared by runs; run-data-map columns in source globs
+    Case("10008.yaml", runs=2),  # stopgap_star shared by runs; run-data-map columns in source globs
     Case("10010.yaml"),
     Case("10301.yaml"),  # runs match_regex '/.*_BrnoKrios_.*$' (full-path semantics)
     Case("10302.yaml", base="10301.yaml"),  # runs exclude; deposition from 10301
@@ -67,7 +67,7 @@ TABLE = [
         fails="finders: a tomograms source that matches nothing for a run is refused although another source of the"
         " entry matches (tomograms[0].sources[2] matched nothing); the portal's finder yields nothing for it",
     ),
-    Case("10440.yaml", imports=True),  # copick points
+    Case("10440.yaml"),  # copick points
     Case("10441.yaml", base="10440.yaml"),  # relion3_star oriented points, mesh_source_path; deposition from 10440
     Case("10442.yaml", runs=2, imports=True),  # relion3_star points shared by runs (filter_value)
     Case("10445.yaml", base="10440.yaml"),  # a second dataset of 10440's deposition
@@ -79,8 +79,8 @@ TABLE = [
     Case("deposition_10301.yaml", base="10000.yaml", imports=True),  # tardis instance segmentation
     Case("deposition_10302.yaml", base="10004.yaml", imports=True),  # IMOD .mod oriented points
     Case("deposition_10330.yaml", base="10004.yaml", imports=True),  # copick instance segmentation
-    Case("deposition_10308.yaml", base="gjensen/10014.yaml", imports=True),  # SegmentationMask zarr
-    Case("deposition_10340.yaml", base="gjensen/10027.yaml", imports=True),  # GlobalCaption (saber)
+    Case("deposition_10308.yaml", base="gjensen/10014.yaml"),  # SegmentationMask zarr
+    Case("deposition_10340.yaml", base="gjensen/10027.yaml"),  # GlobalCaption (saber)
 ]
 
 
