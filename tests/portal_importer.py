@@ -45,17 +45,10 @@ _REASON = why_portal_importer_is_not_ready()
 needs_portal_importer = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
 
 
-def portal_import(
-    tree: Path, dataset_id: int | str, *deposition_ids: int | str, tmp_path: Path, keep_servers: bool = False
-) -> dict[str, Any]:
-    """Import TREE with the portal's importer; its ``compare.json`` plus ``stdout`` (the printed table).
-
-    ``keep_servers`` leaves PostgreSQL and the S3 server running for the next import (saves their start-up on a
-    series of imports); call :func:`stop_servers` when the series is done.
-    """
+def portal_import(tree: Path, dataset_id: int | str, *deposition_ids: int | str, tmp_path: Path) -> dict[str, Any]:
+    """Import TREE with the portal's importer; its ``compare.json`` plus ``stdout`` (the printed table)."""
     out = tmp_path / "portal-import.json"
-    keep = ["--keep-servers"] if keep_servers else []
-    command = ["bash", str(IMPORTER / "check_tree.sh"), *keep, "--json", str(out), str(tree), str(dataset_id)]
+    command = ["bash", str(IMPORTER / "check_tree.sh"), "--json", str(out), str(tree), str(dataset_id)]
     proc = subprocess.run(
         [*command, *(str(d) for d in deposition_ids)], capture_output=True, text=True, timeout=1800, check=False
     )
@@ -63,16 +56,6 @@ def portal_import(
     assert report["exit_code"] == proc.returncode, proc.stdout + proc.stderr
     report["stdout"] = proc.stdout + proc.stderr
     return report
-
-
-def stop_servers() -> None:
-    """Stop the importer's servers (kept running by ``keep_servers``), waiting for any check holding the lock."""
-    subprocess.run(
-        ["flock", "-w", "900", str(HOME / ".lock"), "bash", str(IMPORTER / "servers.sh"), "stop"],
-        capture_output=True,
-        timeout=960,
-        check=False,
-    )
 
 
 def assert_imports_one_row_per_entity(report: dict[str, Any]) -> None:

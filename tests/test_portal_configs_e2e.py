@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from portal_importer import assert_imports_one_row_per_entity, needs_portal_importer, portal_import, stop_servers
+from portal_importer import assert_imports_one_row_per_entity, needs_portal_importer, portal_import
 from synthesize_inputs import synthesize_inputs
 
 from ingest.cli import main
@@ -165,13 +164,6 @@ def ingested(case: Case, corpus: Path, scratch: Path) -> Ingested:
 
 
 @pytest.fixture(scope="session")
-def importer_servers() -> Iterator[None]:
-    """The importer's servers stay up between this module's imports and are stopped after the last one."""
-    yield
-    stop_servers()
-
-
-@pytest.fixture(scope="session")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("portal-configs-e2e")
 
@@ -188,9 +180,7 @@ def test_config_ingests_end_to_end_and_checks(case: Case, corpus: Path, scratch:
 @pytest.mark.slow
 @needs_portal_importer
 @pytest.mark.parametrize("case", IMPORT_CASES)
-def test_portal_importer_loads_the_tree(
-    case: Case, corpus: Path, scratch: Path, importer_servers: None, tmp_path: Path
-) -> None:
+def test_portal_importer_loads_the_tree(case: Case, corpus: Path, scratch: Path, tmp_path: Path) -> None:
     result = ingested(case, corpus, scratch)
-    report = portal_import(result.tree, result.dataset, *result.depositions, tmp_path=tmp_path, keep_servers=True)
+    report = portal_import(result.tree, result.dataset, *result.depositions, tmp_path=tmp_path)
     assert_imports_one_row_per_entity(report)
