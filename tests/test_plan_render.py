@@ -61,7 +61,7 @@ def test_cli_dry_run_json_of_generated_example_is_golden(example_dir: Path, tmp_
         ],
     )
     assert result.exit_code == 0, result.output
-    assert result.output == GOLDEN.read_text(encoding="utf-8")
+    assert result.stdout == GOLDEN.read_text(encoding="utf-8")
     assert not (tmp_path / "out").exists()
 
 
@@ -90,7 +90,7 @@ def test_cli_only_and_unknown_section(example_dir: Path) -> None:
     config = str(example_dir / "example.yaml")
     result = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--format", "json", "--only", "annotations"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["counts"]["tomograms"] == 0
+    assert json.loads(result.stdout)["counts"]["tomograms"] == 0
     bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "key_images"])
     assert bad.exit_code == 2 and "unknown section in --only" in bad.output
 
