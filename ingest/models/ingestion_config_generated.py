@@ -292,6 +292,7 @@ class CtfFormatEnum(str, Enum):
     The software format of a CTF estimation file.
     """
     CTFFIND = "CTFFIND"
+    Gctf = "Gctf"
     IMOD = "IMOD"
 
 

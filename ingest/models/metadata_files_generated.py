@@ -292,6 +292,7 @@ class CtfFormatEnum(str, Enum):
     The software format of a CTF estimation file.
     """
     CTFFIND = "CTFFIND"
+    Gctf = "Gctf"
     IMOD = "IMOD"
 
 
@@ -774,6 +775,8 @@ class TiltSeriesMetadataFile(TiltSeries):
     deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
     last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
     frames_count: Optional[int] = Field(default=None, description="""Number of frames recorded for the tilt series.""")
+    raw_tlt_path: Optional[RelativePath] = Field(default=None, description="""The raw tilt angles file ({run}.rawtlt), relative to the output root.""")
+    ctf_path: Optional[RelativePath] = Field(default=None, description="""The CTF estimates file ({run}_{format}_ctf.txt), relative to the output root.""")
     per_section_parameter: Optional[list[PerSectionParameter]] = Field(default=None)
     acceleration_voltage: float = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
     spherical_aberration_constant: float = Field(default=..., description="""Spherical aberration constant Cs in mm.""")
@@ -860,7 +863,7 @@ class PerSectionAlignmentParameter(ConfiguredBaseModel):
     z_index: int = Field(default=..., description="""Section index in the stack (0-based).""")
     tilt_angle: Optional[float] = Field(default=None, description="""Refined tilt angle in degrees.""")
     volume_x_rotation: Optional[float] = Field(default=None, description="""Rotation about x in degrees.""")
-    in_plane_rotation: Optional[list[float]] = Field(default=None, description="""2×2 in-plane rotation matrix, row-major.""")
+    in_plane_rotation: Optional[list[list[float]]] = Field(default=None, description="""2×2 in-plane rotation matrix (rows), in the portal's convention (cryoet-alignment).""")
     x_offset: Optional[float] = Field(default=None, description="""Shift along x in pixels.""")
     y_offset: Optional[float] = Field(default=None, description="""Shift along y in pixels.""")
     beam_tilt: Optional[float] = Field(default=None, description="""Beam tilt in degrees.""")
