@@ -102,14 +102,12 @@ def test_tilt_com_exclude_list_drops_sections() -> None:
         "XAXISTILT 0.0\nSCALE 0.0 0.1\nPERPENDICULAR\nMODE 2\nFULLIMAGE 20 10\nSUBSETSTART 0 0\n"
         "AdjustOrigin\nXTILTFILE TS_run1.xtilt\nEXCLUDELIST2 2\n"
     )
-    files = read_alignment_files(
-        (text("TS_run1.xf", XF), text("TS_run1.tlt", TLT), text("tilt.com", tiltcom)), "IMOD"
-    )
+    files = read_alignment_files((text("TS_run1.xf", XF), text("TS_run1.tlt", TLT), text("tilt.com", tiltcom)), "IMOD")
     assert [section.z_index for section in files.sections] == [0, 2]
 
 
 def test_tilt_com_cryoet_alignment_refuses_is_named() -> None:
-    with pytest.raises(InputFileError, match="IMOD tilt.com") as error:
+    with pytest.raises(InputFileError, match=r"IMOD tilt\.com") as error:
         read_alignment_files((text("TS_run1.xf", XF), text("TS_run1.tlt", TLT), text("p/tilt.com", "EXCLUDE 2\n")))
     assert "p/tilt.com" in str(error.value)
 
