@@ -52,16 +52,17 @@ def _rawtlt_names(document: MetadataDocument, listing: Listing) -> Iterator[Find
             expected=expected,
             found=named,
         )
+    depth = folder.count("/") + 1
     for key in sorted(listing.files):
-        if key.startswith(folder + "/") and key.count("/") == folder.count("/") + 1:
-            if key.lower().endswith(".rawtlt") and key != expected:
-                yield check_finding(
-                    "C-TS-RAWTLT-NAME",
-                    "a raw tilt file is not named {run}.rawtlt",
-                    file=key,
-                    expected=expected,
-                    found=key.rsplit("/", 1)[-1],
-                )
+        in_folder = key.startswith(folder + "/") and key.count("/") == depth
+        if in_folder and key.lower().endswith(".rawtlt") and key != expected:
+            yield check_finding(
+                "C-TS-RAWTLT-NAME",
+                "a raw tilt file is not named {run}.rawtlt",
+                file=key,
+                expected=expected,
+                found=key.rsplit("/", 1)[-1],
+            )
 
 
 def _frame_findings(
