@@ -20,7 +20,7 @@ from ingest.converters.volume import convert_volume
 from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
-from ingest.execute_sections import section_fields, section_source_keys
+from ingest.execute_sections import section_fields
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
 from ingest.frames_metadata import frames_metadata_bytes
 from ingest.manifest import Manifest, fingerprint
@@ -73,7 +73,8 @@ class _RunWriter:
     def write(self) -> RunReport:
         for tiltseries in self.run.tiltseries:
             volumes = (tiltseries.mrc_key, tiltseries.zarr_key)
-            sources = (tiltseries.source_key, *section_source_keys(tiltseries.sections))
+            sections = tiltseries.sections.source_keys() if tiltseries.sections is not None else ()
+            sources = (tiltseries.source_key, *sections)
             self._entity(tiltseries, tiltseries.metadata_key, volumes, sources, self._tiltseries)
         for tomogram in self.run.tomograms:
             volumes = (tomogram.mrc_key, tomogram.zarr_key)

@@ -12,14 +12,6 @@ from ingest.converters.section_parameters import per_section_parameters, read_ra
 from ingest.tasks import SectionSources
 
 
-def section_source_keys(sections: SectionSources | None) -> tuple[str, ...]:
-    """The source keys the fields are computed from (so that a change to any of them rewrites the metadata)."""
-    if sections is None:
-        return ()
-    keys = (sections.rawtlt_source_key, sections.mdoc_source_key, sections.ctf_source_key)
-    return tuple(key for key in keys if key is not None)
-
-
 def section_fields(sections: SectionSources, read_text: Callable[[str], str]) -> dict[str, Any]:
     """``per_section_parameter``, ``raw_tlt_path`` and ``ctf_path``; ``read_text`` reads a source key as text.
     A file that cannot be read or matched is an :class:`~ingest.errors.InputFileError` naming it."""

@@ -164,6 +164,11 @@ class SectionSources:
     ctf_key: str | None = None
     ctf_format: str | None = None
 
+    def source_keys(self) -> tuple[str, ...]:
+        """The source keys the fields are computed from (a change to any of them rewrites the metadata)."""
+        keys = (self.rawtlt_source_key, self.mdoc_source_key, self.ctf_source_key)
+        return tuple(key for key in keys if key is not None)
+
 
 @dataclass(frozen=True)
 class AlignmentTask:
