@@ -44,6 +44,7 @@ def example_with_frames_and_alignment(root: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # the importer's checks queue on one lock per machine
 @needs_portal_importer
 def test_portal_imports_per_section_parameters_and_alignments(tmp_path: Path) -> None:
     config = example_with_frames_and_alignment(tmp_path / "example")
