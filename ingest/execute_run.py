@@ -29,6 +29,7 @@ from ingest.converters.volume import convert_volume
 from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
+from ingest.execute_sections import section_fields
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
 from ingest.frames_metadata import frames_metadata_bytes
 from ingest.manifest import Manifest, fingerprint
@@ -41,7 +42,7 @@ from ingest.metadata import (
     tomogram_file,
     volume_fields,
 )
-from ingest.metadata_only import annotation_entries, rewrite_annotation, rewrite_tiltseries, rewrite_tomogram
+from ingest.metadata_only import annotation_entries, previous_volume_fields, rewrite_annotation, rewrite_tomogram
 from ingest.output_digests import DigestingPublisher
 from ingest.progress import VolumeChunkReporter
 from ingest.tasks import (
@@ -92,14 +93,15 @@ class _RunWriter:
             self.sizes_listed = self.output.list_sizes(self.key)  # one listing verifies every entity's sizes
         for tiltseries in self.run.tiltseries:
             volumes = (tiltseries.mrc_key, tiltseries.zarr_key)
+            sections = tiltseries.sections.source_keys() if tiltseries.sections is not None else ()
             made_from = (replace(tiltseries, metadata=Metadata()), tiltseries.metadata.get("pixel_spacing"))
             self._entity(
                 tiltseries,
                 tiltseries.metadata_key,
                 volumes,
-                (tiltseries.source_key,),
+                (tiltseries.source_key, *sections),
                 self._tiltseries,
-                data=(made_from, self._rewrite(rewrite_tiltseries)),
+                data=(made_from, self._tiltseries_metadata),
             )
         for tomogram in self.run.tomograms:
             volumes = (tomogram.mrc_key, tomogram.zarr_key)
@@ -227,12 +229,27 @@ class _RunWriter:
 
     def _tiltseries(self, task: TiltSeriesTask) -> bytes:
         values = task.metadata.to_dict()
-        computed = {"run_name": self.run.run.name}
+        computed = self._tiltseries_computed(task)
         tiltseries_file(values, {**computed, **_placeholder_volume()}, 0, key=task.metadata_key)  # fail before work
         spacing = float(values.get("pixel_spacing") or 0)
         result = self._convert(task.source_key, VolumeKind.TILTSERIES, spacing, task.mrc_key, task.zarr_key)
         computed.update(volume_fields(result, mrc_key=task.mrc_key, zarr_key=task.zarr_key))
         return metadata_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+
+    def _tiltseries_computed(self, task: TiltSeriesTask) -> dict[str, Any]:
+        computed: dict[str, Any] = {"run_name": self.run.run.name, "frames_count": task.frames_count}
+        if task.sections is not None:
+            computed.update(section_fields(task.sections, self._source_text))
+        return computed
+
+    def _tiltseries_metadata(self, task: TiltSeriesTask, previous: dict[str, Any]) -> bytes:
+        """A metadata-only rewrite: the volume fields of the file replaced, the rest computed as in a full write."""
+        computed = {**self._tiltseries_computed(task), **previous_volume_fields(previous, task.mrc_key, task.zarr_key)}
+        values = task.metadata.to_dict()
+        return metadata_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+
+    def _source_text(self, key: str) -> str:
+        return decode_text(self.input.read_bytes(self.settings.source_key(key)), key)
 
     def _tomogram(self, task: TomogramTask) -> bytes:
         values = task.metadata.to_dict()
@@ -256,7 +273,8 @@ class _RunWriter:
         files = read_alignment_files(
             tuple(
                 AlignmentText(key, decode_text(data, key)) for key, data in zip(task.source_keys, sources, strict=True)
-            )
+            ),
+            task.metadata.get("format"),
         )
         copied = dict(zip(task.source_keys, task.output_keys, strict=True))
         computed: dict[str, Any] = {"files": list(task.output_keys)}

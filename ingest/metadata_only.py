@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.metadata import annotation_file, metadata_bytes, tiltseries_file, tomogram_file
-from ingest.tasks import AnnotationTask, TiltSeriesTask, TomogramTask
+from ingest.metadata import annotation_file, metadata_bytes, tomogram_file
+from ingest.tasks import AnnotationTask, TomogramTask
 
 
 def annotation_entries(task: AnnotationTask) -> list[dict[str, Any]]:
@@ -27,15 +27,9 @@ def annotation_entries(task: AnnotationTask) -> list[dict[str, Any]]:
     return entries
 
 
-def _volume_fields(previous: dict[str, Any], mrc_key: str, zarr_key: str) -> dict[str, Any]:
+def previous_volume_fields(previous: dict[str, Any], mrc_key: str, zarr_key: str) -> dict[str, Any]:
     """The computed volume fields of a tilt series or tomogram, sizes taken from the metadata file replaced."""
     return {"size": previous["size"], "scales": previous["scales"], "mrc_file": mrc_key, "omezarr_dir": zarr_key}
-
-
-def rewrite_tiltseries(task: TiltSeriesTask, previous: dict[str, Any], run_name: str, stamp: int) -> bytes:
-    """``tiltseries_metadata.json`` for unchanged converted stacks."""
-    computed = {"run_name": run_name, **_volume_fields(previous, task.mrc_key, task.zarr_key)}
-    return metadata_bytes(tiltseries_file(task.metadata.to_dict(), computed, stamp, key=task.metadata_key))
 
 
 def rewrite_tomogram(task: TomogramTask, previous: dict[str, Any], run_name: str, stamp: int) -> bytes:
@@ -43,7 +37,7 @@ def rewrite_tomogram(task: TomogramTask, previous: dict[str, Any], run_name: str
     computed = {
         "run_name": run_name,
         "alignment_metadata_path": task.alignment_metadata_key,
-        **_volume_fields(previous, task.mrc_key, task.zarr_key),
+        **previous_volume_fields(previous, task.mrc_key, task.zarr_key),
     }
     return metadata_bytes(tomogram_file(task.metadata.to_dict(), computed, stamp, key=task.metadata_key))
 

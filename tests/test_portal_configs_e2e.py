@@ -63,8 +63,8 @@ TABLE = [
     Case("10426.yaml"),
     Case(
         "10436.yaml",  # one entry, one source per data set folder (alternative places of a run's files)
-        fails="finders: a tomograms source that matches nothing for a run is refused although another source of the"
-        " entry matches (tomograms[0].sources[2] matched nothing); the portal's finder yields nothing for it",
+        fails="synthesizer: the run it invents under Data_Set_2 gets no tomogram file there, so tomograms[0]"
+        ".sources[2] matches nothing in the whole deposition (a finder that never matches is refused, by design)",
     ),
     Case("10440.yaml"),  # copick points
     Case("10441.yaml", base="10440.yaml"),  # relion3_star oriented points, mesh_source_path; deposition from 10440
