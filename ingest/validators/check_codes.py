@@ -44,6 +44,20 @@
 | C-MASK-SHAPE | annotation | a mask's shape differs from its tomogram's |
 | C-MASK-VALUES | annotation | a binary mask holds values other than 0 and 1 |
 | C-MASK-LABELS | annotation | instance labels disagree with object_count or with the zarr image-label metadata |
+| C-TILT-FILE | tiltseries | a raw tilt, tilt or mdoc file has a non-angle line, no angle, or one outside ±90° |
+| C-TILT-RAWTLT-COUNT | tiltseries | the raw tilt file lists more angles than the tilt series has sections (size.z) |
+| C-TILT-RAWTLT-MDOC | tiltseries | a raw tilt angle matches no mdoc TiltAngle (two decimals, each used once) |
+| C-TILT-MDOC-COUNT | tiltseries | the mdoc has fewer sections than the tilt series (size.z) |
+| C-TILT-RANGE | tiltseries | a tilt_range angle (by tilt_step) is no mdoc angle, or angles exceed tilt_range by > 0.5 |
+| C-TILT-AXIS | tiltseries | tilt_axis differs from the mdoc's Tilt axis angle by more than 10° |
+| C-TILT-SECTION | tiltseries | per_section_parameter z_index, astigmatic_angle, phase_shift or max_resolution invalid |
+| C-TILT-SECTION-MDOC | tiltseries | a per_section_parameter raw_angle matches no mdoc TiltAngle |
+| C-TILT-SECTION-FRAMES | tiltseries | more per_section_parameter entries than frames in frames_metadata.json |
+| C-ALN-TLT | alignment | a .tlt has more angles than sections, or one matching no raw tilt, mdoc or tilt_range angle |
+| C-FRAMES-MDOC | frames | mdoc sections, frame files and frames entries differ in number, or SubFramePath names |
+| C-FRAMES-DOSE | frames | the frames' exposure_dose sum differs from the tilt series' total_flux by more than 1 |
+| C-FRAMES-ORDER | frames | acquisition_order > frames − 1, or it orders frames unlike accumulated_dose |
+| C-FRAMES-GAIN | frames | frames are not gain corrected and the run has no file under Gains/ |
 """
 
 from __future__ import annotations
