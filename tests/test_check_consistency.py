@@ -169,6 +169,7 @@ CONSISTENCY_MUTATIONS: dict[str, tuple[str, Callable[[Path], None], str]] = {
         both(edit(FRAMES_META, frame(1, accumulated_dose=60.0)), edit(FRAMES_META, frame(3, accumulated_dose=20.0))),
         FRAMES_META,
     ),
+    "C-META-VALUES": ("basic", edit(TS_META, lambda m: m.update(total_flux=0)), TS_META),
     "C-FRAMES-GAIN": ("full", edit(FRAMES_META, lambda m: m.update(is_gain_corrected=False)), FRAMES_META),
 }
 

@@ -124,7 +124,11 @@ def test_frames_section_is_not_reported_as_skipped(ingested: tuple[Path, Path, d
 def test_tree_with_frames_checks_clean(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
     _, out, _ = ingested
     report = check_tree(out)
-    assert report.findings == (), [f"{f.code} {f.location} {f.describe()}" for f in report.findings]
+    # Each run deposits fewer frame files than its mdoc has sections (the rest are path: null): the portal's data
+    # validation flags that, its importer accepts it, so it is a warning.
+    assert {(f.code, f.severity.value, f.file) for f in report.findings} == {
+        ("C-FRAMES-MDOC", "warning", f"90001/{run}/Frames/frames_metadata.json") for run in ("TS_1", "TS_2")
+    }, [f"{f.code} {f.location} {f.describe()}" for f in report.findings]
 
 
 def test_second_ingestion_writes_nothing(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
@@ -245,7 +249,7 @@ def test_checker_flags_frames_metadata_naming_a_missing_frame(
     copy = tmp_path / "tree"
     shutil.copytree(out, copy)
     (copy / f"{FRAMES}/frames_metadata.json").write_text(json.dumps(document))
-    codes = {(finding.code, finding.location) for finding in check_tree(copy).findings}
+    codes = {(f.code, f.location) for f in check_tree(copy).findings if f.code != "C-FRAMES-MDOC"}  # see above
     assert codes == {
         ("C-META-PATH-MISSING", f"{FRAMES}/frames_metadata.json"),
         ("C-META-SCHEMA", f"{FRAMES}/frames_metadata.json"),

@@ -16,6 +16,7 @@
 | C-META-VOXEL-SPACING | metadata | a tomogram's voxel_spacing differs from its VoxelSpacing folder value |
 | C-META-DEPOSITION | metadata | a deposition_id has no depositions_metadata/{id}/deposition_metadata.json |
 | C-META-SIZE | metadata | size or scales in metadata disagree with the MRC or OME-Zarr shapes |
+| C-META-VALUES | metadata | empty title, description, identifier; optics/flux ≤ 0; no primary/corresponding author |
 | C-MRC-HEADER | mrc | the header cannot be read (file shorter than 1024 bytes, bad byte order, unknown mode) |
 | C-MRC-MAP-ID | mrc | the ``map`` field is not ``MAP `` |
 | C-MRC-MODE | mrc | mode not allowed for the kind (float32 volumes, int8 binary, uint16 instance masks) |
@@ -54,7 +55,7 @@
 | C-TILT-SECTION-MDOC | tiltseries | a per_section_parameter raw_angle matches no mdoc TiltAngle |
 | C-TILT-SECTION-FRAMES | tiltseries | more per_section_parameter entries than frames in frames_metadata.json |
 | C-ALN-TLT | alignment | a .tlt has more angles than sections, or one matching no raw tilt, mdoc or tilt_range angle |
-| C-FRAMES-MDOC | frames | mdoc sections, frame files and frames entries differ in number, or SubFramePath names |
+| C-FRAMES-MDOC | frames | mdoc sections, frame files, frames entries differ in number or SubFramePath names (warning) |
 | C-FRAMES-DOSE | frames | the frames' exposure_dose sum differs from the tilt series' total_flux by more than 1 |
 | C-FRAMES-ORDER | frames | acquisition_order > frames − 1, or it orders frames unlike accumulated_dose |
 | C-FRAMES-GAIN | frames | frames are not gain corrected and the run has no file under Gains/ |

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ingest.report import Finding
+from ingest.report import Finding, Severity
 from ingest.validators.check_codes import check_finding
 from ingest.validators.check_metadata import MetadataDocument
 from ingest.validators.tilt_angle_files import MdocFile
@@ -31,6 +31,7 @@ def frames_findings(
                     path="frames",
                     expected="sections = files = entries",
                     found=counts,
+                    severity=Severity.WARNING,
                 )
             )
         elif names != set(frame_files):
@@ -41,6 +42,7 @@ def frames_findings(
                     file=mdoc.key,
                     expected=_some(sorted(set(frame_files) - names)) + " in the mdoc",
                     found=_some(sorted(names - set(frame_files))) + " without a frame file",
+                    severity=Severity.WARNING,
                 )
             )
     orders = [o for f in entries if isinstance(o := f.get("acquisition_order"), int) and not isinstance(o, bool)]

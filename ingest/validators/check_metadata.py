@@ -10,6 +10,7 @@ from typing import Any
 
 from ingest.report import Finding
 from ingest.validators.check_codes import check_finding
+from ingest.validators.check_metadata_values import value_findings
 from ingest.validators.metadata_rules import importer_problems, lookup, schema_problems
 from ingest.validators.tree_access import Listing, TreeReader
 from ingest.validators.tree_layout import Placed, Role
@@ -80,6 +81,7 @@ def metadata_findings(
             )
     findings.extend(_id_findings(document))
     findings.extend(_deposition_findings(document, listing))
+    findings.extend(value_findings(role, document.content, document.key))
     return findings
 
 
