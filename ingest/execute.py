@@ -18,6 +18,7 @@ from ingest.executors import Executor, RunTask, TaskOutcome, collect_outcomes
 from ingest.literal_files import LiteralPlaces, as_png, read_literal_file
 from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import dataset_file, deposition_file, metadata_bytes
+from ingest.output_digests import DigestingPublisher
 from ingest.progress import VOLUME_PROGRESS_TOPIC, VolumeProgress
 from ingest.report import Report, render_json
 from ingest.storage import Storage
@@ -124,28 +125,29 @@ def _write_deposition_level(
         print_ = fingerprint(task, ())
         outputs = tuple(image.output_key for image in task.images)
         if settings.policy is WritePolicy.SKIP_UP_TO_DATE and manifest.up_to_date(
-            output, task.metadata_key, print_, outputs
+            output, task.metadata_key, print_, outputs, verification=settings.verification
         ):
             skipped.append(task.metadata_key)
             continue
+        publisher = DigestingPublisher(output)
         photos = {}
         for image in task.images:
-            if _copy_image(image, input_storage, output, settings, errors):
+            if _copy_image(image, input_storage, publisher, settings, errors):
                 photos[image.kind] = image.output_key
         values = {**task.metadata.to_dict(), **({"key_photos": photos} if photos else {})}
         if isinstance(task, DepositionTask):
             model = deposition_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
         else:
             model = dataset_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
-        output.publish_bytes(task.metadata_key, metadata_bytes(model))
+        publisher.publish_bytes(task.metadata_key, metadata_bytes(model))
         if len(photos) == len(task.images):  # an entity with a failed photo is tried again next time
-            manifest.record(output, task.metadata_key, print_)
+            manifest.record(output, task.metadata_key, print_, publisher.take())
         written.append(task.metadata_key)
     return written, skipped, [], errors
 
 
 def _copy_image(
-    image: ImageCopy, source: Storage, output: Storage, settings: ExecutionSettings, errors: list[str]
+    image: ImageCopy, source: Storage, output: DigestingPublisher, settings: ExecutionSettings, errors: list[str]
 ) -> bool:
     """Copy a key photo as PNG: a literal read as the portal reads it (:mod:`ingest.literal_files`), or a file a
     glob found under the source prefix. A photo that cannot be read is an error in ``errors`` (naming the URL or

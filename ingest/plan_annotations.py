@@ -73,7 +73,7 @@ def plan_annotations(
         annotation_identity(m, relative_to_run(m.get("alignment_metadata_path"), run_dir)): i
         for i, m in existing.items()
     }
-    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
+    allocator = IdAllocator.in_container(context.existing, container, known, context.allocated)
     specs = context.memo("annotation sources", lambda: _source_specs(config, context))
     tasks: list[AnnotationTask] = []
     skipped: list[Skipped] = []

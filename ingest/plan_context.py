@@ -89,6 +89,8 @@ class PlanContext:
     layout: Layout
     deposition_id: int
     warnings: list[str] = field(default_factory=list)
+    allocated: dict[str, str] = field(default_factory=dict)
+    """Numbered folders handed out so far (folder -> identity text), for the runs' manifest claims."""
     _usage: dict[str, _Usage] = field(default_factory=dict)
     _dumped: dict[str, tuple[dict[str, Any], bool]] = field(default_factory=dict)
     _rendered: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]] = field(default_factory=dict)

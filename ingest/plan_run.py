@@ -85,6 +85,8 @@ def plan_run(
         replace(task, size_source_key=first_tomogram) if task.metadata.get("volume_dimension") is None else task
         for task in alignments
     )
+    run_dir = context.layout.run_dir(run)
+    claims = tuple(sorted((k, v) for k, v in context.allocated.items() if k.startswith(run_dir + "/")))
     return RunPlan(
         run=run,
         metadata_key=_run_metadata_key(context, run),
@@ -94,6 +96,8 @@ def plan_run(
         skipped=total_skipped(skipped),
         copies=(*copies, *frames.copies),
         frames=frames.metadata,
+        claims=claims,
+        orphans=context.existing.claimed_orphans_under(run_dir),
     )
 
 
@@ -139,7 +143,7 @@ def _plan_tiltseries(
             expected="one tilt series per run (the portal's importer reads only one)",
             found=", ".join(layout.tiltseries_metadata(TiltSeries(run, i)) for i in sorted(existing)),
         )
-    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
+    allocator = IdAllocator.in_container(context.existing, container, known, context.allocated)
     tiltseries_id, reused = allocator.assign(tiltseries_identity(metadata), what=f"{path} ({key})")
     tiltseries = TiltSeries(run, tiltseries_id)
     return (

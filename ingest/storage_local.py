@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ingest.errors import StorageError
+from ingest.publication_steps import publication_step
 from ingest.storage_fsspec import FsspecStorage, temporary_name, tree_files
 from ingest.storage_keys import TEMPORARY_MARKER, check_key, check_prefix, publication_order
 
@@ -63,6 +64,7 @@ class LocalStorage(FsspecStorage):
     def _stage(self, key: str, write: Callable[[str], None]) -> None:
         final = Path(self._path(key))
         staging = final.with_name(temporary_name(final.name))
+        publication_step("publish", key)
 
         def publish() -> None:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +96,7 @@ class LocalStorage(FsspecStorage):
         data, metadata = publication_order(tree_files(local_dir))
         final = Path(self._path(prefix))
         staging = final.with_name(temporary_name(final.name))
+        publication_step("publish tree", prefix)
         retired = final.with_name(temporary_name(final.name + "-old"))
 
         def publish() -> None:
@@ -171,6 +174,7 @@ class LocalStorage(FsspecStorage):
         """Rename ``local_path`` over ``key`` (atomic); across filesystems, copy it like :meth:`publish_file`."""
         check_key(key)
         final = Path(self._path(key))
+        publication_step("move", key)
 
         def rename() -> bool:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -186,6 +190,7 @@ class LocalStorage(FsspecStorage):
         prefix = check_key(prefix.removesuffix("/"))
         tree_files(local_dir)  # refuses anything but a folder
         final = Path(self._path(prefix))
+        publication_step("move tree", prefix)
         retired = final.with_name(temporary_name(final.name + "-old"))
 
         def rename() -> bool:

@@ -272,6 +272,10 @@ class RunPlan:
     skipped: tuple[Skipped, ...] = ()
     copies: tuple[CopyTask, ...] = ()
     frames: tuple[FramesTask, ...] = ()
+    claims: tuple[tuple[str, str], ...] = ()
+    """The numbered folders the plan allocates in this run, with the identity each is for (manifest claims)."""
+    orphans: tuple[str, ...] = ()
+    """Folders of this run without metadata that our manifest claims (left by a killed run): deleted first."""
 
     @property
     def tomograms(self) -> tuple[TomogramTask, ...]:
