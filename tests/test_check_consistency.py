@@ -9,11 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from ingest.validators.check_zarr import ChunkCoverage
 from ingest.validators.outputs import check_tree
-from tests.good_tree import build_good_tree
+from tests.good_tree import build_good_tree, write_mrc
 
 RUN = "10000/RUN1"
 TS = f"{RUN}/TiltSeries/100"
@@ -103,6 +104,10 @@ def put_mdoc(angles: list[float]) -> Callable[[Path], None]:
     return apply
 
 
+def put_mrc(key: str, shape: tuple[int, int, int], voxel_size: float) -> Callable[[Path], None]:
+    return lambda root: write_mrc(root / key, np.zeros(shape, dtype=np.float32), voxel_size)
+
+
 def section(index: int, **values: Any) -> Callable[[dict[str, Any]], None]:
     return lambda m: m["per_section_parameter"][index].update(values)
 
@@ -158,6 +163,8 @@ CONSISTENCY_MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
         FRAMES_META,
     ),
     "C-META-VALUES": (edit(TS_META, lambda m: m.update(spherical_aberration_constant=0)), TS_META),
+    "C-GAIN-HEADER": (put_mrc(f"{RUN}/Gains/RUN1_gain.mrc", (2, 4, 4), 2.5), f"{RUN}/Gains/RUN1_gain.mrc"),
+    "C-FRAMES-PIXEL-SPACING": (both(no_mdoc, put_mrc(f"{RUN}/Frames/RUN1_x.mrc", (3, 4, 4), 2.0)), TS_META),
     "C-FRAMES-GAIN": (edit(FRAMES_META, lambda m: m.update(is_gain_corrected=False)), FRAMES_META),
 }
 
@@ -194,3 +201,12 @@ def test_tilt_range_narrower_than_the_mdoc_angles_is_reported(pristine: Path, tm
     found = [f for f in check_tree(tree).findings if f.code == "C-TILT-RANGE"]
     assert [(f.file, f.path) for f in found] == [(TS_META, "tilt_range")], [f.describe() for f in found]
     assert MDOC in found[0].message and "-50" in (found[0].found or "")
+
+
+def test_gain_and_frame_of_one_size_and_a_whole_binning_check_clean(pristine: Path, tmp_path: Path) -> None:
+    gain, frame = f"{RUN}/Gains/RUN1_gain.mrc", f"{RUN}/Frames/RUN1_x.mrc"
+    change = both(no_mdoc, put_mrc(gain, (1, 4, 4), 2.5), put_mrc(frame, (3, 4, 4), 2.5))
+    assert findings_after(pristine, tmp_path, change) == ()  # tilt series pixel spacing 5.0 = 2 × 2.5
+    (tmp_path / "tree" / gain).unlink()
+    put_mrc(gain, (1, 4, 6), 2.5)(tmp_path / "tree")
+    assert [(f.code, f.file) for f in check_tree(tmp_path / "tree").findings] == [("C-GAIN-HEADER", gain)]

@@ -59,6 +59,8 @@
 | C-FRAMES-DOSE | frames | the frames' exposure_dose sum differs from the tilt series' total_flux by more than 1 |
 | C-FRAMES-ORDER | frames | acquisition_order > frames − 1, or it orders frames unlike accumulated_dose |
 | C-FRAMES-GAIN | frames | frames are not gain corrected and the run has no file under Gains/ |
+| C-GAIN-HEADER | frames | a gain MRC is not one image (nz = 1), or not of the first MRC frame's size and voxel size |
+| C-FRAMES-PIXEL-SPACING | frames | a tilt series' pixel_spacing is no whole multiple of the MRC frames' voxel size |
 """
 
 from __future__ import annotations

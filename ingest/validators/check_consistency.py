@@ -15,7 +15,7 @@ import numpy as np
 
 from ingest.report import Finding
 from ingest.validators.check_codes import check_finding
-from ingest.validators.check_frames import frame_entries, frames_findings
+from ingest.validators.check_frames import frame_entries, frames_findings, header_findings
 from ingest.validators.check_metadata import MetadataDocument
 from ingest.validators.tilt_angle_files import MdocFile, read_angle_list, read_mdoc
 from ingest.validators.tree_access import TreeReader
@@ -40,6 +40,8 @@ class RunFiles:
     frame_files: tuple[str, ...]
     has_gains: bool
     keys: frozenset[str]
+    frame_keys: tuple[str, ...] = ()
+    gain_keys: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, run: str, placed: Sequence[Placed], documents: Sequence[MetadataDocument]) -> RunFiles:
@@ -60,6 +62,8 @@ class RunFiles:
             tuple(sorted(frame_names)),
             any(p.role is Role.GAINS_FILE for p in placed),
             frozenset(p.key for p in placed),
+            tuple(p.key for p in placed if p.role is Role.FRAMES_FILE),
+            tuple(p.key for p in placed if p.role is Role.GAINS_FILE),
         )
 
 
@@ -84,6 +88,8 @@ def consistency_findings(
         findings.extend(_alignment_findings(alignment, files, texts, raw_angles, mdoc))
     if files.frames is not None:
         findings.extend(frames_findings(files.frames, mdoc, files.frame_files, has_gains=files.has_gains))
+    spacings = {s.key: v for s in files.tilt_series if (v := _num(s.get("pixel_spacing"))) is not None}
+    findings.extend(header_findings(reader, files.frame_keys, files.gain_keys, spacings))
     return findings
 
 

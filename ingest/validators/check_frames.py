@@ -7,10 +7,13 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ingest.errors import InputFileError
 from ingest.report import Finding, Severity
 from ingest.validators.check_codes import check_finding
 from ingest.validators.check_metadata import MetadataDocument
+from ingest.validators.check_mrc import MrcHeader, read_mrc_header
 from ingest.validators.tilt_angle_files import MdocFile
+from ingest.validators.tree_access import TreeReader
 
 
 def frames_findings(
@@ -100,3 +103,72 @@ def _num(value: Any) -> float | None:
 
 def _some(names: Sequence[str]) -> str:
     return ", ".join(names[:5]) + (f", … ({len(names)} in all)" if len(names) > 5 else "")
+
+
+def header_findings(
+    reader: TreeReader, frame_keys: Sequence[str], gain_keys: Sequence[str], pixel_spacings: Mapping[str, float]
+) -> list[Finding]:
+    """Gains and frames as MRC headers say (the first MRC frame only, one header read per file): a gain is one
+    image (nz = 1) of the frames' size and voxel size; a tilt series' pixel spacing (``pixel_spacings``, by
+    metadata key) is a whole multiple of the frames' voxel size."""
+    findings: list[Finding] = []
+    frame = _first_header(reader, [k for k in frame_keys if k.endswith(".mrc")], findings)
+    for key in sorted(k for k in gain_keys if k.endswith(".mrc")):
+        gain = _first_header(reader, [key], findings)
+        if gain is None:
+            continue
+        if gain[1].shape[0] != 1:
+            findings.append(
+                check_finding(
+                    "C-GAIN-HEADER",
+                    "a gain reference is one image",
+                    file=key,
+                    expected="nz = 1",
+                    found=f"nz = {gain[1].shape[0]}",
+                )
+            )
+        if frame is not None and (gain[1].shape[1:], _xy(gain[1])) != (frame[1].shape[1:], _xy(frame[1])):
+            findings.append(
+                check_finding(
+                    "C-GAIN-HEADER",
+                    f"gain and frame {frame[0]} differ in size or voxel size",
+                    file=key,
+                    expected=(frame[1].shape[1:], _xy(frame[1])),
+                    found=(gain[1].shape[1:], _xy(gain[1])),
+                )
+            )
+    if frame is not None and (size := _xy(frame[1])[1]) > 0:
+        for series, spacing in sorted(pixel_spacings.items()):
+            ratio = spacing / size
+            if spacing > 0 and abs(ratio - round(ratio)) > 0.001:
+                findings.append(
+                    check_finding(
+                        "C-FRAMES-PIXEL-SPACING",
+                        f"pixel_spacing is no whole multiple of the voxel size of frame {frame[0]}",
+                        file=series,
+                        path="pixel_spacing",
+                        expected=f"n × {size:g} Å",
+                        found=spacing,
+                    )
+                )
+    return findings
+
+
+def _first_header(reader: TreeReader, keys: Sequence[str], findings: list[Finding]) -> tuple[str, MrcHeader] | None:
+    for key in sorted(keys)[:1]:
+        try:
+            return key, read_mrc_header(reader, key)
+        except InputFileError as error:
+            findings.append(
+                check_finding("C-MRC-HEADER", error.what, file=key, expected=error.expected, found=error.found)
+            )
+        except OSError as error:
+            findings.append(
+                check_finding("C-TREE-UNREADABLE", "cannot read the file", file=key, found=type(error).__name__)
+            )
+    return None
+
+
+def _xy(header: MrcHeader) -> tuple[float, float]:
+    _, y, x = header.voxel_size
+    return (round(y, 3), round(x, 3))
