@@ -50,10 +50,16 @@ def add_acquisition(root: Path) -> Path:
     for z in range(len(ANGLES)):
         (run / f"Frames/RUN1_{z:03d}.tif").write_bytes(b"II*\x00")
     frames = [
-        {"acquisition_order": n, "accumulated_dose": 20.0 * n, "exposure_dose": 20.0, "is_gain_corrected": True}
+        {"acquisition_order": n, "accumulated_dose": 20.0 * n, "exposure_dose": 20.0, "is_gain_corrected": True,
+         "path": f"{RUN}/Frames/RUN1_{n:03d}.tif"}
         for n in range(len(ANGLES))
-    ]
-    write(root, FRAMES_META, {"deposition_id": 300, "dose_rate": 20.0, "is_gain_corrected": True, "frames": frames})
+    ]  # fmt: skip
+    write(
+        root,
+        FRAMES_META,
+        {"deposition_id": 300, "dose_rate": 20.0, "is_gain_corrected": True, "frames": frames,
+         "frames_acquisition_file": MDOC},
+    )  # fmt: skip
     sections = [
         {"z_index": i, "frame_acquisition_order": ORDER.index(i), "raw_angle": float(a)} for i, a in enumerate(ANGLES)
     ]
@@ -136,15 +142,15 @@ def test_clean_tree_has_no_finding(pristine: Path, tmp_path: Path) -> None:
     assert findings_after(pristine, tmp_path, lambda root: None) == ()
 
 
-def no_mdoc(root: Path) -> None:
-    """A tree without the mdoc is clean too (the frames checks against it are skipped)."""
-    (root / MDOC).unlink()
+def no_frames(root: Path) -> None:
+    """A tree without frames (mdoc, frame files, frames metadata) is clean too."""
+    shutil.rmtree(root / RUN / "Frames")
 
 
 # code -> (one defect, on the clean tree or on the clean tree without an optional file; the file the finding names)
 CONSISTENCY_MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "C-TILT-FILE": (text(RAWTLT, angles_file(ANGLES) + "ten\n"), RAWTLT),
-    "C-TILT-RAWTLT-COUNT": (both(no_mdoc, text(RAWTLT, angles_file(list(range(-20, 21, 5))))), RAWTLT),
+    "C-TILT-RAWTLT-COUNT": (both(no_frames, text(RAWTLT, angles_file(list(range(-20, 21, 5))))), RAWTLT),
     "C-TILT-RAWTLT-MDOC": (both(remove(TLT), text(RAWTLT, angles_file([-20, -10, 0, 12, 20]))), RAWTLT),
     "C-TILT-MDOC-COUNT": (put_mdoc([0, -10, 10, -20]), MDOC),
     "C-TILT-RANGE": (edit(TS_META, lambda m: m["tilt_range"].update(min=-50)), TS_META),
@@ -152,11 +158,14 @@ CONSISTENCY_MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "C-TILT-SECTION": (edit(TS_META, section(2, z_index=7)), TS_META),
     "C-TILT-SECTION-MDOC": (edit(TS_META, section(3, raw_angle=11.0)), TS_META),
     "C-TILT-SECTION-FRAMES": (
-        both(no_mdoc, edit(TS_META, lambda m: m["per_section_parameter"].append(dict(m["per_section_parameter"][2])))),
+        both(
+            edit(TS_META, lambda m: m["per_section_parameter"].append(dict(m["per_section_parameter"][2]))),
+            put_mdoc([ANGLES[i] for i in ORDER] + [0.0]),
+        ),
         TS_META,
     ),
     "C-ALN-TLT": (text(TLT, angles_file([-20, -10, 0, 15, 20])), TLT),
-    "C-FRAMES-MDOC": (remove(f"{RUN}/Frames/RUN1_004.tif"), FRAMES_META),
+    "C-FRAMES-MDOC": (text(f"{RUN}/Frames/RUN1_extra.tif", "II*"), FRAMES_META),
     "C-FRAMES-DOSE": (edit(TS_META, lambda m: m.update(total_flux=150)), TS_META),
     "C-FRAMES-ORDER": (
         both(edit(FRAMES_META, frame(1, accumulated_dose=60.0)), edit(FRAMES_META, frame(3, accumulated_dose=20.0))),
@@ -164,7 +173,7 @@ CONSISTENCY_MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "C-META-VALUES": (edit(TS_META, lambda m: m.update(spherical_aberration_constant=0)), TS_META),
     "C-GAIN-HEADER": (put_mrc(f"{RUN}/Gains/RUN1_gain.mrc", (2, 4, 4), 2.5), f"{RUN}/Gains/RUN1_gain.mrc"),
-    "C-FRAMES-PIXEL-SPACING": (both(no_mdoc, put_mrc(f"{RUN}/Frames/RUN1_x.mrc", (3, 4, 4), 2.0)), TS_META),
+    "C-FRAMES-PIXEL-SPACING": (both(no_frames, put_mrc(f"{RUN}/Frames/RUN1_x.mrc", (3, 4, 4), 2.0)), TS_META),
     "C-FRAMES-GAIN": (edit(FRAMES_META, lambda m: m.update(is_gain_corrected=False)), FRAMES_META),
 }
 
@@ -172,6 +181,8 @@ CONSEQUENCES: dict[str, set[str]] = {
     # An mdoc without the 20° section leaves 20° unmatched in every file that lists the series' angles, and its
     # 4 sections no longer pair with the 5 frame files.
     "C-TILT-MDOC-COUNT": {"C-TILT-RAWTLT-MDOC", "C-TILT-SECTION-MDOC", "C-TILT-RANGE", "C-ALN-TLT", "C-FRAMES-MDOC"},
+    # A sixth section (an mdoc section of 0° more, no frame for it) no longer pairs mdoc sections with frame files.
+    "C-TILT-SECTION-FRAMES": {"C-FRAMES-MDOC"},
 }
 
 
@@ -205,7 +216,7 @@ def test_tilt_range_narrower_than_the_mdoc_angles_is_reported(pristine: Path, tm
 
 def test_gain_and_frame_of_one_size_and_a_whole_binning_check_clean(pristine: Path, tmp_path: Path) -> None:
     gain, frame = f"{RUN}/Gains/RUN1_gain.mrc", f"{RUN}/Frames/RUN1_x.mrc"
-    change = both(no_mdoc, put_mrc(gain, (1, 4, 4), 2.5), put_mrc(frame, (3, 4, 4), 2.5))
+    change = both(no_frames, put_mrc(gain, (1, 4, 4), 2.5), put_mrc(frame, (3, 4, 4), 2.5))
     assert findings_after(pristine, tmp_path, change) == ()  # tilt series pixel spacing 5.0 = 2 × 2.5
     (tmp_path / "tree" / gain).unlink()
     put_mrc(gain, (1, 4, 6), 2.5)(tmp_path / "tree")
