@@ -28,7 +28,7 @@ ANGLES = [-20, -10, 0, 10, 20]
 ORDER = sorted(range(len(ANGLES)), key=lambda i: abs(ANGLES[i]))  # dose symmetric: 0°, then outwards
 
 
-def mdoc_text(angles: list[float], *, axis: float = 84.7) -> str:
+def mdoc_text(angles: list[float], *, axis: float = 84.7, ext: str = "tif") -> str:
     """A SerialEM mdoc with one section per angle (in the given order) and a title naming the tilt axis."""
     text = (
         f"PixelSpacing = 5.0\nImageFile = RUN1.mrc\n\n[T = SerialEM: Krios    Tilt axis angle = {axis}, binning = 1]\n"
@@ -36,7 +36,7 @@ def mdoc_text(angles: list[float], *, axis: float = 84.7) -> str:
     for z, angle in enumerate(angles):
         text += (
             f"\n[ZValue = {z}]\nTiltAngle = {angle:.2f}\nExposureTime = 1.0\nNumSubFrames = 4\n"
-            f"SubFramePath = X:\\frames\\RUN1_{z:03d}.tif\n"
+            f"SubFramePath = X:\\frames\\RUN1_{z:03d}.{ext}\n"
         )
     return text
 
@@ -44,14 +44,28 @@ def mdoc_text(angles: list[float], *, axis: float = 84.7) -> str:
 def add_acquisition(root: Path) -> Path:
     """RUN1 gets what a tilt series comes with: the mdoc and frames (5 sections, 20 e/Å² each = total_flux),
     per-section parameters, and an alignment .tlt naming the tilt series."""
-    run = root / RUN
-    (run / "Frames").mkdir(exist_ok=True)
-    (root / MDOC).write_text(mdoc_text([ANGLES[i] for i in ORDER]))
+    write_frames(root, "tif", lambda path: path.write_bytes(b"II*\x00"))
+    sections = [
+        {"z_index": i, "frame_acquisition_order": ORDER.index(i), "raw_angle": float(a)} for i, a in enumerate(ANGLES)
+    ]
+    edit(TS_META, lambda m: m.update(per_section_parameter=sections))(root)
+    (root / TLT).write_text("".join(f"{a + 0.001:.3f}\n" for a in ANGLES))
+    edit(f"{ALIGNMENT}/alignment_metadata.json", lambda m: m.update(tiltseries_path=TS_META))(root)
+    return root
+
+
+def write_frames(root: Path, ext: str, put: Callable[[Path], object]) -> None:
+    """The mdoc, one frame file per section (written by ``put``) and the frames metadata naming them."""
+    folder = root / RUN / "Frames"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    (root / MDOC).write_text(mdoc_text([ANGLES[i] for i in ORDER], ext=ext))
     for z in range(len(ANGLES)):
-        (run / f"Frames/RUN1_{z:03d}.tif").write_bytes(b"II*\x00")
+        put(folder / f"RUN1_{z:03d}.{ext}")
     frames = [
         {"acquisition_order": n, "accumulated_dose": 20.0 * n, "exposure_dose": 20.0, "is_gain_corrected": True,
-         "path": f"{RUN}/Frames/RUN1_{n:03d}.tif"}
+         "path": f"{RUN}/Frames/RUN1_{n:03d}.{ext}"}
         for n in range(len(ANGLES))
     ]  # fmt: skip
     write(
@@ -60,13 +74,13 @@ def add_acquisition(root: Path) -> Path:
         {"deposition_id": 300, "dose_rate": 20.0, "is_gain_corrected": True, "frames": frames,
          "frames_acquisition_file": MDOC},
     )  # fmt: skip
-    sections = [
-        {"z_index": i, "frame_acquisition_order": ORDER.index(i), "raw_angle": float(a)} for i, a in enumerate(ANGLES)
-    ]
-    edit(TS_META, lambda m: m.update(per_section_parameter=sections))(root)
-    (root / TLT).write_text("".join(f"{a + 0.001:.3f}\n" for a in ANGLES))
-    edit(f"{ALIGNMENT}/alignment_metadata.json", lambda m: m.update(tiltseries_path=TS_META))(root)
-    return root
+
+
+def mrc_frames(voxel_size: float) -> Callable[[Path], None]:
+    """The same frames as MRC movies (3 sub-frames of 4 × 4) of this voxel size."""
+    return lambda root: write_frames(
+        root, "mrc", lambda path: write_mrc(path, np.zeros((3, 4, 4), dtype=np.float32), voxel_size)
+    )
 
 
 def write(root: Path, key: str, content: Any) -> None:
@@ -142,15 +156,10 @@ def test_clean_tree_has_no_finding(pristine: Path, tmp_path: Path) -> None:
     assert findings_after(pristine, tmp_path, lambda root: None) == ()
 
 
-def no_frames(root: Path) -> None:
-    """A tree without frames (mdoc, frame files, frames metadata) is clean too."""
-    shutil.rmtree(root / RUN / "Frames")
-
-
 # code -> (one defect, on the clean tree or on the clean tree without an optional file; the file the finding names)
 CONSISTENCY_MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "C-TILT-FILE": (text(RAWTLT, angles_file(ANGLES) + "ten\n"), RAWTLT),
-    "C-TILT-RAWTLT-COUNT": (both(no_frames, text(RAWTLT, angles_file(list(range(-20, 21, 5))))), RAWTLT),
+    "C-TILT-RAWTLT-COUNT": (text(RAWTLT, angles_file(list(range(-20, 21, 5)))), RAWTLT),
     "C-TILT-RAWTLT-MDOC": (both(remove(TLT), text(RAWTLT, angles_file([-20, -10, 0, 12, 20]))), RAWTLT),
     "C-TILT-MDOC-COUNT": (put_mdoc([0, -10, 10, -20]), MDOC),
     "C-TILT-RANGE": (edit(TS_META, lambda m: m["tilt_range"].update(min=-50)), TS_META),
@@ -173,7 +182,7 @@ CONSISTENCY_MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "C-META-VALUES": (edit(TS_META, lambda m: m.update(spherical_aberration_constant=0)), TS_META),
     "C-GAIN-HEADER": (put_mrc(f"{RUN}/Gains/RUN1_gain.mrc", (2, 4, 4), 2.5), f"{RUN}/Gains/RUN1_gain.mrc"),
-    "C-FRAMES-PIXEL-SPACING": (both(no_frames, put_mrc(f"{RUN}/Frames/RUN1_x.mrc", (3, 4, 4), 2.0)), TS_META),
+    "C-FRAMES-PIXEL-SPACING": (mrc_frames(2.0), TS_META),
     "C-FRAMES-GAIN": (edit(FRAMES_META, lambda m: m.update(is_gain_corrected=False)), FRAMES_META),
 }
 
@@ -181,6 +190,8 @@ CONSEQUENCES: dict[str, set[str]] = {
     # An mdoc without the 20° section leaves 20° unmatched in every file that lists the series' angles, and its
     # 4 sections no longer pair with the 5 frame files.
     "C-TILT-MDOC-COUNT": {"C-TILT-RAWTLT-MDOC", "C-TILT-SECTION-MDOC", "C-TILT-RANGE", "C-ALN-TLT", "C-FRAMES-MDOC"},
+    # More raw tilts than sections are more raw tilts than the mdoc (one section per tilt) lists.
+    "C-TILT-RAWTLT-COUNT": {"C-TILT-RAWTLT-MDOC"},
     # A sixth section (an mdoc section of 0° more, no frame for it) no longer pairs mdoc sections with frame files.
     "C-TILT-SECTION-FRAMES": {"C-FRAMES-MDOC"},
 }
@@ -215,8 +226,8 @@ def test_tilt_range_narrower_than_the_mdoc_angles_is_reported(pristine: Path, tm
 
 
 def test_gain_and_frame_of_one_size_and_a_whole_binning_check_clean(pristine: Path, tmp_path: Path) -> None:
-    gain, frame = f"{RUN}/Gains/RUN1_gain.mrc", f"{RUN}/Frames/RUN1_x.mrc"
-    change = both(no_frames, put_mrc(gain, (1, 4, 4), 2.5), put_mrc(frame, (3, 4, 4), 2.5))
+    gain = f"{RUN}/Gains/RUN1_gain.mrc"
+    change = both(mrc_frames(2.5), put_mrc(gain, (1, 4, 4), 2.5))
     assert findings_after(pristine, tmp_path, change) == ()  # tilt series pixel spacing 5.0 = 2 × 2.5
     (tmp_path / "tree" / gain).unlink()
     put_mrc(gain, (1, 4, 6), 2.5)(tmp_path / "tree")
