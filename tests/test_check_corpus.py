@@ -37,7 +37,6 @@ EXPLAINED: dict[tuple[str, str], str] = {
     ("C-TILT-SECTION-MDOC", "30001"): "raw_angle -52.01 is in no (empty) mdoc",
     ("C-FRAMES-MDOC", "30001"): "0 mdoc sections, 2 frame files, 3 frames entries",
     ("C-FRAMES-DOSE", "30001"): "frames' exposure doses add up to 5.42, total_flux is 122",
-    ("C-MRC-HEADER", "30001"): "Gains/run1_gain.mrc and run1a_gain.mrc are empty placeholder files",
     ("C-ANN-NO-TOMOGRAM", "30001"): "annotation in a voxel spacing whose tomogram has no data (note)",
     # depositions_metadata: fixture depositions.
     ("C-TREE-KEY-PHOTO", "depositions_metadata"): "key photos named under deposition_metadata/ (singular), absent",

@@ -112,9 +112,9 @@ def header_findings(
     image (nz = 1) of the frames' size and voxel size; a tilt series' pixel spacing (``pixel_spacings``, by
     metadata key) is a whole multiple of the frames' voxel size."""
     findings: list[Finding] = []
-    frame = _first_header(reader, [k for k in frame_keys if k.endswith(".mrc")], findings)
+    frame = _first_header(reader, [k for k in frame_keys if k.endswith(".mrc")])
     for key in sorted(k for k in gain_keys if k.endswith(".mrc")):
-        gain = _first_header(reader, [key], findings)
+        gain = _first_header(reader, [key])
         if gain is None:
             continue
         if gain[1].shape[0] != 1:
@@ -154,18 +154,14 @@ def header_findings(
     return findings
 
 
-def _first_header(reader: TreeReader, keys: Sequence[str], findings: list[Finding]) -> tuple[str, MrcHeader] | None:
+def _first_header(reader: TreeReader, keys: Sequence[str]) -> tuple[str, MrcHeader] | None:
+    """The first of ``keys`` with its header; a file that is no readable MRC is skipped here (frames and gains
+    are copied as deposited; their headers are not otherwise checked)."""
     for key in sorted(keys)[:1]:
         try:
             return key, read_mrc_header(reader, key)
-        except InputFileError as error:
-            findings.append(
-                check_finding("C-MRC-HEADER", error.what, file=key, expected=error.expected, found=error.found)
-            )
-        except OSError as error:
-            findings.append(
-                check_finding("C-TREE-UNREADABLE", "cannot read the file", file=key, found=type(error).__name__)
-            )
+        except (InputFileError, OSError):
+            return None
     return None
 
 
