@@ -26,7 +26,7 @@ EXPLAINED: dict[tuple[str, str], str] = {
     "the bucket name (test-public-bucket/...), one alignment path is literally 'foo'",
     ("C-META-ID-FOLDER", "30001"): "annotation files named {id}-{slug}-{version}_* beside the id folder, not in it",
     ("C-META-SCHEMA", "30001"): "placeholder identifiers (GO:000000, EMPIAR-XYZ, TEST-1243435), numeric ontology "
-    "ids, a non-boolean ctf_corrected",
+    "ids, a non-boolean ctf_corrected, a flat 4-number in_plane_rotation (the importer writes a 2×2)",
     # 30001's tilt series, frames and mdoc are placeholders: foo.mdoc and bar.rawtlt are empty files, two frame
     # files beside three frames entries whose doses add to 5.42 while total_flux is 122, one per_section_parameter
     # (raw_angle -52.01, phase_shift 2699) outside tilt_range -40.012..40.967.
@@ -37,6 +37,9 @@ EXPLAINED: dict[tuple[str, str], str] = {
     ("C-TILT-SECTION-MDOC", "30001"): "raw_angle -52.01 is in no (empty) mdoc",
     ("C-FRAMES-MDOC", "30001"): "0 mdoc sections, 2 frame files, 3 frames entries",
     ("C-FRAMES-DOSE", "30001"): "frames' exposure doses add up to 5.42, total_flux is 122",
+    ("C-TS-RAWTLT-NAME", "30001"): "RUN1/TiltSeries/100/bar.rawtlt keeps a source name (the importer writes "
+    "{run}.rawtlt)",
+    ("C-TS-NO-SECTIONS", "30001"): "its tilt series metadata predate per_section_parameter (warning)",
     ("C-ANN-NO-TOMOGRAM", "30001"): "annotation in a voxel spacing whose tomogram has no data (note)",
     # depositions_metadata: fixture depositions.
     ("C-TREE-KEY-PHOTO", "depositions_metadata"): "key photos named under deposition_metadata/ (singular), absent",
