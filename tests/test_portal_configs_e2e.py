@@ -170,8 +170,8 @@ def ingested(case: Case, corpus: Path, scratch: Path) -> Ingested:
     dataset, runs = _ingest(configs / case.config, work / "inputs", tree, case.runs)
     status, output = _invoke("check", str(tree))
     errors = {f.code for f in check_tree(tree).findings if f.severity.value == "error"}
-    # The synthesizer invents 3-section mdocs, frames, gains and CTF files unlike the config's tilt_range, total_flux: the
-    # consistency checks (issue 16) rightly flag those until migrate-e2e synthesizes consistent acquisitions.
+    # The synthesizer invents 3-section mdocs, frames, gains and CTF files unlike the config's tilt_range and
+    # total_flux: the consistency checks (issue 16) flag those until migrate-e2e synthesizes consistent inputs.
     assert status == 0 or errors <= SYNTHESIZED_ACQUISITION, (
         f"ingest check of {case.config} exited {status}:\n{output[-3000:]}"
     )
