@@ -48,6 +48,7 @@ class Layout(Protocol):
     def tiltseries_copy(self, tiltseries: TiltSeries, file_name: str) -> str: ...
     def frames_copy(self, run: Run, file_name: str) -> str: ...
     def frames_metadata(self, run: Run) -> str: ...
+    def collection_metadata(self, run: Run) -> str: ...
     def gains_copy(self, run: Run, file_name: str) -> str: ...
     def alignment_container(self, run: Run) -> str: ...
     def alignment_dir(self, alignment: Alignment) -> str: ...
@@ -76,7 +77,8 @@ class CanonicalLayout:
     {dataset}/{run}/run_metadata.json
     {dataset}/{run}/TiltSeries/{id}/{run}.mrc|.zarr|.rawtlt, tiltseries_metadata.json
     {dataset}/{run}/Alignments/{id}/alignment_metadata.json, {run}.xf ...
-    {dataset}/{run}/Frames/{frame files, mdoc}, frames_metadata.json    {dataset}/{run}/Gains/{gain files}
+    {dataset}/{run}/Frames/{frame files, {run}.mdoc}, frames_metadata.json
+    {dataset}/{run}/Gains/{gain files, .dm4 as {stem}.mrc}
     {dataset}/{run}/Reconstructions/VoxelSpacing{vs:.3f}/Tomograms/{id}/{run}.mrc|.zarr, tomogram_metadata.json
     .../VoxelSpacing{vs:.3f}/Annotations/{id}/{slug}-{version}.json, {slug}-{version}_{shape}.{ext}
     .../VoxelSpacing{vs:.3f}/Images/{tomogram_id}/key-photo-{kind}.png
@@ -136,8 +138,16 @@ class CanonicalLayout:
         """The run's ``frames_metadata.json`` (doses per frame file, from the acquisition file)."""
         return f"{self.run_dir(run)}/Frames/frames_metadata.json"
 
+    def collection_metadata(self, run: Run) -> str:
+        """The run's acquisition file, whatever the source's name: ``Frames/{run}.mdoc``, as the portal names it."""
+        return f"{self.run_dir(run)}/Frames/{run.name}.mdoc"
+
     def gains_copy(self, run: Run, file_name: str) -> str:
-        """Where a run's gain reference named ``file_name`` is copied."""
+        """Where a run's gain reference named ``file_name`` is copied; a DigitalMicrograph ``.dm4`` gain becomes
+        ``{stem}.mrc`` (it is converted, as the portal converts it)."""
+        stem, dot, suffix = file_name.rpartition(".")
+        if dot and suffix.lower() == "dm4":
+            file_name = f"{stem}.mrc"
         return f"{self.run_dir(run)}/Gains/{file_name}"
 
     def alignment_container(self, run: Run) -> str:

@@ -1,7 +1,11 @@
 """Plan the files a run gets as plain copies: raw tilt angles and CTF estimates (CTFFIND, IMOD, ...) into its tilt
-series' folder, collection metadata (``.mdoc``) into ``Frames/`` and gain references into ``Gains/``, each under its
-source file name (movie frames,
-also copied into ``Frames/``, are planned with their metadata in :mod:`ingest.plan_frames`)."""
+series' folder and gain references into ``Gains/``, each under its source file name (a ``.dm4`` gain as
+``{stem}.mrc``, converted when it is written), and its acquisition file (``.mdoc``) as ``Frames/{run}.mdoc``, the
+name the portal gives it (movie frames, also copied into ``Frames/``, are planned with their metadata in
+:mod:`ingest.plan_frames`).
+
+A run has one acquisition file: when the collection metadata finds several for a run, the portal keeps the last one
+its finders return (each is written to the same ``{run}.mdoc``); so does this plan, with a warning naming them."""
 
 from __future__ import annotations
 
@@ -24,14 +28,23 @@ def plan_copies(
     tasks: list[CopyTask] = []
     claimed: dict[str, str] = {}
     for section in COPIED_SECTIONS:
-        for _, _, path, source in entry_sources(section.value, getattr(config, section.value)):
-            for item in context.find(source, scope, path):
-                if item.origin is not Origin.SOURCE:
-                    continue
-                for key in item.keys:
-                    output = _copy_key(context, section, run, tiltseries, path, key.rsplit("/", 1)[-1])
-                    claim_output(claimed, output, key, context.where(path))
-                    tasks.append(CopyTask(section, key, output))
+        found = [
+            (path, key)
+            for _, _, path, source in entry_sources(section.value, getattr(config, section.value))
+            for item in context.find(source, scope, path)
+            if item.origin is Origin.SOURCE
+            for key in item.keys
+        ]
+        if section is Section.COLLECTION_METADATA and len(found) > 1:
+            context.warnings.append(
+                f"run {run.name!r}: several acquisition files ({', '.join(key for _, key in found)}); the last is "
+                f"copied as {context.layout.collection_metadata(run)}, as the portal does"
+            )
+            found = found[-1:]
+        for path, key in found:
+            output = _copy_key(context, section, run, tiltseries, path, key.rsplit("/", 1)[-1])
+            claim_output(claimed, output, key, context.where(path))
+            tasks.append(CopyTask(section, key, output))
     return tuple(tasks)
 
 
@@ -54,7 +67,7 @@ def _copy_key(
     if section is Section.GAINS:
         return layout.gains_copy(run, file_name)
     if section is Section.COLLECTION_METADATA:
-        return layout.frames_copy(run, file_name)
+        return layout.collection_metadata(run)
     if tiltseries is None:
         raise PlanError(
             f"run {run.name!r} has {section.value} files but no tilt series to put them in",

@@ -145,7 +145,7 @@ def test_annotation_fixture_ingests_with_dataset_tomogram_points_and_mask(corpus
     assert alignment["volume_dimension"] == pytest.approx({"x": 4 * 1.123, "y": 4 * 1.123, "z": 4 * 1.123})
 
 
-def test_alignment_fixture_ingests_both_runs_with_default_alignments(corpus: Path, tmp_path: Path) -> None:
+def completed_alignment_fixture(corpus: Path) -> dict[str, Any]:
     config = load(corpus, "alignments/alignment1.yaml")
     deposition = load(corpus, "depositions/deposition1.yaml")["depositions"][0]
     dataset = completed_annotation_fixture(corpus)["datasets"][0]["metadata"]
@@ -163,7 +163,11 @@ def test_alignment_fixture_ingests_both_runs_with_default_alignments(corpus: Pat
         "tomogram_version": 1.0,
         "offset": {"x": 0, "y": 0, "z": 0},
     }
-    output, report = ingest(corpus, config, tmp_path)
+    return config
+
+
+def test_alignment_fixture_ingests_both_runs_with_default_alignments(corpus: Path, tmp_path: Path) -> None:
+    output, report = ingest(corpus, completed_alignment_fixture(corpus), tmp_path)
     assert [run["run"] for run in report["runs"]] == ["10001/TS_run1", "10001/TS_run2"]
     assert "depositions_metadata/10301/deposition_metadata.json" in tree(output)
     for run, size in (("TS_run1", {"x": 6, "y": 8, "z": 10}), ("TS_run2", {"x": 4, "y": 4, "z": 4})):

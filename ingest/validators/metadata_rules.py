@@ -115,6 +115,8 @@ def importer_problems(role: Role, document: Mapping[str, Any]) -> Iterator[tuple
     for name in _NESTED_OBJECTS:
         if name in document and document[name] is not None and not isinstance(document[name], Mapping):
             yield name, "must be an object"
+        elif name in document and document[name] == {}:
+            yield name, "an empty object fails the portal importer (it reads {} as the value); leave it out"
     yield from _role_specific_problems(role, document)
 
 

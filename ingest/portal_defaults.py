@@ -1,0 +1,36 @@
+"""What the portal's own pipeline always writes into a metadata file even when it has no value, and what its
+database importer reads without a fallback: one place for the writers (:mod:`ingest.frames_metadata`) and for
+``ingest check`` (:mod:`ingest.validators.metadata_rules`).
+
+Facts from the portal's code (chanzuckerberg/cryoet-data-portal-backend): its frame importer writes every
+``frames[]`` entry of ``Frames/frames_metadata.json`` with the five keys below, ``"path": null`` when the section's
+movie was not deposited and ``"is_gain_corrected": null`` when the config does not say; its database importer
+(``apiv2/db_import/importers/frame.py``) reads the five with ``[]``, so a missing key fails the whole dataset
+(``KeyError``), while ``null`` imports. ``frames_acquisition_file`` is read the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+FRAME_ENTRY_KEYS = ("acquisition_order", "accumulated_dose", "exposure_dose", "is_gain_corrected", "path")
+"""Keys every ``frames[]`` entry holds (the portal's database importer reads each with ``[]``)."""
+
+FRAME_ENTRY_NULLABLE = frozenset({"is_gain_corrected", "path"})
+"""Entry keys written as ``null`` when unknown: no deposited movie (``path``), gain correction not stated."""
+
+FRAMES_FILE_KEYS = ("frames_acquisition_file", "frames")
+"""Keys ``frames_metadata.json`` must hold for the importer."""
+
+
+def with_frame_nulls(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` (a frames metadata file without nulls) with the nullable keys of every frame entry present."""
+    filled = dict(document)
+    frames = document.get("frames")
+    if isinstance(frames, list):
+        filled["frames"] = [
+            {**dict.fromkeys(sorted(FRAME_ENTRY_NULLABLE)), **entry} if isinstance(entry, Mapping) else entry
+            for entry in frames
+        ]
+    return filled
