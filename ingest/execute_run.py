@@ -4,14 +4,17 @@ up to date. :func:`ingest_run` is the task function executors run (top-level and
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from ingest.converters.alignment_files import AlignmentText, read_alignment_files
 from ingest.converters.alignment_tables import decode_text
+from ingest.converters.gain import dm_gain_to_mrc, is_dm_gain
 from ingest.converters.masks import MaskLabel, MaskThreshold
 from ingest.converters.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks import Picks, ReadOptions, read_picks
@@ -32,6 +35,7 @@ from ingest.metadata import (
     tomogram_file,
     volume_fields,
 )
+from ingest.portal_defaults import ANNOTATION_FILE_DEFAULTS, SEMANTIC_MASK_OBJECT_COUNT
 from ingest.progress import VolumeChunkReporter
 from ingest.tasks import (
     AlignmentTask,
@@ -39,6 +43,7 @@ from ingest.tasks import (
     AnnotationTask,
     CopyTask,
     FramesTask,
+    Section,
     TiltSeriesTask,
     TomogramTask,
 )
@@ -205,8 +210,15 @@ class _RunWriter:
         return document
 
     def _copy(self, task: CopyTask) -> None:
-        """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large)."""
+        """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large); a
+        ``.dm4`` gain is converted to the MRC the output key names, and nothing is published if it cannot be read."""
         with self.input.fetch(self.settings.source_key(task.source_key)) as local:
+            if task.section is Section.GAINS and is_dm_gain(task.source_key):
+                with tempfile.TemporaryDirectory(prefix="ingest-gain-") as scratch:
+                    converted = Path(scratch) / "gain.mrc"
+                    dm_gain_to_mrc(local, converted, task.source_key)
+                    self.output.publish_file(task.output_key, converted)
+                return
             self.output.publish_file(task.output_key, local)
 
     def _frames(self, task: FramesTask) -> bytes:
@@ -224,7 +236,9 @@ class _RunWriter:
             else:
                 counts.append(self._points(task, file, options, size))
             for output in file.outputs:
-                entry = {"shape": file.shape.output_shape.value, "format": output.file_format, "path": output.key}
+                entry: dict[str, Any] = {"shape": file.shape.output_shape.value, "format": output.file_format}
+                entry["path"] = output.key
+                entry.update(ANNOTATION_FILE_DEFAULTS)  # what the portal writes when the source does not say
                 for flag in ("is_visualization_default", "is_portal_standard"):
                     if flag in options:
                         entry[flag] = options[flag]
@@ -280,7 +294,7 @@ class _RunWriter:
         result = self._convert(
             file.source_keys[0], kind, task.annotation.voxel_spacing.value, keys["mrc"], keys["zarr"], **extra
         )
-        return result.object_count if instance else 1
+        return result.object_count if instance else SEMANTIC_MASK_OBJECT_COUNT
 
 
 def _placeholder_volume() -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""What the portal's own pipeline always writes into a metadata file even when it has no value, and what its
-database importer reads without a fallback: one place for the writers (:mod:`ingest.frames_metadata`) and for
-``ingest check`` (:mod:`ingest.validators.metadata_rules`).
+"""What the portal's own pipeline always writes into a metadata file even when the config has no value for it,
+and what its database importer reads without a fallback: one place for the writers (:mod:`ingest.frames_metadata`,
+:mod:`ingest.execute_run`) and for ``ingest check`` (:mod:`ingest.validators.metadata_rules`).
 
 Facts from the portal's code (chanzuckerberg/cryoet-data-portal-backend): its frame importer writes every
 ``frames[]`` entry of ``Frames/frames_metadata.json`` with the five keys below, ``"path": null`` when the section's
@@ -22,6 +22,14 @@ FRAME_ENTRY_NULLABLE = frozenset({"is_gain_corrected", "path"})
 
 FRAMES_FILE_KEYS = ("frames_acquisition_file", "frames")
 """Keys ``frames_metadata.json`` must hold for the importer."""
+
+ANNOTATION_FILE_DEFAULTS = {"is_visualization_default": False}
+"""Every ``files[]`` entry of an annotation's metadata: the portal's annotation sources default
+``is_visualization_default`` to false and write it on every file."""
+
+SEMANTIC_MASK_OBJECT_COUNT = 0
+"""The object count of a semantic segmentation mask: the portal counts points (or distinct instance ids) and
+gives every other source 0; an annotation's ``object_count`` is the largest over its files."""
 
 
 def with_frame_nulls(document: Mapping[str, Any]) -> dict[str, Any]:
