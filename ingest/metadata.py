@@ -24,6 +24,7 @@ from ingest.models.metadata_files import (
     TiltSeriesMetadataFile,
     TomogramMetadataFile,
 )
+from ingest.portal_defaults import with_dataset_defaults
 
 MetadataModel = type[BaseModel]
 
@@ -103,8 +104,9 @@ def deposition_file(values: Mapping[str, Any], deposition_id: int, stamp: int, *
 
 
 def dataset_file(values: Mapping[str, Any], deposition_id: int, stamp: int, *, key: str) -> BaseModel:
-    """``dataset_metadata.json``."""
-    return build(DatasetMetadataFile, {**values, "deposition_id": deposition_id, "last_updated_at": stamp}, key=key)
+    """``dataset_metadata.json``, every sample descriptor filled as the portal fills it (``not_reported``)."""
+    filled = with_dataset_defaults(values)
+    return build(DatasetMetadataFile, {**filled, "deposition_id": deposition_id, "last_updated_at": stamp}, key=key)
 
 
 def run_file(run_name: str, deposition_id: int, stamp: int, *, key: str) -> BaseModel:

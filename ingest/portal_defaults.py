@@ -32,6 +32,31 @@ SEMANTIC_MASK_OBJECT_COUNT = 0
 gives every other source 0; an annotation's ``object_count`` is the largest over its files."""
 
 
+SAMPLE_DESCRIPTORS = (
+    "assay", "cell_component", "cell_strain", "cell_type", "development_stage", "disease", "organism", "tissue",
+)  # fmt: skip
+"""Dataset fields the portal's dataset importer always writes, each with ``name`` and ``id`` (the organism with
+``name`` and ``taxonomy_id``)."""
+
+NOT_REPORTED = "not_reported"
+"""What the portal writes for a sample descriptor's missing or empty name or id."""
+
+
+def with_dataset_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataset's metadata as the portal's dataset importer writes it: every sample descriptor present, its empty
+    ``name`` and ``id`` set to ``not_reported`` (the organism's missing ``taxonomy_id`` stays unset)."""
+    filled = dict(values)
+    for key in SAMPLE_DESCRIPTORS:
+        given = filled.get(key)
+        descriptor = dict(given) if isinstance(given, Mapping) else {}
+        if not descriptor.get("name"):
+            descriptor["name"] = NOT_REPORTED
+        if key != "organism" and not descriptor.get("id"):
+            descriptor["id"] = NOT_REPORTED
+        filled[key] = descriptor
+    return filled
+
+
 def with_frame_nulls(document: Mapping[str, Any]) -> dict[str, Any]:
     """``document`` (a frames metadata file without nulls) with the nullable keys of every frame entry present."""
     filled = dict(document)

@@ -159,3 +159,37 @@ def test_an_unreadable_dm4_fails_its_run_naming_the_file_and_writes_no_gain(
     assert error is not None and "VPP/frames/CountRef_TS_run2.dm4" in error and "DigitalMicrograph" in error
     assert not (output / "10001/TS_run2/Gains").exists()
     assert [path for path in output.rglob("*") if "gain" in path.name.lower() and "TS_run2" in str(path)] == []
+
+
+def test_dataset_sample_descriptors_as_the_portals_dataset_importer_fills_them(corpus: Path, tmp_path: Path) -> None:
+    """``importers/dataset.py`` (format_data): every sample descriptor with a name and an id, ``not_reported``
+    where the config has none (the fixture's ``cell_component: {id: null, name: null}`` included)."""
+    output = ingested_portal_inputs(corpus, tmp_path, portal_frames_config(corpus))
+    document = metadata(output, "10001/dataset_metadata.json")
+    reported = {"name": "not_reported", "id": "not_reported"}
+    assert document["organism"] == {"name": "Organism 1", "taxonomy_id": 9999}
+    assert document["tissue"] == {"id": "BTO:0000142", "name": "brain"}
+    assert document["cell_strain"] == {"id": "NCBITaxon:88888", "name": "Strain 1"}
+    for key in ("cell_component", "cell_type", "assay", "development_stage", "disease"):
+        assert document[key] == reported, key
+
+
+def test_default_alignment_as_the_portals_alignment_importer_fills_it(corpus: Path, tmp_path: Path) -> None:
+    """``importers/alignment.py``: the default alignment's metadata (identity affine, GLOBAL, not portal standard,
+    zero offsets, method undefined), no files."""
+    output, _ = ingest_fixture(corpus, completed_annotation_fixture(corpus), tmp_path)
+    document = metadata(output, "20002/run1/Alignments/100/alignment_metadata.json")
+    identity = [[float(row == column) for column in range(4)] for row in range(4)]
+    expected = {
+        "affine_transformation_matrix": identity,
+        "alignment_type": "GLOBAL",
+        "is_portal_standard": False,
+        "volume_offset": {"x": 0, "y": 0, "z": 0},
+        "tilt_offset": 0,
+        "x_rotation_offset": 0,
+        "method_type": "undefined",
+        "files": [],
+        "deposition_id": 20302,
+    }
+    assert {key: document[key] for key in expected} == expected
+    assert document["volume_dimension"] == pytest.approx({"x": 4 * 1.123, "y": 4 * 1.123, "z": 4 * 1.123})
