@@ -128,4 +128,4 @@ def test_example_writes_frames_metadata_from_its_mdoc(ingested: tuple[Path, Path
     assert [entry["acquisition_order"] for entry in frames["frames"]] == list(range(21))
     assert {entry["exposure_dose"] for entry in frames["frames"]} == {4.76}  # ExposureTime 1 s x dose_rate 4.76
     assert frames["frames"][-1]["accumulated_dose"] == pytest.approx(20 * 4.76)
-    assert all("path" not in entry for entry in frames["frames"])  # the example's frames source is `default`
+    assert all(entry["path"] is None for entry in frames["frames"])  # the example's frames source is `default`

@@ -131,7 +131,12 @@ def test_annotation_fixture_ingests_with_dataset_tomogram_points_and_mask(corpus
     points = metadata(output, f"{vs}/Annotations/100/ribosome-1.0.json")
     assert points["object_count"] == 3 and points["annotation_ingest_id"] == "points-1"
     assert points["files"] == [
-        {"format": "ndjson", "path": f"{vs}/Annotations/100/ribosome-1.0_point.ndjson", "shape": "Point"}
+        {
+            "format": "ndjson",
+            "is_visualization_default": False,
+            "path": f"{vs}/Annotations/100/ribosome-1.0_point.ndjson",
+            "shape": "Point",
+        }
     ]
     lines = (output / points["files"][0]["path"]).read_text().splitlines()
     assert json.loads(lines[0]) == {"type": "point", "location": {"x": 1.0, "y": 2.0, "z": 3.0}}
