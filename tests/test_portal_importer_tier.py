@@ -20,7 +20,7 @@ from tests.test_portal_fixtures_ingest import completed_alignment_fixture, compl
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytestmark = [pytest.mark.slow, needs_portal_importer]
+pytestmark = [pytest.mark.slow, needs_portal_importer, pytest.mark.timeout(1800)]  # checks queue on one lock
 
 
 def rows(report: dict[str, Any]) -> dict[str, int]:
