@@ -4,8 +4,9 @@
 - ``test_frames.py``: with ``fixtures/dataset1.yaml`` (dose rate 1.881, gain corrected, frames
   ``VPP/frames/{run}_*.tiff``) the five entries of ``frames_metadata.json`` carry acquisition order 0..4, exposure
   doses 1.881 × ExposureTime (1, 1.58, 1.59, 1.58, 1.58), their running sum, ``is_gain_corrected: true`` and the
-  frame's path; with ``fixtures/frames/default.yaml`` (a ``default`` literal, no gain correction given) every
-  ``path`` and ``is_gain_corrected`` is ``null``. The acquisition file is named ``{run}.mdoc`` as the portal's
+  frame's path; with ``fixtures/frames/default.yaml`` (a ``default`` literal) every ``path`` is ``null`` (the
+  portal's test also expects ``is_gain_corrected: null``, as the fixture omits it; the portal's config schema
+  requires it, so it is given as false here). The acquisition file is named ``{run}.mdoc`` as the portal's
   current collection-metadata importer and ``test_collection_metadata.py`` have it (an older ``test_frames.py``
   still expects the source name ``foo-TS_run1.mdoc``; the importer code wins).
 - ``test_gains.py``: ``Gains/CountRef_{run}.gain`` copied, ``Gains/CountRef_{run}.mrc`` from the ``.dm4`` (the
@@ -28,7 +29,12 @@ from ruamel.yaml import YAML
 
 from tests.dm4_file import dm4_bytes
 from tests.ingest_cli import ingest, run_counts
-from tests.test_portal_fixtures_ingest import completed_annotation_fixture, load, metadata
+from tests.test_portal_fixtures_ingest import (
+    completed_annotation_fixture,
+    load,
+    metadata,
+    with_keys_the_portal_requires,
+)
 from tests.test_portal_fixtures_ingest import ingest as ingest_fixture
 
 INPUTS = "portal-fixtures/test_infra/test_files/input_bucket/10001_input"
@@ -45,6 +51,8 @@ def portal_frames_config(corpus: Path, frames_fixture: str | None = None) -> dic
     config = {key: source[key] for key in ("runs", "voxel_spacings", "collection_metadata", "frames", "gains")}
     if frames_fixture is not None:
         config["frames"] = load(corpus, frames_fixture)["frames"]
+        # The portal's config schema requires is_gain_corrected, which frames/default.yaml leaves out.
+        config["frames"][0]["metadata"].setdefault("is_gain_corrected", False)
     config["version"] = "1.3.0"
     config["standardization_config"] = {"deposition_id": 10301, "source_prefix": "10001_input"}
     config["depositions"] = [
@@ -54,7 +62,7 @@ def portal_frames_config(corpus: Path, frames_fixture: str | None = None) -> dic
         {"metadata": {**dataset, "dataset_identifier": 10001}, "sources": [{"literal": {"value": ["10001"]}}]}
     ]
     config["runs"][0]["sources"][0]["source_glob"]["name_regex"] = r"(.*)\.rec"
-    return config
+    return with_keys_the_portal_requires(config)
 
 
 def ingest_portal_inputs(
@@ -112,7 +120,7 @@ def test_default_frames_as_the_portals_default_frames_test(corpus: Path, tmp_pat
     assert sorted(path.name for path in (output / FRAMES).iterdir()) == ["TS_run1.mdoc", "frames_metadata.json"]
     document = json.loads((output / FRAMES / "frames_metadata.json").read_text())
     assert document["frames_acquisition_file"] == f"{FRAMES}/TS_run1.mdoc"
-    assert_frames_equal(document["frames"], expected_frames(paths=False, is_gain_corrected=None))
+    assert_frames_equal(document["frames"], expected_frames(paths=False, is_gain_corrected=False))
 
 
 def test_mdoc_and_gains_as_the_portals_collection_metadata_and_gains_tests(corpus: Path, tmp_path: Path) -> None:
@@ -163,15 +171,21 @@ def test_an_unreadable_dm4_fails_its_run_naming_the_file_and_writes_no_gain(
 
 def test_dataset_sample_descriptors_as_the_portals_dataset_importer_fills_them(corpus: Path, tmp_path: Path) -> None:
     """``importers/dataset.py`` (format_data): every sample descriptor with a name and an id, ``not_reported``
-    where the config has none (the fixture's ``cell_component: {id: null, name: null}`` included)."""
+    where the config has none: here no cell type at all, and the fixture's cell component without an id."""
     output = ingested_portal_inputs(corpus, tmp_path, portal_frames_config(corpus))
     document = metadata(output, "10001/dataset_metadata.json")
-    reported = {"name": "not_reported", "id": "not_reported"}
-    assert document["organism"] == {"name": "Organism 1", "taxonomy_id": 9999}
-    assert document["tissue"] == {"id": "BTO:0000142", "name": "brain"}
-    assert document["cell_strain"] == {"id": "NCBITaxon:88888", "name": "Strain 1"}
-    for key in ("cell_component", "cell_type", "assay", "development_stage", "disease"):
-        assert document[key] == reported, key
+    assert {key: document[key] for key in ("organism", "tissue", "cell_strain", "cell_type", "cell_component")} == {
+        "organism": {"name": "Organism 1", "taxonomy_id": 9999},
+        "tissue": {"id": "BTO:0000142", "name": "brain"},
+        "cell_strain": {"id": "NCBITaxon:88888", "name": "Strain 1"},
+        "cell_type": {"id": "not_reported", "name": "not_reported"},
+        "cell_component": {"id": "not_reported", "name": "cell component"},
+    }
+    assert {key: document[key] for key in ("assay", "development_stage", "disease")} == {
+        "assay": {"id": "EFO:0002909", "name": "cryo-electron tomography"},
+        "development_stage": {"id": "unknown", "name": "unknown"},
+        "disease": {"id": "PATO:0000461", "name": "normal"},
+    }
 
 
 def test_default_alignment_as_the_portals_alignment_importer_fills_it(corpus: Path, tmp_path: Path) -> None:
