@@ -20,6 +20,7 @@ from ingest.converters.volume import convert_volume
 from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
+from ingest.execute_key_images import write_key_images
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
 from ingest.frames_metadata import frames_metadata_bytes
 from ingest.manifest import Manifest, fingerprint
@@ -39,6 +40,7 @@ from ingest.tasks import (
     AnnotationTask,
     CopyTask,
     FramesTask,
+    KeyImageTask,
     TiltSeriesTask,
     TomogramTask,
 )
@@ -68,6 +70,7 @@ class _RunWriter:
         self.warnings: list[str] = []
         self.sizes: dict[str, tuple[int, int, int]] = {}  # voxel spacing name -> tomogram (x, y, z)
         self.fingerprints: dict[str, str] = {}
+        self.prints: dict[str, str] = {}  # metadata key -> the entity's fingerprint in this run
 
     def write(self) -> RunReport:
         for tiltseries in self.run.tiltseries:
@@ -75,7 +78,8 @@ class _RunWriter:
             self._entity(tiltseries, tiltseries.metadata_key, volumes, (tiltseries.source_key,), self._tiltseries)
         for tomogram in self.run.tomograms:
             volumes = (tomogram.mrc_key, tomogram.zarr_key)
-            self._entity(tomogram, tomogram.metadata_key, volumes, (tomogram.source_key,), self._tomogram)
+            refs = self._viewer_refs(tomogram)  # part of what is written: a change rewrites the metadata
+            self._entity(tomogram, tomogram.metadata_key, volumes, (tomogram.source_key,), self._tomogram, extra=refs)
             self.sizes.setdefault(tomogram.tomogram.voxel_spacing.name, self._size_of(tomogram.metadata_key))
         for alignment in self.run.alignments:
             sizes = tuple(sorted(self.sizes.items()))  # the default alignment's volume_dimension depends on them
@@ -89,6 +93,12 @@ class _RunWriter:
             outputs = tuple(output.key for file in annotation.files for output in file.outputs)
             sources = tuple(key for file in annotation.files for key in file.source_keys)
             self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation)
+        for images in self.run.key_images:
+            drawn_from = tuple(
+                self.prints.get(key) for key in (images.tomogram_metadata_key, *images.annotation_metadata_keys)
+            )
+            outputs = tuple(key for _, key in images.images)
+            self._entity(images, images.last_key, outputs, (), self._key_images, extra=drawn_from)
         if self.run.metadata_key is not None:
             self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
         return RunReport(
@@ -114,6 +124,7 @@ class _RunWriter:
         ``metadata_key`` itself (a copied file, streamed rather than held in memory).
         """
         print_ = fingerprint((task, extra), [self._source_fingerprint(key) for key in sources])
+        self.prints[metadata_key] = print_
         up_to_date = self.manifest.up_to_date(self.output, metadata_key, print_, outputs)
         if self.settings.policy is WritePolicy.SKIP_UP_TO_DATE and up_to_date:
             self.skipped.append(metadata_key)
@@ -172,7 +183,20 @@ class _RunWriter:
         spacing = task.tomogram.voxel_spacing.value
         result = self._convert(task.source_key, VolumeKind.TOMOGRAM, spacing, task.mrc_key, task.zarr_key)
         computed.update(volume_fields(result, mrc_key=task.mrc_key, zarr_key=task.zarr_key))
+        computed.update(self._viewer_refs(task))
         return metadata_bytes(tomogram_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+
+    def _viewer_refs(self, task: TomogramTask) -> dict[str, Any]:
+        """The viewer files ``tomogram_metadata.json`` names: the key photos when this run draws them (after the
+        annotations they show) or when they are already in the tree."""
+        drawn = any(images.tomogram == task.tomogram for images in self.run.key_images)
+        refs: dict[str, Any] = {}
+        if task.key_photo and (drawn or all(self.output.exists(key) for _, key in task.key_photo)):
+            refs["key_photo"] = dict(task.key_photo)
+        return refs
+
+    def _key_images(self, task: KeyImageTask) -> None:
+        write_key_images(task, self.output)
 
     def _size_of(self, metadata_key: str) -> tuple[int, int, int]:
         size = json.loads(self.output.read_bytes(metadata_key))["size"]

@@ -254,6 +254,7 @@ def select_sections(plan: Plan, selection: Selection) -> Plan:
                     vs.voxel_spacing,
                     vs.tomograms if selection.wants(Section.TOMOGRAMS) else (),
                     vs.annotations if selection.wants(Section.ANNOTATIONS) else (),
+                    vs.key_images if selection.wants(Section.KEY_IMAGES) else (),
                 )
                 for vs in run.voxel_spacings
             ),

@@ -52,6 +52,7 @@ def plan_counts(plan: Plan) -> dict[str, int]:
         "annotation_files": sum(len(task.files) for run in plan.runs for task in run.annotations),
         "copies": sum(len(run.copies) for run in plan.runs),
         "frames_metadata": sum(len(run.frames) for run in plan.runs),
+        "key_images": sum(len(run.key_images) for run in plan.runs),
     }
 
 
@@ -79,6 +80,10 @@ def _run(run: RunPlan) -> dict[str, Any]:
                 "voxel_spacing": vs.voxel_spacing.name,
                 "tomograms": [_tomogram(task) for task in vs.tomograms],
                 "annotations": [_annotation(task) for task in vs.annotations],
+                "key_images": [
+                    {"tomogram": task.tomogram.tomogram_id, "outputs": [key for _, key in task.images]}
+                    for task in vs.key_images
+                ],
             }
             for vs in run.voxel_spacings
         ],
@@ -199,6 +204,9 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
                 outputs = ", ".join(output.key.rsplit("/", 1)[-1] for output in file.outputs)
                 mesh = f"  (mesh {file.mesh_source_key}: not ingested yet)" if file.mesh_source_key else ""
                 node.add(f"{file.shape.value} ({file.source_format})  {outputs}  ← {', '.join(file.source_keys)}{mesh}")
+        for images in vs.key_images:
+            folder = images.images[0][1].rsplit("/", 1)[0]
+            vs_branch.add(f"key images of tomogram {images.tomogram.tomogram_id}  {folder}/")
 
 
 def _id(entity_id: int, reused: bool) -> str:

@@ -23,6 +23,7 @@ from ingest.plan_context import PlanContext, Scope, entry_sources
 from ingest.plan_copies import plan_copies
 from ingest.plan_frames import plan_frames
 from ingest.plan_merges import refuse_tomogram_merge
+from ingest.plan_viewers import plan_key_images
 from ingest.sources import Origin
 from ingest.tasks import (
     Metadata,
@@ -34,7 +35,7 @@ from ingest.tasks import (
     total_skipped,
 )
 
-SKIPPED_SECTIONS = ("identified_objects", "key_images")
+SKIPPED_SECTIONS = ("identified_objects",)
 
 
 def run_scope(context: PlanContext, run: Run, dataset_scope: Scope) -> Scope:
@@ -62,7 +63,8 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
         vs_scope = scope.within("voxel_spacing", voxel_spacing.name, voxel_spacing_name=voxel_spacing.name)
         tomograms = _plan_tomograms(config, context, voxel_spacing, vs_scope, alignment_key, tomogram_ids)
         annotations, annotation_skips = plan_annotations(config, context, voxel_spacing, vs_scope, alignment_key)
-        voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations))
+        tomograms, key_images = plan_key_images(context.layout, tomograms, annotations)
+        voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations, key_images))
         skipped += [*annotation_skips, Skipped("neuroglancer", len(tomograms))]
     for section in SKIPPED_SECTIONS:
         for _, _, path, source in entry_sources(section, getattr(config, section)):

@@ -68,6 +68,7 @@ class Section(StrEnum):
     GAINS = "gains"
     CTFS = "ctfs"
     FRAMES = "frames"
+    KEY_IMAGES = "key_images"
 
 
 def parse_sections(text: str) -> frozenset[Section]:
@@ -205,6 +206,29 @@ class TomogramTask:
     zarr_key: str
     alignment_metadata_key: str
     reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
+    key_photo: tuple[tuple[str, str], ...] = ()
+    """The key images ``tomogram_metadata.json`` names (``snapshot`` and ``thumbnail`` -> output key), written by
+    the tomogram's :class:`KeyImageTask` later in the same run."""
+
+
+@dataclass(frozen=True)
+class KeyImageTask:
+    """Draw a tomogram's key images (``original``, ``thumbnail``, ``snapshot``, ``expanded`` -> output key, in
+    ``images``) from the central slab of its OME-Zarr at ``zarr_key``, with the default point files
+    (``point_keys``, ndJSON) and masks (``mask_keys``, OME-Zarr) of the run drawn over it, one colour each."""
+
+    tomogram: Tomogram
+    zarr_key: str
+    tomogram_metadata_key: str
+    images: tuple[tuple[str, str], ...]
+    point_keys: tuple[str, ...] = ()
+    mask_keys: tuple[str, ...] = ()
+    annotation_metadata_keys: tuple[str, ...] = ()
+
+    @property
+    def last_key(self) -> str:
+        """The image published last (the task's record in the manifest)."""
+        return self.images[-1][1]
 
 
 @dataclass(frozen=True)
@@ -248,6 +272,7 @@ class VoxelSpacingPlan:
     voxel_spacing: VoxelSpacing
     tomograms: tuple[TomogramTask, ...] = ()
     annotations: tuple[AnnotationTask, ...] = ()
+    key_images: tuple[KeyImageTask, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -280,6 +305,11 @@ class RunPlan:
     def annotations(self) -> tuple[AnnotationTask, ...]:
         """Every annotation task of the run."""
         return tuple(task for vs in self.voxel_spacings for task in vs.annotations)
+
+    @property
+    def key_images(self) -> tuple[KeyImageTask, ...]:
+        """Every key-image task of the run."""
+        return tuple(task for vs in self.voxel_spacings for task in vs.key_images)
 
 
 @dataclass(frozen=True)

@@ -131,9 +131,8 @@ def test_ids_start_at_100_and_are_contiguous_in_their_container(tree: Path) -> N
         if found is None or "id" not in found[1].groupdict() or found[0] in {"deposition"}:
             continue
         container = key[: found[1].start("id")]
-        if found[0].startswith(
-            "tomogram"
-        ):  # tomogram ids count per run, across its voxel spacings (DESIGN.md section 4)
+        if found[0].startswith("tomogram") or found[0] == "key_photo":
+            # tomogram ids (and the key images named by them) count per run, across its voxel spacings
             container = container.split("/Reconstructions/")[0] + "/ (tomograms)"
         containers.setdefault(container, set()).add(int(found[1]["id"]))
     assert containers

@@ -245,7 +245,6 @@ def test_skipped_sections_are_counted_per_file() -> None:
     keys = ["tomograms/TS_1.mrc", "key/TS_1_1.png", "key/TS_1_2.png", "gain.dm4", "TS_1.obj"]
     plan = plan_of(config, keys)
     assert {item.section: item.count for item in plan.skipped} == {
-        "key_images": 2,
         "meshes": 1,
         "neuroglancer": 1,
     }
@@ -270,8 +269,9 @@ def test_selection_filters_runs_datasets_and_sections() -> None:
 def test_parse_sections_names_unknown_ones() -> None:
     assert parse_sections("tomograms, annotations") == {Section.TOMOGRAMS, Section.ANNOTATIONS}
     assert parse_sections("frames") == {Section.FRAMES}
-    with pytest.raises(UsageError, match="key_images"):
-        parse_sections("tomograms,key_images")
+    assert parse_sections("key_images") == {Section.KEY_IMAGES}
+    with pytest.raises(UsageError, match="identified_objects"):
+        parse_sections("tomograms,identified_objects")
 
 
 def test_run_of_another_deposition_keeps_its_metadata() -> None:

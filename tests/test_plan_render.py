@@ -43,6 +43,7 @@ def test_plan_json_counts_match_the_tree() -> None:
         "annotation_files": 8,
         "copies": 4,
         "frames_metadata": 2,
+        "key_images": 4,
     }
     assert data["skipped"] == {"neuroglancer": 4}
 
@@ -91,7 +92,7 @@ def test_cli_only_and_unknown_section(example_dir: Path) -> None:
     result = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--format", "json", "--only", "annotations"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["counts"]["tomograms"] == 0
-    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "key_images"])
+    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "identified_objects"])
     assert bad.exit_code == 2 and "unknown section in --only" in bad.output
 
 
