@@ -70,7 +70,6 @@ class _RunWriter:
         self.warnings: list[str] = []
         self.sizes: dict[str, tuple[int, int, int]] = {}  # voxel spacing name -> tomogram (x, y, z)
         self.fingerprints: dict[str, str] = {}
-        self.prints: dict[str, str] = {}  # metadata key -> the entity's fingerprint in this run
 
     def write(self) -> RunReport:
         for tiltseries in self.run.tiltseries:
@@ -94,9 +93,9 @@ class _RunWriter:
             sources = tuple(key for file in annotation.files for key in file.source_keys)
             self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation)
         for images in self.run.key_images:
-            drawn_from = tuple(
-                self.prints.get(key) for key in (images.tomogram_metadata_key, *images.annotation_metadata_keys)
-            )
+            # what the images show, as the manifest records it (the same whichever sections this run writes)
+            drawn = (images.tomogram_metadata_key, *images.annotation_metadata_keys)
+            drawn_from = tuple(self.manifest.entries.get(key) for key in drawn)
             outputs = tuple(key for _, key in images.images)
             self._entity(images, images.last_key, outputs, (), self._key_images, extra=drawn_from)
         if self.run.metadata_key is not None:
@@ -124,7 +123,6 @@ class _RunWriter:
         ``metadata_key`` itself (a copied file, streamed rather than held in memory).
         """
         print_ = fingerprint((task, extra), [self._source_fingerprint(key) for key in sources])
-        self.prints[metadata_key] = print_
         up_to_date = self.manifest.up_to_date(self.output, metadata_key, print_, outputs)
         if self.settings.policy is WritePolicy.SKIP_UP_TO_DATE and up_to_date:
             self.skipped.append(metadata_key)
