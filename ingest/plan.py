@@ -10,6 +10,7 @@ output key from the layout. Selection (runs, datasets, sections) filters the pla
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from ingest.entities import Dataset, Deposition, Run
@@ -57,11 +58,15 @@ def plan_deposition(
     for dataset, dataset_scope, metadata in datasets:
         if not selection.wants_dataset(dataset.name):
             continue
+        planned = [
+            plan_run(config, context, run, dataset_scope)
+            for run in _find_runs(config, context, dataset, dataset_scope)
+            if selection.wants_run(run.name)
+        ]
+        runs.extend(planned)
         if metadata is not None:
-            dataset_tasks.append(_dataset_task(config, context, dataset, dataset_scope, metadata))
-        for run in _find_runs(config, context, dataset, dataset_scope):
-            if selection.wants_run(run.name):
-                runs.append(plan_run(config, context, run, dataset_scope))
+            task = _dataset_task(config, context, dataset, dataset_scope, metadata)
+            dataset_tasks.append(replace(task, fallback_photos=_tomogram_photos(planned)))
     context.check_every_finder_matched()
     if not runs:
         raise PlanError(
@@ -80,6 +85,17 @@ def plan_deposition(
         warnings=tuple(context.warnings),
     )
     return select_sections(plan, selection)
+
+
+def _tomogram_photos(runs: Sequence[RunPlan]) -> tuple[tuple[str, str], ...]:
+    """The (snapshot, thumbnail) key images of the tomograms of ``runs``, in plan order."""
+    pairs = []
+    for run in runs:
+        for tomogram in run.tomograms:
+            photos = dict(tomogram.key_photo)
+            if "snapshot" in photos and "thumbnail" in photos:
+                pairs.append((photos["snapshot"], photos["thumbnail"]))
+    return tuple(pairs)
 
 
 def _plan_deposition_entity(config: DepositionConfig, context: PlanContext) -> tuple[DepositionTask | None, Scope]:

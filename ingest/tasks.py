@@ -130,12 +130,22 @@ class DepositionTask:
 
 @dataclass(frozen=True)
 class DatasetTask:
-    """Write a dataset's metadata (and its key photos)."""
+    """Write a dataset's metadata (and its key photos). ``fallback_photos``: for the key photos the config does not
+    give, the (snapshot, thumbnail) key images of the dataset's tomograms, in order; the first pair found in the
+    output tree after the runs is copied into the dataset's ``Images/`` (as the portal's dataset key-photo
+    importer)."""
 
     dataset: Dataset
     metadata: Metadata
     metadata_key: str
     images: tuple[ImageCopy, ...] = ()
+    fallback_photos: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def missing_photos(self) -> tuple[str, ...]:
+        """The key photos (snapshot, thumbnail) that neither the config's files nor its references give."""
+        given = {image.kind for image in self.images} | set(self.metadata.get("key_photos") or {})
+        return tuple(kind for kind in ("snapshot", "thumbnail") if kind not in given)
 
 
 @dataclass(frozen=True)

@@ -157,3 +157,35 @@ def test_only_key_images_restores_a_deleted_image(ingested: tuple[Path, Path], t
     assert image.read_bytes() == before
     again = ingest(example / "example.yaml", tree)
     assert all(run["written"] == 0 for run in again["runs"])
+
+
+def without_dataset_keyphotos(text: str, replacement: str = "") -> str:
+    start = text.index("dataset_keyphotos:")
+    end = text.index("\n\n", start) + 2
+    return text[:start] + replacement + text[end:]
+
+
+@pytest.mark.parametrize("given", ["none", "snapshot null"])
+def test_dataset_images_fall_back_to_the_first_tomogram_key_images(tmp_path: Path, given: str) -> None:
+    write_example(tmp_path / "example")
+    config = tmp_path / "example/example.yaml"
+    text = config.read_text()
+    if given == "none":
+        config.write_text(without_dataset_keyphotos(text))
+    else:
+        literal = "dataset_keyphotos:\n- sources:\n  - literal:\n      value:\n        snapshot: null\n        thumbnail: keyphotos/thumbnail.png\n\n"  # noqa: E501
+        config.write_text(without_dataset_keyphotos(text, literal))
+    report = ingest(config, tmp_path / "out")
+    assert report["ok"] is True
+    out = tmp_path / "out"
+    dataset = json.loads((out / "90001/dataset_metadata.json").read_text())
+    assert dataset["key_photos"] == {"snapshot": "90001/Images/snapshot.png", "thumbnail": "90001/Images/thumbnail.png"}
+    first = out / VS10 / "Images/100"
+    assert (out / "90001/Images/snapshot.png").read_bytes() == (first / "key-photo-snapshot.png").read_bytes()
+    thumbnail = (out / "90001/Images/thumbnail.png").read_bytes()
+    if given == "none":
+        assert thumbnail == (first / "key-photo-thumbnail.png").read_bytes()
+    else:
+        assert thumbnail == next((tmp_path / "example").rglob("keyphotos/thumbnail.png")).read_bytes()
+    again = ingest(config, tmp_path / "out")
+    assert again["deposition_level"]["written"] == [] and all(run["written"] == 0 for run in again["runs"])
