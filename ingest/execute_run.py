@@ -21,6 +21,7 @@ from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
 from ingest.execute_key_images import write_key_images
+from ingest.execute_neuroglancer import neuroglancer_state_bytes, write_precomputed
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
 from ingest.frames_metadata import frames_metadata_bytes
 from ingest.manifest import Manifest, fingerprint
@@ -41,6 +42,8 @@ from ingest.tasks import (
     CopyTask,
     FramesTask,
     KeyImageTask,
+    NeuroglancerTask,
+    PrecomputedPointsTask,
     TiltSeriesTask,
     TomogramTask,
 )
@@ -98,6 +101,13 @@ class _RunWriter:
             drawn_from = tuple(self.manifest.entries.get(key) for key in drawn)
             outputs = tuple(key for _, key in images.images)
             self._entity(images, images.last_key, outputs, (), self._key_images, extra=drawn_from)
+        for points in self.run.precomputed:
+            shown = self.manifest.entries.get(points.annotation_metadata_key)
+            self._entity(points, points.info_key, (), (), self._precomputed, extra=shown)
+        for viewer in self.run.neuroglancer:
+            keys = (viewer.tomogram_metadata_key, *viewer.annotation_metadata_keys)
+            shown_in = tuple(self.manifest.entries.get(key) for key in keys)
+            self._entity(viewer, viewer.state_key, (), (), self._neuroglancer, extra=shown_in)
         if self.run.metadata_key is not None:
             self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
         return RunReport(
@@ -191,7 +201,16 @@ class _RunWriter:
         refs: dict[str, Any] = {}
         if task.key_photo and (drawn or all(self.output.exists(key) for _, key in task.key_photo)):
             refs["key_photo"] = dict(task.key_photo)
+        shown = any(viewer.tomogram == task.tomogram for viewer in self.run.neuroglancer)
+        if task.neuroglancer_key and (shown or self.output.exists(task.neuroglancer_key)):
+            refs["neuroglancer_config_path"] = task.neuroglancer_key
         return refs
+
+    def _precomputed(self, task: PrecomputedPointsTask) -> None:
+        write_precomputed(task, self.output)
+
+    def _neuroglancer(self, task: NeuroglancerTask) -> bytes:
+        return neuroglancer_state_bytes(task, self.output)
 
     def _key_images(self, task: KeyImageTask) -> None:
         write_key_images(task, self.output)

@@ -271,6 +271,8 @@ def select_sections(plan: Plan, selection: Selection) -> Plan:
                     vs.tomograms if selection.wants(Section.TOMOGRAMS) else (),
                     vs.annotations if selection.wants(Section.ANNOTATIONS) else (),
                     vs.key_images if selection.wants(Section.KEY_IMAGES) else (),
+                    vs.precomputed if selection.wants(Section.NEUROGLANCER) else (),
+                    vs.neuroglancer if selection.wants(Section.NEUROGLANCER) else (),
                 )
                 for vs in run.voxel_spacings
             ),

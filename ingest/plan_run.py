@@ -23,7 +23,7 @@ from ingest.plan_context import PlanContext, Scope, entry_sources
 from ingest.plan_copies import plan_copies
 from ingest.plan_frames import plan_frames
 from ingest.plan_merges import refuse_tomogram_merge
-from ingest.plan_viewers import plan_key_images
+from ingest.plan_viewers import plan_key_images, plan_neuroglancer
 from ingest.sources import Origin
 from ingest.tasks import (
     Metadata,
@@ -64,8 +64,9 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
         tomograms = _plan_tomograms(config, context, voxel_spacing, vs_scope, alignment_key, tomogram_ids)
         annotations, annotation_skips = plan_annotations(config, context, voxel_spacing, vs_scope, alignment_key)
         tomograms, key_images = plan_key_images(context.layout, tomograms, annotations)
-        voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations, key_images))
-        skipped += [*annotation_skips, Skipped("neuroglancer", len(tomograms))]
+        tomograms, precomputed, states = plan_neuroglancer(context.layout, tomograms, annotations)
+        voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations, key_images, precomputed, states))
+        skipped += annotation_skips
     for section in SKIPPED_SECTIONS:
         for _, _, path, source in entry_sources(section, getattr(config, section)):
             skipped.append(Skipped(section, context.count_found(source, scope, path)))

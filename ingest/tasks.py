@@ -69,6 +69,7 @@ class Section(StrEnum):
     CTFS = "ctfs"
     FRAMES = "frames"
     KEY_IMAGES = "key_images"
+    NEUROGLANCER = "neuroglancer"
 
 
 def parse_sections(text: str) -> frozenset[Section]:
@@ -219,6 +220,55 @@ class TomogramTask:
     key_photo: tuple[tuple[str, str], ...] = ()
     """The key images ``tomogram_metadata.json`` names (``snapshot`` and ``thumbnail`` -> output key), written by
     the tomogram's :class:`KeyImageTask` later in the same run."""
+    neuroglancer_key: str | None = None
+    """The Neuroglancer state ``tomogram_metadata.json`` names, written by the :class:`NeuroglancerTask`."""
+
+
+@dataclass(frozen=True)
+class PrecomputedPointsTask:
+    """Write an ndJSON point file (``points_key``) as Neuroglancer precomputed annotations under ``folder``
+    (its ``info`` last)."""
+
+    annotation_metadata_key: str
+    points_key: str
+    folder: str
+    shape: Shape
+    voxel_spacing: float
+    object_name: str
+    diameter: float | None
+
+    @property
+    def info_key(self) -> str:
+        """The folder's ``info`` file (the task's record in the manifest)."""
+        return f"{self.folder}/info"
+
+
+@dataclass(frozen=True)
+class NeuroglancerLayer:
+    """One annotation layer of a state: ``kind`` ``points`` (source: a precomputed folder) or ``mask`` (source: an
+    OME-Zarr), with its name, colour (``#rrggbb``), visibility and shape."""
+
+    kind: str
+    name: str
+    source_key: str
+    color: str
+    visible: bool
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class NeuroglancerTask:
+    """Write a tomogram's Neuroglancer state at ``state_key``: its image layer (``zarr_key``, contrast from the
+    canonical MRC's statistics at ``mrc_key``, size from ``tomogram_metadata_key``), then ``layers``."""
+
+    tomogram: Tomogram
+    state_key: str
+    zarr_key: str
+    mrc_key: str
+    tomogram_metadata_key: str
+    name: str
+    layers: tuple[NeuroglancerLayer, ...] = ()
+    annotation_metadata_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -283,6 +333,8 @@ class VoxelSpacingPlan:
     tomograms: tuple[TomogramTask, ...] = ()
     annotations: tuple[AnnotationTask, ...] = ()
     key_images: tuple[KeyImageTask, ...] = ()
+    precomputed: tuple[PrecomputedPointsTask, ...] = ()
+    neuroglancer: tuple[NeuroglancerTask, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -320,6 +372,16 @@ class RunPlan:
     def key_images(self) -> tuple[KeyImageTask, ...]:
         """Every key-image task of the run."""
         return tuple(task for vs in self.voxel_spacings for task in vs.key_images)
+
+    @property
+    def precomputed(self) -> tuple[PrecomputedPointsTask, ...]:
+        """Every precomputed-annotation task of the run."""
+        return tuple(task for vs in self.voxel_spacings for task in vs.precomputed)
+
+    @property
+    def neuroglancer(self) -> tuple[NeuroglancerTask, ...]:
+        """Every Neuroglancer state task of the run."""
+        return tuple(task for vs in self.voxel_spacings for task in vs.neuroglancer)
 
 
 @dataclass(frozen=True)

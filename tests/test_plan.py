@@ -38,9 +38,7 @@ def test_example_plans_every_entity_of_both_runs() -> None:
         "proteasome_complex-1.0",
     ]
     assert [task.annotation.annotation_id for task in run.annotations] == [100, 101, 100]
-    assert {skipped.section: skipped.count for skipped in plan.skipped} == {
-        "neuroglancer": 4,
-    }
+    assert {skipped.section: skipped.count for skipped in plan.skipped} == {}
     assert [(task.section.value, task.output_key) for task in run.copies] == [
         ("rawtilts", "90001/TS_001/TiltSeries/100/TS_001.rawtlt"),
         ("collection_metadata", "90001/TS_001/Frames/TS_001.mdoc"),
@@ -246,7 +244,6 @@ def test_skipped_sections_are_counted_per_file() -> None:
     plan = plan_of(config, keys)
     assert {item.section: item.count for item in plan.skipped} == {
         "meshes": 1,
-        "neuroglancer": 1,
     }
     assert [(task.source_key, task.output_key.rsplit("/", 2)[-2:]) for task in plan.runs[0].copies] == [
         ("gain.dm4", ["Gains", "gain.dm4"])

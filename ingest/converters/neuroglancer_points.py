@@ -48,7 +48,8 @@ def write_precomputed_points(
         AnnotationPropertySpec(id="color", type="rgb"),
     ]
     if oriented:
-        properties += [AnnotationPropertySpec(id=f"rot_mat_{i}_{j}", type="float32") for i in range(3) for j in range(3)]
+        rotation = [f"rot_mat_{i}_{j}" for i in range(3) for j in range(3)]
+        properties += [AnnotationPropertySpec(id=name, type="float32") for name in rotation]
     scale = voxel_spacing * 1e-10
     space = CoordinateSpace(names=["x", "y", "z"], units=["m", "m", "m"], scales=[scale, scale, scale])
     writer = AnnotationWriter(coordinate_space=space, annotation_type="point", properties=properties)
