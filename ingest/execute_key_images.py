@@ -18,9 +18,12 @@ from ingest.converters.key_image import (
     overlay_color,
 )
 from ingest.errors import InputFileError
+from ingest.output_digests import DigestingPublisher
 from ingest.storage import Storage
 from ingest.tasks import KeyImageTask
 from ingest.zarr_slab import read_central_slab
+
+Publisher = DigestingPublisher | Storage
 
 KEY_IMAGE_MIN_PIXELS = 512
 """The preview is drawn from the coarsest pyramid level whose shorter in-plane side keeps this many pixels (the
@@ -35,8 +38,9 @@ class KeyImageResult:
     level: int
 
 
-def write_key_images(task: KeyImageTask, output: Storage) -> KeyImageResult:
-    """Draw and publish the images of ``task`` (the last one of ``task.images`` last)."""
+def write_key_images(task: KeyImageTask, output: Storage, publisher: Publisher | None = None) -> KeyImageResult:
+    """Draw the images of ``task`` from ``output`` and publish them with ``publisher`` (default: straight to
+    ``output``), the last one of ``task.images`` last."""
     slab = read_central_slab(output, task.zarr_key, depth=PROJECTION_DEPTH, min_pixels=KEY_IMAGE_MIN_PIXELS)
     read = slab.bytes_read
     color = 0
@@ -64,7 +68,7 @@ def write_key_images(task: KeyImageTask, output: Storage) -> KeyImageResult:
     images = key_images(preview, width)
     by_name: dict[str, bytes] = {str(kind): data for kind, data in images.items()}
     for kind, key in task.images:
-        output.publish_bytes(key, by_name[kind])
+        (publisher or output).publish_bytes(key, by_name[kind])
     return KeyImageResult(read, slab.level)
 
 

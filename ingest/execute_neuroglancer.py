@@ -19,12 +19,14 @@ from ingest.converters.neuroglancer_state import (
 )
 from ingest.entities import Shape
 from ingest.errors import InputFileError
+from ingest.output_digests import DigestingPublisher
 from ingest.storage import Storage
 from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask
 
 
-def write_precomputed(task: PrecomputedPointsTask, output: Storage) -> None:
-    """Publish the precomputed annotations of ``task.points_key`` at ``task.folder``."""
+def write_precomputed(task: PrecomputedPointsTask, output: Storage, publisher: DigestingPublisher) -> None:
+    """Publish (with ``publisher``) the precomputed annotations of ``task.points_key`` (read from ``output``) at
+    ``task.folder``, its ``info`` last."""
     points = []
     for number, line in enumerate(output.read_bytes(task.points_key).splitlines(), start=1):
         if line.strip():
@@ -47,8 +49,8 @@ def write_precomputed(task: PrecomputedPointsTask, output: Storage) -> None:
         )
         info = (folder / "info").read_bytes()
         (folder / "info").unlink()
-        output.move_tree(task.folder, folder)
-        output.publish_bytes(task.info_key, info)
+        publisher.move_tree(task.folder, folder)
+        publisher.publish_bytes(task.info_key, info)
 
 
 def neuroglancer_state_bytes(task: NeuroglancerTask, output: Storage) -> bytes:

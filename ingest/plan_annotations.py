@@ -10,6 +10,7 @@ from ingest.errors import PlanError
 from ingest.existing import IdAllocator, annotation_identity, relative_to_run
 from ingest.models.ingestion_config import AnnotationSource, DepositionConfig
 from ingest.plan_context import PlanContext, Scope, has_templates, render_metadata
+from ingest.sources import NameOf
 from ingest.tasks import AnnotationFileTask, AnnotationOutput, AnnotationTask, Metadata, Skipped
 
 _SKIPPED_SHAPES = {
@@ -32,6 +33,7 @@ class _SourceSpec:
     shape_name: str
     file_format: str
     globs: tuple[str, ...]
+    names: NameOf
     options: dict[str, Any]
     frozen_options: Metadata | None  # None when the options hold templates (rendered per scope)
 
@@ -51,7 +53,10 @@ def _source_specs(config: DepositionConfig, context: PlanContext) -> list[list[_
             globs = tuple(shape.glob_strings or ([shape.glob_string] if shape.glob_string else []))
             options = shape.model_dump(mode="json", exclude_none=True, exclude=_GLOB_FIELDS)
             frozen = None if has_templates(options) else Metadata.of(options)
-            entry_specs.append(_SourceSpec(path, source, shape_name, str(shape.file_format), globs, options, frozen))
+            names = NameOf.FULL_PATH if shape.glob_strings else NameOf.BASE_NAME
+            entry_specs.append(
+                _SourceSpec(path, source, shape_name, str(shape.file_format), globs, names, options, frozen)
+            )
         specs.append(entry_specs)
     return specs
 
@@ -68,7 +73,7 @@ def plan_annotations(
         annotation_identity(m, relative_to_run(m.get("alignment_metadata_path"), run_dir)): i
         for i, m in existing.items()
     }
-    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
+    allocator = IdAllocator.in_container(context.existing, container, known, context.allocated)
     specs = context.memo("annotation sources", lambda: _source_specs(config, context))
     tasks: list[AnnotationTask] = []
     skipped: list[Skipped] = []
@@ -76,10 +81,10 @@ def plan_annotations(
         files: list[_FoundFiles] = []
         for spec in specs[index]:
             if spec.shape_name in _SKIPPED_SHAPES:
-                count = context.count_files(spec.source, spec.globs, scope, spec.path)
+                count = context.count_files(spec.source, spec.globs, scope, spec.path, spec.names)
                 skipped.append(Skipped(_SKIPPED_SHAPES[spec.shape_name], count))
                 continue
-            keys = context.find_files(spec.source, spec.globs, scope, spec.path)
+            keys = context.find_files(spec.source, spec.globs, scope, spec.path, spec.names)
             if keys:
                 options = spec.frozen_options or Metadata.of(render_metadata(spec.options, scope.values))
                 mesh = _mesh_source(context, spec, options.to_dict().get(_MESH))

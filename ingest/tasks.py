@@ -112,11 +112,13 @@ class Selection:
 
 @dataclass(frozen=True)
 class ImageCopy:
-    """A picture copied into the tree; ``source`` is as the config gives it (a key under the input root or a URL)."""
+    """A picture copied into the tree (as PNG). ``source`` is a key under the source prefix found by a glob, or,
+    when ``literal``, the path the config gives (``bucket/key`` or a URL, see :mod:`ingest.literal_files`)."""
 
     kind: str
     source: str
     output_key: str
+    literal: bool = False
 
 
 @dataclass(frozen=True)
@@ -357,6 +359,10 @@ class RunPlan:
     skipped: tuple[Skipped, ...] = ()
     copies: tuple[CopyTask, ...] = ()
     frames: tuple[FramesTask, ...] = ()
+    claims: tuple[tuple[str, str], ...] = ()
+    """The numbered folders the plan allocates in this run, with the identity each is for (manifest claims)."""
+    orphans: tuple[str, ...] = ()
+    """Folders of this run without metadata that our manifest claims (left by a killed run): deleted first."""
 
     @property
     def tomograms(self) -> tuple[TomogramTask, ...]:

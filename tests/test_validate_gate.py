@@ -96,7 +96,7 @@ BROKEN: dict[str, Broken] = {
             ),
             Edit("frames:\n", TOMOGRAMS + "frames:\n"),
         ),
-        "mapped_tomo_name",
+        "run_to_tomo_map_csv: m.csv",  # the map file is missing: refused at the key that names it
         None,
     ),
     "finder-that-matches-nothing": Broken(

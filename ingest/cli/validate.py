@@ -32,6 +32,12 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": r
     "finders); default: an empty tree.",
 )
 @click.option(
+    "--bucket-root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="A local folder holding the buckets: literal bucket/key paths (key photos) must exist as DIR/bucket/key.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(sorted(_RENDERERS)),
@@ -41,13 +47,20 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": r
 )
 @click.pass_context
 def validate(
-    ctx: click.Context, configs: tuple[Path, ...], input_root: Path | None, output_url: str | None, output_format: str
+    ctx: click.Context,
+    configs: tuple[Path, ...],
+    input_root: Path | None,
+    output_url: str | None,
+    bucket_root: Path | None,
+    output_format: str,
 ) -> None:
     """Validate deposition CONFIGs: schema, semantic rules and templates.
 
     Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.
     """
-    report = validate_configs(configs, input_root, plan=input_root is not None, output_url=output_url)
+    report = validate_configs(
+        configs, input_root, plan=input_root is not None, output_url=output_url, bucket_root=bucket_root
+    )
     rendered = _RENDERERS[output_format](report)
     if rendered:
         click.echo(rendered)

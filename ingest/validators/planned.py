@@ -64,7 +64,8 @@ def finding_from_error(document: YamlDocument, error: IngestError, config_file: 
 def _config_path_of(error: IngestError, config_file: str, data: object) -> ConfigPath | None:
     where = error.where or ""
     quoted = _QUOTED.findall(f"{error.what} {error.found or ''}")  # "template 'float {x}' ...", "'{run}.rec' ..."
-    for text in (where[len(config_file) :].strip() if where.startswith(config_file) else "", error.what):
+    after_file = re.sub(r"^:\d+:\d+", "", where[len(config_file) :]) if where.startswith(config_file) else ""
+    for text in (after_file.strip(), error.what):
         match = _CONFIG_PATH.match(text)
         if match and ("[" in match.group(0) or "." in match.group(0)):
             path = parse_config_path(match.group(0))
