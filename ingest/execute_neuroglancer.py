@@ -53,8 +53,9 @@ def write_precomputed(task: PrecomputedPointsTask, output: Storage, publisher: D
         publisher.publish_bytes(task.info_key, info)
 
 
-def neuroglancer_state_bytes(task: NeuroglancerTask, output: Storage) -> bytes:
-    """The state JSON of ``task`` (sorted keys, indented): the image layer, then the annotation layers."""
+def neuroglancer_state_bytes(task: NeuroglancerTask, output: Storage, deposition_id: int, stamp: int) -> bytes:
+    """The state JSON of ``task`` (sorted keys, indented): the image layer, then the annotation layers; with
+    ``deposition_id`` and ``last_updated_at`` as the portal's metadata writer adds them."""
     tomogram = json.loads(output.read_bytes(task.tomogram_metadata_key))
     size = {axis: int(tomogram["size"][axis]) for axis in "xyz"}
     scale = round(float(tomogram["voxel_spacing"]), 3) * 1e-10
@@ -79,7 +80,8 @@ def neuroglancer_state_bytes(task: NeuroglancerTask, output: Storage) -> bytes:
             layers.append(
                 segmentation_layer(_url(layer.source_key), layer.name, scale, layer.color, visible=layer.visible)
             )
-    return (json.dumps(state(layers, scale, size), indent=2, sort_keys=True) + "\n").encode()
+    document = {**state(layers, scale, size), "deposition_id": deposition_id, "last_updated_at": stamp}
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
 
 
 def _url(key: str) -> str:

@@ -230,7 +230,7 @@ class _RunWriter:
         write_precomputed(task, self.output, self.publisher)
 
     def _neuroglancer(self, task: NeuroglancerTask) -> bytes:
-        return neuroglancer_state_bytes(task, self.output)
+        return neuroglancer_state_bytes(task, self.output, self.job.deposition_id, self.settings.timestamp)
 
     def _key_images(self, task: KeyImageTask) -> None:
         write_key_images(task, self.output, self.publisher)
