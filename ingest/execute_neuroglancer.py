@@ -21,6 +21,7 @@ from ingest.entities import Shape
 from ingest.errors import InputFileError
 from ingest.output_digests import DigestingPublisher
 from ingest.storage import Storage
+from ingest.storage_retry import RetryPolicy, call_with_retries
 from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask
 
 
@@ -90,8 +91,15 @@ def _url(key: str) -> str:
 
 def _mrc_statistics(output: Storage, key: str) -> tuple[float, float]:
     """The mean and rms of the canonical MRC's header (words 22 and 55; our MRCs are little-endian)."""
-    with output.open_input(key) as stream:
-        header = stream.read(1024)
+
+    def read_header() -> bytes:
+        with output.open_input(key) as stream:
+            return bytes(stream.read(1024))
+
+    # the stream's reads are not retried by the storage: retry the whole read (S3 throttling, 503s)
+    header = call_with_retries(
+        read_header, what="reading the MRC header", where=output.url_of(key), policy=RetryPolicy()
+    )
     if len(header) < 1024:
         raise InputFileError("MRC header shorter than 1024 bytes", where=output.url_of(key), expected="an MRC file")
     order = "<" if header[212] == 0x44 else ">"
