@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ingest.cli.numbers import FINITE, POSITIVE
 from ingest.converters.masks import MaskLabel, MaskRule, MaskThreshold
 from ingest.converters.ome_zarr import NgffVersion
 from ingest.converters.volume import ProgressCallback, VolumeKind, VolumeResult, convert_volume
@@ -20,15 +21,15 @@ from ingest.errors import UsageError
 @click.command("volume")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.argument("zarr_out", metavar="DST.zarr", type=click.Path(path_type=Path))
-@click.option("--voxel-spacing", type=float, required=True, help="Voxel spacing in Å (wins over the header).")
+@click.option("--voxel-spacing", type=POSITIVE, required=True, help="Voxel spacing in Å (wins over the header).")
 @click.option(
     "--kind",
     type=click.Choice([k.value for k in VolumeKind]),
     default=VolumeKind.TOMOGRAM.value,
     show_default=True,
 )
-@click.option("--mask-label", type=float, help="Semantic mask: voxels equal to this value are the object.")
-@click.option("--threshold", type=float, help="Semantic mask: voxels at or above this value are the object.")
+@click.option("--mask-label", type=FINITE, help="Semantic mask: voxels equal to this value are the object.")
+@click.option("--threshold", type=FINITE, help="Semantic mask: voxels at or above this value are the object.")
 @click.option("--rescale-to", help="Masks: regrid to Z,Y,X voxels (nearest neighbour).")
 @click.option("--mrc", "mrc_out", type=click.Path(path_type=Path), help="Also write the canonical MRC here.")
 @click.option("--ngff", type=click.Choice([v.value for v in NgffVersion]), default="0.4", show_default=True)

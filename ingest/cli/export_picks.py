@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ingest.cli.convert_picks import parse_size
+from ingest.cli.numbers import POSITIVE
 from ingest.converters.export_picks import EXPORTERS, ExportOptions
 from ingest.converters.picks_conversion import export_picks_file
 
@@ -15,7 +16,7 @@ from ingest.converters.picks_conversion import export_picks_file
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--to", "target", required=True, help="Target format: " + ", ".join(sorted(EXPORTERS)) + ".")
-@click.option("--voxel-spacing", type=float, required=True, help="Å per voxel of the ndJSON locations.")
+@click.option("--voxel-spacing", type=POSITIVE, required=True, help="Å per voxel of the ndJSON locations.")
 @click.option("--run-name", help="rlnTomoName / copick run_name (default: DST's stem).")
 @click.option("--tomogram-size", help="X,Y,Z voxels (needed by relion5_star; enables the inside check).")
 @click.option("--object-name", default="particle", show_default=True, help="copick pickable_object_name.")
