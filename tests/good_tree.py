@@ -167,8 +167,8 @@ def _write_run(root: Path, run: str, *, seed: int, tilt_series: bool) -> None:
     write_mrc(root / tomo_key / f"{run}.mrc", volume, SPACING)
     write_ome_zarr(root / tomo_key / f"{run}.zarr", volume, SPACING)
     photos = {name: f"{vs_key}/Images/100/key-photo-{name}.png" for name in ("snapshot", "thumbnail")}
-    write_png(root / photos["snapshot"], 8, 8)
-    write_png(root / photos["thumbnail"], 4, 4)
+    write_png(root / photos["snapshot"], 512, 384)
+    write_png(root / photos["thumbnail"], 134, 100)
     write_json(
         root / tomo_key / "tomogram_metadata.json",
         {

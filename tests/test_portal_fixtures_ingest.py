@@ -128,9 +128,13 @@ def completed_annotation_fixture(corpus: Path) -> dict[str, Any]:
 
 def test_annotation_fixture_ingests_with_dataset_tomogram_points_and_mask(corpus: Path, tmp_path: Path) -> None:
     output, report = ingest(corpus, completed_annotation_fixture(corpus), tmp_path)
-    assert [(run["run"], run["written"], run["error"]) for run in report["runs"]] == [("20002/run1", 5, None)]
+    # + key images, the precomputed points and the Neuroglancer state (issue 14)
+    assert [(run["run"], run["written"], run["error"]) for run in report["runs"]] == [("20002/run1", 8, None)]
     vs = "20002/run1/Reconstructions/VoxelSpacing1.123"
-    assert tree(output) == [
+    viewers = [key for key in tree(output) if "/Images/" in key or "/NeuroglancerPrecompute/" in key]
+    assert f"{vs}/Images/100/key-photo-snapshot.png" in viewers and "20002/Images/snapshot.png" in viewers
+    assert f"{vs}/NeuroglancerPrecompute/100-ribosome-1.0_point/info" in viewers
+    assert [key for key in tree(output) if key not in viewers] == [
         "20002/dataset_metadata.json",
         "20002/run1/Alignments/100/alignment_metadata.json",
         f"{vs}/Annotations/100/ribosome-1.0.json",
