@@ -10,9 +10,9 @@ import errno
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ingest.errors import StorageError
 
@@ -143,6 +143,25 @@ def call_with_retries(
             if delay is None:
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
                 raise StorageError(f"{what} failed{tries}", where=where, found=describe_error(error)) from error
-            logger.warning("%s: %s failed transiently (%s); retrying in %.2fs", where, what, error, delay)
+            logger.info("%s: %s failed transiently (%s); retrying in %.2fs", where, what, error, delay)
             sleep(delay)
             attempt += 1
+
+
+def without_client_retries(options: Mapping[str, Any]) -> dict[str, Any]:
+    """s3fs keyword arguments with botocore's own retries turned off, so that :func:`call_with_retries` is the
+    one retry policy (stacked retries multiplied: an unreachable endpoint took over a minute to report).
+
+    Settings the user gave (``config_kwargs.retries...``) win. s3fs's separate retry loop is a class attribute;
+    :func:`single_retry_layer` turns it off on a filesystem instance.
+    """
+    config = dict(options.get("config_kwargs") or {})
+    config.setdefault("retries", {"total_max_attempts": 1})
+    return {**options, "config_kwargs": config}
+
+
+def single_retry_layer(fs: T) -> T:
+    """``fs`` with s3fs's own retry loop reduced to one attempt (a no-op for other filesystems)."""
+    if hasattr(fs, "retries"):
+        fs.retries = 1
+    return fs

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ingest.config_migration import migrate_config_file
 from ingest.config_versions import CURRENT_CONFIG_VERSION
 
 
@@ -21,6 +20,8 @@ from ingest.config_versions import CURRENT_CONFIG_VERSION
 )
 def migrate(config: Path, output: Path | None) -> None:
     """Upgrade CONFIG to the current config format version, keeping comments and key order."""
+    from ingest.config_migration import migrate_config_file
+
     migration = migrate_config_file(config, output)
     if migration.upgrade is None:
         where = f"; copied to {migration.written}" if migration.written else ""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ingest.errors import StorageError
+from ingest.storage_retry import RetryPolicy, call_with_retries, single_retry_layer, without_client_retries
 
 
 class UnreadableTreeError(StorageError):
@@ -103,8 +104,13 @@ class FsspecTree:
     def _fs_and_root(self) -> tuple[Any, str]:
         import fsspec
 
-        fs, root = fsspec.core.url_to_fs(self.url, **dict(self.storage_options))
-        return fs, root.rstrip("/")
+        # One retry policy: ours (list_keys), not botocore's and s3fs's stacked under it.
+        options = without_client_retries(self.storage_options) if self.url.startswith("s3") else self.storage_options
+        try:
+            fs, root = fsspec.core.url_to_fs(self.url, **dict(options))
+        except (ImportError, ValueError, TypeError) as error:
+            raise UnreadableTreeError("cannot open the output tree", where=self.url, found=str(error)) from error
+        return single_retry_layer(fs), root.rstrip("/")
 
     @property
     def location(self) -> str:
@@ -116,9 +122,11 @@ class FsspecTree:
     def list_keys(self) -> tuple[str, ...]:
         fs, root = self._fs_and_root
         try:
-            found: Iterable[str] = fs.find(root)
-        except (OSError, ValueError) as error:
-            raise UnreadableTreeError("cannot list the output tree", where=self.url, found=str(error)) from error
+            found: Iterable[str] = call_with_retries(
+                lambda: fs.find(root), what="listing the output tree", where=self.url, policy=RetryPolicy()
+            )
+        except StorageError as error:
+            raise UnreadableTreeError(error.what, where=self.url, found=error.found) from error
         keys = tuple(sorted(path[len(root) + 1 :] for path in found if path.startswith(root + "/")))
         if not keys and not fs.isdir(root):
             raise UnreadableTreeError("cannot read the output tree", where=self.url, found="nothing there")
