@@ -25,7 +25,7 @@ from ingest.cli.convert_volume import convert_volume_command
 from ingest.cli.deposition import deposition
 from ingest.cli.example import example
 from ingest.cli.export_picks import export_picks
-from ingest.cli.failures import exit_codes_help, report_interrupt, report_unexpected
+from ingest.cli.failures import exit_codes_help, interrupts_noted, report_interrupt, report_unexpected
 from ingest.cli.migrate import migrate
 from ingest.cli.run import run
 from ingest.cli.schema import schema
@@ -36,20 +36,23 @@ _VERBOSE = "ingest.verbose"
 
 
 class _IngestGroup(click.Group):
-    """A click group that reports user errors as one line instead of a traceback."""
+    """A click group that reports user errors, Ctrl-C and defects as one line instead of a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except IngestError as error:
-            click.echo(f"error: {error.message}", err=True)
-            sys.exit(error.exit_code)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except KeyboardInterrupt:
-            report_interrupt()
-        except Exception as error:
-            report_unexpected(error, verbose=bool(ctx.meta.get(_VERBOSE)))
+        with interrupts_noted() as interrupt:
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt:
+                report_interrupt()
+            except (click.ClickException, click.exceptions.Exit, click.Abort):
+                raise
+            except Exception as error:
+                if interrupt.interrupted:  # a library turned the KeyboardInterrupt into an error of its own
+                    report_interrupt()
+                if isinstance(error, IngestError):
+                    click.echo(f"error: {error.message}", err=True)
+                    sys.exit(error.exit_code)
+                report_unexpected(error, verbose=bool(ctx.meta.get(_VERBOSE)))
 
 
 @click.group(cls=_IngestGroup, epilog=exit_codes_help())

@@ -9,10 +9,16 @@ are only ever published whole, so the same command can be run again to finish (o
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn
 
 import click
@@ -41,8 +47,48 @@ def exit_codes_help() -> str:
     return "\b\nExit status:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES)
 
 
+@contextmanager
+def interrupts_noted() -> Iterator[InterruptFlag]:
+    """Note Ctrl-C as it happens (then raise ``KeyboardInterrupt`` as usual), on the main thread only.
+
+    Some libraries turn the ``KeyboardInterrupt`` into an exception of their own (pydantic-core reports a
+    ``SchemaError`` when it arrives while a model is being built); the flag lets the handler still say
+    "interrupted". The first Ctrl-C also silences the dask cluster's shutdown chatter.
+    """
+    flag = InterruptFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def noted(_signal: int, _frame: FrameType | None) -> None:
+        flag.interrupted = True
+        _quiet_clusters()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, noted)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@dataclass
+class InterruptFlag:
+    """Whether Ctrl-C was pressed while the command ran."""
+
+    interrupted: bool = False
+
+
+def _quiet_clusters() -> None:
+    if "distributed" in sys.modules:
+        from ingest.local_cluster import quiet_interrupted_clusters
+
+        quiet_interrupted_clusters()
+
+
 def report_interrupt() -> NoReturn:
     """Ctrl-C: one line on stderr and status 130."""
+    _quiet_clusters()
     click.echo("\ninterrupted: stopped by Ctrl-C; outputs are published whole, run the same command again to resume",
                err=True)  # fmt: skip
     sys.exit(INTERRUPTED_EXIT)
