@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ingest.errors import StorageError
+from ingest.errors import StorageError, UnreachableStorageError
 
 T = TypeVar("T")
 
@@ -53,6 +53,11 @@ _TRANSIENT_CLASS_NAMES = frozenset(
         "FSTimeoutError",
     }
 )
+
+
+_CONNECTION_CLASS_NAMES = frozenset({"ConnectionError", "ClientConnectionError", "ConnectTimeoutError"})
+"""Failures to reach the endpoint (refused, unresolvable, connect timeout); botocore's ``EndpointConnectionError``
+and the builtin ``ConnectionRefusedError`` derive from a ``ConnectionError``."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,16 @@ def is_transient(error: BaseException) -> bool:
     return False
 
 
+def is_connection_failure(error: BaseException) -> bool:
+    """Whether ``error`` (or its cause chain) says the endpoint could not be reached at all (not throttling)."""
+    for link in _error_chain(error):
+        if isinstance(link, StorageError):
+            return False
+        if any(cls.__name__ in _CONNECTION_CLASS_NAMES for cls in type(link).__mro__):
+            return True
+    return False
+
+
 def describe_error(error: BaseException) -> str:
     """A one-line account of a storage failure: the S3 error code when there is one, else the exception."""
     for link in _error_chain(error):
@@ -142,6 +157,10 @@ def call_with_retries(
             delay = next(delays, None) if is_transient(error) else None
             if delay is None:
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
+                if is_connection_failure(error):
+                    raise UnreachableStorageError(
+                        f"{what} failed{tries}", where=where, found=describe_error(error)
+                    ) from error
                 raise StorageError(f"{what} failed{tries}", where=where, found=describe_error(error)) from error
             logger.info("%s: %s failed transiently (%s); retrying in %.2fs", where, what, error, delay)
             sleep(delay)

@@ -55,16 +55,7 @@ def deposition(
 ) -> None:
     """Ingest the deposition described by CONFIG into the canonical portal tree."""
     # Imported here, not at module level: `ingest --help` and shell completion must not pay for them.
-    from rich.console import Console
-
-    from ingest.execute import absolute_url, execute_plan, report_lines, report_to_json
-    from ingest.execute_check import check_written_runs
-    from ingest.execute_settings import ExecutionSettings, WritePolicy
-    from ingest.executors import DaskExecutor, Executor, SerialExecutor
-    from ingest.metadata import resolve_timestamp
-    from ingest.plan_render import plan_tree, render_plan_json
     from ingest.planning import InvalidConfigError, plan_from_files
-    from ingest.progress_display import open_progress
     from ingest.storage import parse_storage_options
 
     for option, patterns in (("--run", runs), ("--exclude-run", exclude_runs), ("--dataset", datasets)):
@@ -81,6 +72,17 @@ def deposition(
     except InvalidConfigError as error:
         click.echo(error.render(), err=True, nl=False)
         raise
+    # Imported once the plan stands: a bad config or unreachable storage is reported without loading these.
+    from rich.console import Console
+
+    from ingest.execute import absolute_url, execute_plan, report_lines, report_to_json
+    from ingest.execute_check import check_written_runs
+    from ingest.execute_settings import ExecutionSettings, WritePolicy
+    from ingest.executors import DaskExecutor, Executor, SerialExecutor
+    from ingest.metadata import resolve_timestamp
+    from ingest.plan_render import plan_tree, render_plan_json
+    from ingest.progress_display import open_progress
+
     if dry_run:
         if output_format == "json":
             click.echo(render_plan_json(planned.plan), nl=False)
