@@ -120,3 +120,19 @@ def test_help_answers_well_under_a_second_beyond_interpreter_start() -> None:
     bare = best_of_three([sys.executable, "-c", "import click"])
     help_time = best_of_three([sys.executable, "-m", "ingest", "--help"])
     assert help_time - bare < 1.0, (help_time, bare)
+
+
+def test_static_choice_lists_match_the_library() -> None:
+    """The CLI keeps its choices as literals (so ``--help`` imports nothing heavy); they must match the library."""
+    from ingest.cli.convert_picks import SHAPE_NAMES
+    from ingest.cli.convert_volume import NGFF_VERSIONS, VOLUME_KINDS
+    from ingest.cli.export_picks import EXPORT_TARGETS
+    from ingest.converters.export_picks import EXPORTERS
+    from ingest.converters.ndjson import PointShape
+    from ingest.converters.ome_zarr import NgffVersion
+    from ingest.converters.volume import VolumeKind
+
+    assert VOLUME_KINDS == tuple(kind.value for kind in VolumeKind)
+    assert NGFF_VERSIONS == tuple(version.value for version in NgffVersion)
+    assert EXPORT_TARGETS == tuple(sorted(EXPORTERS))
+    assert set(SHAPE_NAMES.values()) == {shape.name for shape in PointShape}
