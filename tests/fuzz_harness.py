@@ -111,7 +111,8 @@ def run_case(target: str, args: Sequence[str], folder: Path, outputs: Sequence[P
     assert after == before, f"changed outside the output: {sorted(set(after.items()) ^ set(before.items()))}"
     if result.exit_code != 0:
         errors = [line for line in result.stderr.splitlines() if line.startswith(("error:", "Error:"))]
-        assert errors or "error[" in result.output or "error(s)" in result.output, described
+        failed_runs = [line for line in result.stdout.splitlines() if line.startswith("FAILED ")]
+        assert errors or failed_runs or "error[" in result.output or "error(s)" in result.output, described
     return result
 
 

@@ -132,7 +132,7 @@ def test_static_choice_lists_match_the_library() -> None:
     from ingest.converters.ome_zarr import NgffVersion
     from ingest.converters.volume import VolumeKind
 
-    assert VOLUME_KINDS == tuple(kind.value for kind in VolumeKind)
-    assert NGFF_VERSIONS == tuple(version.value for version in NgffVersion)
-    assert EXPORT_TARGETS == tuple(sorted(EXPORTERS))
+    assert tuple(kind.value for kind in VolumeKind) == VOLUME_KINDS
+    assert tuple(version.value for version in NgffVersion) == NGFF_VERSIONS
+    assert tuple(sorted(EXPORTERS)) == EXPORT_TARGETS
     assert set(SHAPE_NAMES.values()) == {shape.name for shape in PointShape}

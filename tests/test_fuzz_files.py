@@ -54,7 +54,7 @@ def mrc_seed(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return path.read_bytes()
 
 
-@fuzz(examples=60)
+@fuzz(examples=100)
 @given(
     data=st.data(),
     kind=st.sampled_from(["tomogram", "tiltseries", "semantic-mask", "instance-mask"]),
@@ -101,12 +101,20 @@ TEXT_SEEDS: dict[str, str] = {
     "relion4_star": _star(RELION4, [[4, 8, 12, 90, 45, 180, "TS_001", 1, 2, 3]]),
     "relion5_star": _star(RELION5, [["TS_001", 10, 20, 30]]),
     "stopgap_star": _star(STOPGAP, [[1, 4, 8, 12, -1.2, -2.4, -3.2, 90, 180, 45]], block="stopgap_motivelist"),
-    "dynamo_tbl": " ".join(["1", "1", "1", "0", "0", "0", "-155.55", "63.924", "197.81"] + ["0"] * 14 + ["10", "20", "30"])
+    "dynamo_tbl": " ".join(
+        ["1", "1", "1", "0", "0", "0", "-155.55", "63.924", "197.81"] + ["0"] * 14 + ["10", "20", "30"]
+    )
     + "\n",
     "copick": json.dumps(
-        {"pickable_object_name": "p", "user_id": "u", "session_id": "0", "run_name": "TS_001", "voxel_spacing": 10,
-         "points": [{"location": {"x": 10, "y": 20, "z": 30}, "transformation_": np.eye(4).tolist()}]}
-    ),  # fmt: skip
+        {
+            "pickable_object_name": "p",
+            "user_id": "u",
+            "session_id": "0",
+            "run_name": "TS_001",
+            "voxel_spacing": 10,
+            "points": [{"location": {"x": 10, "y": 20, "z": 30}, "transformation_": np.eye(4).tolist()}],
+        }
+    ),
     "eman2_json": json.dumps({"boxes_3d": [[10, 20, 30, "manual", 0.0, 0]], "class_list": {"0": {"name": "p"}}}),
 }
 """One small valid file per text format."""
@@ -146,6 +154,10 @@ def mutated_pick_text(draw: st.DrawFn, seed: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+EXTREME_WORDS = [b"\xff\xff\xff\x7f", b"\x00\x00\xc0\x7f", b"\x00\x00\x80\x7f", b"\xff\xff\xff\xff"]
+"""Four-byte words: int32 max, NaN, +inf (little-endian floats), -1."""
+
+
 @pytest.fixture(scope="module")
 def binary_seeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     folder = tmp_path_factory.mktemp("binary")
@@ -168,14 +180,14 @@ def _convert_picks(file_format: str, content: bytes, shape: str) -> None:
 
 
 @pytest.mark.parametrize("file_format", sorted(TEXT_SEEDS))
-@fuzz(examples=10)
+@fuzz(examples=25)
 @given(data=st.data(), shape=st.sampled_from(["point", "oriented-point"]))
 def test_text_pick_files_end_in_a_documented_exit(file_format: str, data: st.DataObject, shape: str) -> None:
     _convert_picks(file_format, data.draw(mutated_pick_text(TEXT_SEEDS[file_format])), shape)
 
 
 @pytest.mark.parametrize("file_format", ["tom_em", "mod"])
-@fuzz(examples=10)
+@fuzz(examples=25)
 @given(data=st.data(), shape=st.sampled_from(["point", "oriented-point"]))
 def test_binary_pick_files_end_in_a_documented_exit(
     binary_seeds: dict[str, bytes], file_format: str, data: st.DataObject, shape: str
@@ -187,8 +199,7 @@ def test_binary_pick_files_end_in_a_documented_exit(
     elif action == "flip":
         for _ in range(data.draw(st.integers(1, 8))):
             offset = data.draw(st.integers(0, len(content) - 4))
-            content[offset : offset + 4] = data.draw(st.sampled_from([b"\xff\xff\xff\x7f", b"\x00\x00\xc0\x7f",
-                                                                     b"\x00\x00\x80\x7f", b"\xff\xff\xff\xff"]))  # fmt: skip
+            content[offset : offset + 4] = data.draw(st.sampled_from(EXTREME_WORDS))
     elif action == "append":
         content += data.draw(st.binary(min_size=1, max_size=200))
     else:
@@ -203,7 +214,19 @@ def example_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-MDOC_VALUES = ["", "nan", "inf", "-1e400", "1e400", "X:\\..\\..\\etc\\passwd", "/abs/path.tif", "-1", "9" * 50, "[", "="]
+MDOC_VALUES = [
+    "",
+    "nan",
+    "inf",
+    "-1e400",
+    "1e400",
+    "X:\\..\\..\\etc\\passwd",
+    "/abs/path.tif",
+    "-1",
+    "9" * 50,
+    "[",
+    "=",
+]
 
 
 @fuzz(examples=12)

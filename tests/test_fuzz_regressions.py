@@ -35,3 +35,31 @@ def test_run_data_map_field_over_the_csv_limit_names_the_file_and_line() -> None
     with pytest.raises(InputFileError) as caught:
         parse_run_data_map("run_name,a\nTS_1," + "x" * 200_000 + "\n", source="m.csv")
     assert caught.value.message.startswith("m.csv:2: malformed run data map (expected CSV or TSV rows, found field")
+
+
+def _imod_model(*chunks: bytes) -> bytes:
+    return b"IMODV1.2" + b"\x00" * 232 + b"".join(chunks)
+
+
+@pytest.mark.timeout(60)
+def test_imod_model_truncated_before_its_end_marker_is_refused_not_looped_over(tmp_path: Path) -> None:
+    """Fuzz defect 2: imodmodel loops forever on a model without IEOF; the command hung."""
+    path = tmp_path / "cut.mod"
+    path.write_bytes(_imod_model(b"OBJT" + b"\x00" * 176))
+    result = CliRunner().invoke(main, ["convert", "picks", str(path), str(tmp_path / "o.ndjson"), "--format", "mod"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {path}: not a readable IMOD model (truncated or corrupt) "
+        "(expected an IEOF end marker, found the end of the file at byte 420)\n"
+    )
+
+
+@pytest.mark.timeout(60)
+def test_imod_contour_claiming_two_billion_points_is_refused_before_allocating(tmp_path: Path) -> None:
+    """Fuzz defect 2, second form: a contour header's psize became a format string of that many characters."""
+    path = tmp_path / "huge.mod"
+    contour = b"CONT" + (2**31 - 1).to_bytes(4, "big") + b"\x00" * 12
+    path.write_bytes(_imod_model(b"OBJT" + b"\x00" * 176, contour, b"IEOF"))
+    result = CliRunner().invoke(main, ["convert", "picks", str(path), str(tmp_path / "o.ndjson"), "--format", "mod"])
+    assert result.exit_code == 1
+    assert "b'CONT' chunk inside the file" in result.stderr
