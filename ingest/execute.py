@@ -11,18 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.errors import InputFileError
+from ingest.errors import IngestError
 from ingest.execute_run import ingest_run
 from ingest.execute_settings import ExecutionSettings, RunJob, RunReport, WritePolicy
 from ingest.executors import Executor, RunTask, TaskOutcome, collect_outcomes
+from ingest.literal_files import LiteralPlaces, as_png, read_literal_file
 from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import dataset_file, deposition_file, metadata_bytes
+from ingest.output_digests import DigestingPublisher
 from ingest.progress import VOLUME_PROGRESS_TOPIC, VolumeProgress
 from ingest.report import Report, render_json
 from ingest.storage import Storage
 from ingest.tasks import DatasetTask, DepositionTask, ImageCopy, Plan, Skipped
-
-_URL_PREFIXES = ("http://", "https://")
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,15 @@ class IngestReport:
     warnings: tuple[str, ...]
     checks: Report | None = None
     """The findings of the output checks on the written runs (``None``: not checked)."""
+    errors: tuple[str, ...] = ()
+    """Deposition-level failures (a key photo that cannot be read): they fail only what needs the file."""
 
     @property
     def ok(self) -> bool:
-        """Whether every run succeeded and the checks found no error (the exit code is 0 only then)."""
-        return all(run.succeeded for run in self.runs) and (self.checks is None or self.checks.ok)
+        """Whether every run succeeded, nothing at deposition level failed and the checks found no error (the exit
+        code is 0 only then)."""
+        runs_ok = all(run.succeeded for run in self.runs) and not self.errors
+        return runs_ok and (self.checks is None or self.checks.ok)
 
 
 def execute_plan(
@@ -73,7 +77,7 @@ def execute_plan(
     output = settings.open_output()
     output.check_writable()
     output.discard_temporaries()  # what a killed earlier invocation left half-published
-    written, skipped, warnings = _write_deposition_level(plan, settings, output)
+    written, skipped, warnings, errors = _write_deposition_level(plan, settings, output)
     tasks = [
         RunTask(f"{run.run.dataset.name}/{run.run.name}", ingest_run, RunJob(run, plan.deposition_id, settings))
         for run in plan.runs
@@ -92,6 +96,7 @@ def execute_plan(
         tuple(_run_outcome(outcome) for outcome in outcomes),
         plan.skipped,
         (*plan.warnings, *warnings),
+        errors=tuple(errors),
     )
 
 
@@ -104,54 +109,66 @@ def _run_outcome(outcome: TaskOutcome[RunReport]) -> RunOutcome:
 
 def _write_deposition_level(
     plan: Plan, settings: ExecutionSettings, output: Storage
-) -> tuple[list[str], list[str], list[str]]:
-    """Deposition and dataset metadata (with their key photos), skipping what is up to date."""
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Deposition and dataset metadata (with their key photos), skipping what is up to date.
+
+    A key photo that cannot be read (a URL that cannot be fetched, a missing file) fails only that photo: the
+    error is reported, the metadata is written without it, and the entity is not recorded as up to date, so the
+    next run tries again."""
     input_storage = settings.open_input()
     manifest = Manifest.load(output, "deposition")
     written: list[str] = []
     skipped: list[str] = []
-    warnings: list[str] = []
+    errors: list[str] = []
     entities: list[DepositionTask | DatasetTask] = [*([plan.deposition] if plan.deposition else []), *plan.datasets]
     for task in entities:
         print_ = fingerprint(task, ())
         outputs = tuple(image.output_key for image in task.images)
         if settings.policy is WritePolicy.SKIP_UP_TO_DATE and manifest.up_to_date(
-            output, task.metadata_key, print_, outputs
+            output, task.metadata_key, print_, outputs, verification=settings.verification
         ):
             skipped.append(task.metadata_key)
             continue
+        publisher = DigestingPublisher(output)
         photos = {}
         for image in task.images:
-            if _copy_image(image, input_storage, output, settings, warnings):
+            if _copy_image(image, input_storage, publisher, settings, errors):
                 photos[image.kind] = image.output_key
         values = {**task.metadata.to_dict(), **({"key_photos": photos} if photos else {})}
         if isinstance(task, DepositionTask):
             model = deposition_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
         else:
             model = dataset_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
-        output.publish_bytes(task.metadata_key, metadata_bytes(model))
-        manifest.record(output, task.metadata_key, print_)
+        publisher.publish_bytes(task.metadata_key, metadata_bytes(model))
+        if len(photos) == len(task.images):  # an entity with a failed photo is tried again next time
+            manifest.record(output, task.metadata_key, print_, publisher.take())
         written.append(task.metadata_key)
-    return written, skipped, warnings
+    return written, skipped, [], errors
 
 
 def _copy_image(
-    image: ImageCopy, source: Storage, output: Storage, settings: ExecutionSettings, warnings: list[str]
+    image: ImageCopy, source: Storage, output: DigestingPublisher, settings: ExecutionSettings, errors: list[str]
 ) -> bool:
-    """Copy a key photo given as a file (under the input root, or under the source prefix); URLs are not
-    downloaded (a warning says so)."""
-    if image.source.startswith(_URL_PREFIXES):
-        warnings.append(f"{image.kind} key photo {image.source!r} is a URL: not downloaded")
+    """Copy a key photo as PNG: a literal read as the portal reads it (:mod:`ingest.literal_files`), or a file a
+    glob found under the source prefix. A photo that cannot be read is an error in ``errors`` (naming the URL or
+    the places tried) and False: it fails only the entity that needs it."""
+    what = f"{image.kind} key photo"
+    try:
+        if image.literal:
+            places = LiteralPlaces(
+                settings.input_url, settings.source_prefix, settings.bucket_root, settings.storage_options
+            )
+            data = as_png(
+                read_literal_file(image.source, places, what=what, where=image.source), what=what, where=image.source
+            )
+        else:
+            key = settings.source_key(image.source)
+            data = as_png(source.read_bytes(key), what=what, where=source.url_of(key))
+        output.publish_bytes(image.output_key, data)
+    except IngestError as error:
+        errors.append(f"{image.output_key}: {error.message}")
         return False
-    for key in (image.source.strip("/"), settings.source_key(image.source.strip("/"))):
-        if source.exists(key):
-            output.publish_bytes(image.output_key, source.read_bytes(key))
-            return True
-    raise InputFileError(
-        f"the {image.kind} key photo does not exist",
-        where=source.url_of(image.source),
-        expected="a file under the input root or the source prefix",
-    )
+    return True
 
 
 def report_to_json(report: IngestReport) -> str:
@@ -177,6 +194,7 @@ def report_to_json(report: IngestReport) -> str:
         "totals": report_totals(report),
         "skipped_sections": {item.section: item.count for item in report.skipped_sections},
         "warnings": list(report.warnings),
+        "errors": list(report.errors),
         "checks": None if report.checks is None else json.loads(render_json(report.checks)),
     }
     return json.dumps(document, indent=2) + "\n"
@@ -196,6 +214,7 @@ def report_totals(report: IngestReport) -> dict[str, int]:
 def report_lines(report: IngestReport) -> list[str]:
     """The report as lines of text: one per run, then the skipped sections and warnings."""
     lines = [f"deposition level: {len(report.written)} written, {len(report.skipped)} skipped"]
+    lines.extend(f"FAILED {error}" for error in report.errors)
     for run in report.runs:
         if run.succeeded:
             lines.append(f"ok     {run.run}: {run.written} written, {run.skipped} skipped")

@@ -1,5 +1,10 @@
 """Ingest one run of a plan: convert its volumes and picks, publish data first and metadata last, skip what is
-up to date. :func:`ingest_run` is the task function executors run (top-level and picklable)."""
+up to date and intact, repair what is not. :func:`ingest_run` is the task function executors run (top-level and
+picklable).
+
+Before anything else a run deletes the folders a killed earlier run left without metadata (its claimed orphans)
+and records in its manifest which identity each numbered folder it will write is for; then every entity in turn.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from ingest.metadata import (
     tomogram_file,
     volume_fields,
 )
+from ingest.output_digests import DigestingPublisher
 from ingest.progress import VolumeChunkReporter
 from ingest.tasks import (
     AlignmentTask,
@@ -63,6 +69,8 @@ class _RunWriter:
         self.input, self.output = self.settings.open_input(), self.settings.open_output()
         self.key = f"{self.run.run.dataset.name}/{self.run.run.name}"
         self.manifest = Manifest.load(self.output, self.key)
+        self.publisher = DigestingPublisher(self.output)
+        self.sizes_listed: dict[str, int] | None = None
         self.written: list[str] = []
         self.skipped: list[str] = []
         self.warnings: list[str] = []
@@ -70,6 +78,11 @@ class _RunWriter:
         self.fingerprints: dict[str, str] = {}
 
     def write(self) -> RunReport:
+        for orphan in self.run.orphans:
+            self.output.delete_tree(orphan)
+        self.manifest.claim(self.output, dict(self.run.claims), released=self.run.orphans)
+        if self.manifest.entries and self.settings.policy is WritePolicy.SKIP_UP_TO_DATE:
+            self.sizes_listed = self.output.list_sizes(self.key)  # one listing verifies every entity's sizes
         for tiltseries in self.run.tiltseries:
             volumes = (tiltseries.mrc_key, tiltseries.zarr_key)
             self._entity(tiltseries, tiltseries.metadata_key, volumes, (tiltseries.source_key,), self._tiltseries)
@@ -114,14 +127,21 @@ class _RunWriter:
         ``metadata_key`` itself (a copied file, streamed rather than held in memory).
         """
         print_ = fingerprint((task, extra), [self._source_fingerprint(key) for key in sources])
-        up_to_date = self.manifest.up_to_date(self.output, metadata_key, print_, outputs)
-        if self.settings.policy is WritePolicy.SKIP_UP_TO_DATE and up_to_date:
+        if self.settings.policy is WritePolicy.SKIP_UP_TO_DATE and self.manifest.up_to_date(
+            self.output,
+            metadata_key,
+            print_,
+            outputs,
+            sizes=self.sizes_listed,
+            verification=self.settings.verification,
+        ):
             self.skipped.append(metadata_key)
             return
+        self.publisher.take()
         data = write(task)
         if data is not None:
-            self.output.publish_bytes(metadata_key, data)
-        self.manifest.record(self.output, metadata_key, print_)
+            self.publisher.publish_bytes(metadata_key, data)
+        self.manifest.record(self.output, metadata_key, print_, self.publisher.take())
         self.written.append(metadata_key)
 
     def _source_fingerprint(self, key: str) -> str:
@@ -148,8 +168,8 @@ class _RunWriter:
                 **options,
             )
             assert result.mrc_path is not None  # an MRC output was requested
-            self.output.move_file(mrc_key, result.mrc_path)
-            self.output.move_tree(zarr_key, result.zarr_path)
+            self.publisher.move_file(mrc_key, result.mrc_path)
+            self.publisher.move_tree(zarr_key, result.zarr_path)
         self.warnings.extend(f"{source_key}: {warning}" for warning in result.warnings)
         return result
 
@@ -201,13 +221,16 @@ class _RunWriter:
         values = task.metadata.to_dict()
         document = metadata_bytes(alignment_file(values, computed, self.settings.timestamp, key=task.metadata_key))
         for output, data in zip(task.output_keys, sources, strict=True):
-            self.output.publish_bytes(output, data)
+            self.publisher.publish_bytes(output, data)
         return document
 
     def _copy(self, task: CopyTask) -> None:
         """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large)."""
         with self.input.fetch(self.settings.source_key(task.source_key)) as local:
-            self.output.publish_file(task.output_key, local)
+            if local.is_dir():  # a zarr folder is copied as a tree
+                self.publisher.publish_tree(task.output_key, local)
+            else:
+                self.publisher.publish_file(task.output_key, local)
 
     def _frames(self, task: FramesTask) -> bytes:
         mdoc = self.input.read_bytes(self.settings.source_key(task.mdoc_source_key))
@@ -260,7 +283,7 @@ class _RunWriter:
             )
         if size is not None:
             require_inside_volume(picks, size)
-        self.output.publish_bytes(file.outputs[0].key, picks_to_ndjson(picks, shape))
+        self.publisher.publish_bytes(file.outputs[0].key, picks_to_ndjson(picks, shape))
         return len(picks)
 
     def _mask(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ingest.output_digests import Verification
 from ingest.storage import Storage, open_storage
 from ingest.tasks import RunPlan
 
@@ -27,6 +28,10 @@ class ExecutionSettings:
     storage_options: tuple[tuple[str, str], ...] = ()
     policy: WritePolicy = WritePolicy.SKIP_UP_TO_DATE
     volume_workers: int = 1
+    verification: Verification = Verification.QUICK
+    """How reruns verify the outputs of up-to-date entities (``--verify``: every byte)."""
+    bucket_root: str | None = None
+    """Where ``bucket/key`` literals of a local input are read from (``{bucket_root}/bucket/key``)."""
 
     def open_input(self) -> Storage:
         """The input storage."""

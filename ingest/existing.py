@@ -4,6 +4,12 @@ Ids start at 100 inside their container (tomograms, tilt series and alignments p
 says; annotations per voxel-spacing folder). On re-ingestion an entity gets the id of the existing entity
 with the same identity key (DESIGN.md section 4), read from its metadata file; a new entity gets the lowest free
 id. :class:`ExistingTree` is built at the edge (:func:`read_existing_tree`) and is only read by the pure planner.
+
+A run killed after an entity's data was published but before its metadata leaves an *orphan*: a numbered folder
+without a metadata file. Before writing any data the executor records in the run's manifest which identity each
+folder was allocated to (a *claim*, see :mod:`ingest.manifest`); an orphan our manifest claims is ours: the next
+plan gives its id back to the same identity (or to any new entity) and the executor deletes its partial data first.
+An orphan nobody claims (another writer's) keeps its id taken.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from ingest.errors import IngestError, PlanError
 from ingest.inputs import list_input
+from ingest.manifest import read_claims, recorded_outputs
 from ingest.sources import Listing
 from ingest.storage import Storage
 
@@ -31,6 +38,8 @@ class ExistingTree:
 
     listing: Listing
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    claims: dict[str, str] = field(default_factory=dict)
+    """Orphan folders (numbered, no metadata file) that our manifests claim: folder -> claimed identity."""
 
     @classmethod
     def empty(cls, root: str = "<empty output>") -> ExistingTree:
@@ -40,6 +49,20 @@ class ExistingTree:
     def ids_in(self, folder: str) -> frozenset[int]:
         """The numeric sub-folder names of ``folder`` (ids already taken there)."""
         return frozenset(int(name) for name in self.listing.children.get(folder, ()) if name.isdigit())
+
+    def claimed_orphans_in(self, folder: str) -> dict[int, str]:
+        """The orphan sub-folders of ``folder`` that our manifests claim: id -> the identity they were claimed for."""
+        prefix = folder.strip("/") + "/"
+        return {
+            int(key[len(prefix) :]): identity
+            for key, identity in self.claims.items()
+            if key.startswith(prefix) and key[len(prefix) :].isdigit()
+        }
+
+    def claimed_orphans_under(self, folder: str) -> tuple[str, ...]:
+        """Every claimed orphan folder below ``folder`` (a run's folder), sorted."""
+        prefix = folder.strip("/") + "/"
+        return tuple(sorted(key for key in self.claims if key.startswith(prefix)))
 
     def metadata_in(self, folder: str, suffix: str) -> dict[int, dict[str, Any]]:
         """Metadata files ``folder/<id>/...<suffix>`` by id (the first such file of each id)."""
@@ -61,9 +84,13 @@ def is_metadata_key(key: str) -> bool:
 
 
 def read_existing_tree(storage: Storage, prefix: str = "") -> ExistingTree:
-    """List the output tree once and parse its metadata files (an empty or missing output is an empty tree)."""
+    """List the output tree once and parse its metadata files (an empty or missing output is an empty tree).
+
+    A metadata file that cannot be parsed is an error, unless our manifests record it as one of our outputs: then
+    it is damage the rerun repairs, and the planner treats it as absent."""
     listing = list_input(storage, prefix)
     metadata: dict[str, dict[str, Any]] = {}
+    recorded: dict[str, frozenset[str]] = {}
     for key in sorted(listing.files):
         if not is_metadata_key(key):
             continue
@@ -71,6 +98,8 @@ def read_existing_tree(storage: Storage, prefix: str = "") -> ExistingTree:
         try:
             value = json.loads(storage.read_bytes(full_key))
         except (OSError, ValueError, IngestError) as error:
+            if _recorded_by_us(storage, key, prefix, recorded):
+                continue
             raise PlanError(
                 "an existing metadata file cannot be read",
                 where=storage.url_of(full_key),
@@ -79,7 +108,44 @@ def read_existing_tree(storage: Storage, prefix: str = "") -> ExistingTree:
             ) from None
         if isinstance(value, dict):
             metadata[key] = value
-    return ExistingTree(listing, metadata)
+    return ExistingTree(listing, metadata, _claimed_orphans(storage, listing, metadata, prefix))
+
+
+def _run_scope(key: str) -> str:
+    """The manifest scope of a key inside a run: ``{dataset}/{run}``."""
+    return "/".join(key.split("/", 2)[:2])
+
+
+def _recorded_by_us(storage: Storage, key: str, prefix: str, cache: dict[str, frozenset[str]]) -> bool:
+    for scope in (_run_scope(key), "deposition"):
+        if scope not in cache:
+            cache[scope] = recorded_outputs(storage, scope, prefix)
+        if key in cache[scope]:
+            return True
+    return False
+
+
+def orphan_folders(listing: Listing, metadata: Mapping[str, object]) -> list[str]:
+    """Numbered folders holding files but no readable metadata file of their own (what a killed run can leave)."""
+    orphans = []
+    for folder, names in listing.children.items():
+        if not folder.rpartition("/")[2].isdigit() or folder.count("/") < 2:
+            continue
+        if not any(f"{folder}/{name}" in metadata for name in names):
+            orphans.append(folder)
+    return sorted(orphans)
+
+
+def _claimed_orphans(storage: Storage, listing: Listing, metadata: Mapping[str, object], prefix: str) -> dict[str, str]:
+    """The orphan folders our run manifests claim (only the manifests of runs holding orphans are read)."""
+    by_scope: dict[str, list[str]] = {}
+    for folder in orphan_folders(listing, metadata):
+        by_scope.setdefault(_run_scope(folder), []).append(folder)
+    claims: dict[str, str] = {}
+    for scope, folders in sorted(by_scope.items()):
+        claimed = read_claims(storage, scope, prefix)
+        claims.update({folder: claimed[folder] for folder in folders if folder in claimed})
+    return claims
 
 
 def relative_to_run(path: object, run_dir: str) -> str | None:
@@ -119,18 +185,41 @@ def tiltseries_identity(metadata: Mapping[str, Any]) -> Identity:
     return (metadata.get("deposition_id"),)
 
 
+def identity_text(identity: Identity) -> str:
+    """An identity as the text a manifest claim records (``repr`` of a tuple of plain values: deterministic)."""
+    return repr(identity)
+
+
 @dataclass
 class IdAllocator:
     """Hands out ids inside one container: reused by identity, else the lowest free id from 100.
 
     Mutable while one container is planned, then discarded; two planned entities with one identity are a
-    :class:`PlanError` (they would silently merge into one folder).
+    :class:`PlanError` (they would silently merge into one folder). ``orphans`` are our claimed orphan folders
+    (id -> claimed identity text): the identity they were claimed for gets them back, and no other entity takes
+    them. Every id handed out is written to ``allocated`` (folder -> identity text) for the executor's claims.
     """
 
     container: str
     taken: set[int]
     known: dict[Identity, int]
     claimed: dict[Identity, str] = field(default_factory=dict)
+    orphans: dict[int, str] = field(default_factory=dict)
+    allocated: dict[str, str] | None = None
+
+    @classmethod
+    def in_container(
+        cls,
+        existing: ExistingTree,
+        container: str,
+        known: dict[Identity, int],
+        allocated: dict[str, str] | None = None,
+    ) -> IdAllocator:
+        """An allocator over ``container`` of ``existing``: numbered folders are taken unless they are our
+        claimed orphans."""
+        orphans = existing.claimed_orphans_in(container)
+        taken = set(existing.ids_in(container)) - set(orphans)
+        return cls(container, taken, known, orphans=orphans, allocated=allocated)
 
     def assign(self, identity: Identity, *, what: str) -> tuple[int, bool]:
         """The id for ``identity`` and whether it was reused from the existing tree."""
@@ -143,9 +232,14 @@ class IdAllocator:
             )
         self.claimed[identity] = what
         if identity in self.known:
-            return self.known[identity], True
-        entity_id = FIRST_ID
-        while entity_id in self.taken:
-            entity_id += 1
-        self.taken.add(entity_id)
-        return entity_id, False
+            entity_id, reused = self.known[identity], True
+        else:
+            text = identity_text(identity)
+            ours = [i for i, claimed in sorted(self.orphans.items()) if claimed == text and i not in self.taken]
+            entity_id, reused = (ours[0] if ours else FIRST_ID), False
+            while not ours and (entity_id in self.taken or entity_id in self.orphans):
+                entity_id += 1
+            self.taken.add(entity_id)
+        if self.allocated is not None:
+            self.allocated[f"{self.container}/{entity_id}"] = identity_text(identity)
+        return entity_id, reused

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,10 @@ def _parse_rows(reader: Iterator[list[str]], header: str, source: str) -> RunDat
     columns = tuple(name.strip() for name in next(reader))
     if "run_name" not in columns:
         raise InputFileError(
-            "the run data map has no run_name column", where=f"{source}:1", expected="run_name", found=header
+            "the run data map has no run_name column",
+            where=f"{source}:1",
+            expected="a header row naming a run_name column",
+            found=f"{len(columns)} column(s), none named run_name",
         )
     key = columns.index("run_name")
     rows: dict[str, dict[str, str]] = {}
@@ -71,14 +75,73 @@ def _parse_rows(reader: Iterator[list[str]], header: str, source: str) -> RunDat
         run_name = values[columns[key]]
         if run_name in rows:
             raise InputFileError(
-                f"run {run_name!r} appears twice in the run data map",
+                "a run appears twice in the run data map",
                 where=f"{source}:{line_number}",
                 expected="one row per run",
-                found=f"a first row at line {first_line[run_name]}",
+                found=f"the same run_name as line {first_line[run_name]}",
             )
         rows[run_name] = values
         first_line[run_name] = line_number
     return RunDataMap(columns, rows)
+
+
+@dataclass(frozen=True)
+class RunNameMap:
+    """An older two-column run map (``run_to_tomo_map_csv`` and the like): run name to a name, no header; the
+    first column is the run, the second the value (the portal's reading; a later row for a run wins)."""
+
+    source: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunMaps:
+    """The older run maps of ``standardization_config``, keyed by the template variable each provides."""
+
+    maps: dict[str, RunNameMap] = field(default_factory=dict)
+
+    def values_for(self, run_name: str) -> dict[str, str]:
+        """The run-map variables of ``run_name`` (``mapped_tomo_name`` ...); a run without a row has none."""
+        return {name: m.values[run_name] for name, m in self.maps.items() if run_name in m.values}
+
+
+def parse_run_name_map(text: str, *, source: str) -> RunNameMap:
+    """Parse a two-column run map (CSV, no header); a row with fewer than two columns is an error naming its line
+    (and never echoing its content)."""
+    values: dict[str, str] = {}
+    for line_number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2:
+            raise InputFileError(
+                "a row of the run map has fewer than two columns",
+                where=f"{source}:{line_number}",
+                expected="run_name,value",
+                found=f"{len(row)} column(s)",
+            )
+        values[row[0]] = row[1]
+    return RunNameMap(source, values)
+
+
+def read_run_name_map(storage: Storage, key: str) -> RunNameMap:
+    """The two-column run map at ``key`` of ``storage`` (see :func:`parse_run_name_map`)."""
+    return parse_run_name_map(_read_text(storage, key, "the run map"), source=storage.url_of(key))
+
+
+def _read_text(storage: Storage, key: str, what: str) -> str:
+    try:
+        if not storage.exists(key):
+            raise InputFileError(f"{what} does not exist", where=storage.url_of(key), expected="a file")
+        data = storage.read_bytes(key)
+    except InputFileError:
+        raise
+    except IngestError as error:
+        raise InputFileError(f"{what} cannot be read", where=storage.url_of(key), found=error.what) from None
+    except OSError as error:
+        raise InputFileError(
+            f"{what} cannot be read", where=storage.url_of(key), found=error.strerror or type(error).__name__
+        ) from None
+    return data.decode("utf-8-sig", errors="replace")
 
 
 def list_input(storage: Storage, prefix: str) -> Listing:
@@ -105,17 +168,7 @@ def read_run_data_map(storage: Storage, key: str | None) -> RunDataMap:
     """The run data map at ``key`` of ``storage``, or an empty map when the config names none."""
     if not key:
         return RunDataMap()
-    try:
-        data = storage.read_bytes(key)
-    except IngestError as error:
-        raise InputFileError(
-            "the run data map cannot be read", where=storage.url_of(key), found=error.message
-        ) from None
-    except OSError as error:
-        raise InputFileError(
-            "the run data map cannot be read", where=storage.url_of(key), found=error.strerror or str(error)
-        ) from None
-    return parse_run_data_map(data.decode("utf-8-sig", errors="replace"), source=storage.url_of(key))
+    return parse_run_data_map(_read_text(storage, key, "the run data map"), source=storage.url_of(key))
 
 
 def read_local_run_data_map(folder: Path, name: str | None) -> RunDataMap:
@@ -131,15 +184,18 @@ class StorageMrcHeaders:
     prefix: str = ""
 
     def voxel_spacing(self, key: str, header_key: str) -> float:
-        """The voxel size (x) in Å of ``key``; ``header_key`` is ``voxel_size`` or a numeric header field."""
+        """The voxel size in Å of ``key`` as the portal reads it: the y voxel size of an MRC header (``header_key``
+        ``voxel_size``, or another numeric header field), or the y scale of level 0 of an OME-Zarr folder."""
         full_key = f"{self.prefix.strip('/')}/{key}" if self.prefix.strip("/") else key
         where = self.storage.url_of(full_key)
+        if key.rstrip("/").endswith(".zarr"):
+            return _zarr_voxel_size(self.storage, full_key.rstrip("/"))
         try:
             with self.storage.open_input(full_key) as stream:
                 raw = stream.read(HEADER_DTYPE.itemsize)
             header = _parse_header(raw)
             if header_key == "voxel_size":
-                value = float(header["cella"]["x"]) / float(header["mx"])
+                value = float(header["cella"]["y"]) / float(header["my"])
             else:
                 value = float(header[header_key])
         except (OSError, ValueError, KeyError, ZeroDivisionError, IngestError) as error:
@@ -154,6 +210,30 @@ class StorageMrcHeaders:
                 "the MRC header holds no voxel size", where=where, expected="a positive voxel size", found=str(value)
             )
         return round(value, 3)
+
+
+def _zarr_voxel_size(storage: Storage, key: str) -> float:
+    """The y scale of the first dataset of an OME-Zarr's first multiscale (zarr v2 ``.zattrs`` or v3
+    ``zarr.json``), rounded to 3 decimals."""
+    where = storage.url_of(key)
+    try:
+        if storage.exists(f"{key}/.zattrs"):
+            attributes = json.loads(storage.read_bytes(f"{key}/.zattrs"))
+        else:
+            attributes = json.loads(storage.read_bytes(f"{key}/zarr.json")).get("attributes", {})
+        multiscales = attributes.get("ome", attributes)["multiscales"]
+        scale = multiscales[0]["datasets"][0]["coordinateTransformations"][0]["scale"]
+        value = float(scale[-2])
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, IngestError) as error:
+        raise InputFileError(
+            "cannot read the voxel size of the OME-Zarr",
+            where=where,
+            expected="multiscales[0].datasets[0] with a scale transformation",
+            found=type(error).__name__,
+        ) from None
+    if not value > 0:
+        raise InputFileError("the OME-Zarr holds no voxel size", where=where, expected="a positive scale")
+    return round(value, 3)
 
 
 def _parse_header(raw: bytes) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import warnings
 from typing import Any
 
 
@@ -24,6 +25,9 @@ def start_local_cluster(**options: Any) -> Any:
 
     from distributed import LocalCluster
 
+    # The scheduler's HTTP server falls back to a free port when 8787 is taken (another cluster on a shared
+    # machine); its five-line warning about it is noise for a command-line user.
+    warnings.filterwarnings("ignore", message=r"\s*Port \d+ is already in use", category=UserWarning)
     outcome: dict[str, Any] = {}
 
     def build() -> None:

@@ -15,6 +15,8 @@ from typing import TypeVar
 from ingest.entities import Dataset, Deposition, Run
 from ingest.errors import PlanError
 from ingest.existing import ExistingTree
+from ingest.glob_vars import entity_values, root_values
+from ingest.input_paths import URL_PREFIXES, literal_source
 from ingest.layout import DEFAULT_LAYOUT, ImageKind, Layout
 from ingest.models.ingestion_config import DatasetEntity, DepositionConfig, KeyPhotoEntity, RunEntity
 from ingest.plan_context import PlanContext, PlanInputs, Scope, config_metadata, entry_sources, render_metadata
@@ -50,7 +52,7 @@ def plan_deposition(
     """Plan the whole deposition described by ``config`` (see the module docstring)."""
     selection = selection or Selection()
     context = PlanContext(inputs, existing, layout, config.standardization_config.deposition_id)
-    deposition, scope = _plan_deposition_entity(config, context)
+    deposition, scope = _plan_deposition_entity(config, context)  # sets the deposition id the entity names
     datasets = _find_datasets(config, context, scope)
     dataset_tasks = []
     runs: list[RunPlan] = []
@@ -59,9 +61,9 @@ def plan_deposition(
             continue
         if metadata is not None:
             dataset_tasks.append(_dataset_task(config, context, dataset, dataset_scope, metadata))
-        for run in _find_runs(config, context, dataset, dataset_scope):
+        for run, run_path in _find_runs(config, context, dataset, dataset_scope):
             if selection.wants_run(run.name):
-                runs.append(plan_run(config, context, run, dataset_scope))
+                runs.append(plan_run(config, context, run, dataset_scope, run_path=run_path))
     context.check_every_finder_matched()
     if not runs:
         raise PlanError(
@@ -83,19 +85,32 @@ def plan_deposition(
 
 
 def _plan_deposition_entity(config: DepositionConfig, context: PlanContext) -> tuple[DepositionTask | None, Scope]:
-    found: list[tuple[int, int]] = []
-    root = Scope({}, {})
+    """The deposition as the portal derives it: the id is the name the ``depositions`` finders give (every metadata
+    file names it); ``standardization_config.deposition_id`` only when it agrees (a warning says when it does not).
+    Sets ``context.deposition_id``."""
+    found: list[tuple[int, int, Found]] = []
+    root = Scope(root_values(), {})
     for index, entry in enumerate(config.depositions):
         for number, source in enumerate(entry.sources):
             for item in context.find(source, root, f"depositions[{index}].sources[{number}]"):
-                found.append((index, _deposition_id(item, context, f"depositions[{index}]")))
+                found.append((index, _deposition_id(item, context, f"depositions[{index}]"), item))
     if not found:
         raise PlanError("the depositions section finds no deposition", where=context.where("depositions"))
-    if len({deposition_id for _, deposition_id in found}) > 1:
+    if len({deposition_id for _, deposition_id, _ in found}) > 1:
         context.warnings.append(f"depositions: several deposition ids found; using {found[0][1]}")
-    index, deposition_id = found[0]
+    index, deposition_id, item = found[0]
+    configured = config.standardization_config.deposition_id
+    if configured != deposition_id:
+        context.warnings.append(
+            f"standardization_config.deposition_id is {configured} but the depositions section names "
+            f"{deposition_id}: every metadata file names {deposition_id}, as the portal's importers do"
+        )
+    context.deposition_id = deposition_id
     deposition = Deposition(deposition_id)
-    scope = root.within("deposition", str(deposition_id), deposition_name=str(deposition_id))
+    folder = context.layout.deposition_metadata(deposition).rsplit("/", 1)[0]
+    path = item.key if item.keys else None
+    values = entity_values("deposition", str(deposition_id), path=path, output_path=folder)
+    scope = root.within("deposition", str(deposition_id), **values)
     entry = config.depositions[index]
     if entry.metadata is None:
         key = context.layout.deposition_metadata(deposition)
@@ -141,8 +156,8 @@ def _key_photos(
                 for kind in ("snapshot", "thumbnail") if found else ():
                     value = getattr(source.literal.value, kind)
                     if value is not None:
-                        source_key = _png_source(str(render_metadata(value, scope.values)), context, path)
-                        images.append(ImageCopy(kind, source_key, _image_key(context, owner, kind)))
+                        literal = _image_source(str(render_metadata(value, scope.values)), context, path)
+                        images.append(ImageCopy(kind, literal, _image_key(context, owner, kind), literal=True))
                 continue
             for item in found:
                 kind = item.name.rsplit(".", 1)[0] if item.name.endswith(".png") else item.name
@@ -157,19 +172,24 @@ def _key_photos(
                     referenced[kind] = item.key
                 else:
                     images.append(
-                        ImageCopy(kind, _png_source(item.key, context, path), _image_key(context, owner, kind))
+                        ImageCopy(kind, _image_source(item.key, context, path), _image_key(context, owner, kind))
                     )
     return tuple(images), referenced
 
 
-def _png_source(source: str, context: PlanContext, path: str) -> str:
-    """``source`` when it can be copied as ``{kind}.png``: a PNG file, or a URL (not downloaded: a warning)."""
-    if source.startswith(("http://", "https://")) or source.lower().endswith(".png"):
+_IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg")
+
+
+def _image_source(source: str, context: PlanContext, path: str) -> str:
+    """``source`` when it can be copied as ``{kind}.png``: a URL, or a PNG, GIF or JPEG file (converted to PNG);
+    a literal path that would lead outside the input or bucket root is refused (:func:`literal_source`)."""
+    literal_source(source, where=context.where(path))
+    if source.startswith(URL_PREFIXES) or source.lower().endswith(_IMAGE_SUFFIXES):
         return source
     raise PlanError(
-        "a key photo given as a file is not a PNG",
+        "a key photo given as a file is not an image",
         where=context.where(path),
-        expected="a .png file (copied to Images/snapshot.png or Images/thumbnail.png)",
+        expected="a .png, .gif or .jpg file (copied to Images/snapshot.png or Images/thumbnail.png), or a URL",
         found=repr(source),
     )
 
@@ -190,12 +210,13 @@ def _find_datasets(
             dataset = Dataset(item.name)
         except PlanError as error:
             raise unsafe_name_error(error, context, path, item) from None
-        dataset_scope = scope.within(
+        values = entity_values(
             "dataset",
             dataset.name,
-            dataset_name=dataset.name,
-            dataset_output_path=context.layout.dataset_dir(dataset),
+            path=item.key if item.keys else None,
+            output_path=context.layout.dataset_dir(dataset),
         )
+        dataset_scope = scope.within("dataset", dataset.name, **values)
         metadata = None
         if entry.metadata is not None:
             metadata = render_metadata(config_metadata(entry.metadata), dataset_scope.values)
@@ -211,11 +232,14 @@ def _dataset_task(
     return DatasetTask(dataset, Metadata.of(metadata), context.layout.dataset_metadata(dataset), images)
 
 
-def _find_runs(config: DepositionConfig, context: PlanContext, dataset: Dataset, scope: Scope) -> list[Run]:
-    runs: list[Run] = []
+def _find_runs(
+    config: DepositionConfig, context: PlanContext, dataset: Dataset, scope: Scope
+) -> list[tuple[Run, str | None]]:
+    """The dataset's runs, each with the key it was found at (None for a literal)."""
+    runs: list[tuple[Run, str | None]] = []
     for _, path, item in _first_of_each_name(config.runs, "runs", context, scope):
         try:
-            runs.append(Run(dataset, item.name))
+            runs.append((Run(dataset, item.name), item.key if item.keys else None))
         except PlanError as error:
             raise unsafe_name_error(error, context, path, item) from None
     return runs

@@ -69,7 +69,7 @@ def plan_alignments(
                 planned.append((path, metadata, item.keys))
     known = {alignment_identity(m, _file_names(m.get("files"))): i for i, m in existing.items()}
     known.update(_written_without_files(existing, planned, known))
-    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
+    allocator = IdAllocator.in_container(context.existing, container, known, context.allocated)
     refuse_second_alignment(context, run, planned, existing, known)
     defaulted = not planned and not referenced
     if defaulted:

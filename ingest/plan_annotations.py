@@ -10,6 +10,7 @@ from ingest.errors import PlanError
 from ingest.existing import IdAllocator, annotation_identity, relative_to_run
 from ingest.models.ingestion_config import AnnotationSource, DepositionConfig
 from ingest.plan_context import PlanContext, Scope, has_templates, render_metadata
+from ingest.sources import NameOf
 from ingest.tasks import AnnotationFileTask, AnnotationOutput, AnnotationTask, Metadata, Skipped
 
 _SKIPPED_SHAPES = {
@@ -19,6 +20,8 @@ _SKIPPED_SHAPES = {
     "AnnotationCaption": "captions",
 }
 _GLOB_FIELDS = {"glob_string", "glob_strings"}
+_MESH = "mesh_source_path"
+MESH_SOURCES_SKIPPED = "meshes of oriented points (mesh_source_path)"
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class _SourceSpec:
     shape_name: str
     file_format: str
     globs: tuple[str, ...]
+    names: NameOf
     options: dict[str, Any]
     frozen_options: Metadata | None  # None when the options hold templates (rendered per scope)
 
@@ -49,7 +53,10 @@ def _source_specs(config: DepositionConfig, context: PlanContext) -> list[list[_
             globs = tuple(shape.glob_strings or ([shape.glob_string] if shape.glob_string else []))
             options = shape.model_dump(mode="json", exclude_none=True, exclude=_GLOB_FIELDS)
             frozen = None if has_templates(options) else Metadata.of(options)
-            entry_specs.append(_SourceSpec(path, source, shape_name, str(shape.file_format), globs, options, frozen))
+            names = NameOf.FULL_PATH if shape.glob_strings else NameOf.BASE_NAME
+            entry_specs.append(
+                _SourceSpec(path, source, shape_name, str(shape.file_format), globs, names, options, frozen)
+            )
         specs.append(entry_specs)
     return specs
 
@@ -66,21 +73,24 @@ def plan_annotations(
         annotation_identity(m, relative_to_run(m.get("alignment_metadata_path"), run_dir)): i
         for i, m in existing.items()
     }
-    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
+    allocator = IdAllocator.in_container(context.existing, container, known, context.allocated)
     specs = context.memo("annotation sources", lambda: _source_specs(config, context))
     tasks: list[AnnotationTask] = []
     skipped: list[Skipped] = []
     for index, entry in enumerate(config.annotations or ()):
-        files: list[tuple[Shape, str, tuple[str, ...], Metadata]] = []
+        files: list[_FoundFiles] = []
         for spec in specs[index]:
             if spec.shape_name in _SKIPPED_SHAPES:
-                count = context.count_files(spec.source, spec.globs, scope, spec.path)
+                count = context.count_files(spec.source, spec.globs, scope, spec.path, spec.names)
                 skipped.append(Skipped(_SKIPPED_SHAPES[spec.shape_name], count))
                 continue
-            keys = context.find_files(spec.source, spec.globs, scope, spec.path)
+            keys = context.find_files(spec.source, spec.globs, scope, spec.path, spec.names)
             if keys:
                 options = spec.frozen_options or Metadata.of(render_metadata(spec.options, scope.values))
-                files.append((spec.shape, spec.file_format, keys, options))
+                mesh = _mesh_source(context, spec, options.to_dict().get(_MESH))
+                if mesh is not None:
+                    skipped.append(Skipped(MESH_SOURCES_SKIPPED, 1))
+                files.append(_FoundFiles(spec.shape, spec.file_format, keys, options, mesh))
         if not files:
             continue
         path = f"annotations[{index}]"
@@ -100,6 +110,33 @@ def plan_annotations(
             )
         )
     return tuple(tasks), tuple(skipped)
+
+
+@dataclass(frozen=True)
+class _FoundFiles:
+    """The source files one annotation source entry found in a scope, with its rendered options."""
+
+    shape: Shape
+    file_format: str
+    keys: tuple[str, ...]
+    options: Metadata
+    mesh_source_key: str | None
+
+
+def _mesh_source(context: PlanContext, spec: _SourceSpec, mesh: object) -> str | None:
+    """The input key of the entry's ``mesh_source_path`` (relative to the source prefix, like the globs); a path
+    that is not in the input is refused, naming the config path."""
+    if not isinstance(mesh, str) or not mesh:
+        return None
+    key = mesh.strip("/")
+    if not context.inputs.listing.exists(key):
+        raise PlanError(
+            "mesh_source_path does not exist in the input",
+            where=context.where(f"{spec.path}.{spec.shape_name}.{_MESH}"),
+            expected=f"a mesh file under {context.inputs.listing.root}",
+            found=repr(mesh),
+        )
+    return key
 
 
 def _shape_of(source: AnnotationSource, context: PlanContext, path: str) -> tuple[str, Any]:
@@ -140,12 +177,13 @@ def _version(metadata: dict[str, Any]) -> str:
 def _file_tasks(
     context: PlanContext,
     annotation: Annotation,
-    files: list[tuple[Shape, str, tuple[str, ...], Metadata]],
+    files: list[_FoundFiles],
     where: str,
 ) -> tuple[AnnotationFileTask, ...]:
     tasks = []
     seen: dict[str, Shape] = {}
-    for shape, source_format, keys, options in files:
+    for found in files:
+        shape = found.shape
         formats = ("mrc", "zarr") if shape.is_volume else ("ndjson",)
         outputs = tuple(
             AnnotationOutput(fmt, context.layout.annotation_file(AnnotationFile(annotation, shape, fmt)))
@@ -160,5 +198,7 @@ def _file_tasks(
                     found=f"{seen[output.key].value} and {shape.value}",
                 )
             seen[output.key] = shape
-        tasks.append(AnnotationFileTask(shape, source_format, keys, outputs, options))
+        tasks.append(
+            AnnotationFileTask(shape, found.file_format, found.keys, outputs, found.options, found.mesh_source_key)
+        )
     return tuple(tasks)

@@ -8,11 +8,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+import yaml
 from pydantic import BaseModel
 
-from ingest.errors import PlanError
+from ingest.config_locations import located
+from ingest.errors import IngestError, PlanError
 from ingest.existing import ExistingTree
-from ingest.inputs import RunDataMap
+from ingest.glob_vars import MAPPED_NAMES
+from ingest.input_paths import KeyGuard, OpenGuard
+from ingest.inputs import RunDataMap, RunMaps
 from ingest.layout import Layout
 from ingest.sources import (
     FinderInputs,
@@ -21,6 +25,7 @@ from ingest.sources import (
     GlobAttempt,
     HeaderReader,
     Listing,
+    NameOf,
     NoHeaders,
     Origin,
     drop_excluded,
@@ -35,6 +40,7 @@ from ingest.sources import (
 )
 from ingest.tasks import Metadata
 from ingest.template_cache import render_value
+from ingest.templates import TemplateError
 
 T = TypeVar("T")
 Candidates = Sequence[tuple[str, Mapping[str, Any]]]
@@ -42,13 +48,17 @@ Candidates = Sequence[tuple[str, Mapping[str, Any]]]
 
 @dataclass(frozen=True)
 class PlanInputs:
-    """What planning reads about the input: its listing (under ``{input}/{source_prefix}``), the run data map,
-    MRC headers on request, and the config file's name for messages."""
+    """What planning reads about the input: its listing (under ``{input}/{source_prefix}``), the run data map and
+    older run maps, MRC headers on request, the guard that refuses listed keys leading outside the input root
+    (symbolic links), and the config file's name and positioned YAML tree for messages (``file:line:col``)."""
 
     listing: Listing
     run_data: RunDataMap = field(default_factory=RunDataMap)
     headers: HeaderReader = field(default_factory=NoHeaders)
     config_file: str = "config"
+    run_maps: RunMaps = field(default_factory=RunMaps)
+    guard: KeyGuard = field(default_factory=OpenGuard)
+    config_tree: yaml.Node | None = None
 
 
 @dataclass(frozen=True)
@@ -79,11 +89,14 @@ class PlanContext:
     layout: Layout
     deposition_id: int
     warnings: list[str] = field(default_factory=list)
+    allocated: dict[str, str] = field(default_factory=dict)
+    """Numbered folders handed out so far (folder -> identity text), for the runs' manifest claims."""
     _usage: dict[str, _Usage] = field(default_factory=dict)
     _dumped: dict[str, tuple[dict[str, Any], bool]] = field(default_factory=dict)
     _rendered: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, Any]] = field(default_factory=dict)
     _frozen: dict[int, Metadata] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
+    _where: dict[str, str] = field(default_factory=dict)
 
     def memo(self, name: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per planning pass under ``name`` (for what depends on the config alone)."""
@@ -98,8 +111,12 @@ class PlanContext:
         return FinderInputs(self.inputs.listing, self.existing.listing, self.inputs.headers)
 
     def where(self, path: str) -> str:
-        """A location for messages: ``config.yaml tomograms[0].sources[1]``."""
-        return f"{self.inputs.config_file} {path}"
+        """A location for messages: ``config.yaml:12:5 tomograms[0].sources[1]`` (the line and column when the
+        positioned config tree is known)."""
+        where = self._where.get(path)
+        if where is None:
+            where = self._where[path] = located(self.inputs.config_file, self.inputs.config_tree, path)
+        return where
 
     def find(
         self,
@@ -127,24 +144,32 @@ class PlanContext:
         items, _ = self._find(source, scope, path, None)
         return sum(max(len(item.keys), 1) for item in items)
 
-    def find_files(self, source: BaseModel, globs: Sequence[str], scope: Scope, path: str) -> tuple[str, ...]:
+    def find_files(
+        self, source: BaseModel, globs: Sequence[str], scope: Scope, path: str, names: NameOf = NameOf.BASE_NAME
+    ) -> tuple[str, ...]:
         """The input keys matching any of ``globs`` (an annotation source's ``glob_string(s)``), honouring the
-        source's ``parent_filters`` and ``exclude``; required like :meth:`find`."""
-        listing = self.inputs.listing
-        items, attempts = self._find(
-            source, scope, path, None, evaluate=lambda: find_by_globs(globs, scope.values, listing)
-        )
+        source's ``parent_filters`` and ``exclude`` (matched per file against its base name for one
+        ``glob_string``, its full path for ``glob_strings``: ``names``); required like :meth:`find`."""
+        evaluate = self._files_evaluator(source, globs, scope, names)
+        items, attempts = self._find(source, scope, path, None, evaluate=evaluate)
         usage = self._usage.setdefault(path, _Usage())
         usage.evaluated += attempts is not None
         usage.matched += bool(items)
         usage.attempts = usage.attempts or attempts or ()
         return items[0].keys if items else ()
 
-    def count_files(self, source: BaseModel, globs: Sequence[str], scope: Scope, path: str) -> int:
+    def count_files(
+        self, source: BaseModel, globs: Sequence[str], scope: Scope, path: str, names: NameOf = NameOf.BASE_NAME
+    ) -> int:
         """How many input keys match ``globs`` in ``scope`` (for shapes that are not ingested yet)."""
-        listing = self.inputs.listing
-        items, _ = self._find(source, scope, path, None, evaluate=lambda: find_by_globs(globs, scope.values, listing))
+        items, _ = self._find(source, scope, path, None, evaluate=self._files_evaluator(source, globs, scope, names))
         return len(items[0].keys) if items else 0
+
+    def _files_evaluator(
+        self, source: BaseModel, globs: Sequence[str], scope: Scope, names: NameOf
+    ) -> Callable[[], FinderResult]:
+        listing, exclude = self.inputs.listing, getattr(source, "exclude", None)
+        return lambda: find_by_globs(globs, scope.values, listing, exclude=exclude, names=names)
 
     def entry_metadata(self, path: str, model: BaseModel | None, scope: Scope, **computed: Any) -> dict[str, Any]:
         """The config metadata of the entry at ``path``, rendered in ``scope``, with ``computed`` fields set.
@@ -183,9 +208,50 @@ class PlanContext:
     ) -> tuple[tuple[Found, ...], tuple[GlobAttempt, ...] | None]:
         if not parents_allowed(getattr(source, "parent_filters", None), scope.parents):
             return (), None
-        result = evaluate() if evaluate is not None else self._evaluate(source, scope, path, candidates)
-        result = drop_excluded(result, getattr(source, "exclude", None))
+        try:
+            result = evaluate() if evaluate is not None else self._evaluate(source, scope, path, candidates)
+            result = drop_excluded(result, getattr(source, "exclude", None))
+        except TemplateError as error:
+            raise self._template_error(error, scope, path) from None
+        except PlanError as error:
+            if error.where is not None:
+                raise
+            raise PlanError(error.what, where=self.where(path), expected=error.expected, found=error.found) from None
+        self._refuse_links_outside(result, path)
         return result.items, result.attempts
+
+    def _refuse_links_outside(self, result: FinderResult, path: str) -> None:
+        """Refuse found sources that are symbolic links leading outside the input root, and zarr folders holding
+        such links (a folder read as a whole); storages without links are not checked."""
+        listing, guard = self.inputs.listing, self.inputs.guard
+        if isinstance(guard, OpenGuard):
+            return
+        for item in result.items:
+            for key in item.keys if item.origin is Origin.SOURCE else ():
+                inside = listing.files_under(key) if key.endswith(".zarr") and listing.is_folder(key) else ()
+                if any(guard.escapes(k) for k in (key, *inside)):
+                    raise PlanError(
+                        "a found file is a symbolic link leading outside the input root; it is not read",
+                        where=self.where(path),
+                        expected="files under the input root",
+                        found=repr(key),
+                    )
+
+    def _template_error(self, error: TemplateError, scope: Scope, path: str) -> IngestError:
+        """``error`` located at ``path``; a run-map variable missing for the run names the map and the run."""
+        setting = MAPPED_NAMES.get(error.found or "")
+        run = scope.parents.get("run")
+        run_map = self.inputs.run_maps.maps.get(error.found or "")
+        if setting is not None and run is not None:
+            where = run_map.source if run_map is not None else self.where("standardization_config")
+            problem = f"has no row in {setting}" if run_map is not None else f"is not given: no {setting} is set"
+            return PlanError(
+                f"{{{error.found}}} of run {run!r} {problem}",
+                where=f"{where} (used by {self.where(path)})",
+                expected=f"a row '{run},<name>' in the run map" if run_map is not None else f"a {setting}",
+                found="no such row" if run_map is not None else "none",
+            )
+        return PlanError(error.what, where=self.where(path), expected=error.expected, found=error.found)
 
     def _evaluate(self, source: BaseModel, scope: Scope, path: str, candidates: Candidates | None) -> FinderResult:
         inputs = self.finder_inputs
@@ -196,7 +262,7 @@ class PlanContext:
         if (finder := getattr(source, "source_glob", None)) is not None:
             return find_by_glob(finder, scope.values, inputs.listing, Origin.SOURCE)
         if (finder := getattr(source, "source_multi_glob", None)) is not None:
-            return find_by_multi_glob(finder, scope.values, inputs.listing)
+            return find_by_multi_glob(finder, scope.values, inputs.listing, getattr(source, "exclude", None))
         if (finder := getattr(source, "destination_glob", None)) is not None:
             return find_by_glob(finder, scope.values, inputs.output, Origin.DESTINATION)
         if (finder := getattr(source, "tomogram_header", None)) is not None:

@@ -143,6 +143,7 @@ def _annotation(task: AnnotationTask) -> dict[str, Any]:
                 "format": file.source_format,
                 "sources": list(file.source_keys),
                 "outputs": [output.key for output in file.outputs],
+                **({"mesh_source": file.mesh_source_key, "mesh": "not ingested yet"} if file.mesh_source_key else {}),
             }
             for file in task.files
         ],
@@ -196,7 +197,8 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
             node = vs_branch.add(f"annotation {annotation_id}  {annotation.metadata_key}")
             for file in annotation.files:
                 outputs = ", ".join(output.key.rsplit("/", 1)[-1] for output in file.outputs)
-                node.add(f"{file.shape.value} ({file.source_format})  {outputs}  ← {', '.join(file.source_keys)}")
+                mesh = f"  (mesh {file.mesh_source_key}: not ingested yet)" if file.mesh_source_key else ""
+                node.add(f"{file.shape.value} ({file.source_format})  {outputs}  ← {', '.join(file.source_keys)}{mesh}")
 
 
 def _id(entity_id: int, reused: bool) -> str:

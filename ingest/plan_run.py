@@ -3,7 +3,6 @@ and the sections that are not ingested yet (counted as skipped)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +15,7 @@ from ingest.existing import (
     tiltseries_identity,
     tomogram_identity,
 )
+from ingest.glob_vars import entity_values, run_values
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan_alignments import plan_alignments
 from ingest.plan_annotations import plan_annotations
@@ -37,18 +37,25 @@ from ingest.tasks import (
 SKIPPED_SECTIONS = ("identified_objects", "key_images")
 
 
-def run_scope(context: PlanContext, run: Run, dataset_scope: Scope) -> Scope:
-    """The run's template values: the run data map's columns, then the built-in names (which win)."""
-    values = dict(context.inputs.run_data.values_for(run.name))
-    values.update(run_name=run.name, run_output_path=context.layout.run_dir(run))
-    if re.fullmatch(r"\d+", run.name):
-        values["int_run_name"] = str(int(run.name))
+def run_scope(context: PlanContext, run: Run, dataset_scope: Scope, *, run_path: str | None = None) -> Scope:
+    """The run's template values as the portal provides them (:func:`ingest.glob_vars.run_values`): its name,
+    path and output folder, its run data map columns and run-map names, then its parents' values."""
+    values = run_values(
+        run.name,
+        path=run_path,
+        output_path=context.layout.run_dir(run),
+        run_data=context.inputs.run_data.values_for(run.name),
+        mapped=context.inputs.run_maps.values_for(run.name),
+        parents=dataset_scope.values,
+    )
     return dataset_scope.within("run", run.name, **values)
 
 
-def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_scope: Scope) -> RunPlan:
-    """Every task of ``run``."""
-    scope = run_scope(context, run, dataset_scope)
+def plan_run(
+    config: DepositionConfig, context: PlanContext, run: Run, dataset_scope: Scope, *, run_path: str | None = None
+) -> RunPlan:
+    """Every task of ``run`` (found at ``run_path``, None for a literal)."""
+    scope = run_scope(context, run, dataset_scope, run_path=run_path)
     tiltseries = _plan_tiltseries(config, context, run, scope)
     run_tiltseries = _run_tiltseries(context, run, tiltseries)
     tiltseries_key = context.layout.tiltseries_metadata(run_tiltseries) if run_tiltseries is not None else None
@@ -58,8 +65,14 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
     voxel_spacings = []
     skipped: list[Skipped] = []
     tomogram_ids = _tomogram_id_allocator(context, run)
-    for voxel_spacing in _find_voxel_spacings(config, context, run, scope):
-        vs_scope = scope.within("voxel_spacing", voxel_spacing.name, voxel_spacing_name=voxel_spacing.name)
+    for voxel_spacing, vs_path in _find_voxel_spacings(config, context, run, scope):
+        values = entity_values(
+            "voxel_spacing",
+            voxel_spacing.name,
+            path=vs_path,
+            output_path=context.layout.voxel_spacing_dir(voxel_spacing),
+        )
+        vs_scope = scope.within("voxel_spacing", voxel_spacing.name, **values)
         tomograms = _plan_tomograms(config, context, voxel_spacing, vs_scope, alignment_key, tomogram_ids)
         annotations, annotation_skips = plan_annotations(config, context, voxel_spacing, vs_scope, alignment_key)
         voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations))
@@ -72,6 +85,8 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
         replace(task, size_source_key=first_tomogram) if task.metadata.get("volume_dimension") is None else task
         for task in alignments
     )
+    run_dir = context.layout.run_dir(run)
+    claims = tuple(sorted((k, v) for k, v in context.allocated.items() if k.startswith(run_dir + "/")))
     return RunPlan(
         run=run,
         metadata_key=_run_metadata_key(context, run),
@@ -81,6 +96,8 @@ def plan_run(config: DepositionConfig, context: PlanContext, run: Run, dataset_s
         skipped=total_skipped(skipped),
         copies=(*copies, *frames.copies),
         frames=frames.metadata,
+        claims=claims,
+        orphans=context.existing.claimed_orphans_under(run_dir),
     )
 
 
@@ -126,7 +143,7 @@ def _plan_tiltseries(
             expected="one tilt series per run (the portal's importer reads only one)",
             found=", ".join(layout.tiltseries_metadata(TiltSeries(run, i)) for i in sorted(existing)),
         )
-    allocator = IdAllocator(container, set(context.existing.ids_in(container)), known)
+    allocator = IdAllocator.in_container(context.existing, container, known, context.allocated)
     tiltseries_id, reused = allocator.assign(tiltseries_identity(metadata), what=f"{path} ({key})")
     tiltseries = TiltSeries(run, tiltseries_id)
     return (
@@ -150,8 +167,10 @@ def _run_tiltseries(context: PlanContext, run: Run, planned: tuple[TiltSeriesTas
     return TiltSeries(run, min(existing)) if existing else None
 
 
-def _find_voxel_spacings(config: DepositionConfig, context: PlanContext, run: Run, scope: Scope) -> list[VoxelSpacing]:
-    found: dict[str, VoxelSpacing] = {}
+def _find_voxel_spacings(
+    config: DepositionConfig, context: PlanContext, run: Run, scope: Scope
+) -> list[tuple[VoxelSpacing, str | None]]:
+    found: dict[str, tuple[VoxelSpacing, str | None]] = {}
     for _, _, path, source in entry_sources("voxel_spacings", config.voxel_spacings):
         for item in context.find(source, scope, path):
             try:
@@ -163,7 +182,7 @@ def _find_voxel_spacings(config: DepositionConfig, context: PlanContext, run: Ru
                     expected="a number of Å such as 13.48",
                     found=f"{item.name!r}" + (f" from {item.key!r}" if item.keys else ""),
                 ) from None
-            found.setdefault(voxel_spacing.name, voxel_spacing)
+            found.setdefault(voxel_spacing.name, (voxel_spacing, item.key if item.keys else None))
     return list(found.values())
 
 

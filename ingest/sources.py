@@ -1,27 +1,24 @@
-"""One listing of the input, and the finders that pick source files out of it.
+"""The finders that pick source files out of one listing of the input, with the portal's semantics.
 
-The input under ``{input}/{source_prefix}`` is listed once (:class:`Listing`); every glob of the config is then
-matched against that listing, never by listing the storage again, so planning is pure and fast. Globs are
-fnmatch-style per path segment (``*``, ``?``, ``[...]`` never cross ``/``), ``**`` spans any number of segments,
-and both files and the folders implied by their keys can match (a run may be named after a folder).
-
-Finders (DESIGN.md section 3) are evaluated by :func:`find` against a :class:`FinderInputs`; what is required,
-and what a name means, is decided by the planner.
+The input under ``{input}/{source_prefix}`` is listed once (:class:`~ingest.listing.Listing`); every glob of the
+config is then matched against that listing, never by listing the storage again, so planning is pure and fast.
+Finders (DESIGN.md section 3) read as the portal's ``common/finders.py`` reads them: ``match_regex`` searched in the
+full path, the name from group 1 of ``name_regex``, ``exclude`` matched against the name, ``parent_filters``
+searched in the parents' names. What is required, and what a name means, is decided by the planner.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
-from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from itertools import islice, takewhile
 from typing import Any, Protocol
 
 from ingest.errors import PlanError
+from ingest.listing import Listing as Listing
+from ingest.listing import base_name as base_name
 from ingest.models.ingestion_config import (
     DestinationFilter,
     DestinationGlobFinder,
@@ -31,110 +28,6 @@ from ingest.models.ingestion_config import (
     TomogramHeaderFinder,
 )
 from ingest.template_cache import render_text, render_value
-
-_MAGIC = re.compile(r"[*?\[]")
-
-
-@dataclass(frozen=True, eq=False)
-class Listing:
-    """Every key under one root (a folder or storage prefix), indexed by folder for fast glob matching.
-
-    ``root`` describes where the keys were listed (for messages); keys are ``/``-separated and relative to it.
-    """
-
-    root: str
-    files: frozenset[str]
-    children: dict[str, tuple[str, ...]] = field(repr=False)
-
-    @classmethod
-    def of(cls, keys: Iterable[str], *, root: str) -> Listing:
-        """The listing of ``keys`` (relative to ``root``); folders are implied by the keys."""
-        files = frozenset(key.strip("/") for key in keys if key.strip("/"))
-        children: dict[str, set[str]] = {}
-        for key in files:
-            parent, _, name = key.rpartition("/")
-            children.setdefault(parent, set()).add(name)
-            while parent:
-                grandparent, _, folder = parent.rpartition("/")
-                siblings = children.setdefault(grandparent, set())
-                if folder in siblings:
-                    break
-                siblings.add(folder)
-                parent = grandparent
-        return cls(root=root, files=files, children={k: tuple(sorted(v)) for k, v in children.items()})
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def is_folder(self, key: str) -> bool:
-        """Whether ``key`` is a folder implied by the listed keys (the root ``""`` is one)."""
-        return key in self.children
-
-    def exists(self, key: str) -> bool:
-        """Whether ``key`` is a listed file or an implied folder."""
-        return key in self.files or key in self.children
-
-    def files_under(self, folder: str) -> tuple[str, ...]:
-        """Every file below ``folder`` (recursively), sorted."""
-        found: list[str] = []
-        pending = [folder.strip("/")]
-        while pending:  # walks only that folder's part of the index, not every key of the listing
-            current = pending.pop()
-            for name in self.children.get(current, ()):
-                key = f"{current}/{name}" if current else name
-                if key in self.files:
-                    found.append(key)
-                if key in self.children:
-                    pending.append(key)
-        return tuple(sorted(found))
-
-    def glob(self, pattern: str) -> tuple[str, ...]:
-        """The keys (files and folders) matching ``pattern``, sorted; an empty pattern matches nothing."""
-        parts = [part for part in pattern.strip("/").split("/") if part not in {"", "."}]
-        if not parts:
-            return ()
-        found: set[str] = set()
-        self._walk("", parts, 0, found)
-        return tuple(sorted(found))
-
-    def _walk(self, folder: str, parts: Sequence[str], index: int, found: set[str]) -> None:
-        if index == len(parts):
-            if folder:
-                found.add(folder)
-            return
-        part = parts[index]
-        if part == "**":
-            self._walk(folder, parts, index + 1, found)
-            for name in self.children.get(folder, ()):
-                child = f"{folder}/{name}" if folder else name
-                if child in self.children:
-                    self._walk(child, parts, index, found)
-        elif magic := _MAGIC.search(part):
-            matcher = _segment_matcher(part)
-            for name in _starting_with(self.children.get(folder, ()), part[: magic.start()]):
-                if matcher(name):
-                    self._walk(f"{folder}/{name}" if folder else name, parts, index + 1, found)
-        else:
-            child = f"{folder}/{part}" if folder else part
-            if child in self.files or child in self.children:
-                self._walk(child, parts, index + 1, found)
-
-
-def _starting_with(names: tuple[str, ...], prefix: str) -> Iterator[str]:
-    """The sorted ``names`` that start with ``prefix``: a contiguous run found by bisection, so that a pattern such
-    as ``{run_name}_*.tif`` does not test every file of a folder holding the frames of all runs."""
-    start = bisect_left(names, prefix) if prefix else 0
-    return takewhile(lambda name: name.startswith(prefix), islice(names, start, None))
-
-
-def base_name(key: str) -> str:
-    """The last segment of a ``/``-separated key."""
-    return key.rsplit("/", 1)[-1]
-
-
-@lru_cache(maxsize=4096)
-def _segment_matcher(segment: str) -> Any:
-    return re.compile(fnmatch.translate(segment)).match
 
 
 @lru_cache(maxsize=4096)
@@ -200,10 +93,22 @@ class GlobAttempt:
 
 @dataclass(frozen=True)
 class FinderResult:
-    """What one finder found for one parent, and the globs it tried (for a clear "matched nothing" message)."""
+    """What one finder found for one parent, and the globs it tried (for a clear "matched nothing" message).
+
+    ``excluded`` is set when the finder has already applied the source's ``exclude`` per file (multi-globs)."""
 
     items: tuple[Found, ...]
     attempts: tuple[GlobAttempt, ...] = ()
+    excluded: bool = False
+
+
+class NameOf(StrEnum):
+    """What the portal names each file a multi-file finder finds (what ``exclude`` is matched against)."""
+
+    BASE_NAME = "base-name"
+    """A single glob (an annotation's ``glob_string``): the file's base name."""
+    FULL_PATH = "full-path"
+    """Several globs (``source_multi_glob``, ``glob_strings``): the file's full path."""
 
 
 @dataclass(frozen=True)
@@ -216,15 +121,23 @@ class FinderInputs:
 
 
 def name_from(path: str, name_regex: str | None) -> str | None:
-    """The item name of ``path``: the first group of ``name_regex`` matched at the start of the base name
-    (the whole base name when there is no regex or no group); None when the regex does not match."""
+    """The item name of ``path`` as the portal takes it: the first group of ``name_regex`` matched at the start of
+    the base name (default ``(.*)``, the whole base name); None when the regex does not match the base name.
+
+    A ``name_regex`` without a group is a :class:`PlanError` (the portal's finders take group 1 and fail).
+    """
     base = base_name(path)
-    if not name_regex:
-        return base
-    match = compile_regex(name_regex).match(base)
+    pattern = compile_regex(name_regex or "(.*)")
+    if not pattern.groups:
+        raise PlanError(
+            f"name_regex {pattern.pattern!r} has no group to take the name from",
+            expected="a regular expression with a group, e.g. '(.*)\\.mrc'",
+            found=f"no group in {pattern.pattern!r}",
+        )
+    match = pattern.match(base)
     if match is None:
         return None
-    return match.group(1) if match.re.groups else match.group(0)
+    return match.group(1) or ""
 
 
 def find_by_glob(
@@ -233,36 +146,65 @@ def find_by_glob(
     listing: Listing,
     origin: Origin,
 ) -> FinderResult:
-    """Items whose keys match the rendered ``list_glob`` and ``match_regex`` (searched in the key)."""
+    """Items whose keys match the rendered ``list_glob``, as the portal's glob finders find them: ``match_regex``
+    is searched in the full path of each match (:meth:`Listing.search_path`), the name is the first group of
+    ``name_regex`` matched at the start of the base name, and one name stands for one item (the last path found
+    under that name wins, as in the portal's name-to-path mapping). A ``name_regex`` that does not match the base
+    name of a file ``match_regex`` accepted is a :class:`PlanError` (the portal fails there too)."""
     expanded = render_text(finder.list_glob, context)
     match_regex = compile_regex(finder.match_regex or ".*")
+    matches_all = match_regex.pattern in {".*", ""}
     name_regex = None if isinstance(finder, TomogramHeaderFinder) else finder.name_regex
-    items = []
+    named: dict[str, str] = {}
     for key in listing.glob(expanded):
-        if not match_regex.search(key):
+        if not matches_all and not match_regex.search(listing.search_path(key)):
+            continue
+        if name_regex is None and isinstance(finder, TomogramHeaderFinder):
+            named[key] = key
             continue
         name = name_from(key, name_regex)
-        if name is not None:
-            items.append(Found(name, (key,), origin))
-    return FinderResult(tuple(items), (GlobAttempt(finder.list_glob, expanded, listing.root),))
+        if name is None:
+            raise PlanError(
+                f"name_regex {name_regex or '(.*)'!r} does not match the file name {base_name(key)!r}",
+                expected="a name_regex matching the start of the base name of every file match_regex accepts",
+                found=f"{key!r} found by {finder.list_glob!r}",
+            )
+        named[name] = key
+    items = tuple(Found(name, (key,), origin) for name, key in named.items())
+    return FinderResult(items, (GlobAttempt(finder.list_glob, expanded, listing.root),))
 
 
-def find_by_multi_glob(finder: SourceMultiGlobFinder, context: Mapping[str, str], listing: Listing) -> FinderResult:
-    """One item holding every key matched by any of the globs (named after the first key)."""
-    return find_by_globs(finder.list_globs, context, listing)
+def find_by_multi_glob(
+    finder: SourceMultiGlobFinder, context: Mapping[str, str], listing: Listing, exclude: Sequence[str] | None = None
+) -> FinderResult:
+    """One item holding every key matched by any of the globs (named after the first key); ``exclude`` drops each
+    file whose full path it matches, as the portal names a multi-glob's files by their paths."""
+    return find_by_globs(finder.list_globs, context, listing, exclude=exclude, names=NameOf.FULL_PATH)
 
 
-def find_by_globs(globs: Sequence[str], context: Mapping[str, str], listing: Listing) -> FinderResult:
-    """One item holding every key matched by any of ``globs`` (named after the first key), or nothing."""
+def find_by_globs(
+    globs: Sequence[str],
+    context: Mapping[str, str],
+    listing: Listing,
+    *,
+    exclude: Sequence[str] | None = None,
+    names: NameOf = NameOf.FULL_PATH,
+) -> FinderResult:
+    """One item holding every key matched by any of ``globs`` (named after the first key), or nothing; ``exclude``
+    regexes are ``re.match``ed per file against its name as the portal gives it (``names``)."""
     attempts = []
     keys: list[str] = []
+    patterns = [compile_regex(pattern) for pattern in exclude or ()]
     for template in globs:
         expanded = render_text(template, context)
         attempts.append(GlobAttempt(template, expanded, listing.root))
-        keys.extend(key for key in listing.glob(expanded) if key not in keys)
+        for key in listing.glob(expanded):
+            name = base_name(key) if names is NameOf.BASE_NAME else listing.search_path(key)
+            if key not in keys and not any(pattern.match(name) for pattern in patterns):
+                keys.append(key)
     if not keys:
-        return FinderResult((), tuple(attempts))
-    return FinderResult((Found(base_name(keys[0]), tuple(keys), Origin.SOURCE),), tuple(attempts))
+        return FinderResult((), tuple(attempts), excluded=True)
+    return FinderResult((Found(base_name(keys[0]), tuple(keys), Origin.SOURCE),), tuple(attempts), excluded=True)
 
 
 def find_literals(values: Sequence[object], context: Mapping[str, str]) -> FinderResult:
@@ -285,23 +227,20 @@ def find_by_header(finder: TomogramHeaderFinder, context: Mapping[str, str], inp
 
 
 def drop_excluded(result: FinderResult, exclude: Sequence[str] | None) -> FinderResult:
-    """``result`` without the items one of whose keys (or, for literals, whose name) matches an ``exclude``
-    regular expression."""
-    if not exclude:
+    """``result`` without the items whose name an ``exclude`` regular expression matches at its start
+    (``re.match`` against the found name, as the portal applies ``exclude``; not searched in the path)."""
+    if not exclude or result.excluded:
         return result
     patterns = [compile_regex(pattern) for pattern in exclude]
-
-    def excluded(item: Found) -> bool:
-        texts = item.keys or (item.name,)
-        return any(pattern.search(text) for pattern in patterns for text in texts)
-
-    return FinderResult(tuple(item for item in result.items if not excluded(item)), result.attempts)
+    kept = tuple(item for item in result.items if not any(p.match(str(item.name)) for p in patterns))
+    return FinderResult(kept, result.attempts)
 
 
 def parents_allowed(filters: ParentFilters | None, parents: Mapping[str, str]) -> bool:
-    """Whether the parents (``{"dataset": "10001", "run": "TS_1", "voxel_spacing": "13.480"}``) pass
-    ``parent_filters``: for each kind named under ``include`` one regex must match (searched), and no regex
-    named under ``exclude`` may match. Kinds that are not among the parents do not filter."""
+    """Whether the parents (``{"deposition": "10300", "dataset": "10001", "run": "TS_1", "voxel_spacing":
+    "13.480"}``) pass ``parent_filters`` as the portal applies them: for each kind named under ``include`` one regex
+    must be found in (``re.search``) that parent's name, and no regex named under ``exclude`` may be found in it.
+    Kinds that are not among the parents of the entity do not filter."""
     if filters is None:
         return True
     if filters.include is not None:

@@ -76,6 +76,9 @@ class Storage(Protocol):
     def list_keys(self, prefix: str = "") -> list[str]:
         """Every file key under the folder ``prefix`` (recursive, sorted) in one listing call."""
 
+    def list_sizes(self, prefix: str = "") -> dict[str, int]:
+        """Every file key under the folder ``prefix`` with its size, in one listing call."""
+
     def size(self, key: str) -> int:
         """The size of the file ``key`` in bytes."""
 

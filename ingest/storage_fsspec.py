@@ -15,16 +15,20 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
 from ingest.errors import StorageError
+from ingest.publication_steps import publication_step
 from ingest.storage_keys import TEMPORARY_MARKER, check_key, check_prefix, publication_order
 from ingest.storage_retry import RetryPolicy, call_with_retries
 
 T = TypeVar("T")
 
 _CHECKSUM_BLOCK = 4 * 1024 * 1024
+PUT_THREADS = 16
+"""Concurrent uploads of one tree's data files on object stores."""
 
 
 def tree_files(local_dir: Path) -> list[str]:
@@ -97,6 +101,22 @@ class FsspecStorage:
         start = len(self.root) + 1
         return sorted(path[start:] for path in found if TEMPORARY_MARKER not in path)
 
+    def list_sizes(self, prefix: str = "") -> dict[str, int]:
+        """Every file key under the folder ``prefix`` with its size in bytes, in one listing call (like
+        :meth:`list_keys`)."""
+        prefix = check_prefix(prefix)
+        base = self._path(prefix)
+
+        def find() -> dict[str, Any]:
+            self.fs.invalidate_cache()
+            return cast(dict[str, Any], self.fs.find(base, withdirs=False, detail=True))
+
+        found = self._call("listing", prefix, find)
+        start = len(self.root) + 1
+        return {
+            path[start:]: int(info.get("size") or 0) for path, info in found.items() if TEMPORARY_MARKER not in path
+        }
+
     def size(self, key: str) -> int:
         """The size of the file ``key`` in bytes."""
         check_key(key)
@@ -119,6 +139,7 @@ class FsspecStorage:
         """Delete the file or folder ``prefix`` and everything under it; a missing one is not an error."""
         prefix = check_key(prefix.removesuffix("/"))
         path = self._path(prefix)
+        publication_step("delete", prefix)
 
         def delete() -> None:
             if self.fs.exists(path):
@@ -165,10 +186,25 @@ class FsspecStorage:
         """
         check_key(key)
         info = self._call("reading the details of", key, lambda: self.fs.info(self._path(key)))
+        if info.get("type") == "directory":  # an OME-Zarr source: a manifest of its objects' entity tags
+            return self._call("fingerprinting", key, lambda: self._tree_fingerprint(key))
         etag = info.get("ETag") or info.get("etag")
         if etag:
             return f"etag:{str(etag).strip(chr(34))}:{info.get('size')}"
         return f"sha256:{self.checksum(key)}"
+
+    def _tree_fingerprint(self, key: str) -> str:
+        """A SHA-256 over the sorted relative names, sizes and entity tags (or modification times) of every object
+        under the folder ``key``, from one listing call."""
+        base = self._path(key).rstrip("/") + "/"
+        found = cast(dict[str, dict[str, Any]], self.fs.find(base, detail=True))
+        entries = []
+        for name, info in found.items():
+            tag = info.get("ETag") or info.get("etag") or info.get("LastModified") or info.get("mtime")
+            relative = name[len(base) :] if name.startswith(base) else name.removeprefix(base.lstrip("/"))
+            entries.append(f"{relative}\0{info.get('size')}:{str(tag).strip(chr(34))}")
+        digest = hashlib.sha256("\n".join(sorted(entries)).encode())
+        return f"tree:{len(entries)}:{digest.hexdigest()}"
 
     @contextlib.contextmanager
     def scratch(self) -> Iterator[Path]:
@@ -209,11 +245,13 @@ class ObjectStorage(FsspecStorage):
     def publish_bytes(self, key: str, data: bytes) -> None:
         """Put ``data`` at ``key`` in one request."""
         check_key(key)
+        publication_step("publish", key)
         self._call("publishing", key, lambda: self.fs.pipe_file(self._path(key), data))
 
     def publish_file(self, key: str, local_path: Path) -> None:
         """Upload ``local_path`` to ``key``; large files go multipart and appear only when complete."""
         check_key(key)
+        publication_step("publish", key)
         self._call("publishing", key, lambda: self.fs.put_file(str(local_path), self._path(key)))
 
     def publish_tree(self, prefix: str, local_dir: Path) -> None:
@@ -227,15 +265,23 @@ class ObjectStorage(FsspecStorage):
         stale_data, stale_metadata = publication_order(sorted(stale))
         base = self._path(prefix)
         if data:
-            self._call(
-                "publishing the data of",
-                prefix,
-                functools.partial(self.fs.put, [str(local_dir / p) for p in data], [f"{base}/{p}" for p in data]),
-            )
+            publication_step("publish tree data", prefix)
+
+            def put(relative: str) -> None:
+                upload = functools.partial(self.fs.put_file, str(local_dir / relative), f"{base}/{relative}")
+                self._call("publishing", f"{prefix}/{relative}", upload)
+
+            # One retry budget per file, not per batch: a batch of many chunks retried as a whole rarely gets
+            # through a store that throttles a fraction of all requests.
+            with ThreadPoolExecutor(max_workers=min(PUT_THREADS, len(data))) as pool:
+                for _ in pool.map(put, data):
+                    pass
         for relative in metadata:
             upload = functools.partial(self.fs.put_file, str(local_dir / relative), f"{base}/{relative}")
+            publication_step("publish", f"{prefix}/{relative}")
             self._call("publishing", f"{prefix}/{relative}", upload)
         for group in (stale_metadata, stale_data):
             if group:
+                publication_step("delete stale keys", prefix)
                 delete = functools.partial(self.fs.rm, [self._path(k) for k in group])
                 self._call("deleting stale keys of", prefix, delete)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ingest.errors import StorageError
+from ingest.publication_steps import publication_step
 from ingest.storage_fsspec import FsspecStorage, temporary_name, tree_files
 from ingest.storage_keys import TEMPORARY_MARKER, check_key, check_prefix, publication_order
 
@@ -62,6 +64,7 @@ class LocalStorage(FsspecStorage):
     def _stage(self, key: str, write: Callable[[str], None]) -> None:
         final = Path(self._path(key))
         staging = final.with_name(temporary_name(final.name))
+        publication_step("publish", key)
 
         def publish() -> None:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +96,7 @@ class LocalStorage(FsspecStorage):
         data, metadata = publication_order(tree_files(local_dir))
         final = Path(self._path(prefix))
         staging = final.with_name(temporary_name(final.name))
+        publication_step("publish tree", prefix)
         retired = final.with_name(temporary_name(final.name + "-old"))
 
         def publish() -> None:
@@ -137,6 +141,8 @@ class LocalStorage(FsspecStorage):
         """
         check_key(key)
         path = Path(self._path(key))
+        if path.is_dir():  # an OME-Zarr source: a manifest of its files' signatures
+            return self._call("fingerprinting", key, lambda: local_tree_fingerprint(path))
 
         def sample() -> str:
             stat = path.stat()
@@ -168,6 +174,7 @@ class LocalStorage(FsspecStorage):
         """Rename ``local_path`` over ``key`` (atomic); across filesystems, copy it like :meth:`publish_file`."""
         check_key(key)
         final = Path(self._path(key))
+        publication_step("move", key)
 
         def rename() -> bool:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -183,6 +190,7 @@ class LocalStorage(FsspecStorage):
         prefix = check_key(prefix.removesuffix("/"))
         tree_files(local_dir)  # refuses anything but a folder
         final = Path(self._path(prefix))
+        publication_step("move tree", prefix)
         retired = final.with_name(temporary_name(final.name + "-old"))
 
         def rename() -> bool:
@@ -215,6 +223,26 @@ def _renamed(source: Path, destination: Path) -> bool:
             return False
         raise
     return True
+
+
+def local_tree_fingerprint(folder: Path) -> str:
+    """The fingerprint of a source folder (an OME-Zarr volume): a SHA-256 over the sorted relative names, sizes,
+    modification and change times and inodes of every file below it (a manifest; no content is read, as for big
+    files the change time already tells a rewrite)."""
+    entries = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        with os.scandir(current) as listing:
+            for entry in listing:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                    continue
+                stat = entry.stat(follow_symlinks=False)
+                name = Path(entry.path).relative_to(folder).as_posix()
+                entries.append(f"{name}\0{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}")
+    digest = hashlib.sha256("\n".join(sorted(entries)).encode())
+    return f"tree:{len(entries)}:{digest.hexdigest()}"
 
 
 def sample_offsets(size: int) -> list[int]:

@@ -132,6 +132,28 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"
 
 
+def retry_transient(
+    operation: Callable[[], T],
+    *,
+    what: str,
+    where: str,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``operation``, retrying transient failures under ``policy`` like :func:`call_with_retries`, but
+    re-raise the last error unchanged (readers that tell a missing file from an unreadable one need the type)."""
+    delays = policy.delays()
+    while True:
+        try:
+            return operation()
+        except Exception as error:
+            delay = next(delays, None) if is_transient(error) else None
+            if delay is None:
+                raise
+            logger.info("%s: %s failed transiently (%s); retrying in %.2fs", where, what, error, delay)
+            sleep(delay)
+
+
 def call_with_retries(
     operation: Callable[[], T],
     *,

@@ -110,11 +110,13 @@ class Selection:
 
 @dataclass(frozen=True)
 class ImageCopy:
-    """A picture copied into the tree; ``source`` is as the config gives it (a key under the input root or a URL)."""
+    """A picture copied into the tree (as PNG). ``source`` is a key under the source prefix found by a glob, or,
+    when ``literal``, the path the config gives (``bucket/key`` or a URL, see :mod:`ingest.literal_files`)."""
 
     kind: str
     source: str
     output_key: str
+    literal: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ class AnnotationFileTask:
     source_keys: tuple[str, ...]
     outputs: tuple[AnnotationOutput, ...]
     options: Metadata
+    mesh_source_key: str | None = None  # the entry's mesh_source_path, found in the input; not ingested yet
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,10 @@ class RunPlan:
     skipped: tuple[Skipped, ...] = ()
     copies: tuple[CopyTask, ...] = ()
     frames: tuple[FramesTask, ...] = ()
+    claims: tuple[tuple[str, str], ...] = ()
+    """The numbered folders the plan allocates in this run, with the identity each is for (manifest claims)."""
+    orphans: tuple[str, ...] = ()
+    """Folders of this run without metadata that our manifest claims (left by a killed run): deleted first."""
 
     @property
     def tomograms(self) -> tuple[TomogramTask, ...]:

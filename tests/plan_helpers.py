@@ -25,6 +25,9 @@ TOMOGRAM = {
     "reconstruction_software": "IMOD",
     "tomogram_version": 1.0,
     "offset": {"x": 0, "y": 0, "z": 0},
+    "is_visualization_default": True,
+    "authors": AUTHORS,
+    "dates": DATES,
 }
 
 

@@ -89,6 +89,9 @@ def test_input_option_points_at_the_run_map(tmp_path: Path) -> None:
     config = write_config(tmp_path / "configs", minimal_text(), with_run_map=False)
     (tmp_path / "bucket" / "input").mkdir(parents=True)
     (tmp_path / "bucket" / "input" / "run_data.csv").write_text("run_name,tilt_min,tilt_max,quality\nTS,1,2,3\n")
+    for name in ("runs/TS/TS.mrc", "runs/TS/TS.mdoc", "runs/TS/frames/a.tiff", "picks/TS.csv"):  # what it plans
+        (tmp_path / "bucket" / "input" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "bucket" / "input" / name).write_bytes(b"")
     status, output = run("validate", "--input", str(tmp_path / "bucket"), str(config))
     assert (status, output.strip()) == (0, "0 error(s), 0 warning(s)")
 

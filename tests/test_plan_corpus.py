@@ -93,6 +93,7 @@ def test_ids_are_reused_from_the_portal_fixture_tree(corpus: Path) -> None:
     ]
     config = base_config(
         standardization_config={"deposition_id": 300, "source_prefix": "input_bucket/20002"},
+        depositions=[{"sources": [{"literal": {"value": [300]}}]}],
         tomograms=tomograms,
         **common,
     )
@@ -104,6 +105,7 @@ def test_ids_are_reused_from_the_portal_fixture_tree(corpus: Path) -> None:
     points = [{"Point": {"file_format": "csv", "glob_string": "annotations/points.csv"}}]
     config = base_config(
         standardization_config={"deposition_id": 301, "source_prefix": "input_bucket/20002"},
+        depositions=[{"sources": [{"literal": {"value": [301]}}]}],
         tomograms=[],
         annotations=[annotation("100-foo-1.0", "foo", points), annotation("bar-1", "bar", points)],
         **common,

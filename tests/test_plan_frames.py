@@ -15,8 +15,10 @@ MDOCS = [{"sources": [{"source_glob": {"list_glob": "mdocs/{run_name}*.mdoc"}}]}
 KEYS = ["tomograms/TS_1.mrc", "mdocs/TS_1.mdoc", "frames/TS_1_001.tif", "frames/TS_1_002.tif"]
 
 
-def frames(metadata: dict[str, Any], *sources: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"metadata": metadata, "sources": list(sources) or [{"source_glob": {"list_glob": "frames/*.tif"}}]}]
+def frames(metadata: dict[str, Any] | None, *sources: dict[str, Any]) -> list[dict[str, Any]]:
+    """A frames entry; metadata gets the is_gain_corrected the portal's config schema requires beside dose_rate."""
+    full = None if metadata is None else {"is_gain_corrected": False, **metadata}
+    return [{"metadata": full, "sources": list(sources) or [{"source_glob": {"list_glob": "frames/*.tif"}}]}]
 
 
 def test_frame_files_are_copies_and_the_task_names_the_mdoc() -> None:
@@ -34,7 +36,7 @@ def test_frame_files_are_copies_and_the_task_names_the_mdoc() -> None:
         "10001/TS_1/Frames/TS_1.mdoc",
     )
     assert task.frame_keys == ("10001/TS_1/Frames/TS_1_001.tif", "10001/TS_1/Frames/TS_1_002.tif")
-    assert task.metadata.to_dict() == {"dose_rate": 1.5}
+    assert task.metadata.to_dict() == {"dose_rate": 1.5, "is_gain_corrected": False}
     assert "frames" not in {item.section for item in plan.skipped}
 
 
@@ -48,7 +50,8 @@ def test_only_frames_keeps_the_mdoc_copy_it_names() -> None:
 
 
 def test_missing_dose_rate_leaves_the_metadata_out_with_a_warning() -> None:
-    plan = plan_of(base_config(collection_metadata=MDOCS, frames=frames({"is_gain_corrected": True})), KEYS)
+    # A frames entry without metadata (with metadata, the portal's config schema requires dose_rate).
+    plan = plan_of(base_config(collection_metadata=MDOCS, frames=frames(None)), KEYS)
     assert plan.runs[0].frames == ()
     assert len([task for task in plan.runs[0].copies if task.section is Section.FRAMES]) == 2
     assert any("frames[0].metadata has no dose_rate" in warning for warning in plan.warnings)

@@ -54,10 +54,17 @@ def test_a_globbed_picture_that_is_no_key_photo_is_refused() -> None:
     assert "other.png" in str(info.value) and "dataset_keyphotos[0].sources[0]" in str(info.value)
 
 
-def test_a_key_photo_file_that_is_not_a_png_is_refused() -> None:
-    with pytest.raises(PlanError, match="not a PNG") as info:
-        plan_of(config_with("dataset_keyphotos", literal("images/snapshot.jpg", "images/thumbnail.png")), INPUT)
-    assert "snapshot.jpg" in str(info.value)
+def test_a_key_photo_file_that_is_not_an_image_is_refused() -> None:
+    with pytest.raises(PlanError, match="not an image") as info:
+        plan_of(config_with("dataset_keyphotos", literal("images/snapshot.txt", "images/thumbnail.png")), INPUT)
+    assert "snapshot.txt" in str(info.value)
+
+
+def test_a_key_photo_literal_leading_outside_the_roots_is_refused() -> None:
+    for value in ("/etc/passwd.png", "../../../../etc/x.png", "bucket/../../x.png"):
+        with pytest.raises(PlanError, match="outside") as info:
+            plan_of(config_with("dataset_keyphotos", literal(value, "images/thumbnail.png")), INPUT)
+        assert "dataset_keyphotos[0].sources[0]" in str(info.value)
 
 
 def test_key_photo_urls_are_planned_for_the_executor_to_report() -> None:

@@ -67,6 +67,30 @@ def metadata(output: Path, key: str) -> dict[str, Any]:
     return document
 
 
+def with_keys_the_portal_requires(config: dict[str, Any]) -> dict[str, Any]:
+    """The keys the portal's config schema requires and these fragments omit: a dataset's assay, development stage
+    and disease, ontology-term names, a deposition's types, a tomogram's authors, dates and visibility."""
+    for entry in config.get("datasets", []):
+        dataset = entry.get("metadata")
+        if dataset is None:
+            continue
+        dataset.setdefault("assay", {"name": "cryo-electron tomography", "id": "EFO:0002909"})
+        dataset.setdefault("development_stage", {"name": "unknown", "id": "unknown"})
+        dataset.setdefault("disease", {"name": "normal", "id": "PATO:0000461"})
+        for term in ("tissue", "cell_type", "cell_strain", "cell_component"):
+            if isinstance(dataset.get(term), dict) and not dataset[term].get("name"):
+                dataset[term]["name"] = term.replace("_", " ")
+        for tomograms in config.get("tomograms", []):
+            tomogram = tomograms.get("metadata") or {}
+            tomogram.setdefault("authors", dataset["authors"])
+            tomogram.setdefault("dates", dataset["dates"])
+            tomogram.setdefault("is_visualization_default", True)
+    for entry in config.get("depositions", []):
+        if entry.get("metadata") is not None:
+            entry["metadata"].setdefault("deposition_types", ["dataset"])
+    return config
+
+
 def completed_annotation_fixture(corpus: Path) -> dict[str, Any]:
     config = load(corpus, "annotations/anno_config.yaml")
     dataset = config["datasets"][0]["metadata"]
@@ -99,7 +123,7 @@ def completed_annotation_fixture(corpus: Path) -> dict[str, Any]:
             "sources": [{"SemanticSegmentationMask": {"file_format": "mrc", "glob_string": "annotations/segmask.mrc"}}],
         },
     ]  # fmt: skip
-    return config
+    return with_keys_the_portal_requires(config)
 
 
 def test_annotation_fixture_ingests_with_dataset_tomogram_points_and_mask(corpus: Path, tmp_path: Path) -> None:
@@ -163,7 +187,7 @@ def test_alignment_fixture_ingests_both_runs_with_default_alignments(corpus: Pat
         "tomogram_version": 1.0,
         "offset": {"x": 0, "y": 0, "z": 0},
     }
-    output, report = ingest(corpus, config, tmp_path)
+    output, report = ingest(corpus, with_keys_the_portal_requires(config), tmp_path)
     assert [run["run"] for run in report["runs"]] == ["10001/TS_run1", "10001/TS_run2"]
     assert "depositions_metadata/10301/deposition_metadata.json" in tree(output)
     for run, size in (("TS_run1", {"x": 6, "y": 8, "z": 10}), ("TS_run2", {"x": 4, "y": 4, "z": 4})):
@@ -171,6 +195,6 @@ def test_alignment_fixture_ingests_both_runs_with_default_alignments(corpus: Pat
         assert f"{folder}/{run}.mrc" in tree(output)
         tomogram = metadata(output, f"{folder}/tomogram_metadata.json")
         assert set(tomogram) >= TOMOGRAM_FIELDS and tomogram["size"] == size
-        assert tomogram["authors"] == [] and tomogram["deposition_id"] == 10301
+        assert tomogram["authors"] == dataset["authors"] and tomogram["deposition_id"] == 10301
         assert tomogram["alignment_metadata_path"] == f"10001/{run}/Alignments/100/alignment_metadata.json"
         assert metadata(output, f"10001/{run}/run_metadata.json")["run_name"] == run

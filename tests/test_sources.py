@@ -101,8 +101,12 @@ def test_name_regex_takes_first_group_of_base_name() -> None:
     assert name_from("tomograms/TS_1.rec", "(.*)\\.rec") == "TS_1"
     assert name_from("a/VoxelSpacing13.480", "VoxelSpacing(.*)") == "13.480"
     assert name_from("tomograms/TS_1.rec", None) == "TS_1.rec"
-    assert name_from("tomograms/TS_1.rec", "TS_") == "TS_"
     assert name_from("tomograms/TS_1.rec", "(.*)\\.st") is None
+
+
+def test_name_regex_without_a_group_is_an_error_as_in_the_portal() -> None:
+    with pytest.raises(PlanError, match="no group"):
+        name_from("tomograms/TS_1.rec", "TS_")
 
 
 def test_source_glob_renders_template_and_filters_by_match_regex() -> None:
@@ -159,10 +163,13 @@ def test_tomogram_header_without_reader_is_a_clear_error() -> None:
         find_by_header(TomogramHeaderFinder(list_glob="tomograms/TS_1.rec"), {}, inputs)
 
 
-def test_exclude_drops_items_whose_key_matches() -> None:
-    result = find_by_glob(SourceGlobFinder(list_glob="tomograms/*"), {}, LISTING, Origin.SOURCE)
-    kept = drop_excluded(result, ["\\.mrc$", "TS_1"])
-    assert [item.key for item in kept.items] == ["tomograms/TS_2.rec"]
+def test_exclude_matches_the_found_name_at_its_start() -> None:
+    finder = SourceGlobFinder(list_glob="tomograms/*", match_regex="\\.rec$", name_regex="(.*)\\.rec")
+    result = find_by_glob(finder, {}, LISTING, Origin.SOURCE)
+    assert [item.name for item in drop_excluded(result, ["TS_1"]).items] == ["TS_2"]
+    assert [item.name for item in drop_excluded(result, ["^TS_2$"]).items] == ["TS_1"]
+    # re.match on the name: neither the path nor a pattern found later in the name excludes anything
+    assert [item.name for item in drop_excluded(result, ["tomograms", "_1", "\\.rec$"]).items] == ["TS_1", "TS_2"]
 
 
 def test_parent_filters_include_and_exclude() -> None:

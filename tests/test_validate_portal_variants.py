@@ -47,7 +47,11 @@ VARIANTS = {
         "frames:\n",
         "tomograms:\n- metadata:\n    voxel_spacing: 10.0\n    fiducial_alignment_status: FIDUCIAL\n"
         "    reconstruction_method: WBP\n    reconstruction_software: IMOD\n    processing: raw\n"
-        "    size: {x: 630, y: 630, z: 184}\n  sources:\n  - source_glob:\n      list_glob: runs/{run_name}/*.rec\n"
+        "    size: {x: 630, y: 630, z: 184}\n    tomogram_version: 1.0\n    offset: {x: 0, y: 0, z: 0}\n"
+        "    is_visualization_default: true\n    authors:\n"
+        "    - {name: A, primary_author_status: true, corresponding_author_status: true}\n"
+        "    dates: {deposition_date: '2024-01-01', release_date: '2024-02-01', last_modified_date: '2024-03-01'}\n"
+        "  sources:\n  - source_glob:\n      list_glob: runs/{run_name}/*.rec\n"
         "frames:\n",
     ),
     # Annotation.object_count (portal core schema)

@@ -16,6 +16,11 @@ from ingest.tasks import Section, Selection, parse_sections
 @click.command("deposition")
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--input", "input_url", help="Input root (folder or s3:// URL); default: the config's folder.")
+@click.option(
+    "--bucket-root",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="For a local input: the folder holding the buckets that literal bucket/key paths (key photos) name.",
+)
 @click.option("--output", "output_url", default="portal", show_default=True, help="Output root (folder or s3:// URL).")
 @click.option("--run", "runs", multiple=True, metavar="REGEX", help="Only runs whose name fully matches (repeatable).")
 @click.option("--exclude-run", "exclude_runs", multiple=True, metavar="REGEX", help="Skip these runs (repeatable).")
@@ -32,6 +37,12 @@ from ingest.tasks import Section, Selection, parse_sections
 @click.option("--workers", type=click.IntRange(min=1), help="Local workers (default: all cores; 1: in this process).")
 @click.option("--scheduler", metavar="ADDRESS", help="An existing dask scheduler, e.g. tcp://host:8786.")
 @click.option("--overwrite", is_flag=True, help="Rewrite outputs even when their inputs are unchanged.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Compare every byte of up-to-date outputs (every zarr chunk) with the manifest, and repair what differs "
+    "(default: sizes, small files and sampled blocks).",
+)
 @click.option("--timestamp", help="last_updated_at for metadata (default: SOURCE_DATE_EPOCH or now).")
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
 @click.option("--check/--no-check", "run_checks", default=True, show_default=True, help="Check the written runs.")
@@ -39,6 +50,7 @@ from ingest.tasks import Section, Selection, parse_sections
 def deposition(
     config: Path,
     input_url: str | None,
+    bucket_root: Path | None,
     output_url: str,
     runs: tuple[str, ...],
     exclude_runs: tuple[str, ...],
@@ -49,6 +61,7 @@ def deposition(
     workers: int | None,
     scheduler: str | None,
     overwrite: bool,
+    verify: bool,
     timestamp: str | None,
     storage_options: tuple[str, ...],
     run_checks: bool,
@@ -68,6 +81,7 @@ def deposition(
             output_url=output_url,
             selection=selection,
             storage_options=parse_storage_options(storage_options),
+            bucket_root=bucket_root,
         )
     except InvalidConfigError as error:
         click.echo(error.render(), err=True, nl=False)
@@ -80,6 +94,7 @@ def deposition(
     from ingest.execute_settings import ExecutionSettings, WritePolicy
     from ingest.executors import DaskExecutor, Executor, SerialExecutor
     from ingest.metadata import resolve_timestamp
+    from ingest.output_digests import Verification
     from ingest.plan_render import plan_tree, render_plan_json
     from ingest.progress_display import open_progress
 
@@ -99,6 +114,8 @@ def deposition(
         timestamp=resolve_timestamp(timestamp),
         storage_options=tuple(parse_storage_options(storage_options).items()),
         policy=WritePolicy.OVERWRITE if overwrite else WritePolicy.SKIP_UP_TO_DATE,
+        verification=Verification.FULL if verify else Verification.QUICK,
+        bucket_root=str(bucket_root.absolute()) if bucket_root is not None else None,
     )
     executor: Executor = SerialExecutor() if workers == 1 and scheduler is None else DaskExecutor(workers, scheduler)
 

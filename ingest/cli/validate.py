@@ -19,8 +19,22 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": r
     "input_root",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Input root the config's source_prefix is relative to (default: each config's folder); "
-    "used to find the run data map.",
+    help="Input root the config's source_prefix is relative to (default: each config's folder; run data map "
+    "only). Given, each valid config is also planned against it as `ingest deposition --dry-run` does, so every "
+    "refusal of the dry run (finders matching nothing, missing files, ...) is reported here.",
+)
+@click.option(
+    "--output",
+    "output_url",
+    default=None,
+    help="With --input: the output tree the dry run would read (for destination_glob / destination_filter "
+    "finders); default: an empty tree.",
+)
+@click.option(
+    "--bucket-root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="A local folder holding the buckets: literal bucket/key paths (key photos) must exist as DIR/bucket/key.",
 )
 @click.option(
     "--format",
@@ -31,14 +45,23 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": r
     help="text: compiler-style lines; json: machine-readable; github: workflow annotations.",
 )
 @click.pass_context
-def validate(ctx: click.Context, configs: tuple[Path, ...], input_root: Path | None, output_format: str) -> None:
+def validate(
+    ctx: click.Context,
+    configs: tuple[Path, ...],
+    input_root: Path | None,
+    output_url: str | None,
+    bucket_root: Path | None,
+    output_format: str,
+) -> None:
     """Validate deposition CONFIGs: schema, semantic rules and templates.
 
     Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.
     """
     from ingest.validators.config import exit_code, validate_configs
 
-    report = validate_configs(configs, input_root)
+    report = validate_configs(
+        configs, input_root, plan=input_root is not None, output_url=output_url, bucket_root=bucket_root
+    )
     rendered = _RENDERERS[output_format](report)
     if rendered:
         click.echo(rendered)

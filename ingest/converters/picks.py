@@ -199,3 +199,9 @@ def finish_picks(
         if rotations is not None:
             rotations = reverse_axes(rotations)
     return Picks(positions, rotations, instance_ids, scores, source)
+
+
+def known_formats() -> tuple[str, ...]:
+    """Every registered pick file format name, sorted (what a config's ``file_format`` may name)."""
+    _load_format_modules()
+    return tuple(sorted(_READERS))

@@ -42,6 +42,7 @@ class ConfiguredBaseModel(BaseModel):
         extra = "forbid",
         arbitrary_types_allowed = True,
         use_enum_values = True,
+        allow_inf_nan = False,
         strict = False,
     )
 
@@ -63,71 +64,87 @@ class LinkMLMeta(RootModel):
         return key in self.root
 
 
-BtoId = Annotated[str, StringConstraints(pattern='^BTO:\\d{7}$'), Tag('BtoId')]
+AccelerationVoltage = Annotated[float, Field(ge=20000), Tag('AccelerationVoltage')]
 
-CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:\\d{7}$'), Tag('CdpoId')]
+BtoId = Annotated[str, StringConstraints(pattern='^BTO:[0-9]{7}$'), Tag('BtoId')]
+
+CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:[0-9]{7}$'), Tag('CdpoId')]
 
 CellosaurusId = Annotated[str, StringConstraints(pattern='^CVCL_[A-Z0-9]{4,}$'), Tag('CellosaurusId')]
 
-ChebiId = Annotated[str, StringConstraints(pattern='^CHEBI:\\d+$'), Tag('ChebiId')]
+ChebiId = Annotated[str, StringConstraints(pattern='^CHEBI:[0-9]+$'), Tag('ChebiId')]
 
-ChlamyCollectionId = Annotated[str, StringConstraints(pattern='^CC-\\d+$'), Tag('ChlamyCollectionId')]
+ChlamyCollectionId = Annotated[str, StringConstraints(pattern='^CC-[0-9]{4}$'), Tag('ChlamyCollectionId')]
 
-ClId = Annotated[str, StringConstraints(pattern='^CL:\\d{7}$'), Tag('ClId')]
+ClId = Annotated[str, StringConstraints(pattern='^CL:[0-9]{7}$'), Tag('ClId')]
 
-DatabaseEntryList = Annotated[str, StringConstraints(pattern='^(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$'), Tag('DatabaseEntryList')]
+DatabaseEntryList = Annotated[str, StringConstraints(pattern='^(EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8})(\\s*,\\s*(EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8}))*$'), Tag('DatabaseEntryList')]
 
-DoiList = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+(\\s*,\\s*(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+)*$'), Tag('DoiList')]
+DoiList = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+(\\s*,\\s*(doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+)*$'), Tag('DoiList')]
 
-DoiString = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+$'), Tag('DoiString')]
+DoiString = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+$'), Tag('DoiString')]
 
-EfoId = Annotated[str, StringConstraints(pattern='^EFO:\\d{7}$'), Tag('EfoId')]
+EfoId = Annotated[str, StringConstraints(pattern='^EFO:[0-9]{7}$'), Tag('EfoId')]
 
-EmdbId = Annotated[str, StringConstraints(pattern='^EMD-\\d{4,5}$'), Tag('EmdbId')]
+EmdbId = Annotated[str, StringConstraints(pattern='^EMD-[0-9]{4,5}$'), Tag('EmdbId')]
 
-EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-\\d{5}$'), Tag('EmpiarId')]
+EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-[0-9]+$'), Tag('EmpiarId')]
+
+FbbtId = Annotated[str, StringConstraints(pattern='^FBbt:[0-9]{8}$'), Tag('FbbtId')]
+
+FbdvId = Annotated[str, StringConstraints(pattern='^FBdv:[0-9]{8}$'), Tag('FbdvId')]
 
 FloatFormattedString = Annotated[str, StringConstraints(pattern='^(float|int) *\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
 
-GoId = Annotated[str, StringConstraints(pattern='^GO:\\d{7}$'), Tag('GoId')]
+GoId = Annotated[str, StringConstraints(pattern='^GO:[0-9]{7}$'), Tag('GoId')]
 
-HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:\\d{7}$'), Tag('HsapDvId')]
+HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:[0-9]{7}$'), Tag('HsapDvId')]
 
 IntegerFormattedString = Annotated[str, StringConstraints(pattern='^int *\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('IntegerFormattedString')]
 
-MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:\\d{7}$'), Tag('MmusDvId')]
+MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:[0-9]{7}$'), Tag('MmusDvId')]
 
-MondoId = Annotated[str, StringConstraints(pattern='^MONDO:\\d{7}$'), Tag('MondoId')]
+MondoId = Annotated[str, StringConstraints(pattern='^MONDO:[0-9]{7}$'), Tag('MondoId')]
 
-NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:\\d+$'), Tag('NcbiTaxonId')]
+NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:[0-9]+$'), Tag('NcbiTaxonId')]
 
-OrcidId = Annotated[str, StringConstraints(pattern='^\\d{4}-\\d{4}-\\d{4}-\\d{3}[\\dX]$'), Tag('OrcidId')]
+NonNegativeFloat = Annotated[float, Field(ge=0), Tag('NonNegativeFloat')]
 
-PatoId = Annotated[str, StringConstraints(pattern='^PATO:\\d{7}$'), Tag('PatoId')]
+OrcidId = Annotated[str, StringConstraints(pattern='^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$'), Tag('OrcidId')]
 
-PdbId = Annotated[str, StringConstraints(pattern='^PDB-\\w{4,8}$'), Tag('PdbId')]
+PatoId = Annotated[str, StringConstraints(pattern='^PATO:[0-9]{7}$'), Tag('PatoId')]
 
-PublicationList = Annotated[str, StringConstraints(pattern='^((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$'), Tag('PublicationList')]
+PdbId = Annotated[str, StringConstraints(pattern='^PDB-[0-9a-zA-Z]{4,8}$'), Tag('PdbId')]
+
+PublicationList = Annotated[str, StringConstraints(pattern='^((doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8})(\\s*,\\s*((doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8}))*$'), Tag('PublicationList')]
 
 RelativePath = Annotated[str, StringConstraints(pattern='^[^/].*$'), Tag('RelativePath')]
+
+RorId = Annotated[str, StringConstraints(pattern='^0[a-hj-km-np-tv-z|0-9]{6}[0-9]{2}$'), Tag('RorId')]
 
 StringFormattedString = Annotated[str, StringConstraints(pattern='^\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('StringFormattedString')]
 
 TiltSeriesQualityScore = Annotated[int, Field(ge=1, le=5), Tag('TiltSeriesQualityScore')]
 
-UberonId = Annotated[str, StringConstraints(pattern='^UBERON:\\d{7}$'), Tag('UberonId')]
+UberonId = Annotated[str, StringConstraints(pattern='^UBERON:[0-9]{7}$'), Tag('UberonId')]
 
 UniProtKbId = Annotated[str, StringConstraints(pattern='^UniProtKB:([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$'), Tag('UniProtKbId')]
 
 UnknownTermId = Annotated[str, StringConstraints(pattern='^unknown$'), Tag('UnknownTermId')]
 
-VersionString = Annotated[str, StringConstraints(pattern='^\\d+\\.\\d+\\.\\d+$'), Tag('VersionString')]
+VersionString = Annotated[str, StringConstraints(pattern='^[0-9]+\\.[0-9]+\\.[0-9]+$'), Tag('VersionString')]
 
-WbbtId = Annotated[str, StringConstraints(pattern='^WBbt:\\d{7}$'), Tag('WbbtId')]
+VoxelSpacingValue = Annotated[float, Field(ge=0.001), Tag('VoxelSpacingValue')]
 
-WblsId = Annotated[str, StringConstraints(pattern='^WBls:\\d{7}$'), Tag('WblsId')]
+WbbtId = Annotated[str, StringConstraints(pattern='^WBbt:[0-9]{7}$'), Tag('WbbtId')]
 
-WormBaseStrainId = Annotated[str, StringConstraints(pattern='^WBStrain\\d{8}$'), Tag('WormBaseStrainId')]
+WblsId = Annotated[str, StringConstraints(pattern='^WBls:[0-9]{7}$'), Tag('WblsId')]
+
+WormBaseStrainId = Annotated[str, StringConstraints(pattern='^WBStrain[0-9]{8}$'), Tag('WormBaseStrainId')]
+
+ZfaId = Annotated[str, StringConstraints(pattern='^ZFA:[0-9]{7}$'), Tag('ZfaId')]
+
+ZfsId = Annotated[str, StringConstraints(pattern='^ZFS:[0-9]{7}$'), Tag('ZfsId')]
 
 class SampleTypeEnum(str, Enum):
     """
@@ -292,6 +309,7 @@ class CtfFormatEnum(str, Enum):
     The software format of a CTF estimation file.
     """
     CTFFIND = "CTFFIND"
+    Gctf = "Gctf"
     IMOD = "IMOD"
 
 
@@ -372,7 +390,7 @@ class Author(ConfiguredBaseModel):
     email: Optional[str] = Field(default=None, description="""Email address.""")
     affiliation_name: Optional[str] = Field(default=None, description="""Institution name.""")
     affiliation_address: Optional[str] = Field(default=None, description="""Institution address.""")
-    affiliation_identifier: Optional[str] = Field(default=None, description="""Institution identifier (ROR id without its URL prefix).""")
+    affiliation_identifier: Optional[RorId] = Field(default=None, description="""Institution identifier (ROR id without its URL prefix).""")
     kaggle_id: Optional[str] = Field(default=None, description="""Kaggle user name, for competition entries.""")
 
 
@@ -412,6 +430,15 @@ class IntegerXYZ(ConfiguredBaseModel):
     z: int = Field(default=...)
 
 
+class VolumeSize(ConfiguredBaseModel):
+    """
+    The size of a volume in voxels, each not below zero.
+    """
+    x: int = Field(default=..., ge=0)
+    y: int = Field(default=..., ge=0)
+    z: int = Field(default=..., ge=0)
+
+
 class FloatXYZ(ConfiguredBaseModel):
     """
     A numeric triple, in Å unless stated otherwise.
@@ -442,23 +469,23 @@ class TissueDetails(ConfiguredBaseModel):
     """
     The tissue the sample came from.
     """
-    name: Optional[str] = Field(default=None, description="""Tissue name.""")
-    id: Optional[Union[BtoId, ClId, UberonId, WbbtId]] = Field(default=None, description="""BTO, UBERON, CL or WBbt term.""")
+    name: str = Field(default=..., description="""Tissue name.""")
+    id: Optional[Union[BtoId, ClId, FbbtId, UberonId, WbbtId, ZfaId]] = Field(default=None, description="""BTO, UBERON, CL, WBbt, ZFA or FBbt term.""")
 
 
 class CellType(ConfiguredBaseModel):
     """
     The cell type of the sample.
     """
-    name: Optional[str] = Field(default=None, description="""Cell type name.""")
-    id: Optional[Union[ClId, UberonId]] = Field(default=None, description="""Cell Ontology (CL) term.""")
+    name: str = Field(default=..., description="""Cell type name.""")
+    id: Optional[Union[ClId, FbbtId, UberonId, WbbtId, ZfaId]] = Field(default=None, description="""CL, UBERON, WBbt, ZFA or FBbt term (the prefixes the portal allows).""")
 
 
 class CellStrain(ConfiguredBaseModel):
     """
     The strain or cell line of the sample.
     """
-    name: Optional[str] = Field(default=None, description="""Strain or cell line name.""")
+    name: str = Field(default=..., description="""Strain or cell line name.""")
     id: Optional[Union[CellosaurusId, ChlamyCollectionId, NcbiTaxonId, WormBaseStrainId]] = Field(default=None, description="""Cellosaurus, WormBase strain, NCBITaxon or Chlamydomonas Resource Center id.""")
 
 
@@ -466,7 +493,7 @@ class CellComponent(ConfiguredBaseModel):
     """
     The cellular component the sample is (for organelles and viruses).
     """
-    name: Optional[str] = Field(default=None, description="""Component name.""")
+    name: str = Field(default=..., description="""Component name.""")
     id: Optional[GoId] = Field(default=None, description="""Gene Ontology cellular-component term.""")
 
 
@@ -474,7 +501,7 @@ class AssayDetails(ConfiguredBaseModel):
     """
     The assay performed.
     """
-    name: Optional[str] = Field(default=None, description="""Assay name, e.g. microscopy assay.""")
+    name: str = Field(default=..., description="""Assay name, e.g. microscopy assay.""")
     id: Optional[EfoId] = Field(default=None, description="""Experimental Factor Ontology term.""")
 
 
@@ -483,7 +510,7 @@ class DevelopmentStageDetails(ConfiguredBaseModel):
     The development stage of the organism.
     """
     name: Optional[str] = Field(default=None, description="""Stage name, or unknown.""")
-    id: Optional[Union[HsapDvId, MmusDvId, UberonId, UnknownTermId, WblsId]] = Field(default=None, description="""WBls, MmusDv, HsapDv or UBERON term, or unknown.""")
+    id: Optional[Union[FbdvId, HsapDvId, MmusDvId, UberonId, UnknownTermId, WblsId, ZfsId]] = Field(default=None, description="""WBls, MmusDv, HsapDv, ZFS, FBdv or UBERON term, or unknown.""")
 
 
 class DiseaseDetails(ConfiguredBaseModel):
@@ -555,7 +582,7 @@ class MicroscopeOpticalSetup(ConfiguredBaseModel):
     """
     Optical elements of the microscope.
     """
-    energy_filter: Optional[str] = Field(default=None, description="""Energy filter, e.g. Selectris X.""")
+    energy_filter: str = Field(default=..., description="""Energy filter, e.g. Selectris X.""")
     phase_plate: Optional[str] = Field(default=None, description="""Phase plate, if any.""")
     image_corrector: Optional[str] = Field(default=None, description="""Image corrector, if any.""")
 
@@ -572,7 +599,7 @@ class TiltSeries(ConfiguredBaseModel):
     """
     Metadata of a tilt series.
     """
-    acceleration_voltage: Union[FloatFormattedString, float] = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
+    acceleration_voltage: Union[AccelerationVoltage, FloatFormattedString] = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
     spherical_aberration_constant: Union[FloatFormattedString, float] = Field(default=..., description="""Spherical aberration constant Cs in mm.""")
     microscope: MicroscopeDetails = Field(default=...)
     microscope_optical_setup: MicroscopeOpticalSetup = Field(default=...)
@@ -585,7 +612,7 @@ class TiltSeries(ConfiguredBaseModel):
     tilting_scheme: str = Field(default=..., description="""Order of tilts, e.g. dose symmetric from 0 degrees.""")
     total_flux: Union[FloatFormattedString, float] = Field(default=..., description="""Total electron dose in e⁻/Å².""")
     tilt_series_quality: Union[IntegerFormattedString, TiltSeriesQualityScore] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
-    pixel_spacing: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Pixel size in Å/pixel.""")
+    pixel_spacing: Optional[Union[FloatFormattedString, VoxelSpacingValue]] = Field(default=None, description="""Pixel size in Å/pixel.""")
     binning_from_frames: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning from the frames to the tilt series.""")
     aligned_tiltseries_binning: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning of the aligned tilt series.""")
     is_aligned: Optional[bool] = Field(default=None, description="""Whether the tilt series is already aligned.""")
@@ -597,7 +624,7 @@ class Tomogram(ConfiguredBaseModel):
     """
     Metadata of a tomogram.
     """
-    voxel_spacing: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Voxel spacing in Å/voxel.""")
+    voxel_spacing: Optional[Union[FloatFormattedString, VoxelSpacingValue]] = Field(default=None, description="""Voxel spacing in Å/voxel.""")
     fiducial_alignment_status: Union[FiducialAlignmentStatusEnum, StringFormattedString] = Field(default=...)
     reconstruction_method: Union[StringFormattedString, TomogramReconstructionMethodEnum] = Field(default=...)
     reconstruction_software: str = Field(default=..., description="""Reconstruction software, e.g. IMOD.""")
@@ -605,10 +632,10 @@ class Tomogram(ConfiguredBaseModel):
     processing_software: Optional[str] = Field(default=None, description="""Processing software, e.g. IsoNet.""")
     align_software: Optional[str] = Field(default=None, description="""Tilt-series alignment software.""")
     ctf_corrected: Optional[bool] = Field(default=None, description="""Whether the tomogram is CTF corrected.""")
-    tomogram_version: Optional[float] = Field(default=None, description="""Version of the tomogram.""")
+    tomogram_version: Optional[float] = Field(default=None, description="""Version of the tomogram.""", ge=0)
     affine_transformation_matrix: Optional[list[list[float]]] = Field(default=None, description="""4×4 affine transformation from the tilt series into the tomogram (row-major).""")
     offset: Optional[IntegerXYZ] = Field(default=None, description="""Offset of the tomogram in voxels.""")
-    size: Optional[IntegerXYZ] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
+    size: Optional[VolumeSize] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
     is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this tomogram is shown by default.""")
     is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this tomogram was reconstructed by the portal's standard pipeline.""")
     is_standardized: Optional[bool] = Field(default=None, description="""Older name of is_portal_standard, kept so older configs validate.""")
@@ -621,7 +648,7 @@ class AnnotationObject(ConfiguredBaseModel):
     """
     The object an annotation labels.
     """
-    id: Union[CdpoId, ChebiId, ClId, GoId, PdbId, UniProtKbId] = Field(default=..., description="""GO, UniProtKB, PDB, CDPO, CL or ChEBI term.""")
+    id: Union[CdpoId, ChebiId, ClId, GoId, PdbId, UberonId, UniProtKbId] = Field(default=..., description="""GO, UniProtKB, PDB, CDPO, CL, ChEBI or UBERON term.""")
     name: str = Field(default=..., description="""Object name, e.g. cytosolic ribosome.""")
     description: Optional[str] = Field(default=None, description="""Longer description; used for the file slug when at most 50 characters.""")
     state: Optional[str] = Field(default=None, description="""Molecular state, e.g. apo.""")
@@ -670,7 +697,7 @@ class Annotation(ConfiguredBaseModel):
     ground_truth_status: Optional[bool] = Field(default=None, description="""Whether this annotation is a ground truth.""")
     is_curator_recommended: Optional[bool] = Field(default=None, description="""Whether curators recommend this annotation.""")
     confidence: Optional[AnnotationConfidence] = Field(default=None)
-    version: Optional[float] = Field(default=None, description="""Annotation version, e.g. 1.0.""")
+    version: Optional[float] = Field(default=None, description="""Annotation version, e.g. 1.0.""", ge=0)
     object_count: Optional[int] = Field(default=None, description="""Number of objects annotated; normally counted from the files.""", ge=0)
     authors: list[Author] = Field(default=...)
     dates: DateStamp = Field(default=...)
@@ -777,7 +804,7 @@ class VoxelSpacingLiteral(ConfiguredBaseModel):
     """
     Voxel spacings named literally.
     """
-    value: list[Union[FloatFormattedString, float]] = Field(default=..., description="""Voxel spacings in Å/voxel, or \"float {column}\" of the run data map.""")
+    value: list[Union[FloatFormattedString, VoxelSpacingValue]] = Field(default=..., description="""Voxel spacings in Å/voxel (at least 0.001, finite), or \"float {column}\" of the run data map.""")
 
 
 class KeyPhotoLiteral(ConfiguredBaseModel):
@@ -906,7 +933,7 @@ class PicksShapeBase(AnnotationShapeBase):
     Options of point-like shapes.
     """
     file_format: str = Field(default=..., description="""Reader name in the picks-reader registry, e.g. csv, csv_with_header, mod, relion3_star, relion4_star, stopgap_star, tomoman_relion_star, copick, tardis.""")
-    binning: Optional[float] = Field(default=1, description="""Divides pixel coordinates (not Å coordinates) to reach the annotation's voxel spacing.""")
+    binning: Optional[float] = Field(default=1, description="""Divides pixel coordinates (not Å coordinates) to reach the annotation's voxel spacing.""", ge=0)
     order: Optional[AxisOrderEnum] = Field(default=AxisOrderEnum("xyz"), description="""Order of the coordinate columns; zyx also flips rotation matrices.""")
     filter_value: Optional[str] = Field(default=None, description="""Selects this run's rows, usually a template such as '{run_name}'.""")
     glob_string: Optional[str] = Field(default=None, description="""Glob of source files relative to {input}/{source_prefix}.""")
@@ -922,7 +949,7 @@ class PointShape(PicksShapeBase):
     delimiter: Optional[str] = Field(default=None, description="""Column delimiter of CSV/TSV files.""")
     columns: Optional[str] = Field(default=None, description="""Order of the coordinate columns of CSV files, e.g. xyz or zyx.""")
     file_format: str = Field(default=..., description="""Reader name in the picks-reader registry, e.g. csv, csv_with_header, mod, relion3_star, relion4_star, stopgap_star, tomoman_relion_star, copick, tardis.""")
-    binning: Optional[float] = Field(default=1, description="""Divides pixel coordinates (not Å coordinates) to reach the annotation's voxel spacing.""")
+    binning: Optional[float] = Field(default=1, description="""Divides pixel coordinates (not Å coordinates) to reach the annotation's voxel spacing.""", ge=0)
     order: Optional[AxisOrderEnum] = Field(default=AxisOrderEnum("xyz"), description="""Order of the coordinate columns; zyx also flips rotation matrices.""")
     filter_value: Optional[str] = Field(default=None, description="""Selects this run's rows, usually a template such as '{run_name}'.""")
     glob_string: Optional[str] = Field(default=None, description="""Glob of source files relative to {input}/{source_prefix}.""")
@@ -948,8 +975,9 @@ class OrientedPointShape(PicksShapeBase):
     """
     Points with orientations, written as _orientedpoint.ndjson.
     """
+    mesh_source_path: Optional[str] = Field(default=None, description="""A mesh file of the particle (relative to {input}/{source_prefix}), as in the portal's schema. Validated (must exist when the input is given) and kept on the planned annotation; meshes are not ingested yet.""")
     file_format: str = Field(default=..., description="""Reader name in the picks-reader registry, e.g. csv, csv_with_header, mod, relion3_star, relion4_star, stopgap_star, tomoman_relion_star, copick, tardis.""")
-    binning: Optional[float] = Field(default=1, description="""Divides pixel coordinates (not Å coordinates) to reach the annotation's voxel spacing.""")
+    binning: Optional[float] = Field(default=1, description="""Divides pixel coordinates (not Å coordinates) to reach the annotation's voxel spacing.""", ge=0)
     order: Optional[AxisOrderEnum] = Field(default=AxisOrderEnum("xyz"), description="""Order of the coordinate columns; zyx also flips rotation matrices.""")
     filter_value: Optional[str] = Field(default=None, description="""Selects this run's rows, usually a template such as '{run_name}'.""")
     glob_string: Optional[str] = Field(default=None, description="""Glob of source files relative to {input}/{source_prefix}.""")
@@ -962,8 +990,9 @@ class InstanceSegmentationShape(PicksShapeBase):
     """
     Points labelled with instance ids, written as _instancesegmentation.ndjson.
     """
+    mesh_source_path: Optional[str] = Field(default=None, description="""A mesh file of the particle, as for OrientedPoint (the portal's schema allows it here too).""")
     file_format: str = Field(default=..., description="""Reader name in the picks-reader registry, e.g. csv, csv_with_header, mod, relion3_star, relion4_star, stopgap_star, tomoman_relion_star, copick, tardis.""")
-    binning: Optional[float] = Field(default=1, description="""Divides pixel coordinates (not Å coordinates) to reach the annotation's voxel spacing.""")
+    binning: Optional[float] = Field(default=1, description="""Divides pixel coordinates (not Å coordinates) to reach the annotation's voxel spacing.""", ge=0)
     order: Optional[AxisOrderEnum] = Field(default=AxisOrderEnum("xyz"), description="""Order of the coordinate columns; zyx also flips rotation matrices.""")
     filter_value: Optional[str] = Field(default=None, description="""Selects this run's rows, usually a template such as '{run_name}'.""")
     glob_string: Optional[str] = Field(default=None, description="""Glob of source files relative to {input}/{source_prefix}.""")
@@ -1017,7 +1046,7 @@ class TriangularMeshShape(AnnotationShapeBase):
     A triangular mesh.
     """
     file_format: MeshFileFormatEnum = Field(default=...)
-    scale_factor: Optional[float] = Field(default=None, description="""Multiplies mesh coordinates to reach Å.""")
+    scale_factor: Optional[float] = Field(default=None, description="""Multiplies mesh coordinates to reach Å.""", ge=0)
     glob_string: Optional[str] = Field(default=None, description="""Glob of source files relative to {input}/{source_prefix}.""")
     glob_strings: Optional[list[str]] = Field(default=None, description="""Several globs of source files.""")
     is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this file is shown by default.""")
@@ -1028,8 +1057,9 @@ class TriangularMeshGroupShape(AnnotationShapeBase):
     """
     Several triangular meshes of one object.
     """
+    name: Optional[str] = Field(default=None, description="""Name of the mesh group.""")
     file_format: MeshFileFormatEnum = Field(default=...)
-    scale_factor: Optional[float] = Field(default=None, description="""Multiplies mesh coordinates to reach Å.""")
+    scale_factor: Optional[float] = Field(default=None, description="""Multiplies mesh coordinates to reach Å.""", ge=0)
     glob_string: Optional[str] = Field(default=None, description="""Glob of source files relative to {input}/{source_prefix}.""")
     glob_strings: Optional[list[str]] = Field(default=None, description="""Several globs of source files.""")
     is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this file is shown by default.""")
@@ -1051,6 +1081,7 @@ class AnnotationCaptionShape(AnnotationShapeBase):
     """
     Captions attached to annotated objects.
     """
+    companion_shape: Optional[str] = Field(default=None, description="""The shape of the annotation file the captions belong to.""")
     file_format: CaptionFileFormatEnum = Field(default=...)
     glob_string: Optional[str] = Field(default=None, description="""Glob of source files relative to {input}/{source_prefix}.""")
     glob_strings: Optional[list[str]] = Field(default=None, description="""Several globs of source files.""")
@@ -1076,11 +1107,124 @@ class AnnotationSource(SourceBase):
     parent_filters: Optional[ParentFilters] = Field(default=None)
 
 
+class ConfigDeposition(Deposition):
+    """
+    Deposition metadata in a config.
+    """
+    deposition_identifier: int = Field(default=..., description="""Deposition id, e.g. 10301.""")
+    deposition_title: str = Field(default=..., description="""Title.""")
+    deposition_description: str = Field(default=..., description="""Description.""")
+    deposition_types: list[DepositionTypeEnum] = Field(default=..., description="""What the deposition contributes.""")
+    dates: DateStamp = Field(default=...)
+    authors: list[Author] = Field(default=...)
+    cross_references: Optional[CrossReferences] = Field(default=None)
+    tag: Optional[str] = Field(default=None, description="""Free-form tag grouping depositions, e.g. competitionML2024Winners.""")
+
+
+class ConfigDataset(Dataset):
+    """
+    Dataset metadata in a config.
+    """
+    dataset_identifier: int = Field(default=..., description="""Dataset id, e.g. 10301.""")
+    dataset_title: str = Field(default=..., description="""Title.""")
+    dataset_description: str = Field(default=..., description="""Description.""")
+    dates: DateStamp = Field(default=...)
+    authors: list[Author] = Field(default=...)
+    funding: Optional[list[Funding]] = Field(default=None)
+    cross_references: Optional[CrossReferences] = Field(default=None)
+    sample_type: SampleTypeEnum = Field(default=...)
+    sample_preparation: Optional[str] = Field(default=None, description="""How the sample was prepared.""")
+    grid_preparation: Optional[str] = Field(default=None, description="""How the grids were prepared.""")
+    other_setup: Optional[str] = Field(default=None, description="""Any other setup.""")
+    organism: Optional[OrganismDetails] = Field(default=None)
+    tissue: Optional[TissueDetails] = Field(default=None)
+    cell_type: Optional[CellType] = Field(default=None)
+    cell_strain: Optional[CellStrain] = Field(default=None)
+    cell_component: Optional[CellComponent] = Field(default=None)
+    assay: AssayDetails = Field(default=...)
+    development_stage: DevelopmentStageDetails = Field(default=...)
+    disease: DiseaseDetails = Field(default=...)
+
+
+class ConfigTiltSeries(TiltSeries):
+    """
+    Tilt-series metadata in a config.
+    """
+    acceleration_voltage: Union[AccelerationVoltage, FloatFormattedString] = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
+    spherical_aberration_constant: Union[FloatFormattedString, float] = Field(default=..., description="""Spherical aberration constant Cs in mm.""")
+    microscope: MicroscopeDetails = Field(default=...)
+    microscope_optical_setup: MicroscopeOpticalSetup = Field(default=...)
+    camera: CameraDetails = Field(default=...)
+    data_acquisition_software: str = Field(default=..., description="""Acquisition software, e.g. SerialEM.""")
+    tilt_alignment_software: Optional[str] = Field(default=None, description="""Software used to align the tilt series.""")
+    tilt_axis: Union[FloatFormattedString, float] = Field(default=..., description="""Tilt axis angle in degrees.""")
+    tilt_range: TiltRange = Field(default=...)
+    tilt_step: Union[FloatFormattedString, float] = Field(default=..., description="""Tilt increment in degrees.""")
+    tilting_scheme: str = Field(default=..., description="""Order of tilts, e.g. dose symmetric from 0 degrees.""")
+    total_flux: Union[FloatFormattedString, float] = Field(default=..., description="""Total electron dose in e⁻/Å².""")
+    tilt_series_quality: Union[IntegerFormattedString, TiltSeriesQualityScore] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
+    pixel_spacing: Optional[Union[FloatFormattedString, VoxelSpacingValue]] = Field(default=None, description="""Pixel size in Å/pixel.""")
+    binning_from_frames: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning from the frames to the tilt series.""")
+    aligned_tiltseries_binning: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning of the aligned tilt series.""")
+    is_aligned: bool = Field(default=..., description="""Whether the tilt series is already aligned.""")
+    frames_count: Optional[int] = Field(default=None, description="""Number of movie frames recorded per tilt.""", ge=0)
+    related_empiar_entry: Optional[EmpiarId] = Field(default=None, description="""EMPIAR entry holding the raw tilt series.""")
+
+
+class ConfigTomogram(Tomogram):
+    """
+    Tomogram metadata in a config.
+    """
+    voxel_spacing: Optional[Union[FloatFormattedString, VoxelSpacingValue]] = Field(default=None, description="""Voxel spacing in Å/voxel.""")
+    fiducial_alignment_status: Union[FiducialAlignmentStatusEnum, StringFormattedString] = Field(default=...)
+    reconstruction_method: Union[StringFormattedString, TomogramReconstructionMethodEnum] = Field(default=...)
+    reconstruction_software: str = Field(default=..., description="""Reconstruction software, e.g. IMOD.""")
+    processing: Union[StringFormattedString, TomogramProcessingEnum] = Field(default=...)
+    processing_software: Optional[str] = Field(default=None, description="""Processing software, e.g. IsoNet.""")
+    align_software: Optional[str] = Field(default=None, description="""Tilt-series alignment software.""")
+    ctf_corrected: Optional[bool] = Field(default=None, description="""Whether the tomogram is CTF corrected.""")
+    tomogram_version: float = Field(default=..., description="""Version of the tomogram.""", ge=0)
+    affine_transformation_matrix: Optional[list[list[float]]] = Field(default=None, description="""4×4 affine transformation from the tilt series into the tomogram (row-major).""")
+    offset: IntegerXYZ = Field(default=..., description="""Offset of the tomogram in voxels.""")
+    size: Optional[VolumeSize] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
+    is_visualization_default: bool = Field(default=..., description="""Whether this tomogram is shown by default.""")
+    is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this tomogram was reconstructed by the portal's standard pipeline.""")
+    is_standardized: Optional[bool] = Field(default=None, description="""Older name of is_portal_standard, kept so older configs validate.""")
+    authors: list[Author] = Field(default=...)
+    dates: DateStamp = Field(default=...)
+    cross_references: Optional[CrossReferences] = Field(default=None)
+
+
+class ConfigAlignment(Alignment):
+    """
+    Alignment metadata in a config.
+    """
+    format: AlignmentFormatEnum = Field(default=..., description="""Software format of the alignment files.""")
+    method_type: Optional[AlignmentMethodTypeEnum] = Field(default=None)
+    alignment_type: Optional[AlignmentTypeEnum] = Field(default=None)
+    affine_transformation_matrix: Optional[list[list[float]]] = Field(default=None, description="""4×4 affine transformation (row-major).""")
+    volume_offset: Optional[TemplatedFloatXYZ] = Field(default=None, description="""Offset of the reconstructed volume in Å.""")
+    volume_dimension: Optional[TemplatedFloatXYZ] = Field(default=None, description="""Size of the reconstructed volume in Å.""")
+    offset: Optional[TemplatedFloatXYZ] = Field(default=None, description="""Older name of volume_offset, kept so older configs validate.""")
+    tilt_offset: Optional[float] = Field(default=None, description="""Tilt angle offset in degrees.""")
+    x_rotation_offset: Optional[Union[IntegerFormattedString, float]] = Field(default=None, description="""Rotation about x in degrees.""")
+    is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this alignment was made by the portal's standard pipeline.""")
+    is_canonical: Optional[bool] = Field(default=None, description="""Older name of is_portal_standard, kept so older configs validate.""")
+
+
+class ConfigFrame(Frame):
+    """
+    Frame metadata in a config.
+    """
+    dose_rate: Union[FloatFormattedString, float] = Field(default=..., description="""Dose per frame in e⁻/Å²; greater than 0.""")
+    is_gain_corrected: bool = Field(default=..., description="""Whether the frames are already gain corrected.""")
+
+
 class DepositionEntity(ConfiguredBaseModel):
     """
     Depositions of this config.
     """
-    metadata: Optional[Deposition] = Field(default=None)
+    metadata: Optional[ConfigDeposition] = Field(default=None)
     sources: list[DepositionSource] = Field(default=...)
 
 
@@ -1088,7 +1232,7 @@ class DatasetEntity(ConfiguredBaseModel):
     """
     Datasets; metadata may be absent when the datasets already exist in the output.
     """
-    metadata: Optional[Dataset] = Field(default=None)
+    metadata: Optional[ConfigDataset] = Field(default=None)
     sources: list[StandardSource] = Field(default=...)
 
 
@@ -1110,7 +1254,7 @@ class TiltSeriesEntity(ConfiguredBaseModel):
     """
     Tilt series.
     """
-    metadata: Optional[TiltSeries] = Field(default=None)
+    metadata: Optional[ConfigTiltSeries] = Field(default=None)
     sources: list[StandardSource] = Field(default=...)
 
 
@@ -1118,7 +1262,7 @@ class TomogramEntity(ConfiguredBaseModel):
     """
     Tomograms.
     """
-    metadata: Optional[Tomogram] = Field(default=None)
+    metadata: Optional[ConfigTomogram] = Field(default=None)
     sources: list[StandardSource] = Field(default=...)
 
 
@@ -1134,7 +1278,7 @@ class AlignmentEntity(ConfiguredBaseModel):
     """
     Tilt-series alignments.
     """
-    metadata: Optional[Alignment] = Field(default=None)
+    metadata: Optional[ConfigAlignment] = Field(default=None)
     sources: list[StandardSource] = Field(default=...)
 
 
@@ -1142,7 +1286,7 @@ class FrameEntity(ConfiguredBaseModel):
     """
     Movie frames.
     """
-    metadata: Optional[Frame] = Field(default=None)
+    metadata: Optional[ConfigFrame] = Field(default=None)
     sources: list[StandardSource] = Field(default=...)
 
 
@@ -1185,6 +1329,7 @@ class StandardizationConfig(ConfiguredBaseModel):
     run_data_map_file: Optional[str] = Field(default=None, description="""CSV/TSV keyed by run_name, relative to {input}/{source_prefix}; its columns become templates.""")
     run_to_frame_map_csv: Optional[str] = Field(default=None, description="""Older per-run map of frame names, relative to {input}/{source_prefix}.""")
     run_to_tomo_map_csv: Optional[str] = Field(default=None, description="""Older per-run map of tomogram names, relative to {input}/{source_prefix}.""")
+    run_to_ts_map_csv: Optional[str] = Field(default=None, description="""Older per-run map of tilt-series names, relative to {input}/{source_prefix}.""")
 
 
 class DepositionConfig(ConfiguredBaseModel):
@@ -1220,6 +1365,7 @@ Funding.model_rebuild()
 CrossReferences.model_rebuild()
 PicturePath.model_rebuild()
 IntegerXYZ.model_rebuild()
+VolumeSize.model_rebuild()
 FloatXYZ.model_rebuild()
 TemplatedFloatXYZ.model_rebuild()
 OrganismDetails.model_rebuild()
@@ -1278,6 +1424,12 @@ TriangularMeshGroupShape.model_rebuild()
 GlobalCaptionShape.model_rebuild()
 AnnotationCaptionShape.model_rebuild()
 AnnotationSource.model_rebuild()
+ConfigDeposition.model_rebuild()
+ConfigDataset.model_rebuild()
+ConfigTiltSeries.model_rebuild()
+ConfigTomogram.model_rebuild()
+ConfigAlignment.model_rebuild()
+ConfigFrame.model_rebuild()
 DepositionEntity.model_rebuild()
 DatasetEntity.model_rebuild()
 RunEntity.model_rebuild()

@@ -42,6 +42,7 @@ class ConfiguredBaseModel(BaseModel):
         extra = "forbid",
         arbitrary_types_allowed = True,
         use_enum_values = True,
+        allow_inf_nan = False,
         strict = False,
     )
 
@@ -63,71 +64,87 @@ class LinkMLMeta(RootModel):
         return key in self.root
 
 
-BtoId = Annotated[str, StringConstraints(pattern='^BTO:\\d{7}$'), Tag('BtoId')]
+AccelerationVoltage = Annotated[float, Field(ge=20000), Tag('AccelerationVoltage')]
 
-CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:\\d{7}$'), Tag('CdpoId')]
+BtoId = Annotated[str, StringConstraints(pattern='^BTO:[0-9]{7}$'), Tag('BtoId')]
+
+CdpoId = Annotated[str, StringConstraints(pattern='^CDPO:[0-9]{7}$'), Tag('CdpoId')]
 
 CellosaurusId = Annotated[str, StringConstraints(pattern='^CVCL_[A-Z0-9]{4,}$'), Tag('CellosaurusId')]
 
-ChebiId = Annotated[str, StringConstraints(pattern='^CHEBI:\\d+$'), Tag('ChebiId')]
+ChebiId = Annotated[str, StringConstraints(pattern='^CHEBI:[0-9]+$'), Tag('ChebiId')]
 
-ChlamyCollectionId = Annotated[str, StringConstraints(pattern='^CC-\\d+$'), Tag('ChlamyCollectionId')]
+ChlamyCollectionId = Annotated[str, StringConstraints(pattern='^CC-[0-9]{4}$'), Tag('ChlamyCollectionId')]
 
-ClId = Annotated[str, StringConstraints(pattern='^CL:\\d{7}$'), Tag('ClId')]
+ClId = Annotated[str, StringConstraints(pattern='^CL:[0-9]{7}$'), Tag('ClId')]
 
-DatabaseEntryList = Annotated[str, StringConstraints(pattern='^(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*(EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$'), Tag('DatabaseEntryList')]
+DatabaseEntryList = Annotated[str, StringConstraints(pattern='^(EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8})(\\s*,\\s*(EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8}))*$'), Tag('DatabaseEntryList')]
 
-DoiList = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+(\\s*,\\s*(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+)*$'), Tag('DoiList')]
+DoiList = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+(\\s*,\\s*(doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+)*$'), Tag('DoiList')]
 
-DoiString = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+$'), Tag('DoiString')]
+DoiString = Annotated[str, StringConstraints(pattern='^(doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+$'), Tag('DoiString')]
 
-EfoId = Annotated[str, StringConstraints(pattern='^EFO:\\d{7}$'), Tag('EfoId')]
+EfoId = Annotated[str, StringConstraints(pattern='^EFO:[0-9]{7}$'), Tag('EfoId')]
 
-EmdbId = Annotated[str, StringConstraints(pattern='^EMD-\\d{4,5}$'), Tag('EmdbId')]
+EmdbId = Annotated[str, StringConstraints(pattern='^EMD-[0-9]{4,5}$'), Tag('EmdbId')]
 
-EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-\\d{5}$'), Tag('EmpiarId')]
+EmpiarId = Annotated[str, StringConstraints(pattern='^EMPIAR-[0-9]+$'), Tag('EmpiarId')]
+
+FbbtId = Annotated[str, StringConstraints(pattern='^FBbt:[0-9]{8}$'), Tag('FbbtId')]
+
+FbdvId = Annotated[str, StringConstraints(pattern='^FBdv:[0-9]{8}$'), Tag('FbdvId')]
 
 FloatFormattedString = Annotated[str, StringConstraints(pattern='^(float|int) *\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('FloatFormattedString')]
 
-GoId = Annotated[str, StringConstraints(pattern='^GO:\\d{7}$'), Tag('GoId')]
+GoId = Annotated[str, StringConstraints(pattern='^GO:[0-9]{7}$'), Tag('GoId')]
 
-HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:\\d{7}$'), Tag('HsapDvId')]
+HsapDvId = Annotated[str, StringConstraints(pattern='^HsapDv:[0-9]{7}$'), Tag('HsapDvId')]
 
 IntegerFormattedString = Annotated[str, StringConstraints(pattern='^int *\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('IntegerFormattedString')]
 
-MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:\\d{7}$'), Tag('MmusDvId')]
+MmusDvId = Annotated[str, StringConstraints(pattern='^MmusDv:[0-9]{7}$'), Tag('MmusDvId')]
 
-MondoId = Annotated[str, StringConstraints(pattern='^MONDO:\\d{7}$'), Tag('MondoId')]
+MondoId = Annotated[str, StringConstraints(pattern='^MONDO:[0-9]{7}$'), Tag('MondoId')]
 
-NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:\\d+$'), Tag('NcbiTaxonId')]
+NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:[0-9]+$'), Tag('NcbiTaxonId')]
 
-OrcidId = Annotated[str, StringConstraints(pattern='^\\d{4}-\\d{4}-\\d{4}-\\d{3}[\\dX]$'), Tag('OrcidId')]
+NonNegativeFloat = Annotated[float, Field(ge=0), Tag('NonNegativeFloat')]
 
-PatoId = Annotated[str, StringConstraints(pattern='^PATO:\\d{7}$'), Tag('PatoId')]
+OrcidId = Annotated[str, StringConstraints(pattern='^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$'), Tag('OrcidId')]
 
-PdbId = Annotated[str, StringConstraints(pattern='^PDB-\\w{4,8}$'), Tag('PdbId')]
+PatoId = Annotated[str, StringConstraints(pattern='^PATO:[0-9]{7}$'), Tag('PatoId')]
 
-PublicationList = Annotated[str, StringConstraints(pattern='^((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8})(\\s*,\\s*((doi:)?10\\.\\d{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-\\d{5}|EMD-\\d{4,5}|PDB-\\w{4,8}))*$'), Tag('PublicationList')]
+PdbId = Annotated[str, StringConstraints(pattern='^PDB-[0-9a-zA-Z]{4,8}$'), Tag('PdbId')]
+
+PublicationList = Annotated[str, StringConstraints(pattern='^((doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8})(\\s*,\\s*((doi:)?10\\.[0-9]{4,9}/[-._;()/:A-Za-z0-9]+|EMPIAR-[0-9]{5}|EMD-[0-9]{4,5}|PDB-[0-9a-zA-Z]{4,8}))*$'), Tag('PublicationList')]
 
 RelativePath = Annotated[str, StringConstraints(pattern='^[^/].*$'), Tag('RelativePath')]
+
+RorId = Annotated[str, StringConstraints(pattern='^0[a-hj-km-np-tv-z|0-9]{6}[0-9]{2}$'), Tag('RorId')]
 
 StringFormattedString = Annotated[str, StringConstraints(pattern='^\\{[A-Za-z_][A-Za-z0-9_-]*\\}$'), Tag('StringFormattedString')]
 
 TiltSeriesQualityScore = Annotated[int, Field(ge=1, le=5), Tag('TiltSeriesQualityScore')]
 
-UberonId = Annotated[str, StringConstraints(pattern='^UBERON:\\d{7}$'), Tag('UberonId')]
+UberonId = Annotated[str, StringConstraints(pattern='^UBERON:[0-9]{7}$'), Tag('UberonId')]
 
 UniProtKbId = Annotated[str, StringConstraints(pattern='^UniProtKB:([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$'), Tag('UniProtKbId')]
 
 UnknownTermId = Annotated[str, StringConstraints(pattern='^unknown$'), Tag('UnknownTermId')]
 
-VersionString = Annotated[str, StringConstraints(pattern='^\\d+\\.\\d+\\.\\d+$'), Tag('VersionString')]
+VersionString = Annotated[str, StringConstraints(pattern='^[0-9]+\\.[0-9]+\\.[0-9]+$'), Tag('VersionString')]
 
-WbbtId = Annotated[str, StringConstraints(pattern='^WBbt:\\d{7}$'), Tag('WbbtId')]
+VoxelSpacingValue = Annotated[float, Field(ge=0.001), Tag('VoxelSpacingValue')]
 
-WblsId = Annotated[str, StringConstraints(pattern='^WBls:\\d{7}$'), Tag('WblsId')]
+WbbtId = Annotated[str, StringConstraints(pattern='^WBbt:[0-9]{7}$'), Tag('WbbtId')]
 
-WormBaseStrainId = Annotated[str, StringConstraints(pattern='^WBStrain\\d{8}$'), Tag('WormBaseStrainId')]
+WblsId = Annotated[str, StringConstraints(pattern='^WBls:[0-9]{7}$'), Tag('WblsId')]
+
+WormBaseStrainId = Annotated[str, StringConstraints(pattern='^WBStrain[0-9]{8}$'), Tag('WormBaseStrainId')]
+
+ZfaId = Annotated[str, StringConstraints(pattern='^ZFA:[0-9]{7}$'), Tag('ZfaId')]
+
+ZfsId = Annotated[str, StringConstraints(pattern='^ZFS:[0-9]{7}$'), Tag('ZfsId')]
 
 class SampleTypeEnum(str, Enum):
     """
@@ -292,6 +309,7 @@ class CtfFormatEnum(str, Enum):
     The software format of a CTF estimation file.
     """
     CTFFIND = "CTFFIND"
+    Gctf = "Gctf"
     IMOD = "IMOD"
 
 
@@ -338,7 +356,7 @@ class Author(ConfiguredBaseModel):
     email: Optional[str] = Field(default=None, description="""Email address.""")
     affiliation_name: Optional[str] = Field(default=None, description="""Institution name.""")
     affiliation_address: Optional[str] = Field(default=None, description="""Institution address.""")
-    affiliation_identifier: Optional[str] = Field(default=None, description="""Institution identifier (ROR id without its URL prefix).""")
+    affiliation_identifier: Optional[RorId] = Field(default=None, description="""Institution identifier (ROR id without its URL prefix).""")
     kaggle_id: Optional[str] = Field(default=None, description="""Kaggle user name, for competition entries.""")
 
 
@@ -378,6 +396,15 @@ class IntegerXYZ(ConfiguredBaseModel):
     z: int = Field(default=...)
 
 
+class VolumeSize(ConfiguredBaseModel):
+    """
+    The size of a volume in voxels, each not below zero.
+    """
+    x: int = Field(default=..., ge=0)
+    y: int = Field(default=..., ge=0)
+    z: int = Field(default=..., ge=0)
+
+
 class FloatXYZ(ConfiguredBaseModel):
     """
     A numeric triple, in Å unless stated otherwise.
@@ -408,23 +435,23 @@ class TissueDetails(ConfiguredBaseModel):
     """
     The tissue the sample came from.
     """
-    name: Optional[str] = Field(default=None, description="""Tissue name.""")
-    id: Optional[Union[BtoId, ClId, UberonId, WbbtId]] = Field(default=None, description="""BTO, UBERON, CL or WBbt term.""")
+    name: str = Field(default=..., description="""Tissue name.""")
+    id: Optional[Union[BtoId, ClId, FbbtId, UberonId, WbbtId, ZfaId]] = Field(default=None, description="""BTO, UBERON, CL, WBbt, ZFA or FBbt term.""")
 
 
 class CellType(ConfiguredBaseModel):
     """
     The cell type of the sample.
     """
-    name: Optional[str] = Field(default=None, description="""Cell type name.""")
-    id: Optional[Union[ClId, UberonId]] = Field(default=None, description="""Cell Ontology (CL) term.""")
+    name: str = Field(default=..., description="""Cell type name.""")
+    id: Optional[Union[ClId, FbbtId, UberonId, WbbtId, ZfaId]] = Field(default=None, description="""CL, UBERON, WBbt, ZFA or FBbt term (the prefixes the portal allows).""")
 
 
 class CellStrain(ConfiguredBaseModel):
     """
     The strain or cell line of the sample.
     """
-    name: Optional[str] = Field(default=None, description="""Strain or cell line name.""")
+    name: str = Field(default=..., description="""Strain or cell line name.""")
     id: Optional[Union[CellosaurusId, ChlamyCollectionId, NcbiTaxonId, WormBaseStrainId]] = Field(default=None, description="""Cellosaurus, WormBase strain, NCBITaxon or Chlamydomonas Resource Center id.""")
 
 
@@ -432,7 +459,7 @@ class CellComponent(ConfiguredBaseModel):
     """
     The cellular component the sample is (for organelles and viruses).
     """
-    name: Optional[str] = Field(default=None, description="""Component name.""")
+    name: str = Field(default=..., description="""Component name.""")
     id: Optional[GoId] = Field(default=None, description="""Gene Ontology cellular-component term.""")
 
 
@@ -440,7 +467,7 @@ class AssayDetails(ConfiguredBaseModel):
     """
     The assay performed.
     """
-    name: Optional[str] = Field(default=None, description="""Assay name, e.g. microscopy assay.""")
+    name: str = Field(default=..., description="""Assay name, e.g. microscopy assay.""")
     id: Optional[EfoId] = Field(default=None, description="""Experimental Factor Ontology term.""")
 
 
@@ -449,7 +476,7 @@ class DevelopmentStageDetails(ConfiguredBaseModel):
     The development stage of the organism.
     """
     name: Optional[str] = Field(default=None, description="""Stage name, or unknown.""")
-    id: Optional[Union[HsapDvId, MmusDvId, UberonId, UnknownTermId, WblsId]] = Field(default=None, description="""WBls, MmusDv, HsapDv or UBERON term, or unknown.""")
+    id: Optional[Union[FbdvId, HsapDvId, MmusDvId, UberonId, UnknownTermId, WblsId, ZfsId]] = Field(default=None, description="""WBls, MmusDv, HsapDv, ZFS, FBdv or UBERON term, or unknown.""")
 
 
 class DiseaseDetails(ConfiguredBaseModel):
@@ -521,7 +548,7 @@ class MicroscopeOpticalSetup(ConfiguredBaseModel):
     """
     Optical elements of the microscope.
     """
-    energy_filter: Optional[str] = Field(default=None, description="""Energy filter, e.g. Selectris X.""")
+    energy_filter: str = Field(default=..., description="""Energy filter, e.g. Selectris X.""")
     phase_plate: Optional[str] = Field(default=None, description="""Phase plate, if any.""")
     image_corrector: Optional[str] = Field(default=None, description="""Image corrector, if any.""")
 
@@ -538,7 +565,7 @@ class TiltSeries(ConfiguredBaseModel):
     """
     Metadata of a tilt series.
     """
-    acceleration_voltage: Union[FloatFormattedString, float] = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
+    acceleration_voltage: Union[AccelerationVoltage, FloatFormattedString] = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
     spherical_aberration_constant: Union[FloatFormattedString, float] = Field(default=..., description="""Spherical aberration constant Cs in mm.""")
     microscope: MicroscopeDetails = Field(default=...)
     microscope_optical_setup: MicroscopeOpticalSetup = Field(default=...)
@@ -551,7 +578,7 @@ class TiltSeries(ConfiguredBaseModel):
     tilting_scheme: str = Field(default=..., description="""Order of tilts, e.g. dose symmetric from 0 degrees.""")
     total_flux: Union[FloatFormattedString, float] = Field(default=..., description="""Total electron dose in e⁻/Å².""")
     tilt_series_quality: Union[IntegerFormattedString, TiltSeriesQualityScore] = Field(default=..., description="""Author's quality score from 1 (worst) to 5 (best).""")
-    pixel_spacing: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Pixel size in Å/pixel.""")
+    pixel_spacing: Optional[Union[FloatFormattedString, VoxelSpacingValue]] = Field(default=None, description="""Pixel size in Å/pixel.""")
     binning_from_frames: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning from the frames to the tilt series.""")
     aligned_tiltseries_binning: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Binning of the aligned tilt series.""")
     is_aligned: Optional[bool] = Field(default=None, description="""Whether the tilt series is already aligned.""")
@@ -563,7 +590,7 @@ class Tomogram(ConfiguredBaseModel):
     """
     Metadata of a tomogram.
     """
-    voxel_spacing: Optional[Union[FloatFormattedString, float]] = Field(default=None, description="""Voxel spacing in Å/voxel.""")
+    voxel_spacing: Optional[Union[FloatFormattedString, VoxelSpacingValue]] = Field(default=None, description="""Voxel spacing in Å/voxel.""")
     fiducial_alignment_status: Union[FiducialAlignmentStatusEnum, StringFormattedString] = Field(default=...)
     reconstruction_method: Union[StringFormattedString, TomogramReconstructionMethodEnum] = Field(default=...)
     reconstruction_software: str = Field(default=..., description="""Reconstruction software, e.g. IMOD.""")
@@ -571,10 +598,10 @@ class Tomogram(ConfiguredBaseModel):
     processing_software: Optional[str] = Field(default=None, description="""Processing software, e.g. IsoNet.""")
     align_software: Optional[str] = Field(default=None, description="""Tilt-series alignment software.""")
     ctf_corrected: Optional[bool] = Field(default=None, description="""Whether the tomogram is CTF corrected.""")
-    tomogram_version: Optional[float] = Field(default=None, description="""Version of the tomogram.""")
+    tomogram_version: Optional[float] = Field(default=None, description="""Version of the tomogram.""", ge=0)
     affine_transformation_matrix: Optional[list[list[float]]] = Field(default=None, description="""4×4 affine transformation from the tilt series into the tomogram (row-major).""")
     offset: Optional[IntegerXYZ] = Field(default=None, description="""Offset of the tomogram in voxels.""")
-    size: Optional[IntegerXYZ] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
+    size: Optional[VolumeSize] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
     is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this tomogram is shown by default.""")
     is_portal_standard: Optional[bool] = Field(default=None, description="""Whether this tomogram was reconstructed by the portal's standard pipeline.""")
     is_standardized: Optional[bool] = Field(default=None, description="""Older name of is_portal_standard, kept so older configs validate.""")
@@ -587,7 +614,7 @@ class AnnotationObject(ConfiguredBaseModel):
     """
     The object an annotation labels.
     """
-    id: Union[CdpoId, ChebiId, ClId, GoId, PdbId, UniProtKbId] = Field(default=..., description="""GO, UniProtKB, PDB, CDPO, CL or ChEBI term.""")
+    id: Union[CdpoId, ChebiId, ClId, GoId, PdbId, UberonId, UniProtKbId] = Field(default=..., description="""GO, UniProtKB, PDB, CDPO, CL, ChEBI or UBERON term.""")
     name: str = Field(default=..., description="""Object name, e.g. cytosolic ribosome.""")
     description: Optional[str] = Field(default=None, description="""Longer description; used for the file slug when at most 50 characters.""")
     state: Optional[str] = Field(default=None, description="""Molecular state, e.g. apo.""")
@@ -636,7 +663,7 @@ class Annotation(ConfiguredBaseModel):
     ground_truth_status: Optional[bool] = Field(default=None, description="""Whether this annotation is a ground truth.""")
     is_curator_recommended: Optional[bool] = Field(default=None, description="""Whether curators recommend this annotation.""")
     confidence: Optional[AnnotationConfidence] = Field(default=None)
-    version: Optional[float] = Field(default=None, description="""Annotation version, e.g. 1.0.""")
+    version: Optional[float] = Field(default=None, description="""Annotation version, e.g. 1.0.""", ge=0)
     object_count: Optional[int] = Field(default=None, description="""Number of objects annotated; normally counted from the files.""", ge=0)
     authors: list[Author] = Field(default=...)
     dates: DateStamp = Field(default=...)
@@ -769,13 +796,13 @@ class TiltSeriesMetadataFile(TiltSeries):
     run_name: Optional[str] = Field(default=None, description="""Name of the run folder.""")
     omezarr_dir: Optional[RelativePath] = Field(default=None, description="""OME-Zarr folder, relative to the output root.""")
     mrc_file: Optional[RelativePath] = Field(default=None, description="""Canonical MRC file, relative to the output root.""")
-    size: Optional[IntegerXYZ] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
-    scales: Optional[list[IntegerXYZ]] = Field(default=None, description="""Size of every pyramid level in voxels, finest first.""")
+    size: Optional[VolumeSize] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
+    scales: Optional[list[VolumeSize]] = Field(default=None, description="""Size of every pyramid level in voxels, finest first.""")
     deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
     last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
     frames_count: Optional[int] = Field(default=None, description="""Number of frames recorded for the tilt series.""")
     per_section_parameter: Optional[list[PerSectionParameter]] = Field(default=None)
-    acceleration_voltage: float = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
+    acceleration_voltage: AccelerationVoltage = Field(default=..., description="""Electron acceleration voltage in volts (e.g. 300000 for 300 kV).""")
     spherical_aberration_constant: float = Field(default=..., description="""Spherical aberration constant Cs in mm.""")
     microscope: MicroscopeDetails = Field(default=...)
     microscope_optical_setup: MicroscopeOpticalSetup = Field(default=...)
@@ -802,8 +829,8 @@ class TomogramMetadataFile(Tomogram):
     run_name: Optional[str] = Field(default=None, description="""Name of the run folder.""")
     omezarr_dir: RelativePath = Field(default=..., description="""OME-Zarr folder, relative to the output root.""")
     mrc_file: RelativePath = Field(default=..., description="""Canonical MRC file, relative to the output root.""")
-    size: IntegerXYZ = Field(default=..., description="""Size of the full-resolution volume in voxels.""")
-    scales: list[IntegerXYZ] = Field(default=..., description="""Size of every pyramid level in voxels, finest first.""")
+    size: VolumeSize = Field(default=..., description="""Size of the full-resolution volume in voxels.""")
+    scales: list[VolumeSize] = Field(default=..., description="""Size of every pyramid level in voxels, finest first.""")
     alignment_metadata_path: RelativePath = Field(default=..., description="""alignment_metadata.json of the alignment this entity is in, relative to the output root.""")
     deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
     last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
@@ -818,7 +845,7 @@ class TomogramMetadataFile(Tomogram):
     processing_software: Optional[str] = Field(default=None, description="""Processing software, e.g. IsoNet.""")
     align_software: Optional[str] = Field(default=None, description="""Tilt-series alignment software.""")
     ctf_corrected: Optional[bool] = Field(default=None, description="""Whether the tomogram is CTF corrected.""")
-    tomogram_version: Optional[float] = Field(default=None, description="""Version of the tomogram.""")
+    tomogram_version: Optional[float] = Field(default=None, description="""Version of the tomogram.""", ge=0)
     affine_transformation_matrix: Optional[list[list[float]]] = Field(default=None, description="""4×4 affine transformation from the tilt series into the tomogram (row-major).""")
     offset: IntegerXYZ = Field(default=..., description="""Offset of the tomogram in voxels.""")
     is_visualization_default: Optional[bool] = Field(default=None, description="""Whether this tomogram is shown by default.""")
@@ -848,7 +875,7 @@ class AnnotationMetadataFile(Annotation):
     ground_truth_status: Optional[bool] = Field(default=None, description="""Whether this annotation is a ground truth.""")
     is_curator_recommended: Optional[bool] = Field(default=None, description="""Whether curators recommend this annotation.""")
     confidence: Optional[AnnotationConfidence] = Field(default=None)
-    version: Optional[float] = Field(default=None, description="""Annotation version, e.g. 1.0.""")
+    version: Optional[float] = Field(default=None, description="""Annotation version, e.g. 1.0.""", ge=0)
     authors: list[Author] = Field(default=...)
     dates: DateStamp = Field(default=...)
 
@@ -857,7 +884,7 @@ class PerSectionAlignmentParameter(ConfiguredBaseModel):
     """
     Per-tilt alignment parameters.
     """
-    z_index: int = Field(default=..., description="""Section index in the stack (0-based).""")
+    z_index: int = Field(default=..., description="""Section index in the stack (0-based).""", ge=0)
     tilt_angle: Optional[float] = Field(default=None, description="""Refined tilt angle in degrees.""")
     volume_x_rotation: Optional[float] = Field(default=None, description="""Rotation about x in degrees.""")
     in_plane_rotation: Optional[list[float]] = Field(default=None, description="""2×2 in-plane rotation matrix, row-major.""")
@@ -922,6 +949,7 @@ Funding.model_rebuild()
 CrossReferences.model_rebuild()
 PicturePath.model_rebuild()
 IntegerXYZ.model_rebuild()
+VolumeSize.model_rebuild()
 FloatXYZ.model_rebuild()
 TemplatedFloatXYZ.model_rebuild()
 OrganismDetails.model_rebuild()

@@ -84,6 +84,31 @@ def ndjson_findings(
     return _capped(findings)
 
 
+def point_count(content: bytes, shape: str) -> int:
+    """The objects of one ndJSON point file as the portal counts them: lines, or distinct instance ids."""
+    rows = [row for row in content.decode("utf-8", errors="replace").split("\n") if row]
+    if shape != "InstanceSegmentation":
+        return len(rows)
+    parsed = [_parse_line(row) for row in rows]
+    return len({str(line[3]) for line in parsed if not isinstance(line, str)})
+
+
+def object_count_finding(object_count: Any, counts: dict[str, int], metadata_key: str) -> Finding | None:
+    """An annotation with several point files: the portal's object_count is the largest count of its files
+    (``importers/annotation.py``: ``max`` over the annotation's sources), so each file may hold fewer."""
+    largest = max(counts.values())
+    if object_count == largest:
+        return None
+    return check_finding(
+        "C-NDJSON-COUNT",
+        "object_count is not the largest object count of the annotation's point files",
+        file=metadata_key,
+        path="object_count",
+        expected=f"{largest} ({', '.join(f'{key}: {count}' for key, count in sorted(counts.items()))})",
+        found=object_count,
+    )
+
+
 def _parse_line(row: str) -> tuple[str, tuple[float, float, float], Any, Any] | str:
     try:
         item = json.loads(row)

@@ -33,11 +33,11 @@
 | C-ZARR-SCALE | ome-zarr | level i scale is not voxel spacing × 2^i, or a translation is present |
 | C-ZARR-DTYPE | ome-zarr | the dtype is not allowed for the volume's kind |
 | C-ZARR-MRC-SHAPE | ome-zarr | level 0 and the MRC differ in shape |
-| C-ZARR-CHUNK | ome-zarr | a chunk cannot be decoded |
+| C-ZARR-CHUNK | ome-zarr | a chunk of the grid is missing, or a decoded chunk fails to decode or has the wrong size |
 | C-ZARR-MRC-VOXELS | ome-zarr | decoded level-0 voxels differ from the MRC's (sampled chunks; all with --deep) |
 | C-NDJSON-PARSE | annotation | an ndJSON line is not a JSON object with a numeric location x, y, z |
 | C-NDJSON-TYPE | annotation | a line's type does not match the file's declared shape |
-| C-NDJSON-COUNT | annotation | line count (distinct instance ids for instances) differs from object_count |
+| C-NDJSON-COUNT | annotation | point count (lines; instances: distinct ids) is not object_count (or their max) |
 | C-NDJSON-OUTSIDE | annotation | a point lies outside its tomogram (0 <= c <= size) |
 | C-NDJSON-ROTATION | annotation | a rotation matrix is not 3×3 orthonormal with determinant +1 (tolerance 1e-6) |
 | C-ANN-NO-TOMOGRAM | annotation | no tomogram in the voxel spacing to check points and masks against (note) |

@@ -8,7 +8,14 @@ from typing import Any
 
 from ingest.errors import InputFileError
 from ingest.report import Finding, Severity
-from ingest.validators.check_annotations import MASK_KINDS, POINT_TYPES, mask_findings, ndjson_findings
+from ingest.validators.check_annotations import (
+    MASK_KINDS,
+    POINT_TYPES,
+    mask_findings,
+    ndjson_findings,
+    object_count_finding,
+    point_count,
+)
 from ingest.validators.check_codes import check_finding
 from ingest.validators.check_metadata import MetadataDocument, metadata_findings, read_metadata
 from ingest.validators.check_mrc import MrcHeader, VolumeKind, mrc_findings, read_mrc_header
@@ -234,6 +241,8 @@ def _check_annotation(
             )
         )
     masks: dict[str, dict[str, str]] = {}
+    point_files = [f for f in files if f.get("shape") in POINT_TYPES and f.get("format") == "ndjson"]
+    counts: dict[str, int] = {}
     for entry in files:
         path, shape, file_format = entry["path"], entry.get("shape"), entry.get("format")
         if not listing.exists(path):
@@ -244,13 +253,16 @@ def _check_annotation(
             except OSError as error:
                 findings.append(unreadable(path, error))
                 continue
+            expected = object_count
+            if len(point_files) > 1:  # compared with the largest count below
+                expected = counts[path] = point_count(content, shape)
             findings.extend(
-                ndjson_findings(
-                    content, key=path, shape=shape, object_count=object_count, tomogram_shape=tomogram_shape
-                )
+                ndjson_findings(content, key=path, shape=shape, object_count=expected, tomogram_shape=tomogram_shape)
             )
         elif shape in MASK_KINDS and file_format in ("mrc", "zarr"):
             masks.setdefault(shape, {})[file_format] = path
+    if counts and (count_finding := object_count_finding(object_count, counts, document.key)) is not None:
+        findings.append(count_finding)
     for shape, paths in sorted(masks.items()):
         findings.extend(_check_mask(reader, listing, paths, MASK_KINDS[shape], spacing, tomogram_shape,
                                     object_count, chunks))  # fmt: skip

@@ -96,6 +96,7 @@ def check_ome_zarr(
             )
         )
         mrc = None
+    findings.extend(_missing_chunk_findings(key, arrays, keys))
     values: set[int] = set()
     for path, array in arrays.items():
         compare = mrc if path == "0" else None
@@ -205,6 +206,23 @@ def _chunk_grid(array: Level, chunks: ChunkCoverage, level: str) -> list[tuple[i
     if level != "0":
         return [first]
     return sorted({first, tuple(n - 1 for n in counts)})
+
+
+def _missing_chunk_findings(key: str, arrays: Mapping[str, Level], keys: frozenset[str]) -> Iterator[Finding]:
+    """One finding per level whose chunk grid is not all in the listing (a missing chunk reads as the fill value,
+    so decoding alone never notices it)."""
+    for path, array in arrays.items():
+        grid = itertools.product(*(range(n) for n in chunk_counts(array)))
+        missing = [coords for coords in grid if f"{key}/{path}/{array.chunk_key(coords)}" not in keys]
+        if missing:
+            first = f"{key}/{path}/{array.chunk_key(missing[0])}"
+            yield check_finding(
+                "C-ZARR-CHUNK",
+                f"{len(missing)} chunk(s) of level {path} are missing" if len(missing) > 1 else "the chunk is missing",
+                file=first,
+                expected="every chunk of the grid (the pipeline writes empty chunks too)",
+                found="no such file",
+            )
 
 
 def _chunk_findings(

@@ -14,7 +14,9 @@ from ingest.config import RawConfig, read_config
 from ingest.config_versions import KNOWN_CONFIG_VERSIONS
 from ingest.positioned_yaml import DEFAULT_LIMITS, YamlLimits, YamlReadError
 from ingest.report import Finding, Report, Severity
+from ingest.validators.literals import literal_findings
 from ingest.validators.located import finding_at, show
+from ingest.validators.planned import planning_findings
 from ingest.validators.schema import schema_findings
 from ingest.validators.semantic import semantic_findings
 from ingest.validators.templates import locate_run_data_map, template_findings
@@ -33,23 +35,47 @@ UNREADABLE_CODES = frozenset(
 
 
 def validate_config(
-    path: Path | str, input_root: Path | str | None = None, limits: YamlLimits = DEFAULT_LIMITS
+    path: Path | str,
+    input_root: Path | str | None = None,
+    limits: YamlLimits = DEFAULT_LIMITS,
+    *,
+    plan: bool = False,
+    output_url: str | None = None,
+    bucket_root: Path | str | None = None,
 ) -> Report:
     """All findings about the config at ``path``; templates are checked against the run data map found under
-    ``input_root`` (default: the config's folder)."""
+    ``input_root`` (default: the config's folder), literal ``bucket/key`` files under ``bucket_root`` when given.
+    With ``plan``, a config without errors is then planned against ``input_root`` as ``ingest deposition
+    --dry-run`` plans it (on the output tree at ``output_url``, default none), and a refusal becomes a finding
+    (E-PLAN)."""
     try:
         raw = read_config(path, limits)
     except YamlReadError as error:
         return Report.of([unreadable_finding(error)])
     root = Path(input_root) if input_root is not None else Path(path).parent
-    return Report.of(_unique(_findings(raw, root)))
+    findings = _findings(raw, root)
+    if isinstance(raw.document.data, dict):
+        findings += literal_findings(raw.document, Path(bucket_root) if bucket_root is not None else None)
+    findings = _unique(findings)
+    if plan and not any(finding.severity is Severity.ERROR for finding in findings):
+        findings.extend(planning_findings(raw.document, Path(path), str(root), output_url))
+    return Report.of(findings)
 
 
-def validate_configs(paths: Iterable[Path | str], input_root: Path | str | None = None) -> Report:
+def validate_configs(
+    paths: Iterable[Path | str],
+    input_root: Path | str | None = None,
+    *,
+    plan: bool = False,
+    output_url: str | None = None,
+    bucket_root: Path | str | None = None,
+) -> Report:
     """One report over several configs."""
     report = Report()
     for path in paths:
-        report = report.merge(validate_config(path, input_root))
+        report = report.merge(
+            validate_config(path, input_root, plan=plan, output_url=output_url, bucket_root=bucket_root)
+        )
     return report
 
 

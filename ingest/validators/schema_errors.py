@@ -30,7 +30,7 @@ _TYPE_ERRORS = (
     "is_instance_of",
     "model_attributes",
 )
-_RANGE_ERRORS = ("greater_than", "less_than", "too_short", "too_long", "multiple_of")
+_RANGE_ERRORS = ("greater_than", "less_than", "too_short", "too_long", "multiple_of", "finite_number")
 _MAX_LISTED_KEYS = 12
 
 
@@ -48,7 +48,20 @@ def findings_from_errors(document: YamlDocument, model: type[BaseModel], errors:
     for error in errors:
         kind = str(error["type"])
         grouped.setdefault(real_path(document.data, tuple(error["loc"]), kind), []).append(error)
-    return [_finding(document, model, _group_code(group), path, group) for path, group in grouped.items()]
+    findings = []
+    for path, group in grouped.items():
+        relevant = _numeric_branch(_value_at(document.data, path), group)
+        findings.append(_finding(document, model, _group_code(relevant), path, relevant))
+    return findings
+
+
+def _numeric_branch(value: Any, group: list[Any]) -> list[Any]:
+    """For a number refused by every member of a union (``float | "float {col}"``), the numeric member's bound
+    is the reason, not the text member's type: keep only the range errors."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return group
+    ranges = [error for error in group if _code(str(error["type"])) == "E-SCHEMA-RANGE"]
+    return ranges or group
 
 
 def _group_code(group: list[Any]) -> str:

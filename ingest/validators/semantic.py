@@ -18,6 +18,7 @@ from ingest.validators.camera_models import check_camera_model
 from ingest.validators.finders import finder_findings
 from ingest.validators.located import finding_at, show
 from ingest.validators.sections import metadata_of
+from ingest.validators.source_rules import source_rule_findings
 
 Rule = Callable[[YamlDocument], Iterable[Finding]]
 
@@ -94,7 +95,8 @@ def check_author_roles(document: YamlDocument) -> Iterator[Finding]:
 
 
 def check_unique_ingest_ids(document: YamlDocument) -> Iterator[Finding]:
-    """``annotation_ingest_id`` follows the portal's pattern and is unique within the config."""
+    """``annotation_ingest_id`` is unique within the config (an error) and follows the pattern of the portal's schema
+    (a warning only: the portal ran 10485-10489 with ``byu_kaggle_flagellar_motor_10485``-style ids)."""
     first_seen: dict[str, ConfigPath] = {}
     for path, metadata in metadata_of(document.data, "annotations"):
         ingest_id = metadata.get("annotation_ingest_id")
@@ -105,8 +107,10 @@ def check_unique_ingest_ids(document: YamlDocument) -> Iterator[Finding]:
             yield finding_at(
                 document,
                 here,
-                code="E-ID-PATTERN",
-                message="annotation_ingest_id does not match the portal's pattern",
+                code="W-INGEST-ID-PATTERN",
+                severity=Severity.WARNING,
+                message="annotation_ingest_id does not match the pattern of the portal's schema "
+                "(a warning: the portal's validator does not enforce it and ingested 10485-10489 with such ids)",
                 expected=f"text matching {INGEST_ID_PATTERN.pattern}, e.g. cytosolic-ribosome-1",
                 found=show(ingest_id),
             )
@@ -266,6 +270,7 @@ RULES: tuple[Rule, ...] = (
     check_section_dependencies,
     check_camera_model,
     finder_findings,
+    source_rule_findings,
 )
 
 

@@ -10,6 +10,7 @@ numbers.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Iterator, Mapping
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.errors import PlanError
+from ingest.input_paths import input_key, resolves_under
 from ingest.positioned_yaml import ConfigPath, PathPart, YamlDocument
 from ingest.report import Finding, Severity
 from ingest.templates import Cast, Template, TemplateError, TemplateProblem, cast_rendered, parse_template
@@ -85,10 +88,23 @@ def locate_run_data_map(document: YamlDocument, input_root: Path) -> tuple[RunDa
     prefix = settings.get("source_prefix")
     prefix = prefix if isinstance(prefix, str) else ""
     here: ConfigPath = ("standardization_config", "run_data_map_file")
-    candidates = [input_root / prefix / name, input_root / name]
+    try:
+        if prefix.strip("/"):
+            input_key("", prefix.strip("/"), where="")
+    except PlanError:
+        return None, []  # the source_prefix itself leads outside: reported at that key
+    try:
+        keys = [input_key(prefix.strip("/"), name, where="")]
+    except PlanError as error:
+        return None, [_outside_root(document, here, name, input_root, error)]
+    with contextlib.suppress(PlanError):
+        keys.append(input_key("", name, where=""))
+    candidates = [input_root / key for key in dict.fromkeys(keys)]
     for index, candidate in enumerate(candidates):
         if not candidate.is_file():
             continue
+        if not resolves_under(str(candidate), str(input_root)):
+            return None, [_outside_root(document, here, name, input_root, None)]
         try:
             run_map = read_run_data_map(candidate)
         except (OSError, UnicodeDecodeError, csv.Error) as error:
@@ -119,6 +135,20 @@ def locate_run_data_map(document: YamlDocument, input_root: Path) -> tuple[RunDa
     return None, [
         _map_warning(document, here, "run data map not found; template columns not checked", looked, "no such file")
     ]
+
+
+def _outside_root(
+    document: YamlDocument, here: ConfigPath, name: str, input_root: Path, error: PlanError | None
+) -> Finding:
+    """The finding for a run data map path leading outside the input root (nothing is read)."""
+    return finding_at(
+        document,
+        here,
+        code="E-INPUT-OUTSIDE-ROOT",
+        message="the run data map path leads outside the input root; only files under it are read",
+        expected=f"a relative path that stays under {input_root}",
+        found=error.found if error is not None else f"{name!r} (a symbolic link leading outside)",
+    )
 
 
 def template_findings(document: YamlDocument, run_map: RunDataMap | None) -> list[Finding]:

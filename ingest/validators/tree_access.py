@@ -1,7 +1,9 @@
 """Read-only access to a finished output tree: one listing, byte reads, byte ranges and zarr stores.
 
 The checks never touch the file system directly; they go through a :class:`TreeReader`, so a local folder
-and an ``s3://`` or ``memory://`` prefix are checked by the same code. :class:`LocalTree` reads a folder
+and an ``s3://`` or ``memory://`` prefix are checked by the same code. :class:`FsspecTree` retries throttling and
+connection failures (an S3 503) under the ingestion's retry policy (``ingest.storage.DEFAULT_RETRY``), so a
+transient fault is never reported as an unreadable file. :class:`LocalTree` reads a folder
 with plain file IO (fast listing, ``pread`` ranges); :class:`FsspecTree` reads any fsspec URL. Both are
 picklable so that worker processes can rebuild them.
 """
@@ -9,14 +11,17 @@ picklable so that worker processes can rebuild them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ingest.errors import StorageError
-from ingest.storage_retry import RetryPolicy, call_with_retries, single_retry_layer, without_client_retries
+from ingest.storage import DEFAULT_RETRY
+from ingest.storage_retry import call_with_retries, retry_transient, single_retry_layer, without_client_retries
+
+T = TypeVar("T")
 
 
 class UnreadableTreeError(StorageError):
@@ -119,29 +124,37 @@ class FsspecTree:
     def _path(self, key: str) -> str:
         return f"{self._fs_and_root[1]}/{key}"
 
+    def _retrying(self, what: str, key: str, operation: Callable[[], T]) -> T:
+        return retry_transient(operation, what=what, where=f"{self.url}/{key}", policy=DEFAULT_RETRY)
+
     def list_keys(self) -> tuple[str, ...]:
         fs, root = self._fs_and_root
         try:
             found: Iterable[str] = call_with_retries(
-                lambda: fs.find(root), what="listing the output tree", where=self.url, policy=RetryPolicy()
+                lambda: fs.find(root), what="listing the output tree", where=self.url, policy=DEFAULT_RETRY
             )
         except StorageError as error:
             raise UnreadableTreeError(error.what, where=self.url, found=error.found) from error
         keys = tuple(sorted(path[len(root) + 1 :] for path in found if path.startswith(root + "/")))
-        if not keys and not fs.isdir(root):
+        if not keys and not self._retrying("listing", "", lambda: fs.isdir(root)):
             raise UnreadableTreeError("cannot read the output tree", where=self.url, found="nothing there")
         return keys
 
     def read_bytes(self, key: str) -> bytes:
-        data: bytes = self._fs_and_root[0].cat_file(self._path(key))
+        fs = self._fs_and_root[0]
+        data: bytes = self._retrying("reading", key, lambda: fs.cat_file(self._path(key)))
         return data
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
-        data: bytes = self._fs_and_root[0].cat_file(self._path(key), start=start, end=start + length)
+        fs = self._fs_and_root[0]
+        data: bytes = self._retrying(
+            "reading", key, lambda: fs.cat_file(self._path(key), start=start, end=start + length)
+        )
         return data
 
     def size(self, key: str) -> int:
-        return int(self._fs_and_root[0].size(self._path(key)))
+        fs = self._fs_and_root[0]
+        return int(self._retrying("reading the size of", key, lambda: fs.size(self._path(key))))
 
     def zarr_store(self, key: str) -> Any:
         from zarr.storage import FsspecStore
