@@ -51,6 +51,10 @@ _TRANSIENT_CLASS_NAMES = frozenset(
         "ConnectTimeoutError",
         "ReadTimeoutError",
         "FSTimeoutError",
+        # What s3fs's own retry loop (turned off: see without_client_retries) retried: throttling answers that
+        # arrive as unparsable or malformed HTTP.
+        "HTTPClientError",
+        "ResponseParserError",
     }
 )
 
