@@ -14,13 +14,16 @@ from enum import StrEnum
 from ingest.errors import PlanError
 
 _UNSAFE_CHARACTERS = re.compile(r"[/\\\x00-\x1f\x7f]")
+MAX_NAME_BYTES = 230
+"""Longest name (UTF-8 bytes): file names built from it (``{run}.zarr``, ``{run}_{format}_ctf.txt``) must fit the
+255-byte limit of common file systems."""
 
 
 def check_safe_name(kind: str, name: str) -> str:
     """Return ``name`` when it is safe as one path segment of the output tree; raise :class:`PlanError` otherwise.
 
     Refused: empty names, ``.`` and ``..``, names with ``/`` or ``\\`` (absolute paths included), control
-    characters, and leading or trailing whitespace.
+    characters, leading or trailing whitespace, and names longer than :data:`MAX_NAME_BYTES`.
     """
     problem = None
     if not name:
@@ -31,6 +34,8 @@ def check_safe_name(kind: str, name: str) -> str:
         problem = f"{name!r}, which contains a path separator or a control character"
     elif name != name.strip():
         problem = f"{name!r}, which starts or ends with whitespace"
+    elif len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        problem = f"a name of {len(name.encode('utf-8', 'surrogateescape'))} bytes, longer than {MAX_NAME_BYTES}"
     if problem is not None:
         raise PlanError(
             f"unsafe {kind} name: it would not stay one folder inside the output root",

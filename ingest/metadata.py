@@ -28,25 +28,33 @@ from ingest.models.metadata_files import (
 MetadataModel = type[BaseModel]
 
 
+LATEST_TIMESTAMP = 253402300799
+"""9999-12-31T23:59:59Z: the last moment a four-digit-year date (the metadata's format) can name."""
+
+
 def resolve_timestamp(option: str | None, environment: Mapping[str, str] | None = None) -> int:
     """``last_updated_at`` in seconds since the epoch: ``--timestamp`` (seconds, or an ISO date/time), else
-    ``SOURCE_DATE_EPOCH``, else now."""
+    ``SOURCE_DATE_EPOCH``, else now. Moments before 1970 or after 9999 are refused, naming where they came from."""
     environment = os.environ if environment is None else environment
+    source = "--timestamp" if option is not None else "SOURCE_DATE_EPOCH"
     text = option if option is not None else environment.get("SOURCE_DATE_EPOCH")
     if text is None:
         return int(time.time())
     text = text.strip()
-    if text.lstrip("-").isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            "invalid timestamp", expected="seconds since 1970 or an ISO date such as 2024-06-01", found=repr(text)
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+    expected = "seconds since 1970 or an ISO date such as 2024-06-01, from 1970 to 9999"
+    if text.lstrip("-").isdigit() and len(text) <= 20:
+        seconds = int(text)
+    else:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise UsageError("invalid timestamp", where=source, expected=expected, found=repr(text)) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = int(moment.timestamp())
+    if not 0 <= seconds <= LATEST_TIMESTAMP:
+        raise UsageError("timestamp out of range", where=source, expected=expected, found=repr(text))
+    return seconds
 
 
 def metadata_bytes(model: BaseModel) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,7 @@ def _source_specs(config: DepositionConfig, context: PlanContext) -> list[list[_
         for number, source in enumerate(entry.sources):
             path = f"annotations[{index}].sources[{number}]"
             shape_name, shape = _shape_of(source, context, path)
+            _check_numbers(shape, context, f"{path}.{shape_name}")
             globs = tuple(shape.glob_strings or ([shape.glob_string] if shape.glob_string else []))
             options = shape.model_dump(mode="json", exclude_none=True, exclude=_GLOB_FIELDS)
             frozen = None if has_templates(options) else Metadata.of(options)
@@ -151,6 +153,23 @@ def _shape_of(source: AnnotationSource, context: PlanContext, path: str) -> tupl
             found=", ".join(name for name, _ in shapes) or "none",
         )
     return shapes[0]
+
+
+def _check_numbers(shape: Any, context: PlanContext, path: str) -> None:
+    """Refuse a non-finite threshold or mask label (an empty mask) and a binning that is not a positive number."""
+    for name in ("threshold", "mask_label", "binning"):
+        value = getattr(shape, name, None)
+        if value is None or isinstance(value, str):
+            continue
+        positive = name == "binning"
+        if math.isfinite(float(value)) and (float(value) > 0 or not positive):
+            continue
+        raise PlanError(
+            f"invalid {name}",
+            where=context.where(f"{path}.{name}"),
+            expected="a finite number greater than 0" if positive else "a finite number",
+            found=repr(value),
+        )
 
 
 def _with_ingest_id(metadata: dict[str, Any]) -> dict[str, Any]:

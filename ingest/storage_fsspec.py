@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, TypeVar, cast
 
 from ingest.errors import StorageError
 from ingest.publication_steps import publication_step
-from ingest.storage_keys import TEMPORARY_MARKER, check_key, check_prefix, publication_order
+from ingest.storage_keys import TEMPORARY_MARKER, check_key, check_prefix, fitting_name, publication_order
 from ingest.storage_retry import RetryPolicy, call_with_retries
 
 T = TypeVar("T")
@@ -39,8 +39,13 @@ def tree_files(local_dir: Path) -> list[str]:
 
 
 def temporary_name(name: str) -> str:
-    """A unique temporary name for ``name``, hidden from listings by the temporary marker."""
-    return f"{TEMPORARY_MARKER}{uuid.uuid4().hex[:12]}-{name}"
+    """A unique temporary name for ``name``, hidden from listings by the temporary marker.
+
+    Long names are shortened (:func:`~ingest.storage_keys.fitting_name`) so that the temporary name, and one
+    with a ``-old`` suffix, still fit the file system's name limit.
+    """
+    prefix = f"{TEMPORARY_MARKER}{uuid.uuid4().hex[:12]}-"
+    return prefix + fitting_name(name, len(prefix) + len("-old"))
 
 
 class FsspecStorage:

@@ -5,6 +5,8 @@ Keys are ``/``-separated paths relative to a storage root. Nothing here touches 
 
 from __future__ import annotations
 
+import hashlib
+
 from ingest.errors import StorageError
 
 ZARR_METADATA_NAMES = frozenset({".zattrs", ".zgroup", ".zarray", ".zmetadata", "zarr.json"})
@@ -12,6 +14,24 @@ ZARR_METADATA_NAMES = frozenset({".zattrs", ".zgroup", ".zarray", ".zmetadata", 
 
 TEMPORARY_MARKER = ".ingest-tmp-"
 """Marks the names of files and folders still being written; listings never show them."""
+
+
+NAME_MAX = 255
+"""The longest file name (in bytes) of common local file systems (ext4, xfs, btrfs, tmpfs, APFS)."""
+
+
+def fitting_name(name: str, room: int) -> str:
+    """``name`` itself when it and ``room`` more bytes fit :data:`NAME_MAX`, else a shortened, still unique form.
+
+    The shortened form keeps the start of the name and ends with 16 hex digits of its SHA-256, so two long names
+    never share a temporary name; it is for temporary and scratch names, never for published ones.
+    """
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) + room <= NAME_MAX:
+        return name
+    digest = hashlib.sha256(encoded).hexdigest()[:16]
+    keep = encoded[: max(0, NAME_MAX - room - len(digest) - 1)].decode("utf-8", "ignore")
+    return f"{keep}~{digest}"
 
 
 def check_key(key: str) -> str:

@@ -14,9 +14,11 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from ingest.errors import StorageError
 from ingest.publication_steps import publication_step
+from ingest.special_files import refuse_special_file
 from ingest.storage_fsspec import FsspecStorage, temporary_name, tree_files
 from ingest.storage_keys import TEMPORARY_MARKER, check_key, check_prefix, publication_order
 
@@ -41,7 +43,11 @@ def _swap_in(staging: Path, final: Path, retired: Path) -> None:
 
 
 class LocalStorage(FsspecStorage):
-    """A folder on the local filesystem: publication writes temporary siblings and renames them into place."""
+    """A folder on the local filesystem: publication writes temporary siblings and renames them into place.
+
+    Named pipes, sockets and devices among the inputs are refused before they are opened (see
+    :func:`refuse_special_file`), never read or waited on.
+    """
 
     @contextlib.contextmanager
     def fetch(self, key: str) -> Iterator[Path]:
@@ -50,7 +56,25 @@ class LocalStorage(FsspecStorage):
         local = Path(self._path(key))
         if not local.exists():
             raise StorageError("cannot fetch a missing file", where=self.url_of(key))
+        refuse_special_file(local, self.url_of(key))
         yield local
+
+    def read_bytes(self, key: str) -> bytes:
+        """The whole content of the file ``key`` (a named pipe or device is refused, not opened)."""
+        refuse_special_file(Path(self._path(check_key(key))), self.url_of(key))
+        return super().read_bytes(key)
+
+    @contextlib.contextmanager
+    def open_input(self, key: str) -> Iterator[BinaryIO]:
+        """A binary stream over the file ``key`` (a named pipe or device is refused, not opened)."""
+        refuse_special_file(Path(self._path(check_key(key))), self.url_of(key))
+        with super().open_input(key) as stream:
+            yield stream
+
+    def checksum(self, key: str) -> str:
+        """The SHA-256 of the file ``key`` (a named pipe or device is refused, not opened)."""
+        refuse_special_file(Path(self._path(check_key(key))), self.url_of(key))
+        return super().checksum(key)
 
     def delete_tree(self, prefix: str) -> None:
         """Delete ``prefix`` and then its parent folders left empty, as object stores would show them."""
@@ -141,6 +165,7 @@ class LocalStorage(FsspecStorage):
         """
         check_key(key)
         path = Path(self._path(key))
+        refuse_special_file(path, self.url_of(key))
         if path.is_dir():  # an OME-Zarr source: a manifest of its files' signatures
             return self._call("fingerprinting", key, lambda: local_tree_fingerprint(path))
 

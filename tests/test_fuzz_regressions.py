@@ -63,3 +63,16 @@ def test_imod_contour_claiming_two_billion_points_is_refused_before_allocating(t
     result = CliRunner().invoke(main, ["convert", "picks", str(path), str(tmp_path / "o.ndjson"), "--format", "mod"])
     assert result.exit_code == 1
     assert "b'CONT' chunk inside the file" in result.stderr
+
+
+def test_json_pick_coordinate_beyond_float_range_is_not_finite(tmp_path: Path) -> None:
+    """Fuzz defect 3: a 400-digit integer in an EMAN2 box raised OverflowError (exit 3)."""
+    source = tmp_path / "big.json"
+    source.write_text('{"boxes_3d": [[' + "9" * 400 + ', 20, 30, "manual", 0.0, 0]]}')
+    result = CliRunner().invoke(
+        main, ["convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--format", "eman2_json"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {source}: box 1: coordinate is not finite (expected a finite number, found a 400-digit number)\n"
+    )

@@ -85,3 +85,36 @@ def test_the_scratch_folder_is_gone_after_a_conversion(tmp_path: Path) -> None:
         mrc.voxel_size = 1.0
     convert_volume(source, tmp_path / "s.zarr", voxel_spacing=1.0, workers=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.mrc", "s.zarr"]
+
+
+@pytest.mark.parametrize(
+    ("shape", "factors", "chunks"),
+    [((13, 17, 9), (2, 2, 2), (4, 4, 4)), ((5, 33, 31), (1, 2, 2), (1, 8, 8)), ((40, 7, 65), (2, 2, 2), (8, 3, 16))],
+)
+def test_the_generated_visiting_order_is_the_hierarchical_order_and_counts_every_piece(
+    tmp_path: Path, shape: tuple[int, int, int], factors: tuple[int, int, int], chunks: tuple[int, int, int]
+) -> None:
+    """The order is generated lazily (a list of every chunk index cost gigabytes for a declared 100000³ volume):
+    it must equal the sort of all indices by ancestry, and each parent's child count its delivered pieces."""
+    from ingest.converters import streaming
+
+    geometry = plan_geometry(shape, factors, chunks, 3)
+    run = streaming._StreamRun(
+        geometry, Pooling.MEAN, np.dtype(np.float32), lambda r, o: None, lambda *a: None, None, tmp_path
+    )
+
+    def ancestry(index: tuple[int, int, int]) -> tuple[tuple[int, int, int], ...]:
+        chain = [index]
+        for level in range(geometry.levels - 1):
+            chain.append(run._parent(level, chain[-1]))
+        return tuple(reversed(chain))
+
+    everything = [tuple(int(i) for i in index) for index in np.ndindex(*streaming._grid(geometry, 0))]
+    assert list(run._order()) == sorted(everything, key=ancestry)
+    for level in (1, 2):
+        parents: dict[tuple[int, int, int], int] = {}
+        for index in np.ndindex(*streaming._grid(geometry, level - 1)):
+            parent = run._parent(level - 1, index)
+            parents[parent] = parents.get(parent, 0) + 1
+        for parent, count in parents.items():
+            assert np.prod([len(axis) for axis in run._children(level, parent)]) == count

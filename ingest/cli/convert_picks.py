@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ingest.cli.numbers import POSITIVE
 from ingest.errors import UsageError
 
 SHAPE_NAMES = {"point": "POINT", "oriented-point": "ORIENTED_POINT", "instance": "INSTANCE_POINT"}
@@ -35,10 +36,10 @@ def _extra(pairs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "file_format", required=True, help="Source format (portal file_format name).")
 @click.option("--shape", type=click.Choice(sorted(SHAPE_NAMES)), default="point", show_default=True)
-@click.option("--binning", type=float, default=1.0, show_default=True, help="Divides pixel coordinates.")
+@click.option("--binning", type=POSITIVE, default=1.0, show_default=True, help="Divides pixel coordinates.")
 @click.option("--filter-value", help="Keep this run's rows (tomogram name or number).")
 @click.option("--order", type=click.Choice(["xyz", "zyx"]), default="xyz", show_default=True)
-@click.option("--voxel-spacing", type=float, help="Å per voxel (for Å-based formats).")
+@click.option("--voxel-spacing", type=POSITIVE, help="Å per voxel (for Å-based formats).")
 @click.option("--tomograms-star", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tomogram-size", help="X,Y,Z voxels: enables the inside-the-volume check.")
 @click.option("--tomogram", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="MRC giving the size.")
@@ -82,5 +83,6 @@ def convert_picks(
         columns=columns,
         extra=extra,
     )
-    result = convert_picks_file(src, dst, file_format, point_shape, read_options, size)
+    named = {"the --tomogram MRC": tomogram} if tomogram is not None else {}
+    result = convert_picks_file(src, dst, file_format, point_shape, read_options, size, named_sources=named)
     click.echo(f"wrote {result.count} {point_shape.value} line(s) to {dst}")

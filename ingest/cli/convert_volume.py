@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ingest.cli.numbers import FINITE, POSITIVE
 from ingest.errors import UsageError
 
 if TYPE_CHECKING:
@@ -26,15 +27,15 @@ NGFF_VERSIONS = ("0.4", "0.5")
 @click.command("volume")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.argument("zarr_out", metavar="DST.zarr", type=click.Path(path_type=Path))
-@click.option("--voxel-spacing", type=float, required=True, help="Voxel spacing in Å (wins over the header).")
+@click.option("--voxel-spacing", type=POSITIVE, required=True, help="Voxel spacing in Å (wins over the header).")
 @click.option(
     "--kind",
     type=click.Choice(VOLUME_KINDS),
     default="tomogram",
     show_default=True,
 )
-@click.option("--mask-label", type=float, help="Semantic mask: voxels equal to this value are the object.")
-@click.option("--threshold", type=float, help="Semantic mask: voxels at or above this value are the object.")
+@click.option("--mask-label", type=FINITE, help="Semantic mask: voxels equal to this value are the object.")
+@click.option("--threshold", type=FINITE, help="Semantic mask: voxels at or above this value are the object.")
 @click.option("--rescale-to", help="Masks: regrid to Z,Y,X voxels (nearest neighbour).")
 @click.option("--mrc", "mrc_out", type=click.Path(path_type=Path), help="Also write the canonical MRC here.")
 @click.option("--ngff", type=click.Choice(NGFF_VERSIONS), default="0.4", show_default=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ingest.cli.convert_picks import parse_size
+from ingest.cli.numbers import POSITIVE
 
 EXPORT_TARGETS = ("copick", "csv", "relion4_star", "relion5_star")
 """The keys of :data:`ingest.converters.export_picks.EXPORTERS` (kept here so that ``--help`` imports no numpy)."""
@@ -16,7 +17,7 @@ EXPORT_TARGETS = ("copick", "csv", "relion4_star", "relion5_star")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--to", "target", required=True, help="Target format: " + ", ".join(EXPORT_TARGETS) + ".")
-@click.option("--voxel-spacing", type=float, required=True, help="Å per voxel of the ndJSON locations.")
+@click.option("--voxel-spacing", type=POSITIVE, required=True, help="Å per voxel of the ndJSON locations.")
 @click.option("--run-name", help="rlnTomoName / copick run_name (default: DST's stem).")
 @click.option("--tomogram-size", help="X,Y,Z voxels (needed by relion5_star; enables the inside check).")
 @click.option("--object-name", default="particle", show_default=True, help="copick pickable_object_name.")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import dask.array as da
 import numpy as np
 from numpy.typing import NDArray
 
+from ingest.converters.volume_types import RegionSource
 from ingest.errors import InputFileError, UsageError
 
 MAX_LABEL = int(np.iinfo(np.uint16).max)
@@ -65,16 +65,46 @@ def present_labels(labels: NDArray[np.uint16]) -> NDArray[np.bool_]:
     return np.bincount(labels.ravel(), minlength=MAX_LABEL + 1) > 0
 
 
-def rescale_nearest(data: da.Array, shape: tuple[int, int, int]) -> da.Array:
-    """Regrid ``data`` lazily to ``shape`` by nearest neighbour (voxel centres), for masks on another grid."""
+MAX_RESCALE_FACTOR = 64
+"""The largest regridding factor per axis (masks are usually 2-8x finer or coarser than their tomogram)."""
+
+
+def rescale_nearest(source: RegionSource, shape: tuple[int, int, int], *, where: str) -> RegionSource:
+    """Regrid ``source`` to ``shape`` by nearest neighbour (voxel centres), region by region, for masks on another
+    grid. Nothing is computed up front: a region reads only the source voxels it samples (plane by plane), so
+    memory stays bounded by the region size. Factors beyond :data:`MAX_RESCALE_FACTOR` per axis are refused."""
     if min(shape) < 1:
         raise UsageError("rescale target must be positive", expected="Z,Y,X > 0", found=str(shape))
-    result = data
-    for axis, (source_n, target_n) in enumerate(zip(data.shape, shape, strict=True)):
-        if source_n == target_n:
-            continue
-        centres = (np.arange(target_n) + 0.5) * (source_n / target_n)
-        index = np.minimum(np.floor(centres).astype(np.int64), source_n - 1)
-        result = da.take(result, index, axis=axis)
-    rechunked: da.Array = result.rechunk(tuple(min(256, n) for n in shape))  # type: ignore[no-untyped-call]
-    return rechunked
+    for source_n, target_n in zip(source.shape, shape, strict=True):
+        if not source_n / MAX_RESCALE_FACTOR <= target_n <= source_n * MAX_RESCALE_FACTOR:
+            raise UsageError(
+                "rescale target too far from the source shape",
+                where=where,
+                expected=f"each axis within {MAX_RESCALE_FACTOR}x of the source shape {source.shape} (z, y, x)",
+                found=f"{shape}",
+            )
+
+    def nearest(axis: int, part: slice) -> NDArray[np.int64]:
+        source_n, target_n = source.shape[axis], shape[axis]
+        centres = (np.arange(part.start, part.stop) + 0.5) * (source_n / target_n)
+        return np.minimum(np.floor(centres).astype(np.int64), source_n - 1)
+
+    def read(region: tuple[slice, slice, slice]) -> NDArray[Any]:
+        zs, ys, xs = (nearest(axis, part) for axis, part in enumerate(region))
+        rows = slice(int(ys[0]), int(ys[-1]) + 1)
+        columns = slice(int(xs[0]), int(xs[-1]) + 1)
+        out = np.empty((len(zs), len(ys), len(xs)), dtype=source.dtype)
+        for plane, z in enumerate(zs):
+            if plane and z == zs[plane - 1]:
+                out[plane] = out[plane - 1]
+                continue
+            depth = slice(int(z), int(z) + 1)
+            if rows.stop - rows.start <= 2 * len(ys):
+                block = source.read((depth, rows, columns))[0]
+                out[plane] = block[np.ix_(ys - rows.start, xs - columns.start)]
+            else:  # coarser target: read only the sampled rows, not the whole span between them
+                for row, y in enumerate(ys):
+                    out[plane, row] = source.read((depth, slice(int(y), int(y) + 1), columns))[0, 0, xs - columns.start]
+        return out
+
+    return RegionSource(shape, source.dtype, read)

@@ -10,6 +10,7 @@ through user space (:func:`ingest.converters.file_copy.copy_byte_range`: direct 
 from __future__ import annotations
 
 import math
+import os
 import threading
 import warnings
 from dataclasses import dataclass
@@ -17,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import mrcfile
+import mrcfile.dtypes
 import mrcfile.utils
 import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.file_copy import copy_byte_range
+from ingest.converters.os_features import CURRENT, OsFeatures
+from ingest.converters.output_writes import reserve_space, write_all, writing
 from ingest.errors import InputFileError
+from ingest.special_files import refuse_special_file
 
 HEADER_BYTES = 1024
 SUPPORTED_MODES = {0: "int8", 1: "int16", 2: "float32", 6: "uint16", 12: "float16"}
@@ -65,12 +70,14 @@ def read_mrc(path: Path) -> MrcSource:
     other than 1/2/3 are honoured by transposing the memory map to z, y, x; values that are not a permutation of
     1, 2, 3 are read as 1/2/3 with a warning. A volume stack (``ispg`` 401-630) of more than one volume is refused.
     """
+    refuse_special_file(path, str(path))
     size = path.stat().st_size
     _refuse_compressed(path)
     if size < HEADER_BYTES:
         raise InputFileError(
             "not an MRC file", where=str(path), expected="a 1024-byte MRC header", found=f"{size} bytes"
         )
+    check_mrc_sizes(path, size)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -143,6 +150,57 @@ def read_mrc(path: Path) -> MrcSource:
     )
 
 
+def check_mrc_sizes(path: Path, size: int) -> None:
+    """Compare the header's extended-header and data sizes with the file size before anything is allocated.
+
+    ``mrcfile`` reads the whole extended header into memory: an ``nsymbt`` of 2³¹−1 in a 246 KB file cost 2 GB
+    before the size check below it ran. Only the raw 1024 header bytes are read here.
+    """
+    with path.open("rb") as stream:
+        raw = stream.read(HEADER_BYTES)
+    if len(raw) < HEADER_BYTES:
+        raise InputFileError(
+            "not an MRC file", where=str(path), expected="a 1024-byte MRC header", found=f"{len(raw)} bytes"
+        )
+    header = np.frombuffer(raw, dtype=mrcfile.dtypes.HEADER_DTYPE)[0]
+    try:
+        order = mrcfile.utils.byte_order_from_machine_stamp(header["machst"])
+    except ValueError:
+        order = "<" if 0 <= int(header["mode"]) < 200 else ">"  # as permissive mrcfile: guess from the mode
+    if order == ">":
+        header = np.frombuffer(raw, dtype=mrcfile.dtypes.HEADER_DTYPE.newbyteorder(">"))[0]
+    nsymbt, mode = int(header["nsymbt"]), int(header["mode"])
+    nx, ny, nz = int(header["nx"]), int(header["ny"]), int(header["nz"])
+    if (mode not in SUPPORTED_MODES and mode != 101) or min(nx, ny, nz) < 1:
+        stamp = bytes(header["map"]).decode("ascii", "replace")
+        raise InputFileError(
+            "not an MRC volume this converter reads",
+            where=str(path),
+            expected=f"MRC mode {sorted(SUPPORTED_MODES)} and positive nx, ny, nz",
+            found=f"mode {mode}, nx/ny/nz {nx}/{ny}/{nz}, map stamp {stamp!r}",
+        )
+    if nsymbt < 0:
+        raise InputFileError(
+            "not a readable MRC file", where=str(path), expected="nsymbt >= 0", found=f"nsymbt {nsymbt}"
+        )
+    if HEADER_BYTES + nsymbt > size:
+        raise InputFileError(
+            "MRC extended header runs past the end of the file",
+            where=str(path),
+            expected=f"at least {HEADER_BYTES + nsymbt} bytes (1024-byte header + nsymbt {nsymbt})",
+            found=f"{size} bytes",
+        )
+    if mode in SUPPORTED_MODES:
+        needed = HEADER_BYTES + nsymbt + nx * ny * nz * np.dtype(SUPPORTED_MODES[mode]).itemsize
+        if needed > size:
+            raise InputFileError(
+                "truncated MRC data block",
+                where=str(path),
+                expected=f"{needed} bytes for {nz}x{ny}x{nx} mode {mode} voxels after {nsymbt} extended header bytes",
+                found=f"{size} bytes",
+            )
+
+
 def _axis_order(path: Path, header: Any) -> tuple[tuple[int, int, int], tuple[str, ...]]:
     """The transpose taking the file's (sections, rows, columns) to (z, y, x), from ``maps, mapr, mapc``."""
     file_axes = (int(header.maps), int(header.mapr), int(header.mapc))  # 1 = X, 2 = Y, 3 = Z
@@ -205,39 +263,86 @@ class CanonicalMrcWriter:
 
     ``write_block`` may be called from several threads for disjoint regions; ``copy_data_from`` instead copies
     a source data block whose bytes already equal the output (little-endian float32 of the same shape).
+    The data block is reserved on disk up front (``posix_fallocate``), so a full disk is a clean
+    :class:`~ingest.errors.StorageError` before any data is written, never a SIGBUS from a write into a memory
+    map; where the file system or platform cannot reserve space, blocks are written with plain ``pwrite`` calls.
     """
 
     def __init__(
-        self, path: Path, shape: tuple[int, int, int], dtype: np.dtype[Any], extended_header: bytes, exttyp: bytes
+        self,
+        path: Path,
+        shape: tuple[int, int, int],
+        dtype: np.dtype[Any],
+        extended_header: bytes,
+        exttyp: bytes,
+        *,
+        features: OsFeatures = CURRENT,
+        reported_as: Path | None = None,
     ) -> None:
         self.path = path
+        self.reported_as = reported_as or path  # errors name the final file, not its temporary sibling
         self.shape = shape
         self.dtype = dtype
+        self.features = features
         extended = np.frombuffer(extended_header, dtype="V1") if extended_header else None
-        with mrcfile.new_mmap(
-            path, shape=shape, mrc_mode=OUTPUT_MODES[dtype], overwrite=True, extended_header=extended, exttyp=exttyp
-        ) as mrc:
-            self._data_offset = HEADER_BYTES + int(mrc.header.nsymbt)
+        self._length = math.prod(shape) * dtype.itemsize
+        with writing(self.reported_as):
+            with mrcfile.new_mmap(
+                path, shape=shape, mrc_mode=OUTPUT_MODES[dtype], overwrite=True, extended_header=extended, exttyp=exttyp
+            ) as mrc:
+                self._data_offset = HEADER_BYTES + int(mrc.header.nsymbt)
+            self._reserved = reserve_space(path, self._data_offset, self._length, features)
         self._data: np.memmap[Any, np.dtype[Any]] | None = None
+        self._descriptor: int | None = None
+        self._lock = threading.Lock()
 
     def write_block(self, region: tuple[slice, slice, slice], block: NDArray[Any]) -> None:
         """Store ``block`` (already in the output dtype) at ``region`` of the volume."""
-        if self._data is None:
-            self._data = np.memmap(self.path, dtype=self.dtype, mode="r+", offset=self._data_offset, shape=self.shape)
-        self._data[region] = block
+        with writing(self.reported_as):
+            if not self._reserved:
+                self._write_rows(region, np.ascontiguousarray(block))
+                return
+            with self._lock:
+                if self._data is None:
+                    self._data = np.memmap(
+                        self.path, dtype=self.dtype, mode="r+", offset=self._data_offset, shape=self.shape
+                    )
+            self._data[region] = block
+
+    def _write_rows(self, region: tuple[slice, slice, slice], block: NDArray[Any]) -> None:
+        """``pwrite`` the block's rows (whole planes when the block spans the full width and height)."""
+        with self._lock:
+            if self._descriptor is None:
+                self._descriptor = os.open(self.path, os.O_WRONLY)
+        _, ny, nx = self.shape
+        z, y, x = region
+        if x.stop - x.start == nx:
+            for iz in range(z.stop - z.start):
+                at = self._data_offset + ((z.start + iz) * ny + y.start) * nx * self.dtype.itemsize
+                write_all(self._descriptor, memoryview(block[iz]).cast("B"), at)
+            return
+        for iz in range(z.stop - z.start):
+            for iy in range(y.stop - y.start):
+                at = self._data_offset + (((z.start + iz) * ny + y.start + iy) * nx + x.start) * self.dtype.itemsize
+                write_all(self._descriptor, memoryview(block[iz, iy]).cast("B"), at)
 
     def copy_data_from(self, source: Path, source_offset: int, *, stop: threading.Event) -> None:
         """Copy the data block of ``source`` (from ``source_offset``) without a user-space copy, until ``stop``."""
-        length = int(np.prod(self.shape)) * self.dtype.itemsize
-        copy_byte_range(source, source_offset, self.path, self._data_offset, length, stop=stop)
+        with writing(self.reported_as):
+            copy_byte_range(
+                source, source_offset, self.path, self._data_offset, self._length, stop=stop, features=self.features
+            )
 
     def finish(self, fields: MrcHeaderFields) -> None:
         """Flush the data and write the header: spacing, cell, origin 0, space group and statistics."""
         if self._data is not None:
             self._data.flush()
             self._data = None
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
         nz, ny, nx = self.shape
-        with mrcfile.mmap(self.path, mode="r+", permissive=True) as mrc:
+        with writing(self.reported_as), mrcfile.mmap(self.path, mode="r+", permissive=True) as mrc:
             header = mrc.header
             header.mx, header.my, header.mz = nx, ny, nz
             header.cella = (nx * fields.voxel_spacing, ny * fields.voxel_spacing, nz * fields.voxel_spacing)

@@ -9,6 +9,7 @@ is written last by :func:`write_multiscales_metadata`, so a group that names its
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +19,7 @@ import dask.array as da
 import numcodecs
 import numpy as np
 import zarr
+from numpy.typing import NDArray
 from zarr.codecs import BloscCodec
 
 from ingest.converters.pyramid import Pooling, PyramidGeometry
@@ -46,6 +48,14 @@ class ZarrSource:
     data: da.Array
     voxel_size: tuple[float, float, float] | None
     warnings: tuple[str, ...]
+    array: zarr.Array[Any]
+    """The level-0 zarr array itself, for reading regions without dask (see :meth:`read`)."""
+
+    def read(self, region: tuple[slice, slice, slice]) -> NDArray[Any]:
+        """The (z, y, x) ``region`` read straight from the zarr array (leading singleton axes dropped)."""
+        if self.array.ndim == 2:
+            return np.asarray(self.array[region[1:]])[None]
+        return np.asarray(self.array[(0,) * (self.array.ndim - 3) + region])
 
 
 def create_level_arrays(
@@ -183,6 +193,7 @@ def read_ome_zarr(path: Path) -> ZarrSource:
             scales = [t["scale"] for t in dataset.get("coordinateTransformations", []) if t.get("type") == "scale"]
             if scales and len(scales[0]) >= 3:
                 voxel_size = (float(scales[0][-3]), float(scales[0][-2]), float(scales[0][-1]))
+    _refuse_huge_chunks(array, path)
     data = da.from_zarr(array)  # type: ignore[no-untyped-call]
     while data.ndim > 3 and data.shape[0] == 1:
         data = data[0]
@@ -192,7 +203,22 @@ def read_ome_zarr(path: Path) -> ZarrSource:
         raise InputFileError(
             "zarr array is not a volume", where=str(path), expected="3 axes z,y,x", found=str(data.shape)
         )
-    return ZarrSource(data=data, voxel_size=voxel_size, warnings=tuple(notes))
+    return ZarrSource(data=data, voxel_size=voxel_size, warnings=tuple(notes), array=array)
+
+
+MAX_SOURCE_CHUNK_BYTES = 1 << 30
+"""Reading any region decodes whole chunks: a chunk declared bigger than this (1 GiB decoded) is refused."""
+
+
+def _refuse_huge_chunks(array: zarr.Array[Any], path: Path) -> None:
+    chunk_bytes = math.prod(int(n) for n in array.chunks) * np.dtype(array.dtype).itemsize
+    if chunk_bytes > MAX_SOURCE_CHUNK_BYTES:
+        raise InputFileError(
+            "zarr chunks too large to read in bounded memory",
+            where=str(path),
+            expected=f"chunks of at most {MAX_SOURCE_CHUNK_BYTES >> 20} MiB decoded",
+            found=f"chunks {'x'.join(str(n) for n in array.chunks)} of {array.dtype}: {chunk_bytes} bytes each",
+        )
 
 
 def _array_at(group: zarr.Group, key: str, path: Path) -> zarr.Array[Any]:

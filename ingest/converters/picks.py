@@ -11,6 +11,7 @@ A new format is one module ``ingest/converters/picks_<format>.py`` that decorate
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.rotations import reverse_axes
-from ingest.errors import EmptySelectionError, InputFileError, UnknownFormatError
+from ingest.errors import EmptySelectionError, InputFileError, UnknownFormatError, UsageError
+from ingest.special_files import refuse_special_file
 
 Order = Literal["xyz", "zyx"]
 
@@ -131,8 +133,17 @@ def reader_for(file_format: str) -> PicksReader:
 
 
 def read_picks(path: Path, file_format: str, options: ReadOptions | None = None) -> Picks:
-    """Read ``path`` with the reader registered for ``file_format``."""
-    return reader_for(file_format)(path, options or ReadOptions())
+    """Read ``path`` with the reader registered for ``file_format``; a binning that is not positive is refused."""
+    refuse_special_file(path, str(path))
+    options = options or ReadOptions()
+    if not (math.isfinite(options.binning) and options.binning > 0):
+        raise UsageError(
+            "binning must be a positive number",
+            where=str(path),
+            expected="a finite number > 0",
+            found=f"{options.binning}",
+        )
+    return reader_for(file_format)(path, options)
 
 
 def select_rows(values: Sequence[object], filter_value: str | None, *, source: str, column: str) -> NDArray[np.bool_]:

@@ -19,10 +19,14 @@ import mrcfile
 import numpy as np
 
 from ingest.converters.export_picks import ExportOptions, exporter_for
+from ingest.converters.mrc import check_mrc_sizes
 from ingest.converters.ndjson import PointShape, ndjson_chunks
 from ingest.converters.ndjson_reader import ndjson_to_picks
 from ingest.converters.picks import Picks, ReadOptions, read_picks
+from ingest.converters.staging import refuse_overwriting_sources
 from ingest.errors import InputFileError, StorageError
+from ingest.special_files import refuse_special_file
+from ingest.storage_keys import fitting_name
 
 Size = tuple[int, int, int]
 
@@ -42,7 +46,8 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
     An exception while chunks are produced removes the temporary file and leaves ``path`` as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    prefix = f".{fitting_name(path.name, 16)}."  # mkstemp adds 8 characters and the suffix
+    handle, temporary = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             for chunk in [data] if isinstance(data, bytes) else data:
@@ -58,6 +63,8 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
 
 def tomogram_size_from_mrc(path: Path) -> Size:
     """The (x, y, z) size in voxels from an MRC header."""
+    refuse_special_file(path, str(path))
+    check_mrc_sizes(path, path.stat().st_size)
     try:
         with mrcfile.open(path, header_only=True, permissive=True) as mrc:
             header = mrc.header
@@ -88,12 +95,19 @@ def convert_picks_file(
     shape: PointShape,
     options: ReadOptions,
     tomogram_size: Size | None = None,
+    named_sources: dict[str, Path] | None = None,
 ) -> ConversionResult:
     """Read ``source`` as ``file_format`` and write portal ndJSON of ``shape`` to ``destination``.
 
     The requested shape is passed to the reader as the ``extra`` option ``shape`` (IMOD models read slicer
-    angles for oriented points). An empty result is an error, never a silent empty file.
+    angles for oriented points). An empty result is an error, never a silent empty file. A destination that is
+    the source, the tomograms star file or one of ``named_sources`` (other inputs, e.g. the MRC giving the
+    size) is refused before anything is read.
     """
+    companions = {"the tomograms star file": options.tomograms_star} if options.tomograms_star is not None else {}
+    refuse_overwriting_sources(
+        {"the output": destination}, {"the source": source, **companions, **(named_sources or {})}
+    )
     extra = (*(item for item in options.extra if item[0] != "shape"), ("shape", shape.value))
     picks = read_picks(source, file_format, replace(options, extra=extra))
     if len(picks) == 0:
@@ -106,6 +120,7 @@ def convert_picks_file(
 
 def read_ndjson_file(path: Path) -> Picks:
     """Portal ndJSON picks from a local file."""
+    refuse_special_file(path, str(path))
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -116,14 +131,17 @@ def read_ndjson_file(path: Path) -> Picks:
 def export_picks_file(source: Path, destination: Path, target: str, options: ExportOptions) -> ConversionResult:
     """Export the ndJSON picks of ``source`` to ``destination`` in ``target`` format (companions beside it)."""
     exporter = exporter_for(target)
+    refuse_overwriting_sources({"the output": destination}, {"the source": source})
     picks = read_ndjson_file(source)
     if options.tomogram_size is not None:
         require_inside_volume(picks, options.tomogram_size)
     files = exporter(picks, options)
-    outputs = [destination]
+    companions = {destination.with_name(destination.stem + suffix): data for suffix, data in files.companions}
+    refuse_overwriting_sources(
+        {"the output": destination, **{f"the companion output {path.name}": path for path in companions}},
+        {"the source": source},
+    )
     write_atomically(destination, files.main)
-    for suffix, data in files.companions:
-        companion = destination.with_name(destination.stem + suffix)
+    for companion, data in companions.items():
         write_atomically(companion, data)
-        outputs.append(companion)
-    return ConversionResult(tuple(outputs), len(picks))
+    return ConversionResult((destination, *companions), len(picks))

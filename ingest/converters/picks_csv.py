@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.converters.picks import Picks, ReadOptions, finish_picks, register_reader
-from ingest.converters.picks_tables import integer_column, numeric_columns, reject_filter_value
+from ingest.converters.picks_tables import check_table_lines, integer_column, numeric_columns, reject_filter_value
 from ingest.errors import InputFileError, UsageError
 
 
@@ -28,6 +28,7 @@ class FirstRow(Enum):
 
 def read_text_table(path: Path, *, delimiter: str, first_row: FirstRow) -> pd.DataFrame:
     """Every cell of a delimited text file as a string (empty cells ``""``); column labels are strings."""
+    check_table_lines(path, delimiter=delimiter)
     try:
         frame = pd.read_csv(
             path,

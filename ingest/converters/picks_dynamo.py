@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ingest.converters.picks import Picks, ReadOptions, finish_picks, register_reader, select_rows
-from ingest.converters.picks_tables import numeric_columns
+from ingest.converters.picks_tables import check_table_lines, numeric_columns
 from ingest.converters.rotations import dynamo_to_matrix
 from ingest.errors import EmptySelectionError, InputFileError
 
@@ -35,6 +35,9 @@ def table_map_for(path: Path, options: ReadOptions) -> Path | None:
 
 
 def _read_table(path: Path, table_map: Path | None) -> pd.DataFrame:
+    for table in (path, table_map):
+        if table is not None and table.exists():
+            check_table_lines(table, delimiter=None)
     try:
         frame: pd.DataFrame = dynamotable.read(str(path), str(table_map) if table_map is not None else None)
     except FileNotFoundError as error:

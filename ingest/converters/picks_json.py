@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from ingest.errors import InputFileError
@@ -58,9 +59,13 @@ def json_number(value: object, *, where: str, what: str) -> float:
     """``value`` as a finite float; booleans, text, null, NaN and infinity are errors naming ``where``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputFileError(f"{what} is not a number", where=where, expected="a number", found=json.dumps(value))
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range (hundreds of digits)
+        number = math.inf
     if number != number or number in (float("inf"), float("-inf")):
-        raise InputFileError(f"{what} is not finite", where=where, expected="a finite number", found=str(value))
+        found = str(value) if len(str(value)) <= 40 else f"a {len(str(value))}-digit number"
+        raise InputFileError(f"{what} is not finite", where=where, expected="a finite number", found=found)
     return number
 
 

@@ -6,9 +6,14 @@ finished output); the next conversion to the same destination removes them and r
 
 from __future__ import annotations
 
+import glob
+import os
 import shutil
 import uuid
 from pathlib import Path
+
+from ingest.errors import UsageError
+from ingest.storage_keys import fitting_name
 
 PARTIAL_MARK = ".partial-"
 
@@ -19,14 +24,16 @@ class StagedOutput:
     def __init__(self, final: Path) -> None:
         self.final = final
         final.parent.mkdir(parents=True, exist_ok=True)
-        for stale in final.parent.glob(f"{final.name}{PARTIAL_MARK}*"):
+        # Long names are shortened so that every sibling (``-pieces``, ``old-`` ones) fits the name limit.
+        self._stem = fitting_name(final.name, len(PARTIAL_MARK) + len("old-") + 12 + len("-pieces"))
+        for stale in final.parent.glob(f"{glob.escape(self._stem)}{PARTIAL_MARK}*"):
             _remove(stale)
-        self.temporary = final.with_name(f"{final.name}{PARTIAL_MARK}{uuid.uuid4().hex[:12]}")
+        self.temporary = final.with_name(f"{self._stem}{PARTIAL_MARK}{uuid.uuid4().hex[:12]}")
 
     def publish(self) -> None:
         """Move the finished temporary output to its final name, replacing what was there."""
         if self.final.is_dir() and not self.final.is_symlink():
-            retired = self.final.with_name(f"{self.final.name}{PARTIAL_MARK}old-{uuid.uuid4().hex[:12]}")
+            retired = self.final.with_name(f"{self._stem}{PARTIAL_MARK}old-{uuid.uuid4().hex[:12]}")
             self.final.rename(retired)
             self.temporary.rename(self.final)
             _remove(retired)
@@ -45,3 +52,38 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+def refuse_overwriting_sources(destinations: dict[str, Path], sources: dict[str, Path]) -> None:
+    """Raise :class:`~ingest.errors.UsageError` when a destination is (or contains, or lies inside) a source.
+
+    ``destinations`` and ``sources`` map a name for messages ("the MRC output", "the source") to the path.
+    Paths are compared as the same file (hard links and symbolic links included) or by their resolved location;
+    two destinations that are one file are refused too.
+    """
+    seen: dict[str, Path] = {}
+    for name, destination in destinations.items():
+        for other, path in [*sources.items(), *seen.items()]:
+            if _overlaps(destination, path):
+                raise UsageError(
+                    f"{name} would overwrite {other}",
+                    where=str(destination),
+                    expected="a destination that is not an input or another output",
+                    found=f"{destination} is {path}" if _same(destination, path) else f"{destination} overlaps {path}",
+                )
+        seen[name] = destination
+
+
+def _same(one: Path, other: Path) -> bool:
+    try:
+        return one.samefile(other)
+    except OSError:
+        return os.path.realpath(one) == os.path.realpath(other)
+
+
+def _overlaps(destination: Path, source: Path) -> bool:
+    """The same file, or one of the two inside the other (a folder output replaces everything under it)."""
+    if _same(destination, source):
+        return True
+    real_destination, real_source = Path(os.path.realpath(destination)), Path(os.path.realpath(source))
+    return real_source.is_relative_to(real_destination) or real_destination.is_relative_to(real_source)

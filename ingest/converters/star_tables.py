@@ -17,6 +17,7 @@ import starfile
 from numpy.typing import NDArray
 
 from ingest.converters.picks import ReadOptions, select_rows
+from ingest.converters.picks_tables import check_table_lines
 from ingest.errors import InputFileError
 
 # Blocks that hold settings, never particles: skipped when a file's particle table is found by elimination.
@@ -28,6 +29,8 @@ def read_star_blocks(path: Path, *, text_columns: Sequence[str] = ()) -> dict[st
 
     ``text_columns`` are kept as strings. An unreadable or empty file is an :class:`InputFileError`.
     """
+    if path.exists():
+        check_table_lines(path, delimiter=None)
     try:
         blocks = starfile.read(path, always_dict=True, parse_as_string=list(text_columns))
     except FileNotFoundError:

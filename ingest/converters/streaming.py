@@ -12,9 +12,10 @@ zeroed page per 4 KiB, as much as the pooling arithmetic itself) until no level-
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -86,11 +87,9 @@ class _StreamRun:
         self.write_chunk = write_chunk
         self.on_chunk = on_chunk
         self.lock = threading.Lock()
+        # Pieces still missing per open parent chunk; an entry exists only while its parent is being filled, so
+        # this (like the visiting order below) stays small however many chunks the volume has.
         self.waiting: dict[tuple[int, ChunkIndex], int] = {}
-        for level in range(1, geometry.levels):
-            for index in np.ndindex(*_grid(geometry, level - 1)):
-                key = (level, self._parent(level - 1, index))
-                self.waiting[key] = self.waiting.get(key, 0) + 1
 
     def _parent(self, level: int, index: ChunkIndex | tuple[int, ...]) -> ChunkIndex:
         extent, parent_extent = self.geometry.chunk_extent(level), self.geometry.chunk_extent(level + 1)
@@ -108,15 +107,33 @@ class _StreamRun:
             slice(index[2] * chunks[2], min(shape[2], (index[2] + 1) * chunks[2])),
         )
 
-    def _order(self) -> list[ChunkIndex]:
-        def ancestry(index: tuple[int, ...]) -> tuple[ChunkIndex, ...]:
-            chain: list[ChunkIndex] = [(index[0], index[1], index[2])]
-            for level in range(self.geometry.levels - 1):
-                chain.append(self._parent(level, chain[-1]))
-            return tuple(reversed(chain))
+    def _children(self, level: int, index: ChunkIndex) -> tuple[range, range, range]:
+        """The chunk indices of ``level - 1`` whose parent is chunk ``index`` of ``level``, per axis."""
+        extent, child_extent = self.geometry.chunk_extent(level), self.geometry.chunk_extent(level - 1)
+        grid = _grid(self.geometry, level - 1)
+        ranges = [
+            range(
+                -(-index[a] * extent[a] // child_extent[a]),
+                min(grid[a], -(-(index[a] + 1) * extent[a] // child_extent[a])),
+            )
+            for a in range(3)
+        ]
+        return ranges[0], ranges[1], ranges[2]
 
-        ordered = sorted(np.ndindex(*_grid(self.geometry, 0)), key=ancestry)
-        return [(int(i[0]), int(i[1]), int(i[2])) for i in ordered]
+    def _order(self) -> Iterator[ChunkIndex]:
+        """Level-0 chunk indices in hierarchical order, generated (never a list of every chunk)."""
+
+        def under(level: int, index: ChunkIndex) -> Iterator[ChunkIndex]:
+            if level == 0:
+                yield index
+                return
+            for child in itertools.product(*self._children(level, index)):
+                yield from under(level - 1, child)
+
+        top = self.geometry.levels - 1
+        grid = _grid(self.geometry, top)
+        for index in itertools.product(range(grid[0]), range(grid[1]), range(grid[2])):
+            yield from under(top, index)
 
     def run(self, workers: int) -> None:
         pending = iter(self._order())
@@ -186,6 +203,8 @@ class _StreamRun:
         """Count one piece of a parent as delivered; True when it was the last one missing."""
         key = (level, index)
         with self.lock:
+            if key not in self.waiting:
+                self.waiting[key] = math.prod(len(axis) for axis in self._children(level, index))
             self.waiting[key] -= 1
             if self.waiting[key] > 0:
                 return False

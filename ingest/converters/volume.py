@@ -9,7 +9,6 @@ error they are removed. DESIGN.md section 4 ("Volumes") is the contract.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +18,18 @@ import numpy as np
 from ingest.converters.masks import MaskLabel, MaskRule, rescale_nearest
 from ingest.converters.mrc import LazyRegions, read_mrc
 from ingest.converters.ome_zarr import NgffVersion, read_ome_zarr
+from ingest.converters.os_features import usable_cores
+from ingest.converters.staging import refuse_overwriting_sources
 from ingest.converters.value_stats import ValueStats
 from ingest.converters.volume_types import (
     LevelInfo,
     ProgressCallback,
+    RegionSource,
     SourceInfo,
     VolumeKind,
     VolumeResult,
 )
-from ingest.converters.volume_writer import MrcData, VolumePlan, write_volume
+from ingest.converters.volume_writer import MrcData, VolumePlan, refuse_impossible_work, write_volume
 from ingest.errors import InputFileError, UsageError
 
 __all__ = [
@@ -47,6 +49,12 @@ __all__ = [
 
 def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
     """Open an MRC file or an OME-Zarr/zarr folder as a lazy (z, y, x) dask array and its header facts."""
+    array, info, _ = _open(path)
+    return array, info
+
+
+def _open(path: Path) -> tuple[da.Array, SourceInfo, RegionSource]:
+    """The source as a dask array, its header facts, and a reader of regions that bypasses dask."""
     if not path.exists():
         raise InputFileError("source volume does not exist", where=str(path))
     if path.is_dir():
@@ -63,7 +71,8 @@ def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
             data_offset=None,
             warnings=zarr_source.warnings,
         )
-        return zarr_source.data, info
+        regions = RegionSource(info.shape, np.dtype(zarr_source.data.dtype), zarr_source.read)
+        return zarr_source.data, info, regions
     mrc = read_mrc(path)
     chunks = tuple(min(256, n) for n in mrc.data.shape)
     # An explicit name: dask would otherwise hash every byte of the file to name the array.
@@ -83,7 +92,8 @@ def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
         warnings=mrc.warnings,
         axis_order=mrc.axis_order,
     )
-    return array, info
+    data = mrc.data
+    return array, info, RegionSource(info.shape, np.dtype(data.dtype), lambda region: data[region])
 
 
 def convert_volume(
@@ -112,21 +122,23 @@ def convert_volume(
         raise InputFileError(
             "voxel spacing must be a positive number of Å", where=str(source), found=f"{voxel_spacing}"
         )
+    if mask is not None and not math.isfinite(mask.value):
+        raise UsageError("a mask label or threshold must be a finite number", where=str(source), found=f"{mask}")
     if mask is not None and kind is not VolumeKind.SEMANTIC_MASK:
         raise UsageError("a mask label or threshold applies to semantic masks only", found=f"kind {kind.value}")
     if rescale_to is not None and kind not in (VolumeKind.SEMANTIC_MASK, VolumeKind.INSTANCE_MASK):
         raise UsageError("rescaling applies to masks only", found=f"kind {kind.value}")
-    for output in (zarr_out, mrc_out):
-        if output is not None and output.resolve() == source.resolve():
-            raise UsageError("output would overwrite the source", where=str(output))
-    array, info = open_volume(source)
+    outputs = {"the OME-Zarr output": zarr_out, **({"the MRC output": mrc_out} if mrc_out is not None else {})}
+    refuse_overwriting_sources(outputs, {"the source volume": source})
+    _, info, data = _open(source)
     if isinstance(mask, MaskLabel):
-        _check_label_can_occur(mask, array.dtype, info)
+        _check_label_can_occur(mask, data.dtype, info)
     if rescale_to is not None:
-        array = rescale_nearest(array, rescale_to)
+        data = rescale_nearest(data, rescale_to, where=str(source))
+    refuse_impossible_work(data.shape, kind, zarr_out, mrc_out)
     plan = VolumePlan(
         source=info,
-        array=array,
+        data=data,
         zarr_out=zarr_out,
         mrc_out=mrc_out,
         kind=kind,
@@ -134,7 +146,7 @@ def convert_volume(
         mask=mask if mask is not None else MaskLabel(1),
         ngff=ngff,
         mrc_data=MrcData.COPIED if rescale_to is None and _is_plain_float32_mrc(info, kind) else MrcData.STREAMED,
-        workers=workers or len(os.sched_getaffinity(0)),
+        workers=workers or usable_cores(),
     )
     return write_volume(plan, progress=progress)
 

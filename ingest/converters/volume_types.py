@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ingest.converters.ome_zarr import NgffVersion
 from ingest.converters.pyramid import Pooling
@@ -48,6 +50,21 @@ class VolumeKind(StrEnum):
     def space_group(self) -> int:
         """MRC ``ispg``: 0 for an image stack (tilt series), 1 for a volume."""
         return 0 if self is VolumeKind.TILTSERIES else 1
+
+
+Region = tuple[slice, slice, slice]
+
+
+@dataclass(frozen=True)
+class RegionSource:
+    """A (z, y, x) volume read one region at a time straight into memory, never through a task graph.
+
+    (A dask array of a volume declaring 100000³ voxels materialised its 60 million chunk tasks on every block read.)
+    """
+
+    shape: tuple[int, int, int]
+    dtype: np.dtype[Any]
+    read: Callable[[Region], NDArray[Any]]
 
 
 @dataclass(frozen=True)

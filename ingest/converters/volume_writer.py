@@ -7,6 +7,7 @@ kernel because the source bytes already are the output bytes) and handed to the 
 
 from __future__ import annotations
 
+import math
 import shutil
 import threading
 from dataclasses import dataclass
@@ -14,7 +15,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import dask.array as da
 import numpy as np
 from numpy.typing import NDArray
 
@@ -26,12 +26,21 @@ from ingest.converters.ome_zarr import (
     multiscales_attributes,
     write_multiscales_metadata,
 )
+from ingest.converters.output_writes import writing
 from ingest.converters.pyramid import plan_geometry
 from ingest.converters.staging import StagedOutput
 from ingest.converters.streaming import Region, count_chunks, stream_pyramid
 from ingest.converters.value_stats import StatsAccumulator
-from ingest.converters.volume_types import LEVELS, LevelInfo, ProgressCallback, SourceInfo, VolumeKind, VolumeResult
-from ingest.errors import InputFileError
+from ingest.converters.volume_types import (
+    LEVELS,
+    LevelInfo,
+    ProgressCallback,
+    RegionSource,
+    SourceInfo,
+    VolumeKind,
+    VolumeResult,
+)
+from ingest.errors import InputFileError, StorageError
 
 
 class MrcData(Enum):
@@ -46,7 +55,7 @@ class VolumePlan:
     """One conversion, fully decided: the source, the outputs and how to write them."""
 
     source: SourceInfo
-    array: da.Array
+    data: RegionSource
     zarr_out: Path
     mrc_out: Path | None
     kind: VolumeKind
@@ -59,7 +68,7 @@ class VolumePlan:
 
 def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> VolumeResult:
     """Write the OME-Zarr (and canonical MRC) of ``plan``; on any failure remove every partial output."""
-    shape = (int(plan.array.shape[0]), int(plan.array.shape[1]), int(plan.array.shape[2]))
+    shape = plan.data.shape
     geometry = plan_geometry(shape, plan.kind.factors, plan.kind.chunks, LEVELS)
     dtype = plan.kind.output_dtype
     zarr_stage = StagedOutput(plan.zarr_out)
@@ -69,12 +78,18 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
     # Pooled pieces wait here for their chunk; the name is a partial sibling, so a killed run's is swept too.
     scratch = zarr_stage.temporary.with_name(f"{zarr_stage.temporary.name}-pieces")
     try:
-        zarr_stage.temporary.mkdir()
-        arrays = create_level_arrays(zarr_stage.temporary, geometry, dtype, plan.ngff)
+        with writing(plan.zarr_out):
+            zarr_stage.temporary.mkdir()
+            arrays = create_level_arrays(zarr_stage.temporary, geometry, dtype, plan.ngff)
         mrc_writer = None
         if mrc_stage is not None:
             mrc_writer = CanonicalMrcWriter(
-                mrc_stage.temporary, shape, dtype, plan.source.extended_header, plan.source.exttyp
+                mrc_stage.temporary,
+                shape,
+                dtype,
+                plan.source.extended_header,
+                plan.source.exttyp,
+                reported_as=mrc_stage.final,
             )
             if plan.mrc_data is MrcData.COPIED:
                 copier = _MrcCopy(mrc_writer, plan.source, stop_copy)
@@ -87,9 +102,11 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
                 progress(done[0], total)
 
         def write_chunk(level: int, region: Region, data: NDArray[Any]) -> None:
-            arrays[level][region] = data
+            with writing(plan.zarr_out):
+                arrays[level][region] = data
 
-        scratch.mkdir()
+        with writing(plan.zarr_out):
+            scratch.mkdir()
         try:
             stream_pyramid(
                 geometry,
@@ -111,7 +128,8 @@ def write_volume(plan: VolumePlan, *, progress: ProgressCallback | None) -> Volu
         attributes = multiscales_attributes(
             geometry, plan.voxel_spacing, plan.ngff, name=name, pooling=plan.kind.pooling, label_values=labels
         )
-        write_multiscales_metadata(zarr_stage.temporary, attributes, plan.ngff)
+        with writing(plan.zarr_out):
+            write_multiscales_metadata(zarr_stage.temporary, attributes, plan.ngff)
         if mrc_writer is not None and mrc_stage is not None:
             mrc_writer.finish(
                 MrcHeaderFields(plan.voxel_spacing, plan.kind.space_group, stats.min, stats.max, stats.mean, stats.rms)
@@ -158,14 +176,10 @@ class _Level0Blocks:
         self.stats = StatsAccumulator()
         self._labels = np.zeros(MAX_LABEL + 1, dtype=bool)
         self._lock = threading.Lock()
-        self._memmap = _direct_memmap(plan)
 
     def read(self, region: Region, out: NDArray[Any]) -> None:
         """Fill ``out`` with the level-0 block of ``region`` in the output dtype; check, measure, copy to the MRC."""
-        if self._memmap is not None:
-            raw = self._memmap[region]
-        else:  # explicit scheduler: never hand a block read to a dask.distributed client we may be running under
-            raw = self.plan.array[region].compute(scheduler="synchronous")
+        raw = self.plan.data.read(region)  # never through dask: no client, no task graph of the whole volume
         kind, where = self.plan.kind, str(self.plan.source.path)
         if kind in (VolumeKind.TOMOGRAM, VolumeKind.TILTSERIES):
             np.copyto(out, raw, casting="unsafe")
@@ -197,15 +211,34 @@ def _empty_mask_note(plan: VolumePlan, highest: float) -> tuple[str, ...]:
     return (f"{plan.source.path}: the semantic mask selects no voxel ({plan.mask}); check the label or threshold",)
 
 
-def _direct_memmap(plan: VolumePlan) -> np.memmap[Any, np.dtype[Any]] | None:
-    """The source data as a plain memory map when it can be read without dask (an MRC, not regridded)."""
-    info = plan.source
-    if info.format != "mrc" or info.data_offset is None or tuple(plan.array.shape) != info.shape:
-        return None
-    order = info.axis_order
-    file_shape = tuple(info.shape[order.index(axis)] for axis in range(3))
-    data = np.memmap(info.path, dtype=np.dtype(info.dtype), mode="r", offset=info.data_offset, shape=file_shape)
-    return data.transpose(order)
+MAX_VOXELS = 1 << 40
+"""The largest level-0 volume converted (1.1·10¹² voxels, 4.4 TB as float32; the largest portal tomograms hold
+about 10¹¹): a header or rescale target beyond it is refused as impossible work, not started."""
+
+
+def refuse_impossible_work(shape: tuple[int, int, int], kind: VolumeKind, zarr_out: Path, mrc_out: Path | None) -> None:
+    """Refuse, before anything is written, a volume too big to convert or whose canonical MRC cannot fit the disk."""
+    voxels = math.prod(shape)
+    described = f"{'x'.join(str(n) for n in shape)} voxels ({voxels:.3g})"
+    if voxels > MAX_VOXELS:
+        raise InputFileError(
+            "volume too large to convert",
+            where=str(zarr_out),
+            expected=f"at most {MAX_VOXELS:.3g} voxels",
+            found=described,
+        )
+    if mrc_out is None:
+        return
+    needed = voxels * kind.output_dtype.itemsize
+    folder = next((p for p in (mrc_out.parent, *mrc_out.parent.parents) if p.exists()), None)
+    free = shutil.disk_usage(folder).free if folder is not None else None
+    if free is not None and needed > free:
+        raise StorageError(
+            "not enough free space for the canonical MRC",
+            where=str(mrc_out),
+            expected=f"{needed} bytes for {described} of {kind.output_dtype}",
+            found=f"{free} bytes free",
+        )
 
 
 def _raise_not_finite(block: NDArray[Any], region: Region, where: str) -> None:
