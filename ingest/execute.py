@@ -207,7 +207,12 @@ def report_to_json(report: IngestReport) -> str:
     """The report as indented JSON text."""
     document = {
         "ok": report.ok,
-        "deposition_level": {"written": list(report.written), "skipped": list(report.skipped)},
+        "deposition_level": {
+            "written": len(report.written),
+            "skipped": len(report.skipped),
+            "written_keys": list(report.written),
+            "skipped_keys": list(report.skipped),
+        },
         "runs": [
             {
                 "run": run.run,

@@ -68,8 +68,10 @@ def test_second_run_writes_nothing(ingested: tuple[Path, Path]) -> None:
     example, out = ingested
     report = ingest(example / "example.yaml", out)
     assert report["deposition_level"] == {
-        "written": [],
-        "skipped": ["depositions_metadata/90000/deposition_metadata.json", "90001/dataset_metadata.json"],
+        "written": 0,
+        "skipped": 2,
+        "written_keys": [],
+        "skipped_keys": ["depositions_metadata/90000/deposition_metadata.json", "90001/dataset_metadata.json"],
     }
     assert run_counts(report) == {"90001/TS_001": (0, 18, None), "90001/TS_002": (0, 18, None)}
 
