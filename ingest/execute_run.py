@@ -9,14 +9,17 @@ and records in its manifest which identity each numbered folder it will write is
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from ingest.converters.alignment_files import AlignmentText, read_alignment_files
 from ingest.converters.alignment_tables import decode_text
+from ingest.converters.gain import dm_gain_to_mrc, is_dm_gain
 from ingest.converters.masks import MaskLabel, MaskThreshold
 from ingest.converters.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks import Picks, ReadOptions, read_picks
@@ -25,6 +28,8 @@ from ingest.converters.volume import convert_volume
 from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
+from ingest.execute_key_images import write_key_images
+from ingest.execute_neuroglancer import neuroglancer_state_bytes, write_precomputed
 from ingest.execute_sections import section_fields
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
 from ingest.frames_metadata import frames_metadata_bytes
@@ -39,6 +44,7 @@ from ingest.metadata import (
     volume_fields,
 )
 from ingest.output_digests import DigestingPublisher
+from ingest.portal_defaults import ANNOTATION_FILE_DEFAULTS, SEMANTIC_MASK_OBJECT_COUNT
 from ingest.progress import VolumeChunkReporter
 from ingest.tasks import (
     AlignmentTask,
@@ -46,6 +52,10 @@ from ingest.tasks import (
     AnnotationTask,
     CopyTask,
     FramesTask,
+    KeyImageTask,
+    NeuroglancerTask,
+    PrecomputedPointsTask,
+    Section,
     TiltSeriesTask,
     TomogramTask,
 )
@@ -91,7 +101,8 @@ class _RunWriter:
             self._entity(tiltseries, tiltseries.metadata_key, volumes, sources, self._tiltseries)
         for tomogram in self.run.tomograms:
             volumes = (tomogram.mrc_key, tomogram.zarr_key)
-            self._entity(tomogram, tomogram.metadata_key, volumes, (tomogram.source_key,), self._tomogram)
+            refs = self._viewer_refs(tomogram)  # part of what is written: a change rewrites the metadata
+            self._entity(tomogram, tomogram.metadata_key, volumes, (tomogram.source_key,), self._tomogram, extra=refs)
             self.sizes.setdefault(tomogram.tomogram.voxel_spacing.name, self._size_of(tomogram.metadata_key))
         for alignment in self.run.alignments:
             sizes = tuple(sorted(self.sizes.items()))  # the default alignment's volume_dimension depends on them
@@ -105,6 +116,19 @@ class _RunWriter:
             outputs = tuple(output.key for file in annotation.files for output in file.outputs)
             sources = tuple(key for file in annotation.files for key in file.source_keys)
             self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation)
+        for images in self.run.key_images:
+            # what the images show, as the manifest records it (the same whichever sections this run writes)
+            drawn = (images.tomogram_metadata_key, *images.annotation_metadata_keys)
+            drawn_from = tuple(self.manifest.entries.get(key) for key in drawn)
+            outputs = tuple(key for _, key in images.images)
+            self._entity(images, images.last_key, outputs, (), self._key_images, extra=drawn_from)
+        for points in self.run.precomputed:
+            shown = self.manifest.entries.get(points.annotation_metadata_key)
+            self._entity(points, points.info_key, (), (), self._precomputed, extra=shown)
+        for viewer in self.run.neuroglancer:
+            keys = (viewer.tomogram_metadata_key, *viewer.annotation_metadata_keys)
+            shown_in = tuple(self.manifest.entries.get(key) for key in keys)
+            self._entity(viewer, viewer.state_key, (), (), self._neuroglancer, extra=shown_in)
         if self.run.metadata_key is not None:
             self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
         return RunReport(
@@ -200,7 +224,29 @@ class _RunWriter:
         spacing = task.tomogram.voxel_spacing.value
         result = self._convert(task.source_key, VolumeKind.TOMOGRAM, spacing, task.mrc_key, task.zarr_key)
         computed.update(volume_fields(result, mrc_key=task.mrc_key, zarr_key=task.zarr_key))
+        computed.update(self._viewer_refs(task))
         return metadata_bytes(tomogram_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+
+    def _viewer_refs(self, task: TomogramTask) -> dict[str, Any]:
+        """The viewer files ``tomogram_metadata.json`` names: the key photos when this run draws them (after the
+        annotations they show) or when they are already in the tree."""
+        drawn = any(images.tomogram == task.tomogram for images in self.run.key_images)
+        refs: dict[str, Any] = {}
+        if task.key_photo and (drawn or all(self.output.exists(key) for _, key in task.key_photo)):
+            refs["key_photo"] = dict(task.key_photo)
+        shown = any(viewer.tomogram == task.tomogram for viewer in self.run.neuroglancer)
+        if task.neuroglancer_key and (shown or self.output.exists(task.neuroglancer_key)):
+            refs["neuroglancer_config_path"] = task.neuroglancer_key
+        return refs
+
+    def _precomputed(self, task: PrecomputedPointsTask) -> None:
+        write_precomputed(task, self.output, self.publisher)
+
+    def _neuroglancer(self, task: NeuroglancerTask) -> bytes:
+        return neuroglancer_state_bytes(task, self.output, self.job.deposition_id, self.settings.timestamp)
+
+    def _key_images(self, task: KeyImageTask) -> None:
+        write_key_images(task, self.output, self.publisher)
 
     def _size_of(self, metadata_key: str) -> tuple[int, int, int]:
         size = json.loads(self.output.read_bytes(metadata_key))["size"]
@@ -234,9 +280,15 @@ class _RunWriter:
         return document
 
     def _copy(self, task: CopyTask) -> None:
-        """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large)."""
+        """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large); a
+        ``.dm4`` gain is converted to the MRC the output key names, and nothing is published if it cannot be read."""
         with self.input.fetch(self.settings.source_key(task.source_key)) as local:
-            if local.is_dir():  # a zarr folder is copied as a tree
+            if task.section is Section.GAINS and is_dm_gain(task.source_key):
+                with tempfile.TemporaryDirectory(prefix="ingest-gain-") as scratch:
+                    converted = Path(scratch) / "gain.mrc"
+                    dm_gain_to_mrc(local, converted, task.source_key)
+                    self.publisher.publish_file(task.output_key, converted)
+            elif local.is_dir():  # a zarr folder is copied as a tree
                 self.publisher.publish_tree(task.output_key, local)
             else:
                 self.publisher.publish_file(task.output_key, local)
@@ -256,7 +308,9 @@ class _RunWriter:
             else:
                 counts.append(self._points(task, file, options, size))
             for output in file.outputs:
-                entry = {"shape": file.shape.output_shape.value, "format": output.file_format, "path": output.key}
+                entry: dict[str, Any] = {"shape": file.shape.output_shape.value, "format": output.file_format}
+                entry["path"] = output.key
+                entry.update(ANNOTATION_FILE_DEFAULTS)  # what the portal writes when the source does not say
                 for flag in ("is_visualization_default", "is_portal_standard"):
                     if flag in options:
                         entry[flag] = options[flag]
@@ -312,7 +366,7 @@ class _RunWriter:
         result = self._convert(
             file.source_keys[0], kind, task.annotation.voxel_spacing.value, keys["mrc"], keys["zarr"], **extra
         )
-        return result.object_count if instance else 1
+        return result.object_count if instance else SEMANTIC_MASK_OBJECT_COUNT
 
 
 def _placeholder_volume() -> dict[str, Any]:

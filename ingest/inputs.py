@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,16 @@ def parse_run_data_map(text: str, *, source: str) -> RunDataMap:
         raise InputFileError("the run data map is empty", where=source, expected="a header with a run_name column")
     header = lines[0]
     delimiter = "\t" if "\t" in header else (";" if ";" in header and "," not in header else ",")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _parse_rows(reader, header, source)
+    except csv.Error as error:
+        raise InputFileError(
+            "malformed run data map", where=f"{source}:{reader.line_num}", expected="CSV or TSV rows", found=str(error)
+        ) from None
+
+
+def _parse_rows(reader: Iterator[list[str]], header: str, source: str) -> RunDataMap:
     columns = tuple(name.strip() for name in next(reader))
     if "run_name" not in columns:
         raise InputFileError(

@@ -79,12 +79,8 @@ TABLE = [
     Case("10445.yaml", base="10440.yaml"),  # a second dataset of 10440's deposition
     Case("10455.yaml", imports=True),  # copick oriented points
     Case("10473.yaml", imports=True),  # OME-Zarr tomograms and zarr semantic masks
-    Case(
-        "10478.yaml",  # tomogram_header voxel spacing; frames `literal: default` (no frame files deposited)
-        imports=True,
-        import_fails="portal-tree: Frames/frames_metadata.json entries of undeposited frames have no 'path' key;"
-        " the importer needs `path: null` (KeyError: 'path')",
-    ),
+    # tomogram_header voxel spacing; frames `literal: default` (no frame files deposited: `path: null`)
+    Case("10478.yaml", imports=True),
     Case("gjensen/10014.yaml", runs=2),  # real run data map + run_to_tomo_map_csv, key photos by bucket/key path
     Case("deposition_10304.yaml", base="10004.yaml", imports=True),  # SegmentationMask mrc; destination_glob
     Case("deposition_10301.yaml", base="10000.yaml", imports=True),  # tardis instance segmentation

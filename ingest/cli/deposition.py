@@ -7,18 +7,9 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from ingest.execute import absolute_url, execute_plan, report_lines, report_to_json
-from ingest.execute_check import check_written_runs
-from ingest.execute_settings import ExecutionSettings, WritePolicy
-from ingest.executors import DaskExecutor, Executor, SerialExecutor
-from ingest.metadata import resolve_timestamp
-from ingest.output_digests import Verification
-from ingest.plan_render import plan_tree, render_plan_json
-from ingest.planning import InvalidConfigError, plan_from_files
-from ingest.progress_display import open_progress
-from ingest.storage import parse_storage_options
+from ingest.cli.json_failures import json_failures
+from ingest.cli.regex_option import check_regexes
 from ingest.tasks import Section, Selection, parse_sections
 
 
@@ -55,6 +46,7 @@ from ingest.tasks import Section, Selection, parse_sections
 @click.option("--timestamp", help="last_updated_at for metadata (default: SOURCE_DATE_EPOCH or now).")
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
 @click.option("--check/--no-check", "run_checks", default=True, show_default=True, help="Check the written runs.")
+@json_failures
 def deposition(
     config: Path,
     input_url: str | None,
@@ -75,6 +67,12 @@ def deposition(
     run_checks: bool,
 ) -> None:
     """Ingest the deposition described by CONFIG into the canonical portal tree."""
+    # Imported here, not at module level: `ingest --help` and shell completion must not pay for them.
+    from ingest.planning import InvalidConfigError, plan_from_files
+    from ingest.storage import parse_storage_options
+
+    for option, patterns in (("--run", runs), ("--exclude-run", exclude_runs), ("--dataset", datasets)):
+        check_regexes(option, patterns)
     selection = Selection(runs, exclude_runs, datasets, parse_sections(only) if only else None)
     try:
         planned = plan_from_files(
@@ -88,6 +86,18 @@ def deposition(
     except InvalidConfigError as error:
         click.echo(error.render(), err=True, nl=False)
         raise
+    # Imported once the plan stands: a bad config or unreachable storage is reported without loading these.
+    from rich.console import Console
+
+    from ingest.execute import absolute_url, execute_plan, report_lines, report_to_json
+    from ingest.execute_check import check_written_runs
+    from ingest.execute_settings import ExecutionSettings, WritePolicy
+    from ingest.executors import DaskExecutor, Executor, SerialExecutor
+    from ingest.metadata import resolve_timestamp
+    from ingest.output_digests import Verification
+    from ingest.plan_render import plan_tree, render_plan_json
+    from ingest.progress_display import open_progress
+
     if dry_run:
         if output_format == "json":
             click.echo(render_plan_json(planned.plan), nl=False)

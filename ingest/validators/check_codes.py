@@ -7,10 +7,10 @@
 | C-TREE-LEGACY | tree | a folder follows the portal's older layout (reported once per folder, warning) |
 | C-TREE-NO-METADATA | tree | an entity folder (dataset, run, tomogram, annotation, ...) has no metadata file |
 | C-TREE-NO-DATA | tree | a tomogram, tilt series or annotation folder holds only its metadata |
-| C-TREE-KEY-PHOTO | tree | a named key photo is missing or not a PNG, or the thumbnail is larger than the snapshot |
+| C-TREE-KEY-PHOTO | tree | a named key photo is missing, not a PNG or not the portal's size (tomograms: 134/512 px) |
 | C-META-JSON | metadata | a metadata file is not a JSON object |
 | C-META-SCHEMA | metadata | a metadata file does not validate against the metadata-files schema |
-| C-META-IMPORTER | metadata | a field the portal's database importer requires is missing or malformed |
+| C-META-IMPORTER | metadata | a field the portal's importer needs is missing or bad (frame path: null, not absent) |
 | C-META-PATH-MISSING | metadata | a path named in a metadata file does not exist in the tree |
 | C-META-ID-FOLDER | metadata | an id or name in a metadata file disagrees with its folder or file name |
 | C-META-VOXEL-SPACING | metadata | a tomogram's voxel_spacing differs from its VoxelSpacing folder value |

@@ -47,6 +47,8 @@ def read_metadata(reader: TreeReader, placed: Placed) -> MetadataDocument | Find
         return check_finding(
             "C-META-JSON", f"not valid JSON (line {error.lineno}, column {error.colno})", file=placed.key
         )
+    except RecursionError:
+        return check_finding("C-META-JSON", "not valid metadata JSON (nested too deeply to parse)", file=placed.key)
     if not isinstance(content, dict):
         return check_finding(
             "C-META-JSON", "a metadata file must hold one JSON object", file=placed.key, found=type(content).__name__
