@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,62 +17,13 @@ from mrcfile.dtypes import HEADER_DTYPE
 from mrcfile.utils import byte_order_from_machine_stamp
 
 from ingest.errors import IngestError, InputFileError, PlanError
+from ingest.run_data_map import RunDataMap as RunDataMap
+from ingest.run_data_map import parse_run_data_map as parse_run_data_map
 from ingest.sources import Listing
 from ingest.storage import Storage, open_storage
 
 # Folders a local listing never descends into: our own bookkeeping beside an output tree.
 _SKIPPED_FOLDERS = frozenset({".ingest"})
-
-
-@dataclass(frozen=True)
-class RunDataMap:
-    """Per-run template values: one row per run, keyed by the ``run_name`` column; values are text."""
-
-    columns: tuple[str, ...] = ()
-    rows: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def values_for(self, run_name: str) -> Mapping[str, str]:
-        """The columns of ``run_name``'s row (empty when the run has no row)."""
-        return self.rows.get(run_name, {})
-
-
-def parse_run_data_map(text: str, *, source: str) -> RunDataMap:
-    """Parse a CSV or TSV run data map (the delimiter is sniffed from the header: tab, comma or semicolon).
-
-    The first column named ``run_name`` keys the rows; a repeated run name is an error naming both lines.
-    """
-    lines = text.splitlines()
-    if not lines:
-        raise InputFileError("the run data map is empty", where=source, expected="a header with a run_name column")
-    header = lines[0]
-    delimiter = "\t" if "\t" in header else (";" if ";" in header and "," not in header else ",")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    columns = tuple(name.strip() for name in next(reader))
-    if "run_name" not in columns:
-        raise InputFileError(
-            "the run data map has no run_name column",
-            where=f"{source}:1",
-            expected="a header row naming a run_name column",
-            found=f"{len(columns)} column(s), none named run_name",
-        )
-    key = columns.index("run_name")
-    rows: dict[str, dict[str, str]] = {}
-    first_line: dict[str, int] = {}
-    for line_number, row in enumerate(reader, start=2):
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        values = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(columns)}
-        run_name = values[columns[key]]
-        if run_name in rows:
-            raise InputFileError(
-                "a run appears twice in the run data map",
-                where=f"{source}:{line_number}",
-                expected="one row per run",
-                found=f"the same run_name as line {first_line[run_name]}",
-            )
-        rows[run_name] = values
-        first_line[run_name] = line_number
-    return RunDataMap(columns, rows)
 
 
 @dataclass(frozen=True)
