@@ -10,13 +10,9 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-from mrcfile.dtypes import HEADER_DTYPE
-from mrcfile.utils import byte_order_from_machine_stamp
 
 from ingest.errors import IngestError, InputFileError, PlanError
+from ingest.mrc_header import HEADER_BYTES, parse_mrc_header_bytes
 from ingest.run_data_map import RunDataMap as RunDataMap
 from ingest.run_data_map import parse_run_data_map as parse_run_data_map
 from ingest.sources import Listing
@@ -133,8 +129,8 @@ class StorageMrcHeaders:
             return _zarr_voxel_size(self.storage, full_key.rstrip("/"))
         try:
             with self.storage.open_input(full_key) as stream:
-                raw = stream.read(HEADER_DTYPE.itemsize)
-            header = _parse_header(raw)
+                raw = stream.read(HEADER_BYTES)
+            header = parse_mrc_header_bytes(raw, where=where).fields
             if header_key == "voxel_size":
                 value = float(header["cella"]["y"]) / float(header["my"])
             else:
@@ -175,12 +171,3 @@ def _zarr_voxel_size(storage: Storage, key: str) -> float:
     if not value > 0:
         raise InputFileError("the OME-Zarr holds no voxel size", where=where, expected="a positive scale")
     return round(value, 3)
-
-
-def _parse_header(raw: bytes) -> Any:
-    if len(raw) < HEADER_DTYPE.itemsize:
-        raise ValueError(f"the file is shorter than an MRC header ({len(raw)} bytes)")
-    header = np.frombuffer(raw, dtype=HEADER_DTYPE, count=1)[0]
-    if byte_order_from_machine_stamp(header["machst"]) == ">":
-        header = np.frombuffer(raw, dtype=HEADER_DTYPE.newbyteorder(">"), count=1)[0]
-    return header
