@@ -9,14 +9,13 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ingest.errors import IngestError, InputFileError, PlanError
+from ingest.errors import IngestError, InputFileError
 from ingest.mrc_header import HEADER_BYTES, parse_mrc_header_bytes
 from ingest.run_data_map import RunDataMap as RunDataMap
 from ingest.run_data_map import parse_run_data_map as parse_run_data_map
 from ingest.sources import Listing
-from ingest.storage import Storage, open_storage
+from ingest.storage import Storage
 
 # Folders a local listing never descends into: our own bookkeeping beside an output tree.
 _SKIPPED_FOLDERS = frozenset({".ingest"})
@@ -94,23 +93,11 @@ def list_input(storage: Storage, prefix: str) -> Listing:
     )
 
 
-def list_local_folder(folder: Path) -> Listing:
-    """List every file below a local ``folder`` once (see :func:`list_input`)."""
-    if not folder.is_dir():
-        raise PlanError("the input folder does not exist", where=str(folder), expected="a folder of source files")
-    return list_input(open_storage(str(folder)), "")
-
-
 def read_run_data_map(storage: Storage, key: str | None) -> RunDataMap:
     """The run data map at ``key`` of ``storage``, or an empty map when the config names none."""
     if not key:
         return RunDataMap()
     return parse_run_data_map(_read_text(storage, key, "the run data map"), source=storage.url_of(key))
-
-
-def read_local_run_data_map(folder: Path, name: str | None) -> RunDataMap:
-    """The run data map ``name`` relative to a local ``folder`` (see :func:`read_run_data_map`)."""
-    return read_run_data_map(open_storage(str(folder)), name)
 
 
 @dataclass(frozen=True)
