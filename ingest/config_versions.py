@@ -9,9 +9,9 @@ Facts behind the upgrade steps (see docs/validation-codes.md, "Config versions")
   ``collection_metadata`` section (portal issue #997); an older config still in that shape has its mdoc globs
   moved there.
 
-The upgrade edits plain mappings and lists in place: the plain data during validation, and ruamel.yaml's
-round-trip tree (whose mappings and lists are dict and list subclasses) when ``ingest migrate`` writes the result
-keeping comments and key order.
+This in-memory upgrade is how validation and ingestion read an older config (as the portal's ingestion reads it,
+as written). ``ingest migrate`` instead applies the portal's own migration steps, which may change meaning
+(``ingest.config_migration_steps``).
 """
 
 from __future__ import annotations

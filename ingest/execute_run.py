@@ -25,6 +25,7 @@ from ingest.converters.volume import convert_volume
 from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
+from ingest.execute_sections import section_fields
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
 from ingest.frames_metadata import frames_metadata_bytes
 from ingest.manifest import Manifest, fingerprint
@@ -85,7 +86,9 @@ class _RunWriter:
             self.sizes_listed = self.output.list_sizes(self.key)  # one listing verifies every entity's sizes
         for tiltseries in self.run.tiltseries:
             volumes = (tiltseries.mrc_key, tiltseries.zarr_key)
-            self._entity(tiltseries, tiltseries.metadata_key, volumes, (tiltseries.source_key,), self._tiltseries)
+            sections = tiltseries.sections.source_keys() if tiltseries.sections is not None else ()
+            sources = (tiltseries.source_key, *sections)
+            self._entity(tiltseries, tiltseries.metadata_key, volumes, sources, self._tiltseries)
         for tomogram in self.run.tomograms:
             volumes = (tomogram.mrc_key, tomogram.zarr_key)
             self._entity(tomogram, tomogram.metadata_key, volumes, (tomogram.source_key,), self._tomogram)
@@ -175,12 +178,17 @@ class _RunWriter:
 
     def _tiltseries(self, task: TiltSeriesTask) -> bytes:
         values = task.metadata.to_dict()
-        computed = {"run_name": self.run.run.name}
+        computed: dict[str, Any] = {"run_name": self.run.run.name, "frames_count": task.frames_count}
+        if task.sections is not None:
+            computed.update(section_fields(task.sections, self._source_text))
         tiltseries_file(values, {**computed, **_placeholder_volume()}, 0, key=task.metadata_key)  # fail before work
         spacing = float(values.get("pixel_spacing") or 0)
         result = self._convert(task.source_key, VolumeKind.TILTSERIES, spacing, task.mrc_key, task.zarr_key)
         computed.update(volume_fields(result, mrc_key=task.mrc_key, zarr_key=task.zarr_key))
         return metadata_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+
+    def _source_text(self, key: str) -> str:
+        return decode_text(self.input.read_bytes(self.settings.source_key(key)), key)
 
     def _tomogram(self, task: TomogramTask) -> bytes:
         values = task.metadata.to_dict()
@@ -204,7 +212,8 @@ class _RunWriter:
         files = read_alignment_files(
             tuple(
                 AlignmentText(key, decode_text(data, key)) for key, data in zip(task.source_keys, sources, strict=True)
-            )
+            ),
+            task.metadata.get("format"),
         )
         copied = dict(zip(task.source_keys, task.output_keys, strict=True))
         computed: dict[str, Any] = {"files": list(task.output_keys)}

@@ -22,6 +22,9 @@ from ingest.entities import (
     VoxelSpacing,
 )
 
+RUN_NAMED_ALIGNMENT_SUFFIXES = (".xf", ".aln", ".tlt", ".xtilt", ".tltx")
+"""Alignment files copied as ``{run}{suffix}`` (the files the alignment metadata points at)."""
+
 ImageKind = Literal["snapshot", "thumbnail"]
 KeyPhotoKind = Literal["original", "snapshot", "thumbnail", "expanded"]
 
@@ -53,6 +56,8 @@ class Layout(Protocol):
     def alignment_metadata(self, alignment: Alignment) -> str: ...
     def alignment_file(self, alignment: Alignment, suffix: str) -> str: ...
     def alignment_copy(self, alignment: Alignment, file_name: str) -> str: ...
+    def alignment_file_name(self, run: Run, file_name: str) -> str: ...
+    def tiltseries_ctf(self, tiltseries: TiltSeries, ctf_format: str) -> str: ...
     def voxel_spacing_dir(self, voxel_spacing: VoxelSpacing) -> str: ...
     def tomogram_container(self, voxel_spacing: VoxelSpacing) -> str: ...
     def tomogram_dir(self, tomogram: Tomogram) -> str: ...
@@ -152,8 +157,20 @@ class CanonicalLayout:
         return f"{self.alignment_dir(alignment)}/{alignment.run.name}.{suffix.lstrip('.')}"
 
     def alignment_copy(self, alignment: Alignment, file_name: str) -> str:
-        """Where a source alignment file named ``file_name`` is copied: the alignment's folder, same name."""
-        return f"{self.alignment_dir(alignment)}/{file_name}"
+        """Where a source alignment file named ``file_name`` is copied: the alignment's folder, under
+        :meth:`alignment_file_name`."""
+        return f"{self.alignment_dir(alignment)}/{self.alignment_file_name(alignment.run, file_name)}"
+
+    def alignment_file_name(self, run: Run, file_name: str) -> str:
+        """The name an alignment file gets: ``{run}{ext}`` for ``.xf``, ``.aln``, ``.tlt``, ``.xtilt`` and ``.tltx``
+        files; IMOD's ``tilt.com``/``newst.com`` (found by these names) and other files keep their source name."""
+        lower = file_name.lower()
+        suffix = next((s for s in RUN_NAMED_ALIGNMENT_SUFFIXES if lower.endswith(s)), None)
+        return f"{run.name}{suffix}" if suffix is not None else file_name
+
+    def tiltseries_ctf(self, tiltseries: TiltSeries, ctf_format: str) -> str:
+        """The tilt series' CTF estimates, ``{run}_{format}_ctf.txt`` (format as the config spells it)."""
+        return f"{self.tiltseries_dir(tiltseries)}/{tiltseries.run.name}_{ctf_format}_ctf.txt"
 
     def voxel_spacing_dir(self, voxel_spacing: VoxelSpacing) -> str:
         return f"{self.run_dir(voxel_spacing.run)}/Reconstructions/VoxelSpacing{voxel_spacing.name}"

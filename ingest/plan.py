@@ -56,15 +56,20 @@ def plan_deposition(
     datasets = _find_datasets(config, context, scope)
     dataset_tasks = []
     runs: list[RunPlan] = []
+    left_out = False  # a finder may match only in runs the selection leaves out
     for dataset, dataset_scope, metadata in datasets:
         if not selection.wants_dataset(dataset.name):
+            left_out = True
             continue
         if metadata is not None:
             dataset_tasks.append(_dataset_task(config, context, dataset, dataset_scope, metadata))
         for run, run_path in _find_runs(config, context, dataset, dataset_scope):
             if selection.wants_run(run.name):
                 runs.append(plan_run(config, context, run, dataset_scope, run_path=run_path))
-    context.check_every_finder_matched()
+            else:
+                left_out = True
+    if not left_out:
+        context.check_every_finder_matched()
     if not runs:
         raise PlanError(
             "no run is selected",

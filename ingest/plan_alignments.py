@@ -68,7 +68,7 @@ def plan_alignments(
                 )
                 planned.append((path, metadata, item.keys))
     known = {alignment_identity(m, _file_names(m.get("files"))): i for i, m in existing.items()}
-    known.update(_written_without_files(existing, planned, known))
+    known.update(_written_without_files(context, run, existing, planned, known))
     allocator = IdAllocator.in_container(context.existing, container, known, context.allocated)
     refuse_second_alignment(context, run, planned, existing, known)
     defaulted = not planned and not referenced
@@ -78,7 +78,7 @@ def plan_alignments(
     for path, metadata, keys in planned:
         if tiltseries_key is not None:
             metadata = {"tiltseries_path": tiltseries_key, **metadata}
-        names = tuple(key.rsplit("/", 1)[-1] for key in keys)
+        names = tuple(layout.alignment_file_name(run, key.rsplit("/", 1)[-1]) for key in keys)
         alignment_id, reused = allocator.assign(alignment_identity(metadata, names), what=path)
         alignment = Alignment(run, alignment_id)
         key = layout.alignment_metadata(alignment)
@@ -89,6 +89,8 @@ def plan_alignments(
 
 
 def _written_without_files(
+    context: PlanContext,
+    run: Run,
     existing: dict[int, dict[str, Any]],
     planned: list[tuple[str, dict[str, Any], tuple[str, ...]]],
     known: dict[Identity, int],
@@ -97,7 +99,8 @@ def _written_without_files(
     that did not copy alignment files yet): they keep that alignment's id rather than becoming a second one."""
     adopted: dict[Identity, int] = {}
     for _, metadata, keys in planned:
-        identity = alignment_identity(metadata, tuple(key.rsplit("/", 1)[-1] for key in keys))
+        names = tuple(context.layout.alignment_file_name(run, key.rsplit("/", 1)[-1]) for key in keys)
+        identity = alignment_identity(metadata, names)
         if not keys or identity in known:
             continue
         for alignment_id, written in sorted(existing.items()):

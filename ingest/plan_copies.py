@@ -1,10 +1,13 @@
-"""Plan the files a run gets as plain copies: raw tilt angles and CTF estimates (CTFFIND, IMOD, ...) into its tilt
-series' folder, collection metadata (``.mdoc``) into ``Frames/`` and gain references into ``Gains/``, each under its
-source file name (movie frames,
-also copied into ``Frames/``, are planned with their metadata in :mod:`ingest.plan_frames`)."""
+"""Plan the files a run gets as plain copies: raw tilt angles (as ``{run}.rawtlt``) and CTF estimates (as
+``{run}_{format}_ctf.txt``) into its tilt series' folder, collection metadata (``.mdoc``) into ``Frames/`` and
+gain references into ``Gains/`` under their source names (movie frames, also copied into ``Frames/``, are planned
+with their metadata in :mod:`ingest.plan_frames`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ingest.converters.ctf_estimates import known_ctf_format
 from ingest.entities import Run, TiltSeries
 from ingest.errors import PlanError
 from ingest.models.ingestion_config import DepositionConfig
@@ -24,12 +27,13 @@ def plan_copies(
     tasks: list[CopyTask] = []
     claimed: dict[str, str] = {}
     for section in COPIED_SECTIONS:
-        for _, _, path, source in entry_sources(section.value, getattr(config, section.value)):
+        for _, entry, path, source in entry_sources(section.value, getattr(config, section.value)):
+            ctf_format = _ctf_format(entry) if section is Section.CTFS else None
             for item in context.find(source, scope, path):
                 if item.origin is not Origin.SOURCE:
                     continue
                 for key in item.keys:
-                    output = _copy_key(context, section, run, tiltseries, path, key.rsplit("/", 1)[-1])
+                    output = _copy_key(context, section, run, tiltseries, path, key, ctf_format)
                     claim_output(claimed, output, key, context.where(path))
                     tasks.append(CopyTask(section, key, output))
     return tuple(tasks)
@@ -47,10 +51,25 @@ def claim_output(claimed: dict[str, str], output: str, key: str, where: str) -> 
     claimed[output] = key
 
 
+def _ctf_format(entry: Any) -> str:
+    metadata = getattr(entry, "metadata", None)
+    value = getattr(metadata, "format", None)
+    return str(getattr(value, "value", value)) if value is not None else ""
+
+
 def _copy_key(
-    context: PlanContext, section: Section, run: Run, tiltseries: TiltSeries | None, path: str, file_name: str
+    context: PlanContext,
+    section: Section,
+    run: Run,
+    tiltseries: TiltSeries | None,
+    path: str,
+    key: str,
+    ctf_format: str | None,
 ) -> str:
+    """Where a copied file goes: raw tilts (``.rawtlt``) as ``{run}.rawtlt`` and CTF estimates as
+    ``{run}_{format}_ctf.txt`` (the names the portal's importers write), other files under their source name."""
     layout = context.layout
+    file_name = key.rsplit("/", 1)[-1]
     if section is Section.GAINS:
         return layout.gains_copy(run, file_name)
     if section is Section.COLLECTION_METADATA:
@@ -62,4 +81,15 @@ def _copy_key(
             expected="a tilt series for the run (in the config's tiltseries section or already in the tree)",
             found="no tilt series",
         )
+    if section is Section.RAWTILTS and file_name.lower().endswith(".rawtlt"):
+        return layout.tiltseries_rawtlt(tiltseries)
+    if section is Section.CTFS:
+        if not known_ctf_format(ctf_format):
+            raise PlanError(
+                "a CTF file in an unknown format",
+                where=f"{context.where(path)}: {key}",
+                expected="ctfs[].metadata.format one of CTFFIND, Gctf, IMOD (the formats the portal reads)",
+                found=repr(ctf_format or None),
+            )
+        return layout.tiltseries_ctf(tiltseries, ctf_format or "")
     return layout.tiltseries_copy(tiltseries, file_name)

@@ -23,6 +23,7 @@ from ingest.plan_context import PlanContext, Scope, entry_sources
 from ingest.plan_copies import plan_copies
 from ingest.plan_frames import plan_frames
 from ingest.plan_merges import refuse_tomogram_merge
+from ingest.plan_sections import with_section_sources
 from ingest.sources import Origin
 from ingest.tasks import (
     Metadata,
@@ -62,6 +63,7 @@ def plan_run(
     alignments, alignment_key = plan_alignments(config, context, run, scope, tiltseries_key)
     copies = plan_copies(config, context, run, scope, run_tiltseries)
     frames = plan_frames(config, context, run, scope, copies)
+    tiltseries = tuple(with_section_sources(config, context, task, copies, len(frames.copies)) for task in tiltseries)
     voxel_spacings = []
     skipped: list[Skipped] = []
     tomogram_ids = _tomogram_id_allocator(context, run)

@@ -150,6 +150,26 @@ class TiltSeriesTask:
     mrc_key: str
     zarr_key: str
     reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
+    sections: SectionSources | None = None
+    frames_count: int = 0
+
+
+@dataclass(frozen=True)
+class SectionSources:
+    """What a tilt series' ``per_section_parameter`` is computed from: the raw tilt file, the run's mdoc and the
+    CTF estimates (None: no CTF file), each source key with the key of its copy in the tree."""
+
+    rawtlt_source_key: str
+    rawtlt_key: str
+    mdoc_source_key: str | None
+    ctf_source_key: str | None = None
+    ctf_key: str | None = None
+    ctf_format: str | None = None
+
+    def source_keys(self) -> tuple[str, ...]:
+        """The source keys the fields are computed from (a change to any of them rewrites the metadata)."""
+        keys = (self.rawtlt_source_key, self.mdoc_source_key, self.ctf_source_key)
+        return tuple(key for key in keys if key is not None)
 
 
 @dataclass(frozen=True)

@@ -215,10 +215,29 @@ def _write_tilt_series(root: Path, run_key: str, run: str, rng: np.random.Genera
     stack = rng.normal(size=TS_SHAPE).astype(np.float32)
     write_mrc(root / ts_key / f"{run}.mrc", stack, TS_SPACING, stack=True)
     write_ome_zarr(root / ts_key / f"{run}.zarr", stack, TS_SPACING, halve_z=False)
-    (root / ts_key / f"{run}.rawtlt").write_text("\n".join(str(a) for a in range(-20, 21, 10)) + "\n")
+    angles = list(range(-20, 21, 10))
+    (root / ts_key / f"{run}.rawtlt").write_text("\n".join(str(a) for a in angles) + "\n")
+    order = sorted(range(len(angles)), key=lambda i: abs(angles[i]))  # dose symmetric: 0°, then outwards
+    # What the portal's tilt-series importer writes from the raw tilts and the mdoc, and the run's frames (each
+    # section's frame_acquisition_order must be a frame's acquisition_order for the portal's database importer).
+    sections = [
+        {"z_index": i, "frame_acquisition_order": order.index(i), "raw_angle": float(a)} for i, a in enumerate(angles)
+    ]
+    frames = [
+        {"acquisition_order": n, "accumulated_dose": 4.0 * n, "exposure_dose": 4.0, "is_gain_corrected": True,
+         "path": None}
+        for n in range(len(angles))
+    ]  # fmt: skip
+    write_json(
+        root / run_key / "Frames/frames_metadata.json",
+        {"deposition_id": DEPOSITION, "dose_rate": 4.0, "is_gain_corrected": True, "frames": frames},
+    )
     write_json(
         root / ts_key / "tiltseries_metadata.json",
         {
+            "per_section_parameter": sections,
+            "raw_tlt_path": f"{ts_key}/{run}.rawtlt",
+            "frames_count": 0,
             "mrc_file": f"{ts_key}/{run}.mrc",
             "omezarr_dir": f"{ts_key}/{run}.zarr",
             "run_name": run,

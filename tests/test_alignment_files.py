@@ -1,174 +1,173 @@
-"""Alignment file parsers: IMOD .xf/.tlt/.xtilt and AreTomo .aln to per-section parameters, and bad files."""
+"""Alignment files through cryoet-alignment: IMOD .xf/.tlt/.xtilt (+ tilt.com) and AreTomo .aln to the portal's
+per-section parameters (2×2 in-plane rotation, transformed shifts), and the files it refuses."""
 
 from __future__ import annotations
 
-import math
+from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from ingest.converters.alignment_files import (
-    AlignmentText,
-    FileRole,
-    SectionParameters,
-    read_alignment_files,
-    read_aretomo_sections,
-    read_imod_sections,
-)
+from ingest.converters.alignment_files import AlignmentText, FileRole, read_alignment_files
 from ingest.converters.alignment_tables import decode_text
 from ingest.errors import InputFileError
 
-XF = "0.1 0.2 -0.3 0.4 -4.345 5.789\n 0.33   0.44 -0.55 0.66 -3.21 4.321\n"
-TLT = "-60.0\n  0.5\n"
-XTILT = "1.5\n-1.5\n"
-
-ALN = """# AreTomo Alignment / Priims bprmMn
-# RawSize = 512 512 3
-# NumPatches = 2
-# AlphaOffset =     0.00
-# SEC     ROT         GMAG       TX          TY      SMEAN     SFIT    SCALE     BASE     TILT
-    0    90.0000    1.00000     13.382     21.802     1.00     1.00     1.00     0.00    -27.71
-    1    30.0000    1.00000      1.680     -5.046     1.00     1.00     1.00     0.00    -25.70
-    2     0.0000    1.00000     -2.000      0.000     1.00     1.00     1.00     0.00      2.00
-# Local Alignment
-   0   0 -1537.16  -1363.14     -6.93    -36.22   1.0
-   0   1  -579.03  -1414.46     -2.53    -21.76   1.0
-   1   0 -1539.49  -1386.98     -5.54    -33.76   1.0
+# The portal's fixture alignment (test_infra/test_files/input_bucket/10001_input/alignments/TS_run1.*).
+XF = """    0.029     1.000    -1.000     0.029     55.43     25.56
+    0.029     1.000    -1.000     0.029    -75.84     55.10
+    0.029     1.000    -1.000     0.029    -93.80     77.79
 """
+TLT = "-5\n0\n5\n"
+XTILT = "0.23\n2.12\n1.97\n"
+ALN = """# AreTomo Alignment / Priims bprmMn
+# RawSize = 10 20 3
+# NumPatches = 0
+
+# AlphaOffset =     0.00
+# BetaOffset =     0.00
+# SEC     ROT         GMAG       TX          TY      SMEAN     SFIT    SCALE     BASE     TILT
+    0    88.3389    1.00000     23.953    -56.171     1.00     1.00     1.00     0.00     -5.00
+    1    88.3389    1.00000     57.299     74.242     1.00     1.00     1.00     0.00      0.00
+    2    88.3389    1.00000     80.510     91.544     1.00     1.00     1.00     0.00      5.00
+# Local Alignment
+"""
+
+# What the portal's own importer test asserts for these files
+# (ingestion_tools/scripts/tests/s3_import/test_alignments.py, test_alignment_import_item[_aretomo]).
+PORTAL_ROTATION = [[0.029, -1.0], [1.0, 0.029]]
+PORTAL_SHIFTS = [(23.95253, -56.17124), (57.29936, 74.24210), (80.51020, 91.54409)]
+PORTAL_TILTS = [-5.0, 0.0, 5.0]
+PORTAL_XTILTS = [0.23, 2.12, 1.97]
 
 
 def text(name: str, content: str) -> AlignmentText:
     return AlignmentText(name, content)
 
 
-def test_imod_xf_tlt_xtilt_give_golden_sections() -> None:
-    sections = read_imod_sections(text("a/TS_1.xf", XF), text("a/TS_1.tlt", TLT), text("a/TS_1.xtilt", XTILT))
-    assert sections == (
-        SectionParameters(0, -60.0, 1.5, (0.1, 0.2, -0.3, 0.4), -4.345, 5.789),
-        SectionParameters(1, 0.5, -1.5, (0.33, 0.44, -0.55, 0.66), -3.21, 4.321),
-    )
-    assert sections[0].to_dict() == {
-        "z_index": 0,
-        "tilt_angle": -60.0,
-        "volume_x_rotation": 1.5,
-        "in_plane_rotation": [0.1, 0.2, -0.3, 0.4],
-        "x_offset": -4.345,
-        "y_offset": 5.789,
-    }
-
-
-def test_imod_xf_alone_has_no_tilt_angles_and_zero_x_rotation() -> None:
-    sections = read_imod_sections(text("TS_1.xf", XF), None, None)
-    assert [(s.tilt_angle, s.volume_x_rotation) for s in sections] == [(None, 0.0), (None, 0.0)]
-
-
-def test_aretomo_aln_reads_global_rows_and_ignores_local_alignment_block() -> None:
-    sections = read_aretomo_sections(text("TS_1.aln", ALN), None, None)
-    assert [s.z_index for s in sections] == [0, 1, 2]
-    assert [s.tilt_angle for s in sections] == [-27.71, -25.70, 2.0]
-    assert [(s.x_offset, s.y_offset) for s in sections] == [(13.382, 21.802), (1.68, -5.046), (-2.0, 0.0)]
-    assert sections[0].in_plane_rotation == pytest.approx((0.0, -1.0, 1.0, 0.0), abs=1e-12)
-    half = math.sqrt(3) / 2
-    assert sections[1].in_plane_rotation == pytest.approx((half, -0.5, 0.5, half))
-    assert sections[2].in_plane_rotation == (1.0, -0.0, 0.0, 1.0)
-
-
-def test_aretomo_local_alignment_header_is_matched_case_insensitively() -> None:
-    lowered = ALN.replace("# Local Alignment", "#local alignment")
-    assert len(read_aretomo_sections(text("TS_1.aln", lowered), None, None)) == 3
-
-
-def test_roles_by_suffix_and_sections_from_the_main_file() -> None:
+def test_imod_fixture_gives_the_portal_test_vector() -> None:
     files = read_alignment_files(
-        (text("x/TS_1.tlt", TLT), text("x/TS_1.xf", XF), text("x/TS_1.com", "not read"), text("x/TS_1.XTILT", XTILT))
+        (text("a/TS_run1.xf", XF), text("a/TS_run1.tlt", TLT), text("a/TS_run1.xtilt", XTILT)), "IMOD"
     )
+    assert [section.to_dict() for section in files.sections] == [
+        {
+            "z_index": index,
+            "in_plane_rotation": [pytest.approx(row, abs=1e-5) for row in PORTAL_ROTATION],
+            "x_offset": pytest.approx(PORTAL_SHIFTS[index][0], abs=1e-5),
+            "y_offset": pytest.approx(PORTAL_SHIFTS[index][1], abs=1e-5),
+            "tilt_angle": PORTAL_TILTS[index],
+            "volume_x_rotation": PORTAL_XTILTS[index],
+        }
+        for index in range(3)
+    ]
     assert files.roles == (
-        (FileRole.ALIGNMENT, "x/TS_1.xf"),
-        (FileRole.TILT, "x/TS_1.tlt"),
-        (FileRole.TILTX, "x/TS_1.XTILT"),
+        (FileRole.ALIGNMENT, "a/TS_run1.xf"),
+        (FileRole.TILT, "a/TS_run1.tlt"),
+        (FileRole.TILTX, "a/TS_run1.xtilt"),
     )
-    assert files.path_of(FileRole.TILT) == "x/TS_1.tlt"
-    assert [s.tilt_angle for s in files.sections] == [-60.0, 0.5]
-    assert [s.volume_x_rotation for s in files.sections] == [1.5, -1.5]
 
 
-def test_tilt_file_without_alignment_file_has_no_sections() -> None:
-    files = read_alignment_files((text("TS_1.tlt", TLT),))
-    assert files.sections == () and files.path_of(FileRole.ALIGNMENT) is None
+def test_aretomo_fixture_gives_the_portal_test_vector_without_tilt_paths() -> None:
+    files = read_alignment_files((text("a/TS_run1.aln", ALN), text("a/TS_run1.tlt", TLT)), "ARETOMO3")
+    assert [section.to_dict() for section in files.sections] == [
+        {
+            "z_index": index,
+            "in_plane_rotation": [pytest.approx(row, abs=1e-2) for row in PORTAL_ROTATION],
+            "x_offset": pytest.approx(PORTAL_SHIFTS[index][0], abs=1e-2),
+            "y_offset": pytest.approx(PORTAL_SHIFTS[index][1], abs=1e-2),
+            "tilt_angle": PORTAL_TILTS[index],
+            "volume_x_rotation": 0.0,
+        }
+        for index in range(3)
+    ]
+    assert files.roles == ((FileRole.ALIGNMENT, "a/TS_run1.aln"),)  # the portal sets no tilt_path for AreTomo
+
+
+def test_portal_fixture_files_on_disk_give_the_vector(corpus: Path) -> None:
+    folder = corpus / "portal-fixtures/test_infra/test_files/input_bucket/10001_input/alignments"
+    names = ("TS_run1.xf", "TS_run1.tlt", "TS_run1.xtilt")
+    files = read_alignment_files(tuple(text(name, (folder / name).read_text()) for name in names), "IMOD")
+    assert [(s.x_offset, s.y_offset) for s in files.sections] == [pytest.approx(s, abs=1e-5) for s in PORTAL_SHIFTS]
+
+
+def test_format_comes_from_the_main_file_suffix_when_not_configured() -> None:
+    imod = read_alignment_files((text("TS_run1.xf", XF), text("TS_run1.tlt", TLT)))
+    aretomo = read_alignment_files((text("TS_run1.aln", ALN),))
+    assert len(imod.sections) == len(aretomo.sections) == 3
+    assert imod.sections[0].volume_x_rotation == 0.0  # no .xtilt
+
+
+def test_tilt_com_exclude_list_drops_sections() -> None:
+    tiltcom = (
+        "$tilt -StandardInput\nInputProjections TS_run1_ali.mrc\nOutputFile TS_run1_full_rec.mrc\n"
+        "IMAGEBINNED 1\nTILTFILE TS_run1.tlt\nTHICKNESS 300\nRADIAL 0.35 0.035\nFalloffIsTrueSigma 1\n"
+        "XAXISTILT 0.0\nSCALE 0.0 0.1\nPERPENDICULAR\nMODE 2\nFULLIMAGE 20 10\nSUBSETSTART 0 0\n"
+        "AdjustOrigin\nXTILTFILE TS_run1.xtilt\nEXCLUDELIST2 2\n"
+    )
+    files = read_alignment_files((text("TS_run1.xf", XF), text("TS_run1.tlt", TLT), text("tilt.com", tiltcom)), "IMOD")
+    assert [section.z_index for section in files.sections] == [0, 2]
+
+
+def test_tilt_com_cryoet_alignment_refuses_is_named() -> None:
+    with pytest.raises(InputFileError, match=r"IMOD tilt\.com") as error:
+        read_alignment_files((text("TS_run1.xf", XF), text("TS_run1.tlt", TLT), text("p/tilt.com", "EXCLUDE 2\n")))
+    assert "p/tilt.com" in str(error.value)
+
+
+def test_unknown_format_copies_without_parameters() -> None:
+    files = read_alignment_files((text("TS_run1.xf", XF),), "RELION")
+    assert files.sections == () and files.roles == ()
+
+
+def test_imod_xf_without_tlt_is_refused_naming_the_xf() -> None:
+    with pytest.raises(InputFileError, match=r"without its \.tlt") as error:
+        read_alignment_files((text("a/TS_run1.xf", XF),), "IMOD")
+    assert "a/TS_run1.xf" in str(error.value)
+
+
+def test_imod_format_with_only_an_aln_is_refused() -> None:
+    with pytest.raises(InputFileError, match=r"without its \.xf"):
+        read_alignment_files((text("TS_run1.aln", ALN),), "IMOD")
 
 
 def test_two_files_of_one_role_are_refused() -> None:
-    with pytest.raises(InputFileError, match=r"a/TS_1\.xf, b/TS_1\.xf: two alignment files of one kind"):
+    with pytest.raises(InputFileError, match="two alignment files of one kind") as error:
         read_alignment_files((text("a/TS_1.xf", XF), text("b/TS_1.xf", XF)))
+    assert "a/TS_1.xf" in str(error.value) and "b/TS_1.xf" in str(error.value)
 
 
 @pytest.mark.parametrize(
-    ("content", "line", "found"),
+    ("content", "found"),
     [
-        ("1 0 0 1 0 0\n1 0 0 1 0\n", 2, "5 number(s)"),
-        ("# comment\n1 0 0 1 0 0\n\n1 0 0 1 zero 0\n", 4, "'1 0 0 1 zero 0'"),
-        ("1 0 0 1 0 nan\n", 1, "'1 0 0 1 0 nan'"),
-        ("1 0 0 1 0 0 7\n1 0 0 1 0 0 7\n", 1, "7 number(s)"),
+        ("0.1 0.2 -0.3 0.4 5.0\n", "IndexError"),
+        ("0.1 0.2 x 0.4 1 2\n", "ValueError"),
+        ("", "IndexError"),
     ],
-    ids=["short-row", "not-a-number", "not-finite", "every-row-too-long"],
 )
-def test_bad_xf_names_file_line_expected_and_found(content: str, line: int, found: str) -> None:
-    with pytest.raises(InputFileError) as info:
-        read_imod_sections(text("in/TS_1.xf", content), None, None)
-    assert info.value.where == f"in/TS_1.xf:{line}"
-    assert info.value.expected is not None and "6 number(s) per line (A11 A12 A21 A22 DX DY)" in info.value.expected
-    assert info.value.found is not None and found in info.value.found
+def test_xf_cryoet_alignment_refuses_names_file_and_expected(content: str, found: str) -> None:
+    with pytest.raises(InputFileError, match="cryoet-alignment cannot read") as error:
+        read_alignment_files((text("runs/TS_1.xf", content), text("runs/TS_1.tlt", "1\n")))
+    message = str(error.value)
+    assert "runs/TS_1.xf" in message and "A11 A12 A21 A22 DX DY" in message and found in message
 
 
-def test_tlt_with_fewer_lines_than_xf_names_its_last_line() -> None:
-    with pytest.raises(InputFileError, match="differs from the number of sections") as info:
-        read_imod_sections(text("TS_1.xf", XF), text("TS_1.tlt", "# angles\n-60\n"), None)
-    assert info.value.where == "TS_1.tlt:2"
-    assert info.value.expected == "2 lines, one per section of TS_1.xf" and info.value.found == "1 lines"
+def test_tlt_with_fewer_lines_than_xf_is_refused() -> None:
+    with pytest.raises(InputFileError, match="differs from the number of sections") as error:
+        read_alignment_files((text("TS_1.xf", XF), text("TS_1.tlt", "-5\n0\n")))
+    assert "TS_1.tlt" in str(error.value) and "3 lines" in str(error.value)
 
 
-def test_xtilt_with_more_lines_than_xf_names_the_first_extra_line() -> None:
-    with pytest.raises(InputFileError) as info:
-        read_imod_sections(text("TS_1.xf", XF), None, text("TS_1.xtilt", "0\n0\n0\n"))
-    assert info.value.where == "TS_1.xtilt:3"
+def test_non_finite_shift_is_refused() -> None:
+    bad = XF.replace("55.43", "nan")
+    with pytest.raises(InputFileError, match="not finite"):
+        read_alignment_files((text("TS_1.xf", bad), text("TS_1.tlt", TLT)))
 
 
-def test_tlt_with_two_columns_is_refused() -> None:
-    with pytest.raises(InputFileError, match="wrong number of columns") as info:
-        read_imod_sections(text("TS_1.xf", XF), text("TS_1.tlt", "-60 1\n0 1\n"), None)
-    assert info.value.where == "TS_1.tlt:1"
-
-
-def test_aln_global_row_with_missing_column_names_its_line() -> None:
-    broken = ALN.replace("    1.00     1.00     1.00     0.00    -25.70", "    1.00     1.00     0.00    -25.70")
-    with pytest.raises(InputFileError, match="wrong number of columns") as info:
-        read_aretomo_sections(text("TS_1.aln", broken), None, None)
-    assert info.value.where == "TS_1.aln:7"
-    assert info.value.expected is not None and "SEC ROT GMAG TX TY" in info.value.expected
-
-
-def test_aln_with_only_header_lines_is_refused() -> None:
-    header_only = "".join(line + "\n" for line in ALN.splitlines() if line.startswith("#"))
-    with pytest.raises(InputFileError, match="no data lines"):
-        read_aretomo_sections(text("TS_1.aln", header_only), None, None)
+def test_aln_with_more_rows_than_raw_size_is_refused() -> None:
+    bad = ALN.replace("RawSize = 10 20 3", "RawSize = 10 20 2")
+    with pytest.raises(InputFileError, match="cryoet-alignment cannot read") as error:
+        read_alignment_files((text("x/TS_1.aln", bad),))
+    assert "x/TS_1.aln" in str(error.value)
 
 
 def test_binary_file_is_not_text() -> None:
-    with pytest.raises(InputFileError, match="not a text file") as info:
-        decode_text(b"\x00\xff\xfe", "TS_1.xf")
-    assert info.value.where == "TS_1.xf"
-
-
-finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).map(lambda value: round(value, 4))
-
-
-@given(st.lists(st.tuples(*[finite] * 6, finite), min_size=1, max_size=20))
-def test_imod_sections_round_trip_written_rows(rows: list[tuple[float, ...]]) -> None:
-    xf = "".join(" ".join(repr(v) for v in row[:6]) + "\n" for row in rows)
-    tlt = "".join(f"{row[6]!r}\n" for row in rows)
-    sections = read_imod_sections(text("TS.xf", xf), text("TS.tlt", tlt), None)
-    assert [(*s.in_plane_rotation, s.x_offset, s.y_offset, s.tilt_angle) for s in sections] == [
-        tuple(row) for row in rows
-    ]
-    assert [s.z_index for s in sections] == list(range(len(rows)))
+    with pytest.raises(InputFileError, match="not a text file"):
+        decode_text(b"\x89PNG\r\n\x1a\n\xff", "TS_1.xf")

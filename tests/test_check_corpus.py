@@ -26,7 +26,10 @@ EXPLAINED: dict[tuple[str, str], str] = {
     "the bucket name (test-public-bucket/...), one alignment path is literally 'foo'",
     ("C-META-ID-FOLDER", "30001"): "annotation files named {id}-{slug}-{version}_* beside the id folder, not in it",
     ("C-META-SCHEMA", "30001"): "placeholder identifiers (GO:000000, EMPIAR-XYZ, TEST-1243435), numeric ontology "
-    "ids, a non-boolean ctf_corrected",
+    "ids, a non-boolean ctf_corrected, a flat 4-number in_plane_rotation (the importer writes a 2×2)",
+    ("C-TS-RAWTLT-NAME", "30001"): "RUN1/TiltSeries/100/bar.rawtlt keeps a source name (the importer writes "
+    "{run}.rawtlt)",
+    ("C-TS-NO-SECTIONS", "30001"): "its tilt series metadata predate per_section_parameter (warning)",
     ("C-ANN-NO-TOMOGRAM", "30001"): "annotation in a voxel spacing whose tomogram has no data (note)",
     # depositions_metadata: fixture depositions.
     ("C-TREE-KEY-PHOTO", "depositions_metadata"): "key photos named under deposition_metadata/ (singular), absent",

@@ -26,6 +26,7 @@ TOMO_ZARR = f"{TOMO}/RUN1.zarr"
 POINTS = f"{VS}/Annotations/100/ribosome-1.0_point.ndjson"
 ORIENTED = f"{VS}/Annotations/101/ribosome-1.0_orientedpoint.ndjson"
 MASK = f"{VS}/Annotations/103/membrane-1.0_segmentationmask"
+TS = f"{RUN}/TiltSeries/100"
 INSTANCE_MASK = f"{VS}/Annotations/104/vesicle-1.0_instancesegmentationmask"
 
 
@@ -275,6 +276,21 @@ MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
         ),
         ORIENTED,
     ),
+    "C-TS-RAWTLT-NAME": (
+        lambda root: shutil.copyfile(root / f"{TS}/RUN1.rawtlt", root / f"{TS}/bar.rawtlt"),
+        f"{TS}/bar.rawtlt",
+    ),
+    "C-TS-NO-SECTIONS": (
+        lambda root: edit_json(root / f"{TS}/tiltseries_metadata.json", lambda m: m.pop("per_section_parameter")),
+        f"{TS}/tiltseries_metadata.json",
+    ),
+    "C-TS-SECTION-FRAME": (
+        lambda root: edit_json(
+            root / f"{TS}/tiltseries_metadata.json",
+            lambda m: m["per_section_parameter"][2].__setitem__("frame_acquisition_order", 99),
+        ),
+        f"{TS}/tiltseries_metadata.json",
+    ),
     "C-ANN-NO-TOMOGRAM": (lambda root: shutil.rmtree(root / f"{VS}/Tomograms"), f"{VS}/Annotations/100/"),
     "C-MASK-SHAPE": (_mask_shape, f"{MASK}.mrc"),
     "C-MASK-VALUES": (_mask_value_two, f"{MASK}.mrc"),
@@ -298,3 +314,22 @@ def test_smallest_corruption_trips_exactly_its_code(tree: Path, code: str) -> No
     report = check_tree(tree, runs=("RUN1",))
     assert {f.code for f in report.findings} == {code}, [f"{f.code} {f.file} {f.describe()}" for f in report.findings]
     assert any((f.file or "").startswith(named) for f in report.findings), [f.file for f in report.findings]
+
+
+def test_raw_tlt_path_naming_another_file_is_a_rawtlt_name_finding(tree: Path) -> None:
+    (tree / f"{TS}/RUN1.rawtlt").rename(tree / f"{TS}/TS_01.rawtlt")
+    edit_json(tree / f"{TS}/tiltseries_metadata.json", lambda m: m.__setitem__("raw_tlt_path", f"{TS}/TS_01.rawtlt"))
+    report = check_tree(tree, runs=("RUN1",))
+    assert {(f.code, f.file, f.path) for f in report.findings} == {
+        ("C-TS-RAWTLT-NAME", f"{TS}/tiltseries_metadata.json", "raw_tlt_path"),
+        ("C-TS-RAWTLT-NAME", f"{TS}/TS_01.rawtlt", None),
+    }
+
+
+def test_sections_without_frames_metadata_are_one_section_frame_finding(tree: Path) -> None:
+    (tree / f"{RUN}/Frames/frames_metadata.json").unlink()
+    report = check_tree(tree, runs=("RUN1",))
+    assert [(f.code, f.path) for f in report.findings] == [
+        ("C-TS-SECTION-FRAME", "per_section_parameter[0].frame_acquisition_order")
+    ]
+    assert "no frames metadata file" in report.findings[0].describe()

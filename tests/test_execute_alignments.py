@@ -54,7 +54,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict
     return config, root / "out", report
 
 
-def test_alignment_files_are_copied_under_their_source_names(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
+def test_alignment_files_are_copied_as_run_name_and_suffix(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
     config, out, _ = ingested
     for suffix in (".xf", ".tlt", ".xtilt"):
         copied = out / f"{ALIGNMENT}/TS_001{suffix}"
@@ -72,22 +72,23 @@ def test_alignment_metadata_lists_files_paths_and_sections(ingested: tuple[Path,
     assert metadata["format"] == "IMOD" and metadata["method_type"] == "patch_tracking"
     assert metadata["alignment_type"] == "GLOBAL" and metadata["tilt_offset"] == 0.0  # the portal's defaults
     assert metadata["volume_dimension"] == {"x": 1280.0, "y": 1280.0, "z": 640.0}  # from the tomogram
+    # The portal's convention (cryoet-alignment): the transpose of the .xf matrix, shifts -Rᵀ·(DX, DY).
     assert metadata["per_section_alignment_parameters"] == [
         {
             "z_index": 0,
             "tilt_angle": -30.0,
             "volume_x_rotation": 0.25,
-            "in_plane_rotation": [1.0, 0.0, 0.0, 1.0],
-            "x_offset": 2.5,
-            "y_offset": -3.5,
+            "in_plane_rotation": [[1.0, 0.0], [0.0, 1.0]],
+            "x_offset": -2.5,
+            "y_offset": 3.5,
         },
         {
             "z_index": 1,
             "tilt_angle": 30.0,
             "volume_x_rotation": 0.25,
-            "in_plane_rotation": [0.5, -0.5, 0.5, 0.5],
-            "x_offset": -1.0,
-            "y_offset": 1.0,
+            "in_plane_rotation": [[0.5, 0.5], [-0.5, 0.5]],
+            "x_offset": 0.0,
+            "y_offset": -1.0,
         },
     ]
 
@@ -157,7 +158,7 @@ def test_bad_alignment_file_fails_its_run_only_and_writes_nothing_for_it(tmp_pat
     result = run_counts(report)
     assert result["90001/TS_001"][2] is None
     error = result["90001/TS_002"][2]
-    assert error is not None and "alignment/TS_002.tlt:1" in error and "one per section" in error
+    assert error is not None and "alignment/TS_002.tlt" in error and "one per section" in error
     assert (tmp_path / f"out/{ALIGNMENT}/TS_001.xf").exists()
     assert not (tmp_path / f"out/{ALIGNMENT_2}").exists()
 
@@ -186,15 +187,15 @@ def test_aretomo_alignment_is_copied_and_read_without_its_local_block(tmp_path: 
     report = ingest(config_path, tmp_path / "out", "--run", "TS_001", "--only", "alignments,runs")
     assert run_counts(report)["90001/TS_001"][2] is None
     metadata = json.loads((tmp_path / f"out/{ALIGNMENT}/alignment_metadata.json").read_text())
-    assert metadata["files"] == [f"{ALIGNMENT}/TS_001_Vol.aln"]
-    assert metadata["alignment_path"] == f"{ALIGNMENT}/TS_001_Vol.aln" and "tilt_path" not in metadata
-    assert (tmp_path / f"out/{ALIGNMENT}/TS_001_Vol.aln").read_text() == aln
+    assert metadata["files"] == [f"{ALIGNMENT}/TS_001.aln"]  # {run}{ext}, as the portal names it
+    assert metadata["alignment_path"] == f"{ALIGNMENT}/TS_001.aln" and "tilt_path" not in metadata
+    assert (tmp_path / f"out/{ALIGNMENT}/TS_001.aln").read_text() == aln
     sections = metadata["per_section_alignment_parameters"]
     assert [(s["z_index"], s["tilt_angle"], s["x_offset"], s["y_offset"]) for s in sections] == [
         (0, -30.0, 1.5, -2.5),
         (1, 30.0, 0.0, 0.0),
     ]
-    assert sections[0]["in_plane_rotation"] == pytest.approx([0.0, -1.0, 1.0, 0.0], abs=1e-12)
+    assert sections[0]["in_plane_rotation"] == [pytest.approx([0.0, -1.0], abs=1e-12), pytest.approx([1.0, 0.0])]
     assert metadata["format"] == "ARETOMO3" and metadata["is_portal_standard"] is True
 
 

@@ -22,7 +22,7 @@ RAWTLT = f"{RUN}/TiltSeries/100/TS_001.rawtlt"
 MDOC = f"{RUN}/Frames/TS_001.mdoc"
 GAIN = f"{RUN}/Gains/TS_001_gain.mrc"
 GAIN_BYTES = b"\x00\x01gain\xff" * 8
-CTF = f"{RUN}/TiltSeries/100/TS_001_CTF.txt"
+CTF = f"{RUN}/TiltSeries/100/TS_001_CTFFIND_ctf.txt"  # {run}_{format}_ctf.txt, as the portal names it
 CTF_TEXT = "# CTFFIND-format diagnostics\n1.0 21000.0 20500.0 45.0 0.0 0.05 6.2\n"
 
 
@@ -41,7 +41,7 @@ def example_with_gains(root: Path) -> Path:
     (root / "phantom/ctf").mkdir()
     for run in ("TS_001", "TS_002"):
         (root / f"phantom/gains/{run}_gain.mrc").write_bytes(GAIN_BYTES + run.encode())
-        (root / f"phantom/ctf/{run}_CTF.txt").write_text(CTF_TEXT + run)
+        (root / f"phantom/ctf/{run}_CTF.txt").write_text(CTF_TEXT + f"# {run}\n")
     with (root / "example.yaml").open("w") as stream:
         yaml.dump(config, stream)
     return root / "example.yaml"
@@ -57,7 +57,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict
     return config, root / "out", report
 
 
-def test_each_section_lands_in_its_folder_under_the_source_name(
+def test_each_section_lands_in_its_folder_under_the_portal_name(
     ingested: tuple[Path, Path, dict[str, Any]],
 ) -> None:
     config, out, _ = ingested
@@ -66,7 +66,7 @@ def test_each_section_lands_in_its_folder_under_the_source_name(
     assert (out / MDOC).read_bytes() == (phantom / "tiltseries/TS_001.mdoc").read_bytes()
     assert (out / GAIN).read_bytes() == GAIN_BYTES + b"TS_001"
     assert (out / "90001/TS_002/Gains/TS_002_gain.mrc").read_bytes() == GAIN_BYTES + b"TS_002"
-    assert (out / CTF).read_text() == CTF_TEXT + "TS_001"
+    assert (out / CTF).read_text() == CTF_TEXT + "# TS_001\n"
 
 
 def test_copied_sections_are_not_reported_as_skipped(ingested: tuple[Path, Path, dict[str, Any]]) -> None:

@@ -27,9 +27,9 @@ def test_sections_in_file_order_with_windows_and_posix_frame_names() -> None:
         "TiltAngle = -3.0\nExposureTime = 0.75",
     )
     assert read_mdoc_sections(text, "TS_1.mdoc") == (
-        MdocSection(0, 0.96, "TS_1_001.tif"),
-        MdocSection(1, 1.0, "TS_1_002.tif"),
-        MdocSection(2, 0.75, None),
+        MdocSection(0, 0.96, "TS_1_001.tif", 0.0),
+        MdocSection(1, 1.0, "TS_1_002.tif", 3.0),
+        MdocSection(2, 0.75, None, -3.0),
     )
 
 

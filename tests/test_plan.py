@@ -255,6 +255,15 @@ def test_skipped_sections_are_counted_per_file() -> None:
     assert plan.runs[0].annotations == ()
 
 
+def test_finder_matching_only_in_runs_left_out_by_run_selection_is_not_an_error() -> None:
+    config = base_config(tiltseries=[{"sources": [{"source_glob": {"list_glob": "ts/{run_name}.st"}}]}])
+    keys = ["tomograms/TS_1.mrc", "tomograms/TS_2.mrc", "ts/TS_2.st"]
+    plan = plan_of(config, keys, selection=Selection(runs=("TS_1",)))
+    assert [r.run.name for r in plan.runs] == ["TS_1"]
+    with pytest.raises(PlanError, match=r"tiltseries\[0\].sources\[0\] matched nothing"):
+        plan_of(config, ["tomograms/TS_1.mrc", "tomograms/TS_2.mrc"])
+
+
 def test_selection_filters_runs_datasets_and_sections() -> None:
     keys = ["tomograms/TS_1.mrc", "tomograms/TS_2.mrc", "tomograms/TS_10.mrc"]
     assert [r.run.name for r in plan_of(base_config(), keys, selection=Selection(runs=("TS_1",))).runs] == ["TS_1"]

@@ -50,6 +50,11 @@ PLACEHOLDERS = {
     },
 }
 VALUE_ERRORS = {"string_pattern_mismatch", "string_type", "bool_parsing", "greater_than_equal"}
+STALE = {
+    # The fixture keeps a flat 4-number in_plane_rotation; the portal's alignment importer writes cryoet-alignment's
+    # 2×2 matrix (its test_alignments.py asserts [[0.029, -1.0], [1.0, 0.029]]): the code wins over the fixture.
+    "30001/RUN1/Alignments/100/alignment_metadata.json": {"per_section_alignment_parameters.in_plane_rotation"},
+}
 
 
 def refused(model: type[BaseModel], document: dict[str, object]) -> list[tuple[str, str]]:
@@ -68,7 +73,9 @@ def refused(model: type[BaseModel], document: dict[str, object]) -> list[tuple[s
 @pytest.mark.parametrize("key", sorted(MODELS))
 def test_portal_fixture_fields_exist_in_our_models(corpus: Path, key: str) -> None:
     document = json.loads((corpus / FIXTURES / key).read_text())
-    errors = refused(MODELS[key], document)
+    stale = STALE.get(key, set())
+    errors = [(path, kind) for path, kind in refused(MODELS[key], document) if path not in stale]
+    assert len(errors) < len(refused(MODELS[key], document)) or not stale  # the stale field is still refused
     assert {error_type for _, error_type in errors} <= VALUE_ERRORS, errors
     assert {path for path, _ in errors} == PLACEHOLDERS.get(key, set())
 

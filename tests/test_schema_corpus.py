@@ -130,7 +130,11 @@ METADATA_VERDICTS: dict[str, tuple[type[BaseModel], set[str]]] = {
     "30001/RUN1/TiltSeries/100/tiltseries_metadata.json": (mf.TiltSeriesMetadataFile, {"related_empiar_entry"}),
     # 10000 V is below the portal's minimum acceleration voltage (20000)
     "30001/RUN3/TiltSeries/100/tiltseries_metadata.json": (mf.TiltSeriesMetadataFile, {"acceleration_voltage"}),
-    "30001/RUN1/Alignments/100/alignment_metadata.json": (mf.AlignmentMetadataFile, set()),
+    # a stale fixture: a flat 4-number in_plane_rotation where the portal's importer writes cryoet-alignment's 2×2
+    "30001/RUN1/Alignments/100/alignment_metadata.json": (
+        mf.AlignmentMetadataFile,
+        {f"per_section_alignment_parameters.{s}.in_plane_rotation.{i}" for s in range(2) for i in range(4)},
+    ),
     "30001/RUN1/Frames/frames_metadata.json": (mf.FramesMetadataFile, set()),
     # GO:000000 has six digits; EMPIAR-XYZ is not an EMPIAR id
     "30001/RUN1/Reconstructions/VoxelSpacing12.300/Annotations/100/foo-1.0.json": (

@@ -71,8 +71,12 @@ def test_tilt_series_never_bins_z_and_uses_whole_image_chunks(tmp_path: Path) ->
     for index in (1, 2):
         expected = reference_level(data, (1, 2**index, 2**index), Pooling.MEAN)
         np.testing.assert_allclose(level(tmp_path / "ts.zarr", index), expected, rtol=2e-6, atol=2e-6)
-    with mrcfile.open(tmp_path / "ts.mrc") as mrc:
-        assert int(mrc.header.ispg) == 0
+    with mrcfile.open(tmp_path / "ts.mrc") as mrc:  # a stack of images, as the portal's tilt-series header mapper
+        header = mrc.header
+        assert int(header.ispg) == 0 and int(header.mz) == 1
+        assert (int(header.mx), int(header.my)) == (33, 1100)
+        assert tuple(float(v) for v in header.cella.item()) == pytest.approx((33 * 1.5, 1100 * 1.5, 1.5))
+        assert tuple(float(v) for v in mrc.voxel_size.item()) == pytest.approx((1.5, 1.5, 1.5))
 
 
 def test_canonical_mrc_round_trips_data_and_header(tmp_path: Path) -> None:

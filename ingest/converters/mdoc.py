@@ -29,11 +29,13 @@ _SECTION_HEADERS = ("[ZValue =", "[MontSection =", "[FrameSet =")
 
 @dataclass(frozen=True)
 class MdocSection:
-    """What frames metadata needs of one mdoc section: its ZValue, exposure time and movie file name."""
+    """What frames metadata and per-section parameters need of one mdoc section: its ZValue, exposure time, movie
+    file name and tilt angle."""
 
     z_value: int
     exposure_time: float
     sub_frame_name: str | None
+    tilt_angle: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def read_mdoc_sections(text: str, name: str) -> tuple[MdocSection, ...]:
                 )
         assert section.ZValue is not None and section.ExposureTime is not None  # checked just above
         frame = section.SubFramePath
-        sections.append(MdocSection(section.ZValue, float(section.ExposureTime), _base_name(frame)))
+        angle = None if section.TiltAngle is None else float(section.TiltAngle)
+        sections.append(MdocSection(section.ZValue, float(section.ExposureTime), _base_name(frame), angle))
     return tuple(sections)
 
 

@@ -324,7 +324,8 @@ class CanonicalMrcWriter:
             )
 
     def finish(self, fields: MrcHeaderFields) -> None:
-        """Flush the data and write the header: spacing, cell, origin 0, space group and statistics."""
+        """Flush the data and write the header: spacing, cell (an image stack: mz 1, cella.z one spacing), origin
+        0, space group and statistics."""
         if self._data is not None:
             self._data.flush()
             self._data = None
@@ -334,8 +335,11 @@ class CanonicalMrcWriter:
         nz, ny, nx = self.shape
         with writing(self.reported_as), mrcfile.mmap(self.path, mode="r+", permissive=True) as mrc:
             header = mrc.header
-            header.mx, header.my, header.mz = nx, ny, nz
-            header.cella = (nx * fields.voxel_spacing, ny * fields.voxel_spacing, nz * fields.voxel_spacing)
+            # An image stack (ispg 0, a tilt series) is sampled one section deep, as the portal writes it:
+            # mz = 1 and cella.z = one pixel spacing (its tilt-series importer's header mapper).
+            mz = 1 if fields.ispg == 0 else nz
+            header.mx, header.my, header.mz = nx, ny, mz
+            header.cella = (nx * fields.voxel_spacing, ny * fields.voxel_spacing, mz * fields.voxel_spacing)
             header.nxstart = header.nystart = header.nzstart = 0
             header.origin = (0.0, 0.0, 0.0)
             header.ispg = fields.ispg

@@ -16,6 +16,9 @@
 | C-META-VOXEL-SPACING | metadata | a tomogram's voxel_spacing differs from its VoxelSpacing folder value |
 | C-META-DEPOSITION | metadata | a deposition_id has no depositions_metadata/{id}/deposition_metadata.json |
 | C-META-SIZE | metadata | size or scales in metadata disagree with the MRC or OME-Zarr shapes |
+| C-TS-RAWTLT-NAME | tiltseries | a raw tilt file in a tilt series folder, or raw_tlt_path, is not {run}.rawtlt |
+| C-TS-NO-SECTIONS | tiltseries | a tilt series has no per_section_parameter (warning) |
+| C-TS-SECTION-FRAME | tiltseries | a frame_acquisition_order is no acquisition_order in frames_metadata.json |
 | C-MRC-HEADER | mrc | the header cannot be read (file shorter than 1024 bytes, bad byte order, unknown mode) |
 | C-MRC-MAP-ID | mrc | the ``map`` field is not ``MAP `` |
 | C-MRC-MODE | mrc | mode not allowed for the kind (float32 volumes, int8 binary, uint16 instance masks) |

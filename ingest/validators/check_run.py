@@ -19,6 +19,7 @@ from ingest.validators.check_annotations import (
 from ingest.validators.check_codes import check_finding
 from ingest.validators.check_metadata import MetadataDocument, metadata_findings, read_metadata
 from ingest.validators.check_mrc import MrcHeader, VolumeKind, mrc_findings, read_mrc_header
+from ingest.validators.check_tiltseries import tiltseries_findings
 from ingest.validators.check_tree import key_photo_findings
 from ingest.validators.check_zarr import ChunkCoverage, MrcTwin, VolumeSample, check_ome_zarr, expected_level_shape
 from ingest.validators.tree_access import Listing, TreeReader
@@ -85,6 +86,7 @@ def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, chunks: Ch
     for document in documents:
         role = document.placed.role
         if role is Role.TILTSERIES_METADATA:
+            findings.extend(tiltseries_findings(document, listing, reader))
             findings.extend(
                 _check_entity_volume(
                     reader,
