@@ -15,7 +15,7 @@ from ingest.errors import IngestError
 from ingest.execute_run import ingest_run
 from ingest.execute_settings import ExecutionSettings, RunJob, RunReport, WritePolicy
 from ingest.executors import Executor, RunTask, TaskOutcome, collect_outcomes
-from ingest.layout import ImageKind, layout_named
+from ingest.layout import DEFAULT_LAYOUT, ImageKind
 from ingest.literal_files import LiteralPlaces, as_png, read_literal_file
 from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import dataset_file, deposition_file, metadata_bytes
@@ -141,7 +141,7 @@ def _write_deposition_level(
     written: list[str] = []
     skipped: list[str] = []
     errors: list[str] = []
-    layout = layout_named(plan.layout)
+    layout = DEFAULT_LAYOUT  # the one layout (plan.layout names it)
     for task in entities:
         from_tomograms = _tomogram_photos(task, output) if isinstance(task, DatasetTask) else {}
         sources = sorted(from_tomograms.items())

@@ -3,7 +3,7 @@
 A key is a ``/``-separated path relative to the output root, never starting with ``/`` (the same string is used
 inside metadata files, which store paths relative to the output root). The canonical layout is the tree of
 DESIGN.md section 4; another arrangement (such as the portal's older ``{run}/Tomograms/VoxelSpacing{vs}/...``
-tree) is one more class implementing :class:`Layout`, registered in :data:`LAYOUTS`.
+tree) would be one more class implementing :class:`Layout`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from ingest.entities import (
     Tomogram,
     VoxelSpacing,
 )
-from ingest.errors import UsageError
 
 RUN_NAMED_ALIGNMENT_SUFFIXES = (".xf", ".aln", ".tlt", ".xtilt", ".tltx")
 """Alignment files copied as ``{run}{suffix}`` (the files the alignment metadata points at)."""
@@ -235,17 +234,5 @@ class CanonicalLayout:
         return f"depositions_metadata/{deposition.deposition_id}"
 
 
-LAYOUTS: dict[str, Layout] = {CanonicalLayout.name: CanonicalLayout()}
-"""Every named layout; the canonical one is the default."""
-
-DEFAULT_LAYOUT: Layout = LAYOUTS[CanonicalLayout.name]
-
-
-def layout_named(name: str) -> Layout:
-    """The layout registered under ``name``; an unknown name lists the known ones."""
-    try:
-        return LAYOUTS[name]
-    except KeyError:
-        raise UsageError(
-            f"unknown output layout {name!r}", expected="one of " + ", ".join(sorted(LAYOUTS)), found=repr(name)
-        ) from None
+DEFAULT_LAYOUT: Layout = CanonicalLayout()
+"""The layout every key of the output tree comes from."""
