@@ -1,6 +1,6 @@
-"""`python -m ingest` runs the command-line interface."""
+"""`python -m ingest` runs the command-line interface (under the name ``ingest``, so completion works too)."""
 
 from ingest.cli import main
 
 if __name__ == "__main__":
-    main()
+    main(prog_name="ingest")

@@ -45,11 +45,6 @@ def declared_version(tree: Any) -> str | None:
     return str(tree["version"])
 
 
-def needs_upgrade(tree: Any) -> bool:
-    """True when the config declares one of the older known versions."""
-    return declared_version(tree) in OLDER_CONFIG_VERSIONS
-
-
 def upgrade_tree(tree: Any) -> Upgrade | None:
     """Upgrade an older config in place to :data:`CURRENT_CONFIG_VERSION`; None when nothing is to be done."""
     version = declared_version(tree)

@@ -75,6 +75,12 @@ class StorageError(IngestError):
     """Reading or writing the input or output storage failed."""
 
 
+class UnreachableStorageError(StorageError):
+    """The storage endpoint cannot be reached at all (refused, unresolvable, timed out): exit status 2."""
+
+    exit_code = 2
+
+
 class PlanError(IngestError):
     """The deposition cannot be planned: missing sources, unsafe names, conflicting entities."""
 

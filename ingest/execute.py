@@ -15,6 +15,7 @@ from ingest.errors import IngestError
 from ingest.execute_run import ingest_run
 from ingest.execute_settings import ExecutionSettings, RunJob, RunReport, WritePolicy
 from ingest.executors import Executor, RunTask, TaskOutcome, collect_outcomes
+from ingest.layout import DEFAULT_LAYOUT, ImageKind
 from ingest.literal_files import LiteralPlaces, as_png, read_literal_file
 from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import dataset_file, deposition_file, metadata_bytes
@@ -81,7 +82,10 @@ def execute_plan(
     output = settings.open_output()
     output.check_writable()
     output.discard_temporaries()  # what a killed earlier invocation left half-published
-    written, skipped, metadata_only, errors = _write_deposition_level(plan, settings, output)
+    entities: list[DepositionTask | DatasetTask] = [*([plan.deposition] if plan.deposition else []), *plan.datasets]
+    later = [task for task in entities if _takes_tomogram_photos(task)]  # after the runs that draw them
+    first = [task for task in entities if task not in later]
+    written, skipped, metadata_only, errors = _write_deposition_level(first, plan, settings, output)
     tasks = [
         RunTask(f"{run.run.dataset.name}/{run.run.name}", ingest_run, RunJob(run, plan.deposition_id, settings))
         for run in plan.runs
@@ -94,6 +98,10 @@ def execute_plan(
     if on_volume is not None:
         executor.listen(VOLUME_PROGRESS_TOPIC, lambda message: on_volume(VolumeProgress.from_message(message)))
     outcomes = collect_outcomes(executor, tasks, report)
+    if later:
+        done = _write_deposition_level(later, plan, settings, output)
+        written, skipped, errors = written + done[0], skipped + done[1], errors + done[3]
+        metadata_only = metadata_only + done[2]
     return IngestReport(
         tuple(written),
         tuple(skipped),
@@ -113,8 +121,22 @@ def _run_outcome(outcome: TaskOutcome[RunReport]) -> RunOutcome:
     return RunOutcome(outcome.key, written, skipped, None, result.warnings, metadata_only)
 
 
+def _takes_tomogram_photos(task: DepositionTask | DatasetTask) -> bool:
+    return isinstance(task, DatasetTask) and bool(task.fallback_photos and task.missing_photos)
+
+
+def _tomogram_photos(task: DatasetTask, output: Storage) -> dict[ImageKind, str]:
+    """Kind -> the key image of the first of the dataset's tomograms whose snapshot and thumbnail are in the tree,
+    for the kinds the config does not give."""
+    for snapshot, thumbnail in task.fallback_photos:
+        if output.exists(snapshot) and output.exists(thumbnail):
+            chosen: dict[ImageKind, str] = {"snapshot": snapshot, "thumbnail": thumbnail}
+            return {kind: key for kind, key in chosen.items() if kind in task.missing_photos}
+    return {}
+
+
 def _write_deposition_level(
-    plan: Plan, settings: ExecutionSettings, output: Storage
+    entities: list[DepositionTask | DatasetTask], plan: Plan, settings: ExecutionSettings, output: Storage
 ) -> tuple[list[str], list[str], list[str], list[str]]:
     """Deposition and dataset metadata (with their key photos), skipping what is up to date and rewriting only the
     metadata file when the key photos are unchanged (returns written, skipped, metadata-only and errors).
@@ -128,35 +150,48 @@ def _write_deposition_level(
     skipped: list[str] = []
     metadata_only: list[str] = []
     errors: list[str] = []
-    entities: list[DepositionTask | DatasetTask] = [*([plan.deposition] if plan.deposition else []), *plan.datasets]
+    layout = DEFAULT_LAYOUT  # the one layout (plan.layout names it)
     for task in entities:
-        print_ = fingerprint(task, ())
+        from_tomograms = _tomogram_photos(task, output) if isinstance(task, DatasetTask) else {}
+        sources = sorted(from_tomograms.items())
+        source_prints = [output.content_fingerprint(key) for _, key in sources]
+        print_ = fingerprint((task, sources), source_prints)
         outputs = tuple(image.output_key for image in task.images)
+        if isinstance(task, DatasetTask):
+            outputs += tuple(layout.dataset_image(task.dataset, kind) for kind in from_tomograms)
         if settings.policy is WritePolicy.SKIP_UP_TO_DATE and manifest.up_to_date(
             output, task.metadata_key, print_, outputs, verification=settings.verification
         ):
             skipped.append(task.metadata_key)
             continue
         publisher = DigestingPublisher(output)
-        data_print = fingerprint(("data", task.images), ())
+        data_print = fingerprint(("data", task.images, sources), source_prints)
         photos: dict[str, str] = {}
-        if (settings.policy is WritePolicy.SKIP_UP_TO_DATE or settings.metadata_only) and manifest.data_intact(
+        data_kept = (settings.policy is WritePolicy.SKIP_UP_TO_DATE or settings.metadata_only) and manifest.data_intact(
             output, task.metadata_key, data_print, verification=settings.verification
-        ):
+        )
+        if data_kept:  # the key photos (copied or taken from a tomogram) are unchanged: keep them as written
             photos = dict(json.loads(output.read_bytes(task.metadata_key)).get("key_photos") or {})
             metadata_only.append(task.metadata_key)
         else:
             for image in task.images:
                 if _copy_image(image, input_storage, publisher, settings, errors):
                     photos[image.kind] = image.output_key
-        values = {**task.metadata.to_dict(), **({"key_photos": photos} if photos else {})}
+            if isinstance(task, DatasetTask):
+                for kind, key in from_tomograms.items():  # the dataset's images taken from a tomogram's
+                    target = layout.dataset_image(task.dataset, kind)
+                    publisher.publish_bytes(target, output.read_bytes(key))
+                    photos[kind] = target
+        values = task.metadata.to_dict()
+        if photos:
+            values["key_photos"] = {**(values.get("key_photos") or {}), **photos}
         if isinstance(task, DepositionTask):
             model = deposition_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
         else:
             model = dataset_file(values, plan.deposition_id, settings.timestamp, key=task.metadata_key)
         publisher.publish_bytes(task.metadata_key, metadata_bytes(model))
-        if len(photos) == len(task.images):  # an entity with a failed photo is tried again next time
-            kept = manifest.recorded(task.metadata_key) if task.metadata_key in metadata_only else {}
+        if data_kept or len(photos) == len(task.images) + len(from_tomograms):  # one with a failed photo: again
+            kept = manifest.recorded(task.metadata_key) if data_kept else {}
             digests = {**kept, **publisher.take()}
             manifest.record(output, task.metadata_key, print_, digests, data_print=data_print)
         written.append(task.metadata_key)
@@ -193,9 +228,12 @@ def report_to_json(report: IngestReport) -> str:
     document = {
         "ok": report.ok,
         "deposition_level": {
-            "written": list(report.written),
-            "skipped": list(report.skipped),
-            "metadata_only": list(report.metadata_only),
+            "written": len(report.written),
+            "skipped": len(report.skipped),
+            "metadata_only": len(report.metadata_only),
+            "written_keys": list(report.written),
+            "skipped_keys": list(report.skipped),
+            "metadata_only_keys": list(report.metadata_only),
         },
         "runs": [
             {

@@ -13,14 +13,17 @@ and records in its manifest which identity each numbered folder it will write is
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from ingest.converters.alignment_files import AlignmentText, read_alignment_files
 from ingest.converters.alignment_tables import decode_text
+from ingest.converters.gain import dm_gain_to_mrc, is_dm_gain
 from ingest.converters.masks import MaskLabel, MaskThreshold
 from ingest.converters.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks import Picks, ReadOptions, read_picks
@@ -29,6 +32,8 @@ from ingest.converters.volume import convert_volume
 from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
+from ingest.execute_key_images import write_key_images
+from ingest.execute_neuroglancer import neuroglancer_state_bytes, write_precomputed
 from ingest.execute_sections import section_fields
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
 from ingest.frames_metadata import frames_metadata_bytes
@@ -44,6 +49,7 @@ from ingest.metadata import (
 )
 from ingest.metadata_only import annotation_entries, previous_volume_fields, rewrite_annotation, rewrite_tomogram
 from ingest.output_digests import DigestingPublisher
+from ingest.portal_defaults import SEMANTIC_MASK_OBJECT_COUNT
 from ingest.progress import VolumeChunkReporter
 from ingest.tasks import (
     AlignmentTask,
@@ -51,7 +57,11 @@ from ingest.tasks import (
     AnnotationTask,
     CopyTask,
     FramesTask,
+    KeyImageTask,
     Metadata,
+    NeuroglancerTask,
+    PrecomputedPointsTask,
+    Section,
     TiltSeriesTask,
     TomogramTask,
 )
@@ -105,8 +115,10 @@ class _RunWriter:
             )
         for tomogram in self.run.tomograms:
             volumes = (tomogram.mrc_key, tomogram.zarr_key)
-            rewrite = (replace(tomogram, metadata=Metadata()), self._rewrite(rewrite_tomogram))
-            self._entity(tomogram, tomogram.metadata_key, volumes, (tomogram.source_key,), self._tomogram, data=rewrite)
+            refs = self._viewer_refs(tomogram)  # part of what is written: a change rewrites the metadata
+            rewrite = (replace(tomogram, metadata=Metadata()), self._tomogram_metadata)
+            read: tuple[str, ...] = (tomogram.source_key,)
+            self._entity(tomogram, tomogram.metadata_key, volumes, read, self._tomogram, extra=refs, data=rewrite)
             self.sizes.setdefault(tomogram.tomogram.voxel_spacing.name, self._size_of(tomogram.metadata_key))
         for alignment in self.run.alignments:
             sizes = tuple(sorted(self.sizes.items()))  # the default alignment's volume_dimension depends on them
@@ -125,6 +137,25 @@ class _RunWriter:
             size = self.sizes.get(annotation.annotation.voxel_spacing.name)  # points are checked against it
             redo = ((replace(annotation, metadata=Metadata()), size), self._rewrite(rewrite_annotation))
             self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation, data=redo)
+        for images in self.run.key_images:
+            if self.settings.metadata_only:  # images drawn from the volumes are data, not metadata
+                self.skipped.append(images.last_key)
+                continue
+            # the data the images show, as the manifest records it (the same whichever sections this run writes)
+            drawn = (images.tomogram_metadata_key, *images.annotation_metadata_keys)
+            drawn_from = tuple(self._data_print(key) for key in drawn)
+            outputs = tuple(key for _, key in images.images)
+            self._entity(images, images.last_key, outputs, (), self._key_images, extra=drawn_from)
+        for points in self.run.precomputed:
+            if self.settings.metadata_only:  # precomputed point annotations are data, not metadata
+                self.skipped.append(points.info_key)
+                continue
+            shown = self._data_print(points.annotation_metadata_key)
+            self._entity(points, points.info_key, (), (), self._precomputed, extra=shown)
+        for viewer in self.run.neuroglancer:
+            keys = (viewer.tomogram_metadata_key, *viewer.annotation_metadata_keys)
+            shown_in = tuple(self._data_print(key) for key in keys)
+            self._entity(viewer, viewer.state_key, (), (), self._neuroglancer, extra=shown_in)
         if self.run.metadata_key is not None:
             self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
         return RunReport(
@@ -192,6 +223,11 @@ class _RunWriter:
             self.publisher.publish_bytes(metadata_key, document)
         self.manifest.record(self.output, metadata_key, print_, self.publisher.take(), data_print=data_print)
         self.written.append(metadata_key)
+
+    def _data_print(self, metadata_key: str) -> str | None:
+        """What the viewer files made from an entity depend on: its data fingerprint (a metadata-only rewrite of
+        the entity leaves them as they are), or its fingerprint when no data fingerprint is recorded."""
+        return self.manifest.data.get(metadata_key) or self.manifest.entries.get(metadata_key)
 
     def _source_fingerprint(self, key: str) -> str:
         """The content fingerprint of a source, computed once per run however many entities read it."""
@@ -261,7 +297,33 @@ class _RunWriter:
         spacing = task.tomogram.voxel_spacing.value
         result = self._convert(task.source_key, VolumeKind.TOMOGRAM, spacing, task.mrc_key, task.zarr_key)
         computed.update(volume_fields(result, mrc_key=task.mrc_key, zarr_key=task.zarr_key))
+        computed.update(self._viewer_refs(task))
         return metadata_bytes(tomogram_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+
+    def _tomogram_metadata(self, task: TomogramTask, previous: dict[str, Any]) -> bytes:
+        """A metadata-only rewrite: volume fields from the file replaced, viewer files named as in a full write."""
+        return rewrite_tomogram(task, previous, self.run.run.name, self.settings.timestamp, self._viewer_refs(task))
+
+    def _viewer_refs(self, task: TomogramTask) -> dict[str, Any]:
+        """The viewer files ``tomogram_metadata.json`` names: the key photos when this run draws them (after the
+        annotations they show) or when they are already in the tree."""
+        drawn = any(images.tomogram == task.tomogram for images in self.run.key_images)
+        refs: dict[str, Any] = {}
+        if task.key_photo and (drawn or all(self.output.exists(key) for _, key in task.key_photo)):
+            refs["key_photo"] = dict(task.key_photo)
+        shown = any(viewer.tomogram == task.tomogram for viewer in self.run.neuroglancer)
+        if task.neuroglancer_key and (shown or self.output.exists(task.neuroglancer_key)):
+            refs["neuroglancer_config_path"] = task.neuroglancer_key
+        return refs
+
+    def _precomputed(self, task: PrecomputedPointsTask) -> None:
+        write_precomputed(task, self.output, self.publisher)
+
+    def _neuroglancer(self, task: NeuroglancerTask) -> bytes:
+        return neuroglancer_state_bytes(task, self.output, self.job.deposition_id, self.settings.timestamp)
+
+    def _key_images(self, task: KeyImageTask) -> None:
+        write_key_images(task, self.output, self.publisher)
 
     def _size_of(self, metadata_key: str) -> tuple[int, int, int]:
         size = json.loads(self.output.read_bytes(metadata_key))["size"]
@@ -295,9 +357,15 @@ class _RunWriter:
         return document
 
     def _copy(self, task: CopyTask) -> None:
-        """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large)."""
+        """Publish the source file unchanged at ``task.output_key`` (streamed: gain references can be large); a
+        ``.dm4`` gain is converted to the MRC the output key names, and nothing is published if it cannot be read."""
         with self.input.fetch(self.settings.source_key(task.source_key)) as local:
-            if local.is_dir():  # a zarr folder is copied as a tree
+            if task.section is Section.GAINS and is_dm_gain(task.source_key):
+                with tempfile.TemporaryDirectory(prefix="ingest-gain-") as scratch:
+                    converted = Path(scratch) / "gain.mrc"
+                    dm_gain_to_mrc(local, converted, task.source_key)
+                    self.publisher.publish_file(task.output_key, converted)
+            elif local.is_dir():  # a zarr folder is copied as a tree
                 self.publisher.publish_tree(task.output_key, local)
             else:
                 self.publisher.publish_file(task.output_key, local)
@@ -367,7 +435,7 @@ class _RunWriter:
         result = self._convert(
             file.source_keys[0], kind, task.annotation.voxel_spacing.value, keys["mrc"], keys["zarr"], **extra
         )
-        return result.object_count if instance else 1
+        return result.object_count if instance else SEMANTIC_MASK_OBJECT_COUNT
 
 
 def _placeholder_volume() -> dict[str, Any]:

@@ -238,7 +238,9 @@ class DaskExecutor:
         """Start the local cluster or connect to the scheduler (no-op when already open)."""
         if self._stack is not None:
             return
-        from distributed import Client, LocalCluster
+        from distributed import Client
+
+        from ingest.local_cluster import start_local_cluster
 
         stack = contextlib.ExitStack()
         try:
@@ -247,7 +249,7 @@ class DaskExecutor:
                 # thread's stack 100 times a second for the whole of every (long) run task.
                 with dask.config.set({"distributed.worker.profile.enabled": False}):
                     cluster = stack.enter_context(
-                        LocalCluster(  # type: ignore[no-untyped-call]
+                        start_local_cluster(
                             n_workers=self.n_workers,
                             threads_per_worker=1,
                             processes=True,

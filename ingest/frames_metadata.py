@@ -1,6 +1,7 @@
 """Build a run's ``Frames/frames_metadata.json`` (pure): the frames entry's metadata, the doses of every section of
 the run's acquisition file (:mod:`ingest.converters.mdoc`) and the paths of the frame files deposited for them,
-validated against ``FramesMetadataFile`` before anything is written."""
+validated against ``FramesMetadataFile`` before anything is written. Every frame entry has ``path`` and
+``is_gain_corrected``, ``null`` when unknown, as the portal writes them (:mod:`ingest.portal_defaults`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 from ingest.converters.alignment_tables import decode_text
 from ingest.converters.mdoc import frame_doses, read_mdoc_sections
-from ingest.metadata import frames_file, metadata_bytes
+from ingest.metadata import document_bytes, frames_file, metadata_document
+from ingest.portal_defaults import with_frame_nulls
 from ingest.tasks import FramesTask
 
 
@@ -24,4 +26,5 @@ def frames_metadata_bytes(task: FramesTask, mdoc: bytes, deposition_id: int, sta
         "frames_acquisition_file": task.mdoc_key,
         "frames": [dose.to_dict() for dose in doses],
     }
-    return metadata_bytes(frames_file(values, computed, stamp, key=task.metadata_key))
+    model = frames_file(values, computed, stamp, key=task.metadata_key)
+    return document_bytes(with_frame_nulls(metadata_document(model)))

@@ -8,72 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import numpy as np
-from mrcfile.dtypes import HEADER_DTYPE
-from mrcfile.utils import byte_order_from_machine_stamp
-
-from ingest.errors import IngestError, InputFileError, PlanError
+from ingest.errors import IngestError, InputFileError
+from ingest.mrc_header import HEADER_BYTES, parse_mrc_header_bytes
+from ingest.run_data_map import RunDataMap as RunDataMap
+from ingest.run_data_map import parse_run_data_map as parse_run_data_map
 from ingest.sources import Listing
-from ingest.storage import Storage, open_storage
+from ingest.storage import Storage
 
 # Folders a local listing never descends into: our own bookkeeping beside an output tree.
 _SKIPPED_FOLDERS = frozenset({".ingest"})
-
-
-@dataclass(frozen=True)
-class RunDataMap:
-    """Per-run template values: one row per run, keyed by the ``run_name`` column; values are text."""
-
-    columns: tuple[str, ...] = ()
-    rows: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def values_for(self, run_name: str) -> Mapping[str, str]:
-        """The columns of ``run_name``'s row (empty when the run has no row)."""
-        return self.rows.get(run_name, {})
-
-
-def parse_run_data_map(text: str, *, source: str) -> RunDataMap:
-    """Parse a CSV or TSV run data map (the delimiter is sniffed from the header: tab, comma or semicolon).
-
-    The first column named ``run_name`` keys the rows; a repeated run name is an error naming both lines.
-    """
-    lines = text.splitlines()
-    if not lines:
-        raise InputFileError("the run data map is empty", where=source, expected="a header with a run_name column")
-    header = lines[0]
-    delimiter = "\t" if "\t" in header else (";" if ";" in header and "," not in header else ",")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    columns = tuple(name.strip() for name in next(reader))
-    if "run_name" not in columns:
-        raise InputFileError(
-            "the run data map has no run_name column",
-            where=f"{source}:1",
-            expected="a header row naming a run_name column",
-            found=f"{len(columns)} column(s), none named run_name",
-        )
-    key = columns.index("run_name")
-    rows: dict[str, dict[str, str]] = {}
-    first_line: dict[str, int] = {}
-    for line_number, row in enumerate(reader, start=2):
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        values = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(columns)}
-        run_name = values[columns[key]]
-        if run_name in rows:
-            raise InputFileError(
-                "a run appears twice in the run data map",
-                where=f"{source}:{line_number}",
-                expected="one row per run",
-                found=f"the same run_name as line {first_line[run_name]}",
-            )
-        rows[run_name] = values
-        first_line[run_name] = line_number
-    return RunDataMap(columns, rows)
 
 
 @dataclass(frozen=True)
@@ -148,23 +93,11 @@ def list_input(storage: Storage, prefix: str) -> Listing:
     )
 
 
-def list_local_folder(folder: Path) -> Listing:
-    """List every file below a local ``folder`` once (see :func:`list_input`)."""
-    if not folder.is_dir():
-        raise PlanError("the input folder does not exist", where=str(folder), expected="a folder of source files")
-    return list_input(open_storage(str(folder)), "")
-
-
 def read_run_data_map(storage: Storage, key: str | None) -> RunDataMap:
     """The run data map at ``key`` of ``storage``, or an empty map when the config names none."""
     if not key:
         return RunDataMap()
     return parse_run_data_map(_read_text(storage, key, "the run data map"), source=storage.url_of(key))
-
-
-def read_local_run_data_map(folder: Path, name: str | None) -> RunDataMap:
-    """The run data map ``name`` relative to a local ``folder`` (see :func:`read_run_data_map`)."""
-    return read_run_data_map(open_storage(str(folder)), name)
 
 
 @dataclass(frozen=True)
@@ -183,8 +116,8 @@ class StorageMrcHeaders:
             return _zarr_voxel_size(self.storage, full_key.rstrip("/"))
         try:
             with self.storage.open_input(full_key) as stream:
-                raw = stream.read(HEADER_DTYPE.itemsize)
-            header = _parse_header(raw)
+                raw = stream.read(HEADER_BYTES)
+            header = parse_mrc_header_bytes(raw, where=where).fields
             if header_key == "voxel_size":
                 value = float(header["cella"]["y"]) / float(header["my"])
             else:
@@ -225,12 +158,3 @@ def _zarr_voxel_size(storage: Storage, key: str) -> float:
     if not value > 0:
         raise InputFileError("the OME-Zarr holds no voxel size", where=where, expected="a positive scale")
     return round(value, 3)
-
-
-def _parse_header(raw: bytes) -> Any:
-    if len(raw) < HEADER_DTYPE.itemsize:
-        raise ValueError(f"the file is shorter than an MRC header ({len(raw)} bytes)")
-    header = np.frombuffer(raw, dtype=HEADER_DTYPE, count=1)[0]
-    if byte_order_from_machine_stamp(header["machst"]) == ">":
-        header = np.frombuffer(raw, dtype=HEADER_DTYPE.newbyteorder(">"), count=1)[0]
-    return header

@@ -3,7 +3,7 @@
 A key is a ``/``-separated path relative to the output root, never starting with ``/`` (the same string is used
 inside metadata files, which store paths relative to the output root). The canonical layout is the tree of
 DESIGN.md section 4; another arrangement (such as the portal's older ``{run}/Tomograms/VoxelSpacing{vs}/...``
-tree) is one more class implementing :class:`Layout`, registered in :data:`LAYOUTS`.
+tree) would be one more class implementing :class:`Layout`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from ingest.entities import (
     Tomogram,
     VoxelSpacing,
 )
-from ingest.errors import UsageError
 
 RUN_NAMED_ALIGNMENT_SUFFIXES = (".xf", ".aln", ".tlt", ".xtilt", ".tltx")
 """Alignment files copied as ``{run}{suffix}`` (the files the alignment metadata points at)."""
@@ -51,6 +50,7 @@ class Layout(Protocol):
     def tiltseries_copy(self, tiltseries: TiltSeries, file_name: str) -> str: ...
     def frames_copy(self, run: Run, file_name: str) -> str: ...
     def frames_metadata(self, run: Run) -> str: ...
+    def collection_metadata(self, run: Run) -> str: ...
     def gains_copy(self, run: Run, file_name: str) -> str: ...
     def alignment_container(self, run: Run) -> str: ...
     def alignment_dir(self, alignment: Alignment) -> str: ...
@@ -67,6 +67,7 @@ class Layout(Protocol):
     def tomogram_zarr(self, tomogram: Tomogram) -> str: ...
     def key_photo(self, tomogram: Tomogram, kind: KeyPhotoKind) -> str: ...
     def neuroglancer_config(self, tomogram: Tomogram) -> str: ...
+    def neuroglancer_precomputed(self, annotation_file: AnnotationFile) -> str: ...
     def annotation_container(self, voxel_spacing: VoxelSpacing) -> str: ...
     def annotation_dir(self, annotation: Annotation) -> str: ...
     def annotation_metadata(self, annotation: Annotation) -> str: ...
@@ -81,7 +82,8 @@ class CanonicalLayout:
     {dataset}/{run}/run_metadata.json
     {dataset}/{run}/TiltSeries/{id}/{run}.mrc|.zarr|.rawtlt, tiltseries_metadata.json
     {dataset}/{run}/Alignments/{id}/alignment_metadata.json, {run}.xf ...
-    {dataset}/{run}/Frames/{frame files, mdoc}, frames_metadata.json    {dataset}/{run}/Gains/{gain files}
+    {dataset}/{run}/Frames/{frame files, {run}.mdoc}, frames_metadata.json
+    {dataset}/{run}/Gains/{gain files, .dm4 as {stem}.mrc}
     {dataset}/{run}/Reconstructions/VoxelSpacing{vs:.3f}/Tomograms/{id}/{run}.mrc|.zarr, tomogram_metadata.json
     .../VoxelSpacing{vs:.3f}/Annotations/{id}/{slug}-{version}.json, {slug}-{version}_{shape}.{ext}
     .../VoxelSpacing{vs:.3f}/Images/{tomogram_id}/key-photo-{kind}.png
@@ -141,8 +143,16 @@ class CanonicalLayout:
         """The run's ``frames_metadata.json`` (doses per frame file, from the acquisition file)."""
         return f"{self.run_dir(run)}/Frames/frames_metadata.json"
 
+    def collection_metadata(self, run: Run) -> str:
+        """The run's acquisition file, whatever the source's name: ``Frames/{run}.mdoc``, as the portal names it."""
+        return f"{self.run_dir(run)}/Frames/{run.name}.mdoc"
+
     def gains_copy(self, run: Run, file_name: str) -> str:
-        """Where a run's gain reference named ``file_name`` is copied."""
+        """Where a run's gain reference named ``file_name`` is copied; a DigitalMicrograph ``.dm4`` gain becomes
+        ``{stem}.mrc`` (it is converted, as the portal converts it)."""
+        stem, dot, suffix = file_name.rpartition(".")
+        if dot and suffix.lower() == "dm4":
+            file_name = f"{stem}.mrc"
         return f"{self.run_dir(run)}/Gains/{file_name}"
 
     def alignment_container(self, run: Run) -> str:
@@ -199,6 +209,13 @@ class CanonicalLayout:
         folder = self.voxel_spacing_dir(tomogram.voxel_spacing)
         return f"{folder}/NeuroglancerPrecompute/{tomogram.tomogram_id}/neuroglancer_config.json"
 
+    def neuroglancer_precomputed(self, annotation_file: AnnotationFile) -> str:
+        """The precomputed annotations of a point file: ``{annotation_id}-{stem}_{shape}`` (as the portal)."""
+        annotation = annotation_file.annotation
+        folder = self.voxel_spacing_dir(annotation.voxel_spacing)
+        name = f"{annotation.annotation_id}-{annotation.stem}_{annotation_file.shape.suffix}"
+        return f"{folder}/NeuroglancerPrecompute/{name}"
+
     def annotation_container(self, voxel_spacing: VoxelSpacing) -> str:
         return f"{self.voxel_spacing_dir(voxel_spacing)}/Annotations"
 
@@ -217,17 +234,5 @@ class CanonicalLayout:
         return f"depositions_metadata/{deposition.deposition_id}"
 
 
-LAYOUTS: dict[str, Layout] = {CanonicalLayout.name: CanonicalLayout()}
-"""Every named layout; the canonical one is the default."""
-
-DEFAULT_LAYOUT: Layout = LAYOUTS[CanonicalLayout.name]
-
-
-def layout_named(name: str) -> Layout:
-    """The layout registered under ``name``; an unknown name lists the known ones."""
-    try:
-        return LAYOUTS[name]
-    except KeyError:
-        raise UsageError(
-            f"unknown output layout {name!r}", expected="one of " + ", ".join(sorted(LAYOUTS)), found=repr(name)
-        ) from None
+DEFAULT_LAYOUT: Layout = CanonicalLayout()
+"""The layout every key of the output tree comes from."""

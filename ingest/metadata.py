@@ -24,6 +24,7 @@ from ingest.models.metadata_files import (
     TiltSeriesMetadataFile,
     TomogramMetadataFile,
 )
+from ingest.portal_defaults import with_dataset_defaults
 
 MetadataModel = type[BaseModel]
 
@@ -59,7 +60,29 @@ def resolve_timestamp(option: str | None, environment: Mapping[str, str] | None 
 
 def metadata_bytes(model: BaseModel) -> bytes:
     """The JSON text of a metadata model: no nulls, sorted keys, two-space indentation, final newline."""
-    return (json.dumps(model.model_dump(mode="json", exclude_none=True), indent=2, sort_keys=True) + "\n").encode()
+    return document_bytes(metadata_document(model))
+
+
+def metadata_document(model: BaseModel) -> dict[str, Any]:
+    """A metadata model as JSON values, without nulls and without objects left empty by them (a config's
+    ``cell_component: {id: null, name: null}``): the portal's database importer reads ``{}`` as a value and fails
+    the dataset, while an absent object imports as null."""
+    document: dict[str, Any] = _without_empty_objects(model.model_dump(mode="json", exclude_none=True))
+    return document
+
+
+def _without_empty_objects(value: Any) -> Any:
+    if isinstance(value, dict):
+        pruned = {key: _without_empty_objects(item) for key, item in value.items()}
+        return {key: item for key, item in pruned.items() if item != {}}
+    if isinstance(value, list):
+        return [_without_empty_objects(item) for item in value]
+    return value
+
+
+def document_bytes(document: Mapping[str, Any]) -> bytes:
+    """The JSON text of a metadata document: sorted keys, two-space indentation, final newline."""
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
 
 
 def build(model: MetadataModel, values: Mapping[str, Any], *, key: str) -> BaseModel:
@@ -89,8 +112,9 @@ def deposition_file(values: Mapping[str, Any], deposition_id: int, stamp: int, *
 
 
 def dataset_file(values: Mapping[str, Any], deposition_id: int, stamp: int, *, key: str) -> BaseModel:
-    """``dataset_metadata.json``."""
-    return build(DatasetMetadataFile, {**values, "deposition_id": deposition_id, "last_updated_at": stamp}, key=key)
+    """``dataset_metadata.json``, every sample descriptor filled as the portal fills it (``not_reported``)."""
+    filled = with_dataset_defaults(values)
+    return build(DatasetMetadataFile, {**filled, "deposition_id": deposition_id, "last_updated_at": stamp}, key=key)
 
 
 def run_file(run_name: str, deposition_id: int, stamp: int, *, key: str) -> BaseModel:

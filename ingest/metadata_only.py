@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.metadata import annotation_file, metadata_bytes, tomogram_file
+from ingest.portal_defaults import ANNOTATION_FILE_DEFAULTS
 from ingest.tasks import AnnotationTask, TomogramTask
 
 
@@ -19,7 +20,9 @@ def annotation_entries(task: AnnotationTask) -> list[dict[str, Any]]:
     for file in task.files:
         options = file.options.to_dict()
         for output in file.outputs:
-            entry = {"shape": file.shape.output_shape.value, "format": output.file_format, "path": output.key}
+            entry: dict[str, Any] = {"shape": file.shape.output_shape.value, "format": output.file_format}
+            entry["path"] = output.key
+            entry.update(ANNOTATION_FILE_DEFAULTS)  # what the portal writes when the source does not say
             for flag in ("is_visualization_default", "is_portal_standard"):
                 if flag in options:
                     entry[flag] = options[flag]
@@ -32,12 +35,16 @@ def previous_volume_fields(previous: dict[str, Any], mrc_key: str, zarr_key: str
     return {"size": previous["size"], "scales": previous["scales"], "mrc_file": mrc_key, "omezarr_dir": zarr_key}
 
 
-def rewrite_tomogram(task: TomogramTask, previous: dict[str, Any], run_name: str, stamp: int) -> bytes:
-    """``tomogram_metadata.json`` for unchanged converted volumes."""
+def rewrite_tomogram(
+    task: TomogramTask, previous: dict[str, Any], run_name: str, stamp: int, viewer_refs: dict[str, Any] | None = None
+) -> bytes:
+    """``tomogram_metadata.json`` for unchanged converted volumes (``viewer_refs``: the key photo and Neuroglancer
+    paths a full write would name)."""
     computed = {
         "run_name": run_name,
         "alignment_metadata_path": task.alignment_metadata_key,
         **previous_volume_fields(previous, task.mrc_key, task.zarr_key),
+        **(viewer_refs or {}),
     }
     return metadata_bytes(tomogram_file(task.metadata.to_dict(), computed, stamp, key=task.metadata_key))
 

@@ -10,6 +10,7 @@ output key from the layout. Selection (runs, datasets, sections) filters the pla
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from ingest.entities import Dataset, Deposition, Run
@@ -61,13 +62,16 @@ def plan_deposition(
         if not selection.wants_dataset(dataset.name):
             left_out = True
             continue
-        if metadata is not None:
-            dataset_tasks.append(_dataset_task(config, context, dataset, dataset_scope, metadata))
+        planned = []
         for run, run_path in _find_runs(config, context, dataset, dataset_scope):
             if selection.wants_run(run.name):
-                runs.append(plan_run(config, context, run, dataset_scope, run_path=run_path))
+                planned.append(plan_run(config, context, run, dataset_scope, run_path=run_path))
             else:
                 left_out = True
+        runs.extend(planned)
+        if metadata is not None:
+            task = _dataset_task(config, context, dataset, dataset_scope, metadata)
+            dataset_tasks.append(replace(task, fallback_photos=_tomogram_photos(planned)))
     if not left_out:
         context.check_every_finder_matched()
     if not runs:
@@ -87,6 +91,17 @@ def plan_deposition(
         warnings=tuple(context.warnings),
     )
     return select_sections(plan, selection)
+
+
+def _tomogram_photos(runs: Sequence[RunPlan]) -> tuple[tuple[str, str], ...]:
+    """The (snapshot, thumbnail) key images of the tomograms of ``runs``, in plan order."""
+    pairs = []
+    for run in runs:
+        for tomogram in run.tomograms:
+            photos = dict(tomogram.key_photo)
+            if "snapshot" in photos and "thumbnail" in photos:
+                pairs.append((photos["snapshot"], photos["thumbnail"]))
+    return tuple(pairs)
 
 
 def _plan_deposition_entity(config: DepositionConfig, context: PlanContext) -> tuple[DepositionTask | None, Scope]:
@@ -283,6 +298,9 @@ def select_sections(plan: Plan, selection: Selection) -> Plan:
                     vs.voxel_spacing,
                     vs.tomograms if selection.wants(Section.TOMOGRAMS) else (),
                     vs.annotations if selection.wants(Section.ANNOTATIONS) else (),
+                    vs.key_images if selection.wants(Section.KEY_IMAGES) else (),
+                    vs.precomputed if selection.wants(Section.NEUROGLANCER) else (),
+                    vs.neuroglancer if selection.wants(Section.NEUROGLANCER) else (),
                 )
                 for vs in run.voxel_spacings
             ),

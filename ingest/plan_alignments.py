@@ -22,15 +22,17 @@ PORTAL_ALIGNMENT_DEFAULTS: dict[str, Any] = {
     "tilt_offset": 0.0,
     "volume_offset": {"x": 0.0, "y": 0.0, "z": 0.0},
     "x_rotation_offset": 0.0,
+    "method_type": "undefined",
 }
-"""What the portal writes for the alignment fields a config leaves out (identity transform, no offsets)."""
+"""What the portal writes for the alignment fields a config leaves out (identity transform, no offsets, method
+undefined): its alignment importer puts these under every alignment's metadata, the default one's included."""
 _OLDER_NAMES = {"volume_offset": "offset", "is_portal_standard": "is_canonical"}
 
 
 def default_alignment_metadata(deposition_id: int) -> dict[str, Any]:
     """The alignment the portal writes when a config gives none (``volume_dimension`` is added by the executor:
     voxel spacing × tomogram size in Å)."""
-    return {**PORTAL_ALIGNMENT_DEFAULTS, "deposition_id": deposition_id, "method_type": "undefined"}
+    return {**PORTAL_ALIGNMENT_DEFAULTS, "deposition_id": deposition_id}
 
 
 def with_portal_defaults(metadata: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,11 @@
 """Plan the files a run gets as plain copies: raw tilt angles (as ``{run}.rawtlt``) and CTF estimates (as
-``{run}_{format}_ctf.txt``) into its tilt series' folder, collection metadata (``.mdoc``) into ``Frames/`` and
-gain references into ``Gains/`` under their source names (movie frames, also copied into ``Frames/``, are planned
-with their metadata in :mod:`ingest.plan_frames`)."""
+``{run}_{format}_ctf.txt``) into its tilt series' folder, the acquisition file (``.mdoc``) as
+``Frames/{run}.mdoc`` and gain references into ``Gains/`` under their source names (a ``.dm4`` gain as
+``{stem}.mrc``, converted when it is written), the names the portal's importers give them (movie frames, also
+copied into ``Frames/``, are planned with their metadata in :mod:`ingest.plan_frames`).
+
+A run has one acquisition file: when the collection metadata finds several for a run, the portal keeps the last one
+its finders return (each is written to the same ``{run}.mdoc``); so does this plan, with a warning naming them."""
 
 from __future__ import annotations
 
@@ -27,15 +31,23 @@ def plan_copies(
     tasks: list[CopyTask] = []
     claimed: dict[str, str] = {}
     for section in COPIED_SECTIONS:
-        for _, entry, path, source in entry_sources(section.value, getattr(config, section.value)):
-            ctf_format = _ctf_format(entry) if section is Section.CTFS else None
-            for item in context.find(source, scope, path):
-                if item.origin is not Origin.SOURCE:
-                    continue
-                for key in item.keys:
-                    output = _copy_key(context, section, run, tiltseries, path, key, ctf_format)
-                    claim_output(claimed, output, key, context.where(path))
-                    tasks.append(CopyTask(section, key, output))
+        found = [
+            (path, key, _ctf_format(entry) if section is Section.CTFS else None)
+            for _, entry, path, source in entry_sources(section.value, getattr(config, section.value))
+            for item in context.find(source, scope, path)
+            if item.origin is Origin.SOURCE
+            for key in item.keys
+        ]
+        if section is Section.COLLECTION_METADATA and len(found) > 1:
+            context.warnings.append(
+                f"run {run.name!r}: several acquisition files ({', '.join(key for _, key, _ in found)}); the last "
+                f"is copied as {context.layout.collection_metadata(run)}, as the portal does"
+            )
+            found = found[-1:]
+        for path, key, ctf_format in found:
+            output = _copy_key(context, section, run, tiltseries, path, key, ctf_format)
+            claim_output(claimed, output, key, context.where(path))
+            tasks.append(CopyTask(section, key, output))
     return tuple(tasks)
 
 
@@ -66,14 +78,15 @@ def _copy_key(
     key: str,
     ctf_format: str | None,
 ) -> str:
-    """Where a copied file goes: raw tilts (``.rawtlt``) as ``{run}.rawtlt`` and CTF estimates as
-    ``{run}_{format}_ctf.txt`` (the names the portal's importers write), other files under their source name."""
+    """Where a copied file goes: raw tilts (``.rawtlt``) as ``{run}.rawtlt``, CTF estimates as
+    ``{run}_{format}_ctf.txt`` and the mdoc as ``Frames/{run}.mdoc`` (the names the portal's importers write), other
+    files under their source name (a ``.dm4`` gain as ``{stem}.mrc``)."""
     layout = context.layout
     file_name = key.rsplit("/", 1)[-1]
     if section is Section.GAINS:
         return layout.gains_copy(run, file_name)
     if section is Section.COLLECTION_METADATA:
-        return layout.frames_copy(run, file_name)
+        return layout.collection_metadata(run)
     if tiltseries is None:
         raise PlanError(
             f"run {run.name!r} has {section.value} files but no tilt series to put them in",

@@ -1,5 +1,5 @@
 """Plan a run's movie frames: the frame files the applying ``frames`` entry finds, copied into ``Frames/`` under
-their source names (beside the run's ``.mdoc``), and ``Frames/frames_metadata.json`` built from the run's
+their source names (beside the run's ``{run}.mdoc``), and ``Frames/frames_metadata.json`` built from the run's
 acquisition file (the ``.mdoc`` its collection metadata copies) with the entry's metadata rendered in the run's
 scope. A ``default`` literal source deposits no frame file; the metadata file is still written, without paths.
 
@@ -78,12 +78,7 @@ def _metadata_task(
             expected="a number of e⁻/Å² (or a 'float {column}' template)",
             found=repr(dose_rate),
         )
-    if len(mdocs) > 1:
-        context.warnings.append(
-            f"run {run.name!r}: several acquisition files ({', '.join(task.output_key for task in mdocs)}); "
-            f"{metadata_key} is computed from the first"
-        )
-    mdoc = mdocs[0]
+    mdoc = mdocs[0]  # the one acquisition file the run's copies keep (see ingest.plan_copies)
     return FramesTask(Metadata.of(metadata), metadata_key, mdoc.source_key, mdoc.output_key, frame_keys)
 
 

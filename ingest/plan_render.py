@@ -52,6 +52,9 @@ def plan_counts(plan: Plan) -> dict[str, int]:
         "annotation_files": sum(len(task.files) for run in plan.runs for task in run.annotations),
         "copies": sum(len(run.copies) for run in plan.runs),
         "frames_metadata": sum(len(run.frames) for run in plan.runs),
+        "key_images": sum(len(run.key_images) for run in plan.runs),
+        "neuroglancer_states": sum(len(run.neuroglancer) for run in plan.runs),
+        "precomputed_annotations": sum(len(run.precomputed) for run in plan.runs),
     }
 
 
@@ -79,6 +82,14 @@ def _run(run: RunPlan) -> dict[str, Any]:
                 "voxel_spacing": vs.voxel_spacing.name,
                 "tomograms": [_tomogram(task) for task in vs.tomograms],
                 "annotations": [_annotation(task) for task in vs.annotations],
+                "key_images": [
+                    {"tomogram": task.tomogram.tomogram_id, "outputs": [key for _, key in task.images]}
+                    for task in vs.key_images
+                ],
+                "neuroglancer": [
+                    {"tomogram": task.tomogram.tomogram_id, "outputs": [task.state_key]} for task in vs.neuroglancer
+                ],
+                "precomputed": [{"source": task.points_key, "outputs": [task.folder]} for task in vs.precomputed],
             }
             for vs in run.voxel_spacings
         ],
@@ -199,6 +210,13 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
                 outputs = ", ".join(output.key.rsplit("/", 1)[-1] for output in file.outputs)
                 mesh = f"  (mesh {file.mesh_source_key}: not ingested yet)" if file.mesh_source_key else ""
                 node.add(f"{file.shape.value} ({file.source_format})  {outputs}  ← {', '.join(file.source_keys)}{mesh}")
+        for images in vs.key_images:
+            folder = images.images[0][1].rsplit("/", 1)[0]
+            vs_branch.add(f"key images of tomogram {images.tomogram.tomogram_id}  {folder}/")
+        for viewer in vs.neuroglancer:
+            vs_branch.add(f"neuroglancer state of tomogram {viewer.tomogram.tomogram_id}  {viewer.state_key}")
+        for points in vs.precomputed:
+            vs_branch.add(f"precomputed annotations  {points.folder}/  ← {points.points_key}")
 
 
 def _id(entity_id: int, reused: bool) -> str:

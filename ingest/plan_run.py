@@ -24,6 +24,7 @@ from ingest.plan_copies import plan_copies
 from ingest.plan_frames import plan_frames
 from ingest.plan_merges import refuse_tomogram_merge
 from ingest.plan_sections import with_section_sources
+from ingest.plan_viewers import plan_key_images, plan_neuroglancer
 from ingest.sources import Origin
 from ingest.tasks import (
     Metadata,
@@ -35,7 +36,7 @@ from ingest.tasks import (
     total_skipped,
 )
 
-SKIPPED_SECTIONS = ("identified_objects", "key_images")
+SKIPPED_SECTIONS = ("identified_objects",)
 
 
 def run_scope(context: PlanContext, run: Run, dataset_scope: Scope, *, run_path: str | None = None) -> Scope:
@@ -77,8 +78,10 @@ def plan_run(
         vs_scope = scope.within("voxel_spacing", voxel_spacing.name, **values)
         tomograms = _plan_tomograms(config, context, voxel_spacing, vs_scope, alignment_key, tomogram_ids)
         annotations, annotation_skips = plan_annotations(config, context, voxel_spacing, vs_scope, alignment_key)
-        voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations))
-        skipped += [*annotation_skips, Skipped("neuroglancer", len(tomograms))]
+        tomograms, key_images = plan_key_images(context.layout, tomograms, annotations)
+        tomograms, precomputed, states = plan_neuroglancer(context.layout, tomograms, annotations)
+        voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations, key_images, precomputed, states))
+        skipped += annotation_skips
     for section in SKIPPED_SECTIONS:
         for _, _, path, source in entry_sources(section, getattr(config, section)):
             skipped.append(Skipped(section, context.count_found(source, scope, path)))

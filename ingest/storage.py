@@ -24,7 +24,7 @@ from ingest.errors import StorageError, UsageError
 from ingest.storage_fsspec import FsspecStorage, ObjectStorage
 from ingest.storage_keys import TEMPORARY_MARKER, ZARR_METADATA_NAMES, check_key, check_prefix
 from ingest.storage_local import LocalStorage
-from ingest.storage_retry import RetryPolicy
+from ingest.storage_retry import RetryPolicy, single_retry_layer, without_client_retries
 
 __all__ = [
     "TEMPORARY_MARKER",
@@ -206,9 +206,9 @@ def open_storage(
     # s3fs (with aiobotocore) is slow to import; only S3 users pay for it.
     import s3fs
 
-    kwargs = {"use_listings_cache": False, **typed_storage_options(options)}
+    kwargs = without_client_retries({"use_listings_cache": False, **typed_storage_options(options)})
     try:
-        fs = s3fs.S3FileSystem(**kwargs)
+        fs = single_retry_layer(s3fs.S3FileSystem(**kwargs))
     except Exception as error:
         raise StorageError("cannot set up S3 access", where=url, found=str(error)) from error
     return ObjectStorage(fs, bucket_and_prefix, f"s3://{bucket_and_prefix}", retry)

@@ -10,11 +10,11 @@ import errno
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from ingest.errors import StorageError
+from ingest.errors import StorageError, UnreachableStorageError
 
 T = TypeVar("T")
 
@@ -51,8 +51,17 @@ _TRANSIENT_CLASS_NAMES = frozenset(
         "ConnectTimeoutError",
         "ReadTimeoutError",
         "FSTimeoutError",
+        # What s3fs's own retry loop (turned off: see without_client_retries) retried: throttling answers that
+        # arrive as unparsable or malformed HTTP.
+        "HTTPClientError",
+        "ResponseParserError",
     }
 )
+
+
+_CONNECTION_CLASS_NAMES = frozenset({"ConnectionError", "ClientConnectionError", "ConnectTimeoutError"})
+"""Failures to reach the endpoint (refused, unresolvable, connect timeout); botocore's ``EndpointConnectionError``
+and the builtin ``ConnectionRefusedError`` derive from a ``ConnectionError``."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,16 @@ def is_transient(error: BaseException) -> bool:
     return False
 
 
+def is_connection_failure(error: BaseException) -> bool:
+    """Whether ``error`` (or its cause chain) says the endpoint could not be reached at all (not throttling)."""
+    for link in _error_chain(error):
+        if isinstance(link, StorageError):
+            return False
+        if any(cls.__name__ in _CONNECTION_CLASS_NAMES for cls in type(link).__mro__):
+            return True
+    return False
+
+
 def describe_error(error: BaseException) -> str:
     """A one-line account of a storage failure: the S3 error code when there is one, else the exception."""
     for link in _error_chain(error):
@@ -135,7 +154,7 @@ def retry_transient(
             delay = next(delays, None) if is_transient(error) else None
             if delay is None:
                 raise
-            logger.warning("%s: %s failed transiently (%s); retrying in %.2fs", where, what, error, delay)
+            logger.info("%s: %s failed transiently (%s); retrying in %.2fs", where, what, error, delay)
             sleep(delay)
 
 
@@ -164,7 +183,30 @@ def call_with_retries(
             delay = next(delays, None) if is_transient(error) else None
             if delay is None:
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
+                if is_connection_failure(error):
+                    raise UnreachableStorageError(
+                        f"{what} failed{tries}", where=where, found=describe_error(error)
+                    ) from error
                 raise StorageError(f"{what} failed{tries}", where=where, found=describe_error(error)) from error
-            logger.warning("%s: %s failed transiently (%s); retrying in %.2fs", where, what, error, delay)
+            logger.info("%s: %s failed transiently (%s); retrying in %.2fs", where, what, error, delay)
             sleep(delay)
             attempt += 1
+
+
+def without_client_retries(options: Mapping[str, Any]) -> dict[str, Any]:
+    """s3fs keyword arguments with botocore's own retries turned off, so that :func:`call_with_retries` is the
+    one retry policy (stacked retries multiplied: an unreachable endpoint took over a minute to report).
+
+    Settings the user gave (``config_kwargs.retries...``) win. s3fs's separate retry loop is a class attribute;
+    :func:`single_retry_layer` turns it off on a filesystem instance.
+    """
+    config = dict(options.get("config_kwargs") or {})
+    config.setdefault("retries", {"total_max_attempts": 1})
+    return {**options, "config_kwargs": config}
+
+
+def single_retry_layer(fs: T) -> T:
+    """``fs`` with s3fs's own retry loop reduced to one attempt (a no-op for other filesystems)."""
+    if hasattr(fs, "retries"):
+        fs.retries = 1
+    return fs

@@ -68,6 +68,8 @@ class Section(StrEnum):
     GAINS = "gains"
     CTFS = "ctfs"
     FRAMES = "frames"
+    KEY_IMAGES = "key_images"
+    NEUROGLANCER = "neuroglancer"
 
 
 def parse_sections(text: str) -> frozenset[Section]:
@@ -146,12 +148,22 @@ class DepositionTask:
 
 @dataclass(frozen=True)
 class DatasetTask:
-    """Write a dataset's metadata (and its key photos)."""
+    """Write a dataset's metadata (and its key photos). ``fallback_photos``: for the key photos the config does not
+    give, the (snapshot, thumbnail) key images of the dataset's tomograms, in order; the first pair found in the
+    output tree after the runs is copied into the dataset's ``Images/`` (as the portal's dataset key-photo
+    importer)."""
 
     dataset: Dataset
     metadata: Metadata
     metadata_key: str
     images: tuple[ImageCopy, ...] = ()
+    fallback_photos: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def missing_photos(self) -> tuple[str, ...]:
+        """The key photos (snapshot, thumbnail) that neither the config's files nor its references give."""
+        given = {image.kind for image in self.images} | set(self.metadata.get("key_photos") or {})
+        return tuple(kind for kind in ("snapshot", "thumbnail") if kind not in given)
 
 
 @dataclass(frozen=True)
@@ -242,6 +254,78 @@ class TomogramTask:
     zarr_key: str
     alignment_metadata_key: str
     reused_id: bool = field(default=False, compare=False, repr=False)  # not part of what is written
+    key_photo: tuple[tuple[str, str], ...] = ()
+    """The key images ``tomogram_metadata.json`` names (``snapshot`` and ``thumbnail`` -> output key), written by
+    the tomogram's :class:`KeyImageTask` later in the same run."""
+    neuroglancer_key: str | None = None
+    """The Neuroglancer state ``tomogram_metadata.json`` names, written by the :class:`NeuroglancerTask`."""
+
+
+@dataclass(frozen=True)
+class PrecomputedPointsTask:
+    """Write an ndJSON point file (``points_key``) as Neuroglancer precomputed annotations under ``folder``
+    (its ``info`` last)."""
+
+    annotation_metadata_key: str
+    points_key: str
+    folder: str
+    shape: Shape
+    voxel_spacing: float
+    object_name: str
+    diameter: float | None
+
+    @property
+    def info_key(self) -> str:
+        """The folder's ``info`` file (the task's record in the manifest)."""
+        return f"{self.folder}/info"
+
+
+@dataclass(frozen=True)
+class NeuroglancerLayer:
+    """One annotation layer of a state: ``kind`` ``points`` (source: a precomputed folder) or ``mask`` (source: an
+    OME-Zarr), with its name, colour (``#rrggbb``), visibility and shape."""
+
+    kind: str
+    name: str
+    source_key: str
+    color: str
+    visible: bool
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class NeuroglancerTask:
+    """Write a tomogram's Neuroglancer state at ``state_key``: its image layer (``zarr_key``, contrast from the
+    canonical MRC's statistics at ``mrc_key``, size from ``tomogram_metadata_key``), then ``layers``."""
+
+    tomogram: Tomogram
+    state_key: str
+    zarr_key: str
+    mrc_key: str
+    tomogram_metadata_key: str
+    name: str
+    layers: tuple[NeuroglancerLayer, ...] = ()
+    annotation_metadata_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeyImageTask:
+    """Draw a tomogram's key images (``original``, ``thumbnail``, ``snapshot``, ``expanded`` -> output key, in
+    ``images``) from the central slab of its OME-Zarr at ``zarr_key``, with the default point files
+    (``point_keys``, ndJSON) and masks (``mask_keys``, OME-Zarr) of the run drawn over it, one colour each."""
+
+    tomogram: Tomogram
+    zarr_key: str
+    tomogram_metadata_key: str
+    images: tuple[tuple[str, str], ...]
+    point_keys: tuple[str, ...] = ()
+    mask_keys: tuple[str, ...] = ()
+    annotation_metadata_keys: tuple[str, ...] = ()
+
+    @property
+    def last_key(self) -> str:
+        """The image published last (the task's record in the manifest)."""
+        return self.images[-1][1]
 
 
 @dataclass(frozen=True)
@@ -285,6 +369,9 @@ class VoxelSpacingPlan:
     voxel_spacing: VoxelSpacing
     tomograms: tuple[TomogramTask, ...] = ()
     annotations: tuple[AnnotationTask, ...] = ()
+    key_images: tuple[KeyImageTask, ...] = ()
+    precomputed: tuple[PrecomputedPointsTask, ...] = ()
+    neuroglancer: tuple[NeuroglancerTask, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -321,6 +408,21 @@ class RunPlan:
     def annotations(self) -> tuple[AnnotationTask, ...]:
         """Every annotation task of the run."""
         return tuple(task for vs in self.voxel_spacings for task in vs.annotations)
+
+    @property
+    def key_images(self) -> tuple[KeyImageTask, ...]:
+        """Every key-image task of the run."""
+        return tuple(task for vs in self.voxel_spacings for task in vs.key_images)
+
+    @property
+    def precomputed(self) -> tuple[PrecomputedPointsTask, ...]:
+        """Every precomputed-annotation task of the run."""
+        return tuple(task for vs in self.voxel_spacings for task in vs.precomputed)
+
+    @property
+    def neuroglancer(self) -> tuple[NeuroglancerTask, ...]:
+        """Every Neuroglancer state task of the run."""
+        return tuple(task for vs in self.voxel_spacings for task in vs.neuroglancer)
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,14 @@ def s3_bucket(s3_client: Any) -> str:
     name = f"test-{uuid.uuid4().hex[:16]}"
     s3_client.create_bucket(Bucket=name)
     return name
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The number of generated fuzz cases run (tests/fuzz_harness.py), per target and in total."""
+    import sys
+
+    harness = sys.modules.get("tests.fuzz_harness")
+    cases = getattr(harness, "CASES", None)
+    if cases:
+        parts = ", ".join(f"{target} {count}" for target, count in sorted(cases.items()))
+        terminalreporter.write_line(f"fuzz ({harness.PROFILE} profile): {sum(cases.values())} generated cases: {parts}")

@@ -167,8 +167,8 @@ def _write_run(root: Path, run: str, *, seed: int, tilt_series: bool) -> None:
     write_mrc(root / tomo_key / f"{run}.mrc", volume, SPACING)
     write_ome_zarr(root / tomo_key / f"{run}.zarr", volume, SPACING)
     photos = {name: f"{vs_key}/Images/100/key-photo-{name}.png" for name in ("snapshot", "thumbnail")}
-    write_png(root / photos["snapshot"], 8, 8)
-    write_png(root / photos["thumbnail"], 4, 4)
+    write_png(root / photos["snapshot"], 512, 384)
+    write_png(root / photos["thumbnail"], 134, 100)
     write_json(
         root / tomo_key / "tomogram_metadata.json",
         {
@@ -224,13 +224,25 @@ def _write_tilt_series(root: Path, run_key: str, run: str, rng: np.random.Genera
         {"z_index": i, "frame_acquisition_order": order.index(i), "raw_angle": float(a)} for i, a in enumerate(angles)
     ]
     frames = [
-        {"acquisition_order": n, "accumulated_dose": 4.0 * n, "exposure_dose": 4.0, "is_gain_corrected": True,
+        {"acquisition_order": n, "accumulated_dose": 20.0 * n, "exposure_dose": 20.0, "is_gain_corrected": True,
          "path": None}
         for n in range(len(angles))
     ]  # fmt: skip
+    mdoc = f"{run_key}/Frames/{run}.mdoc"  # the acquisition file, named as the portal names it
+    (root / mdoc).parent.mkdir(parents=True, exist_ok=True)
+    acquired = [angles[i] for i in order]  # the mdoc lists the sections in acquisition order, with their tilt angles
+    (root / mdoc).write_text(
+        "".join(f"[ZValue = {n}]\nTiltAngle = {a}\nExposureTime = 1\n\n" for n, a in enumerate(acquired))
+    )
     write_json(
         root / run_key / "Frames/frames_metadata.json",
-        {"deposition_id": DEPOSITION, "dose_rate": 4.0, "is_gain_corrected": True, "frames": frames},
+        {
+            "deposition_id": DEPOSITION,
+            "dose_rate": 4.0,
+            "is_gain_corrected": True,
+            "frames_acquisition_file": mdoc,
+            "frames": frames,
+        },
     )
     write_json(
         root / ts_key / "tiltseries_metadata.json",

@@ -73,10 +73,12 @@ def test_run_regex_selects_runs(broken: Path) -> None:
     assert files == {"10000/RUN2/stray.txt"}
 
 
-def test_dataset_filter_excludes_other_datasets(broken: Path) -> None:
-    code, output = invoke(str(broken), "--dataset", "99999", "--format", "json")
-    assert code == 0
-    assert json.loads(output)["findings"] == []
+def test_dataset_filter_matching_nothing_exits_two_naming_the_datasets(broken: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(broken), "--dataset", "99999", "--format", "json"])
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["ok"] is False and document["findings"] == []
+    assert "found datasets 10000" in document["error"]["message"]
 
 
 def test_github_format_annotates_files(broken: Path) -> None:

@@ -27,6 +27,16 @@ EXPLAINED: dict[tuple[str, str], str] = {
     ("C-META-ID-FOLDER", "30001"): "annotation files named {id}-{slug}-{version}_* beside the id folder, not in it",
     ("C-META-SCHEMA", "30001"): "placeholder identifiers (GO:000000, EMPIAR-XYZ, TEST-1243435), numeric ontology "
     "ids, a non-boolean ctf_corrected, a flat 4-number in_plane_rotation (the importer writes a 2×2)",
+    # 30001's tilt series, frames and mdoc are placeholders: foo.mdoc and bar.rawtlt are empty files, two frame
+    # files beside three frames entries whose doses add to 5.42 while total_flux is 122, one per_section_parameter
+    # (raw_angle -52.01, phase_shift 2699) outside tilt_range -40.012..40.967.
+    ("C-TILT-FILE", "30001"): "Frames/foo.mdoc and TiltSeries/100/bar.rawtlt are empty files",
+    ("C-TILT-MDOC-COUNT", "30001"): "the empty mdoc has 0 sections for a 31-section tilt series",
+    ("C-TILT-RANGE", "30001"): "tilt_range angles are in no (empty) mdoc; raw_angle -52.01 outside -40.012..40.967",
+    ("C-TILT-SECTION", "30001"): "per_section_parameter[0].phase_shift 2699 (radians: 0..2π)",
+    ("C-TILT-SECTION-MDOC", "30001"): "raw_angle -52.01 is in no (empty) mdoc",
+    ("C-FRAMES-MDOC", "30001"): "0 mdoc sections, 2 frame files, 3 frames entries",
+    ("C-FRAMES-DOSE", "30001"): "frames' exposure doses add up to 5.42, total_flux is 122",
     ("C-TS-RAWTLT-NAME", "30001"): "RUN1/TiltSeries/100/bar.rawtlt keeps a source name (the importer writes "
     "{run}.rawtlt)",
     ("C-TS-NO-SECTIONS", "30001"): "its tilt series metadata predate per_section_parameter (warning)",

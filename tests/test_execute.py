@@ -68,11 +68,14 @@ def test_second_run_writes_nothing(ingested: tuple[Path, Path]) -> None:
     example, out = ingested
     report = ingest(example / "example.yaml", out)
     assert report["deposition_level"] == {
-        "written": [],
-        "skipped": ["depositions_metadata/90000/deposition_metadata.json", "90001/dataset_metadata.json"],
-        "metadata_only": [],
+        "written": 0,
+        "skipped": 2,
+        "metadata_only": 0,
+        "written_keys": [],
+        "skipped_keys": ["depositions_metadata/90000/deposition_metadata.json", "90001/dataset_metadata.json"],
+        "metadata_only_keys": [],
     }
-    assert run_counts(report) == {"90001/TS_001": (0, 11, None), "90001/TS_002": (0, 11, None)}
+    assert run_counts(report) == {"90001/TS_001": (0, 18, None), "90001/TS_002": (0, 18, None)}
 
 
 def test_deleted_output_is_restored_with_same_bytes(ingested: tuple[Path, Path]) -> None:
@@ -81,7 +84,7 @@ def test_deleted_output_is_restored_with_same_bytes(ingested: tuple[Path, Path])
     before = ndjson.read_bytes()
     ndjson.unlink()
     report = ingest(example / "example.yaml", out, "--run", "TS_002")
-    assert run_counts(report) == {"90001/TS_002": (1, 10, None)}
+    assert run_counts(report) == {"90001/TS_002": (1, 17, None)}
     assert ndjson.read_bytes() == before
 
 
@@ -95,9 +98,9 @@ def test_changed_source_rewrites_only_its_entity_with_same_id(ingested: tuple[Pa
         points = (out / f"{VS10}/Annotations/100/cytosolic_ribosome-1.0_point.ndjson").read_text().splitlines()
     finally:
         csv.write_text(original)
-    assert run_counts(report) == {"90001/TS_001": (1, 10, None)}
+    assert run_counts(report) == {"90001/TS_001": (5, 13, None)}
     assert len(points) == 1  # rewritten in place: same annotation id (100)
-    assert run_counts(ingest(example / "example.yaml", out, "--run", "TS_001")) == {"90001/TS_001": (1, 10, None)}
+    assert run_counts(ingest(example / "example.yaml", out, "--run", "TS_001")) == {"90001/TS_001": (5, 13, None)}
 
 
 def test_truncated_source_fails_its_run_only(tmp_path: Path) -> None:
@@ -129,4 +132,4 @@ def test_example_writes_frames_metadata_from_its_mdoc(ingested: tuple[Path, Path
     assert [entry["acquisition_order"] for entry in frames["frames"]] == list(range(21))
     assert {entry["exposure_dose"] for entry in frames["frames"]} == {4.76}  # ExposureTime 1 s x dose_rate 4.76
     assert frames["frames"][-1]["accumulated_dose"] == pytest.approx(20 * 4.76)
-    assert all("path" not in entry for entry in frames["frames"])  # the example's frames source is `default`
+    assert all(entry["path"] is None for entry in frames["frames"])  # the example's frames source is `default`

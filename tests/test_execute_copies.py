@@ -73,7 +73,7 @@ def test_copied_sections_are_not_reported_as_skipped(ingested: tuple[Path, Path,
     _, _, report = ingested
     for section in ("rawtilts", "collection_metadata", "gains", "frames", "ctfs"):
         assert section not in report["skipped_sections"]
-    assert "neuroglancer" in report["skipped_sections"]  # sections not ingested yet are still reported
+    assert "neuroglancer" not in report["skipped_sections"] and "key_images" not in report["skipped_sections"]
 
 
 def test_copies_are_recorded_in_the_run_manifest(ingested: tuple[Path, Path, dict[str, Any]]) -> None:

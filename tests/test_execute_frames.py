@@ -124,7 +124,11 @@ def test_frames_section_is_not_reported_as_skipped(ingested: tuple[Path, Path, d
 def test_tree_with_frames_checks_clean(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
     _, out, _ = ingested
     report = check_tree(out)
-    assert report.findings == (), [f"{f.code} {f.location} {f.describe()}" for f in report.findings]
+    # Each run deposits fewer frame files than its mdoc has sections (the rest are path: null): the portal's data
+    # validation flags that, its importer accepts it, so it is a warning.
+    assert {(f.code, f.severity.value, f.file) for f in report.findings} == {
+        ("C-FRAMES-MDOC", "warning", f"90001/{run}/Frames/frames_metadata.json") for run in ("TS_1", "TS_2")
+    }, [f"{f.code} {f.location} {f.describe()}" for f in report.findings]
 
 
 def test_second_ingestion_writes_nothing(ingested: tuple[Path, Path, dict[str, Any]]) -> None:
@@ -167,8 +171,9 @@ def test_default_literal_copies_no_frames_but_writes_metadata_without_paths(tmp_
     document = frames_metadata(tmp_path / "out")
     assert document["frames_acquisition_file"] == f"{FRAMES}/TS_1.mdoc"
     assert [sorted(entry) for entry in document["frames"]] == [
-        ["accumulated_dose", "acquisition_order", "exposure_dose", "is_gain_corrected"]
+        ["accumulated_dose", "acquisition_order", "exposure_dose", "is_gain_corrected", "path"]
     ] * 3
+    assert [entry["path"] for entry in document["frames"]] == [None] * 3  # as the portal writes it
 
 
 def test_bad_mdoc_fails_its_run_with_the_file_named(tmp_path: Path) -> None:
@@ -225,9 +230,9 @@ def test_output_has_the_shape_of_the_portals_frames_metadata(
     assert set(reference) <= set(ours)
     assert len(ours["frames"]) == len(reference["frames"])
     for mine, theirs in zip(ours["frames"], reference["frames"], strict=True):
-        assert {key for key, value in theirs.items() if value is not None} == set(mine)
-        assert {key: type(value) for key, value in mine.items() if key != "accumulated_dose"} == {
-            key: type(theirs[key]) for key in mine if key != "accumulated_dose"
+        assert set(theirs) == set(mine)
+        assert {key: type(value) for key, value in mine.items() if key != "accumulated_dose" and value is not None} == {
+            key: type(theirs[key]) for key in mine if key != "accumulated_dose" and mine[key] is not None
         }
         assert mine["accumulated_dose"] == theirs["accumulated_dose"]  # 0 (int there) == 0.0, then equal floats
         assert mine["exposure_dose"] == theirs["exposure_dose"]
@@ -245,7 +250,7 @@ def test_checker_flags_frames_metadata_naming_a_missing_frame(
     copy = tmp_path / "tree"
     shutil.copytree(out, copy)
     (copy / f"{FRAMES}/frames_metadata.json").write_text(json.dumps(document))
-    codes = {(finding.code, finding.location) for finding in check_tree(copy).findings}
+    codes = {(f.code, f.location) for f in check_tree(copy).findings if f.code != "C-FRAMES-MDOC"}  # see above
     assert codes == {
         ("C-META-PATH-MISSING", f"{FRAMES}/frames_metadata.json"),
         ("C-META-SCHEMA", f"{FRAMES}/frames_metadata.json"),

@@ -18,8 +18,8 @@ from ingest.entities import (
     annotation_slug,
     format_version,
 )
-from ingest.errors import PlanError, UsageError
-from ingest.layout import DEFAULT_LAYOUT, LAYOUTS, layout_named
+from ingest.errors import PlanError
+from ingest.layout import DEFAULT_LAYOUT
 
 RUN = Run(Dataset("10001"), "TS_026")
 VS = VoxelSpacing(RUN, 13.48)
@@ -114,9 +114,3 @@ def test_unsafe_dataset_names_are_refused(name: str) -> None:
 def test_negative_ids_are_refused() -> None:
     with pytest.raises(PlanError, match="tomogram id"):
         Tomogram(VS, -1)
-
-
-def test_layouts_are_registered_by_name() -> None:
-    assert layout_named("canonical") is LAYOUTS["canonical"]
-    with pytest.raises(UsageError, match="canonical"):
-        layout_named("legacy")

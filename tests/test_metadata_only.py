@@ -103,7 +103,7 @@ def test_changing_an_author_rewrites_metadata_files_only(copy: tuple[Path, Path]
     edit(config, "name: ", "name: Dr. ", 1)  # the first author, shared by every entity through its anchor
     report = ingest(config, tree)
     run = run_report(report)
-    assert len(report["deposition_level"]["metadata_only"]) == 2  # deposition and dataset, key photos kept
+    assert report["deposition_level"]["metadata_only"] == 2  # deposition and dataset, key photos kept
     assert run["metadata_only"] >= 5  # tilt series, tomograms, annotations
     assert run["written"] == run["metadata_only"]
     assert data_files(tree) == before
@@ -121,11 +121,16 @@ def test_changing_a_conversion_option_rewrites_the_data(copy: tuple[Path, Path])
     old_points = (tree / ORIENTED).read_bytes()
     edit(config, "      binning: 1\n", "      binning: 2\n")
     run = run_report(ingest(config, tree))
-    assert (run["written"], run["metadata_only"]) == (1, 0)  # the ribosome annotation, converted again
+    # the ribosome annotation, converted again, and the viewer files drawn from its points: its two precomputed
+    # point folders, the key images and the Neuroglancer state
+    assert (run["written"], run["metadata_only"]) == (5, 0)
     after = data_files(tree)
     assert after[ORIENTED] != before[ORIENTED]
     assert (tree / ORIENTED).read_bytes() != old_points
-    unchanged = {name for name in before if name not in {ORIENTED, ORIENTED.replace("orientedpoint", "point")}}
+    redrawn = (f"{VS10}/Images/100/", f"{VS10}/NeuroglancerPrecompute/100-cytosolic_ribosome-1.0_")
+    converted = {ORIENTED, ORIENTED.replace("orientedpoint", "point")}
+    unchanged = {name for name in before if name not in converted and not name.startswith(redrawn)}
+    assert after[f"{VS10}/Images/100/key-photo-snapshot.png"] != before[f"{VS10}/Images/100/key-photo-snapshot.png"]
     assert {name: after[name] for name in unchanged} == {name: before[name] for name in unchanged}
 
 

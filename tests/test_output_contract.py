@@ -54,6 +54,9 @@ TREE_PATTERNS = {
     "tomogram": rf"{VS}/Tomograms/{ID}/tomogram_metadata\.json",
     "tomogram_data": rf"{VS}/Tomograms/{ID}/(?P=run)\.(mrc|zarr)",
     "key_photo": rf"{VS}/Images/{ID}/key-photo-(original|snapshot|thumbnail|expanded)\.png",
+    "neuroglancer": rf"{VS}/NeuroglancerPrecompute/{ID}/neuroglancer_config\.json",
+    "precomputed": rf"{VS}/NeuroglancerPrecompute/\d+-{STEM}_(point|orientedpoint|instancesegmentation)/"
+    r"(info|spatial0/0_0_0|by_id/\d+)",
     "annotation": rf"{VS}/Annotations/{ID}/{STEM}\.json",
     "annotation_points": rf"{VS}/Annotations/{ID}/{STEM}_(point|orientedpoint|instancesegmentation)\.ndjson",
     "annotation_mask": rf"{VS}/Annotations/{ID}/{STEM}_(segmentationmask|instancesegmentationmask)\.(mrc|zarr)",
@@ -131,9 +134,8 @@ def test_ids_start_at_100_and_are_contiguous_in_their_container(tree: Path) -> N
         if found is None or "id" not in found[1].groupdict() or found[0] in {"deposition"}:
             continue
         container = key[: found[1].start("id")]
-        if found[0].startswith(
-            "tomogram"
-        ):  # tomogram ids count per run, across its voxel spacings (DESIGN.md section 4)
+        if found[0].startswith("tomogram") or found[0] in {"key_photo", "neuroglancer"}:
+            # tomogram ids (and the key images named by them) count per run, across its voxel spacings
             container = container.split("/Reconstructions/")[0] + "/ (tomograms)"
         containers.setdefault(container, set()).add(int(found[1]["id"]))
     assert containers
@@ -365,14 +367,14 @@ def test_annotations_have_what_the_importer_reads(tree: Path) -> None:
             assert entry["format"] in {item.value for item in AnnotationFileFormatEnum}, entry
 
 
-def test_object_count_is_the_number_of_points_or_one_for_a_semantic_mask(tree: Path) -> None:
+def test_object_count_is_the_number_of_points_or_zero_for_a_semantic_mask(tree: Path) -> None:
     for key, _, document in documents(tree, "annotation"):
         counts = []
         for entry in document["files"]:
             if entry["format"] == "ndjson":
                 counts.append(len(ndjson_lines(tree, entry["path"])))
             elif entry["shape"] == "SegmentationMask":
-                counts.append(1)
+                counts.append(0)  # what the portal's importer fills for a mask
         assert document["object_count"] == max(counts), key
 
 

@@ -38,9 +38,7 @@ def test_example_plans_every_entity_of_both_runs() -> None:
         "proteasome_complex-1.0",
     ]
     assert [task.annotation.annotation_id for task in run.annotations] == [100, 101, 100]
-    assert {skipped.section: skipped.count for skipped in plan.skipped} == {
-        "neuroglancer": 4,
-    }
+    assert {skipped.section: skipped.count for skipped in plan.skipped} == {}
     assert [(task.section.value, task.output_key) for task in run.copies] == [
         ("rawtilts", "90001/TS_001/TiltSeries/100/TS_001.rawtlt"),
         ("collection_metadata", "90001/TS_001/Frames/TS_001.mdoc"),
@@ -245,12 +243,10 @@ def test_skipped_sections_are_counted_per_file() -> None:
     keys = ["tomograms/TS_1.mrc", "key/TS_1_1.png", "key/TS_1_2.png", "gain.dm4", "TS_1.obj"]
     plan = plan_of(config, keys)
     assert {item.section: item.count for item in plan.skipped} == {
-        "key_images": 2,
         "meshes": 1,
-        "neuroglancer": 1,
     }
     assert [(task.source_key, task.output_key.rsplit("/", 2)[-2:]) for task in plan.runs[0].copies] == [
-        ("gain.dm4", ["Gains", "gain.dm4"])
+        ("gain.dm4", ["Gains", "gain.mrc"])  # converted when written, as the portal does
     ]
     assert plan.runs[0].annotations == ()
 
@@ -279,8 +275,9 @@ def test_selection_filters_runs_datasets_and_sections() -> None:
 def test_parse_sections_names_unknown_ones() -> None:
     assert parse_sections("tomograms, annotations") == {Section.TOMOGRAMS, Section.ANNOTATIONS}
     assert parse_sections("frames") == {Section.FRAMES}
-    with pytest.raises(UsageError, match="key_images"):
-        parse_sections("tomograms,key_images")
+    assert parse_sections("key_images") == {Section.KEY_IMAGES}
+    with pytest.raises(UsageError, match="identified_objects"):
+        parse_sections("tomograms,identified_objects")
 
 
 def test_run_of_another_deposition_keeps_its_metadata() -> None:

@@ -53,7 +53,7 @@ def test_tiltseries_fixture_copies_its_mdoc_and_rawtilt(corpus: Path) -> None:
     assert plan.runs[0].tiltseries[0].source_key == "metadata/TS_run1.st"
     assert [(task.source_key, task.output_key) for task in plan.runs[0].copies] == [
         ("metadata/TS_run1.rawtlt", "10001/TS_run1/TiltSeries/100/TS_run1.rawtlt"),
-        ("metadata/mdocs_modified/foo-TS_run1.mdoc", "10001/TS_run1/Frames/foo-TS_run1.mdoc"),
+        ("metadata/mdocs_modified/foo-TS_run1.mdoc", "10001/TS_run1/Frames/TS_run1.mdoc"),  # {run}.mdoc
     ]
     assert plan.runs[1].copies == ()
     assert {item.section: item.count for item in plan.skipped} == {}

@@ -57,11 +57,22 @@ def test_missing_dose_rate_leaves_the_metadata_out_with_a_warning() -> None:
     assert any("frames[0].metadata has no dose_rate" in warning for warning in plan.warnings)
 
 
-def test_several_mdocs_use_the_first_and_warn() -> None:
+def test_several_mdocs_keep_the_last_as_the_portal_and_warn() -> None:
     keys = [*KEYS, "mdocs/TS_1_b.mdoc"]
     plan = plan_of(base_config(collection_metadata=MDOCS, frames=frames({"dose_rate": 1.0})), keys)
-    assert plan.runs[0].frames[0].mdoc_source_key == "mdocs/TS_1.mdoc"
+    (task,) = plan.runs[0].frames
+    assert (task.mdoc_source_key, task.mdoc_key) == ("mdocs/TS_1_b.mdoc", "10001/TS_1/Frames/TS_1.mdoc")
+    mdocs = [copy for copy in plan.runs[0].copies if copy.section is Section.COLLECTION_METADATA]
+    assert [(copy.source_key, copy.output_key) for copy in mdocs] == [(task.mdoc_source_key, task.mdoc_key)]
     assert any("several acquisition files" in warning for warning in plan.warnings)
+
+
+def test_the_mdoc_is_named_after_the_run_whatever_its_source_name() -> None:
+    mdocs = [{"sources": [{"source_glob": {"list_glob": "mdocs/foo-{run_name}.mdoc"}}]}]
+    keys = ["tomograms/TS_1.mrc", "mdocs/foo-TS_1.mdoc", "frames/TS_1_001.tif"]
+    plan = plan_of(base_config(collection_metadata=mdocs, frames=frames({"dose_rate": 1.0})), keys)
+    (task,) = plan.runs[0].frames
+    assert (task.mdoc_source_key, task.mdoc_key) == ("mdocs/foo-TS_1.mdoc", "10001/TS_1/Frames/TS_1.mdoc")
 
 
 def test_two_entries_with_different_metadata_for_one_run_are_refused() -> None:

@@ -43,8 +43,11 @@ def test_plan_json_counts_match_the_tree() -> None:
         "annotation_files": 8,
         "copies": 4,
         "frames_metadata": 2,
+        "key_images": 4,
+        "neuroglancer_states": 4,
+        "precomputed_annotations": 6,
     }
-    assert data["skipped"] == {"neuroglancer": 4}
+    assert data["skipped"] == {}
 
 
 def test_cli_dry_run_json_of_generated_example_is_golden(example_dir: Path, tmp_path: Path) -> None:
@@ -83,7 +86,7 @@ def test_cli_dry_run_text_tree_lists_output_keys(example_dir: Path, tmp_path: Pa
     assert result.exit_code == 0, result.output
     assert "90001/TS_002/Reconstructions/VoxelSpacing20.000/Tomograms/101/TS_002.mrc" in result.output
     assert "TS_001" not in result.output
-    assert "not ingested yet" in result.output
+    assert "key images of tomogram 101" in result.output and "neuroglancer state of tomogram 101" in result.output
 
 
 def test_cli_only_and_unknown_section(example_dir: Path) -> None:
@@ -91,7 +94,7 @@ def test_cli_only_and_unknown_section(example_dir: Path) -> None:
     result = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--format", "json", "--only", "annotations"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["counts"]["tomograms"] == 0
-    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "key_images"])
+    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "identified_objects"])
     assert bad.exit_code == 2 and "unknown section in --only" in bad.output
 
 

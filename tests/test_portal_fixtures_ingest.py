@@ -128,9 +128,13 @@ def completed_annotation_fixture(corpus: Path) -> dict[str, Any]:
 
 def test_annotation_fixture_ingests_with_dataset_tomogram_points_and_mask(corpus: Path, tmp_path: Path) -> None:
     output, report = ingest(corpus, completed_annotation_fixture(corpus), tmp_path)
-    assert [(run["run"], run["written"], run["error"]) for run in report["runs"]] == [("20002/run1", 5, None)]
+    # + key images, the precomputed points and the Neuroglancer state (issue 14)
+    assert [(run["run"], run["written"], run["error"]) for run in report["runs"]] == [("20002/run1", 8, None)]
     vs = "20002/run1/Reconstructions/VoxelSpacing1.123"
-    assert tree(output) == [
+    viewers = [key for key in tree(output) if "/Images/" in key or "/NeuroglancerPrecompute/" in key]
+    assert f"{vs}/Images/100/key-photo-snapshot.png" in viewers and "20002/Images/snapshot.png" in viewers
+    assert f"{vs}/NeuroglancerPrecompute/100-ribosome-1.0_point/info" in viewers
+    assert [key for key in tree(output) if key not in viewers] == [
         "20002/dataset_metadata.json",
         "20002/run1/Alignments/100/alignment_metadata.json",
         f"{vs}/Annotations/100/ribosome-1.0.json",
@@ -155,7 +159,12 @@ def test_annotation_fixture_ingests_with_dataset_tomogram_points_and_mask(corpus
     points = metadata(output, f"{vs}/Annotations/100/ribosome-1.0.json")
     assert points["object_count"] == 3 and points["annotation_ingest_id"] == "points-1"
     assert points["files"] == [
-        {"format": "ndjson", "path": f"{vs}/Annotations/100/ribosome-1.0_point.ndjson", "shape": "Point"}
+        {
+            "format": "ndjson",
+            "is_visualization_default": False,
+            "path": f"{vs}/Annotations/100/ribosome-1.0_point.ndjson",
+            "shape": "Point",
+        }
     ]
     lines = (output / points["files"][0]["path"]).read_text().splitlines()
     assert json.loads(lines[0]) == {"type": "point", "location": {"x": 1.0, "y": 2.0, "z": 3.0}}
@@ -169,7 +178,7 @@ def test_annotation_fixture_ingests_with_dataset_tomogram_points_and_mask(corpus
     assert alignment["volume_dimension"] == pytest.approx({"x": 4 * 1.123, "y": 4 * 1.123, "z": 4 * 1.123})
 
 
-def test_alignment_fixture_ingests_both_runs_with_default_alignments(corpus: Path, tmp_path: Path) -> None:
+def completed_alignment_fixture(corpus: Path) -> dict[str, Any]:
     config = load(corpus, "alignments/alignment1.yaml")
     deposition = load(corpus, "depositions/deposition1.yaml")["depositions"][0]
     dataset = completed_annotation_fixture(corpus)["datasets"][0]["metadata"]
@@ -187,7 +196,12 @@ def test_alignment_fixture_ingests_both_runs_with_default_alignments(corpus: Pat
         "tomogram_version": 1.0,
         "offset": {"x": 0, "y": 0, "z": 0},
     }
-    output, report = ingest(corpus, with_keys_the_portal_requires(config), tmp_path)
+    return with_keys_the_portal_requires(config)
+
+
+def test_alignment_fixture_ingests_both_runs_with_default_alignments(corpus: Path, tmp_path: Path) -> None:
+    output, report = ingest(corpus, completed_alignment_fixture(corpus), tmp_path)
+    dataset = completed_annotation_fixture(corpus)["datasets"][0]["metadata"]
     assert [run["run"] for run in report["runs"]] == ["10001/TS_run1", "10001/TS_run2"]
     assert "depositions_metadata/10301/deposition_metadata.json" in tree(output)
     for run, size in (("TS_run1", {"x": 6, "y": 8, "z": 10}), ("TS_run2", {"x": 4, "y": 4, "z": 4})):

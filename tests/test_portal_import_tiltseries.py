@@ -39,7 +39,8 @@ def example_with_frames_and_alignment(root: Path) -> Path:
         for section in range(SECTIONS):
             (root / f"phantom/frames/{run}_{section:03d}.tif").write_bytes(b"II*\x00" + bytes(8))
         (root / f"phantom/alignment/{run}.xf").write_text("0.999 -0.035 0.035 0.999 1.5 -2.5\n" * SECTIONS)
-        (root / f"phantom/alignment/{run}.tlt").write_text("".join(f"{-60 + 6 * i + 0.3}\n" for i in range(SECTIONS)))
+        # the portal's data validation wants every .tlt angle among the raw tilt angles (C-ALN-TLT)
+        (root / f"phantom/alignment/{run}.tlt").write_text("".join(f"{-60 + 6 * i}\n" for i in range(SECTIONS)))
     return config_path
 
 

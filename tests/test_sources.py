@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.errors import InputFileError, PlanError
-from ingest.inputs import StorageMrcHeaders, list_local_folder, parse_run_data_map, read_local_run_data_map
+from ingest.inputs import StorageMrcHeaders, list_input, parse_run_data_map, read_run_data_map
 from ingest.models.ingestion_config import (
     DestinationFilter,
     DestinationGlobFinder,
@@ -232,19 +232,17 @@ def test_local_folder_listing_headers_and_run_map(tmp_path: Path) -> None:
     (tmp_path / "map.csv").write_text("run_name,x\nTS_1,1\n")
     (tmp_path / ".ingest").mkdir()
     (tmp_path / ".ingest/manifest.json").write_text("{}")
-    listing = list_local_folder(tmp_path)
+    listing = list_input(open_storage(str(tmp_path)), "")
     assert sorted(listing.files) == ["map.csv", "tomograms/TS_1.rec"]
     assert StorageMrcHeaders(open_storage(str(tmp_path))).voxel_spacing("tomograms/TS_1.rec", "voxel_size") == 13.48
-    assert read_local_run_data_map(tmp_path, "map.csv").values_for("TS_1")["x"] == "1"
-    assert read_local_run_data_map(tmp_path, None).rows == {}
+    assert read_run_data_map(open_storage(str(tmp_path)), "map.csv").values_for("TS_1")["x"] == "1"
+    assert read_run_data_map(open_storage(str(tmp_path)), None).rows == {}
     with pytest.raises(InputFileError, match="MRC header"):
         StorageMrcHeaders(open_storage(str(tmp_path))).voxel_spacing("map.csv", "voxel_size")
     truncated = tmp_path / "short.mrc"
     truncated.write_bytes(b"MAP " * 10)
     with pytest.raises(InputFileError, match="shorter than an MRC header"):
         StorageMrcHeaders(open_storage(str(tmp_path))).voxel_spacing("short.mrc", "voxel_size")
-    with pytest.raises(PlanError, match="does not exist"):
-        list_local_folder(tmp_path / "missing")
 
 
 def test_render_text_substitutes_keeps_literal_braces_and_names_unknown_fields() -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.typing import NDArray
+from pyramid_oracle import reference_level
 
-from ingest.converters.pyramid import Pooling, plan_geometry, reference_level
+from ingest.converters.pyramid import Pooling, plan_geometry
 from ingest.converters.spilled_pieces import SpilledPieces
 from ingest.converters.streaming import Region, stream_pyramid
 

@@ -11,8 +11,9 @@ import pytest
 import zarr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyramid_oracle import reference_level
 
-from ingest.converters.pyramid import Pooling, reference_level
+from ingest.converters.pyramid import Pooling
 from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume, open_volume
 
 

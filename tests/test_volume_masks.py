@@ -9,9 +9,10 @@ import mrcfile
 import numpy as np
 import pytest
 import zarr
+from pyramid_oracle import reference_level
 
 from ingest.converters.masks import MaskLabel, MaskThreshold
-from ingest.converters.pyramid import Pooling, reference_level
+from ingest.converters.pyramid import Pooling
 from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume
 from ingest.errors import InputFileError, UsageError
 

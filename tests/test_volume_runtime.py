@@ -1,17 +1,16 @@
-"""Runtime behaviour: legacy headers warn, progress counts chunks, the lazy pyramid agrees, dask workers can run it."""
+"""Runtime behaviour: legacy headers warn, progress counts chunks, dask workers can run the conversion."""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
 
-import dask.array as da
 import mrcfile
 import numpy as np
 import pytest
 import zarr
 
-from ingest.converters.pyramid import Pooling, lazy_pyramid, plan_geometry, reference_level
+from ingest.converters.pyramid import plan_geometry
 from ingest.converters.streaming import count_chunks
 from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume, open_volume
 
@@ -39,16 +38,6 @@ def test_progress_reports_every_chunk_of_every_level(tmp_path: Path) -> None:
     total = count_chunks(plan_geometry((300, 20, 520), (2, 2, 2), (256, 256, 256), 3))
     assert total == 2 * 3 + 1 * 2 + 1
     assert calls == [(done, total) for done in range(1, total + 1)]
-
-
-@pytest.mark.parametrize("pooling", [Pooling.MEAN, Pooling.ANY, Pooling.STRIDE])
-def test_lazy_pyramid_matches_reference(pooling: Pooling) -> None:
-    data = np.random.default_rng(9).integers(0, 3, size=(11, 13, 6)).astype(np.float32)
-    geometry = plan_geometry(data.shape, (2, 2, 2), (4, 4, 4), 3)  # type: ignore[arg-type]
-    levels = lazy_pyramid(da.from_array(data, chunks=(5, 4, 3)), geometry, pooling)
-    for index in (1, 2):
-        expected = reference_level(data, (2**index,) * 3, pooling)
-        np.testing.assert_allclose(levels[index].compute(), expected, rtol=1e-6)
 
 
 def test_runs_inside_a_dask_distributed_worker_task(tmp_path: Path) -> None:

@@ -1,11 +1,18 @@
 """The `ingest` command line: thin click commands that call one library function each.
 
 Each subcommand lives in its own module under ``ingest/cli/``; this module only assembles the group and
-turns :class:`ingest.errors.IngestError` into one clear line on stderr and a non-zero exit.
+turns :class:`ingest.errors.IngestError` into one clear line on stderr and a non-zero exit, Ctrl-C into one
+line and status 130, and any other exception into one line pointing at a log of its traceback
+(:mod:`ingest.cli.failures`).
+
+Importing this package must stay cheap (``ingest --help`` and shell completion import it): command modules
+import numpy, pandas, dask, zarr, s3fs and the like inside the command function, never at module level.
+tests/test_cli_startup.py enforces it.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -18,6 +25,7 @@ from ingest.cli.convert_volume import convert_volume_command
 from ingest.cli.deposition import deposition
 from ingest.cli.example import example
 from ingest.cli.export_picks import export_picks
+from ingest.cli.failures import exit_codes_help, interrupts_noted, report_interrupt, report_unexpected
 from ingest.cli.help_text import add_epilogs
 from ingest.cli.info import info
 from ingest.cli.migrate import migrate
@@ -26,22 +34,44 @@ from ingest.cli.schema import schema
 from ingest.cli.validate import validate
 from ingest.errors import IngestError
 
+_VERBOSE = "ingest.verbose"
+
 
 class _IngestGroup(click.Group):
-    """A click group that reports user errors as one line instead of a traceback."""
+    """A click group that reports user errors, Ctrl-C and defects as one line instead of a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except IngestError as error:
-            click.echo(f"error: {error.message}", err=True)
-            sys.exit(error.exit_code)
+        with interrupts_noted() as interrupt:
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt:
+                report_interrupt()
+            except (click.ClickException, click.exceptions.Exit, click.Abort):
+                raise
+            except Exception as error:
+                if interrupt.interrupted:  # a library turned the KeyboardInterrupt into an error of its own
+                    report_interrupt()
+                if isinstance(error, IngestError):
+                    click.echo(f"error: {error.message}", err=True)
+                    sys.exit(error.exit_code)
+                report_unexpected(error, verbose=bool(ctx.meta.get(_VERBOSE)))
 
 
-@click.group(cls=_IngestGroup)
+@click.group(cls=_IngestGroup, epilog=exit_codes_help())
 @click.version_option(__version__, prog_name="ingest")
-def main() -> None:
+@click.option(
+    "--verbose",
+    is_flag=True,
+    envvar="INGEST_VERBOSE",
+    help="Log details (such as storage retries) on stderr; on an internal error, print the traceback instead of "
+    "writing it to a log file.",
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Ingest and validate cryo-ET depositions for the CZ CryoET Data Portal."""
+    ctx.meta[_VERBOSE] = verbose
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 
 @main.group()

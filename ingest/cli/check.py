@@ -1,20 +1,18 @@
-"""``ingest check OUTPUT``: verify a finished output tree; exit 0 clean, 1 with errors, 2 when unreadable."""
+"""``ingest check OUTPUT``: verify a finished output tree; exit 0 clean, 1 with errors, 2 when unreadable.
+
+A tree with nothing to check (an empty folder) and filters that select nothing are errors (exit 2) that say
+what the tree holds instead, so a CI job pointed at the wrong folder does not pass.
+"""
 
 from __future__ import annotations
 
-import re
 import sys
 
 import click
-from rich.console import Console
 
-from ingest.errors import UsageError
-from ingest.report import render_github, render_json
-from ingest.storage import parse_storage_options, typed_storage_options
-from ingest.validators.check_render import render_grouped_text, render_junit
-from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.outputs import check_tree
-from ingest.validators.tree_access import open_tree
+from ingest.cli.json_failures import json_failures
+from ingest.cli.regex_option import check_regexes
+from ingest.report import Report
 
 
 @click.command("check")
@@ -28,6 +26,7 @@ from ingest.validators.tree_access import open_tree
 )  # fmt: skip
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes checking runs.")
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
+@json_failures
 def check(
     output: str,
     datasets: tuple[str, ...],
@@ -37,19 +36,45 @@ def check(
     workers: int,
     storage_options: tuple[str, ...],
 ) -> None:
-    """Verify every file of the output tree OUTPUT (a folder or an s3:// URL)."""
-    for pattern in runs:
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            raise UsageError("invalid --run regex", where=pattern, found=str(error)) from error
-    tree = open_tree(output, typed_storage_options(parse_storage_options(storage_options)))
-    chunks = ChunkCoverage.EVERY if deep else ChunkCoverage.SAMPLE
-    report = check_tree(tree, datasets=datasets, runs=runs, chunks=chunks, workers=workers)
+    """Verify every file of the output tree OUTPUT (a folder or an s3:// URL).
+
+    Exit status: 0 clean, 1 findings, 2 unreadable or unreachable tree, nothing to check, or usage error.
+    """
+    check_regexes("--run", runs)
+    report = _check(output, datasets, runs, deep, workers, storage_options)
     if output_format == "text":
+        from rich.console import Console
+
+        from ingest.validators.check_render import render_grouped_text
+
         render_grouped_text(report, Console(soft_wrap=True))
     elif output_format == "junit":
+        from ingest.validators.check_render import render_junit
+
         click.echo(render_junit(report))
     else:
+        from ingest.report import render_github, render_json
+
         click.echo(render_json(report) if output_format == "json" else render_github(report))
     sys.exit(0 if report.ok else 1)
+
+
+def _check(
+    output: str,
+    datasets: tuple[str, ...],
+    runs: tuple[str, ...],
+    deep: bool,
+    workers: int,
+    storage_options: tuple[str, ...],
+) -> Report:
+    from ingest.storage import parse_storage_options, typed_storage_options
+    from ingest.validators.check_selection import require_selection
+    from ingest.validators.check_zarr import ChunkCoverage
+    from ingest.validators.outputs import check_tree
+    from ingest.validators.tree_access import open_tree
+
+    tree = open_tree(output, typed_storage_options(parse_storage_options(storage_options)))
+    keys = tree.list_keys()
+    require_selection(tree.location, keys, datasets=datasets, runs=runs)
+    chunks = ChunkCoverage.EVERY if deep else ChunkCoverage.SAMPLE
+    return check_tree(tree, keys=keys, datasets=datasets, runs=runs, chunks=chunks, workers=workers)

@@ -7,15 +7,13 @@ from pathlib import Path
 import click
 
 from ingest.cli.numbers import POSITIVE
-from ingest.converters.ndjson import PointShape
-from ingest.converters.picks import ReadOptions, reader_for
-from ingest.converters.picks_conversion import Size, convert_picks_file, tomogram_size_from_mrc
 from ingest.errors import UsageError
 
-SHAPES = {"point": PointShape.POINT, "oriented-point": PointShape.ORIENTED_POINT, "instance": PointShape.INSTANCE_POINT}
+SHAPE_NAMES = {"point": "POINT", "oriented-point": "ORIENTED_POINT", "instance": "INSTANCE_POINT"}
+"""``--shape`` choices → member names of :class:`ingest.converters.ndjson.PointShape` (imported when used)."""
 
 
-def parse_size(text: str) -> Size:
+def parse_size(text: str) -> tuple[int, int, int]:
     """``X,Y,Z`` as three positive integers."""
     parts = text.split(",")
     if len(parts) != 3 or not all(part.strip().isdigit() and int(part) > 0 for part in parts):
@@ -37,7 +35,7 @@ def _extra(pairs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "file_format", required=True, help="Source format (portal file_format name).")
-@click.option("--shape", type=click.Choice(sorted(SHAPES)), default="point", show_default=True)
+@click.option("--shape", type=click.Choice(sorted(SHAPE_NAMES)), default="point", show_default=True)
 @click.option("--binning", type=POSITIVE, default=1.0, show_default=True, help="Divides pixel coordinates.")
 @click.option("--filter-value", help="Keep this run's rows (tomogram name or number).")
 @click.option("--order", type=click.Choice(["xyz", "zyx"]), default="xyz", show_default=True)
@@ -67,6 +65,11 @@ def convert_picks(
     options: tuple[str, ...],
 ) -> None:
     """Convert the pick file SRC into portal ndJSON at DST."""
+    from ingest.converters.ndjson import PointShape
+    from ingest.converters.picks import ReadOptions, reader_for
+    from ingest.converters.picks_conversion import convert_picks_file, tomogram_size_from_mrc
+
+    point_shape = PointShape[SHAPE_NAMES[shape]]
     reader_for(file_format)
     size = parse_size(tomogram_size) if tomogram_size else tomogram_size_from_mrc(tomogram) if tomogram else None
     extra = _extra(options) + ((("tomogram_size", ",".join(map(str, size))),) if size else ())
@@ -81,5 +84,5 @@ def convert_picks(
         extra=extra,
     )
     named = {"the --tomogram MRC": tomogram} if tomogram is not None else {}
-    result = convert_picks_file(src, dst, file_format, SHAPES[shape], read_options, size, named_sources=named)
-    click.echo(f"wrote {result.count} {SHAPES[shape].value} line(s) to {dst}")
+    result = convert_picks_file(src, dst, file_format, point_shape, read_options, size, named_sources=named)
+    click.echo(f"wrote {result.count} {point_shape.value} line(s) to {dst}")

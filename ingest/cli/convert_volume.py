@@ -6,16 +6,22 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.cli.numbers import FINITE, POSITIVE
-from ingest.converters.masks import MaskLabel, MaskRule, MaskThreshold
-from ingest.converters.ome_zarr import NgffVersion
-from ingest.converters.volume import ProgressCallback, VolumeKind, VolumeResult, convert_volume
 from ingest.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ingest.converters.volume import ProgressCallback, VolumeResult
+
+VOLUME_KINDS = ("tomogram", "tiltseries", "semantic-mask", "instance-mask")
+"""The values of :class:`ingest.converters.volume_types.VolumeKind` (kept here so that ``--help`` imports no dask)."""
+NGFF_VERSIONS = ("0.4", "0.5")
+"""The values of :class:`ingest.converters.ome_zarr.NgffVersion`."""
 
 
 @click.command("volume")
@@ -24,15 +30,15 @@ from ingest.errors import UsageError
 @click.option("--voxel-spacing", type=POSITIVE, required=True, help="Voxel spacing in Å (wins over the header).")
 @click.option(
     "--kind",
-    type=click.Choice([k.value for k in VolumeKind]),
-    default=VolumeKind.TOMOGRAM.value,
+    type=click.Choice(VOLUME_KINDS),
+    default="tomogram",
     show_default=True,
 )
 @click.option("--mask-label", type=FINITE, help="Semantic mask: voxels equal to this value are the object.")
 @click.option("--threshold", type=FINITE, help="Semantic mask: voxels at or above this value are the object.")
 @click.option("--rescale-to", help="Masks: regrid to Z,Y,X voxels (nearest neighbour).")
 @click.option("--mrc", "mrc_out", type=click.Path(path_type=Path), help="Also write the canonical MRC here.")
-@click.option("--ngff", type=click.Choice([v.value for v in NgffVersion]), default="0.4", show_default=True)
+@click.option("--ngff", type=click.Choice(NGFF_VERSIONS), default="0.4", show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), help="Threads (default: the usable cores).")
 def convert_volume_command(
     source: Path,
@@ -47,6 +53,12 @@ def convert_volume_command(
     workers: int | None,
 ) -> None:
     """Convert SOURCE (MRC file or OME-Zarr folder) into DST.zarr: 3 levels, NGFF 0.4 (or 0.5)."""
+    from rich.console import Console
+
+    from ingest.converters.masks import MaskLabel, MaskRule, MaskThreshold
+    from ingest.converters.ome_zarr import NgffVersion
+    from ingest.converters.volume import VolumeKind, convert_volume
+
     if mask_label is not None and threshold is not None:
         raise UsageError("give --mask-label or --threshold, not both")
     mask: MaskRule | None = None
@@ -76,6 +88,8 @@ def convert_volume_command(
 @contextmanager
 def _progress_bar(console: Console) -> Iterator[ProgressCallback | None]:
     """A rich bar over chunks when stderr is a terminal; no output otherwise."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     if not console.is_terminal or os.environ.get("TERM") == "dumb":
         yield None
         return
@@ -103,7 +117,7 @@ def _summary(result: VolumeResult) -> str:
         lines.append(f"  level {level.path}: {shape} voxels, scale {level.scale[0]:g} Å (z)")
     stats = result.stats
     lines.append(f"  values: min {stats.min:g}, max {stats.max:g}, mean {stats.mean:g}, rms {stats.rms:g}")
-    if result.kind is VolumeKind.INSTANCE_MASK:
+    if result.kind.value == "instance-mask":
         lines.append(f"  labels: {result.object_count}")
     if result.mrc_path is not None:
         lines.append(f"{result.mrc_path}: canonical MRC, voxel {result.voxel_spacing:g} Å")

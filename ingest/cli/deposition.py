@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from ingest.execute import absolute_url, report_lines, report_to_json
-from ingest.execute_settings import ExecutionSettings, WritePolicy
-from ingest.executor_choice import choose_executor, source_size
-from ingest.executors import DaskExecutor, Executor, SerialExecutor
-from ingest.ingestion_log import LogLevels, now, quiet_lines
-from ingest.logged_ingestion import LogSettings, execute_logged
-from ingest.metadata import resolve_timestamp
-from ingest.output_digests import Verification
-from ingest.plan_render import plan_tree, render_plan_json
-from ingest.planning import InvalidConfigError, plan_from_files
-from ingest.progress_display import NoProgress, open_progress
-from ingest.storage import parse_storage_options
+from ingest.cli.json_failures import json_failures
+from ingest.cli.regex_option import check_regexes
 from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
 
 
@@ -74,6 +64,7 @@ def command_path() -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the log here (it is always kept in OUTPUT/.ingest/logs/).",
 )
+@json_failures
 def deposition(
     config: Path,
     input_url: str | None,
@@ -97,9 +88,15 @@ def deposition(
     log_file: Path | None,
 ) -> None:
     """Ingest the deposition described by CONFIG into the canonical portal tree."""
-    started = now()
+    started = datetime.now(UTC)  # names the log; taken before the slow parts
     if not quiet:
         click.echo(f"planning {config} ...", err=True)  # feedback before the slow parts (imports, listing)
+    # Imported here, not at module level: `ingest --help` and shell completion must not pay for them.
+    from ingest.planning import InvalidConfigError, plan_from_files
+    from ingest.storage import parse_storage_options
+
+    for option, patterns in (("--run", runs), ("--exclude-run", exclude_runs), ("--dataset", datasets)):
+        check_regexes(option, patterns)
     sections, metadata_only = parse_only(only) if only else (None, False)
     selection = Selection(runs, exclude_runs, datasets, sections)
     try:
@@ -114,6 +111,20 @@ def deposition(
     except InvalidConfigError as error:
         click.echo(error.render(), err=True, nl=False)
         raise
+    # Imported once the plan stands: a bad config or unreachable storage is reported without loading these.
+    from rich.console import Console
+
+    from ingest.execute import absolute_url, report_lines, report_to_json
+    from ingest.execute_settings import ExecutionSettings, WritePolicy
+    from ingest.executor_choice import choose_executor, source_size
+    from ingest.executors import DaskExecutor, Executor, SerialExecutor
+    from ingest.ingestion_log import LogLevels, quiet_lines
+    from ingest.logged_ingestion import LogSettings, execute_logged
+    from ingest.metadata import resolve_timestamp
+    from ingest.output_digests import Verification
+    from ingest.plan_render import plan_tree, render_plan_json
+    from ingest.progress_display import NoProgress, open_progress
+
     if dry_run:
         if output_format == "json":
             click.echo(render_plan_json(planned.plan), nl=False)
@@ -147,6 +158,7 @@ def deposition(
     executor: Executor = SerialExecutor() if choice.in_process else DaskExecutor(choice.workers, choice.scheduler)
 
     display = NoProgress() if quiet else open_progress(len(planned.plan.runs), Console(stderr=True))
+    verbose = verbose or bool(click.get_current_context().meta.get("ingest.verbose"))  # `ingest --verbose deposition`
     logged = LogSettings(started, LogLevels.of(quiet=quiet, verbose=verbose), log_file, f"{command_path()} {config}")
     check_workers = (1 if choice.in_process else os.cpu_count() or 1) if run_checks else None
     report = execute_logged(planned.plan, settings, executor, display, logged, check_workers=check_workers)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from ingest.example import write_example
-
 
 @click.command("example")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def example(directory: Path) -> None:
     """Generate a small synthetic deposition (phantom tomograms, tilt series, picks, mask) into DIRECTORY."""
+    from ingest.example import write_example
+
     written = write_example(directory)
     click.echo(f"wrote {len(written)} files under {directory}")
     click.echo(f"next: ingest deposition {directory / 'example.yaml'}")

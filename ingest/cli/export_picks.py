@@ -8,14 +8,15 @@ import click
 
 from ingest.cli.convert_picks import parse_size
 from ingest.cli.numbers import POSITIVE
-from ingest.converters.export_picks import EXPORTERS, ExportOptions
-from ingest.converters.picks_conversion import export_picks_file
+
+EXPORT_TARGETS = ("copick", "csv", "relion4_star", "relion5_star")
+"""The keys of :data:`ingest.converters.export_picks.EXPORTERS` (kept here so that ``--help`` imports no numpy)."""
 
 
 @click.command("picks")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--to", "target", required=True, help="Target format: " + ", ".join(sorted(EXPORTERS)) + ".")
+@click.option("--to", "target", required=True, help="Target format: " + ", ".join(EXPORT_TARGETS) + ".")
 @click.option("--voxel-spacing", type=POSITIVE, required=True, help="Å per voxel of the ndJSON locations.")
 @click.option("--run-name", help="rlnTomoName / copick run_name (default: DST's stem).")
 @click.option("--tomogram-size", help="X,Y,Z voxels (needed by relion5_star; enables the inside check).")
@@ -30,6 +31,9 @@ def export_picks(
     object_name: str,
 ) -> None:
     """Export the portal ndJSON picks SRC to DST in another tool's format."""
+    from ingest.converters.export_picks import ExportOptions
+    from ingest.converters.picks_conversion import export_picks_file
+
     options = ExportOptions(
         voxel_spacing=voxel_spacing,
         run_name=run_name or dst.stem,

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ingest.cli.json_failures import json_failures
+
 if TYPE_CHECKING:
     from ingest.tree_info import TreeSummary
 
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
 @click.argument("tree")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
+@json_failures
 def info(tree: str, output_format: str, storage_options: tuple[str, ...]) -> None:
     """Summarise what TREE (a folder or s3:// URL) holds: datasets, runs, tomograms per voxel spacing,
     annotations per shape, sizes, and the last ingestion recorded in TREE/.ingest/."""

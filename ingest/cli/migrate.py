@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ingest.config_migration import MigratedConfig, migrate_config, write_atomically
 from ingest.config_versions import CURRENT_CONFIG_VERSION, KNOWN_CONFIG_VERSIONS
 from ingest.errors import IngestError
+
+if TYPE_CHECKING:
+    from ingest.config_migration import MigratedConfig
 
 
 @click.command("migrate")
@@ -34,6 +37,8 @@ def migrate(configs: tuple[Path, ...], output: str | None, target: str) -> None:
     Exit status: 0 when every config was upgraded or already current; 2 when a config cannot be read or declares
     an unsupported version; 1 when a migration step refuses a config.
     """
+    from ingest.config_migration import migrate_config, write_atomically
+
     destination = None if output is None else Path(output)
     if len(configs) > 1 and destination is not None and output != "-" and not destination.is_dir():
         raise click.UsageError(f"-o {output}: with several configs, -o must be an existing folder or -")

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from ingest.report import Report, render_github, render_json, render_text
-from ingest.validators.config import exit_code, validate_configs
 
 _RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": render_json, "github": render_github}
 
@@ -58,6 +57,8 @@ def validate(
 
     Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.
     """
+    from ingest.validators.config import exit_code, validate_configs
+
     report = validate_configs(
         configs, input_root, plan=input_root is not None, output_url=output_url, bucket_root=bucket_root
     )

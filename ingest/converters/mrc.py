@@ -27,9 +27,9 @@ from ingest.converters.file_copy import copy_byte_range
 from ingest.converters.os_features import CURRENT, OsFeatures
 from ingest.converters.output_writes import reserve_space, write_all, writing
 from ingest.errors import InputFileError
+from ingest.mrc_header import HEADER_BYTES, parse_mrc_header_bytes
 from ingest.special_files import refuse_special_file
 
-HEADER_BYTES = 1024
 SUPPORTED_MODES = {0: "int8", 1: "int16", 2: "float32", 6: "uint16", 12: "float16"}
 OUTPUT_MODES = {np.dtype(np.float32): 2, np.dtype(np.int8): 0, np.dtype(np.uint16): 6}
 
@@ -158,17 +158,7 @@ def check_mrc_sizes(path: Path, size: int) -> None:
     """
     with path.open("rb") as stream:
         raw = stream.read(HEADER_BYTES)
-    if len(raw) < HEADER_BYTES:
-        raise InputFileError(
-            "not an MRC file", where=str(path), expected="a 1024-byte MRC header", found=f"{len(raw)} bytes"
-        )
-    header = np.frombuffer(raw, dtype=mrcfile.dtypes.HEADER_DTYPE)[0]
-    try:
-        order = mrcfile.utils.byte_order_from_machine_stamp(header["machst"])
-    except ValueError:
-        order = "<" if 0 <= int(header["mode"]) < 200 else ">"  # as permissive mrcfile: guess from the mode
-    if order == ">":
-        header = np.frombuffer(raw, dtype=mrcfile.dtypes.HEADER_DTYPE.newbyteorder(">"))[0]
+    header = parse_mrc_header_bytes(raw, where=str(path)).fields
     nsymbt, mode = int(header["nsymbt"]), int(header["mode"])
     nx, ny, nz = int(header["nx"]), int(header["ny"]), int(header["nz"])
     if (mode not in SUPPORTED_MODES and mode != 101) or min(nx, ny, nz) < 1:

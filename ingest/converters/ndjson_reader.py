@@ -35,6 +35,10 @@ def _parse_line(text: str, where: str) -> dict[str, object]:
         raise InputFileError(
             "invalid JSON", where=f"{where}:{error.colno}", expected="one JSON object", found=error.msg
         ) from None
+    except RecursionError:
+        raise InputFileError(
+            "JSON nested too deeply", where=where, expected="one flat point object", found=f"{len(text)} characters"
+        ) from None
     if not isinstance(record, dict):
         raise InputFileError("not a JSON object", where=where, expected="one JSON object a line", found=text[:80])
     return record

@@ -20,6 +20,19 @@ import numcodecs
 import numpy as np
 import zarr
 from numpy.typing import NDArray
+from ome_zarr_models.common.coordinate_transformations import VectorScale
+from ome_zarr_models.common.image_label_types import Color, Property
+from ome_zarr_models.v04 import axes as v04_axes
+from ome_zarr_models.v04 import image as v04_image
+from ome_zarr_models.v04 import image_label as v04_image_label
+from ome_zarr_models.v04 import image_label_types as v04_label_types
+from ome_zarr_models.v04 import multiscales as v04_multiscales
+from ome_zarr_models.v05 import axes as v05_axes
+from ome_zarr_models.v05 import image as v05_image
+from ome_zarr_models.v05 import image_label as v05_image_label
+from ome_zarr_models.v05 import image_label_types as v05_label_types
+from ome_zarr_models.v05 import multiscales as v05_multiscales
+from pydantic import BaseModel
 from zarr.codecs import BloscCodec
 
 from ingest.converters.pyramid import Pooling, PyramidGeometry
@@ -102,37 +115,71 @@ def multiscales_attributes(
     pooling: Pooling,
     label_values: tuple[int, ...] | None,
 ) -> dict[str, Any]:
-    """The group attributes of the image: ``multiscales`` (and ``image-label`` for label images)."""
-    datasets = [
-        {
-            "path": str(level),
-            "coordinateTransformations": [
-                {"type": "scale", "scale": [voxel_spacing * factor for factor in geometry.scale_of(level)]}
+    """The group attributes of the image: ``multiscales`` (and ``image-label`` for label images), built and
+    validated as ome-zarr-models' NGFF 0.4 or 0.5 models, returned as JSON-ready data."""
+    models = _NGFF_MODELS[ngff]
+    multiscale = models.multiscale(
+        version="0.4" if ngff is NgffVersion.V04 else None,
+        name=name,
+        axes=[models.axis(name=axis, type="space", unit="angstrom") for axis in AXES],
+        datasets=[
+            models.dataset(
+                path=str(level),
+                coordinateTransformations=[
+                    VectorScale(type="scale", scale=[voxel_spacing * factor for factor in geometry.scale_of(level)])
+                ],
+            )
+            for level in range(geometry.levels)
+        ],
+        type=_POOLING_TYPES[pooling],
+    )
+    version = {"version": "0.5"} if ngff is NgffVersion.V05 else {}
+    attributes: BaseModel
+    if label_values is None:
+        attributes = models.image(**version, multiscales=[multiscale])
+    else:
+        label = models.label(
+            version="0.4" if ngff is NgffVersion.V04 else None,
+            colors=[
+                Color.model_validate({"label-value": value, "rgba": label_colour(value)}) for value in label_values
             ],
-        }
-        for level in range(geometry.levels)
-    ]
-    multiscale: dict[str, Any] = {
-        "name": name,
-        "axes": [{"name": axis, "type": "space", "unit": "angstrom"} for axis in AXES],
-        "datasets": datasets,
-        "type": _POOLING_TYPES[pooling],
-    }
-    image_label = None
-    if label_values is not None:
-        image_label = {
-            "colors": [{"label-value": value, "rgba": label_colour(value)} for value in label_values],
-            "properties": [{"label-value": value} for value in label_values],
-        }
-    if ngff is NgffVersion.V04:
-        attributes: dict[str, Any] = {"multiscales": [{"version": "0.4", **multiscale}]}
-        if image_label is not None:
-            attributes["image-label"] = {"version": "0.4", **image_label}
-        return attributes
-    ome: dict[str, Any] = {"version": "0.5", "multiscales": [multiscale]}
-    if image_label is not None:
-        ome["image-label"] = image_label
-    return {"ome": ome}
+            properties=[Property.model_validate({"label-value": value}) for value in label_values],
+        )
+        attributes = models.image_label(**version, image_label=label, multiscales=[multiscale])
+    data: dict[str, Any] = attributes.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return data if ngff is NgffVersion.V04 else {"ome": data}
+
+
+@dataclass(frozen=True)
+class _NgffModels:
+    """The ome-zarr-models classes of one NGFF version."""
+
+    axis: Any
+    dataset: Any
+    multiscale: Any
+    image: Any
+    label: Any
+    image_label: Any
+
+
+_NGFF_MODELS = {
+    NgffVersion.V04: _NgffModels(
+        v04_axes.Axis,
+        v04_multiscales.Dataset,
+        v04_multiscales.Multiscale,
+        v04_image.ImageAttrs,
+        v04_label_types.Label,
+        v04_image_label.ImageLabelAttrs,
+    ),
+    NgffVersion.V05: _NgffModels(
+        v05_axes.Axis,
+        v05_multiscales.Dataset,
+        v05_multiscales.Multiscale,
+        v05_image.ImageAttrs,
+        v05_label_types.Label,
+        v05_image_label.ImageLabelAttrs,
+    ),
+}
 
 
 def label_colour(value: int) -> list[int]:

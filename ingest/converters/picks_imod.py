@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from imodmodel import ImodModel
 
+from ingest.converters.imod_chunks import check_imod_chunks
 from ingest.converters.picks import Picks, ReadOptions, finish_picks, register_reader
 from ingest.converters.picks_tables import reject_filter_value
 from ingest.converters.rotations import imod_slicer_to_matrix
@@ -25,7 +26,10 @@ _FLIPPED_YZ = 1 << 16
 
 def _load_model(path: Path) -> ImodModel:
     try:
+        check_imod_chunks(path.read_bytes(), str(path))
         return ImodModel.from_file(path)
+    except InputFileError:
+        raise
     except Exception as error:  # imodmodel raises struct.error, ValueError or pydantic errors on bad files
         raise InputFileError(
             "not a readable IMOD model", where=str(path), expected="an IMOD binary model (IMODV1.2)", found=str(error)

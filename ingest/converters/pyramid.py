@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-import dask.array as da
 import numpy as np
 from numpy.typing import NDArray
 
@@ -164,49 +163,3 @@ def sums_to_means(
     else:
         sums /= counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None, :]
     return sums
-
-
-def reference_level(volume: NDArray[Any], scale: Shape3, pooling: Pooling) -> NDArray[Any]:
-    """Plain NumPy definition of one level straight from level 0 (for tests and checks; whole array in memory)."""
-    shape = tuple(math.ceil(volume.shape[axis] / scale[axis]) for axis in range(3))
-    if pooling is Pooling.STRIDE:
-        return volume[:: scale[0], :: scale[1], :: scale[2]]
-    out = np.empty(shape, dtype=np.float64 if pooling is Pooling.MEAN else volume.dtype)
-    for index in np.ndindex(*shape):
-        block = volume[tuple(slice(i * s, (i + 1) * s) for i, s in zip(index, scale, strict=True))]
-        out[index] = block.astype(np.float64).mean() if pooling is Pooling.MEAN else block.max()
-    return out
-
-
-def lazy_pyramid(level0: da.Array, geometry: PyramidGeometry, pooling: Pooling) -> tuple[da.Array, ...]:
-    """The pyramid as lazy dask arrays (whole-graph; the streaming writer is the fast path for files)."""
-    levels = [level0]
-    work = level0.astype(np.float32) if pooling is Pooling.MEAN else level0  # type: ignore[no-untyped-call]
-    for level in range(1, geometry.levels):
-        scale = geometry.scale_of(level)
-        blocks = work.rechunk(tuple(max(s, (c // s) * s) for c, s in zip(work.chunksize, scale, strict=True)))
-        pooled = blocks.map_blocks(
-            _pool_many,
-            scale,
-            pooling,
-            chunks=tuple(tuple(math.ceil(c / s) for c in dim) for dim, s in zip(blocks.chunks, scale, strict=True)),
-            dtype=blocks.dtype,
-        )
-        if pooling is Pooling.MEAN:
-            counts = [
-                voxel_counts(0, n, s, total)
-                for n, s, total in zip(geometry.shapes[level], scale, level0.shape, strict=True)
-            ]
-            pooled = pooled / (counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None, :])
-            pooled = pooled.astype(level0.dtype)
-        levels.append(pooled)
-    return tuple(levels)
-
-
-def _pool_many(block: NDArray[Any], scale: Shape3, pooling: Pooling) -> NDArray[Any]:
-    """Pool one dask block by ``scale`` (powers of two) with repeated pair pooling."""
-    while any(s > 1 for s in scale):
-        factors = (2 if scale[0] > 1 else 1, 2 if scale[1] > 1 else 1, 2 if scale[2] > 1 else 1)
-        block = pool_block(block, factors, pooling)
-        scale = (max(1, scale[0] // 2), max(1, scale[1] // 2), max(1, scale[2] // 2))
-    return block

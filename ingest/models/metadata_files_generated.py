@@ -110,6 +110,8 @@ NcbiTaxonId = Annotated[str, StringConstraints(pattern='^NCBITaxon:[0-9]+$'), Ta
 
 NonNegativeFloat = Annotated[float, Field(ge=0), Tag('NonNegativeFloat')]
 
+NotReportedTermId = Annotated[str, StringConstraints(pattern='^not_reported$'), Tag('NotReportedTermId')]
+
 OrcidId = Annotated[str, StringConstraints(pattern='^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$'), Tag('OrcidId')]
 
 PatoId = Annotated[str, StringConstraints(pattern='^PATO:[0-9]{7}$'), Tag('PatoId')]
@@ -712,6 +714,62 @@ class IdentifiedObject(ConfiguredBaseModel):
     filter_value: Optional[str] = Field(default=None, description="""Value (usually a template such as '{run_name}') selecting this run's rows.""")
 
 
+class ReportedTissue(TissueDetails):
+    """
+    A dataset file's tissue (its id may be not_reported).
+    """
+    name: str = Field(default=..., description="""Tissue name.""")
+    id: Optional[Union[BtoId, ClId, NotReportedTermId, UberonId, WbbtId]] = Field(default=None, description="""BTO, UBERON, CL, WBbt, ZFA or FBbt term.""")
+
+
+class ReportedCellType(CellType):
+    """
+    A dataset file's cell type (its id may be not_reported).
+    """
+    name: str = Field(default=..., description="""Cell type name.""")
+    id: Optional[Union[ClId, NotReportedTermId, UberonId]] = Field(default=None, description="""CL, UBERON, WBbt, ZFA or FBbt term (the prefixes the portal allows).""")
+
+
+class ReportedCellStrain(CellStrain):
+    """
+    A dataset file's cell strain (its id may be not_reported).
+    """
+    name: str = Field(default=..., description="""Strain or cell line name.""")
+    id: Optional[Union[CellosaurusId, ChlamyCollectionId, NcbiTaxonId, NotReportedTermId, WormBaseStrainId]] = Field(default=None, description="""Cellosaurus, WormBase strain, NCBITaxon or Chlamydomonas Resource Center id.""")
+
+
+class ReportedCellComponent(CellComponent):
+    """
+    A dataset file's cell component (its id may be not_reported).
+    """
+    name: str = Field(default=..., description="""Component name.""")
+    id: Optional[Union[GoId, NotReportedTermId]] = Field(default=None, description="""Gene Ontology cellular-component term.""")
+
+
+class ReportedAssay(AssayDetails):
+    """
+    A dataset file's assay (its id may be not_reported).
+    """
+    name: str = Field(default=..., description="""Assay name, e.g. microscopy assay.""")
+    id: Optional[Union[EfoId, NotReportedTermId]] = Field(default=None, description="""Experimental Factor Ontology term.""")
+
+
+class ReportedDevelopmentStage(DevelopmentStageDetails):
+    """
+    A dataset file's development stage (its id may be not_reported).
+    """
+    name: Optional[str] = Field(default=None, description="""Stage name, or unknown.""")
+    id: Optional[Union[HsapDvId, MmusDvId, NotReportedTermId, UberonId, UnknownTermId, WblsId]] = Field(default=None, description="""WBls, MmusDv, HsapDv, ZFS, FBdv or UBERON term, or unknown.""")
+
+
+class ReportedDisease(DiseaseDetails):
+    """
+    A dataset file's disease (its id may be not_reported).
+    """
+    name: Optional[str] = Field(default=None, description="""Disease name, or normal.""")
+    id: Optional[Union[MondoId, NotReportedTermId, PatoId]] = Field(default=None, description="""MONDO term, or PATO:0000461 for normal.""")
+
+
 class ResolvedTiltRange(TiltRange):
     """
     The tilt range with numbers only.
@@ -739,7 +797,7 @@ class DepositionMetadataFile(Deposition):
 
 class DatasetMetadataFile(Dataset):
     """
-    {dataset_id}/dataset_metadata.json.
+    {dataset_id}/dataset_metadata.json. The portal's dataset importer writes every sample descriptor (tissue, cell type, ...) with name and id, \"not_reported\" where the config gives none; so the file accepts it.
     """
     deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
     last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
@@ -756,13 +814,13 @@ class DatasetMetadataFile(Dataset):
     grid_preparation: Optional[str] = Field(default=None, description="""How the grids were prepared.""")
     other_setup: Optional[str] = Field(default=None, description="""Any other setup.""")
     organism: Optional[OrganismDetails] = Field(default=None)
-    tissue: Optional[TissueDetails] = Field(default=None)
-    cell_type: Optional[CellType] = Field(default=None)
-    cell_strain: Optional[CellStrain] = Field(default=None)
-    cell_component: Optional[CellComponent] = Field(default=None)
-    assay: Optional[AssayDetails] = Field(default=None)
-    development_stage: Optional[DevelopmentStageDetails] = Field(default=None)
-    disease: Optional[DiseaseDetails] = Field(default=None)
+    tissue: Optional[ReportedTissue] = Field(default=None)
+    cell_type: Optional[ReportedCellType] = Field(default=None)
+    cell_strain: Optional[ReportedCellStrain] = Field(default=None)
+    cell_component: Optional[ReportedCellComponent] = Field(default=None)
+    assay: Optional[ReportedAssay] = Field(default=None)
+    development_stage: Optional[ReportedDevelopmentStage] = Field(default=None)
+    disease: Optional[ReportedDisease] = Field(default=None)
 
 
 class RunMetadataFile(ConfiguredBaseModel):
@@ -979,6 +1037,13 @@ Alignment.model_rebuild()
 Frame.model_rebuild()
 Ctf.model_rebuild()
 IdentifiedObject.model_rebuild()
+ReportedTissue.model_rebuild()
+ReportedCellType.model_rebuild()
+ReportedCellStrain.model_rebuild()
+ReportedCellComponent.model_rebuild()
+ReportedAssay.model_rebuild()
+ReportedDevelopmentStage.model_rebuild()
+ReportedDisease.model_rebuild()
 ResolvedTiltRange.model_rebuild()
 DepositionMetadataFile.model_rebuild()
 DatasetMetadataFile.model_rebuild()

@@ -7,15 +7,16 @@
 | C-TREE-LEGACY | tree | a folder follows the portal's older layout (reported once per folder, warning) |
 | C-TREE-NO-METADATA | tree | an entity folder (dataset, run, tomogram, annotation, ...) has no metadata file |
 | C-TREE-NO-DATA | tree | a tomogram, tilt series or annotation folder holds only its metadata |
-| C-TREE-KEY-PHOTO | tree | a named key photo is missing or not a PNG, or the thumbnail is larger than the snapshot |
+| C-TREE-KEY-PHOTO | tree | a named key photo is missing, not a PNG or not the portal's size (tomograms: 134/512 px) |
 | C-META-JSON | metadata | a metadata file is not a JSON object |
 | C-META-SCHEMA | metadata | a metadata file does not validate against the metadata-files schema |
-| C-META-IMPORTER | metadata | a field the portal's database importer requires is missing or malformed |
+| C-META-IMPORTER | metadata | a field the portal's importer needs is missing or bad (frame path: null, not absent) |
 | C-META-PATH-MISSING | metadata | a path named in a metadata file does not exist in the tree |
 | C-META-ID-FOLDER | metadata | an id or name in a metadata file disagrees with its folder or file name |
 | C-META-VOXEL-SPACING | metadata | a tomogram's voxel_spacing differs from its VoxelSpacing folder value |
 | C-META-DEPOSITION | metadata | a deposition_id has no depositions_metadata/{id}/deposition_metadata.json |
 | C-META-SIZE | metadata | size or scales in metadata disagree with the MRC or OME-Zarr shapes |
+| C-META-VALUES | metadata | empty title, description, identifier; optics/flux ≤ 0; no primary/corresponding author |
 | C-TS-RAWTLT-NAME | tiltseries | a raw tilt file in a tilt series folder, or raw_tlt_path, is not {run}.rawtlt |
 | C-TS-NO-SECTIONS | tiltseries | a tilt series has no per_section_parameter (warning) |
 | C-TS-SECTION-FRAME | tiltseries | a frame_acquisition_order is no acquisition_order in frames_metadata.json |
@@ -47,6 +48,22 @@
 | C-MASK-SHAPE | annotation | a mask's shape differs from its tomogram's |
 | C-MASK-VALUES | annotation | a binary mask holds values other than 0 and 1 |
 | C-MASK-LABELS | annotation | instance labels disagree with object_count or with the zarr image-label metadata |
+| C-TILT-FILE | tiltseries | a raw tilt, tilt or mdoc file has a non-angle line, no angle, or one outside ±90° |
+| C-TILT-RAWTLT-COUNT | tiltseries | the raw tilt file lists more angles than the tilt series has sections (size.z) |
+| C-TILT-RAWTLT-MDOC | tiltseries | a raw tilt angle matches no mdoc TiltAngle (two decimals, each used once) |
+| C-TILT-MDOC-COUNT | tiltseries | the mdoc has fewer sections than the tilt series (size.z) |
+| C-TILT-RANGE | tiltseries | a tilt_range angle (by tilt_step) is no mdoc angle, or angles exceed tilt_range by > 0.5 |
+| C-TILT-AXIS | tiltseries | tilt_axis differs from the mdoc's Tilt axis angle by more than 10° |
+| C-TILT-SECTION | tiltseries | per_section_parameter z_index, astigmatic_angle, phase_shift or max_resolution invalid |
+| C-TILT-SECTION-MDOC | tiltseries | a per_section_parameter raw_angle matches no mdoc TiltAngle |
+| C-TILT-SECTION-FRAMES | tiltseries | more per_section_parameter entries than frames in frames_metadata.json |
+| C-ALN-TLT | alignment | a .tlt has more angles than sections, or one matching no raw tilt, mdoc or tilt_range angle |
+| C-FRAMES-MDOC | frames | mdoc sections, frame files, frames entries differ in number or SubFramePath names (warning) |
+| C-FRAMES-DOSE | frames | the frames' exposure_dose sum differs from the tilt series' total_flux by more than 1 |
+| C-FRAMES-ORDER | frames | acquisition_order > frames − 1, or it orders frames unlike accumulated_dose |
+| C-FRAMES-GAIN | frames | frames are not gain corrected and the run has no file under Gains/ |
+| C-GAIN-HEADER | frames | a gain MRC is not one image (nz = 1), or not of the first MRC frame's size and voxel size |
+| C-FRAMES-PIXEL-SPACING | frames | a tilt series' pixel_spacing is no whole multiple of the MRC frames' voxel size |
 """
 
 from __future__ import annotations

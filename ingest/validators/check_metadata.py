@@ -10,6 +10,7 @@ from typing import Any
 
 from ingest.report import Finding
 from ingest.validators.check_codes import check_finding
+from ingest.validators.check_metadata_values import value_findings
 from ingest.validators.metadata_rules import importer_problems, lookup, schema_problems
 from ingest.validators.tree_access import Listing, TreeReader
 from ingest.validators.tree_layout import Placed, Role
@@ -46,6 +47,8 @@ def read_metadata(reader: TreeReader, placed: Placed) -> MetadataDocument | Find
         return check_finding(
             "C-META-JSON", f"not valid JSON (line {error.lineno}, column {error.colno})", file=placed.key
         )
+    except RecursionError:
+        return check_finding("C-META-JSON", "not valid metadata JSON (nested too deeply to parse)", file=placed.key)
     if not isinstance(content, dict):
         return check_finding(
             "C-META-JSON", "a metadata file must hold one JSON object", file=placed.key, found=type(content).__name__
@@ -80,6 +83,7 @@ def metadata_findings(
             )
     findings.extend(_id_findings(document))
     findings.extend(_deposition_findings(document, listing))
+    findings.extend(value_findings(role, document.content, document.key))
     return findings
 
 

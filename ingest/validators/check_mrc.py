@@ -7,14 +7,13 @@ from enum import StrEnum
 
 import numpy as np
 from mrcfile import utils as mrc_utils
-from mrcfile.dtypes import HEADER_DTYPE
 
 from ingest.errors import InputFileError
+from ingest.mrc_header import HEADER_BYTES, parse_mrc_header_bytes
 from ingest.report import Finding
 from ingest.validators.check_codes import check_finding
 from ingest.validators.tree_access import TreeReader
 
-HEADER_BYTES = 1024
 VOXEL_SIZE_TOLERANCE = 0.001
 
 
@@ -73,17 +72,8 @@ class MrcHeader:
 
 def parse_mrc_header(raw: bytes, *, where: str) -> MrcHeader:
     """The header in the first 1024 bytes of an MRC file, in either byte order."""
-    if len(raw) < HEADER_BYTES:
-        raise InputFileError(
-            "MRC file shorter than its header", where=where, expected="1024 bytes", found=f"{len(raw)} bytes"
-        )
-    header = np.frombuffer(raw[:HEADER_BYTES], dtype=HEADER_DTYPE)[0]
-    try:
-        order = mrc_utils.byte_order_from_machine_stamp(header["machst"])
-    except ValueError:
-        order = "<" if 0 < int(header["mode"]) < 200 else ">"  # permissive: guess from a plausible mode
-    if order == ">":
-        header = np.frombuffer(raw[:HEADER_BYTES], dtype=HEADER_DTYPE.newbyteorder(">"))[0]
+    parsed = parse_mrc_header_bytes(raw, where=where)
+    header, order = parsed.fields, parsed.byte_order
     try:
         dtype = mrc_utils.dtype_from_mode(int(header["mode"])).newbyteorder(order)
     except ValueError as error:

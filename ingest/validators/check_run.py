@@ -17,6 +17,7 @@ from ingest.validators.check_annotations import (
     point_count,
 )
 from ingest.validators.check_codes import check_finding
+from ingest.validators.check_consistency import consistency_findings
 from ingest.validators.check_metadata import MetadataDocument, metadata_findings, read_metadata
 from ingest.validators.check_mrc import MrcHeader, VolumeKind, mrc_findings, read_mrc_header
 from ingest.validators.check_tiltseries import tiltseries_findings
@@ -108,6 +109,7 @@ def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, chunks: Ch
         if document.placed.role is Role.ANNOTATION_METADATA:
             shape = tomogram_shapes.get(document.placed.voxel_spacing)
             findings.extend(_check_annotation(reader, listing, document, shape, chunks))
+    findings.extend(consistency_findings(reader, task.run, task.placed, documents))
     return findings
 
 

@@ -14,6 +14,8 @@ from ingest.validators.tree_access import Listing, TreeReader
 from ingest.validators.tree_layout import Placed, Role, TreeLayout, dataset_and_run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TOMOGRAM_KEY_PHOTO_WIDTHS = {"thumbnail": 134, "snapshot": 512, "expanded": 1024}
+"""The widths of a tomogram's cropped (4:3) key photos, as the portal's key-image importer writes them."""
 
 _METADATA_OF: dict[Role, Role] = {
     Role.TILTSERIES_FILE: Role.TILTSERIES_METADATA,
@@ -164,6 +166,17 @@ def key_photo_findings(reader: TreeReader, listing: Listing, document: MetadataD
                 continue
             width, height = struct.unpack(">II", head[16:24])
             sizes[name] = (width, height)
+            expected_width = TOMOGRAM_KEY_PHOTO_WIDTHS.get(name) if field == "key_photo" else None
+            if expected_width is not None and (width, abs(height * 4 - width * 3) <= 4) != (expected_width, True):
+                findings.append(
+                    check_finding(
+                        "C-TREE-KEY-PHOTO",
+                        f"tomogram key photo {name} is not the size the portal writes",
+                        file=path,
+                        expected=f"{expected_width} pixels wide, 4:3",
+                        found=f"{width}x{height}",
+                    )
+                )
     snapshot, thumbnail = sizes.get("snapshot"), sizes.get("thumbnail")
     if snapshot and thumbnail and (thumbnail[0] > snapshot[0] or thumbnail[1] > snapshot[1]):
         findings.append(

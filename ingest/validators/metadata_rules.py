@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ingest.portal_defaults import FRAME_ENTRY_KEYS, FRAME_ENTRY_NULLABLE, FRAMES_FILE_KEYS
 from ingest.validators.tree_layout import Role
 
 _SCHEMA_MODULE = "ingest.models.metadata_files"
@@ -115,10 +116,14 @@ def importer_problems(role: Role, document: Mapping[str, Any]) -> Iterator[tuple
     for name in _NESTED_OBJECTS:
         if name in document and document[name] is not None and not isinstance(document[name], Mapping):
             yield name, "must be an object"
+        elif name in document and document[name] == {}:
+            yield name, "an empty object fails the portal importer (it reads {} as the value); leave it out"
     yield from _role_specific_problems(role, document)
 
 
 def _role_specific_problems(role: Role, document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    if role is Role.FRAMES_METADATA:
+        yield from _frames_problems(document)
     if role is Role.TOMOGRAM_METADATA:
         if "authors" not in document:
             yield "authors", "the key must be present (it may be empty)"
@@ -146,6 +151,24 @@ def _role_specific_problems(role: Role, document: Mapping[str, Any]) -> Iterator
         for index, author in enumerate(authors):
             if not isinstance(author, Mapping) or not author.get("name"):
                 yield f"authors[{index}].name", "every author needs a name"
+
+
+def _frames_problems(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """The portal importer reads ``frames_acquisition_file`` and five keys of every frame entry with ``[]``."""
+    for name in FRAMES_FILE_KEYS:
+        if document.get(name) is None:
+            yield name, "required by the portal importer, missing or null"
+    frames = document.get("frames")
+    for index, entry in enumerate(frames if isinstance(frames, list) else []):
+        if not isinstance(entry, Mapping):
+            yield f"frames[{index}]", "every frame entry must be an object"
+            continue
+        for key in FRAME_ENTRY_KEYS:
+            if key not in entry:
+                null = " (null when unknown)" if key in FRAME_ENTRY_NULLABLE else ""
+                yield f"frames[{index}].{key}", f"the key must be present{null}: the portal importer fails without it"
+            elif entry[key] is None and key not in FRAME_ENTRY_NULLABLE:
+                yield f"frames[{index}].{key}", "required by the portal importer, null"
 
 
 def schema_model(role: Role) -> type[BaseModel] | None:

@@ -29,6 +29,7 @@ _TOP_LEVEL_METADATA = frozenset({Role.DEPOSITION_METADATA, Role.DATASET_METADATA
 def check_tree(
     root: str | Path | TreeReader,
     *,
+    keys: Sequence[str] | None = None,
     datasets: Sequence[str] = (),
     runs: Sequence[str] = (),
     chunks: ChunkCoverage = ChunkCoverage.SAMPLE,
@@ -39,10 +40,10 @@ def check_tree(
 
     ``chunks=ChunkCoverage.EVERY`` decodes every chunk of every pyramid and compares all level-0 voxels with the
     MRC instead of a sample. Raises :class:`ingest.validators.tree_access.UnreadableTreeError` when the tree
-    cannot be listed.
+    cannot be listed. ``keys`` is the tree's listing when the caller has listed it already.
     """
     reader = root if not isinstance(root, str | Path) else open_tree(str(root))
-    keys = reader.list_keys()
+    keys = reader.list_keys() if keys is None else keys
     listing = Listing.of(keys)
     patterns = [re.compile(pattern) for pattern in runs]
     selected = [key for key in keys if not layout.is_bookkeeping(key) and _selected(key, frozenset(datasets), patterns)]

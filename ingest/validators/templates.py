@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ingest.errors import PlanError
+from ingest.errors import InputFileError, PlanError
 from ingest.input_paths import input_key, resolves_under
 from ingest.positioned_yaml import ConfigPath, PathPart, YamlDocument
 from ingest.report import Finding, Severity
+from ingest.run_data_map import RunDataMap, parse_run_data_map
 from ingest.templates import Cast, Template, TemplateError, TemplateProblem, cast_rendered, parse_template
 from ingest.validators.located import finding_at, show
 
@@ -54,23 +53,11 @@ _TEMPLATED_METADATA_SECTIONS = ("tiltseries", "tomograms", "frames", "alignments
 _MAX_MAP_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class RunDataMap:
-    """A run data map: its file, its columns, and its rows keyed by column."""
-
-    file: str
-    columns: tuple[str, ...]
-    rows: tuple[Mapping[str, str], ...]
-
-
 def read_run_data_map(path: Path) -> RunDataMap:
-    """Read a CSV (or ``.tsv``) run data map with a header row."""
+    """Read the run data map at ``path`` with the one reader the planner uses too."""
     if path.stat().st_size > _MAX_MAP_BYTES:
         raise OSError(f"larger than {_MAX_MAP_BYTES} bytes")
-    text = path.read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text), delimiter="\t" if path.suffix == ".tsv" else ",")
-    rows = tuple({key: value or "" for key, value in row.items() if key is not None} for row in reader)
-    return RunDataMap(file=str(path), columns=tuple(reader.fieldnames or ()), rows=rows)
+    return parse_run_data_map(path.read_text(encoding="utf-8-sig"), source=str(path))
 
 
 def locate_run_data_map(document: YamlDocument, input_root: Path) -> tuple[RunDataMap | None, list[Finding]]:
@@ -107,6 +94,13 @@ def locate_run_data_map(document: YamlDocument, input_root: Path) -> tuple[RunDa
             return None, [_outside_root(document, here, name, input_root, None)]
         try:
             run_map = read_run_data_map(candidate)
+        except InputFileError as error:
+            problem = error.what + (f" ({error.found})" if error.found else "")
+            return None, [
+                _map_warning(
+                    document, here, "run data map cannot be read; template columns not checked", str(candidate), problem
+                )
+            ]
         except (OSError, UnicodeDecodeError, csv.Error) as error:
             return None, [
                 _map_warning(
@@ -228,7 +222,7 @@ def _field_findings(
             document,
             path,
             code="E-TEMPLATE-COLUMN",
-            message=f"template field {{{field}}} is not a column of the run data map {run_map.file}",
+            message=f"template field {{{field}}} is not a column of the run data map {run_map.source}",
             expected=f"one of the columns: {', '.join(run_map.columns)}",
             found=f"{{{field}}}",
         )
@@ -239,7 +233,7 @@ def _field_findings(
 def _cast_findings(
     document: YamlDocument, path: tuple[PathPart, ...], template: Template, run_map: RunDataMap
 ) -> Iterator[Finding]:
-    for row in run_map.rows:
+    for row in run_map.rows.values():
         rendered = "".join(piece if i % 2 == 0 else row.get(piece, "") for i, piece in enumerate(template.pieces))
         run = row.get("run_name", "?")
         if rendered.strip() == "":

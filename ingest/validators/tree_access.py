@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from ingest.errors import StorageError
 from ingest.storage import DEFAULT_RETRY
-from ingest.storage_retry import retry_transient
+from ingest.storage_retry import call_with_retries, retry_transient, single_retry_layer, without_client_retries
 
 T = TypeVar("T")
 
@@ -109,8 +109,13 @@ class FsspecTree:
     def _fs_and_root(self) -> tuple[Any, str]:
         import fsspec
 
-        fs, root = fsspec.core.url_to_fs(self.url, **dict(self.storage_options))
-        return fs, root.rstrip("/")
+        # One retry policy: ours (list_keys), not botocore's and s3fs's stacked under it.
+        options = without_client_retries(self.storage_options) if self.url.startswith("s3") else self.storage_options
+        try:
+            fs, root = fsspec.core.url_to_fs(self.url, **dict(options))
+        except (ImportError, ValueError, TypeError) as error:
+            raise UnreadableTreeError("cannot open the output tree", where=self.url, found=str(error)) from error
+        return single_retry_layer(fs), root.rstrip("/")
 
     @property
     def location(self) -> str:
@@ -125,9 +130,11 @@ class FsspecTree:
     def list_keys(self) -> tuple[str, ...]:
         fs, root = self._fs_and_root
         try:
-            found: Iterable[str] = self._retrying("listing", "", lambda: fs.find(root))
-        except (OSError, ValueError) as error:
-            raise UnreadableTreeError("cannot list the output tree", where=self.url, found=str(error)) from error
+            found: Iterable[str] = call_with_retries(
+                lambda: fs.find(root), what="listing the output tree", where=self.url, policy=DEFAULT_RETRY
+            )
+        except StorageError as error:
+            raise UnreadableTreeError(error.what, where=self.url, found=error.found) from error
         keys = tuple(sorted(path[len(root) + 1 :] for path in found if path.startswith(root + "/")))
         if not keys and not self._retrying("listing", "", lambda: fs.isdir(root)):
             raise UnreadableTreeError("cannot read the output tree", where=self.url, found="nothing there")
