@@ -230,7 +230,9 @@ def _write_tilt_series(root: Path, run_key: str, run: str, rng: np.random.Genera
     ]  # fmt: skip
     mdoc = f"{run_key}/Frames/{run}.mdoc"  # the acquisition file, named as the portal names it
     (root / mdoc).parent.mkdir(parents=True, exist_ok=True)
-    (root / mdoc).write_text("".join(f"[ZValue = {n}]\nExposureTime = 1\n\n" for n in range(len(angles))))
+    (root / mdoc).write_text(
+        "".join(f"[ZValue = {n}]\nTiltAngle = {a}\nExposureTime = 1\n\n" for n, a in enumerate(angles))
+    )
     write_json(
         root / run_key / "Frames/frames_metadata.json",
         {

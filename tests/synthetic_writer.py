@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from dm4_file import dm4_bytes
 from synthetic_files import (
     frame_bytes,
     key_photo_png,
@@ -59,6 +61,8 @@ class SourceWriter:
         elif section == "frames":
             write_volume(path, spacing, "tilt_series") if suffix == ".mrc" else path.write_bytes(frame_bytes(suffix))
             self.frames_of.setdefault(run_name, []).append(path.name)
+        elif section == "gains" and suffix == ".dm4":
+            path.write_bytes(dm4_bytes(np.ones((8, 8), dtype=np.float32), pixel_size=spacing / 10, unit="nm"))
         elif section == "gains":
             write_volume(path, spacing, "tilt_series") if suffix == ".mrc" else path.write_bytes(frame_bytes(".tif"))
         elif suffix == ".mdoc" or section == "collection_metadata":
