@@ -188,4 +188,4 @@ def test_dataset_images_fall_back_to_the_first_tomogram_key_images(tmp_path: Pat
     else:
         assert thumbnail == next((tmp_path / "example").rglob("keyphotos/thumbnail.png")).read_bytes()
     again = ingest(config, tmp_path / "out")
-    assert again["deposition_level"]["written"] == [] and all(run["written"] == 0 for run in again["runs"])
+    assert again["deposition_level"]["written"] == 0 and all(run["written"] == 0 for run in again["runs"])
