@@ -1,4 +1,4 @@
-"""A small valid canonical output tree, written the way DESIGN §4 says the pipeline writes it.
+"""A small valid canonical output tree, written the way docs/design.md §4 says the pipeline writes it.
 
 One deposition (300), one dataset (10000) with key photos, two runs. Each run has the default alignment,
 a tomogram (MRC + 3-level OME-Zarr, NGFF 0.4 on zarr v2, Blosc lz4) with key photos, and annotations:
@@ -63,7 +63,7 @@ def write_mrc(path: Path, data: np.ndarray, voxel_size: float, *, stack: bool = 
 def write_ome_zarr(
     path: Path, data: np.ndarray, spacing: float, *, halve_z: bool = True, labels: list[int] | None = None
 ) -> None:
-    """Three levels by stride (the checker does not look at how levels were reduced), DESIGN conventions.
+    """Three levels by stride (the checker does not look at how levels were reduced), design-doc conventions.
 
     Chunks are 256³ (tilt series 1×1024×1024) clipped to each level's shape, as the volume writer does.
     """
