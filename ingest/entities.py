@@ -1,4 +1,4 @@
-"""The frozen entities of a deposition's hierarchy (DESIGN.md section 2), each naming one place in the output.
+"""The frozen entities of a deposition's hierarchy (docs/design.md §2), each naming one place in the output.
 
 An entity holds only what identifies it: names, numeric ids, the voxel spacing. Where it lands in a tree is
 the business of :mod:`ingest.layout`. Every name that becomes a path segment is checked when the entity is built,

@@ -1,8 +1,8 @@
 """What the output tree already holds, and the numeric ids that follow from it.
 
-Ids start at 100 inside their container (tomograms, tilt series and alignments per run, as DESIGN.md section 4
+Ids start at 100 inside their container (tomograms, tilt series and alignments per run, as docs/design.md §4
 says; annotations per voxel-spacing folder). On re-ingestion an entity gets the id of the existing entity
-with the same identity key (DESIGN.md section 4), read from its metadata file; a new entity gets the lowest free
+with the same identity key (docs/design.md §4), read from its metadata file; a new entity gets the lowest free
 id. :class:`ExistingTree` is built at the edge (:func:`read_existing_tree`) and is only read by the pure planner.
 
 A run killed after an entity's data was published but before its metadata leaves an *orphan*: a numbered folder
@@ -227,7 +227,7 @@ class IdAllocator:
             raise PlanError(
                 f"{what} would share one output folder with {self.claimed[identity]}",
                 where=self.container,
-                expected="entities that differ in their identity key (DESIGN.md section 4)",
+                expected="entities that differ in their identity key (docs/design.md §4)",
                 found=f"the same key {identity!r} twice",
             )
         self.claimed[identity] = what

@@ -2,7 +2,7 @@
 
 A key is a ``/``-separated path relative to the output root, never starting with ``/`` (the same string is used
 inside metadata files, which store paths relative to the output root). The canonical layout is the tree of
-DESIGN.md section 4; another arrangement (such as the portal's older ``{run}/Tomograms/VoxelSpacing{vs}/...``
+docs/design.md §4; another arrangement (such as the portal's older ``{run}/Tomograms/VoxelSpacing{vs}/...``
 tree) would be one more class implementing :class:`Layout`.
 """
 
@@ -75,7 +75,7 @@ class Layout(Protocol):
 
 
 class CanonicalLayout:
-    """The portal's current tree (DESIGN.md section 4)::
+    """The portal's current tree (docs/design.md §4)::
 
     depositions_metadata/{deposition_id}/deposition_metadata.json
     {dataset}/dataset_metadata.json, {dataset}/Images/{snapshot,thumbnail}.png

@@ -1,7 +1,7 @@
 """Plan a deposition: from a config, one listing of the input and the existing output tree to a :class:`Plan`.
 
 Planning is pure (no IO: listings, headers and existing metadata are read at the edge) and deterministic:
-the same inputs give the same plan, ids included. It walks the hierarchy of DESIGN.md section 2 — deposition,
+the same inputs give the same plan, ids included. It walks the hierarchy of docs/design.md §2 — deposition,
 datasets, runs, then per run its tilt series, alignments, voxel spacings, tomograms and annotations — evaluating
 each section's finders in the scope of its parents, rendering templates with the run data map, and taking every
 output key from the layout. Selection (runs, datasets, sections) filters the plan, not the code path.

@@ -1,4 +1,4 @@
-"""Refusals of the silent merges DESIGN.md section 4 forbids: entities the portal's database importer would fold
+"""Refusals of the silent merges docs/design.md §4 forbids: entities the portal's database importer would fold
 into one row (its keys: tomograms by voxel spacing, processing and reconstruction method; alignments by run and
 deposition; one tilt series per run)."""
 

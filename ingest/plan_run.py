@@ -192,7 +192,7 @@ def _find_voxel_spacings(
 
 
 def _tomogram_id_allocator(context: PlanContext, run: Run) -> IdAllocator:
-    """Tomogram ids count per run, across all its voxel spacings (DESIGN.md section 4); existing tomograms of the
+    """Tomogram ids count per run, across all its voxel spacings (docs/design.md §4); existing tomograms of the
     run keep their ids by identity (whose key includes the voxel spacing)."""
     run_dir = context.layout.run_dir(run)
     taken: set[int] = set()

@@ -2,7 +2,7 @@
 
 The input under ``{input}/{source_prefix}`` is listed once (:class:`~ingest.listing.Listing`); every glob of the
 config is then matched against that listing, never by listing the storage again, so planning is pure and fast.
-Finders (DESIGN.md section 3) read as the portal's ``common/finders.py`` reads them: ``match_regex`` searched in the
+Finders (docs/design.md §3) read as the portal's ``common/finders.py`` reads them: ``match_regex`` searched in the
 full path, the name from group 1 of ``name_regex``, ``exclude`` matched against the name, ``parent_filters``
 searched in the parents' names. What is required, and what a name means, is decided by the planner.
 """

@@ -172,25 +172,22 @@ def call_with_retries(
     :class:`~ingest.errors.StorageError` saying ``what`` was attempted ``where`` (a URL) and what happened.
     ``StorageError`` raised by the operation itself passes through unchanged.
     """
-    delays = policy.delays()
-    attempt = 1
-    while True:
-        try:
-            return operation()
-        except StorageError:
-            raise
-        except Exception as error:
-            delay = next(delays, None) if is_transient(error) else None
-            if delay is None:
-                tries = f" after {attempt} attempts" if attempt > 1 else ""
-                if is_connection_failure(error):
-                    raise UnreachableStorageError(
-                        f"{what} failed{tries}", where=where, found=describe_error(error)
-                    ) from error
-                raise StorageError(f"{what} failed{tries}", where=where, found=describe_error(error)) from error
-            logger.info("%s: %s failed transiently (%s); retrying in %.2fs", where, what, error, delay)
-            sleep(delay)
-            attempt += 1
+    attempts = 0
+
+    def counted() -> T:
+        nonlocal attempts
+        attempts += 1
+        return operation()
+
+    try:
+        return retry_transient(counted, what=what, where=where, policy=policy, sleep=sleep)
+    except StorageError:
+        raise
+    except Exception as error:
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        if is_connection_failure(error):
+            raise UnreachableStorageError(f"{what} failed{tries}", where=where, found=describe_error(error)) from error
+        raise StorageError(f"{what} failed{tries}", where=where, found=describe_error(error)) from error
 
 
 def without_client_retries(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""A small valid canonical output tree, written the way DESIGN §4 says the pipeline writes it.
+"""A small valid canonical output tree, written the way docs/design.md §4 says the pipeline writes it.
 
 One deposition (300), one dataset (10000) with key photos, two runs. Each run has the default alignment,
 a tomogram (MRC + 3-level OME-Zarr, NGFF 0.4 on zarr v2, Blosc lz4) with key photos, and annotations:
@@ -63,7 +63,7 @@ def write_mrc(path: Path, data: np.ndarray, voxel_size: float, *, stack: bool = 
 def write_ome_zarr(
     path: Path, data: np.ndarray, spacing: float, *, halve_z: bool = True, labels: list[int] | None = None
 ) -> None:
-    """Three levels by stride (the checker does not look at how levels were reduced), DESIGN conventions.
+    """Three levels by stride (the checker does not look at how levels were reduced), design-doc conventions.
 
     Chunks are 256³ (tilt series 1×1024×1024) clipped to each level's shape, as the volume writer does.
     """
@@ -230,9 +230,8 @@ def _write_tilt_series(root: Path, run_key: str, run: str, rng: np.random.Genera
     ]  # fmt: skip
     mdoc = f"{run_key}/Frames/{run}.mdoc"  # the acquisition file, named as the portal names it
     (root / mdoc).parent.mkdir(parents=True, exist_ok=True)
-    acquired = [angles[i] for i in order]  # the mdoc lists the sections in acquisition order, with their tilt angles
     (root / mdoc).write_text(
-        "".join(f"[ZValue = {n}]\nTiltAngle = {a}\nExposureTime = 1\n\n" for n, a in enumerate(acquired))
+        "".join(f"[ZValue = {n}]\nTiltAngle = {a}\nExposureTime = 1\n\n" for n, a in enumerate(angles))
     )
     write_json(
         root / run_key / "Frames/frames_metadata.json",

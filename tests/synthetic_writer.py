@@ -61,8 +61,8 @@ class SourceWriter:
         elif section == "frames":
             write_volume(path, spacing, "tilt_series") if suffix == ".mrc" else path.write_bytes(frame_bytes(suffix))
             self.frames_of.setdefault(run_name, []).append(path.name)
-        elif section == "gains" and suffix == ".dm4":  # converted to MRC when ingested: a readable DM4 image
-            path.write_bytes(dm4_bytes(np.ones((4, 4), dtype=np.float32)))
+        elif section == "gains" and suffix == ".dm4":
+            path.write_bytes(dm4_bytes(np.ones((8, 8), dtype=np.float32), pixel_size=spacing / 10, unit="nm"))
         elif section == "gains":
             write_volume(path, spacing, "tilt_series") if suffix == ".mrc" else path.write_bytes(frame_bytes(".tif"))
         elif suffix == ".mdoc" or section == "collection_metadata":

@@ -1,4 +1,4 @@
-"""The output contract (DESIGN.md section 4) asserted on the tree the pipeline writes for the example: folder
+"""The output contract (docs/design.md §4) asserted on the tree the pipeline writes for the example: folder
 layout and file names, ids, dates, nesting, required fields per entity, relative paths, enum values, deterministic
 bytes and computed fields. Each test names one rule of the portal's tree or of its database importer."""
 

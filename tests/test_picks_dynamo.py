@@ -1,4 +1,4 @@
-"""Dynamo tables: DESIGN vector, identity, (x + dx) / binning, selection by index or table-map name, bad input."""
+"""Dynamo tables: design-doc vector, identity, (x + dx) / binning, selection by index or table-map name, bad input."""
 
 from __future__ import annotations
 

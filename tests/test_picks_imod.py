@@ -1,4 +1,4 @@
-"""IMOD models: contour points, slicer-angle orientations (DESIGN vector), Y/Z flip and order zyx."""
+"""IMOD models: contour points, slicer-angle orientations (design-doc vector), Y/Z flip and order zyx."""
 
 from __future__ import annotations
 

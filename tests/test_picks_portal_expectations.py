@@ -2,9 +2,9 @@
 
 Expected values are those of cryoet-data-portal-backend ``ingestion_tools/scripts/tests/s3_import/
 test_annotations.py`` (MIT) for the fixtures under ``portal-fixtures``/``annotations`` in the reference corpus.
-Where the portal differs from DESIGN.md section 4 the case says which is right and pins ours:
+Where the portal differs from docs/design.md §4 the case says which is right and pins ours:
 
-* copick locations are Å: the portal divides them by ``binning`` (10 in its test); DESIGN divides by the voxel
+* copick locations are Å: the portal divides them by ``binning`` (10 in its test); the design doc divides by the voxel
   spacing, so the portal's numbers come out with ``voxel_spacing=10``.
 * ``copick_instance.json`` stores ``instance_id`` 0 for every point; the portal's test expects 0..5 (the point
   index). A copick file's instance ids are its own: we keep the file's 0s.

@@ -1,4 +1,4 @@
-"""RELION 3 / TOMOMAN / RELION 4 STAR readers: DESIGN test vectors, optics groups, subtomograms, bad input."""
+"""RELION 3 / TOMOMAN / RELION 4 STAR readers: design-doc test vectors, optics groups, subtomograms, bad input."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def angles(rot: float, tilt: float, psi: float) -> dict[str, float]:
     return {"rlnAngleRot": rot, "rlnAngleTilt": tilt, "rlnAnglePsi": psi}
 
 
-# --- DESIGN test vectors --------------------------------------------------------------------------------------
+# --- design-doc test vectors --------------------------------------------------------------------------------------
 
 
 def test_relion3_position_vector_pixel_origin_binning_4(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""STOPGAP motivelist reader: DESIGN test vectors, float-written integers, cross-convention agreement, bad input."""
+"""STOPGAP motivelist reader: design-doc test vectors, float-written integers, cross-convention agreement, bad input."""
 
 from __future__ import annotations
 

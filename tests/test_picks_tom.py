@@ -1,4 +1,4 @@
-"""TOM / AV3 motivelists written with emfile: DESIGN vector, identity, positions, selection, malformed files."""
+"""TOM / AV3 motivelists written with emfile: design-doc vector, identity, positions, selection, malformed files."""
 
 from __future__ import annotations
 

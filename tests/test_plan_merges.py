@@ -1,4 +1,4 @@
-"""Silent merges DESIGN.md section 4 forbids are refused by the planner with a PlanError saying what collides:
+"""Silent merges docs/design.md §4 forbids are refused by the planner with a PlanError saying what collides:
 two tomograms with one processing and reconstruction method in a voxel spacing, two alignments of one deposition
 in a run, a second tilt series in a run; and a deposition the importer could not find is warned about."""
 

@@ -32,13 +32,12 @@ TIMESTAMP = "2024-06-01T00:00:00+00:00"
 
 @dataclass(frozen=True)
 class Case:
-    """One config to ingest; ``base`` is the dataset config a ``deposition_*.yaml`` extends; ``imports``: also load
-    the tree with the portal's importer (each import takes 10-20 s, so a subset covering every format does)."""
+    """One config to ingest; ``base`` is the dataset config a ``deposition_*.yaml`` extends. Every tree is also
+    loaded with the portal's importer (10-20 s each)."""
 
     config: str
     base: str | None = None
     runs: int = 1
-    imports: bool = False
     fails: str | None = None
     """Why ingesting or checking this config fails today (a strict xfail), naming the work item that fixes it."""
     import_fails: str | None = None
@@ -56,13 +55,13 @@ SYNTHESIZED_ACQUISITION = frozenset({
 })  # fmt: skip
 
 TABLE = [
-    Case("10000.yaml", imports=True),  # csv points, mrc semantic masks, multi-glob alignments, key photos bucket/key
+    Case("10000.yaml"),  # csv points, mrc semantic masks, multi-glob alignments, key photos bucket/key
     Case("10001.yaml", base="10000.yaml"),  # a dozen mrc masks with mask_label; deposition from 10000
     Case("10002.yaml", base="10000.yaml"),  # run_to_frame_map_csv + {mapped_frame_name}
     Case("10004.yaml"),  # csv_with_header
     Case("10005.yaml"),  # csv with delimiter ' '
     Case("10006.yaml"),  # relion4_star with filter_value; match_regex anchored on '/'
-    Case("10007.yaml", runs=2, imports=True),  # tomoman star, run-level parent_filters, made-up run data map, gains
+    Case("10007.yaml", runs=2),  # tomoman star, run-level parent_filters, made-up run data map, gains
     Case("10008.yaml", runs=2),  # stopgap_star shared by runs; run-data-map columns in source globs
     Case("10010.yaml"),
     Case("10301.yaml"),  # runs match_regex '/.*_BrnoKrios_.*$' (full-path semantics)
@@ -75,17 +74,17 @@ TABLE = [
     ),
     Case("10440.yaml"),  # copick points
     Case("10441.yaml", base="10440.yaml"),  # relion3_star oriented points, mesh_source_path; deposition from 10440
-    Case("10442.yaml", runs=2, imports=True),  # relion3_star points shared by runs (filter_value)
+    Case("10442.yaml", runs=2),  # relion3_star points shared by runs (filter_value)
     Case("10445.yaml", base="10440.yaml"),  # a second dataset of 10440's deposition
-    Case("10455.yaml", imports=True),  # copick oriented points
-    Case("10473.yaml", imports=True),  # OME-Zarr tomograms and zarr semantic masks
+    Case("10455.yaml"),  # copick oriented points
+    Case("10473.yaml"),  # OME-Zarr tomograms and zarr semantic masks
     # tomogram_header voxel spacing; frames `literal: default` (no frame files deposited: `path: null`)
-    Case("10478.yaml", imports=True),
+    Case("10478.yaml"),
     Case("gjensen/10014.yaml", runs=2),  # real run data map + run_to_tomo_map_csv, key photos by bucket/key path
-    Case("deposition_10304.yaml", base="10004.yaml", imports=True),  # SegmentationMask mrc; destination_glob
-    Case("deposition_10301.yaml", base="10000.yaml", imports=True),  # tardis instance segmentation
-    Case("deposition_10302.yaml", base="10004.yaml", imports=True),  # IMOD .mod oriented points
-    Case("deposition_10330.yaml", base="10004.yaml", imports=True),  # copick instance segmentation
+    Case("deposition_10304.yaml", base="10004.yaml"),  # SegmentationMask mrc; destination_glob
+    Case("deposition_10301.yaml", base="10000.yaml"),  # tardis instance segmentation
+    Case("deposition_10302.yaml", base="10004.yaml"),  # IMOD .mod oriented points
+    Case("deposition_10330.yaml", base="10004.yaml"),  # copick instance segmentation
     Case("deposition_10308.yaml", base="gjensen/10014.yaml"),  # SegmentationMask zarr
     Case("deposition_10340.yaml", base="gjensen/10027.yaml"),  # GlobalCaption (saber)
 ]
@@ -96,9 +95,7 @@ def _xfail(reason: str | None) -> list[pytest.MarkDecorator]:
 
 
 INGEST_CASES = [pytest.param(case, id=case.name, marks=_xfail(case.fails)) for case in TABLE]
-IMPORT_CASES = [
-    pytest.param(case, id=case.name, marks=_xfail(case.fails or case.import_fails)) for case in TABLE if case.imports
-]
+IMPORT_CASES = [pytest.param(case, id=case.name, marks=_xfail(case.fails or case.import_fails)) for case in TABLE]
 
 
 @dataclass(frozen=True)

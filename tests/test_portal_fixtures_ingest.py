@@ -3,7 +3,7 @@
 The fixture configs under ``ingestion_tools/scripts/tests/fixtures/`` are fragments written for the portal's unit
 tests of single importers; ``ingest validate`` refuses every one of them (missing sections, or values the portal's
 own schema rejects). Two are completed here in memory, each change named, and ingested with
-``--input test_infra/test_files``; the tree, the file names and the metadata fields of DESIGN.md section 4 are
+``--input test_infra/test_files``; the tree, the file names and the metadata fields of docs/design.md §4 are
 asserted, and the output checks run by ``ingest deposition`` must be clean.
 
 A finding on the way: both fixtures give the deposition literal a different id from

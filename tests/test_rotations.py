@@ -1,4 +1,4 @@
-"""The Euler conventions reproduce every test vector of DESIGN.md section 4 (to 1e-4)."""
+"""The Euler conventions reproduce every test vector of docs/design.md §4 (to 1e-4)."""
 
 from __future__ import annotations
 

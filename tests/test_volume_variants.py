@@ -1,6 +1,6 @@
 """MRC header and storage variants found in real files, synthesised with mrcfile: each converts right or fails clearly.
 
-Decisions (DESIGN.md section 4): big-endian files are read in their byte order and written little-endian;
+Decisions (docs/design.md §4): big-endian files are read in their byte order and written little-endian;
 ``mapc/mapr/maps`` permutations are honoured by transposing to z, y, x (with a warning); values that are not a
 permutation of 1, 2, 3 are read as 1/2/3 with a warning; the caller's voxel spacing always wins (header voxel size
 0, a wrong ``cella``, a nonzero origin or ``nxstart`` are all replaced); extended headers of every type are copied

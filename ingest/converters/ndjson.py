@@ -1,6 +1,6 @@
 """Portal point annotations written as ndJSON (one JSON object a line); :mod:`ndjson_reader` reads them back.
 
-Lines, in this fixed key order (DESIGN.md section 4, "Points")::
+Lines, in this fixed key order (docs/design.md §4, "Points")::
 
     {"type": "point", "location": {"x": X, "y": Y, "z": Z}}
     {"type": "orientedPoint", "location": {...}, "xyz_rotation_matrix": [[r00, r01, r02], [...], [...]]}

@@ -1,6 +1,6 @@
 """OME-Zarr multiscale images: the reader for zarr sources and the writer's arrays and group metadata.
 
-Output conventions (DESIGN.md section 4): NGFF 0.4 on zarr format 2 (``dimension_separator`` ``/``) or NGFF 0.5
+Output conventions (docs/design.md §4): NGFF 0.4 on zarr format 2 (``dimension_separator`` ``/``) or NGFF 0.5
 on zarr format 3 (default ``/`` chunk keys, ``dimension_names`` z, y, x); Blosc lz4 clevel 5 with byte shuffle;
 axes z, y, x of type space in angstrom; one scale transform per level and no translation. The group metadata
 is written last by :func:`write_multiscales_metadata`, so a group that names its arrays has them complete.

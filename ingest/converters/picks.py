@@ -2,7 +2,7 @@
 
 A reader turns one local file into :class:`Picks` whose positions are already in voxels of the annotation's
 voxel spacing (0-based, x/y/z), with rotations as portal ``xyz_rotation_matrix`` (RELION's matrix A:
-``p_tomo = R @ p_ref + location``). DESIGN.md section 4 ("Points") is the contract.
+``p_tomo = R @ p_ref + location``). docs/design.md §4 ("Points") is the contract.
 
 A new format is one module ``ingest/converters/picks_<format>.py`` that decorates its reader with
 ``@register_reader("<file_format>")``, one entry in ``_FORMAT_MODULES`` below, and one test file.

@@ -1,7 +1,7 @@
 """RELION particle STAR files → :class:`Picks`: RELION 3.0/3.1 (``relion3_star``), TOMOMAN (``tomoman_relion_star``)
 and RELION 4 tomography (``relion4_star``). RELION 5's centred coordinates are read by :mod:`picks_relion5`.
 
-Conventions (DESIGN.md section 4, checked against RELION's ``ParticleSet::getPosition`` and ``getMatrix3x3``):
+Conventions (docs/design.md §4, checked against RELION's ``ParticleSet::getPosition`` and ``getMatrix3x3``):
 
 * Rotation R = A(``rlnTomoSubtomogramRot/Tilt/Psi``) @ A(``rlnAngleRot/Tilt/Psi``) with A =
   :func:`relion_to_matrix`; a missing triple is the identity (as in RELION). A table with neither triple gives

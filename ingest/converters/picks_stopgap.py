@@ -1,6 +1,6 @@
 """STOPGAP motivelist STAR (``stopgap_star``, block ``data_stopgap_motivelist``) → :class:`Picks`.
 
-Conventions (DESIGN.md section 4): R = :func:`stopgap_to_matrix` (``phi, the, psi``: extrinsic zxz, not inverted);
+Conventions (docs/design.md §4): R = :func:`stopgap_to_matrix` (``phi, the, psi``: extrinsic zxz, not inverted);
 position = (``orig_{x,y,z}`` + ``{x,y,z}_shift``) / binning; scores from ``score``. ``filter_value`` selects
 ``tomo_num``, which STOPGAP may write as a float (``1.0`` matches ``"1"``). A table without any of ``phi, the, psi``
 gives point-only picks (an error when read for oriented points: ``extra`` option ``shape`` = ``orientedPoint``) and

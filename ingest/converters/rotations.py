@@ -3,7 +3,7 @@
 The portal matrix R maps the reference frame into the tomogram (``p_tomo = R @ p_ref + location``), i.e.
 RELION's matrix A. Conventions are written in scipy's notation (uppercase axes intrinsic, lowercase extrinsic,
 ``.inv()`` the transpose); angles → matrices is composed in numpy, matrices → angles goes through scipy. All
-angles are in degrees; every function takes arrays of shape (n,) and returns (n, 3, 3). DESIGN.md section 4
+angles are in degrees; every function takes arrays of shape (n,) and returns (n, 3, 3). docs/design.md §4
 ("Points") lists the conventions and the test vectors pinned in tests/test_rotations.py.
 """
 

@@ -3,7 +3,7 @@
 :func:`open_volume` opens a source as a lazy dask array with its header facts; :func:`convert_volume` streams
 it (memory does not grow with the volume) into three pyramid levels and, optionally, the canonical MRC of
 level 0. Outputs are staged under temporary sibling names and renamed into place only when complete; on any
-error they are removed. DESIGN.md section 4 ("Volumes") is the contract.
+error they are removed. docs/design.md §4 ("Volumes") is the contract.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What a metadata file must hold: the metadata-files schema, and the portal importer's own requirements.
 
 The schema models come from ``ingest.models.metadata_files`` (generated from LinkML). The importer
-requirements (DESIGN §4, established by mutating a valid tree one field at a time and importing it) are
+requirements (docs/design.md §4, established by mutating a valid tree one field at a time and importing it) are
 narrower and stricter in places (dates exactly ``YYYY-MM-DD``, nested fields always objects, an alignment
 path that is never null), so both are checked.
 """
