@@ -23,10 +23,12 @@ from portal_importer import assert_imports_one_row_per_entity, needs_portal_impo
 from synthesize_inputs import synthesize_inputs
 
 from ingest.cli import main
+from ingest.portal_defaults import SECTION_CTF_KEYS
 
 pytestmark = pytest.mark.corpus
 
 TIMESTAMP = "2024-06-01T00:00:00+00:00"
+SECTION_KEYS = ("z_index", "frame_acquisition_order", "raw_angle", *SECTION_CTF_KEYS)
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,11 @@ def test_config_ingests_end_to_end_and_checks(case: Case, corpus: Path, scratch:
     assert set(result.runs) <= runs, f"synthesized runs {result.runs} not all in {result.tree / result.dataset}"
     metadata = json.loads((result.tree / result.dataset / "dataset_metadata.json").read_text())
     assert str(metadata["dataset_identifier"]) == result.dataset
+    for path in (result.tree / result.dataset).glob("*/TiltSeries/*/tiltseries_metadata.json"):
+        series = json.loads(path.read_text())
+        # the keys the portal's tilt-series importer writes, null when unknown (no CTF file: every CTF value)
+        assert "ctf_path" in series and "raw_tlt_path" in series, path
+        assert all(set(SECTION_KEYS) <= set(entry) for entry in series["per_section_parameter"]), path
 
 
 @pytest.mark.slow
