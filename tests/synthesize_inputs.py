@@ -20,6 +20,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from synthetic_acquisition import acquisition_of, entry_value
 from synthetic_context import (
     MAPS,
     RunValues,
@@ -32,7 +33,6 @@ from synthetic_context import (
     slot_value,
     table_text,
 )
-from synthetic_files import TILTS, Acquisition
 from synthetic_paths import finder_accepts, invent_path, iter_run_like_names
 from synthetic_writer import SourceWriter
 
@@ -291,9 +291,9 @@ class _Synthesizer:
         self.result.runs = [name for name, _ in runs]
         self.run_paths = {name: path for name, path in runs if path and "." in path.rsplit("/", 1)[-1]}
         self.run_homes = {n: p.rsplit("/", 1)[0] if n in self.run_paths else p for n, p in runs if p}
-        self.writer.ctf_format = str(self.entry_value("ctfs", RunValues({}), "format") or "CTFFIND")
+        self.writer.ctf_format = str(entry_value(self.data, "ctfs", {}, "format") or "CTFFIND")
         for run in contexts:
-            self.writer.acquisitions[run.values["run_name"]] = self.acquisition(run)
+            self.writer.acquisitions[run.values["run_name"]] = acquisition_of(self.data, run.values)
             spacings = self.voxel_spacings(run)
             self.result.voxel_spacings[run.values["run_name"]] = spacings
             for section in ("frames", *(s for s in _RUN_SECTIONS if s != "frames")):
@@ -328,42 +328,6 @@ class _Synthesizer:
             return order[id(item[0])], not any(isinstance(g, str) and self.at_home(g, run) for g in globs)
 
         return sorted(self.sources(section), key=key)
-
-    def entry_value(self, section: str, run: RunValues, *path: str) -> Any:
-        """A metadata value of the first entry of ``section`` with a value at ``path``, templates filled with the
-        run's values and cast as the portal casts ``float {...}``/``int {...}``."""
-        for entry in self.data.get(section) or []:
-            value: Any = entry.get("metadata") if isinstance(entry, dict) else None
-            for key in path:
-                value = value.get(key) if isinstance(value, dict) else None
-            if isinstance(value, str) and "{" in value:
-                cast, _, template = value.partition(" ") if value.startswith(("float ", "int ")) else ("", "", value)
-                value = template.format_map(_Missing(run.values))
-                try:
-                    value = float(value) if cast else value
-                except ValueError:
-                    value = None
-            if value is not None:
-                return value
-        return None
-
-    def acquisition(self, run: RunValues) -> Acquisition:
-        """The run's acquisition as the config describes it (see :class:`synthetic_files.Acquisition`)."""
-        low, high = (self.entry_value("tiltseries", run, "tilt_range", k) for k in ("min", "max"))
-        step = self.entry_value("tiltseries", run, "tilt_step")
-        tilts = TILTS
-        if isinstance(low, int | float) and isinstance(high, int | float) and isinstance(step, int | float) and step:
-            count = round((float(high) - float(low)) / abs(float(step))) + 1
-            tilts = tuple(round(float(low) + i * abs(float(step)), 2) for i in range(count))
-        flux = self.entry_value("tiltseries", run, "total_flux")
-        rate = self.entry_value("frames", run, "dose_rate")
-        pixel = self.entry_value("tiltseries", run, "pixel_spacing")
-        binning = self.entry_value("tiltseries", run, "binning_from_frames")
-        pixel = float(pixel) if isinstance(pixel, int | float) and pixel > 0 else 10.0
-        frame_pixel = pixel / float(binning) if isinstance(binning, int | float) and binning > 0 else pixel
-        dose = float(flux) / len(tilts) if isinstance(flux, int | float) and flux > 0 else 3.0
-        time = dose / float(rate) if isinstance(rate, int | float) and rate > 0 else 1.0
-        return Acquisition(tilts, time, dose, pixel, frame_pixel)
 
     def walk_section(self, section: str, run: RunValues, spacing: str) -> None:
         level = spacing if section in _VS_SECTIONS else None
