@@ -58,11 +58,11 @@ TABLE = [
     Case("10006.yaml"),  # relion4_star with filter_value; match_regex anchored on '/'
     Case("10007.yaml", runs=2),  # tomoman star, run-level parent_filters, made-up run data map, gains
     Case("10008.yaml", runs=2),  # stopgap_star shared by runs; run-data-map columns in source globs
-    Case("10010.yaml"),
+    Case("10010.yaml"),  # run data map, semantic masks
     Case("10301.yaml"),  # runs match_regex '/.*_BrnoKrios_.*$' (full-path semantics)
     Case("10302.yaml", base="10301.yaml"),  # runs exclude; deposition from 10301
-    Case("10426.yaml"),
-    Case("10436.yaml"),  # one source per data set folder (alternative places of a run's files)
+    Case("10426.yaml"),  # MRC frames with binning_from_frames 2, CTFFIND estimates, AreTomo .aln
+    Case("10436.yaml"),  # one source per data-set folder (alternative places of a run's files), tomogram filters
     Case("10440.yaml"),  # copick points
     Case("10441.yaml", base="10440.yaml"),  # relion3_star oriented points, mesh_source_path; deposition from 10440
     Case("10442.yaml", runs=2),  # relion3_star points shared by runs (filter_value)
@@ -71,6 +71,8 @@ TABLE = [
     Case("10473.yaml"),  # OME-Zarr tomograms and zarr semantic masks
     # tomogram_header voxel spacing; frames `literal: default` (no frame files deposited: `path: null`)
     Case("10478.yaml"),
+    # InstanceSegmentationMask (mrc) beside copick points; 4 tomograms of one voxel spacing, two raw WBP ones that
+    # differ only in processing_software (the portal importer's tomogram key keeps them apart)
     Case("10490.yaml"),
     Case("gjensen/10014.yaml", runs=2),  # real run data map + run_to_tomo_map_csv, key photos by bucket/key path
     Case("deposition_10304.yaml", base="10004.yaml"),  # SegmentationMask mrc; destination_glob
