@@ -61,7 +61,7 @@
 | C-FRAMES-MDOC | frames | mdoc sections, frame files, frames entries differ in number or SubFramePath names (warning) |
 | C-FRAMES-DOSE | frames | the frames' exposure_dose sum differs from the tilt series' total_flux by more than 1 |
 | C-FRAMES-ORDER | frames | acquisition_order > frames − 1, or it orders frames unlike accumulated_dose |
-| C-FRAMES-GAIN | frames | frames are not gain corrected and the run has no file under Gains/ |
+| C-FRAMES-GAIN | frames | not gain corrected, and no file under Gains/ (warning: the portal's test is skipped then) |
 | C-GAIN-HEADER | frames | a gain MRC is not one image (nz = 1), or not of the first MRC frame's size and voxel size |
 | C-FRAMES-PIXEL-SPACING | frames | a tilt series' pixel_spacing is no whole multiple of the MRC frames' voxel size |
 """
