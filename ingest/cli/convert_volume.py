@@ -39,8 +39,8 @@ NGFF_VERSIONS = ("0.4", "0.5")
 @click.option("--threshold", type=FINITE, help="Semantic mask: voxels at or above this value are the object.")
 @click.option(
     "--rescale-to", type=AXES,
-    help="Masks: regrid to this size in voxels, X,Y,Z like --tomogram-size (nearest neighbour; earlier versions took "
-    "Z,Y,X, so the labelled form z=..,y=..,x=.. is accepted too).",
+    help="Masks: regrid to this size in voxels, X,Y,Z like --tomogram-size (nearest neighbour); the labelled form "
+    "x=..,y=..,z=.. is accepted too.",
 )  # fmt: skip
 @click.option("--mrc", "mrc_out", type=click.Path(path_type=Path), help="Also write the canonical MRC here.")
 @click.option("--ngff", type=SuggestingChoice(NGFF_VERSIONS), default="0.4", show_default=True)

@@ -153,18 +153,28 @@ def dataset_option(help: str) -> Callable[[F], F]:
 
 @dataclass(frozen=True)
 class Term:
-    """One option name's single meaning, and whether commands may give it different defaults."""
+    """One option name's single meaning; whether commands may give it different defaults; and, when commands
+    may give it different value sets (choices, metavar), why (``varies``)."""
 
     meaning: str
     same_default: bool = True
+    varies: str = ""
 
 
 TERMS: dict[str, Term] = {
     "--format": Term("how the command prints its result: text, json, github, junit"),
     "--from": Term("the data format of the file read (a registered reader name)"),
-    "--to": Term("what the command converts into: the data format written, or the config version"),
+    "--to": Term(
+        "what the command converts into",
+        same_default=False,
+        varies="export picks: the data format written; migrate: the config format version",
+    ),
     "--input": Term("the input root: a folder or an s3:// URL", same_default=False),
-    "--output": Term("where the command's result goes: the output tree, or the converted file", same_default=False),
+    "--output": Term(
+        "where the command's result goes",
+        same_default=False,
+        varies="deposition, run, validate: the output tree (DIR|URL); migrate: the upgraded config file(s)",
+    ),
     "--bucket-root": Term("a local folder holding the buckets that literal bucket/key paths name"),
     "--storage-option": Term("fsspec settings of s3:// URLs (KEY=VALUE, repeatable)"),
     "--run": Term("runs whose name fully matches REGEX (repeatable)"),
