@@ -34,10 +34,11 @@ REPORT_FORMATS = ("text", "json", "github", "junit")
 
 def suggestion(value: str, choices: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the known value closest to ``value``, or an empty string."""
-    close = difflib.get_close_matches(value.lower(), [choice.lower() for choice in choices], n=1, cutoff=0.6)
+    known = list(choices)
+    close = difflib.get_close_matches(value.lower(), [choice.lower() for choice in known], n=1, cutoff=0.6)
     if not close:
         return ""
-    original = next(choice for choice in choices if choice.lower() == close[0])
+    original = next(choice for choice in known if choice.lower() == close[0])
     return f" (did you mean {original!r}?)"
 
 
