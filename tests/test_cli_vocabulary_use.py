@@ -260,3 +260,23 @@ def test_in_a_real_process_run_refuses_run_and_schema_refuses_both(example: Path
     assert "exactly one run" in refused.stderr
     both = ingest_process("schema", "--metadata", "--json-schema")
     assert (both.returncode, both.stdout) == (2, "")
+
+
+# --option keys and values are choices too (a reader ignores keys it does not know)
+
+
+@pytest.mark.parametrize(
+    ("pair", "file_format", "message"),
+    [
+        ("colour=red", "csv", "unknown key 'colour', expected one of table_map, label, coordinates"),
+        ("coordinate=normalized", "relion3_star", "(did you mean 'coordinates'?)"),
+        ("coordinates=normalized", "csv", "coordinates applies to --from relion3_star"),
+        ("coordinates=normalised", "relion3_star", "(did you mean 'normalized'?)"),
+    ],
+)
+def test_format_options_are_checked(tmp_path: Path, pair: str, file_format: str, message: str) -> None:
+    result = invoke("convert", "picks", str(picks_csv(tmp_path)), str(tmp_path / "o.ndjson"), "--from", file_format,
+                    "--option", pair)  # fmt: skip
+    assert result.exit_code == 2
+    assert "Invalid value for '--option'" in result.stderr and message in result.stderr
+    assert not (tmp_path / "o.ndjson").exists()

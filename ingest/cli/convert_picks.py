@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ingest.cli.numbers import POSITIVE
-from ingest.cli.vocabulary import AXES, SuggestingChoice, deprecated_alias
+from ingest.cli.vocabulary import AXES, SuggestingChoice, deprecated_alias, suggestion
 from ingest.errors import UsageError
 
 SHAPE_NAMES = {"point": "POINT", "oriented-point": "ORIENTED_POINT", "instance": "INSTANCE_POINT"}
@@ -20,12 +20,34 @@ PICK_FORMATS = (
 compares the two)."""
 
 
-def _extra(pairs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+_RELION = ("relion3_star", "relion4_star", "relion5_star", "tomoman_relion_star")
+FORMAT_OPTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
+    "table_map": (("dynamo_tbl",), None),
+    "label": (("eman2_json",), None),
+    "coordinates": (_RELION, ("pixels", "normalized")),
+}
+"""``--option`` keys → the formats that read them and their values (None: free text). Anything else would be
+ignored silently by the reader, so it is refused."""
+
+
+def _extra(pairs: tuple[str, ...], file_format: str) -> tuple[tuple[str, str], ...]:
     items = []
     for pair in pairs:
         key, separator, value = pair.partition("=")
         if not separator or not key:
             raise UsageError("bad format option", where="--option", expected="KEY=VALUE", found=pair)
+        if key not in FORMAT_OPTIONS:
+            hint = suggestion(key, FORMAT_OPTIONS)
+            raise click.BadParameter(f"unknown key {key!r}, expected one of {', '.join(FORMAT_OPTIONS)}{hint}",
+                                     param_hint="'--option'")  # fmt: skip
+        formats, values = FORMAT_OPTIONS[key]
+        if file_format not in formats:
+            raise click.BadParameter(f"{key} applies to --from {', '.join(formats)}, not {file_format}",
+                                     param_hint="'--option'")  # fmt: skip
+        if values is not None and value not in values:
+            hint = suggestion(value, values)
+            raise click.BadParameter(f"{key}={value!r} is not one of {', '.join(values)}{hint}",
+                                     param_hint="'--option'")  # fmt: skip
         items.append((key, value))
     return tuple(items)
 
@@ -52,7 +74,12 @@ def _extra(pairs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.option("--delimiter", help="CSV/TSV delimiter.")
 @click.option("--columns", type=SuggestingChoice(["xyz", "zyx"]), help="CSV/TSV column order.")
 @click.option(
-    "--option", "options", multiple=True, help="Format-specific KEY=VALUE (table_map, label, coordinates=normalized)."
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Format-specific (repeatable): table_map=FILE (dynamo_tbl), label=NAME (eman2_json), "
+    "coordinates=pixels|normalized (RELION formats).",
 )
 def convert_picks(
     src: Path,
@@ -82,7 +109,7 @@ def convert_picks(
     point_shape = PointShape[SHAPE_NAMES[shape]]
     reader_for(file_format)
     size = tomogram_size or (tomogram_size_from_mrc(tomogram) if tomogram else None)
-    extra = _extra(options) + ((("tomogram_size", ",".join(map(str, size))),) if size else ())
+    extra = _extra(options, file_format) + ((("tomogram_size", ",".join(map(str, size))),) if size else ())
     read_options = ReadOptions(
         binning=binning,
         order="zyx" if order == "zyx" else "xyz",
