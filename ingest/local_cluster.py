@@ -22,8 +22,11 @@ import signal
 import sys
 import threading
 import warnings
+import weakref
 from typing import Any
 
+_STARTED: weakref.WeakSet[Any] = weakref.WeakSet()
+"""The local clusters started here (their workers are stopped after Ctrl-C)."""
 _TRACKER_WARNINGS = "ignore:resource_tracker:UserWarning"
 """A ``-W`` option: no warning of the resource tracker about what stopped workers left (it cleans it up)."""
 
@@ -62,6 +65,7 @@ def start_local_cluster(**options: Any) -> Any:
         builder.join(timeout=0.1)  # short waits: the main thread stays responsive to Ctrl-C
     if "error" in outcome:
         raise outcome["error"]
+    _STARTED.add(outcome["cluster"])
     return outcome["cluster"]
 
 
@@ -78,18 +82,11 @@ def quiet_interrupted_clusters() -> None:
 
 
 def _stop_worker_processes() -> None:
-    """Kill the processes this process started for its local clusters and process pools (not the resource
-    tracker, which cleans up after them). psutil comes with distributed."""
-    from multiprocessing import resource_tracker
-
-    import psutil
-
-    tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
-    try:
-        children = psutil.Process(os.getpid()).children(recursive=True)
-    except psutil.Error:
-        return
-    for child in children:
-        if child.pid != tracker:
-            with contextlib.suppress(psutil.Error):
-                child.kill()
+    """Kill the worker processes of the local clusters this process started (nothing else: the resource tracker
+    cleans up after them, and a process pool of checks stops with its parent)."""
+    for cluster in list(_STARTED):
+        for nanny in list(getattr(cluster, "workers", {}).values()):
+            pid = getattr(getattr(getattr(nanny, "process", None), "process", None), "pid", None)
+            if isinstance(pid, int):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
