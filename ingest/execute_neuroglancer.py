@@ -54,21 +54,28 @@ def write_precomputed(task: PrecomputedPointsTask, output: Storage, publisher: D
         publisher.publish_bytes(task.info_key, info)
 
 
-def neuroglancer_state_bytes(task: NeuroglancerTask, output: Storage, deposition_id: int, stamp: int) -> bytes:
-    """The state JSON of ``task`` (sorted keys, indented): the image layer, then the annotation layers; with
-    ``deposition_id`` and ``last_updated_at`` as the portal's metadata writer adds them."""
+def neuroglancer_state_bytes(
+    task: NeuroglancerTask,
+    output: Storage,
+    deposition_id: int,
+    stamp: int,
+    url_prefix: str = NEUROGLANCER_URL_PREFIX,
+) -> bytes:
+    """The state JSON of ``task`` (sorted keys, indented): the image layer, then the annotation layers, their
+    sources at ``url_prefix`` + output key; with ``deposition_id`` and ``last_updated_at`` as the portal's metadata
+    writer adds them."""
     tomogram = json.loads(output.read_bytes(task.tomogram_metadata_key))
     size = {axis: int(tomogram["size"][axis]) for axis in "xyz"}
     scale = round(float(tomogram["voxel_spacing"]), 3) * 1e-10
     mean, rms = _mrc_statistics(output, task.mrc_key)
-    layers = [image_layer(_url(task.zarr_key), task.name, scale, (mean - 3 * rms, mean + 3 * rms))]
+    layers = [image_layer(url_prefix + task.zarr_key, task.name, scale, (mean - 3 * rms, mean + 3 * rms))]
     for layer in task.layers:
         if layer.kind == "points":
             oriented = layer.shape is Shape.ORIENTED_POINT
             instances = layer.shape is Shape.INSTANCE_SEGMENTATION
             layers.append(
                 point_layer(
-                    _url(layer.source_key),
+                    url_prefix + layer.source_key,
                     layer.name,
                     scale,
                     layer.color,
@@ -79,14 +86,10 @@ def neuroglancer_state_bytes(task: NeuroglancerTask, output: Storage, deposition
             )
         else:
             layers.append(
-                segmentation_layer(_url(layer.source_key), layer.name, scale, layer.color, visible=layer.visible)
+                segmentation_layer(url_prefix + layer.source_key, layer.name, scale, layer.color, visible=layer.visible)
             )
     document = {**state(layers, scale, size), "deposition_id": deposition_id, "last_updated_at": stamp}
     return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
-
-
-def _url(key: str) -> str:
-    return NEUROGLANCER_URL_PREFIX + key
 
 
 def _mrc_statistics(output: Storage, key: str) -> tuple[float, float]:

@@ -154,7 +154,7 @@ class _RunWriter:
             self._entity(points, points.info_key, (), (), self._precomputed, extra=shown)
         for viewer in self.run.neuroglancer:
             keys = (viewer.tomogram_metadata_key, *viewer.annotation_metadata_keys)
-            shown_in = tuple(self._data_print(key) for key in keys)
+            shown_in = (self.settings.url_prefix, *(self._data_print(key) for key in keys))
             self._entity(viewer, viewer.state_key, (), (), self._neuroglancer, extra=shown_in)
         if self.run.metadata_key is not None:
             self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
@@ -320,7 +320,8 @@ class _RunWriter:
         write_precomputed(task, self.output, self.publisher)
 
     def _neuroglancer(self, task: NeuroglancerTask) -> bytes:
-        return neuroglancer_state_bytes(task, self.output, self.job.deposition_id, self.settings.timestamp)
+        settings = self.settings
+        return neuroglancer_state_bytes(task, self.output, self.job.deposition_id, settings.timestamp, settings.url_prefix)
 
     def _key_images(self, task: KeyImageTask) -> None:
         write_key_images(task, self.output, self.publisher)

@@ -11,10 +11,22 @@ instead of the portal's precomputed segmentation with meshes.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 NEUROGLANCER_URL_PREFIX = "https://files.cryoetdataportal.cziscience.com/"
-"""The base URL of layer sources (the portal's default ``DOMAIN_NAME``): a source is this + its output key."""
+"""The default base URL of layer sources (the portal's default ``DOMAIN_NAME``): a source is the base URL + its
+output key. ``ingest deposition --url-prefix`` sets another (a served local tree, a bucket's https URL)."""
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+
+
+def url_prefix(text: str) -> str:
+    """``text`` as a base URL of layer sources (a ``/`` appended when missing); ValueError when it is not an
+    absolute URL such as ``https://host/path`` or ``http://127.0.0.1:8000/``."""
+    if not _URL.fullmatch(text):
+        raise ValueError(f"not an absolute URL (scheme://host/path): {text!r}")
+    return text if text.endswith("/") else text + "/"
 
 _CROSS_SECTION_HEIGHT = 400  # pixels: the portal's average cross-section render height
 
