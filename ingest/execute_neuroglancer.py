@@ -10,6 +10,7 @@ import orjson
 
 from ingest.converters.key_image import PALETTE
 from ingest.converters.neuroglancer_points import write_precomputed_points
+from ingest.converters.neuroglancer_segmentation import DATA_KEY, chunk_name, encode_chunk, segmentation_info
 from ingest.converters.neuroglancer_state import (
     NEUROGLANCER_URL_PREFIX,
     image_layer,
@@ -22,10 +23,19 @@ from ingest.errors import InputFileError
 from ingest.output_digests import DigestingPublisher
 from ingest.storage import Storage
 from ingest.storage_retry import RetryPolicy, call_with_retries
-from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask
+from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask, PrecomputedSegmentationTask, PrecomputedTask
+from ingest.zarr_slab import chunk_boxes, read_box
 
 
-def write_precomputed(task: PrecomputedPointsTask, output: Storage, publisher: DigestingPublisher) -> None:
+def write_precomputed(task: PrecomputedTask, output: Storage, publisher: DigestingPublisher) -> None:
+    """Publish (with ``publisher``) the precomputed folder of ``task`` (annotations or a segmentation)."""
+    if isinstance(task, PrecomputedSegmentationTask):
+        write_precomputed_segmentation(task, output, publisher)
+    else:
+        write_precomputed_annotations(task, output, publisher)
+
+
+def write_precomputed_annotations(task: PrecomputedPointsTask, output: Storage, publisher: DigestingPublisher) -> None:
     """Publish (with ``publisher``) the precomputed annotations of ``task.points_key`` (read from ``output``) at
     ``task.folder``, its ``info`` last."""
     points = []
@@ -52,6 +62,26 @@ def write_precomputed(task: PrecomputedPointsTask, output: Storage, publisher: D
         (folder / "info").unlink()
         publisher.move_tree(task.folder, folder)
         publisher.publish_bytes(task.info_key, info)
+
+
+def write_precomputed_segmentation(
+    task: PrecomputedSegmentationTask, output: Storage, publisher: DigestingPublisher
+) -> None:
+    """Publish (with ``publisher``) the precomputed segmentation of the mask ``task.zarr_key`` (read from
+    ``output`` one chunk at a time) at ``task.folder``, its ``info`` last."""
+    level, chunk, boxes = chunk_boxes(output, task.zarr_key)
+    with output.scratch() as scratch:
+        folder = scratch / "precomputed"
+        data = folder / DATA_KEY
+        data.mkdir(parents=True)
+        for box in boxes:
+            voxels = read_box(output, task.zarr_key, level, box)
+            start = (box[0].start, box[1].start, box[2].start)
+            stop = (box[0].stop, box[1].stop, box[2].stop)
+            (data / chunk_name(start, stop)).write_bytes(encode_chunk(voxels))
+        info = segmentation_info(level.shape, chunk, task.voxel_spacing)
+        publisher.move_tree(task.folder, folder)
+        publisher.publish_bytes(task.info_key, (json.dumps(info, indent=2, sort_keys=True) + "\n").encode())
 
 
 def neuroglancer_state_bytes(
@@ -85,9 +115,9 @@ def neuroglancer_state_bytes(
                 )
             )
         else:
-            layers.append(
-                segmentation_layer(url_prefix + layer.source_key, layer.name, scale, layer.color, visible=layer.visible)
-            )
+            scheme = "precomputed" if layer.kind == "segmentation" else "zarr"
+            url = url_prefix + layer.source_key
+            layers.append(segmentation_layer(url, layer.name, scale, layer.color, visible=layer.visible, scheme=scheme))
     document = {**state(layers, scale, size), "deposition_id": deposition_id, "last_updated_at": stamp}
     return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
 

@@ -60,7 +60,7 @@ from ingest.tasks import (
     KeyImageTask,
     Metadata,
     NeuroglancerTask,
-    PrecomputedPointsTask,
+    PrecomputedTask,
     Section,
     TiltSeriesTask,
     TomogramTask,
@@ -147,7 +147,7 @@ class _RunWriter:
             outputs = tuple(key for _, key in images.images)
             self._entity(images, images.last_key, outputs, (), self._key_images, extra=drawn_from)
         for points in self.run.precomputed:
-            if self.settings.metadata_only:  # precomputed point annotations are data, not metadata
+            if self.settings.metadata_only:  # precomputed annotations and segmentations are data, not metadata
                 self.skipped.append(points.info_key)
                 continue
             shown = self._data_print(points.annotation_metadata_key)
@@ -316,12 +316,14 @@ class _RunWriter:
             refs["neuroglancer_config_path"] = task.neuroglancer_key
         return refs
 
-    def _precomputed(self, task: PrecomputedPointsTask) -> None:
+    def _precomputed(self, task: PrecomputedTask) -> None:
         write_precomputed(task, self.output, self.publisher)
 
     def _neuroglancer(self, task: NeuroglancerTask) -> bytes:
         settings = self.settings
-        return neuroglancer_state_bytes(task, self.output, self.job.deposition_id, settings.timestamp, settings.url_prefix)
+        return neuroglancer_state_bytes(
+            task, self.output, self.job.deposition_id, settings.timestamp, settings.url_prefix
+        )
 
     def _key_images(self, task: KeyImageTask) -> None:
         write_key_images(task, self.output, self.publisher)

@@ -15,6 +15,8 @@ from ingest.tasks import (
     NeuroglancerLayer,
     NeuroglancerTask,
     PrecomputedPointsTask,
+    PrecomputedSegmentationTask,
+    PrecomputedTask,
     TomogramTask,
 )
 
@@ -68,12 +70,14 @@ def plan_key_images(
 
 def plan_neuroglancer(
     layout: Layout, tomograms: tuple[TomogramTask, ...], annotations: tuple[AnnotationTask, ...]
-) -> tuple[tuple[TomogramTask, ...], tuple[PrecomputedPointsTask, ...], tuple[NeuroglancerTask, ...]]:
-    """The tomograms of one voxel spacing with their ``neuroglancer_config_path``, the precomputed annotations of
-    the voxel spacing's point files, and one state per tomogram shown by default (``is_visualization_default``,
-    as the portal's visualization-config importer): the image, then a layer per point file and mask of the
-    annotations on the tomogram's alignment, visible when the file is a visualization default."""
-    precomputed: list[PrecomputedPointsTask] = []
+) -> tuple[tuple[TomogramTask, ...], tuple[PrecomputedTask, ...], tuple[NeuroglancerTask, ...]]:
+    """The tomograms of one voxel spacing with their ``neuroglancer_config_path``, the precomputed files of the
+    voxel spacing's point files (annotations) and semantic masks (segmentations, as the portal's precompute
+    step), and one state per tomogram shown by default (``is_visualization_default``, as the portal's
+    visualization-config importer): the image, then a layer per point file and mask of the annotations on the
+    tomogram's alignment, visible when the file is a visualization default. Instance masks, which the portal
+    neither precomputes nor shows, are shown from their OME-Zarr."""
+    precomputed: list[PrecomputedTask] = []
     layers: dict[str, list[tuple[NeuroglancerLayer, str]]] = {}  # alignment key -> layers and their annotation
     color = 0
     for annotation in annotations:
@@ -98,6 +102,16 @@ def plan_neuroglancer(
                 )
                 suffix = "orientedpoint" if shape is Shape.ORIENTED_POINT else "point"
                 layer = NeuroglancerLayer("points", f"{prefix} {suffix}", folder, _hex(color), visible, shape)
+            elif shape is Shape.SEGMENTATION_MASK:
+                zarr_key = next(output.key for output in file.outputs if output.file_format == "zarr")
+                folder = layout.neuroglancer_precomputed(AnnotationFile(annotation.annotation, shape, "zarr"))
+                precomputed.append(
+                    PrecomputedSegmentationTask(
+                        annotation.metadata_key, zarr_key, folder, annotation.annotation.voxel_spacing.value
+                    )
+                )
+                name = f"{prefix} segmentation"
+                layer = NeuroglancerLayer("segmentation", name, folder, _hex(color), visible, shape)
             else:
                 zarr_key = next(output.key for output in file.outputs if output.file_format == "zarr")
                 layer = NeuroglancerLayer("mask", f"{prefix} segmentation", zarr_key, _hex(color), visible, shape)
