@@ -144,3 +144,36 @@ def plan_neuroglancer(
 
 def _hex(index: int) -> str:
     return hex_color(overlay_color(index))
+
+
+def without_annotations(
+    failed: tuple[AnnotationTask, ...],
+    key_images: tuple[KeyImageTask, ...],
+    precomputed: tuple[PrecomputedTask, ...],
+    states: tuple[NeuroglancerTask, ...],
+) -> tuple[tuple[KeyImageTask, ...], tuple[PrecomputedTask, ...], tuple[NeuroglancerTask, ...]]:
+    """The viewer tasks of a run without what they would read of the ``failed`` annotations (not in the tree):
+    their points and masks are not drawn over the key images, their precomputed folders not written and their
+    layers not in the states."""
+    metadata = {annotation.metadata_key for annotation in failed}
+    gone = {output.key for annotation in failed for file in annotation.files for output in file.outputs}
+    gone |= {task.folder for task in precomputed if task.annotation_metadata_key in metadata}
+    images = tuple(
+        replace(
+            task,
+            point_keys=tuple(key for key in task.point_keys if key not in gone),
+            mask_keys=tuple(key for key in task.mask_keys if key not in gone),
+            annotation_metadata_keys=tuple(key for key in task.annotation_metadata_keys if key not in metadata),
+        )
+        for task in key_images
+    )
+    kept = tuple(task for task in precomputed if task.annotation_metadata_key not in metadata)
+    shown = tuple(
+        replace(
+            task,
+            layers=tuple(layer for layer in task.layers if layer.source_key not in gone),
+            annotation_metadata_keys=tuple(key for key in task.annotation_metadata_keys if key not in metadata),
+        )
+        for task in states
+    )
+    return images, kept, shown
