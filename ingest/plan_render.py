@@ -56,7 +56,12 @@ def plan_counts(plan: Plan) -> dict[str, int]:
         "frames_metadata": sum(len(run.frames) for run in plan.runs),
         "key_images": sum(len(run.key_images) for run in plan.runs),
         "neuroglancer_states": sum(len(run.neuroglancer) for run in plan.runs),
-        "precomputed_annotations": sum(len(run.precomputed) for run in plan.runs),
+        "precomputed_annotations": sum(
+            _precomputed_kind(task) == "annotations" for run in plan.runs for task in run.precomputed
+        ),
+        "precomputed_segmentations": sum(
+            _precomputed_kind(task) == "segmentation" for run in plan.runs for task in run.precomputed
+        ),
     }
 
 
