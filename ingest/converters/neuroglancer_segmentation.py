@@ -67,7 +67,10 @@ def encode_chunk(data: NDArray[Any]) -> bytes:
         if block.shape != BLOCK:  # edge blocks are padded with their first value
             padding = [(0, b - n) for n, b in zip(block.shape, BLOCK, strict=True)]
             block = np.pad(block, padding, mode="constant", constant_values=block.flat[0])
-        values, inverse = np.unique(block, return_inverse=True)
+        if block.min() == block.max():  # most blocks of a mask hold one label: no values to pack
+            values, inverse = block.reshape(-1)[:1], np.zeros(block.size, dtype=np.intp)
+        else:
+            values, inverse = np.unique(block, return_inverse=True)
         table = values.astype(np.uint32)
         bits = next(b for b in _BITS if 2**b >= len(values))
         key = table.tobytes()
