@@ -104,14 +104,14 @@ def test_deposition_logs_progress_and_reports_every_run(tmp_path: Path) -> None:
          "--format", "json", "--no-check"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "[1/2] ok 90001/TS_001: 18 written, 0 skipped" in result.stderr
+    assert "[1/2] ok 90001/TS_001: 19 written, 0 skipped" in result.stderr
     assert "converted 90001/TS_002/TiltSeries/100/TS_002.zarr" in result.stderr
     report = json.loads(result.stdout)
     assert [(run["run"], run["written"], run["skipped"], run["error"]) for run in report["runs"]] == [
-        ("90001/TS_001", 18, 0, None),
-        ("90001/TS_002", 18, 0, None),
+        ("90001/TS_001", 19, 0, None),
+        ("90001/TS_002", 19, 0, None),
     ]
-    assert report["totals"] == {"succeeded": 2, "failed": 0, "written": 38, "skipped": 0, "metadata_only": 0}
+    assert report["totals"] == {"succeeded": 2, "failed": 0, "written": 40, "skipped": 0, "metadata_only": 0}
 
 
 def test_every_bar_shows_an_estimate_of_the_time_left() -> None:

@@ -19,6 +19,7 @@ from ingest.cli.vocabulary import (
     suggestion,
     workers_option,
 )
+from ingest.converters.neuroglancer_state import NEUROGLANCER_URL_PREFIX, url_prefix
 from ingest.errors import UsageError
 from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
 
@@ -26,6 +27,13 @@ from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
 def command_path() -> str:
     """``ingest deposition`` (or ``ingest run``) as the user typed it, for the log."""
     return click.get_current_context().command_path
+
+
+def _url_prefix(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
+    try:
+        return url_prefix(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @click.command("deposition")
@@ -67,6 +75,14 @@ def command_path() -> str:
     "(default: sizes, small files and sampled blocks).",
 )
 @click.option("--timestamp", help="last_updated_at for metadata (default: SOURCE_DATE_EPOCH or now).")
+@click.option(
+    "--url-prefix",
+    default=NEUROGLANCER_URL_PREFIX,
+    show_default=True,
+    callback=_url_prefix,
+    metavar="URL",
+    help="Base URL of the layer sources in the Neuroglancer states (the URL the output root is served at).",
+)
 @storage_options_option()
 @click.option("--check/--no-check", "run_checks", default=True, show_default=True, help="Check the written runs.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; print only failures (text format).")
@@ -93,6 +109,7 @@ def deposition(
     overwrite: bool,
     verify: bool,
     timestamp: str | None,
+    url_prefix: str,
     storage_options: tuple[str, ...],
     run_checks: bool,
     quiet: bool,
@@ -156,6 +173,7 @@ def deposition(
         verification=Verification.FULL if verify else Verification.QUICK,
         bucket_root=str(bucket_root.absolute()) if bucket_root is not None else None,
         metadata_only=metadata_only,
+        url_prefix=url_prefix,
     )
     sources = settings.open_input()
     choice = choose_executor(

@@ -189,6 +189,7 @@ TERMS: dict[str, Term] = {
     "--only": Term("only these parts (comma-separated)"),
     "--dry-run": Term("plan and print, write nothing"),
     "--scheduler": Term("the address of a running dask scheduler"),
+    "--url-prefix": Term("the base URL the output root is served at (Neuroglancer layer sources)"),
     "--overwrite": Term("rewrite outputs even when up to date"),
     "--verify": Term("compare every byte of up-to-date outputs with the manifest"),
     "--timestamp": Term("last_updated_at of metadata"),
