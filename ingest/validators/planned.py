@@ -10,6 +10,7 @@ the error it raises into a finding at the line and column of the config path the
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from ingest.errors import IngestError
@@ -24,9 +25,14 @@ _QUOTED = re.compile(r"'([^']+)'")
 
 
 def planning_findings(
-    document: YamlDocument, config_path: Path, input_root: str, output_url: str | None = None
+    document: YamlDocument,
+    config_path: Path,
+    input_root: str,
+    output_url: str | None = None,
+    storage_options: Mapping[str, str] | None = None,
 ) -> list[Finding]:
-    """Plan the (schema-valid) config at ``config_path`` against ``input_root``; its refusal as one finding."""
+    """Plan the (schema-valid) config at ``config_path`` against ``input_root`` (a folder or a URL read with
+    ``storage_options``); its refusal as one finding."""
     from ingest.config import load_config
     from ingest.existing import ExistingTree, read_existing_tree
     from ingest.planning import plan_valid_config
@@ -34,8 +40,12 @@ def planning_findings(
 
     try:
         config = load_config(config_path).config
-        existing = ExistingTree.empty() if output_url is None else read_existing_tree(open_storage(output_url))
-        plan_valid_config(config_path, config, input_root, existing)
+        options = storage_options if storage_options else None
+        output_options = options if output_url is not None and output_url.startswith(("s3://", "s3a://")) else None
+        existing = (
+            ExistingTree.empty() if output_url is None else read_existing_tree(open_storage(output_url, output_options))
+        )
+        plan_valid_config(config_path, config, input_root, existing, storage_options=options)
     except IngestError as error:
         return [finding_from_error(document, error, str(config_path))]
     return []
