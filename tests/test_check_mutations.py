@@ -66,6 +66,28 @@ def edit_mrc_data(path: Path, change: Callable[[np.ndarray], None]) -> None:
         mrc.update_header_stats()
 
 
+def _overwrite(path: Path, offset: int, data: bytes) -> None:
+    with path.open("r+b") as stream:
+        stream.seek(offset)
+        stream.write(data)
+
+
+def _extended_header(exttyp: bytes) -> Callable[[Path], None]:
+    """The tomogram MRC rewritten with a 64-byte extended header of type ``exttyp``."""
+
+    def change(root: Path) -> None:
+        with mrcfile.open(root / TOMO_MRC, mode="r+") as mrc:
+            mrc.set_extended_header(np.zeros(64, dtype="V1"))
+            mrc.header.exttyp = exttyp
+
+    return change
+
+
+def _put_json(path: Path, content: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content))
+
+
 def set_point(index: int, **location: float) -> Callable[[list[str]], None]:
     def change(lines: list[str]) -> None:
         item = json.loads(lines[index])
@@ -229,6 +251,15 @@ MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
             ((SPACING + 0.01) * TOMO_SHAPE[2], SPACING * TOMO_SHAPE[1], SPACING * TOMO_SHAPE[0]),
         ),
         TOMO_MRC,
+    ),
+    "C-MRC-ISPG": (lambda root: edit_mrc_header(root / TOMO_MRC, "ispg", 0), TOMO_MRC),
+    "C-MRC-MACHST": (lambda root: _overwrite(root / TOMO_MRC, 212, b"\x00\x00\x00\x00"), TOMO_MRC),
+    "C-MRC-LABELS": (lambda root: edit_mrc_header(root / TOMO_MRC, "nlabl", 2), TOMO_MRC),
+    "C-MRC-NVERSION": (lambda root: edit_mrc_header(root / TOMO_MRC, "nversion", 20100), TOMO_MRC),
+    "C-MRC-EXTTYP": (_extended_header(b"ABCD"), TOMO_MRC),
+    "C-NG-LAYERS": (
+        lambda root: _put_json(root / VS / "NeuroglancerPrecompute/100/neuroglancer_config.json", {"layers": []}),
+        f"{VS}/NeuroglancerPrecompute/100/neuroglancer_config.json",
     ),
     "C-ZARR-NGFF": (lambda root: (root / TOMO_ZARR / ".zattrs").unlink(), TOMO_ZARR),
     "C-ZARR-AXES": (_zattrs(TOMO_ZARR, _multiscale(lambda m: m["axes"].reverse())), f"{TOMO_ZARR}/.zattrs"),

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ingest.report import Finding
+from ingest.report import Finding, Severity
 from ingest.validators.check_codes import check_finding
+from ingest.validators.check_frame_headers import read_headers, sub_frame_findings, two_dee_findings
 from ingest.validators.check_frames import frame_entries, frames_findings, header_findings
 from ingest.validators.check_metadata import MetadataDocument
 from ingest.validators.tilt_angle_files import MdocFile, read_angle_list, read_mdoc
@@ -67,30 +68,82 @@ class RunFiles:
         )
 
 
+@dataclass(frozen=True)
+class Acquisition:
+    """What the cross-file rules compare of one run, wherever the files live (the output tree, or the source files
+    a config finds): each tilt series' metadata with its raw tilt file, the mdoc, alignment ``.tlt`` files with the
+    tilt series they align, the frames metadata, and the frame and gain files."""
+
+    tilt_series: tuple[tuple[MetadataDocument, str | None], ...]
+    mdoc_key: str | None
+    tlt_files: tuple[tuple[str, MetadataDocument], ...] = ()
+    frames: MetadataDocument | None = None
+    frame_keys: tuple[str, ...] = ()
+    gain_keys: tuple[str, ...] = ()
+
+
 def consistency_findings(
     reader: TreeReader, run: str, placed: Sequence[Placed], documents: Sequence[MetadataDocument]
 ) -> list[Finding]:
-    """Every cross-file finding about one run."""
+    """Every cross-file finding about one run of the tree."""
     files = RunFiles.of(run, placed, documents)
+    tlt_files = []
+    for alignment in files.alignments:
+        folder = alignment.placed.entity_folder or ""
+        named = alignment.get("tiltseries_path")
+        series = [s for s in files.tilt_series if s.key == named] or list(files.tilt_series[:1])
+        if series:
+            tlt_keys = sorted(k for k in files.keys if k.startswith(folder + "/") and k.endswith(".tlt"))
+            tlt_files += [(key, series[0]) for key in tlt_keys]
+    acquisition = Acquisition(
+        tuple((series, _raw_tilt_key(series, files)) for series in files.tilt_series),
+        files.mdoc_key,
+        tuple(tlt_files),
+        files.frames,
+        files.frame_keys,
+        files.gain_keys,
+    )
+    return acquisition_findings(reader, acquisition)
+
+
+def acquisition_findings(reader: TreeReader, files: Acquisition, *, frame_headers: bool = True) -> list[Finding]:
+    """Every cross-file finding about one run's acquisition (see :class:`Acquisition`); ``frame_headers`` reads
+    the header of every MRC frame and gain (consistency, NumSubFrames, header fields)."""
     findings: list[Finding] = []
     texts = _Texts(reader, findings)
     mdoc = None
+    frame_files = tuple(sorted({k.rsplit("/", 1)[-1] for k in files.frame_keys if not k.endswith(".mdoc")}))
     if files.mdoc_key is not None and (text := texts.read(files.mdoc_key)) is not None:
         mdoc, problems = read_mdoc(text, files.mdoc_key)
         findings.extend(problems)
+    elif files.mdoc_key is None and (files.tilt_series or frame_files):
+        what = files.tilt_series[0][0].key if files.tilt_series else files.frame_keys[0]
+        findings.append(_absent("C-TILT-NO-MDOC", "no acquisition file (.mdoc) beside the tilt series or frames", what))
     raw_angles: dict[str, tuple[str, list[float]]] = {}
-    for series in files.tilt_series:
-        raw = _raw_tilts(series, files, texts, findings)
-        if raw is not None:
-            raw_angles[series.key] = raw
-        findings.extend(_tilt_series_findings(series, raw, mdoc, files.frames))
-    for alignment in files.alignments:
-        findings.extend(_alignment_findings(alignment, files, texts, raw_angles, mdoc))
+    for series, raw_key in files.tilt_series:
+        raw = None
+        if raw_key is None:
+            findings.append(_absent("C-TILT-NO-RAWTLT", "no raw tilt file (.rawtlt) for the tilt series", series.key))
+        elif (angles := texts.angles(raw_key)) is not None:
+            raw = raw_angles[series.key] = (raw_key, angles)
+        findings.extend(tilt_series_findings(series, raw, mdoc, files.frames))
+    for key, series in files.tlt_files:
+        angles = texts.angles(key)
+        if angles:
+            findings.extend(tlt_findings(key, angles, series, raw_angles.get(series.key), mdoc))
     if files.frames is not None:
-        findings.extend(frames_findings(files.frames, mdoc, files.frame_files, has_gains=files.has_gains))
-    spacings = {s.key: v for s in files.tilt_series if (v := _num(s.get("pixel_spacing"))) is not None}
+        findings.extend(frames_findings(files.frames, mdoc, frame_files, has_gains=bool(files.gain_keys)))
+    spacings = {s.key: v for s, _ in files.tilt_series if (v := _num(s.get("pixel_spacing"))) is not None}
     findings.extend(header_findings(reader, files.frame_keys, files.gain_keys, spacings))
+    if frame_headers:
+        frames = read_headers(reader, files.frame_keys)
+        findings.extend(two_dee_findings(frames, read_headers(reader, files.gain_keys)))
+        findings.extend(sub_frame_findings(frames, mdoc))
     return findings
+
+
+def _absent(code: str, message: str, key: str) -> Finding:
+    return check_finding(code, message, file=key, expected="one", found="none", severity=Severity.WARNING)
 
 
 class _Texts:
@@ -119,17 +172,12 @@ class _Texts:
         return angles
 
 
-def _raw_tilts(
-    series: MetadataDocument, files: RunFiles, texts: _Texts, findings: list[Finding]
-) -> tuple[str, list[float]] | None:
+def _raw_tilt_key(series: MetadataDocument, files: RunFiles) -> str | None:
     named = series.get("raw_tlt_path")
     folder = series.placed.entity_folder or ""
     candidates = [named] if isinstance(named, str) and named in files.keys else []
     candidates += sorted(k for k in files.keys if k.startswith(folder + "/") and k.endswith(".rawtlt"))
-    if not candidates:
-        return None
-    angles = texts.angles(candidates[0])
-    return None if angles is None else (candidates[0], angles)
+    return candidates[0] if candidates else None
 
 
 def unmatched_angles(domain: Sequence[float], codomain: Sequence[float]) -> list[float]:
@@ -155,12 +203,13 @@ def range_angles(series: Mapping[str, Any]) -> list[float] | None:
     return [float(a) for a in np.arange(low, high + step, step)]
 
 
-def _tilt_series_findings(
+def tilt_series_findings(
     series: MetadataDocument,
     raw: tuple[str, list[float]] | None,
     mdoc: MdocFile | None,
     frames: MetadataDocument | None,
 ) -> list[Finding]:
+    """A tilt series' metadata against its raw tilts, the mdoc and the frames (``size.z``: its sections)."""
     findings: list[Finding] = []
     size_z = _at(series.content, "size", "z")
     size_z = size_z if isinstance(size_z, int) else None
@@ -330,36 +379,26 @@ def _section_findings(
     return findings
 
 
-def _alignment_findings(
-    alignment: MetadataDocument,
-    files: RunFiles,
-    texts: _Texts,
-    raw_angles: Mapping[str, tuple[str, list[float]]],
+def tlt_findings(
+    key: str,
+    angles: list[float],
+    series: MetadataDocument,
+    raw: tuple[str, list[float]] | None,
     mdoc: MdocFile | None,
 ) -> list[Finding]:
-    folder = alignment.placed.entity_folder or ""
-    tlt_keys = sorted(k for k in files.keys if k.startswith(folder + "/") and k.endswith(".tlt"))
-    named = alignment.get("tiltseries_path")
-    series = [s for s in files.tilt_series if s.key == named] or list(files.tilt_series[:1])
+    """An alignment's ``.tlt`` angles against its tilt series (size.z, tilt_range), raw tilts and the mdoc."""
     out: list[Finding] = []
-    for key in tlt_keys:
-        angles = texts.angles(key)
-        if not angles or not series:
-            continue
-        ts = series[0]
-        size_z = _at(ts.content, "size", "z")
-        if isinstance(size_z, int) and len(angles) > size_z:
-            out.append(_tlt(key, f"more angles than sections in {ts.key} (size.z)", f"at most {size_z}", len(angles)))
-        against: list[tuple[str, list[float] | None]] = [
-            (raw_angles[ts.key][0] if ts.key in raw_angles else "", raw_angles.get(ts.key, ("", None))[1]),
-            (mdoc.key if mdoc else "", mdoc.angles if mdoc else None),
-            (f"{ts.key} tilt_range by tilt_step", range_angles(ts.content)),
-        ]
-        for name, codomain in against:
-            if codomain is not None and (missing := unmatched_angles(angles, codomain)):
-                out.append(
-                    _tlt(key, f"{len(missing)} angle(s) match no angle of {name}", _span(codomain), _some(missing))
-                )
+    size_z = _at(series.content, "size", "z")
+    if isinstance(size_z, int) and len(angles) > size_z:
+        out.append(_tlt(key, f"more angles than sections in {series.key} (size.z)", f"at most {size_z}", len(angles)))
+    against: list[tuple[str, list[float] | None]] = [
+        (raw[0] if raw else "", raw[1] if raw else None),
+        (mdoc.key if mdoc else "", mdoc.angles if mdoc else None),
+        (f"{series.key} tilt_range by tilt_step", range_angles(series.content)),
+    ]
+    for name, codomain in against:
+        if codomain is not None and (missing := unmatched_angles(angles, codomain)):
+            out.append(_tlt(key, f"{len(missing)} angle(s) match no angle of {name}", _span(codomain), _some(missing)))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +111,32 @@ def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, chunks: Ch
             shape = tomogram_shapes.get(document.placed.voxel_spacing)
             findings.extend(_check_annotation(reader, listing, document, shape, chunks))
     findings.extend(consistency_findings(reader, task.run, task.placed, documents))
+    for placed in task.placed:
+        if placed.role is Role.NEUROGLANCER and placed.key.endswith("/neuroglancer_config.json"):
+            findings.extend(neuroglancer_findings(reader, placed.key))
     return findings
+
+
+def neuroglancer_findings(reader: TreeReader, key: str) -> list[Finding]:
+    """A Neuroglancer config is a JSON object with at least one layer (the portal's ``test_neuroglancer``)."""
+    try:
+        state = json.loads(reader.read_bytes(key))
+    except OSError as error:
+        return [unreadable(key, error)]
+    except (ValueError, RecursionError):
+        state = None
+    layers = state.get("layers") if isinstance(state, dict) else None
+    if isinstance(layers, list | dict) and layers:
+        return []
+    return [
+        check_finding(
+            "C-NG-LAYERS",
+            "the Neuroglancer config has no layer",
+            file=key,
+            expected="a JSON object with a non-empty 'layers' list",
+            found="not a JSON object" if not isinstance(state, dict) else repr(layers)[:40],
+        )
+    ]
 
 
 def unreadable(key: str, error: OSError) -> Finding:

@@ -15,6 +15,8 @@ from ingest.validators.tree_layout import Placed, Role, TreeLayout, dataset_and_
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TOMOGRAM_KEY_PHOTO_WIDTHS = {"thumbnail": 134, "snapshot": 512, "expanded": 1024}
+MIN_PHOTO_SIZE = 50
+"""Other key photos (datasets, depositions): at least this many pixels each way (the portal's ``check_photo_valid``)."""
 """The widths of a tomogram's cropped (4:3) key photos, as the portal's key-image importer writes them."""
 
 _METADATA_OF: dict[Role, Role] = {
@@ -167,6 +169,16 @@ def key_photo_findings(reader: TreeReader, listing: Listing, document: MetadataD
             width, height = struct.unpack(">II", head[16:24])
             sizes[name] = (width, height)
             expected_width = TOMOGRAM_KEY_PHOTO_WIDTHS.get(name) if field == "key_photo" else None
+            if expected_width is None and min(width, height) < MIN_PHOTO_SIZE:
+                findings.append(
+                    check_finding(
+                        "C-TREE-KEY-PHOTO",
+                        f"key photo {name} is smaller than the portal shows",
+                        file=path,
+                        expected=f"at least {MIN_PHOTO_SIZE} × {MIN_PHOTO_SIZE} pixels",
+                        found=f"{width}x{height}",
+                    )
+                )
             if expected_width is not None and (width, abs(height * 4 - width * 3) <= 4) != (expected_width, True):
                 findings.append(
                     check_finding(
