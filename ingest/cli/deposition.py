@@ -6,12 +6,16 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ingest.cli.json_failures import json_failures
 from ingest.cli.regex_option import check_regexes
 from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
+
+if TYPE_CHECKING:
+    from ingest.planning import PlannedDeposition
 
 
 def command_path() -> str:
@@ -56,6 +60,12 @@ def command_path() -> str:
 )
 @click.option("--timestamp", help="last_updated_at for metadata (default: SOURCE_DATE_EPOCH or now).")
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
+@click.option(
+    "--skip-source-checks",
+    is_flag=True,
+    help="Ingest runs whose source files disagree (raw tilts vs mdoc, tilt range, frames, gains, pixel spacing); "
+    "by default such a run is refused before anything is written (`ingest validate --input DIR --deep` lists them).",
+)
 @click.option("--check/--no-check", "run_checks", default=True, show_default=True, help="Check the written runs.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; print only failures (text format).")
 @click.option("--verbose", "-v", is_flag=True, help="Show the log on stderr as it is written (debug records too).")
@@ -82,6 +92,7 @@ def deposition(
     verify: bool,
     timestamp: str | None,
     storage_options: tuple[str, ...],
+    skip_source_checks: bool,
     run_checks: bool,
     quiet: bool,
     verbose: bool,
@@ -111,6 +122,9 @@ def deposition(
     except InvalidConfigError as error:
         click.echo(error.render(), err=True, nl=False)
         raise
+    refused: tuple[str, ...] = ()
+    if not skip_source_checks:
+        planned, refused = _refuse_runs_failing_source_checks(planned, parse_storage_options(storage_options))
     # Imported once the plan stands: a bad config or unreachable storage is reported without loading these.
     from rich.console import Console
 
@@ -133,6 +147,8 @@ def deposition(
             if not console.is_terminal:
                 console = Console(width=400)  # never crop keys when the output goes to a file or a pipe
             console.print(plan_tree(planned.plan))
+        if refused:
+            sys.exit(1)
         return
     settings = ExecutionSettings(
         input_url=absolute_url(planned.input_url),
@@ -168,5 +184,33 @@ def deposition(
         lines = quiet_lines(report_lines(report)) if quiet else report_lines(report)
         if lines:
             click.echo("\n".join(lines))
-    if not report.ok:
+    if not report.ok or refused:
         sys.exit(1)
+
+
+def _refuse_runs_failing_source_checks(
+    planned: PlannedDeposition, options: dict[str, str]
+) -> tuple[PlannedDeposition, tuple[str, ...]]:
+    """Check the planned runs' source files (:mod:`ingest.source_checks`), print the findings, and drop the runs
+    with an error from the plan; exit 1 when no run is left (nothing is written)."""
+    from dataclasses import replace
+
+    from ingest.config import read_config
+    from ingest.report import Report, render_text
+    from ingest.source_checks import check_plan_sources, refuse_failing_runs
+
+    document = read_config(planned.config_file).document
+    by_run = check_plan_sources(planned.plan, planned.config, planned.input_url, document, options)
+    if by_run:
+        click.echo(render_text(Report.of(f for found in by_run.values() for f in found)), err=True)
+    plan, refused = refuse_failing_runs(planned.plan, by_run)
+    if not refused:
+        return planned, ()
+    click.echo(
+        f"refused {len(refused)} run(s) whose source files disagree: {', '.join(refused)} (nothing is written for "
+        "them; --skip-source-checks ingests them anyway)",
+        err=True,
+    )
+    if not plan.runs:
+        sys.exit(1)
+    return replace(planned, plan=plan), refused

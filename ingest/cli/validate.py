@@ -37,6 +37,13 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": r
     help="A local folder holding the buckets: literal bucket/key paths (key photos) must exist as DIR/bucket/key.",
 )
 @click.option(
+    "--deep",
+    is_flag=True,
+    help="With --input: also read the source files each planned run finds and check them against each other as "
+    "`ingest deposition` does before writing (raw tilts vs mdoc, tilt range, frames vs NumSubFrames, gains, pixel "
+    "spacing vs the tilt series header): E-SOURCE-*/W-SOURCE-* codes.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(sorted(_RENDERERS)),
@@ -51,6 +58,7 @@ def validate(
     input_root: Path | None,
     output_url: str | None,
     bucket_root: Path | None,
+    deep: bool,
     output_format: str,
 ) -> None:
     """Validate deposition CONFIGs: schema, semantic rules and templates.
@@ -59,8 +67,10 @@ def validate(
     """
     from ingest.validators.config import exit_code, validate_configs
 
+    if deep and input_root is None:
+        raise click.UsageError("--deep reads the source files: give --input DIR")
     report = validate_configs(
-        configs, input_root, plan=input_root is not None, output_url=output_url, bucket_root=bucket_root
+        configs, input_root, plan=input_root is not None, output_url=output_url, bucket_root=bucket_root, deep=deep
     )
     rendered = _RENDERERS[output_format](report)
     if rendered:

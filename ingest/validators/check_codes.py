@@ -7,7 +7,7 @@
 | C-TREE-LEGACY | tree | a folder follows the portal's older layout (reported once per folder, warning) |
 | C-TREE-NO-METADATA | tree | an entity folder (dataset, run, tomogram, annotation, ...) has no metadata file |
 | C-TREE-NO-DATA | tree | a tomogram, tilt series or annotation folder holds only its metadata |
-| C-TREE-KEY-PHOTO | tree | a named key photo is missing, not a PNG, not the portal's size (tomograms: 134/512 px, 4:3) or under 50 px |
+| C-TREE-KEY-PHOTO | tree | a key photo is missing, not a PNG, not the portal's size (tomograms 134/512 px) or < 50 px |
 | C-NG-LAYERS | tree | a Neuroglancer config is not a JSON object with at least one layer |
 | C-META-JSON | metadata | a metadata file is not a JSON object |
 | C-META-SCHEMA | metadata | a metadata file does not validate against the metadata-files schema |

@@ -172,19 +172,30 @@ def mrc_findings(
             header.data_offset + header.data_bytes,
             file_size,
         )
-    if voxel_spacing is not None and sampling_ok:
-        axes = header.voxel_size[1:] if kind is VolumeKind.TILTSERIES else header.voxel_size
-        if any(abs(size - voxel_spacing) > VOXEL_SIZE_TOLERANCE for size in axes):
-            add(
-                "C-MRC-VOXEL-SIZE",
-                "header voxel size differs from the metadata's",
-                voxel_spacing,
-                tuple(round(size, 4) for size in header.voxel_size),
-            )
+    if sampling_ok:
+        found.extend(voxel_size_findings(header, key=key, kind=kind, spacing=voxel_spacing))
     fields = header_field_findings(header, key=key, spacegroup=kind.spacegroup)
     broken = any(f.code == "C-MRC-NSYMBT" for f in found)  # no extended header to type
     found.extend(f for f in fields if not (broken and f.code == "C-MRC-EXTTYP"))
     return found
+
+
+def voxel_size_findings(header: MrcHeader, *, key: str, kind: VolumeKind, spacing: float | None) -> list[Finding]:
+    """The header's voxel size (a tilt series: x and y) is ``spacing`` ± 0.001 Å (the metadata's, or on sources
+    the configured pixel spacing: the portal's ``test_mrc_spacing`` and ``test_tiltseries_pixel_spacing``)."""
+    axes = header.voxel_size[1:] if kind is VolumeKind.TILTSERIES else header.voxel_size
+    if spacing is None or all(abs(size - spacing) <= VOXEL_SIZE_TOLERANCE for size in axes):
+        return []
+    return [
+        check_finding(
+            "C-MRC-VOXEL-SIZE",
+            "header voxel size differs from the metadata's",
+            file=key,
+            path="pixel_spacing" if kind is VolumeKind.TILTSERIES else None,
+            expected=spacing,
+            found=tuple(round(size, 4) for size in header.voxel_size),
+        )
+    ]
 
 
 KNOWN_EXTTYPS = (b"CCP4", b"MRCO", b"SERI", b"AGAR", b"FEI1", b"FEI2", b"HDF5")

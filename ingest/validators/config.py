@@ -42,12 +42,14 @@ def validate_config(
     plan: bool = False,
     output_url: str | None = None,
     bucket_root: Path | str | None = None,
+    deep: bool = False,
 ) -> Report:
     """All findings about the config at ``path``; templates are checked against the run data map found under
     ``input_root`` (default: the config's folder), literal ``bucket/key`` files under ``bucket_root`` when given.
     With ``plan``, a config without errors is then planned against ``input_root`` as ``ingest deposition
     --dry-run`` plans it (on the output tree at ``output_url``, default none), and a refusal becomes a finding
-    (E-PLAN)."""
+    (E-PLAN); with ``deep`` too, the planned runs' source files are checked against each other (E-SOURCE-*,
+    W-SOURCE-*: :mod:`ingest.source_checks`)."""
     try:
         raw = read_config(path, limits)
     except YamlReadError as error:
@@ -58,7 +60,7 @@ def validate_config(
         findings += literal_findings(raw.document, Path(bucket_root) if bucket_root is not None else None)
     findings = _unique(findings)
     if plan and not any(finding.severity is Severity.ERROR for finding in findings):
-        findings.extend(planning_findings(raw.document, Path(path), str(root), output_url))
+        findings.extend(planning_findings(raw.document, Path(path), str(root), output_url, deep=deep))
     return Report.of(findings)
 
 
@@ -69,12 +71,13 @@ def validate_configs(
     plan: bool = False,
     output_url: str | None = None,
     bucket_root: Path | str | None = None,
+    deep: bool = False,
 ) -> Report:
     """One report over several configs."""
     report = Report()
     for path in paths:
         report = report.merge(
-            validate_config(path, input_root, plan=plan, output_url=output_url, bucket_root=bucket_root)
+            validate_config(path, input_root, plan=plan, output_url=output_url, bucket_root=bucket_root, deep=deep)
         )
     return report
 
