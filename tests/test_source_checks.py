@@ -48,7 +48,9 @@ def frame_mdoc(run: str) -> str:
     )
 
 
-def put_frame(root: Path, run: str, z: int, shape: tuple[int, int, int] = (SUB_FRAMES, 8, 8), size: float = 5.0) -> None:
+def put_frame(
+    root: Path, run: str, z: int, shape: tuple[int, int, int] = (SUB_FRAMES, 8, 8), size: float = 5.0
+) -> None:
     write_mrc(root / FRAMES / f"{run}_{z:03d}.mrc", np.zeros(shape, dtype=np.float32), size, stack=True)
 
 
@@ -110,8 +112,11 @@ SOURCE_MUTATIONS: dict[str, tuple[Callable[[Path], object], str, str]] = {
     ),
     "E-SOURCE-TILT-FILE": (text(f"{TS}/TS_002.rawtlt", "-60.0\nninety\n"), "rawtilts[0]", "TS_002.rawtlt"),
     "E-SOURCE-TILT-RANGE": (
-        text("phantom/run_data_map.csv", "run_name,tilt_series_min_tilt,tilt_series_max_tilt,tilt_series_quality\n"
-             "TS_001,-60,60,4\nTS_002,-50,45,5\n"),
+        text(
+            "phantom/run_data_map.csv",
+            "run_name,tilt_series_min_tilt,tilt_series_max_tilt,tilt_series_quality\n"
+            "TS_001,-60,60,4\nTS_002,-50,45,5\n",
+        ),
         "tiltseries[0].metadata.tilt_range",
         "TS_002.mrc",
     ),  # fmt: skip

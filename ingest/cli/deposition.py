@@ -64,7 +64,8 @@ def command_path() -> str:
     "--skip-source-checks",
     is_flag=True,
     help="Ingest runs whose source files disagree (raw tilts vs mdoc, tilt range, frames, gains, pixel spacing); "
-    "by default such a run is refused before anything is written (`ingest validate --input DIR --deep` lists them).",
+    "by default such a run is refused before anything is written (`ingest validate --input DIR --deep` lists them; "
+    "--dry-run does not read the sources).",
 )
 @click.option("--check/--no-check", "run_checks", default=True, show_default=True, help="Check the written runs.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; print only failures (text format).")
@@ -123,7 +124,7 @@ def deposition(
         click.echo(error.render(), err=True, nl=False)
         raise
     refused: tuple[str, ...] = ()
-    if not skip_source_checks:
+    if not skip_source_checks and not dry_run:  # the dry run reads no source file (`ingest validate --deep` does)
         planned, refused = _refuse_runs_failing_source_checks(planned, parse_storage_options(storage_options))
     # Imported once the plan stands: a bad config or unreachable storage is reported without loading these.
     from rich.console import Console
@@ -147,8 +148,6 @@ def deposition(
             if not console.is_terminal:
                 console = Console(width=400)  # never crop keys when the output goes to a file or a pipe
             console.print(plan_tree(planned.plan))
-        if refused:
-            sys.exit(1)
         return
     settings = ExecutionSettings(
         input_url=absolute_url(planned.input_url),
