@@ -42,8 +42,8 @@ def frame_mdoc(run: str) -> str:
     """The example's mdoc with MRC movies of 4 sub-frames each."""
     header = "PixelSpacing = 10.00\nImageFile = {run}.mrc\n\n[T = SerialEM: test   Tilt axis angle = 90.0]\n"
     return header + "".join(
-        f"\n[ZValue = {z}]\nTiltAngle = {angle:.2f}\nExposureDose = 4.7619\nExposureTime = 1.00\nNumSubFrames = {SUB_FRAMES}\n"
-        f"SubFramePath = X:\\frames\\{run}_{z:03d}.mrc\n"
+        f"\n[ZValue = {z}]\nTiltAngle = {angle:.2f}\nExposureDose = 4.7619\nExposureTime = 1.00\n"
+        f"NumSubFrames = {SUB_FRAMES}\nSubFramePath = X:\\frames\\{run}_{z:03d}.mrc\n"
         for z, angle in enumerate(TILT_ANGLES)
     )
 
@@ -102,6 +102,11 @@ def config_edit(old: str, new: str) -> Callable[[Path], object]:
     return apply
 
 
+NARROW_RANGE = (
+    "run_name,tilt_series_min_tilt,tilt_series_max_tilt,tilt_series_quality\nTS_001,-60,60,4\nTS_002,-50,45,5\n"
+)
+"""The run data map with TS_002's tilt_range -50..45 (its mdoc: -60..60)."""
+
 # code -> (one defect of run TS_002's sources, the config section reported, the file named in the message)
 SOURCE_MUTATIONS: dict[str, tuple[Callable[[Path], object], str, str]] = {
     "E-SOURCE-TILT-RAWTLT-MDOC": (text(f"{TS}/TS_002.rawtlt", "-60.0\n-50.0\n"), "rawtilts[0]", "TS_002.rawtlt"),
@@ -112,14 +117,10 @@ SOURCE_MUTATIONS: dict[str, tuple[Callable[[Path], object], str, str]] = {
     ),
     "E-SOURCE-TILT-FILE": (text(f"{TS}/TS_002.rawtlt", "-60.0\nninety\n"), "rawtilts[0]", "TS_002.rawtlt"),
     "E-SOURCE-TILT-RANGE": (
-        text(
-            "phantom/run_data_map.csv",
-            "run_name,tilt_series_min_tilt,tilt_series_max_tilt,tilt_series_quality\n"
-            "TS_001,-60,60,4\nTS_002,-50,45,5\n",
-        ),
+        text("phantom/run_data_map.csv", NARROW_RANGE),
         "tiltseries[0].metadata.tilt_range",
         "TS_002.mrc",
-    ),  # fmt: skip
+    ),
     "E-SOURCE-FRAMES-NUMSUBFRAMES": (
         lambda root: put_frame(root, "TS_002", 3, shape=(3, 8, 8)),
         "frames[0]",
