@@ -365,3 +365,22 @@ def test_sections_without_frames_metadata_are_one_section_frame_finding(tree: Pa
         ("C-TS-SECTION-FRAME", "per_section_parameter[0].frame_acquisition_order")
     ]
     assert "no frames metadata file" in report.findings[0].describe()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [f"{TOMO}/tomogram_metadata.json", f"{VS}/Annotations/100/ribosome-1.0.json"],
+    ids=["tomogram", "annotation"],
+)
+def test_a_tomogram_or_annotation_without_authors_is_a_values_finding(tree: Path, key: str) -> None:
+    edit_json(tree / key, lambda c: c.update(authors=[]))  # the portal's basic_metadata_check needs one or more
+    report = check_tree(tree, runs=("RUN1",))
+    assert [(f.code, f.file, f.path) for f in report.findings] == [("C-META-VALUES", key, "authors")]
+
+
+def test_a_dataset_key_photo_under_50_pixels_is_a_key_photo_finding(tree: Path) -> None:
+    from tests.good_tree import DATASET, write_png
+
+    write_png(tree / DATASET / "Images" / "thumbnail.png", 60, 40)
+    report = check_tree(tree, runs=("RUN1",))
+    assert [(f.code, f.file) for f in report.findings] == [("C-TREE-KEY-PHOTO", f"{DATASET}/Images/thumbnail.png")]

@@ -136,6 +136,26 @@ SOURCE_MUTATIONS: dict[str, tuple[Callable[[Path], object], str, str]] = {
         "gains[0]",
         "TS_002_gain.mrc",
     ),
+    "E-SOURCE-TILT-AXIS": (
+        text(f"{TS}/TS_002.mdoc", frame_mdoc("TS_002").replace("angle = 90.0]", "angle = 60.0]")),
+        "tiltseries[0].metadata.tilt_axis",
+        "TS_002.mrc",
+    ),
+    "E-SOURCE-FRAMES-GAIN": (
+        lambda root: (root / GAINS / "TS_002_gain.mrc").unlink(),
+        "frames[0].metadata.is_gain_corrected",
+        "frames_metadata.json",
+    ),
+    "E-SOURCE-MRC-ISPG": (
+        lambda root: write_mrc(root / FRAMES / "TS_002_003.mrc", np.zeros((SUB_FRAMES, 8, 8), np.float32), 5.0),
+        "frames[0]",
+        "TS_002_003.mrc",
+    ),
+    "W-SOURCE-TILT-NO-MDOC": (
+        lambda root: (root / TS / "TS_002.mdoc").rename(root / TS / "TS_002.txt"),
+        "tiltseries[0]",
+        "TS_002.mrc",
+    ),
     "W-SOURCE-TILT-NO-RAWTLT": (
         lambda root: (root / TS / "TS_002.rawtlt").rename(root / TS / "TS_002.tilts"),
         "tiltseries[0]",
@@ -161,6 +181,20 @@ def test_one_defect_in_the_sources_trips_exactly_its_code(source: Path, code: st
     assert all(f["path"] == section and f["line"] is not None for f in mine), mine
     assert all("'TS_002'" in f["message"] and named in f["message"] for f in mine), mine
     assert status == (1 if code.startswith("E-") else 0)
+
+
+def test_a_configured_pixel_spacing_unlike_the_tilt_series_header_is_reported_for_each_run(source: Path) -> None:
+    config_edit("pixel_spacing: 10.0", "pixel_spacing: 10.25")(source)
+    status, findings = validate(source)
+    assert status == 1
+    # 10.25 Å is no whole multiple of the frames' 5 Å either
+    assert sorted((f["code"], f["path"]) for f in findings) == [
+        ("E-SOURCE-FRAMES-PIXEL-SPACING", "tiltseries[0].metadata.pixel_spacing"),
+        ("E-SOURCE-FRAMES-PIXEL-SPACING", "tiltseries[0].metadata.pixel_spacing"),
+        ("E-SOURCE-MRC-VOXEL-SIZE", "tiltseries[0].metadata.pixel_spacing"),
+        ("E-SOURCE-MRC-VOXEL-SIZE", "tiltseries[0].metadata.pixel_spacing"),
+    ], findings
+    assert {f["message"].split(",")[0] for f in findings} == {"run 'TS_001'", "run 'TS_002'"}
 
 
 def test_without_deep_the_sources_are_not_read(source: Path) -> None:
