@@ -2,7 +2,7 @@
 
 The planner (:func:`ingest.planning.plan_valid_config`) finds each run's tilt series, raw tilt file, mdoc, alignment
 ``.tlt`` files, frames and gains; this module reads them from the input (small text files and 1024-byte MRC
-headers) and applies the very functions that check a written tree (:func:`ingest.validators.check_consistency.
+headers) and applies the very functions that check a written tree (:func:`ingest.validators.check_acquisition.
 acquisition_findings`, :func:`ingest.validators.check_mrc.voxel_size_findings`), so a rule has one home. Each
 tree code ``C-X`` found on sources becomes ``E-SOURCE-X`` (``W-SOURCE-X`` for a warning), placed at the config
 section whose finder found the file (docs/validation-codes.md, "Source checks"); the message names the run and the
@@ -22,7 +22,7 @@ from ingest.positioned_yaml import PathPart, YamlDocument
 from ingest.report import Finding, Severity
 from ingest.storage import Storage
 from ingest.tasks import Plan, RunPlan, Section
-from ingest.validators.check_consistency import Acquisition, acquisition_findings
+from ingest.validators.check_acquisition import Acquisition, acquisition_findings
 from ingest.validators.check_metadata import MetadataDocument
 from ingest.validators.check_mrc import VolumeKind, read_mrc_header, voxel_size_findings
 from ingest.validators.located import finding_at
@@ -163,7 +163,8 @@ def _as_source(
     entries = document.data.get(section) if isinstance(document.data, dict) else None
     if isinstance(entries, list) and len(entries) == 1:
         path.append(0)
-        if section in ("tiltseries", "frames") and finding.path:
+        metadata = entries[0].get("metadata") if isinstance(entries[0], dict) else None
+        if finding.path and isinstance(metadata, dict) and finding.path.split(".")[0] in metadata:
             path += ["metadata", *finding.path.split(".")]
     prefix = "W-SOURCE-" if finding.severity is not Severity.ERROR else "E-SOURCE-"
     shown = reader.full_key(key) if key in sections else key

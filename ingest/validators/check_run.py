@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.errors import InputFileError
 from ingest.report import Finding, Severity
+from ingest.validators.check_acquisition import consistency_findings
 from ingest.validators.check_annotations import (
     MASK_KINDS,
     POINT_TYPES,
@@ -18,11 +18,10 @@ from ingest.validators.check_annotations import (
     point_count,
 )
 from ingest.validators.check_codes import check_finding
-from ingest.validators.check_consistency import consistency_findings
 from ingest.validators.check_metadata import MetadataDocument, metadata_findings, read_metadata
 from ingest.validators.check_mrc import MrcHeader, VolumeKind, mrc_findings, read_mrc_header
 from ingest.validators.check_tiltseries import tiltseries_findings
-from ingest.validators.check_tree import key_photo_findings
+from ingest.validators.check_tree import key_photo_findings, neuroglancer_findings
 from ingest.validators.check_zarr import ChunkCoverage, MrcTwin, VolumeSample, check_ome_zarr, expected_level_shape
 from ingest.validators.tree_access import Listing, TreeReader
 from ingest.validators.tree_layout import Placed, Role
@@ -115,28 +114,6 @@ def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, chunks: Ch
         if placed.role is Role.NEUROGLANCER and placed.key.endswith("/neuroglancer_config.json"):
             findings.extend(neuroglancer_findings(reader, placed.key))
     return findings
-
-
-def neuroglancer_findings(reader: TreeReader, key: str) -> list[Finding]:
-    """A Neuroglancer config is a JSON object with at least one layer (the portal's ``test_neuroglancer``)."""
-    try:
-        state = json.loads(reader.read_bytes(key))
-    except OSError as error:
-        return [unreadable(key, error)]
-    except (ValueError, RecursionError):
-        state = None
-    layers = state.get("layers") if isinstance(state, dict) else None
-    if isinstance(layers, list | dict) and layers:
-        return []
-    return [
-        check_finding(
-            "C-NG-LAYERS",
-            "the Neuroglancer config has no layer",
-            file=key,
-            expected="a JSON object with a non-empty 'layers' list",
-            found="not a JSON object" if not isinstance(state, dict) else repr(layers)[:40],
-        )
-    ]
 
 
 def unreadable(key: str, error: OSError) -> Finding:

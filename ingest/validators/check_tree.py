@@ -1,7 +1,9 @@
-"""Checks on the shape of the tree: strays, legacy folders, entities without metadata or data, key photos."""
+"""Checks on the shape of the tree: strays, legacy folders, entities without metadata or data, key photos,
+Neuroglancer configs with layers."""
 
 from __future__ import annotations
 
+import json
 import struct
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -201,3 +203,25 @@ def key_photo_findings(reader: TreeReader, listing: Listing, document: MetadataD
             )
         )
     return findings
+
+
+def neuroglancer_findings(reader: TreeReader, key: str) -> list[Finding]:
+    """A Neuroglancer config is a JSON object with at least one layer (the portal's ``test_neuroglancer``)."""
+    try:
+        state = json.loads(reader.read_bytes(key))
+    except OSError as error:
+        return [check_finding("C-TREE-UNREADABLE", "cannot read the file", file=key, found=type(error).__name__)]
+    except (ValueError, RecursionError):
+        state = None
+    layers = state.get("layers") if isinstance(state, dict) else None
+    if isinstance(layers, list | dict) and layers:
+        return []
+    return [
+        check_finding(
+            "C-NG-LAYERS",
+            "the Neuroglancer config has no layer",
+            file=key,
+            expected="a JSON object with a non-empty 'layers' list",
+            found="not a JSON object" if not isinstance(state, dict) else repr(layers)[:40],
+        )
+    ]
