@@ -235,3 +235,8 @@ def test_a_run_refused_alone_writes_nothing(source: Path, tmp_path: Path) -> Non
     result = deposition(source, output, "--run", "TS_002")
     assert result.exit_code == 1
     assert not output.exists() or not any(output.rglob("*.json")), sorted(output.rglob("*"))
+
+
+def test_deep_without_input_is_a_usage_error(pristine: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(pristine / "example.yaml"), "--deep"])
+    assert result.exit_code == 2 and "--input" in result.output

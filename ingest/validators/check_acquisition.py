@@ -97,9 +97,9 @@ def consistency_findings(
     return acquisition_findings(reader, acquisition)
 
 
-def acquisition_findings(reader: TreeReader, files: Acquisition, *, frame_headers: bool = True) -> list[Finding]:
-    """Every cross-file finding about one run's acquisition (see :class:`Acquisition`); ``frame_headers`` reads
-    the header of every MRC frame and gain (consistency, NumSubFrames, header fields)."""
+def acquisition_findings(reader: TreeReader, files: Acquisition) -> list[Finding]:
+    """Every cross-file finding about one run's acquisition (see :class:`Acquisition`), reading its small text
+    files and the header of every MRC frame and gain (consistency, NumSubFrames, header fields)."""
     findings: list[Finding] = []
     texts = _Texts(reader, findings)
     mdoc = None
@@ -126,10 +126,9 @@ def acquisition_findings(reader: TreeReader, files: Acquisition, *, frame_header
         findings.extend(frames_findings(files.frames, mdoc, frame_files, has_gains=bool(files.gain_keys)))
     spacings = {s.key: v for s, _ in files.tilt_series if (v := num(s.get("pixel_spacing"))) is not None}
     findings.extend(header_findings(reader, files.frame_keys, files.gain_keys, spacings))
-    if frame_headers:
-        frames = read_headers(reader, files.frame_keys)
-        findings.extend(two_dee_findings(frames, read_headers(reader, files.gain_keys)))
-        findings.extend(sub_frame_findings(frames, mdoc))
+    frames = read_headers(reader, files.frame_keys)
+    findings.extend(two_dee_findings(frames, read_headers(reader, files.gain_keys)))
+    findings.extend(sub_frame_findings(frames, mdoc))
     return findings
 
 
