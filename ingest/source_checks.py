@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ingest.errors import InputFileError
+from ingest.errors import IngestError, InputFileError
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.positioned_yaml import PathPart, YamlDocument
-from ingest.report import Finding, Severity
+from ingest.report import Finding, Report, Severity
 from ingest.storage import Storage
 from ingest.tasks import Plan, RunPlan, Section
 from ingest.validators.check_acquisition import Acquisition, acquisition_findings
@@ -29,6 +29,18 @@ from ingest.validators.located import finding_at
 from ingest.validators.tree_layout import Placed, Role
 
 _MRC_SUFFIXES = (".mrc", ".st", ".ali")
+
+
+class SourcesRefusedError(IngestError):
+    """Every planned run fails the source checks: nothing is written; ``report`` holds their findings."""
+
+    def __init__(self, report: Report, runs: Sequence[str]) -> None:
+        self.report = report
+        super().__init__(
+            f"every planned run ({len(runs)}) has source files that disagree; nothing was written",
+            expected="sources that pass `ingest validate --input DIR --deep`, or --skip-source-checks",
+            found=", ".join(runs),
+        )
 
 
 @dataclass(frozen=True)

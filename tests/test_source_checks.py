@@ -232,9 +232,12 @@ def test_skipping_source_checks_ingests_and_the_tree_check_reports_the_same_rule
 def test_a_run_refused_alone_writes_nothing(source: Path, tmp_path: Path) -> None:
     SOURCE_MUTATIONS["E-SOURCE-TILT-RAWTLT-MDOC"][0](source)
     output = tmp_path / "output"
-    result = deposition(source, output, "--run", "TS_002")
+    result = deposition(source, output, "--run", "TS_002", "--format", "json")
     assert result.exit_code == 1
     assert not output.exists() or not any(output.rglob("*.json")), sorted(output.rglob("*"))
+    document = json.loads(result.stdout)  # --format json: the failure document, with the findings
+    assert document["ok"] is False and "TS_002" in document["error"]["message"] + str(document["findings"])
+    assert [f["code"] for f in document["findings"]] == ["E-SOURCE-TILT-RAWTLT-MDOC"]
 
 
 def test_deep_without_input_is_a_usage_error(pristine: Path) -> None:

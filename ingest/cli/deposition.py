@@ -191,25 +191,26 @@ def _refuse_runs_failing_source_checks(
     planned: PlannedDeposition, options: dict[str, str]
 ) -> tuple[PlannedDeposition, tuple[str, ...]]:
     """Check the planned runs' source files (:mod:`ingest.source_checks`), print the findings, and drop the runs
-    with an error from the plan; exit 1 when no run is left (nothing is written)."""
+    with an error from the plan; when no run is left, nothing is written (:class:`SourcesRefusedError`, exit 1)."""
     from dataclasses import replace
 
     from ingest.config import read_config
     from ingest.report import Report, render_text
-    from ingest.source_checks import check_plan_sources, refuse_failing_runs
+    from ingest.source_checks import SourcesRefusedError, check_plan_sources, refuse_failing_runs
 
     document = read_config(planned.config_file).document
     by_run = check_plan_sources(planned.plan, planned.config, planned.input_url, document, options)
+    report = Report.of(f for found in by_run.values() for f in found)
     if by_run:
-        click.echo(render_text(Report.of(f for found in by_run.values() for f in found)), err=True)
+        click.echo(render_text(report), err=True)
     plan, refused = refuse_failing_runs(planned.plan, by_run)
     if not refused:
         return planned, ()
+    if not plan.runs:
+        raise SourcesRefusedError(report, refused)
     click.echo(
         f"refused {len(refused)} run(s) whose source files disagree: {', '.join(refused)} (nothing is written for "
         "them; --skip-source-checks ingests them anyway)",
         err=True,
     )
-    if not plan.runs:
-        sys.exit(1)
     return replace(planned, plan=plan), refused
