@@ -63,6 +63,14 @@ class InputFileError(IngestError):
     """A source file (volume, picks, table) is malformed, truncated or of the wrong kind."""
 
 
+class AnnotationsFailedError(InputFileError):
+    """Several annotations of a run failed on bad input (each its own error); the rest of the run was written."""
+
+    def __init__(self, errors: list[InputFileError]) -> None:
+        super().__init__(f"{len(errors)} annotations failed: " + "; ".join(error.message for error in errors))
+        self.errors = errors
+
+
 class UnknownFormatError(InputFileError):
     """A file format name that no reader is registered for; the message lists the known ones."""
 

@@ -7,6 +7,7 @@ would only repeat it), together with the deposition and dataset metadata files. 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from ingest.execute import IngestReport
@@ -18,12 +19,19 @@ from ingest.validators.tree_access import open_tree
 _MATCHES_NOTHING = "(?!)"
 
 
-def check_written_runs(report: IngestReport, settings: ExecutionSettings, *, workers: int = 1) -> IngestReport:
-    """``report`` with the findings of the output checks on its succeeded runs (see the module docstring)."""
+def check_written_runs(
+    report: IngestReport,
+    settings: ExecutionSettings,
+    *,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> IngestReport:
+    """``report`` with the findings of the output checks on its succeeded runs (see the module docstring);
+    ``progress`` hears of each run checked."""
     succeeded = [run.run.split("/", 1) for run in report.runs if run.succeeded]
-    datasets = sorted({dataset for dataset, _ in succeeded})
+    datasets = sorted({re.escape(dataset) for dataset, _ in succeeded}) or [_MATCHES_NOTHING]
     runs = sorted({re.escape(name) for _, name in succeeded}) or [_MATCHES_NOTHING]
     options = typed_storage_options(dict(settings.storage_options)) if "://" in settings.output_url else None
     tree = open_tree(settings.output_url, options)
-    findings = check_tree(tree, datasets=datasets, runs=runs, workers=workers)
+    findings = check_tree(tree, datasets=datasets, runs=runs, workers=workers, progress=progress)
     return replace(report, checks=findings)

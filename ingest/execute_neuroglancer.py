@@ -10,6 +10,7 @@ import orjson
 
 from ingest.converters.key_image import PALETTE
 from ingest.converters.neuroglancer_points import write_precomputed_points
+from ingest.converters.neuroglancer_segmentation import DATA_KEY, chunk_name, encode_chunk, segmentation_info
 from ingest.converters.neuroglancer_state import (
     NEUROGLANCER_URL_PREFIX,
     image_layer,
@@ -22,10 +23,19 @@ from ingest.errors import InputFileError
 from ingest.output_digests import DigestingPublisher
 from ingest.storage import Storage
 from ingest.storage_retry import RetryPolicy, call_with_retries
-from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask
+from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask, PrecomputedSegmentationTask, PrecomputedTask
+from ingest.zarr_slab import chunk_boxes, read_box
 
 
-def write_precomputed(task: PrecomputedPointsTask, output: Storage, publisher: DigestingPublisher) -> None:
+def write_precomputed(task: PrecomputedTask, output: Storage, publisher: DigestingPublisher) -> None:
+    """Publish (with ``publisher``) the precomputed folder of ``task`` (annotations or a segmentation)."""
+    if isinstance(task, PrecomputedSegmentationTask):
+        write_precomputed_segmentation(task, output, publisher)
+    else:
+        write_precomputed_annotations(task, output, publisher)
+
+
+def write_precomputed_annotations(task: PrecomputedPointsTask, output: Storage, publisher: DigestingPublisher) -> None:
     """Publish (with ``publisher``) the precomputed annotations of ``task.points_key`` (read from ``output``) at
     ``task.folder``, its ``info`` last."""
     points = []
@@ -54,21 +64,48 @@ def write_precomputed(task: PrecomputedPointsTask, output: Storage, publisher: D
         publisher.publish_bytes(task.info_key, info)
 
 
-def neuroglancer_state_bytes(task: NeuroglancerTask, output: Storage, deposition_id: int, stamp: int) -> bytes:
-    """The state JSON of ``task`` (sorted keys, indented): the image layer, then the annotation layers; with
-    ``deposition_id`` and ``last_updated_at`` as the portal's metadata writer adds them."""
+def write_precomputed_segmentation(
+    task: PrecomputedSegmentationTask, output: Storage, publisher: DigestingPublisher
+) -> None:
+    """Publish (with ``publisher``) the precomputed segmentation of the mask ``task.zarr_key`` (read from
+    ``output`` one chunk at a time) at ``task.folder``, its ``info`` last."""
+    level, chunk, boxes = chunk_boxes(output, task.zarr_key)
+    with output.scratch() as scratch:
+        folder = scratch / "precomputed"
+        data = folder / DATA_KEY
+        data.mkdir(parents=True)
+        for box in boxes:
+            voxels = read_box(output, task.zarr_key, level, box)
+            start = (box[0].start, box[1].start, box[2].start)
+            stop = (box[0].stop, box[1].stop, box[2].stop)
+            (data / chunk_name(start, stop)).write_bytes(encode_chunk(voxels))
+        info = segmentation_info(level.shape, chunk, task.voxel_spacing)
+        publisher.move_tree(task.folder, folder)
+        publisher.publish_bytes(task.info_key, (json.dumps(info, indent=2, sort_keys=True) + "\n").encode())
+
+
+def neuroglancer_state_bytes(
+    task: NeuroglancerTask,
+    output: Storage,
+    deposition_id: int,
+    stamp: int,
+    url_prefix: str = NEUROGLANCER_URL_PREFIX,
+) -> bytes:
+    """The state JSON of ``task`` (sorted keys, indented): the image layer, then the annotation layers, their
+    sources at ``url_prefix`` + output key; with ``deposition_id`` and ``last_updated_at`` as the portal's metadata
+    writer adds them."""
     tomogram = json.loads(output.read_bytes(task.tomogram_metadata_key))
     size = {axis: int(tomogram["size"][axis]) for axis in "xyz"}
     scale = round(float(tomogram["voxel_spacing"]), 3) * 1e-10
     mean, rms = _mrc_statistics(output, task.mrc_key)
-    layers = [image_layer(_url(task.zarr_key), task.name, scale, (mean - 3 * rms, mean + 3 * rms))]
+    layers = [image_layer(url_prefix + task.zarr_key, task.name, scale, (mean - 3 * rms, mean + 3 * rms))]
     for layer in task.layers:
         if layer.kind == "points":
             oriented = layer.shape is Shape.ORIENTED_POINT
             instances = layer.shape is Shape.INSTANCE_SEGMENTATION
             layers.append(
                 point_layer(
-                    _url(layer.source_key),
+                    url_prefix + layer.source_key,
                     layer.name,
                     scale,
                     layer.color,
@@ -78,15 +115,11 @@ def neuroglancer_state_bytes(task: NeuroglancerTask, output: Storage, deposition
                 )
             )
         else:
-            layers.append(
-                segmentation_layer(_url(layer.source_key), layer.name, scale, layer.color, visible=layer.visible)
-            )
+            scheme = "precomputed" if layer.kind == "segmentation" else "zarr"
+            url = url_prefix + layer.source_key
+            layers.append(segmentation_layer(url, layer.name, scale, layer.color, visible=layer.visible, scheme=scheme))
     document = {**state(layers, scale, size), "deposition_id": deposition_id, "last_updated_at": stamp}
     return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
-
-
-def _url(key: str) -> str:
-    return NEUROGLANCER_URL_PREFIX + key
 
 
 def _mrc_statistics(output: Storage, key: str) -> tuple[float, float]:

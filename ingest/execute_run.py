@@ -31,7 +31,7 @@ from ingest.converters.picks_conversion import require_inside_volume
 from ingest.converters.volume import convert_volume
 from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
-from ingest.errors import InputFileError
+from ingest.errors import AnnotationsFailedError, InputFileError
 from ingest.execute_key_images import write_key_images
 from ingest.execute_neuroglancer import neuroglancer_state_bytes, write_precomputed
 from ingest.execute_sections import section_fields
@@ -49,6 +49,7 @@ from ingest.metadata import (
 )
 from ingest.metadata_only import annotation_entries, previous_volume_fields, rewrite_annotation, rewrite_tomogram
 from ingest.output_digests import DigestingPublisher
+from ingest.plan_viewers import without_annotations
 from ingest.portal_defaults import SEMANTIC_MASK_OBJECT_COUNT
 from ingest.progress import VolumeChunkReporter
 from ingest.tasks import (
@@ -60,7 +61,7 @@ from ingest.tasks import (
     KeyImageTask,
     Metadata,
     NeuroglancerTask,
-    PrecomputedPointsTask,
+    PrecomputedTask,
     Section,
     TiltSeriesTask,
     TomogramTask,
@@ -131,13 +132,23 @@ class _RunWriter:
             self._entity(copy, copy.output_key, (), (copy.source_key,), self._copy)
         for frames in self.run.frames:
             self._entity(frames, frames.metadata_key, (), (frames.mdoc_source_key,), self._frames)
+        failed: list[tuple[AnnotationTask, InputFileError]] = []
         for annotation in self.run.annotations:
             outputs = tuple(output.key for file in annotation.files for output in file.outputs)
             sources = tuple(key for file in annotation.files for key in file.source_keys)
             size = self.sizes.get(annotation.annotation.voxel_spacing.name)  # points are checked against it
             redo = ((replace(annotation, metadata=Metadata()), size), self._rewrite(rewrite_annotation))
-            self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation, data=redo)
-        for images in self.run.key_images:
+            try:
+                self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation, data=redo)
+            except InputFileError as error:  # bad input fails its annotation; the rest of the run goes on
+                failed.append((annotation, error))
+        key_images, precomputed, states = without_annotations(
+            tuple(annotation for annotation, _ in failed),
+            self.run.key_images,
+            self.run.precomputed,
+            self.run.neuroglancer,
+        )
+        for images in key_images:
             if self.settings.metadata_only:  # images drawn from the volumes are data, not metadata
                 self.skipped.append(images.last_key)
                 continue
@@ -146,18 +157,20 @@ class _RunWriter:
             drawn_from = tuple(self._data_print(key) for key in drawn)
             outputs = tuple(key for _, key in images.images)
             self._entity(images, images.last_key, outputs, (), self._key_images, extra=drawn_from)
-        for points in self.run.precomputed:
-            if self.settings.metadata_only:  # precomputed point annotations are data, not metadata
+        for points in precomputed:
+            if self.settings.metadata_only:  # precomputed annotations and segmentations are data, not metadata
                 self.skipped.append(points.info_key)
                 continue
             shown = self._data_print(points.annotation_metadata_key)
             self._entity(points, points.info_key, (), (), self._precomputed, extra=shown)
-        for viewer in self.run.neuroglancer:
+        for viewer in states:
             keys = (viewer.tomogram_metadata_key, *viewer.annotation_metadata_keys)
-            shown_in = tuple(self._data_print(key) for key in keys)
+            shown_in = (self.settings.url_prefix, *(self._data_print(key) for key in keys))
             self._entity(viewer, viewer.state_key, (), (), self._neuroglancer, extra=shown_in)
         if self.run.metadata_key is not None:
             self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
+        if failed:
+            raise failed[0][1] if len(failed) == 1 else AnnotationsFailedError([error for _, error in failed])
         return RunReport(
             self.key,
             tuple(self.written),
@@ -244,8 +257,17 @@ class _RunWriter:
         return metadata_bytes(run_file(self.run.run.name, self.job.deposition_id, self.settings.timestamp, key=key))
 
     def _convert(
-        self, source_key: str, kind: VolumeKind, voxel_spacing: float, mrc_key: str, zarr_key: str, **options: Any
+        self,
+        source_key: str,
+        kind: VolumeKind,
+        voxel_spacing: float,
+        mrc_key: str,
+        zarr_key: str,
+        expected_shape: tuple[int, int, int] | None = None,
+        **options: Any,
     ) -> VolumeResult:
+        """Convert a source volume and publish its MRC and OME-Zarr; a volume whose shape (z, y, x) is not
+        ``expected_shape`` (a mask against its tomogram) fails naming the source, and nothing is published."""
         with self.input.fetch(self.settings.source_key(source_key)) as source, self.output.scratch() as scratch:
             result = convert_volume(
                 source,
@@ -258,6 +280,13 @@ class _RunWriter:
                 **options,
             )
             assert result.mrc_path is not None  # an MRC output was requested
+            if expected_shape is not None and result.shape != expected_shape:
+                raise InputFileError(
+                    "a mask does not match its tomogram",
+                    where=self.input.url_of(self.settings.source_key(source_key)),
+                    expected=f"x, y, z = {expected_shape[::-1]} voxels (the tomogram's size)",
+                    found=f"{result.shape[::-1]}",
+                )
             self.publisher.move_file(mrc_key, result.mrc_path)
             self.publisher.move_tree(zarr_key, result.zarr_path)
         self.warnings.extend(f"{source_key}: {warning}" for warning in result.warnings)
@@ -316,11 +345,14 @@ class _RunWriter:
             refs["neuroglancer_config_path"] = task.neuroglancer_key
         return refs
 
-    def _precomputed(self, task: PrecomputedPointsTask) -> None:
+    def _precomputed(self, task: PrecomputedTask) -> None:
         write_precomputed(task, self.output, self.publisher)
 
     def _neuroglancer(self, task: NeuroglancerTask) -> bytes:
-        return neuroglancer_state_bytes(task, self.output, self.job.deposition_id, self.settings.timestamp)
+        settings = self.settings
+        return neuroglancer_state_bytes(
+            task, self.output, self.job.deposition_id, settings.timestamp, settings.url_prefix
+        )
 
     def _key_images(self, task: KeyImageTask) -> None:
         write_key_images(task, self.output, self.publisher)
@@ -432,8 +464,15 @@ class _RunWriter:
             extra["rescale_to"] = (size[2], size[1], size[0])
         keys = {output.file_format: output.key for output in file.outputs}
         kind = VolumeKind.INSTANCE_MASK if instance else VolumeKind.SEMANTIC_MASK
+        expected = (size[2], size[1], size[0]) if size is not None else None  # z, y, x
         result = self._convert(
-            file.source_keys[0], kind, task.annotation.voxel_spacing.value, keys["mrc"], keys["zarr"], **extra
+            file.source_keys[0],
+            kind,
+            task.annotation.voxel_spacing.value,
+            keys["mrc"],
+            keys["zarr"],
+            expected_shape=expected,
+            **extra,
         )
         return result.object_count if instance else SEMANTIC_MASK_OBJECT_COUNT
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ingest.converters.neuroglancer_state import NEUROGLANCER_URL_PREFIX
 from ingest.output_digests import Verification
 from ingest.storage import Storage, open_storage
 from ingest.tasks import RunPlan
@@ -34,6 +35,8 @@ class ExecutionSettings:
     """Where ``bucket/key`` literals of a local input are read from (``{bucket_root}/bucket/key``)."""
     metadata_only: bool = False
     """``--only metadata``: rewrite metadata files only; data (volumes, points, copied files) is left as it is."""
+    url_prefix: str = NEUROGLANCER_URL_PREFIX
+    """The base URL the Neuroglancer states give their layer sources (``--url-prefix``; ends in ``/``)."""
 
     def open_input(self) -> Storage:
         """The input storage."""

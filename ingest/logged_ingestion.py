@@ -72,11 +72,13 @@ def execute_logged(
                     _LOG.error("run %s FAILED: %s", outcome.run, outcome.error)
 
             try:
-                with executor, display:
-                    report = execute_plan(plan, settings, executor, on_run, display.volume_progressed)
-                if check_workers is not None:
-                    _LOG.info("checking the written runs")
-                    report = check_written_runs(report, settings, workers=check_workers)
+                with display:
+                    with executor:
+                        report = execute_plan(plan, settings, executor, on_run, display.volume_progressed)
+                    if check_workers is not None:
+                        _LOG.info("checking the written runs")
+                        progress = display.checks_progressed
+                        report = check_written_runs(report, settings, workers=check_workers, progress=progress)
                 for line in report_lines(report):
                     _LOG.info("%s", line)
                 summary.update(ok=report.ok, totals=report_totals(report))

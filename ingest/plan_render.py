@@ -16,6 +16,8 @@ from ingest.tasks import (
     DepositionTask,
     FramesTask,
     Plan,
+    PrecomputedSegmentationTask,
+    PrecomputedTask,
     RunPlan,
     TiltSeriesTask,
     TomogramTask,
@@ -54,7 +56,12 @@ def plan_counts(plan: Plan) -> dict[str, int]:
         "frames_metadata": sum(len(run.frames) for run in plan.runs),
         "key_images": sum(len(run.key_images) for run in plan.runs),
         "neuroglancer_states": sum(len(run.neuroglancer) for run in plan.runs),
-        "precomputed_annotations": sum(len(run.precomputed) for run in plan.runs),
+        "precomputed_annotations": sum(
+            _precomputed_kind(task) == "annotations" for run in plan.runs for task in run.precomputed
+        ),
+        "precomputed_segmentations": sum(
+            _precomputed_kind(task) == "segmentation" for run in plan.runs for task in run.precomputed
+        ),
     }
 
 
@@ -89,7 +96,7 @@ def _run(run: RunPlan) -> dict[str, Any]:
                 "neuroglancer": [
                     {"tomogram": task.tomogram.tomogram_id, "outputs": [task.state_key]} for task in vs.neuroglancer
                 ],
-                "precomputed": [{"source": task.points_key, "outputs": [task.folder]} for task in vs.precomputed],
+                "precomputed": [{"source": task.source_key, "outputs": [task.folder]} for task in vs.precomputed],
             }
             for vs in run.voxel_spacings
         ],
@@ -216,8 +223,12 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
         for viewer in vs.neuroglancer:
             vs_branch.add(f"neuroglancer state of tomogram {viewer.tomogram.tomogram_id}  {viewer.state_key}")
         for points in vs.precomputed:
-            vs_branch.add(f"precomputed annotations  {points.folder}/  ← {points.points_key}")
+            vs_branch.add(f"precomputed {_precomputed_kind(points)}  {points.folder}/  ← {points.source_key}")
 
 
 def _id(entity_id: int, reused: bool) -> str:
     return f"{entity_id} (reused)" if reused else str(entity_id)
+
+
+def _precomputed_kind(task: PrecomputedTask) -> str:
+    return "segmentation" if isinstance(task, PrecomputedSegmentationTask) else "annotations"

@@ -15,6 +15,8 @@ from ingest.tasks import (
     NeuroglancerLayer,
     NeuroglancerTask,
     PrecomputedPointsTask,
+    PrecomputedSegmentationTask,
+    PrecomputedTask,
     TomogramTask,
 )
 
@@ -68,12 +70,14 @@ def plan_key_images(
 
 def plan_neuroglancer(
     layout: Layout, tomograms: tuple[TomogramTask, ...], annotations: tuple[AnnotationTask, ...]
-) -> tuple[tuple[TomogramTask, ...], tuple[PrecomputedPointsTask, ...], tuple[NeuroglancerTask, ...]]:
-    """The tomograms of one voxel spacing with their ``neuroglancer_config_path``, the precomputed annotations of
-    the voxel spacing's point files, and one state per tomogram shown by default (``is_visualization_default``,
-    as the portal's visualization-config importer): the image, then a layer per point file and mask of the
-    annotations on the tomogram's alignment, visible when the file is a visualization default."""
-    precomputed: list[PrecomputedPointsTask] = []
+) -> tuple[tuple[TomogramTask, ...], tuple[PrecomputedTask, ...], tuple[NeuroglancerTask, ...]]:
+    """The tomograms of one voxel spacing with their ``neuroglancer_config_path``, the precomputed files of the
+    voxel spacing's point files (annotations) and semantic masks (segmentations, as the portal's precompute
+    step), and one state per tomogram shown by default (``is_visualization_default``, as the portal's
+    visualization-config importer): the image, then a layer per point file and mask of the annotations on the
+    tomogram's alignment, visible when the file is a visualization default. Instance masks, which the portal
+    neither precomputes nor shows, are shown from their OME-Zarr."""
+    precomputed: list[PrecomputedTask] = []
     layers: dict[str, list[tuple[NeuroglancerLayer, str]]] = {}  # alignment key -> layers and their annotation
     color = 0
     for annotation in annotations:
@@ -98,6 +102,16 @@ def plan_neuroglancer(
                 )
                 suffix = "orientedpoint" if shape is Shape.ORIENTED_POINT else "point"
                 layer = NeuroglancerLayer("points", f"{prefix} {suffix}", folder, _hex(color), visible, shape)
+            elif shape is Shape.SEGMENTATION_MASK:
+                zarr_key = next(output.key for output in file.outputs if output.file_format == "zarr")
+                folder = layout.neuroglancer_precomputed(AnnotationFile(annotation.annotation, shape, "zarr"))
+                precomputed.append(
+                    PrecomputedSegmentationTask(
+                        annotation.metadata_key, zarr_key, folder, annotation.annotation.voxel_spacing.value
+                    )
+                )
+                name = f"{prefix} segmentation"
+                layer = NeuroglancerLayer("segmentation", name, folder, _hex(color), visible, shape)
             else:
                 zarr_key = next(output.key for output in file.outputs if output.file_format == "zarr")
                 layer = NeuroglancerLayer("mask", f"{prefix} segmentation", zarr_key, _hex(color), visible, shape)
@@ -130,3 +144,36 @@ def plan_neuroglancer(
 
 def _hex(index: int) -> str:
     return hex_color(overlay_color(index))
+
+
+def without_annotations(
+    failed: tuple[AnnotationTask, ...],
+    key_images: tuple[KeyImageTask, ...],
+    precomputed: tuple[PrecomputedTask, ...],
+    states: tuple[NeuroglancerTask, ...],
+) -> tuple[tuple[KeyImageTask, ...], tuple[PrecomputedTask, ...], tuple[NeuroglancerTask, ...]]:
+    """The viewer tasks of a run without what they would read of the ``failed`` annotations (not in the tree):
+    their points and masks are not drawn over the key images, their precomputed folders not written and their
+    layers not in the states."""
+    metadata = {annotation.metadata_key for annotation in failed}
+    gone = {output.key for annotation in failed for file in annotation.files for output in file.outputs}
+    gone |= {task.folder for task in precomputed if task.annotation_metadata_key in metadata}
+    images = tuple(
+        replace(
+            task,
+            point_keys=tuple(key for key in task.point_keys if key not in gone),
+            mask_keys=tuple(key for key in task.mask_keys if key not in gone),
+            annotation_metadata_keys=tuple(key for key in task.annotation_metadata_keys if key not in metadata),
+        )
+        for task in key_images
+    )
+    kept = tuple(task for task in precomputed if task.annotation_metadata_key not in metadata)
+    shown = tuple(
+        replace(
+            task,
+            layers=tuple(layer for layer in task.layers if layer.source_key not in gone),
+            annotation_metadata_keys=tuple(key for key in task.annotation_metadata_keys if key not in metadata),
+        )
+        for task in states
+    )
+    return images, kept, shown

@@ -1,17 +1,30 @@
 """How ``ingest deposition`` shows its progress: rich bars on a terminal, plain log lines otherwise.
 
-Both displays take the same two events: a run finished (:class:`~ingest.execute.RunOutcome`) and a volume's
-chunks progressed (:class:`~ingest.progress.VolumeProgress`). The bars show runs done out of all runs and one
-bar per volume being converted; the log lines say when each run finishes and when each volume is converted.
+Both displays take the same three events: a run finished (:class:`~ingest.execute.RunOutcome`), a volume's
+chunks progressed (:class:`~ingest.progress.VolumeProgress`) and the output checks progressed (runs checked out
+of all). The bars show runs done out of all runs, one bar per volume being converted and a bar over the checks,
+each with its elapsed time and an estimate of the time left; the log lines say when each run finishes, when each
+volume is converted and when the checks start and end.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import IO, Protocol, Self
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from ingest.execute import RunOutcome
 from ingest.progress import VolumeProgress
@@ -30,10 +43,45 @@ class IngestProgress(Protocol):
     def volume_progressed(self, progress: VolumeProgress) -> None:
         """More chunks of one volume are written."""
 
+    def checks_progressed(self, done: int, total: int) -> None:
+        """``done`` of ``total`` runs are checked (called with 0 before the first)."""
+
+
+def progress_columns() -> tuple[ProgressColumn, ...]:
+    """The columns of every bar: what, bar, done/total, elapsed, and the estimated time left."""
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+
+
+def interactive(console: Console) -> bool:
+    """Whether ``console`` is a terminal that can redraw bars."""
+    return console.is_terminal and not console.is_dumb_terminal
+
+
+@contextmanager
+def check_progress(console: Console) -> Iterator[Callable[[int, int], None] | None]:
+    """``ingest check``'s progress callback: a transient bar over runs (with ETA) on a terminal, else none."""
+    if not interactive(console):
+        yield None
+        return
+    with Progress(*progress_columns(), console=console, transient=True) as bars:
+        task = bars.add_task("checking runs", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bars.update(task, completed=done, total=total)
+
+        yield advance
+
 
 def open_progress(runs: int, console: Console) -> IngestProgress:
     """Bars when ``console`` is an interactive terminal, log lines on its file otherwise."""
-    if console.is_terminal and not console.is_dumb_terminal:
+    if interactive(console):
         return ProgressBars(runs, console)
     return ProgressLines(runs, console.file)
 
@@ -57,6 +105,9 @@ class NoProgress:
         """Nothing shown."""
 
     def volume_progressed(self, progress: VolumeProgress) -> None:
+        """Nothing shown."""
+
+    def checks_progressed(self, done: int, total: int) -> None:
         """Nothing shown."""
 
 
@@ -88,15 +139,22 @@ class ProgressLines:
         if progress.finished:
             self._line(f"converted {progress.volume} ({progress.total} chunks)")
 
+    def checks_progressed(self, done: int, total: int) -> None:
+        """Print a line when the checks start and when they end."""
+        if done == 0:
+            self._line(f"checking {total} written run(s) ...")
+        elif done == total:
+            self._line(f"checked {total} run(s)")
+
 
 class ProgressBars:
     """A bar over runs and one transient bar per volume being converted."""
 
     def __init__(self, runs: int, console: Console) -> None:
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        self.bars = Progress(*columns, console=console)
+        self.bars = Progress(*progress_columns(), console=console)
         self.runs_task = self.bars.add_task("runs", total=runs)
         self.volumes: dict[str, TaskID] = {}
+        self.checks_task: TaskID | None = None
         self._lock = threading.Lock()
 
     def __enter__(self) -> Self:
@@ -124,3 +182,10 @@ class ProgressBars:
                 self.bars.remove_task(self.volumes.pop(progress.volume))
                 return
         self.bars.update(task, completed=progress.done, total=progress.total)
+
+    def checks_progressed(self, done: int, total: int) -> None:
+        """Show (then advance) a bar over the runs being checked."""
+        with self._lock:
+            if self.checks_task is None:
+                self.checks_task = self.bars.add_task("checks", total=total)
+        self.bars.update(self.checks_task, completed=done, total=total)

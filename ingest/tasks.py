@@ -279,11 +279,42 @@ class PrecomputedPointsTask:
         """The folder's ``info`` file (the task's record in the manifest)."""
         return f"{self.folder}/info"
 
+    @property
+    def source_key(self) -> str:
+        """The output file it is made from."""
+        return self.points_key
+
+
+@dataclass(frozen=True)
+class PrecomputedSegmentationTask:
+    """Write a semantic mask's OME-Zarr (``zarr_key``) as a Neuroglancer precomputed segmentation under ``folder``
+    (its ``info`` last)."""
+
+    annotation_metadata_key: str
+    zarr_key: str
+    folder: str
+    voxel_spacing: float
+
+    @property
+    def info_key(self) -> str:
+        """The folder's ``info`` file (the task's record in the manifest)."""
+        return f"{self.folder}/info"
+
+    @property
+    def source_key(self) -> str:
+        """The output file it is made from."""
+        return self.zarr_key
+
+
+PrecomputedTask = PrecomputedPointsTask | PrecomputedSegmentationTask
+"""A precomputed folder a Neuroglancer state reads."""
+
 
 @dataclass(frozen=True)
 class NeuroglancerLayer:
-    """One annotation layer of a state: ``kind`` ``points`` (source: a precomputed folder) or ``mask`` (source: an
-    OME-Zarr), with its name, colour (``#rrggbb``), visibility and shape."""
+    """One annotation layer of a state: ``kind`` ``points`` (source: precomputed annotations), ``segmentation``
+    (source: a precomputed segmentation) or ``mask`` (source: an OME-Zarr), with its name, colour (``#rrggbb``),
+    visibility and shape."""
 
     kind: str
     name: str
@@ -370,7 +401,7 @@ class VoxelSpacingPlan:
     tomograms: tuple[TomogramTask, ...] = ()
     annotations: tuple[AnnotationTask, ...] = ()
     key_images: tuple[KeyImageTask, ...] = ()
-    precomputed: tuple[PrecomputedPointsTask, ...] = ()
+    precomputed: tuple[PrecomputedTask, ...] = ()
     neuroglancer: tuple[NeuroglancerTask, ...] = ()
 
 
@@ -415,7 +446,7 @@ class RunPlan:
         return tuple(task for vs in self.voxel_spacings for task in vs.key_images)
 
     @property
-    def precomputed(self) -> tuple[PrecomputedPointsTask, ...]:
+    def precomputed(self) -> tuple[PrecomputedTask, ...]:
         """Every precomputed-annotation task of the run."""
         return tuple(task for vs in self.voxel_spacings for task in vs.precomputed)
 

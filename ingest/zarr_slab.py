@@ -111,3 +111,30 @@ def _read_z_range(storage: Storage, key: str, level: ZarrLevel, first: int, last
                     read += len(raw)
                     store[name] = cpu.Buffer.from_bytes(raw)
     return np.asarray(array[first:last]), read
+
+
+def chunk_boxes(storage: Storage, zarr_key: str) -> tuple[ZarrLevel, tuple[int, int, int], list[tuple[slice, ...]]]:
+    """Level 0 of the OME-Zarr image at ``zarr_key``, its chunk shape (z, y, x) and the box of every chunk."""
+    level = read_levels(storage, zarr_key)[0]
+    store: dict[str, Any] = {name: cpu.Buffer.from_bytes(raw) for name, raw in level.metadata.items()}
+    array = zarr.open_array(MemoryStore(store), mode="r", zarr_format=level.zarr_format)  # type: ignore[arg-type]
+    chunks = (int(array.chunks[0]), int(array.chunks[1]), int(array.chunks[2]))
+    grid = [range(0, n, c) for n, c in zip(level.shape, chunks, strict=True)]
+    boxes = [
+        tuple(slice(start, min(start + c, n)) for start, c, n in zip(corner, chunks, level.shape, strict=True))
+        for corner in ((z, y, x) for z in grid[0] for y in grid[1] for x in grid[2])
+    ]
+    return level, chunks, boxes
+
+
+def read_box(storage: Storage, zarr_key: str, level: ZarrLevel, box: tuple[slice, ...]) -> NDArray[Any]:
+    """The voxels of ``box`` (z, y, x slices) of ``level`` of ``zarr_key``, reading only the chunks it touches."""
+    key = f"{zarr_key}/{level.path}"
+    store: dict[str, Any] = {name: cpu.Buffer.from_bytes(raw) for name, raw in level.metadata.items()}
+    array = zarr.open_array(MemoryStore(store), mode="r", zarr_format=level.zarr_format)  # type: ignore[arg-type]
+    ranges = [range(part.start // c, (part.stop - 1) // c + 1) for part, c in zip(box, array.chunks, strict=True)]
+    for index in ((z, y, x) for z in ranges[0] for y in ranges[1] for x in ranges[2]):
+        name = array.metadata.encode_chunk_key(index)
+        if storage.exists(f"{key}/{name}"):  # a missing chunk holds the fill value
+            store[name] = cpu.Buffer.from_bytes(storage.read_bytes(f"{key}/{name}"))
+    return np.asarray(array[box])

@@ -91,4 +91,4 @@ def test_bad_rescale_shape_is_a_usage_error(tmp_path: Path) -> None:
     ]
     result = CliRunner().invoke(main, [*args, "--rescale-to", "4,4"])
     assert result.exit_code == 2
-    assert "Z,Y,X" in result.output
+    assert "X,Y,Z" in result.output

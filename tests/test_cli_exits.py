@@ -69,7 +69,7 @@ def test_run_command_escapes_its_run_name(example: Path, tmp_path: Path) -> None
 def test_deeply_nested_json_pick_file_is_one_line_naming_the_file(tmp_path: Path, file_format: str) -> None:
     source = tmp_path / "deep.json"
     source.write_text("[" * 100_000 + "]" * 100_000)
-    result = invoke("convert", "picks", str(source), str(tmp_path / "out.ndjson"), "--format", file_format)
+    result = invoke("convert", "picks", str(source), str(tmp_path / "out.ndjson"), "--from", file_format)
     assert result.exit_code == 1
     assert error_lines(result) == [
         f"error: {source}: JSON nested too deeply (expected a pick file nested at most 64 levels, "
@@ -81,7 +81,7 @@ def test_deeply_nested_json_pick_file_is_one_line_naming_the_file(tmp_path: Path
 def test_moderately_nested_json_pick_file_is_refused_too(tmp_path: Path) -> None:
     source = tmp_path / "deep.json"
     source.write_text('{"points": ' + "[" * 500 + "]" * 500 + "}")
-    result = invoke("convert", "picks", str(source), str(tmp_path / "out.ndjson"), "--format", "copick")
+    result = invoke("convert", "picks", str(source), str(tmp_path / "out.ndjson"), "--from", "copick")
     assert result.exit_code == 1
     assert "JSON nested too deeply" in result.stderr
 

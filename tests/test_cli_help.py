@@ -46,7 +46,12 @@ def test_help_shows_examples_and_exit_statuses(path: tuple[str, ...], command: c
 
 @pytest.mark.parametrize(("path", "command"), ALL, ids=[" ".join(path) for path, _ in ALL])
 def test_examples_use_options_the_command_has(path: tuple[str, ...], command: click.Command) -> None:
-    names = {name for parameter in command.params for name in (*parameter.opts, *parameter.secondary_opts)}
+    names = {
+        name
+        for parameter in command.params
+        if not getattr(parameter, "hidden", False)  # deprecated spellings are not shown as examples
+        for name in (*parameter.opts, *parameter.secondary_opts)
+    }
     if " ".join(path) == "run":  # ingest run passes its options on to ingest deposition
         names |= {name for parameter in main.commands["deposition"].params for name in parameter.opts}
     for example in HELP[" ".join(path)][0]:

@@ -20,9 +20,7 @@ def run(*args: str) -> tuple[int, str]:
 def test_convert_csv_to_point_ndjson(tmp_path: Path) -> None:
     source = tmp_path / "p.csv"
     source.write_text("2,4,6\n8,10,12\n")
-    code, output = run(
-        "convert", "picks", str(source), str(tmp_path / "out.ndjson"), "--format", "csv", "--binning", "2"
-    )
+    code, output = run("convert", "picks", str(source), str(tmp_path / "out.ndjson"), "--from", "csv", "--binning", "2")
     assert code == 0, output
     assert "wrote 2 point line(s)" in output
     first = json.loads((tmp_path / "out.ndjson").read_text().splitlines()[0])
@@ -32,9 +30,9 @@ def test_convert_csv_to_point_ndjson(tmp_path: Path) -> None:
 def test_unknown_format_lists_the_known_ones(tmp_path: Path) -> None:
     source = tmp_path / "p.csv"
     source.write_text("1,2,3\n")
-    code, output = run("convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--format", "pdb")
-    assert code == 1
-    assert "unknown pick file format 'pdb'" in output
+    code, output = run("convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--from", "pdb")
+    assert code == 2  # click's usage error
+    assert "Invalid value for '--from': 'pdb' is not one of" in output
     for name in ("copick", "csv", "dynamo_tbl", "mod", "relion5_star", "stopgap_star", "tardis", "tom_em"):
         assert name in output
     assert not (tmp_path / "o.ndjson").exists()
@@ -45,7 +43,7 @@ def test_point_outside_the_tomogram_is_an_error_and_writes_nothing(tmp_path: Pat
     source.write_text("1,2,3\n5,60,7\n")
     destination = tmp_path / "o.ndjson"
     code, output = run(
-        "convert", "picks", str(source), str(destination), "--format", "csv", "--tomogram-size", "10,50,10"
+        "convert", "picks", str(source), str(destination), "--from", "csv", "--tomogram-size", "10,50,10"
     )
     assert code == 1
     assert "p.csv: row 2: point outside the tomogram" in output
@@ -61,12 +59,12 @@ def test_tomogram_mrc_gives_the_size(tmp_path: Path) -> None:
     source = tmp_path / "p.csv"
     source.write_text("5.5,4.5,3.5\n")
     ok, _ = run(
-        "convert", "picks", str(source), str(tmp_path / "a.ndjson"), "--format", "csv", "--tomogram", str(tomogram)
+        "convert", "picks", str(source), str(tmp_path / "a.ndjson"), "--from", "csv", "--tomogram", str(tomogram)
     )
     assert ok == 0
     source.write_text("5.5,4.5,4.0\n")
     code, output = run(
-        "convert", "picks", str(source), str(tmp_path / "b.ndjson"), "--format", "csv", "--tomogram", str(tomogram)
+        "convert", "picks", str(source), str(tmp_path / "b.ndjson"), "--from", "csv", "--tomogram", str(tomogram)
     )
     assert code == 1 and "0 <= z < 4" in output
 
@@ -74,16 +72,14 @@ def test_tomogram_mrc_gives_the_size(tmp_path: Path) -> None:
 def test_bad_tomogram_size_is_a_usage_error(tmp_path: Path) -> None:
     source = tmp_path / "p.csv"
     source.write_text("1,2,3\n")
-    code, output = run(
-        "convert", "picks", str(source), str(tmp_path / "o"), "--format", "csv", "--tomogram-size", "10,x"
-    )
+    code, output = run("convert", "picks", str(source), str(tmp_path / "o"), "--from", "csv", "--tomogram-size", "10,x")
     assert code == 2 and "X,Y,Z" in output
 
 
 def test_empty_source_is_an_error_not_an_empty_file(tmp_path: Path) -> None:
     source = tmp_path / "p.csv"
     source.write_text("")
-    code, output = run("convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--format", "csv")
+    code, output = run("convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--from", "csv")
     assert code == 1 and "no points to convert" in output
     assert not (tmp_path / "o.ndjson").exists()
 
@@ -92,7 +88,7 @@ def test_oriented_shape_from_a_format_without_angles_is_refused(tmp_path: Path) 
     source = tmp_path / "p.csv"
     source.write_text("1,2,3\n")
     code, output = run(
-        "convert", "picks", str(source), str(tmp_path / "o"), "--format", "csv", "--shape", "oriented-point"
+        "convert", "picks", str(source), str(tmp_path / "o"), "--from", "csv", "--shape", "oriented-point"
     )
     assert code == 2 and "oriented points need rotations" in output
 
@@ -112,7 +108,7 @@ def test_export_to_copick_and_back(tmp_path: Path) -> None:
         "picks",
         str(copick),
         str(back),
-        "--format",
+        "--from",
         "copick",
         "--voxel-spacing",
         "10",
@@ -150,7 +146,7 @@ def test_export_relion5_writes_the_tomograms_star_companion(tmp_path: Path) -> N
         "picks",
         str(star),
         str(back),
-        "--format",
+        "--from",
         "relion5_star",
         "--shape",
         "oriented-point",
@@ -167,7 +163,7 @@ def test_export_unknown_target_lists_the_known_ones(tmp_path: Path) -> None:
     ndjson = tmp_path / "p.ndjson"
     ndjson.write_text('{"type": "point", "location": {"x": 1, "y": 2, "z": 3}}\n')
     code, output = run("export", "picks", str(ndjson), str(tmp_path / "o"), "--to", "dynamo", "--voxel-spacing", "1")
-    assert code == 1 and "copick, csv, relion4_star, relion5_star" in output
+    assert code == 2 and "copick, csv, relion4_star, relion5_star" in output
 
 
 def test_warp_normalized_coordinates_take_the_tomogram_size_from_the_command_line(tmp_path: Path) -> None:
@@ -178,7 +174,7 @@ def test_warp_normalized_coordinates_take_the_tomogram_size_from_the_command_lin
     )
     out = tmp_path / "out.ndjson"
     code, output = run(
-        "convert", "picks", str(source), str(out), "--format", "relion3_star",
+        "convert", "picks", str(source), str(out), "--from", "relion3_star",
         "--option", "coordinates=normalized", "--tomogram-size", "400,200,100",
     )  # fmt: skip
     assert code == 0, output

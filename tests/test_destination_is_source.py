@@ -42,7 +42,7 @@ def test_convert_picks_onto_its_own_source(tmp_path: Path, link: str) -> None:
         os.link(source, destination)
     if link == "symlink":
         destination.symlink_to(source)
-    result = _invoke("convert", "picks", str(source), str(destination), "--format", "csv")
+    result = _invoke("convert", "picks", str(source), str(destination), "--from", "csv")
     _refused(result, "the output would overwrite the source (expected a destination that is not an input")
     assert source.read_text() == POINTS
 
@@ -53,7 +53,7 @@ def test_convert_picks_onto_the_mrc_giving_the_size(tmp_path: Path) -> None:
     with mrcfile.new(tomogram, np.zeros((8, 8, 8), np.float32)):
         pass
     before = tomogram.read_bytes()
-    result = _invoke("convert", "picks", str(source), str(tomogram), "--format", "csv", "--tomogram", str(tomogram))
+    result = _invoke("convert", "picks", str(source), str(tomogram), "--from", "csv", "--tomogram", str(tomogram))
     _refused(result, "the output would overwrite the --tomogram MRC")
     assert tomogram.read_bytes() == before
 

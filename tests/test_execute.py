@@ -75,7 +75,7 @@ def test_second_run_writes_nothing(ingested: tuple[Path, Path]) -> None:
         "skipped_keys": ["depositions_metadata/90000/deposition_metadata.json", "90001/dataset_metadata.json"],
         "metadata_only_keys": [],
     }
-    assert run_counts(report) == {"90001/TS_001": (0, 18, None), "90001/TS_002": (0, 18, None)}
+    assert run_counts(report) == {"90001/TS_001": (0, 19, None), "90001/TS_002": (0, 19, None)}
 
 
 def test_deleted_output_is_restored_with_same_bytes(ingested: tuple[Path, Path]) -> None:
@@ -84,7 +84,7 @@ def test_deleted_output_is_restored_with_same_bytes(ingested: tuple[Path, Path])
     before = ndjson.read_bytes()
     ndjson.unlink()
     report = ingest(example / "example.yaml", out, "--run", "TS_002")
-    assert run_counts(report) == {"90001/TS_002": (1, 17, None)}
+    assert run_counts(report) == {"90001/TS_002": (1, 18, None)}
     assert ndjson.read_bytes() == before
 
 
@@ -98,9 +98,9 @@ def test_changed_source_rewrites_only_its_entity_with_same_id(ingested: tuple[Pa
         points = (out / f"{VS10}/Annotations/100/cytosolic_ribosome-1.0_point.ndjson").read_text().splitlines()
     finally:
         csv.write_text(original)
-    assert run_counts(report) == {"90001/TS_001": (5, 13, None)}
+    assert run_counts(report) == {"90001/TS_001": (5, 14, None)}
     assert len(points) == 1  # rewritten in place: same annotation id (100)
-    assert run_counts(ingest(example / "example.yaml", out, "--run", "TS_001")) == {"90001/TS_001": (5, 13, None)}
+    assert run_counts(ingest(example / "example.yaml", out, "--run", "TS_001")) == {"90001/TS_001": (5, 14, None)}
 
 
 def test_truncated_source_fails_its_run_only(tmp_path: Path) -> None:

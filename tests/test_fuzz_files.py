@@ -175,7 +175,7 @@ def _convert_picks(file_format: str, content: bytes, shape: str) -> None:
         (folder / "picks.in").write_bytes(content)
         out = folder / "out"
         out.mkdir()
-        args = ["convert", "picks", "picks.in", "out/p.ndjson", "--format", file_format, "--shape", shape]
+        args = ["convert", "picks", "picks.in", "out/p.ndjson", "--from", file_format, "--shape", shape]
         run_case(f"picks {file_format}", [*args, *FORMAT_OPTIONS.get(file_format, [])], folder, [out])
 
 

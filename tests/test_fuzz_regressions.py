@@ -46,7 +46,7 @@ def test_imod_model_truncated_before_its_end_marker_is_refused_not_looped_over(t
     """Fuzz defect 2: imodmodel loops forever on a model without IEOF; the command hung."""
     path = tmp_path / "cut.mod"
     path.write_bytes(_imod_model(b"OBJT" + b"\x00" * 176))
-    result = CliRunner().invoke(main, ["convert", "picks", str(path), str(tmp_path / "o.ndjson"), "--format", "mod"])
+    result = CliRunner().invoke(main, ["convert", "picks", str(path), str(tmp_path / "o.ndjson"), "--from", "mod"])
     assert result.exit_code == 1
     assert result.stderr == (
         f"error: {path}: not a readable IMOD model (truncated or corrupt) "
@@ -60,7 +60,7 @@ def test_imod_contour_claiming_two_billion_points_is_refused_before_allocating(t
     path = tmp_path / "huge.mod"
     contour = b"CONT" + (2**31 - 1).to_bytes(4, "big") + b"\x00" * 12
     path.write_bytes(_imod_model(b"OBJT" + b"\x00" * 176, contour, b"IEOF"))
-    result = CliRunner().invoke(main, ["convert", "picks", str(path), str(tmp_path / "o.ndjson"), "--format", "mod"])
+    result = CliRunner().invoke(main, ["convert", "picks", str(path), str(tmp_path / "o.ndjson"), "--from", "mod"])
     assert result.exit_code == 1
     assert "b'CONT' chunk inside the file" in result.stderr
 
@@ -70,7 +70,7 @@ def test_json_pick_coordinate_beyond_float_range_is_not_finite(tmp_path: Path) -
     source = tmp_path / "big.json"
     source.write_text('{"boxes_3d": [[' + "9" * 400 + ', 20, 30, "manual", 0.0, 0]]}')
     result = CliRunner().invoke(
-        main, ["convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--format", "eman2_json"]
+        main, ["convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--from", "eman2_json"]
     )
     assert result.exit_code == 1
     assert result.stderr == (

@@ -57,7 +57,7 @@ def test_convert_picks_refuses_a_binning_that_is_not_positive(tmp_path: Path, bi
     source = tmp_path / "p.csv"
     source.write_text("10,20,30\n")
     result = CliRunner().invoke(
-        main, ["convert", "picks", str(source), str(tmp_path / "p.ndjson"), "--format", "csv", "--binning", binning]
+        main, ["convert", "picks", str(source), str(tmp_path / "p.ndjson"), "--from", "csv", "--binning", binning]
     )
     assert result.exit_code == 2, result.output
     assert "Invalid value for '--binning'" in result.output
@@ -173,7 +173,7 @@ def test_a_named_pipe_selected_by_a_finder_fails_its_run_and_nothing_hangs(tmp_p
 @pytest.mark.parametrize("command", ["picks", "volume"])
 def test_convert_commands_refuse_a_named_pipe(tmp_path: Path, command: str) -> None:
     pipe = _fifo(tmp_path / "in.pipe")
-    tail = ["--format", "csv"] if command == "picks" else ["--voxel-spacing", "1"]
+    tail = ["--from", "csv"] if command == "picks" else ["--voxel-spacing", "1"]
     args = [sys.executable, "-m", "ingest", "convert", command, str(pipe), str(tmp_path / "out"), *tail]
     try:
         result = subprocess.run(args, capture_output=True, text=True, timeout=120)

@@ -222,7 +222,7 @@ def test_a_csv_line_of_a_million_columns_is_refused_quickly(tmp_path: Path, file
     source.write_text(delimiter.join(["1"] * 1_000_000) + "\n")
     started = time.monotonic()
     result = CliRunner().invoke(
-        main, ["convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--format", file_format]
+        main, ["convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--from", file_format]
     )
     assert time.monotonic() - started < 10
     assert result.exit_code == 1, result.output
@@ -239,7 +239,7 @@ def test_a_line_with_too_many_columns_is_refused(tmp_path: Path, file_format: st
     header = "data_particles\nloop_\n_rlnCoordinateX #1\n" if suffix == ".star" else ""
     source.write_text(header + line + "\n")
     result = CliRunner().invoke(
-        main, ["convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--format", file_format]
+        main, ["convert", "picks", str(source), str(tmp_path / "o.ndjson"), "--from", file_format]
     )
     assert result.exit_code == 1, result.output
     number = 4 if suffix == ".star" else 1

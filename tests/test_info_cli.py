@@ -62,7 +62,7 @@ def test_info_counts_what_the_tree_holds(ingested: tuple[Path, Path, datetime, d
     assert sum(summary["bytes_by_kind"].values()) == summary["bytes"]
     assert summary["bytes_by_kind"]["tomograms"] > summary["bytes_by_kind"]["annotations"] > 0
     last = summary["ingest"]["last_ingestion"]
-    assert last["ok"] is True and last["totals"]["written"] == 38
+    assert last["ok"] is True and last["totals"]["written"] == 40
     assert (tree / last["log"]).is_file()
     assert summary["ingest"]["manifests"] == 3 and summary["ingest"]["logs"] == 1
 
@@ -102,7 +102,7 @@ def test_the_log_is_kept_beside_the_manifests(ingested: tuple[Path, Path, dateti
     (log,) = (tree / ".ingest/logs").iterdir()
     assert log_stamp(before) <= log.stem <= log_stamp(after)  # named from the clock when the command started
     text = log.read_text()
-    assert "run 90001/TS_001: 18 written (0 metadata only), 0 skipped" in text
+    assert "run 90001/TS_001: 19 written (0 metadata only), 0 skipped" in text
     assert "output checks: 0 error(s)" in text
     assert (tree.parent / "copy.log").read_text() == text  # --log-file: the same records
 
@@ -113,7 +113,7 @@ def test_quiet_and_verbose(ingested: tuple[Path, Path, datetime, datetime]) -> N
     assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
     verbose = deposition(config, str(tree), "--verbose")
     assert verbose.exit_code == 0
-    assert "INFO ingest.deposition: run 90001/TS_002: 0 written (0 metadata only), 18 skipped" in verbose.stderr
+    assert "INFO ingest.deposition: run 90001/TS_002: 0 written (0 metadata only), 19 skipped" in verbose.stderr
     logs = sorted((tree / ".ingest/logs").iterdir())
     assert len(logs) == 3  # one per deposition, never overwritten (same second: a -2 suffix)
     check = CliRunner().invoke(main, ["check", str(tree)])

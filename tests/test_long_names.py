@@ -78,7 +78,7 @@ def test_convert_commands_write_outputs_with_long_names(tmp_path: Path) -> None:
     points = tmp_path / "p.csv"
     points.write_text("1,2,3\n")
     long_ndjson = tmp_path / ("p" * 248 + ".ndjson")
-    result = CliRunner().invoke(main, ["convert", "picks", str(points), str(long_ndjson), "--format", "csv"])
+    result = CliRunner().invoke(main, ["convert", "picks", str(points), str(long_ndjson), "--from", "csv"])
     assert result.exit_code == 0, result.output
     assert long_ndjson.read_text().startswith('{"type": "point"')
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(

@@ -57,6 +57,8 @@ TREE_PATTERNS = {
     "neuroglancer": rf"{VS}/NeuroglancerPrecompute/{ID}/neuroglancer_config\.json",
     "precomputed": rf"{VS}/NeuroglancerPrecompute/\d+-{STEM}_(point|orientedpoint|instancesegmentation)/"
     r"(info|spatial0/0_0_0|by_id/\d+)",
+    "precomputed_segmentation": rf"{VS}/NeuroglancerPrecompute/\d+-{STEM}_segmentationmask/"
+    r"(info|data/\d+-\d+_\d+-\d+_\d+-\d+)",
     "annotation": rf"{VS}/Annotations/{ID}/{STEM}\.json",
     "annotation_points": rf"{VS}/Annotations/{ID}/{STEM}_(point|orientedpoint|instancesegmentation)\.ndjson",
     "annotation_mask": rf"{VS}/Annotations/{ID}/{STEM}_(segmentationmask|instancesegmentationmask)\.(mrc|zarr)",

@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from rich.console import Console
+from rich.progress import TimeRemainingColumn
 
 from ingest.cli import main
 from ingest.example import write_example
 from ingest.execute import RunOutcome
 from ingest.executors import DaskExecutor, RunTask, SerialExecutor, collect_outcomes
 from ingest.progress import VOLUME_PROGRESS_TOPIC, VolumeChunkReporter, VolumeProgress
-from ingest.progress_display import ProgressBars, ProgressLines, open_progress
+from ingest.progress_display import ProgressBars, ProgressLines, check_progress, open_progress
+from ingest.validators.outputs import IN_PROCESS_RUNS, check_tree, check_workers
+from tests.good_tree import build_good_tree
 
 
 def report_from_another_thread(chunks: int) -> int:
@@ -101,11 +104,67 @@ def test_deposition_logs_progress_and_reports_every_run(tmp_path: Path) -> None:
          "--format", "json", "--no-check"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "[1/2] ok 90001/TS_001: 18 written, 0 skipped" in result.stderr
+    assert "[1/2] ok 90001/TS_001: 19 written, 0 skipped" in result.stderr
     assert "converted 90001/TS_002/TiltSeries/100/TS_002.zarr" in result.stderr
     report = json.loads(result.stdout)
     assert [(run["run"], run["written"], run["skipped"], run["error"]) for run in report["runs"]] == [
-        ("90001/TS_001", 18, 0, None),
-        ("90001/TS_002", 18, 0, None),
+        ("90001/TS_001", 19, 0, None),
+        ("90001/TS_002", 19, 0, None),
     ]
-    assert report["totals"] == {"succeeded": 2, "failed": 0, "written": 38, "skipped": 0, "metadata_only": 0}
+    assert report["totals"] == {"succeeded": 2, "failed": 0, "written": 40, "skipped": 0, "metadata_only": 0}
+
+
+def test_every_bar_shows_an_estimate_of_the_time_left() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    with ProgressBars(2, console) as bars:
+        assert any(isinstance(column, TimeRemainingColumn) for column in bars.bars.columns)
+        bars.volume_progressed(VolumeProgress("ds/a", "ds/a/t.zarr", 1, 4))
+        bars.bars.refresh()
+    assert "eta" in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_checks_show_a_bar_on_a_terminal_and_two_lines_otherwise() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    with ProgressBars(2, console) as bars:
+        bars.checks_progressed(0, 2)
+        bars.checks_progressed(1, 2)
+        (checks,) = [task for task in bars.bars.tasks if task.description == "checks"]
+        assert (checks.completed, checks.total) == (1, 2)
+    stream = io.StringIO()
+    with ProgressLines(2, stream) as lines:
+        for done in range(3):
+            lines.checks_progressed(done, 2)
+    assert stream.getvalue().splitlines() == ["checking 2 written run(s) ...", "checked 2 run(s)"]
+
+
+def test_check_tree_reports_each_run_checked(tmp_path: Path) -> None:
+    tree = build_good_tree(tmp_path / "tree")
+    heard: list[tuple[int, int]] = []
+    report = check_tree(tree, progress=lambda done, total: heard.append((done, total)))
+    assert report.ok
+    assert heard == [(0, 2), (1, 2), (2, 2)]
+
+
+def test_check_progress_is_a_bar_on_a_terminal_only() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    with check_progress(console) as advance:
+        assert advance is not None
+        advance(0, 3)
+        advance(3, 3)
+    with check_progress(Console(file=io.StringIO())) as advance:
+        assert advance is None
+
+
+def test_deposition_says_when_its_output_checks_run(tmp_path: Path) -> None:
+    write_example(tmp_path / "example")
+    args = ["deposition", str(tmp_path / "example/example.yaml"), "--output", str(tmp_path / "out"), "--workers", "1"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[-2:] == ["checking 2 written run(s) ...", "checked 2 run(s)"]
+
+
+def test_check_workers_are_chosen_from_the_number_of_runs() -> None:
+    assert check_workers(IN_PROCESS_RUNS, None, cores=4) == 1
+    assert check_workers(IN_PROCESS_RUNS + 1, None, cores=4) == 4
+    assert check_workers(100, 2, cores=4) == 2

@@ -37,6 +37,34 @@ from ingest.errors import IngestError
 _VERBOSE = "ingest.verbose"
 
 
+class _WarningsOnStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """The root logger's handler: what Python's last-resort handler prints (warnings and errors of loggers that
+    have no handler of their own) on the *current* stderr. Having a handler makes a library's
+    ``logging.basicConfig()`` (neuroglancer calls it on import) a no-op, which would otherwise print every INFO
+    record of the ingestion on stderr, ``--quiet`` or not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setLevel(logging.WARNING)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Only records no other handler took (the ingestion's log decides what of it reaches stderr)."""
+        logger: logging.Logger | None = logging.getLogger(record.name)
+        while logger is not None and logger is not logging.getLogger():
+            if logger.handlers:
+                return False
+            logger = logger.parent if logger.propagate else None
+        return bool(super().filter(record))
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 class _IngestGroup(click.Group):
     """A click group that reports user errors, Ctrl-C and defects as one line instead of a traceback."""
 
@@ -72,6 +100,8 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.meta[_VERBOSE] = verbose
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    elif not logging.getLogger().handlers:
+        logging.getLogger().addHandler(_WarningsOnStderr())
 
 
 @main.group()

@@ -12,20 +12,20 @@ import click
 
 from ingest.cli.json_failures import json_failures
 from ingest.cli.regex_option import check_regexes
+from ingest.cli.vocabulary import dataset_option, format_option, run_option, storage_options_option, workers_option
 from ingest.report import Report
 
 
 @click.command("check")
 @click.argument("output")
-@click.option("--dataset", "datasets", multiple=True, metavar="ID", help="Check only this dataset (repeatable).")
-@click.option("--run", "runs", multiple=True, metavar="REGEX", help="Check only runs whose name matches (repeatable).")
+@dataset_option("Check only datasets whose id fully matches (repeatable).")
+@run_option("Check only runs whose name fully matches (repeatable).")
 @click.option("--deep", is_flag=True, help="Decode every chunk and compare every voxel with the MRC.")
-@click.option(
-    "--format", "output_format", type=click.Choice(["text", "json", "github", "junit"]), default="text",
-    show_default=True, help="How to print the findings.",
-)  # fmt: skip
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes checking runs.")
-@click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
+@format_option("text", "json", "github", "junit", help="How to print the findings.")
+@workers_option(
+    "Processes checking runs (default: chosen from the tree: this process for a few runs, else one per core)."
+)
+@storage_options_option()
 @json_failures
 def check(
     output: str,
@@ -33,7 +33,7 @@ def check(
     runs: tuple[str, ...],
     deep: bool,
     output_format: str,
-    workers: int,
+    workers: int | None,
     storage_options: tuple[str, ...],
 ) -> None:
     """Verify every file of the output tree OUTPUT (a folder or an s3:// URL).
@@ -41,6 +41,7 @@ def check(
     Exit status: 0 clean, 1 findings, 2 unreadable or unreachable tree, nothing to check, or usage error.
     """
     check_regexes("--run", runs)
+    check_regexes("--dataset", datasets)
     report = _check(output, datasets, runs, deep, workers, storage_options)
     if output_format == "text":
         from rich.console import Console
@@ -64,9 +65,12 @@ def _check(
     datasets: tuple[str, ...],
     runs: tuple[str, ...],
     deep: bool,
-    workers: int,
+    workers: int | None,
     storage_options: tuple[str, ...],
 ) -> Report:
+    from rich.console import Console
+
+    from ingest.progress_display import check_progress
     from ingest.storage import parse_storage_options, typed_storage_options
     from ingest.validators.check_selection import require_selection
     from ingest.validators.check_zarr import ChunkCoverage
@@ -77,4 +81,7 @@ def _check(
     keys = tree.list_keys()
     require_selection(tree.location, keys, datasets=datasets, runs=runs)
     chunks = ChunkCoverage.EVERY if deep else ChunkCoverage.SAMPLE
-    return check_tree(tree, keys=keys, datasets=datasets, runs=runs, chunks=chunks, workers=workers)
+    with check_progress(Console(stderr=True)) as progress:
+        return check_tree(
+            tree, keys=keys, datasets=datasets, runs=runs, chunks=chunks, workers=workers, progress=progress
+        )

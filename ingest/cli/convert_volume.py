@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ingest.cli.numbers import FINITE, POSITIVE
+from ingest.cli.vocabulary import AXES, SuggestingChoice, workers_option
 from ingest.errors import UsageError
 
 if TYPE_CHECKING:
@@ -30,16 +31,20 @@ NGFF_VERSIONS = ("0.4", "0.5")
 @click.option("--voxel-spacing", type=POSITIVE, required=True, help="Voxel spacing in Å (wins over the header).")
 @click.option(
     "--kind",
-    type=click.Choice(VOLUME_KINDS),
+    type=SuggestingChoice(VOLUME_KINDS),
     default="tomogram",
     show_default=True,
 )
 @click.option("--mask-label", type=FINITE, help="Semantic mask: voxels equal to this value are the object.")
 @click.option("--threshold", type=FINITE, help="Semantic mask: voxels at or above this value are the object.")
-@click.option("--rescale-to", help="Masks: regrid to Z,Y,X voxels (nearest neighbour).")
+@click.option(
+    "--rescale-to", type=AXES,
+    help="Masks: regrid to this size in voxels, X,Y,Z like --tomogram-size (nearest neighbour); the labelled form "
+    "x=..,y=..,z=.. is accepted too.",
+)  # fmt: skip
 @click.option("--mrc", "mrc_out", type=click.Path(path_type=Path), help="Also write the canonical MRC here.")
-@click.option("--ngff", type=click.Choice(NGFF_VERSIONS), default="0.4", show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), help="Threads (default: the usable cores).")
+@click.option("--ngff", type=SuggestingChoice(NGFF_VERSIONS), default="0.4", show_default=True)
+@workers_option("Threads converting chunks (default: the usable cores).")
 def convert_volume_command(
     source: Path,
     zarr_out: Path,
@@ -47,7 +52,7 @@ def convert_volume_command(
     kind: str,
     mask_label: float | None,
     threshold: float | None,
-    rescale_to: str | None,
+    rescale_to: tuple[int, int, int] | None,
     mrc_out: Path | None,
     ngff: str,
     workers: int | None,
@@ -76,7 +81,7 @@ def convert_volume_command(
             mrc_out=mrc_out,
             mask=mask,
             ngff=NgffVersion(ngff),
-            rescale_to=_parse_shape(rescale_to) if rescale_to else None,
+            rescale_to=(rescale_to[2], rescale_to[1], rescale_to[0]) if rescale_to else None,  # X,Y,Z → Z,Y,X
             progress=progress,
             workers=workers,
         )
@@ -87,27 +92,22 @@ def convert_volume_command(
 
 @contextmanager
 def _progress_bar(console: Console) -> Iterator[ProgressCallback | None]:
-    """A rich bar over chunks when stderr is a terminal; no output otherwise."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """A rich bar over chunks (elapsed time and estimated time left) when stderr is a terminal; no output
+    otherwise."""
+    from rich.progress import Progress
+
+    from ingest.progress_display import progress_columns
 
     if not console.is_terminal or os.environ.get("TERM") == "dumb":
         yield None
         return
-    columns = (TextColumn("chunks"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("convert", total=None)
+    with Progress(*progress_columns(), console=console, transient=True) as bar:
+        task = bar.add_task("chunks", total=None)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
         yield advance
-
-
-def _parse_shape(text: str) -> tuple[int, int, int]:
-    parts = text.split(",")
-    if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
-        raise UsageError("--rescale-to must be three integers Z,Y,X", found=text)
-    return (int(parts[0]), int(parts[1]), int(parts[2]))
 
 
 def _summary(result: VolumeResult) -> str:

@@ -12,6 +12,16 @@ import click
 
 from ingest.cli.json_failures import json_failures
 from ingest.cli.regex_option import check_regexes
+from ingest.cli.vocabulary import (
+    dataset_option,
+    format_option,
+    run_option,
+    storage_options_option,
+    suggestion,
+    workers_option,
+)
+from ingest.converters.neuroglancer_state import NEUROGLANCER_URL_PREFIX, url_prefix
+from ingest.errors import UsageError
 from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
 
 if TYPE_CHECKING:
@@ -23,18 +33,30 @@ def command_path() -> str:
     return click.get_current_context().command_path
 
 
+def _url_prefix(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
+    try:
+        return url_prefix(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 @click.command("deposition")
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--input", "input_url", help="Input root (folder or s3:// URL); default: the config's folder.")
+@click.option(
+    "--input", "input_url", metavar="DIR|URL", help="Input root (folder or s3:// URL); default: the config's folder."
+)
 @click.option(
     "--bucket-root",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="For a local input: the folder holding the buckets that literal bucket/key paths (key photos) name.",
 )
-@click.option("--output", "output_url", default="portal", show_default=True, help="Output root (folder or s3:// URL).")
-@click.option("--run", "runs", multiple=True, metavar="REGEX", help="Only runs whose name fully matches (repeatable).")
+@click.option(
+    "--output", "output_url", default="portal", show_default=True, metavar="DIR|URL",
+    help="Output root (folder or s3:// URL).",
+)  # fmt: skip
+@run_option("Only runs whose name fully matches (repeatable).")
 @click.option("--exclude-run", "exclude_runs", multiple=True, metavar="REGEX", help="Skip these runs (repeatable).")
-@click.option("--dataset", "datasets", multiple=True, metavar="REGEX", help="Only these datasets (repeatable).")
+@dataset_option("Only datasets whose id fully matches (repeatable).")
 @click.option(
     "--only",
     metavar="SECTIONS",
@@ -43,12 +65,10 @@ def command_path() -> str:
     + f". '{METADATA_ONLY}' rewrites metadata files only (no volume, point, mask or copied run file).",
 )
 @click.option("--dry-run", is_flag=True, help="Print the planned outputs and write nothing.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    help="Local workers (1: in this process; default: chosen from the plan: in this process for a single run or "
-    "under 1 GiB of source volumes, else a local cluster of one worker per core).",
+@format_option("text", "json")
+@workers_option(
+    "Local workers (1: in this process; default: chosen from the plan: in this process for a single run or "
+    "under 1 GiB of source volumes, else a local cluster of one worker per core)."
 )
 @click.option("--scheduler", metavar="ADDRESS", help="An existing dask scheduler, e.g. tcp://host:8786.")
 @click.option("--overwrite", is_flag=True, help="Rewrite outputs even when their inputs are unchanged.")
@@ -59,7 +79,15 @@ def command_path() -> str:
     "(default: sizes, small files and sampled blocks).",
 )
 @click.option("--timestamp", help="last_updated_at for metadata (default: SOURCE_DATE_EPOCH or now).")
-@click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
+@click.option(
+    "--url-prefix",
+    default=NEUROGLANCER_URL_PREFIX,
+    show_default=True,
+    callback=_url_prefix,
+    metavar="URL",
+    help="Base URL of the layer sources in the Neuroglancer states (the URL the output root is served at).",
+)
+@storage_options_option()
 @click.option(
     "--skip-source-checks",
     is_flag=True,
@@ -92,6 +120,7 @@ def deposition(
     overwrite: bool,
     verify: bool,
     timestamp: str | None,
+    url_prefix: str,
     storage_options: tuple[str, ...],
     skip_source_checks: bool,
     run_checks: bool,
@@ -109,7 +138,7 @@ def deposition(
 
     for option, patterns in (("--run", runs), ("--exclude-run", exclude_runs), ("--dataset", datasets)):
         check_regexes(option, patterns)
-    sections, metadata_only = parse_only(only) if only else (None, False)
+    sections, metadata_only = _parse_only(only) if only else (None, False)
     selection = Selection(runs, exclude_runs, datasets, sections)
     try:
         planned = plan_from_files(
@@ -159,6 +188,7 @@ def deposition(
         verification=Verification.FULL if verify else Verification.QUICK,
         bucket_root=str(bucket_root.absolute()) if bucket_root is not None else None,
         metadata_only=metadata_only,
+        url_prefix=url_prefix,
     )
     sources = settings.open_input()
     choice = choose_executor(
@@ -214,3 +244,14 @@ def _refuse_runs_failing_source_checks(
         err=True,
     )
     return replace(planned, plan=plan), refused
+
+
+def _parse_only(only: str) -> tuple[frozenset[Section] | None, bool]:
+    """``--only`` parsed; an unknown name is click's usage error with the closest known name suggested."""
+    try:
+        return parse_only(only)
+    except UsageError as error:
+        known = [section.value for section in Section] + [METADATA_ONLY]
+        unknown = [name.strip() for name in only.split(",") if name.strip() and name.strip() not in known]
+        hints = "".join(suggestion(name, known) for name in unknown[:1])
+        raise click.BadParameter(error.message + hints, param_hint="'--only'") from None

@@ -75,7 +75,7 @@ HELP: dict[str, tuple[tuple[str, ...], tuple[tuple[int, str], ...]]] = {
         ((0, "converted"), (1, "the source is malformed"), (2, "unreadable source or bad usage")),
     ),
     "convert picks": (
-        ("ingest convert picks particles.star picks.ndjson --format relion3_star --shape oriented-point",),
+        ("ingest convert picks particles.star picks.ndjson --from relion3_star --shape oriented-point",),
         ((0, "converted"), (1, "the pick file is malformed"), (2, "unreadable file or bad usage")),
     ),
     "export picks": (

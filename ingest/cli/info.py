@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ingest.cli.json_failures import json_failures
+from ingest.cli.vocabulary import format_option, storage_options_option
 
 if TYPE_CHECKING:
     from ingest.tree_info import TreeSummary
@@ -15,8 +16,8 @@ if TYPE_CHECKING:
 
 @click.command("info")
 @click.argument("tree")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE", help="s3 settings.")
+@format_option("text", "json")
+@storage_options_option()
 @json_failures
 def info(tree: str, output_format: str, storage_options: tuple[str, ...]) -> None:
     """Summarise what TREE (a folder or s3:// URL) holds: datasets, runs, tomograms per voxel spacing,

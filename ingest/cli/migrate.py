@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ingest.cli.vocabulary import SuggestingChoice
 from ingest.config_versions import CURRENT_CONFIG_VERSION, KNOWN_CONFIG_VERSIONS
 from ingest.errors import IngestError
 
@@ -21,12 +22,13 @@ if TYPE_CHECKING:
     "-o",
     "--output",
     default=None,
+    metavar="FILE|DIR|-",
     help="Write here instead of rewriting each CONFIG: a file (one CONFIG), a folder (several), or - for stdout.",
 )
 @click.option(
     "--to",
     "target",
-    type=click.Choice(KNOWN_CONFIG_VERSIONS),
+    type=SuggestingChoice(KNOWN_CONFIG_VERSIONS),
     default=CURRENT_CONFIG_VERSION,
     show_default=True,
     help="Stop at this version.",

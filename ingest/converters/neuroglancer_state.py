@@ -4,17 +4,30 @@ The portal's visualization-config importer (with ``cryoet_data_portal_neuroglanc
 tomogram shown by default: an image layer of the tomogram's OME-Zarr (``zarr://``) whose contrast control spans
 mean ± 3 rms, one annotation layer per point file (``precomputed://`` annotations) and one segmentation layer per
 mask, every source in metres per voxel (voxel spacing × 1e-10), the 4-panel layout, the view centred on the
-volume and the 3-D view turned 45° about x. Masks are shown here straight from their OME-Zarr (``zarr://``)
-instead of the portal's precomputed segmentation with meshes.
+volume and the 3-D view turned 45° about x. Semantic masks are shown from their precomputed segmentation (without
+the portal's meshes), instance masks (which the portal does not show) from their OME-Zarr (``zarr://``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 NEUROGLANCER_URL_PREFIX = "https://files.cryoetdataportal.cziscience.com/"
-"""The base URL of layer sources (the portal's default ``DOMAIN_NAME``): a source is this + its output key."""
+"""The default base URL of layer sources (the portal's default ``DOMAIN_NAME``): a source is the base URL + its
+output key. ``ingest deposition --url-prefix`` sets another (a served local tree, a bucket's https URL)."""
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+
+
+def url_prefix(text: str) -> str:
+    """``text`` as a base URL of layer sources (a ``/`` appended when missing); ValueError when it is not an
+    absolute URL such as ``https://host/path`` or ``http://127.0.0.1:8000/``."""
+    if not _URL.fullmatch(text):
+        raise ValueError(f"not an absolute URL (scheme://host/path): {text!r}")
+    return text if text.endswith("/") else text + "/"
+
 
 _CROSS_SECTION_HEIGHT = 400  # pixels: the portal's average cross-section render height
 
@@ -92,12 +105,15 @@ def point_layer(
     }
 
 
-def segmentation_layer(url: str, name: str, scale: float, color: str, *, visible: bool) -> dict[str, Any]:
-    """A mask's segmentation layer (label 1 shown in ``color``)."""
+def segmentation_layer(
+    url: str, name: str, scale: float, color: str, *, visible: bool, scheme: str = "precomputed"
+) -> dict[str, Any]:
+    """A mask's segmentation layer (label 1 shown in ``color``) of a precomputed segmentation (``scheme``
+    ``zarr``: of an OME-Zarr)."""
     return {
         "type": "segmentation",
         "name": name,
-        "source": _source(f"zarr://{url}", scale),
+        "source": _source(f"{scheme}://{url}", scale),
         "tab": "rendering",
         "selectedAlpha": 1,
         "hoverHighlight": False,

@@ -30,7 +30,7 @@ def require_selection(
 ) -> None:
     """Raise :class:`NothingToCheckError` when ``keys`` (the tree's listing) leave nothing to check.
 
-    ``datasets`` are dataset folder names and ``runs`` full-match regexes, as :func:`check_tree` takes them.
+    ``datasets`` and ``runs`` are full-match regexes (of dataset ids and run names), as :func:`check_tree` takes them.
     """
     tree_keys = [key for key in keys if not layout.is_bookkeeping(key)]
     if not tree_keys:
@@ -40,15 +40,21 @@ def require_selection(
         )
     placed = [dataset_and_run(key) for key in tree_keys]
     present = sorted({dataset for dataset, _ in placed if dataset is not None})
-    if datasets and not set(datasets) & set(present):
+    dataset_patterns = [re.compile(pattern) for pattern in datasets]
+
+    def wanted(dataset: str | None) -> bool:
+        return dataset is not None and (not datasets or any(p.fullmatch(dataset) for p in dataset_patterns))
+
+    if datasets and not any(wanted(dataset) for dataset in present):
         raise NothingToCheckError(
-            "no dataset matches --dataset", where=location, expected=_listed(datasets), found=_datasets(present)
+            "no dataset matches --dataset",
+            where=location,
+            expected="a dataset matching " + _listed(datasets),
+            found=_datasets(present),
         )
     if runs:
         patterns = [re.compile(pattern) for pattern in runs]
-        in_datasets = sorted(
-            {run for dataset, run in placed if run is not None and (not datasets or dataset in datasets)}
-        )
+        in_datasets = sorted({run for dataset, run in placed if run is not None and wanted(dataset)})
         if not any(pattern.fullmatch(run) for run in in_datasets for pattern in patterns):
             found = "runs " + _listed(in_datasets) if in_datasets else "no runs"
             raise NothingToCheckError(

@@ -7,7 +7,7 @@ templates against the run data map. Unreadable files give a single finding whose
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ingest.config import RawConfig, read_config
@@ -42,25 +42,30 @@ def validate_config(
     plan: bool = False,
     output_url: str | None = None,
     bucket_root: Path | str | None = None,
+    storage_options: Mapping[str, str] | None = None,
     deep: bool = False,
 ) -> Report:
     """All findings about the config at ``path``; templates are checked against the run data map found under
     ``input_root`` (default: the config's folder), literal ``bucket/key`` files under ``bucket_root`` when given.
     With ``plan``, a config without errors is then planned against ``input_root`` as ``ingest deposition
     --dry-run`` plans it (on the output tree at ``output_url``, default none), and a refusal becomes a finding
-    (E-PLAN); with ``deep`` too, the planned runs' source files are checked against each other (E-SOURCE-*,
-    W-SOURCE-*: :mod:`ingest.source_checks`)."""
+    (E-PLAN). ``input_root`` may be an ``s3://`` URL (read with ``storage_options``): the run data map is then
+    looked for next to the config before planning, as ``ingest deposition`` does. With ``deep`` too, the planned
+    runs' source files are checked against each other (E-SOURCE-*, W-SOURCE-*: :mod:`ingest.source_checks`)."""
     try:
         raw = read_config(path, limits)
     except YamlReadError as error:
         return Report.of([unreadable_finding(error)])
-    root = Path(input_root) if input_root is not None else Path(path).parent
+    url = str(input_root) if input_root is not None and "://" in str(input_root) else None
+    root = Path(input_root) if input_root is not None and url is None else Path(path).parent
     findings = _findings(raw, root)
     if isinstance(raw.document.data, dict):
         findings += literal_findings(raw.document, Path(bucket_root) if bucket_root is not None else None)
     findings = _unique(findings)
     if plan and not any(finding.severity is Severity.ERROR for finding in findings):
-        findings.extend(planning_findings(raw.document, Path(path), str(root), output_url, deep=deep))
+        findings.extend(
+            planning_findings(raw.document, Path(path), url or str(root), output_url, storage_options, deep=deep)
+        )
     return Report.of(findings)
 
 
@@ -71,13 +76,22 @@ def validate_configs(
     plan: bool = False,
     output_url: str | None = None,
     bucket_root: Path | str | None = None,
+    storage_options: Mapping[str, str] | None = None,
     deep: bool = False,
 ) -> Report:
     """One report over several configs."""
     report = Report()
     for path in paths:
         report = report.merge(
-            validate_config(path, input_root, plan=plan, output_url=output_url, bucket_root=bucket_root, deep=deep)
+            validate_config(
+                path,
+                input_root,
+                plan=plan,
+                output_url=output_url,
+                bucket_root=bucket_root,
+                storage_options=storage_options,
+                deep=deep,
+            )
         )
     return report
 

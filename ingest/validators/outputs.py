@@ -9,9 +9,10 @@ annotation files) on ``workers`` processes. The codes it reports are documented 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,19 @@ from ingest.validators.tree_access import Listing, TreeReader, open_tree
 from ingest.validators.tree_layout import CANONICAL, Placed, Role, TreeLayout, dataset_and_run
 
 _TOP_LEVEL_METADATA = frozenset({Role.DEPOSITION_METADATA, Role.DATASET_METADATA})
+IN_PROCESS_RUNS = 8
+"""Without an explicit ``workers``, up to this many runs are checked in this process (starting worker processes
+costs more than it saves on a small tree); more runs are checked on one process per core."""
+
+CheckProgress = Callable[[int, int], None]
+"""Called with (runs checked, runs to check) before the first run and after each one."""
+
+
+def check_workers(runs: int, workers: int | None, cores: int | None = None) -> int:
+    """The processes that check ``runs`` runs: ``workers`` when given, else chosen (see :data:`IN_PROCESS_RUNS`)."""
+    if workers is not None:
+        return workers
+    return 1 if runs <= IN_PROCESS_RUNS else max(1, cores or os.cpu_count() or 1)
 
 
 def check_tree(
@@ -33,10 +47,13 @@ def check_tree(
     datasets: Sequence[str] = (),
     runs: Sequence[str] = (),
     chunks: ChunkCoverage = ChunkCoverage.SAMPLE,
-    workers: int = 1,
+    workers: int | None = 1,
     layout: TreeLayout = CANONICAL,
+    progress: CheckProgress | None = None,
 ) -> Report:
     """Check every file of an output tree; ``datasets`` and ``runs`` (regexes, full match) narrow it.
+
+    ``workers`` None chooses from the number of runs (:func:`check_workers`); ``progress`` hears of each run checked.
 
     ``chunks=ChunkCoverage.EVERY`` decodes every chunk of every pyramid and compares all level-0 voxels with the
     MRC instead of a sample. Raises :class:`ingest.validators.tree_access.UnreadableTreeError` when the tree
@@ -46,7 +63,8 @@ def check_tree(
     keys = reader.list_keys() if keys is None else keys
     listing = Listing.of(keys)
     patterns = [re.compile(pattern) for pattern in runs]
-    selected = [key for key in keys if not layout.is_bookkeeping(key) and _selected(key, frozenset(datasets), patterns)]
+    dataset_patterns = [re.compile(pattern) for pattern in datasets]
+    selected = [key for key in keys if not layout.is_bookkeeping(key) and _selected(key, dataset_patterns, patterns)]
     shape, placed_keys = tree_shape(selected, layout)
     findings: list[Finding] = list(shape.findings)
     by_run: dict[tuple[str, str], list[Placed]] = defaultdict(list)
@@ -58,25 +76,32 @@ def check_tree(
     tasks = [
         RunTask(dataset, run, tuple(members), shape.empty_folders) for (dataset, run), members in sorted(by_run.items())
     ]
-    for run_findings in _map_runs(reader, listing, tasks, chunks=chunks, workers=workers):
+    if progress is not None:
+        progress(0, len(tasks))
+    processes = check_workers(len(tasks), workers)
+    for done, run_findings in enumerate(_map_runs(reader, listing, tasks, chunks=chunks, workers=processes), 1):
         findings.extend(run_findings)
+        if progress is not None:
+            progress(done, len(tasks))
     return Report.of(findings)
 
 
-def _selected(key: str, datasets: frozenset[str], runs: Sequence[re.Pattern[str]]) -> bool:
+def _selected(key: str, datasets: Sequence[re.Pattern[str]], runs: Sequence[re.Pattern[str]]) -> bool:
     dataset, run = dataset_and_run(key)
     if dataset is None:
         return True
-    if datasets and dataset not in datasets:
+    if datasets and not any(pattern.fullmatch(dataset) for pattern in datasets):
         return False
     return not runs or run is None or any(pattern.fullmatch(run) for pattern in runs)
 
 
 def _map_runs(
     reader: TreeReader, listing: Listing, tasks: Sequence[RunTask], *, chunks: ChunkCoverage, workers: int
-) -> Iterable[list[Finding]]:
+) -> Iterator[list[Finding]]:
+    """Each run's findings as soon as it is checked (in order), so that progress can be shown."""
     if workers <= 1 or len(tasks) <= 1:
-        return [check_run(reader, listing, task, chunks=chunks) for task in tasks]
+        yield from (check_run(reader, listing, task, chunks=chunks) for task in tasks)
+        return
     # Never fork this process (it may run zarr's event-loop thread or a dask cluster); a fork server that has
     # imported the checks starts each worker in milliseconds instead of re-importing everything per worker.
     context = multiprocessing.get_context("forkserver")
@@ -85,7 +110,7 @@ def _map_runs(
         max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(reader, listing, chunks)
     ) as pool:
         chunksize = max(1, len(tasks) // (workers * 8))
-        return list(pool.map(_check_run_in_worker, tasks, chunksize=chunksize))
+        yield from pool.map(_check_run_in_worker, tasks, chunksize=chunksize)
 
 
 @dataclass(frozen=True)

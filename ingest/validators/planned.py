@@ -10,6 +10,7 @@ the error it raises into a finding at the line and column of the config path the
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from ingest.errors import IngestError
@@ -24,11 +25,18 @@ _QUOTED = re.compile(r"'([^']+)'")
 
 
 def planning_findings(
-    document: YamlDocument, config_path: Path, input_root: str, output_url: str | None = None, *, deep: bool = False
+    document: YamlDocument,
+    config_path: Path,
+    input_root: str,
+    output_url: str | None = None,
+    storage_options: Mapping[str, str] | None = None,
+    *,
+    deep: bool = False,
 ) -> list[Finding]:
-    """Plan the (schema-valid) config at ``config_path`` against ``input_root``; its refusal as one finding.
-    With ``deep``, the planned runs' source files are then checked against each other
-    (:mod:`ingest.source_checks`: raw tilts vs mdoc, tilt range, frames, gains, pixel spacing)."""
+    """Plan the (schema-valid) config at ``config_path`` against ``input_root`` (a folder or a URL read with
+    ``storage_options``); its refusal as one finding. With ``deep``, the planned runs' source files are then
+    checked against each other (:mod:`ingest.source_checks`: raw tilts vs mdoc, tilt range, frames, gains, pixel
+    spacing)."""
     from ingest.config import load_config
     from ingest.existing import ExistingTree, read_existing_tree
     from ingest.planning import plan_valid_config
@@ -36,13 +44,17 @@ def planning_findings(
 
     try:
         loaded = load_config(config_path)
-        existing = ExistingTree.empty() if output_url is None else read_existing_tree(open_storage(output_url))
-        plan = plan_valid_config(config_path, loaded.config, input_root, existing)
+        options = storage_options if storage_options else None
+        output_options = options if output_url is not None and output_url.startswith(("s3://", "s3a://")) else None
+        existing = (
+            ExistingTree.empty() if output_url is None else read_existing_tree(open_storage(output_url, output_options))
+        )
+        plan = plan_valid_config(config_path, loaded.config, input_root, existing, storage_options=options)
         if not deep:
             return []
         from ingest.source_checks import check_plan_sources
 
-        by_run = check_plan_sources(plan, loaded.config, input_root, document)
+        by_run = check_plan_sources(plan, loaded.config, input_root, document, options)
     except IngestError as error:
         return [finding_from_error(document, error, str(config_path))]
     return [finding for findings in by_run.values() for finding in findings]

@@ -1,0 +1,164 @@
+"""Seen in a real browser: the example tree is ingested with its Neuroglancer sources at a served URL
+(``--url-prefix``), served on 127.0.0.1 with CORS, and a tomogram's state JSON is opened in the Neuroglancer client
+the ``neuroglancer`` package ships (its Python ``Viewer``) in headless Chromium (Debian's ``chromium`` and
+``chromium-driver``, which ``.ci/run`` installs). Every layer must load without error and fetch its data from the
+tree, and the screenshot must show the tomogram and the mask; it is kept under the test's tmp dir."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ingest.example import write_example
+from tests.conftest import free_port
+from tests.ingest_cli import ingest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None or CHROMEDRIVER is None, reason="chromium and chromedriver are not installed (.ci/run does)"
+    ),
+    pytest.mark.slow,
+]
+
+STATE = "90001/TS_001/Reconstructions/VoxelSpacing10.000/NeuroglancerPrecompute/100/neuroglancer_config.json"
+PROBES = {"zarr.json", ".zarray", ".zattrs", ".zgroup"}  # what the client tries before it knows a zarr's version
+METADATA = {*PROBES, "info"}
+
+LAYER_STATES = """
+return window.viewer === undefined ? null : window.viewer.layerManager.managedLayers.map(managed => ({
+  name: managed.name,
+  ready: managed.isReady(),
+  sources: managed.layer === null ? [] : managed.layer.dataSources.map(source => {
+    const state = source.loadState;
+    if (state === undefined) return "loading";
+    return state.error !== undefined ? "error: " + state.error.message : "loaded";
+  }),
+}));
+"""
+
+
+class _TreeServer(http.server.SimpleHTTPRequestHandler):
+    """Serves the tree with CORS; records every request's path and status."""
+
+    requests: list[tuple[str, int]]
+
+    def end_headers(self) -> None:
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.requests.append((self.path, int(code) if str(code).isdigit() else 0))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, list[tuple[str, int]]]]:
+    """The ingested example tree, the URL it is served at, and the requests the server answered."""
+    root = tmp_path_factory.mktemp("browser")
+    write_example(root / "example")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    report = ingest(root / "example/example.yaml", root / "out", "--url-prefix", url)
+    assert report["ok"] is True
+    requests: list[tuple[str, int]] = []
+    handler = type("Handler", (_TreeServer,), {"requests": requests})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=root / "out"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield root / "out", url, requests
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium driven by selenium through Debian's chromedriver."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # CI runs as root
+        "--disable-dev-shm-usage",
+        "--window-size=1200,900",
+        "--use-angle=swiftshader",  # WebGL without a GPU
+        "--enable-unsafe-swiftshader",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _wait_for_layers(driver: Any, seconds: float = 90) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + seconds
+    layers: list[dict[str, Any]] | None = None
+    while time.monotonic() < deadline:
+        layers = driver.execute_script(LAYER_STATES)
+        if layers and all(layer["ready"] for layer in layers):
+            return layers
+        time.sleep(0.5)
+    pytest.fail(f"the layers did not finish loading within {seconds} s: {layers}")
+
+
+def test_the_state_loads_every_layer_in_chromium_and_renders(
+    served: tuple[Path, str, list[tuple[str, int]]], browser: Any, tmp_path: Path
+) -> None:
+    import neuroglancer
+    from PIL import Image
+
+    out, url, requests = served
+    state = json.loads((out / STATE).read_text())
+    neuroglancer.set_server_bind_address("127.0.0.1")
+    viewer = neuroglancer.Viewer()
+    viewer.set_state(neuroglancer.ViewerState(state))
+    browser.get(viewer.get_viewer_url())
+
+    layers = _wait_for_layers(browser)
+    assert [layer["name"] for layer in layers] == [layer["name"] for layer in state["layers"]]
+    for layer in layers:
+        assert layer["sources"] == ["loaded"], layer
+
+    shot = viewer.screenshot(size=[800, 600]).screenshot  # waits until the visible chunks are drawn
+    path = tmp_path / "neuroglancer-screenshot.png"
+    path.write_bytes(shot.image)
+    print(f"\nscreenshot: {path}")
+    pixels = np.asarray(Image.open(io.BytesIO(shot.image)).convert("RGB")).astype(float)
+    assert pixels.std() > 10, "blank screenshot"
+    segmentation = next(layer for layer in state["layers"] if layer["type"] == "segmentation")
+    color = np.array([int(segmentation["segmentDefaultColor"][i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
+    assert (np.abs(pixels - color).max(axis=-1) < 40).sum() > 500, "the mask is not drawn"
+
+    # every visible layer read its data from the tree: image chunks, precomputed points and segmentation chunks
+    answered = {path for path, status in requests if status == 200}
+    visible = [layer for layer in state["layers"] if layer["visible"]]
+    assert {layer["type"] for layer in visible} == {"image", "annotation", "segmentation"}
+    for layer in visible:
+        source = layer["source"]["url"].split("://", 1)[1].removeprefix(url)
+        assert any(path.startswith(f"/{source}/") and path.rsplit("/", 1)[-1] not in METADATA for path in answered), (
+            source
+        )
+    missing = [path for path, status in requests if status != 200 and path.rsplit("/", 1)[-1] not in PROBES]
+    assert missing == []
