@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+from typing import Any
 
 import orjson
 
@@ -13,6 +14,7 @@ from ingest.converters.neuroglancer_points import write_precomputed_points
 from ingest.converters.neuroglancer_state import (
     NEUROGLANCER_URL_PREFIX,
     image_layer,
+    mesh_layer,
     point_layer,
     segmentation_layer,
     state,
@@ -28,15 +30,7 @@ from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask
 def write_precomputed(task: PrecomputedPointsTask, output: Storage, publisher: DigestingPublisher) -> None:
     """Publish (with ``publisher``) the precomputed annotations of ``task.points_key`` (read from ``output``) at
     ``task.folder``, its ``info`` last."""
-    points = []
-    for number, line in enumerate(output.read_bytes(task.points_key).splitlines(), start=1):
-        if line.strip():
-            try:
-                points.append(orjson.loads(line))
-            except orjson.JSONDecodeError:
-                raise InputFileError(
-                    "not a JSON object", where=f"{output.url_of(task.points_key)}:{number}", expected="ndJSON"
-                ) from None
+    points = read_points(output, task.points_key)
     with output.scratch() as scratch:
         folder = scratch / "precomputed"
         write_precomputed_points(
@@ -52,6 +46,20 @@ def write_precomputed(task: PrecomputedPointsTask, output: Storage, publisher: D
         (folder / "info").unlink()
         publisher.move_tree(task.folder, folder)
         publisher.publish_bytes(task.info_key, info)
+
+
+def read_points(output: Storage, key: str) -> list[dict[str, Any]]:
+    """The records of the ndJSON point file ``key`` of ``output``."""
+    points = []
+    for number, line in enumerate(output.read_bytes(key).splitlines(), start=1):
+        if line.strip():
+            try:
+                points.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                raise InputFileError(
+                    "not a JSON object", where=f"{output.url_of(key)}:{number}", expected="ndJSON"
+                ) from None
+    return points
 
 
 def neuroglancer_state_bytes(task: NeuroglancerTask, output: Storage, deposition_id: int, stamp: int) -> bytes:
@@ -77,6 +85,8 @@ def neuroglancer_state_bytes(task: NeuroglancerTask, output: Storage, deposition
                     instances=instances,
                 )
             )
+        elif layer.kind in ("mesh", "orientedmesh"):
+            layers.append(mesh_layer(_url(layer.source_key), layer.name, scale, layer.color, visible=layer.visible))
         else:
             layers.append(
                 segmentation_layer(_url(layer.source_key), layer.name, scale, layer.color, visible=layer.visible)

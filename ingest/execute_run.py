@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
 from ingest.execute_key_images import write_key_images
+from ingest.execute_meshes import annotation_glb, check_source_mesh, write_precomputed_mesh_task
 from ingest.execute_neuroglancer import neuroglancer_state_bytes, write_precomputed
 from ingest.execute_sections import section_fields
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
@@ -49,7 +51,7 @@ from ingest.metadata import (
 )
 from ingest.metadata_only import annotation_entries, previous_volume_fields, rewrite_annotation, rewrite_tomogram
 from ingest.output_digests import DigestingPublisher
-from ingest.portal_defaults import SEMANTIC_MASK_OBJECT_COUNT
+from ingest.portal_defaults import MESH_OBJECT_COUNT, SEMANTIC_MASK_OBJECT_COUNT
 from ingest.progress import VolumeChunkReporter
 from ingest.tasks import (
     AlignmentTask,
@@ -60,6 +62,7 @@ from ingest.tasks import (
     KeyImageTask,
     Metadata,
     NeuroglancerTask,
+    PrecomputedMeshTask,
     PrecomputedPointsTask,
     Section,
     TiltSeriesTask,
@@ -94,6 +97,9 @@ class _RunWriter:
         self.warnings: list[str] = []
         self.sizes: dict[str, tuple[int, int, int]] = {}  # voxel spacing name -> tomogram (x, y, z)
         self.fingerprints: dict[str, str] = {}
+        self.failures: list[InputFileError] = []
+        self.failed: set[str] = set()  # metadata keys of the annotations whose input failed
+        self.failed_folders: set[str] = set()  # precomputed meshes that could not be written
 
     def write(self) -> RunReport:
         for orphan in self.run.orphans:
@@ -136,8 +142,38 @@ class _RunWriter:
             sources = tuple(key for file in annotation.files for key in file.source_keys)
             size = self.sizes.get(annotation.annotation.voxel_spacing.name)  # points are checked against it
             redo = ((replace(annotation, metadata=Metadata()), size), self._rewrite(rewrite_annotation))
-            self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation, data=redo)
-        for images in self.run.key_images:
+            try:
+                self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation, data=redo)
+            except InputFileError as error:  # a bad input file fails its annotation; the run goes on
+                self._discard(annotation)
+                self.failures.append(error)
+        self._viewers()
+        if self.run.metadata_key is not None:
+            self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
+        if self.failures:
+            raise _failed_annotations(self.failures)
+        return RunReport(
+            self.key,
+            tuple(self.written),
+            tuple(self.skipped),
+            tuple(self.warnings),
+            tuple(self.metadata_only),
+        )
+
+    def _discard(self, annotation: AnnotationTask) -> None:
+        """Forget a failed annotation: the files it published in this attempt are deleted when it has no metadata
+        file in the tree (a new annotation), and the viewer files that would show it leave it out."""
+        published = self.publisher.take()
+        self.failed.add(annotation.metadata_key)
+        if self.output.exists(annotation.metadata_key):
+            return  # the earlier, complete ingestion stays as it is; its manifest entry makes the next run redo it
+        for output in (output for file in annotation.files for output in file.outputs):
+            if any(key == output.key or key.startswith(output.key + "/") for key in published):
+                self.output.delete_tree(output.key)
+
+    def _viewers(self) -> None:
+        """The key images, precomputed files and Neuroglancer states of the run (without failed annotations)."""
+        for images in self._shown(self.run.key_images):
             if self.settings.metadata_only:  # images drawn from the volumes are data, not metadata
                 self.skipped.append(images.last_key)
                 continue
@@ -147,24 +183,65 @@ class _RunWriter:
             outputs = tuple(key for _, key in images.images)
             self._entity(images, images.last_key, outputs, (), self._key_images, extra=drawn_from)
         for points in self.run.precomputed:
+            if points.annotation_metadata_key in self.failed:
+                continue
             if self.settings.metadata_only:  # precomputed point annotations are data, not metadata
                 self.skipped.append(points.info_key)
                 continue
             shown = self._data_print(points.annotation_metadata_key)
             self._entity(points, points.info_key, (), (), self._precomputed, extra=shown)
-        for viewer in self.run.neuroglancer:
+        for mesh in self.run.meshes:
+            if mesh.annotation_metadata_key in self.failed:
+                continue
+            if self.settings.metadata_only:  # precomputed meshes are data, not metadata
+                self.skipped.append(mesh.info_key)
+                continue
+            shown = self._data_print(mesh.annotation_metadata_key)
+            sources = (mesh.mesh_source_key,) if mesh.mesh_source_key else ()
+            try:
+                self._entity(mesh, mesh.info_key, (), sources, self._precomputed_mesh, extra=shown)
+            except InputFileError as error:  # e.g. too many triangles: the state leaves the mesh out
+                self.failures.append(error)
+                self.failed_folders.add(mesh.folder)
+        for viewer in self._shown(self.run.neuroglancer):
             keys = (viewer.tomogram_metadata_key, *viewer.annotation_metadata_keys)
             shown_in = tuple(self._data_print(key) for key in keys)
             self._entity(viewer, viewer.state_key, (), (), self._neuroglancer, extra=shown_in)
-        if self.run.metadata_key is not None:
-            self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
-        return RunReport(
-            self.key,
-            tuple(self.written),
-            tuple(self.skipped),
-            tuple(self.warnings),
-            tuple(self.metadata_only),
-        )
+
+    def _shown(self, tasks: tuple[T, ...]) -> list[T]:
+        """Key-image and state tasks without the files and layers of failed annotations."""
+        if not self.failed and not self.failed_folders:
+            return list(tasks)
+        folders = tuple(key.rsplit("/", 1)[0] + "/" for key in self.failed)
+        kept: list[T] = []
+        for task in tasks:
+            if isinstance(task, KeyImageTask):
+                kept.append(
+                    replace(
+                        task,
+                        point_keys=tuple(key for key in task.point_keys if not key.startswith(folders)),
+                        mask_keys=tuple(key for key in task.mask_keys if not key.startswith(folders)),
+                        annotation_metadata_keys=tuple(
+                            key for key in task.annotation_metadata_keys if key not in self.failed
+                        ),
+                    )
+                )
+            elif isinstance(task, NeuroglancerTask):
+                kept.append(
+                    replace(
+                        task,
+                        layers=tuple(
+                            layer
+                            for layer in task.layers
+                            if layer.annotation_metadata_key not in self.failed
+                            and layer.source_key not in self.failed_folders
+                        ),
+                        annotation_metadata_keys=tuple(
+                            key for key in task.annotation_metadata_keys if key not in self.failed
+                        ),
+                    )
+                )
+        return kept
 
     def _entity(
         self,
@@ -319,6 +396,15 @@ class _RunWriter:
     def _precomputed(self, task: PrecomputedPointsTask) -> None:
         write_precomputed(task, self.output, self.publisher)
 
+    def _precomputed_mesh(self, task: PrecomputedMeshTask) -> None:
+        write_precomputed_mesh_task(task, self.output, self.publisher, self._fetch, self._source_url)
+
+    def _fetch(self, key: str) -> AbstractContextManager[Path]:
+        return self.input.fetch(self.settings.source_key(key))
+
+    def _source_url(self, key: str) -> str:
+        return self.input.url_of(self.settings.source_key(key))
+
     def _neuroglancer(self, task: NeuroglancerTask) -> bytes:
         return neuroglancer_state_bytes(task, self.output, self.job.deposition_id, self.settings.timestamp)
 
@@ -378,12 +464,24 @@ class _RunWriter:
         values = task.metadata.to_dict()
         size = self.sizes.get(task.annotation.voxel_spacing.name)
         counts = []
+        meshes = {  # read first: an unreadable mesh fails the annotation before any of its files is published
+            file.outputs[0].key: annotation_glb(file, self._fetch, self._source_url)
+            for file in task.files
+            if file.shape.is_mesh
+        }
+        for file in task.files:
+            if file.mesh_source_key is not None:  # shown per point later: refused now, before anything is published
+                check_source_mesh(file.mesh_source_key, self._fetch, self._source_url)
         for file in task.files:
             options = file.options.to_dict()
             if file.shape.is_volume:
                 counts.append(self._mask(task, file, options, size))
+            elif file.shape.is_mesh:
+                counts.append(MESH_OBJECT_COUNT)
             else:
                 counts.append(self._points(task, file, options, size))
+        for key, glb in meshes.items():
+            self.publisher.publish_bytes(key, glb)
         computed = {
             "files": annotation_entries(task),
             "object_count": max(counts),
@@ -436,6 +534,14 @@ class _RunWriter:
             file.source_keys[0], kind, task.annotation.voxel_spacing.value, keys["mrc"], keys["zarr"], **extra
         )
         return result.object_count if instance else SEMANTIC_MASK_OBJECT_COUNT
+
+
+def _failed_annotations(failures: list[InputFileError]) -> InputFileError:
+    """The run's error when annotations failed (the rest of the run was written): the one failure, or all of
+    them in one line."""
+    if len(failures) == 1:
+        return failures[0]
+    return InputFileError(f"{len(failures)} annotation files failed: " + "; ".join(f.message for f in failures))
 
 
 def _placeholder_volume() -> dict[str, Any]:

@@ -301,6 +301,7 @@ def select_sections(plan: Plan, selection: Selection) -> Plan:
                     vs.key_images if selection.wants(Section.KEY_IMAGES) else (),
                     vs.precomputed if selection.wants(Section.NEUROGLANCER) else (),
                     vs.neuroglancer if selection.wants(Section.NEUROGLANCER) else (),
+                    vs.meshes if selection.wants(Section.NEUROGLANCER) else (),
                 )
                 for vs in run.voxel_spacings
             ),

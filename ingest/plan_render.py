@@ -90,6 +90,9 @@ def _run(run: RunPlan) -> dict[str, Any]:
                     {"tomogram": task.tomogram.tomogram_id, "outputs": [task.state_key]} for task in vs.neuroglancer
                 ],
                 "precomputed": [{"source": task.points_key, "outputs": [task.folder]} for task in vs.precomputed],
+                "precomputed_meshes": [
+                    {"source": task.mesh_key or task.mesh_source_key, "outputs": [task.folder]} for task in vs.meshes
+                ],
             }
             for vs in run.voxel_spacings
         ],
@@ -154,7 +157,7 @@ def _annotation(task: AnnotationTask) -> dict[str, Any]:
                 "format": file.source_format,
                 "sources": list(file.source_keys),
                 "outputs": [output.key for output in file.outputs],
-                **({"mesh_source": file.mesh_source_key, "mesh": "not ingested yet"} if file.mesh_source_key else {}),
+                **({"mesh_source": file.mesh_source_key} if file.mesh_source_key else {}),
             }
             for file in task.files
         ],
@@ -208,7 +211,7 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
             node = vs_branch.add(f"annotation {annotation_id}  {annotation.metadata_key}")
             for file in annotation.files:
                 outputs = ", ".join(output.key.rsplit("/", 1)[-1] for output in file.outputs)
-                mesh = f"  (mesh {file.mesh_source_key}: not ingested yet)" if file.mesh_source_key else ""
+                mesh = f"  (placed per point: {file.mesh_source_key})" if file.mesh_source_key else ""
                 node.add(f"{file.shape.value} ({file.source_format})  {outputs}  ← {', '.join(file.source_keys)}{mesh}")
         for images in vs.key_images:
             folder = images.images[0][1].rsplit("/", 1)[0]
@@ -217,6 +220,9 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
             vs_branch.add(f"neuroglancer state of tomogram {viewer.tomogram.tomogram_id}  {viewer.state_key}")
         for points in vs.precomputed:
             vs_branch.add(f"precomputed annotations  {points.folder}/  ← {points.points_key}")
+        for mesh_task in vs.meshes:
+            source = mesh_task.mesh_key or mesh_task.mesh_source_key
+            vs_branch.add(f"precomputed mesh  {mesh_task.folder}/  ← {source}")
 
 
 def _id(entity_id: int, reused: bool) -> str:

@@ -79,8 +79,10 @@ def plan_run(
         tomograms = _plan_tomograms(config, context, voxel_spacing, vs_scope, alignment_key, tomogram_ids)
         annotations, annotation_skips = plan_annotations(config, context, voxel_spacing, vs_scope, alignment_key)
         tomograms, key_images = plan_key_images(context.layout, tomograms, annotations)
-        tomograms, precomputed, states = plan_neuroglancer(context.layout, tomograms, annotations)
-        voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations, key_images, precomputed, states))
+        tomograms, precomputed, states, meshes = plan_neuroglancer(context.layout, tomograms, annotations)
+        voxel_spacings.append(
+            VoxelSpacingPlan(voxel_spacing, tomograms, annotations, key_images, precomputed, states, meshes)
+        )
         skipped += annotation_skips
     for section in SKIPPED_SECTIONS:
         for _, _, path, source in entry_sources(section, getattr(config, section)):

@@ -14,6 +14,7 @@ from ingest.tasks import (
     KeyImageTask,
     NeuroglancerLayer,
     NeuroglancerTask,
+    PrecomputedMeshTask,
     PrecomputedPointsTask,
     TomogramTask,
 )
@@ -68,12 +69,20 @@ def plan_key_images(
 
 def plan_neuroglancer(
     layout: Layout, tomograms: tuple[TomogramTask, ...], annotations: tuple[AnnotationTask, ...]
-) -> tuple[tuple[TomogramTask, ...], tuple[PrecomputedPointsTask, ...], tuple[NeuroglancerTask, ...]]:
+) -> tuple[
+    tuple[TomogramTask, ...],
+    tuple[PrecomputedPointsTask, ...],
+    tuple[NeuroglancerTask, ...],
+    tuple[PrecomputedMeshTask, ...],
+]:
     """The tomograms of one voxel spacing with their ``neuroglancer_config_path``, the precomputed annotations of
-    the voxel spacing's point files, and one state per tomogram shown by default (``is_visualization_default``,
-    as the portal's visualization-config importer): the image, then a layer per point file and mask of the
-    annotations on the tomogram's alignment, visible when the file is a visualization default."""
+    the voxel spacing's point files, one state per tomogram shown by default (``is_visualization_default``, as
+    the portal's visualization-config importer), and the precomputed meshes of its mesh files and of its oriented
+    points with a ``mesh_source_path``. A state holds the image, then a layer per point file, mask and mesh of the
+    annotations on the tomogram's alignment, visible when the file is a visualization default; oriented points
+    with a mesh get an ``orientedmesh`` layer and their point layer is hidden (as the portal)."""
     precomputed: list[PrecomputedPointsTask] = []
+    meshes: list[PrecomputedMeshTask] = []
     layers: dict[str, list[tuple[NeuroglancerLayer, str]]] = {}  # alignment key -> layers and their annotation
     color = 0
     for annotation in annotations:
@@ -97,10 +106,43 @@ def plan_neuroglancer(
                     )
                 )
                 suffix = "orientedpoint" if shape is Shape.ORIENTED_POINT else "point"
-                layer = NeuroglancerLayer("points", f"{prefix} {suffix}", folder, _hex(color), visible, shape)
+                if shape is Shape.ORIENTED_POINT and file.mesh_source_key is not None:
+                    mesh_folder = folder.replace("_orientedpoint", "_orientedmesh")
+                    meshes.append(
+                        PrecomputedMeshTask(
+                            annotation.metadata_key,
+                            mesh_folder,
+                            mesh_source_key=file.mesh_source_key,
+                            points_key=file.outputs[0].key,
+                        )
+                    )
+                    mesh_layer = NeuroglancerLayer(
+                        "orientedmesh",
+                        f"{prefix} orientedmesh",
+                        mesh_folder,
+                        _hex(color),
+                        visible,
+                        shape,
+                        annotation.metadata_key,
+                    )
+                    layers.setdefault(annotation.alignment_metadata_key, []).append(
+                        (mesh_layer, annotation.metadata_key)
+                    )
+                    visible = False
+                layer = NeuroglancerLayer(
+                    "points", f"{prefix} {suffix}", folder, _hex(color), visible, shape, annotation.metadata_key
+                )
+            elif shape.is_mesh:
+                folder = layout.neuroglancer_precomputed(AnnotationFile(annotation.annotation, shape, "glb"))
+                meshes.append(PrecomputedMeshTask(annotation.metadata_key, folder, mesh_key=file.outputs[0].key))
+                layer = NeuroglancerLayer(
+                    "mesh", f"{prefix} mesh", folder, _hex(color), visible, shape, annotation.metadata_key
+                )
             else:
                 zarr_key = next(output.key for output in file.outputs if output.file_format == "zarr")
-                layer = NeuroglancerLayer("mask", f"{prefix} segmentation", zarr_key, _hex(color), visible, shape)
+                layer = NeuroglancerLayer(
+                    "mask", f"{prefix} segmentation", zarr_key, _hex(color), visible, shape, annotation.metadata_key
+                )
             if shape is not Shape.INSTANCE_SEGMENTATION:
                 color += 1
             layers.setdefault(annotation.alignment_metadata_key, []).append((layer, annotation.metadata_key))
@@ -125,7 +167,7 @@ def plan_neuroglancer(
                 annotation_metadata_keys=tuple(dict.fromkeys(source for _, source in own)),
             )
         )
-    return tuple(planned), tuple(precomputed), tuple(states)
+    return tuple(planned), tuple(precomputed), tuple(states), tuple(meshes)
 
 
 def _hex(index: int) -> str:

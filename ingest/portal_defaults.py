@@ -28,6 +28,8 @@ ANNOTATION_FILE_DEFAULTS = {"is_visualization_default": False}
 ``is_visualization_default`` to false and write it on every file."""
 
 SEMANTIC_MASK_OBJECT_COUNT = 0
+MESH_OBJECT_COUNT = 1
+"""The object count of a mesh annotation file (TriangularMesh or a group's named mesh), as the portal's."""
 """The object count of a semantic segmentation mask: the portal counts points (or distinct instance ids) and
 gives every other source 0; an annotation's ``object_count`` is the largest over its files."""
 

@@ -281,9 +281,28 @@ class PrecomputedPointsTask:
 
 
 @dataclass(frozen=True)
+class PrecomputedMeshTask:
+    """Write a Neuroglancer precomputed mesh under ``folder`` (its ``info`` last): the glb of a mesh annotation
+    (``mesh_key``, in the output tree), or one copy per oriented point of ``points_key`` (ndJSON, in the output
+    tree) of the input mesh ``mesh_source_key`` (an oriented-point source's ``mesh_source_path``)."""
+
+    annotation_metadata_key: str
+    folder: str
+    mesh_key: str | None = None
+    mesh_source_key: str | None = None
+    points_key: str | None = None
+
+    @property
+    def info_key(self) -> str:
+        """The folder's ``info`` file (the task's record in the manifest)."""
+        return f"{self.folder}/info"
+
+
+@dataclass(frozen=True)
 class NeuroglancerLayer:
-    """One annotation layer of a state: ``kind`` ``points`` (source: a precomputed folder) or ``mask`` (source: an
-    OME-Zarr), with its name, colour (``#rrggbb``), visibility and shape."""
+    """One annotation layer of a state: ``kind`` ``points`` (source: a precomputed folder), ``mask`` (source: an
+    OME-Zarr), ``mesh`` or ``orientedmesh`` (source: a precomputed mesh folder), with its name, colour
+    (``#rrggbb``), visibility and shape."""
 
     kind: str
     name: str
@@ -291,6 +310,8 @@ class NeuroglancerLayer:
     color: str
     visible: bool
     shape: Shape
+    annotation_metadata_key: str = ""
+    """The metadata file of the annotation the layer shows (a failed annotation's layers are left out)."""
 
 
 @dataclass(frozen=True)
@@ -347,7 +368,7 @@ class AnnotationFileTask:
     source_keys: tuple[str, ...]
     outputs: tuple[AnnotationOutput, ...]
     options: Metadata
-    mesh_source_key: str | None = None  # the entry's mesh_source_path, found in the input; not ingested yet
+    mesh_source_key: str | None = None  # the entry's mesh_source_path, found in the input (placed per point)
 
 
 @dataclass(frozen=True)
@@ -372,6 +393,7 @@ class VoxelSpacingPlan:
     key_images: tuple[KeyImageTask, ...] = ()
     precomputed: tuple[PrecomputedPointsTask, ...] = ()
     neuroglancer: tuple[NeuroglancerTask, ...] = ()
+    meshes: tuple[PrecomputedMeshTask, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -423,6 +445,11 @@ class RunPlan:
     def neuroglancer(self) -> tuple[NeuroglancerTask, ...]:
         """Every Neuroglancer state task of the run."""
         return tuple(task for vs in self.voxel_spacings for task in vs.neuroglancer)
+
+    @property
+    def meshes(self) -> tuple[PrecomputedMeshTask, ...]:
+        """Every precomputed-mesh task of the run."""
+        return tuple(task for vs in self.voxel_spacings for task in vs.meshes)
 
 
 @dataclass(frozen=True)
