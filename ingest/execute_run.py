@@ -470,7 +470,9 @@ class _RunWriter:
             if file.shape.is_mesh
         }
         for file in task.files:
-            if file.mesh_source_key is not None:  # shown per point later: refused now, before anything is published
+            if (
+                file.mesh_source_key is not None and file.shape is Shape.ORIENTED_POINT
+            ):  # shown per point later: refused now, before anything is published
                 check_source_mesh(file.mesh_source_key, self._fetch, self._source_url)
         for file in task.files:
             options = file.options.to_dict()

@@ -20,7 +20,6 @@ _SKIPPED_SHAPES = {
 }
 _GLOB_FIELDS = {"glob_string", "glob_strings"}
 _MESH = "mesh_source_path"
-MESH_SOURCES_SKIPPED = "meshes of oriented points (mesh_source_path)"
 
 
 @dataclass(frozen=True)
@@ -89,8 +88,6 @@ def plan_annotations(
             if keys:
                 options = spec.frozen_options or Metadata.of(render_metadata(spec.options, scope.values))
                 mesh = _mesh_source(context, spec, options.to_dict().get(_MESH))
-                if mesh is not None:
-                    skipped.append(Skipped(MESH_SOURCES_SKIPPED, 1))
                 files.append(_FoundFiles(spec.shape, spec.file_format, keys, options, mesh))
         if not files:
             continue
