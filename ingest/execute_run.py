@@ -25,6 +25,7 @@ import numpy as np
 from ingest.converters.alignment_files import AlignmentText, read_alignment_files
 from ingest.converters.alignment_tables import decode_text
 from ingest.converters.gain import dm_gain_to_mrc, is_dm_gain
+from ingest.converters.identified_objects import identified_objects_for_run
 from ingest.converters.masks import MaskLabel, MaskThreshold
 from ingest.converters.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks import Picks, ReadOptions, read_picks
@@ -43,6 +44,7 @@ from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import (
     alignment_file,
     annotation_file,
+    identified_objects_file,
     metadata_bytes,
     run_file,
     tiltseries_file,
@@ -59,6 +61,7 @@ from ingest.tasks import (
     AnnotationTask,
     CopyTask,
     FramesTask,
+    IdentifiedObjectsTask,
     KeyImageTask,
     Metadata,
     NeuroglancerTask,
@@ -137,6 +140,9 @@ class _RunWriter:
             self._entity(copy, copy.output_key, (), (copy.source_key,), self._copy)
         for frames in self.run.frames:
             self._entity(frames, frames.metadata_key, (), (frames.mdoc_source_key,), self._frames)
+        for objects in self.run.identified_objects:
+            outputs, sources = (objects.data_key,), (objects.source_key,)
+            self._entity(objects, objects.metadata_key, outputs, sources, self._identified_objects)
         for annotation in self.run.annotations:
             outputs = tuple(output.key for file in annotation.files for output in file.outputs)
             sources = tuple(key for file in annotation.files for key in file.source_keys)
@@ -459,6 +465,23 @@ class _RunWriter:
     def _frames(self, task: FramesTask) -> bytes:
         mdoc = self.input.read_bytes(self.settings.source_key(task.mdoc_source_key))
         return frames_metadata_bytes(task, mdoc, self.job.deposition_id, self.settings.timestamp)
+
+    def _identified_objects(self, task: IdentifiedObjectsTask) -> bytes:
+        """The run's rows of the identified-objects CSV as JSON records (published first), then their metadata."""
+        table = self.input.read_bytes(self.settings.source_key(task.source_key))
+        objects = identified_objects_for_run(table, self.run.run.name, where=self._source_url(task.source_key))
+        computed = {
+            "deposition_id": self.job.deposition_id,
+            "object_count": objects.count,
+            "columns": list(objects.columns),
+            "file_format": "json",
+            "source_file": self.settings.source_key(task.source_key),
+            "identifier": self.settings.source_key(task.source_key),
+        }
+        values = task.metadata.to_dict()
+        model = identified_objects_file(values, computed, self.settings.timestamp, key=task.metadata_key)
+        self.publisher.publish_bytes(task.data_key, objects.data)
+        return metadata_bytes(model)
 
     def _annotation(self, task: AnnotationTask) -> bytes:
         values = task.metadata.to_dict()

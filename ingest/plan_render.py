@@ -98,6 +98,16 @@ def _run(run: RunPlan) -> dict[str, Any]:
         ],
         "copies": [_copy(task) for task in run.copies],
         "frames": [_frames(task) for task in run.frames],
+        **(
+            {
+                "identified_objects": [
+                    {"source": task.source_key, "outputs": [task.data_key, task.metadata_key]}
+                    for task in run.identified_objects
+                ]
+            }
+            if run.identified_objects
+            else {}
+        ),
         "skipped": {item.section: item.count for item in run.skipped},
     }
 
@@ -201,6 +211,8 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
         branch.add(f"{copy.section.value} copy  {copy.output_key}  ← {copy.source_key}")
     for frames in run.frames:
         branch.add(f"frames metadata  {frames.metadata_key}  ← {frames.mdoc_source_key}")
+    for objects in run.identified_objects:
+        branch.add(f"identified objects  {objects.data_key}  ← {objects.source_key}")
     for vs in run.voxel_spacings:
         vs_branch = branch.add(f"VoxelSpacing{vs.voxel_spacing.name}")
         for tomogram in vs.tomograms:

@@ -70,6 +70,7 @@ class Section(StrEnum):
     FRAMES = "frames"
     KEY_IMAGES = "key_images"
     NEUROGLANCER = "neuroglancer"
+    IDENTIFIED_OBJECTS = "identified_objects"
 
 
 def parse_sections(text: str) -> frozenset[Section]:
@@ -240,6 +241,17 @@ class FramesTask:
     mdoc_source_key: str
     mdoc_key: str
     frame_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IdentifiedObjectsTask:
+    """Write the rows of the CSV ``source_key`` that belong to the run (all rows when it has no ``run_name``
+    column) as ``data_key`` (JSON records), then ``metadata_key`` (the entry's metadata with the counts)."""
+
+    source_key: str
+    metadata: Metadata
+    data_key: str
+    metadata_key: str
 
 
 @dataclass(frozen=True)
@@ -420,6 +432,7 @@ class RunPlan:
     """The numbered folders the plan allocates in this run, with the identity each is for (manifest claims)."""
     orphans: tuple[str, ...] = ()
     """Folders of this run without metadata that our manifest claims (left by a killed run): deleted first."""
+    identified_objects: tuple[IdentifiedObjectsTask, ...] = ()
 
     @property
     def tomograms(self) -> tuple[TomogramTask, ...]:
