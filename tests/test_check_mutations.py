@@ -312,7 +312,7 @@ def _broken_mesh(root: Path) -> None:
     metadata["annotation_object"]["name"] = "surface"
     metadata["annotation_ingest_id"] = "surface-1"
     metadata["object_count"] = 1
-    metadata["files"] = [{"shape": "TriangularMesh", "format": "glb", "path": glb, "is_visualization_default": False}]
+    metadata["files"] = [{"shape": "Mesh", "format": "glb", "path": glb, "is_visualization_default": False}]
     (folder / "surface-1.0.json").write_text(json.dumps(metadata))
 
 

@@ -89,12 +89,12 @@ def test_mesh_annotation_metadata_is_the_portals(ingested: tuple[Path, dict[str,
     folder = key.rsplit("/", 1)[0]
     assert document["object_count"] == 1
     assert [(f["shape"], f["format"], f["path"], f["is_visualization_default"]) for f in document["files"]] == [
-        ("TriangularMesh", "glb", f"{folder}/membrane_surface-1.0_triangularmesh.glb", True)
+        ("Mesh", "glb", f"{folder}/membrane_surface-1.0_triangularmesh.glb", True)
     ]
     mesh = trimesh.load(out / document["files"][0]["path"], force="mesh")
     assert np.allclose(mesh.bounds, [[0, 0, 0], [40, 40, 40]])  # the 20 Å box × scale_factor 2
     _, group = metadata_of(out, "TS_002", "vesicle")
-    assert [(f["shape"], f["format"]) for f in group["files"]] == [("TriangularMesh", "glb")]
+    assert [(f["shape"], f["format"]) for f in group["files"]] == [("Mesh", "glb")]
     assert group["object_count"] == 1
     vesicle = trimesh.load(io.BytesIO((out / group["files"][0]["path"]).read_bytes()), file_type="glb", force="mesh")
     assert np.allclose(vesicle.bounds, [[0, 0, 0], [4, 4, 4]])  # the named mesh, not "other"

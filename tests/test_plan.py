@@ -277,8 +277,9 @@ def test_parse_sections_names_unknown_ones() -> None:
     assert parse_sections("tomograms, annotations") == {Section.TOMOGRAMS, Section.ANNOTATIONS}
     assert parse_sections("frames") == {Section.FRAMES}
     assert parse_sections("key_images") == {Section.KEY_IMAGES}
-    with pytest.raises(UsageError, match="identified_objects"):
-        parse_sections("tomograms,identified_objects")
+    assert parse_sections("identified_objects") == {Section.IDENTIFIED_OBJECTS}
+    with pytest.raises(UsageError, match="captions"):
+        parse_sections("tomograms,captions")
 
 
 def test_run_of_another_deposition_keeps_its_metadata() -> None:

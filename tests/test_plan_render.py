@@ -94,7 +94,7 @@ def test_cli_only_and_unknown_section(example_dir: Path) -> None:
     result = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--format", "json", "--only", "annotations"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["counts"]["tomograms"] == 0
-    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "identified_objects"])
+    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "captions"])
     assert bad.exit_code == 2 and "unknown section in --only" in bad.output
 
 

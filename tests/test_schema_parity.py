@@ -121,7 +121,10 @@ DELIBERATE: dict[str, str] = {
     "metadata_files required is_aligned": _FROM_CONFIG,
     "metadata_files required tomogram_version": _FROM_CONFIG,
     "metadata_files required is_visualization_default": _FROM_CONFIG,
-    "metadata_files missing-key identified_objects": "identified objects are not ingested yet (reported as skipped)",
+    "metadata_files missing-key identified_objects": (
+        "the portal's identified-object importer writes them to IdentifiedObjects/identified_objects.json (where its "
+        "database importer reads them), not into run_metadata.json"
+    ),
     **{
         f"metadata_files pattern {name}.id": (
             "a dataset file's sample descriptor id may be `not_reported`: the portal's dataset importer writes it "

@@ -262,6 +262,10 @@ class AnnotationFileShapeEnum(str, Enum):
     InstanceSegmentationMask = "InstanceSegmentationMask"
     TriangularMesh = "TriangularMesh"
     TriangularMeshGroup = "TriangularMeshGroup"
+    Mesh = "Mesh"
+    """
+    A glb mesh, as the portal's database names the shape of TriangularMesh files.
+    """
     GlobalCaption = "GlobalCaption"
     AnnotationCaption = "AnnotationCaption"
 

@@ -25,7 +25,7 @@ MASK_KINDS = {
 }
 
 
-MESH_SHAPES = {"TriangularMesh", "TriangularMeshGroup"}
+MESH_SHAPES = {"Mesh", "TriangularMesh", "TriangularMeshGroup"}
 
 
 def mesh_findings(content: bytes, *, key: str) -> list[Finding]:
