@@ -71,6 +71,7 @@ from ingest.tasks import (
     TiltSeriesTask,
     TomogramTask,
 )
+from ingest.viewer_selection import key_images_without, state_without
 
 T = TypeVar("T")
 
@@ -179,7 +180,7 @@ class _RunWriter:
 
     def _viewers(self) -> None:
         """The key images, precomputed files and Neuroglancer states of the run (without failed annotations)."""
-        for images in self._shown(self.run.key_images):
+        for images in (key_images_without(task, self.failed) for task in self.run.key_images):
             if self.settings.metadata_only:  # images drawn from the volumes are data, not metadata
                 self.skipped.append(images.last_key)
                 continue
@@ -209,45 +210,10 @@ class _RunWriter:
             except InputFileError as error:  # e.g. too many triangles: the state leaves the mesh out
                 self.failures.append(error)
                 self.failed_folders.add(mesh.folder)
-        for viewer in self._shown(self.run.neuroglancer):
+        for viewer in (state_without(task, self.failed, self.failed_folders) for task in self.run.neuroglancer):
             keys = (viewer.tomogram_metadata_key, *viewer.annotation_metadata_keys)
             shown_in = tuple(self._data_print(key) for key in keys)
             self._entity(viewer, viewer.state_key, (), (), self._neuroglancer, extra=shown_in)
-
-    def _shown(self, tasks: tuple[T, ...]) -> list[T]:
-        """Key-image and state tasks without the files and layers of failed annotations."""
-        if not self.failed and not self.failed_folders:
-            return list(tasks)
-        folders = tuple(key.rsplit("/", 1)[0] + "/" for key in self.failed)
-        kept: list[T] = []
-        for task in tasks:
-            if isinstance(task, KeyImageTask):
-                kept.append(
-                    replace(
-                        task,
-                        point_keys=tuple(key for key in task.point_keys if not key.startswith(folders)),
-                        mask_keys=tuple(key for key in task.mask_keys if not key.startswith(folders)),
-                        annotation_metadata_keys=tuple(
-                            key for key in task.annotation_metadata_keys if key not in self.failed
-                        ),
-                    )
-                )
-            elif isinstance(task, NeuroglancerTask):
-                kept.append(
-                    replace(
-                        task,
-                        layers=tuple(
-                            layer
-                            for layer in task.layers
-                            if layer.annotation_metadata_key not in self.failed
-                            and layer.source_key not in self.failed_folders
-                        ),
-                        annotation_metadata_keys=tuple(
-                            key for key in task.annotation_metadata_keys if key not in self.failed
-                        ),
-                    )
-                )
-        return kept
 
     def _entity(
         self,
