@@ -70,7 +70,7 @@ def write_precomputed_mesh_task(
         vertices, faces = oriented_copies(vertices, faces, points)
     with output.scratch() as scratch:
         folder = scratch / "precomputed-mesh"
-        write_precomputed_mesh(vertices, faces, folder)
+        write_precomputed_mesh(vertices, faces, folder, label=task.label)
         info = (folder / "info").read_bytes()
         (folder / "info").unlink()
         publisher.move_tree(task.folder, folder)

@@ -4,6 +4,7 @@ annotations it reads (and the paths the tomogram's metadata gives them)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import PurePosixPath
 
 from ingest.converters.key_image import KEY_IMAGE_WIDTHS, overlay_color
 from ingest.converters.neuroglancer_state import hex_color
@@ -114,6 +115,7 @@ def plan_neuroglancer(
                             mesh_folder,
                             mesh_source_key=file.mesh_source_key,
                             points_key=file.outputs[0].key,
+                            label=_label(annotation.annotation.stem),
                         )
                     )
                     mesh_layer = NeuroglancerLayer(
@@ -134,7 +136,14 @@ def plan_neuroglancer(
                 )
             elif shape.is_mesh:
                 folder = layout.neuroglancer_precomputed(AnnotationFile(annotation.annotation, shape, "glb"))
-                meshes.append(PrecomputedMeshTask(annotation.metadata_key, folder, mesh_key=file.outputs[0].key))
+                meshes.append(
+                    PrecomputedMeshTask(
+                        annotation.metadata_key,
+                        folder,
+                        mesh_key=file.outputs[0].key,
+                        label=_label(annotation.annotation.stem),
+                    )
+                )
                 layer = NeuroglancerLayer(
                     "mesh", f"{prefix} mesh", folder, _hex(color), visible, shape, annotation.metadata_key
                 )
@@ -168,6 +177,11 @@ def plan_neuroglancer(
             )
         )
     return tuple(planned), tuple(precomputed), tuple(states), tuple(meshes)
+
+
+def _label(stem: str) -> str:
+    """A mesh segment's label as the portal's precompute names it: the file stem without its last suffix."""
+    return PurePosixPath(stem).with_suffix("").name.replace(" ", "_") if "." in stem else stem
 
 
 def _hex(index: int) -> str:

@@ -303,6 +303,8 @@ class PrecomputedMeshTask:
     mesh_key: str | None = None
     mesh_source_key: str | None = None
     points_key: str | None = None
+    label: str = ""
+    """The segment's label (``segment_properties``)."""
 
     @property
     def info_key(self) -> str:

@@ -115,6 +115,7 @@ def test_state_shows_meshes_and_oriented_points_as_meshes(ingested: tuple[Path, 
         assert layer["source"]["subsources"] == {"default": True, "mesh": True}
         folder = out / layer["source"]["url"].split("cziscience.com/", 1)[1]
         assert (folder / "info").is_file() and (folder / "mesh/1:0").is_file()
+        assert (folder / "segment_properties/info").is_file()
     assert oriented["source"]["url"].endswith("/100-cytosolic_ribosome-1.0_orientedmesh")
 
 

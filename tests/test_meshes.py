@@ -5,6 +5,7 @@ bad files are errors naming the file; precomputed meshes decode back; oriented c
 from __future__ import annotations
 
 import io
+import json
 import os
 from pathlib import Path
 
@@ -75,12 +76,17 @@ def test_unreadable_mesh_is_an_error_naming_the_file(tmp_path: Path, file_format
 
 def test_precomputed_mesh_decodes_to_the_mesh(tmp_path: Path) -> None:
     vertices, faces = scene_arrays(box())
-    write_precomputed_mesh(vertices, faces, tmp_path / "m")
+    write_precomputed_mesh(vertices, faces, tmp_path / "m", label="surface-1")
     decoded_vertices, decoded_faces = read_precomputed_mesh(tmp_path / "m")
     assert np.allclose(decoded_vertices, vertices) and (decoded_faces == faces).all()
     info = (tmp_path / "m/info").read_text()
     assert '"mesh": "mesh"' in info and '"type": "segmentation"' in info
     assert (tmp_path / "m/mesh/info").read_text().strip().endswith('"neuroglancer_legacy_mesh"\n}')
+    properties = json.loads((tmp_path / "m/segment_properties/info").read_text())
+    assert properties["inline"] == {
+        "ids": ["1"],
+        "properties": [{"id": "label", "type": "label", "values": ["surface-1"]}],
+    }
 
 
 def test_oriented_copies_are_rotated_in_nm_and_moved_to_each_point() -> None:

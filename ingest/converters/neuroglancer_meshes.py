@@ -4,14 +4,15 @@ The portal's precompute step (``importers/visualization_precompute.py`` with ``c
 writes, per mesh annotation file, a folder ``NeuroglancerPrecompute/{annotation_id}-{stem}_triangularmesh/`` and,
 per oriented-point file whose source names a ``mesh_source_path``, ``..._orientedmesh/``: a standalone segmentation
 ``info`` (``neuroglancer_multiscale_volume``, ``mesh: "mesh"``, resolution 1 and the size of the mesh's bounds) with
-the meshes of segment 1 under ``mesh/``. Coordinates are the glb's own, shown by the state's layer in units of the
-voxel spacing; an oriented mesh is the source mesh (in Å) scaled to nm (× 0.1), then rotated by each point's
-``xyz_rotation_matrix`` and moved to its ``location``, one copy per point.
+the meshes of segment 1 under ``mesh/`` and its label (the annotation file's stem without its last suffix, as the
+portal's ``string_label``) in ``segment_properties/info``. Coordinates are the glb's own, shown by the state's layer
+in units of the voxel spacing; an oriented mesh is the source mesh (in Å) scaled to nm (× 0.1), then rotated by each
+point's ``xyz_rotation_matrix`` and moved to its ``location``, one copy per point.
 
 The portal encodes multi-resolution Draco meshes (with igneous and cloud-volume, which are not dependencies here);
 this module writes the same folder with Neuroglancer's single-resolution (legacy) mesh format instead: ``mesh/info``
-``{"@type": "neuroglancer_legacy_mesh"}``, the manifest ``mesh/1:0`` (``{"fragments": ["1:0:0"]}``) and the
-fragment ``mesh/1:0:0`` (little-endian: uint32 vertex count, float32 x/y/z per vertex, uint32 triangle indices).
+``{"@type": "neuroglancer_legacy_mesh"}``, the manifest ``mesh/1:0`` (``{"fragments": ["1:0:0"]}``) and the fragment
+``mesh/1:0:0`` (little-endian: uint32 vertex count, float32 x/y/z per vertex, uint32 triangle indices).
 """
 
 from __future__ import annotations
@@ -64,9 +65,23 @@ def oriented_copies(
     return placed.reshape(-1, 3), (faces[None, :, :] + offsets).reshape(-1, 3)
 
 
-def write_precomputed_mesh(vertices: np.ndarray, faces: np.ndarray, folder: Path) -> None:
+def write_precomputed_mesh(vertices: np.ndarray, faces: np.ndarray, folder: Path, *, label: str = "") -> None:
     """Write the mesh (``vertices`` N×3, ``faces`` M×3) as segment 1 of a precomputed mesh folder at ``folder``
-    (see the module docstring); ``info`` is written last."""
+    (see the module docstring), with ``segment_properties/info`` naming segment 1 ``label``; ``info`` is written
+    last."""
+    properties = folder / "segment_properties"
+    properties.mkdir(parents=True, exist_ok=True)
+    (properties / "info").write_bytes(
+        _json(
+            {
+                "@type": "neuroglancer_segment_properties",
+                "inline": {
+                    "ids": [str(SEGMENT_ID)],
+                    "properties": [{"id": "label", "type": "label", "values": [label]}],
+                },
+            }
+        )
+    )
     mesh_dir = folder / "mesh"
     mesh_dir.mkdir(parents=True, exist_ok=True)
     fragment = f"{SEGMENT_ID}:0:0"
@@ -85,6 +100,7 @@ def write_precomputed_mesh(vertices: np.ndarray, faces: np.ndarray, folder: Path
         "data_type": "uint32",
         "mesh": "mesh",
         "num_channels": 1,
+        "segment_properties": "segment_properties",
         "scales": [
             {
                 "chunk_sizes": [[256, 256, 256]],
