@@ -55,6 +55,8 @@ def plan_counts(plan: Plan) -> dict[str, int]:
         "key_images": sum(len(run.key_images) for run in plan.runs),
         "neuroglancer_states": sum(len(run.neuroglancer) for run in plan.runs),
         "precomputed_annotations": sum(len(run.precomputed) for run in plan.runs),
+        "precomputed_meshes": sum(len(run.meshes) for run in plan.runs),
+        "identified_objects": sum(len(run.identified_objects) for run in plan.runs),
     }
 
 

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from ingest.cli import main
 from ingest.converters.identified_objects import identified_objects_for_run
 from ingest.errors import InputFileError
 from ingest.example import write_example
@@ -88,6 +90,18 @@ def test_identified_objects_are_written_per_run_with_their_metadata(tmp_path: Pa
     assert report["checks"]["errors"] == 0
     again = ingest(tmp_path / "example/example.yaml", tmp_path / "out")
     assert all(written == 0 for written, _, _ in run_counts(again).values())
+
+
+def test_only_selects_identified_objects(tmp_path: Path) -> None:
+    config = str(objects_example(tmp_path, TABLE))
+    counts = {}
+    for only in ("identified_objects", "annotations"):
+        arguments = ["deposition", config, "--dry-run", "--format", "json", "--only", only]
+        result = CliRunner().invoke(main, arguments)
+        assert result.exit_code == 0, result.output
+        counts[only] = json.loads(result.stdout)["counts"]
+    assert counts["identified_objects"]["identified_objects"] == 2 and counts["identified_objects"]["annotations"] == 0
+    assert counts["annotations"]["identified_objects"] == 0 and counts["annotations"]["annotations"] > 0
 
 
 def test_bad_table_fails_the_run_naming_it(tmp_path: Path) -> None:

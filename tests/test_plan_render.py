@@ -46,6 +46,8 @@ def test_plan_json_counts_match_the_tree() -> None:
         "key_images": 4,
         "neuroglancer_states": 4,
         "precomputed_annotations": 6,
+        "precomputed_meshes": 0,
+        "identified_objects": 0,
     }
     assert data["skipped"] == {}
 
