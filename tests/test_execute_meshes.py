@@ -169,3 +169,25 @@ def test_bad_meshes_fail_their_annotation_and_the_run_goes_on(tmp_path: Path) ->
     assert not any(layer["name"].endswith(("membrane surface mesh", "vesicle mesh")) for layer in state["layers"])
     checked = CliRunner().invoke(main, ["check", str(out), "--format", "json"])
     assert checked.exit_code == 0, checked.output
+
+
+def test_a_failed_annotation_leaves_none_of_its_files(tmp_path: Path) -> None:
+    """The ribosome's Point file is written before its OrientedPoint source fails: it is deleted again."""
+    config = mesh_example(tmp_path)
+    (tmp_path / "example/phantom/picks/TS_001_ribosome.star").write_text("data_\nloop_\n_rlnNothing #1\n")
+    out = tmp_path / "out"
+    report = ingest(config, out)
+    error = run_counts(report)["90001/TS_001"][2]
+    assert error is not None and "phantom/picks/TS_001_ribosome.star" in error
+    vs = out / VS10.format(run="TS_001")
+    folders = {
+        json.loads(path.read_text())["annotation_object"]["name"]: path.parent
+        for path in (vs / "Annotations").glob("*/*.json")
+    }
+    assert "cytosolic ribosome" not in folders and "membrane surface" in folders
+    assert not list((vs / "Annotations").rglob("cytosolic_ribosome*"))
+    assert not list((vs / "NeuroglancerPrecompute").glob("*cytosolic_ribosome*"))
+    state = json.loads((vs / "NeuroglancerPrecompute/100/neuroglancer_config.json").read_text())
+    assert not any("cytosolic ribosome" in layer["name"] for layer in state["layers"])
+    checked = CliRunner().invoke(main, ["check", str(out), "--format", "json"])
+    assert checked.exit_code == 0, checked.output
