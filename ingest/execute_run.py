@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ import numpy as np
 from ingest.converters.alignment_files import AlignmentText, read_alignment_files
 from ingest.converters.alignment_tables import decode_text
 from ingest.converters.gain import dm_gain_to_mrc, is_dm_gain
+from ingest.converters.identified_objects import identified_objects_for_run
 from ingest.converters.masks import MaskLabel, MaskThreshold
 from ingest.converters.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks import Picks, ReadOptions, read_picks
@@ -33,6 +35,7 @@ from ingest.converters.volume_types import VolumeKind, VolumeResult
 from ingest.entities import Shape
 from ingest.errors import AnnotationsFailedError, InputFileError
 from ingest.execute_key_images import write_key_images
+from ingest.execute_meshes import annotation_glb, check_source_mesh, write_precomputed_mesh_task
 from ingest.execute_neuroglancer import neuroglancer_state_bytes, write_precomputed
 from ingest.execute_sections import section_fields
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
@@ -41,6 +44,7 @@ from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import (
     alignment_file,
     annotation_file,
+    identified_objects_file,
     metadata_bytes,
     run_file,
     tiltseries_file,
@@ -49,8 +53,7 @@ from ingest.metadata import (
 )
 from ingest.metadata_only import annotation_entries, previous_volume_fields, rewrite_annotation, rewrite_tomogram
 from ingest.output_digests import DigestingPublisher
-from ingest.plan_viewers import without_annotations
-from ingest.portal_defaults import SEMANTIC_MASK_OBJECT_COUNT
+from ingest.portal_defaults import MESH_OBJECT_COUNT, SEMANTIC_MASK_OBJECT_COUNT
 from ingest.progress import VolumeChunkReporter
 from ingest.tasks import (
     AlignmentTask,
@@ -58,14 +61,17 @@ from ingest.tasks import (
     AnnotationTask,
     CopyTask,
     FramesTask,
+    IdentifiedObjectsTask,
     KeyImageTask,
     Metadata,
     NeuroglancerTask,
+    PrecomputedMeshTask,
     PrecomputedTask,
     Section,
     TiltSeriesTask,
     TomogramTask,
 )
+from ingest.viewer_selection import key_images_without, state_without
 
 T = TypeVar("T")
 
@@ -95,6 +101,9 @@ class _RunWriter:
         self.warnings: list[str] = []
         self.sizes: dict[str, tuple[int, int, int]] = {}  # voxel spacing name -> tomogram (x, y, z)
         self.fingerprints: dict[str, str] = {}
+        self.failures: list[InputFileError] = []
+        self.failed: set[str] = set()  # metadata keys of the annotations whose input failed
+        self.failed_folders: set[str] = set()  # precomputed meshes that could not be written
 
     def write(self) -> RunReport:
         for orphan in self.run.orphans:
@@ -132,7 +141,9 @@ class _RunWriter:
             self._entity(copy, copy.output_key, (), (copy.source_key,), self._copy)
         for frames in self.run.frames:
             self._entity(frames, frames.metadata_key, (), (frames.mdoc_source_key,), self._frames)
-        failed: list[tuple[AnnotationTask, InputFileError]] = []
+        for objects in self.run.identified_objects:
+            outputs, sources = (objects.data_key,), (objects.source_key,)
+            self._entity(objects, objects.metadata_key, outputs, sources, self._identified_objects)
         for annotation in self.run.annotations:
             outputs = tuple(output.key for file in annotation.files for output in file.outputs)
             sources = tuple(key for file in annotation.files for key in file.source_keys)
@@ -140,15 +151,36 @@ class _RunWriter:
             redo = ((replace(annotation, metadata=Metadata()), size), self._rewrite(rewrite_annotation))
             try:
                 self._entity(annotation, annotation.metadata_key, outputs, sources, self._annotation, data=redo)
-            except InputFileError as error:  # bad input fails its annotation; the rest of the run goes on
-                failed.append((annotation, error))
-        key_images, precomputed, states = without_annotations(
-            tuple(annotation for annotation, _ in failed),
-            self.run.key_images,
-            self.run.precomputed,
-            self.run.neuroglancer,
+            except InputFileError as error:  # a bad input file fails its annotation; the run goes on
+                self._discard(annotation)
+                self.failures.append(error)
+        self._viewers()
+        if self.run.metadata_key is not None:
+            self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
+        if self.failures:
+            raise self.failures[0] if len(self.failures) == 1 else AnnotationsFailedError(self.failures)
+        return RunReport(
+            self.key,
+            tuple(self.written),
+            tuple(self.skipped),
+            tuple(self.warnings),
+            tuple(self.metadata_only),
         )
-        for images in key_images:
+
+    def _discard(self, annotation: AnnotationTask) -> None:
+        """Forget a failed annotation: the files it published in this attempt are deleted when it has no metadata
+        file in the tree (a new annotation), and the viewer files that would show it leave it out."""
+        published = self.publisher.take()
+        self.failed.add(annotation.metadata_key)
+        if self.output.exists(annotation.metadata_key):
+            return  # the earlier, complete ingestion stays as it is; its manifest entry makes the next run redo it
+        for output in (output for file in annotation.files for output in file.outputs):
+            if any(key == output.key or key.startswith(output.key + "/") for key in published):
+                self.output.delete_tree(output.key)
+
+    def _viewers(self) -> None:
+        """The key images, precomputed files and Neuroglancer states of the run (without failed annotations)."""
+        for images in (key_images_without(task, self.failed) for task in self.run.key_images):
             if self.settings.metadata_only:  # images drawn from the volumes are data, not metadata
                 self.skipped.append(images.last_key)
                 continue
@@ -157,27 +189,23 @@ class _RunWriter:
             drawn_from = tuple(self._data_print(key) for key in drawn)
             outputs = tuple(key for _, key in images.images)
             self._entity(images, images.last_key, outputs, (), self._key_images, extra=drawn_from)
-        for points in precomputed:
-            if self.settings.metadata_only:  # precomputed annotations and segmentations are data, not metadata
-                self.skipped.append(points.info_key)
+        for task in self.run.precomputed:
+            if task.annotation_metadata_key in self.failed:
                 continue
-            shown = self._data_print(points.annotation_metadata_key)
-            self._entity(points, points.info_key, (), (), self._precomputed, extra=shown)
-        for viewer in states:
+            if self.settings.metadata_only:  # precomputed annotations, segmentations and meshes are data
+                self.skipped.append(task.info_key)
+                continue
+            shown = self._data_print(task.annotation_metadata_key)
+            sources = (task.mesh_source_key,) if isinstance(task, PrecomputedMeshTask) and task.mesh_source_key else ()
+            try:
+                self._entity(task, task.info_key, (), sources, self._precomputed, extra=shown)
+            except InputFileError as error:  # e.g. a mesh with too many triangles: the state leaves the folder out
+                self.failures.append(error)
+                self.failed_folders.add(task.folder)
+        for viewer in (state_without(task, self.failed, self.failed_folders) for task in self.run.neuroglancer):
             keys = (viewer.tomogram_metadata_key, *viewer.annotation_metadata_keys)
             shown_in = (self.settings.url_prefix, *(self._data_print(key) for key in keys))
             self._entity(viewer, viewer.state_key, (), (), self._neuroglancer, extra=shown_in)
-        if self.run.metadata_key is not None:
-            self._entity(self.run.metadata_key, self.run.metadata_key, (), (), self._run_metadata)
-        if failed:
-            raise failed[0][1] if len(failed) == 1 else AnnotationsFailedError([error for _, error in failed])
-        return RunReport(
-            self.key,
-            tuple(self.written),
-            tuple(self.skipped),
-            tuple(self.warnings),
-            tuple(self.metadata_only),
-        )
 
     def _entity(
         self,
@@ -346,7 +374,16 @@ class _RunWriter:
         return refs
 
     def _precomputed(self, task: PrecomputedTask) -> None:
-        write_precomputed(task, self.output, self.publisher)
+        if isinstance(task, PrecomputedMeshTask):  # read from the input too (an oriented point's mesh)
+            write_precomputed_mesh_task(task, self.output, self.publisher, self._fetch, self._source_url)
+        else:
+            write_precomputed(task, self.output, self.publisher)
+
+    def _fetch(self, key: str) -> AbstractContextManager[Path]:
+        return self.input.fetch(self.settings.source_key(key))
+
+    def _source_url(self, key: str) -> str:
+        return self.input.url_of(self.settings.source_key(key))
 
     def _neuroglancer(self, task: NeuroglancerTask) -> bytes:
         settings = self.settings
@@ -406,16 +443,47 @@ class _RunWriter:
         mdoc = self.input.read_bytes(self.settings.source_key(task.mdoc_source_key))
         return frames_metadata_bytes(task, mdoc, self.job.deposition_id, self.settings.timestamp)
 
+    def _identified_objects(self, task: IdentifiedObjectsTask) -> bytes:
+        """The run's rows of the identified-objects CSV as JSON records (published first), then their metadata."""
+        table = self.input.read_bytes(self.settings.source_key(task.source_key))
+        objects = identified_objects_for_run(table, self.run.run.name, where=self._source_url(task.source_key))
+        computed = {
+            "deposition_id": self.job.deposition_id,
+            "object_count": objects.count,
+            "columns": list(objects.columns),
+            "file_format": "json",
+            "source_file": self.settings.source_key(task.source_key),
+            "identifier": self.settings.source_key(task.source_key),
+        }
+        values = task.metadata.to_dict()
+        model = identified_objects_file(values, computed, self.settings.timestamp, key=task.metadata_key)
+        self.publisher.publish_bytes(task.data_key, objects.data)
+        return metadata_bytes(model)
+
     def _annotation(self, task: AnnotationTask) -> bytes:
         values = task.metadata.to_dict()
         size = self.sizes.get(task.annotation.voxel_spacing.name)
         counts = []
+        meshes = {  # read first: an unreadable mesh fails the annotation before any of its files is published
+            file.outputs[0].key: annotation_glb(file, self._fetch, self._source_url)
+            for file in task.files
+            if file.shape.is_mesh
+        }
+        for file in task.files:
+            if (
+                file.mesh_source_key is not None and file.shape is Shape.ORIENTED_POINT
+            ):  # shown per point later: refused now, before anything is published
+                check_source_mesh(file.mesh_source_key, self._fetch, self._source_url)
         for file in task.files:
             options = file.options.to_dict()
             if file.shape.is_volume:
                 counts.append(self._mask(task, file, options, size))
+            elif file.shape.is_mesh:
+                counts.append(MESH_OBJECT_COUNT)
             else:
                 counts.append(self._points(task, file, options, size))
+        for key, glb in meshes.items():
+            self.publisher.publish_bytes(key, glb)
         computed = {
             "files": annotation_entries(task),
             "object_count": max(counts),

@@ -65,6 +65,8 @@ class SourceWriter:
             path.write_bytes(dm4_bytes(np.ones((8, 8), dtype=np.float32), pixel_size=spacing / 10, unit="nm"))
         elif section == "gains":
             write_volume(path, spacing, "tilt_series") if suffix == ".mrc" else path.write_bytes(frame_bytes(".tif"))
+        elif section == "identified_objects":
+            path.write_text(f"run_name,object_id,object_name\n{run_name},GO:0005840,ribosome\n")
         elif suffix == ".mdoc" or section == "collection_metadata":
             path.write_text(mdoc_text(f"{run_name}.mrc", self.frames_of.get(run_name) or [f"{run_name}_001.tif"]))
         else:
@@ -103,9 +105,14 @@ class SourceWriter:
         self._target(key).write_text(content)
 
     def mesh(self, key: str) -> None:
-        """A mesh file a ``mesh_source_path`` names (only its presence is checked)."""
+        """A mesh file a ``mesh_source_path`` names: a 20 Å box (glb, or the format its extension names)."""
         if key not in self.written:
-            self._target(key).write_bytes(b"glTF synthetic mesh\n")
+            import trimesh
+
+            box = trimesh.creation.box(extents=(20.0, 20.0, 20.0))
+            suffix = Path(key).suffix.lower().lstrip(".")
+            data = box.export(file_type=suffix if suffix in ("obj", "stl", "glb") else "glb")
+            self._target(key).write_bytes(data.encode() if isinstance(data, str) else data)
             self.written.append(key)
 
     def bucket_photo(self, value: str) -> None:
