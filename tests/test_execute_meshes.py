@@ -191,3 +191,21 @@ def test_a_failed_annotation_leaves_none_of_its_files(tmp_path: Path) -> None:
     assert not any("cytosolic ribosome" in layer["name"] for layer in state["layers"])
     checked = CliRunner().invoke(main, ["check", str(out), "--format", "json"])
     assert checked.exit_code == 0, checked.output
+
+
+def test_only_neuroglancer_selects_every_precomputed_folder_and_state(tmp_path: Path) -> None:
+    """``--only neuroglancer`` plans the states with all their precomputed folders (points, the semantic masks'
+    segmentations, meshes and oriented meshes) and nothing else."""
+    config = mesh_example(tmp_path)
+    result = CliRunner().invoke(
+        main, ["deposition", str(config), "--dry-run", "--format", "json", "--only", "neuroglancer"]
+    )
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout)["counts"]
+    assert {name: count for name, count in counts.items() if count} == {
+        "runs": 2,
+        "neuroglancer_states": 4,
+        "precomputed_annotations": 6,
+        "precomputed_segmentations": 2,
+        "precomputed_meshes": 6,  # per run: the membrane surface, the vesicle group, the ribosomes' oriented mesh
+    }
