@@ -19,6 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ingest.converters.alignment_files import AlignmentText, read_alignment_files
 from ingest.converters.alignment_tables import decode_text
 from ingest.converters.gain import dm_gain_to_mrc, is_dm_gain
@@ -30,14 +32,17 @@ from ingest.execute_settings import RunJob, RunReport, WritePolicy
 from ingest.frames_metadata import frames_metadata_bytes
 from ingest.metadata import (
     alignment_file,
+    document_bytes,
     identified_objects_file,
     metadata_bytes,
+    metadata_document,
     run_file,
     tiltseries_file,
     tomogram_file,
     volume_fields,
 )
 from ingest.metadata_only import previous_volume_fields, rewrite_tomogram
+from ingest.portal_defaults import with_section_nulls
 from ingest.tasks import (
     AlignmentTask,
     CopyTask,
@@ -115,7 +120,7 @@ class _RunWriter(AnnotationWriter):
         spacing = float(values.get("pixel_spacing") or 0)
         result = self._convert(task.source_key, VolumeKind.TILTSERIES, spacing, task.mrc_key, task.zarr_key)
         computed.update(volume_fields(result, mrc_key=task.mrc_key, zarr_key=task.zarr_key))
-        return metadata_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+        return _tiltseries_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
 
     def _tiltseries_computed(self, task: TiltSeriesTask) -> dict[str, Any]:
         computed: dict[str, Any] = {"run_name": self.run.run.name, "frames_count": task.frames_count}
@@ -127,7 +132,7 @@ class _RunWriter(AnnotationWriter):
         """A metadata-only rewrite: the volume fields of the file replaced, the rest computed as in a full write."""
         computed = {**self._tiltseries_computed(task), **previous_volume_fields(previous, task.mrc_key, task.zarr_key)}
         values = task.metadata.to_dict()
-        return metadata_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+        return _tiltseries_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
 
     def _source_text(self, key: str) -> str:
         return decode_text(self.input.read_bytes(self.settings.source_key(key)), key)
@@ -226,6 +231,11 @@ class _RunWriter(AnnotationWriter):
         model = identified_objects_file(values, computed, self.settings.timestamp, key=task.metadata_key)
         self.publisher.publish_bytes(task.data_key, objects.data)
         return metadata_bytes(model)
+
+
+def _tiltseries_bytes(model: BaseModel) -> bytes:
+    """A tilt-series metadata file with the nulls the portal writes in its per-section parameters."""
+    return document_bytes(with_section_nulls(metadata_document(model)))
 
 
 def _placeholder_volume() -> dict[str, Any]:

@@ -28,6 +28,7 @@ VS = "VoxelSpacing10.000"
 TOMO_SHAPE = (9, 14, 17)
 TS_SHAPE = (5, 14, 17)
 TS_SPACING = 5.0
+AUTHORS = [{"name": "Ada Author", "primary_author_status": True, "corresponding_author_status": True}]
 DATES = {"deposition_date": "2024-01-02", "release_date": "2024-02-03", "last_modified_date": "2024-03-04"}
 
 
@@ -104,7 +105,7 @@ def scales_of(shape: tuple[int, int, int], *, halve_z: bool = True) -> list[dict
 
 def build_good_tree(root: Path, *, runs: tuple[str, ...] = ("RUN1", "RUN2"), tilt_series: bool = True) -> Path:
     """Write the tree under ``root`` and return ``root``."""
-    authors = [{"name": "Ada Author", "primary_author_status": True, "corresponding_author_status": True}]
+    authors = AUTHORS
     write_json(
         root / "depositions_metadata" / str(DEPOSITION) / "deposition_metadata.json",
         {
@@ -116,8 +117,8 @@ def build_good_tree(root: Path, *, runs: tuple[str, ...] = ("RUN1", "RUN2"), til
             "deposition_types": ["dataset"],
         },
     )
-    write_png(root / DATASET / "Images" / "snapshot.png", 8, 8)
-    write_png(root / DATASET / "Images" / "thumbnail.png", 4, 4)
+    write_png(root / DATASET / "Images" / "snapshot.png", 64, 64)
+    write_png(root / DATASET / "Images" / "thumbnail.png", 50, 50)
     write_json(
         root / DATASET / "dataset_metadata.json",
         {
@@ -185,7 +186,7 @@ def _write_run(root: Path, run: str, *, seed: int, tilt_series: bool) -> None:
             "fiducial_alignment_status": "FIDUCIAL",
             "offset": {"x": 0, "y": 0, "z": 0},
             "deposition_id": DEPOSITION,
-            "authors": [],
+            "authors": AUTHORS,
             "dates": DATES,
             "key_photo": photos,
         },
@@ -284,7 +285,7 @@ def _annotation_metadata(name: str, files: list[dict[str, Any]], alignment: str,
         "version": "1.0",
         "object_count": count,
         "files": files,
-        "authors": [],
+        "authors": AUTHORS,
     }
 
 

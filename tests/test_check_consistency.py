@@ -77,9 +77,9 @@ def write_frames(root: Path, ext: str, put: Callable[[Path], object]) -> None:
 
 
 def mrc_frames(voxel_size: float) -> Callable[[Path], None]:
-    """The same frames as MRC movies (3 sub-frames of 4 × 4) of this voxel size."""
+    """The same frames as MRC movies (the mdoc's 4 sub-frames of 4 × 4, image stacks) of this voxel size."""
     return lambda root: write_frames(
-        root, "mrc", lambda path: write_mrc(path, np.zeros((3, 4, 4), dtype=np.float32), voxel_size)
+        root, "mrc", lambda path: write_mrc(path, np.zeros((4, 4, 4), dtype=np.float32), voxel_size, stack=True)
     )
 
 
@@ -125,7 +125,7 @@ def put_mdoc(angles: list[float]) -> Callable[[Path], None]:
 
 
 def put_mrc(key: str, shape: tuple[int, int, int], voxel_size: float) -> Callable[[Path], None]:
-    return lambda root: write_mrc(root / key, np.zeros(shape, dtype=np.float32), voxel_size)
+    return lambda root: write_mrc(root / key, np.zeros(shape, dtype=np.float32), voxel_size, stack=True)
 
 
 def section(index: int, **values: Any) -> Callable[[dict[str, Any]], None]:
@@ -184,9 +184,25 @@ CONSISTENCY_MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "C-GAIN-HEADER": (put_mrc(f"{RUN}/Gains/RUN1_gain.mrc", (2, 4, 4), 2.5), f"{RUN}/Gains/RUN1_gain.mrc"),
     "C-FRAMES-PIXEL-SPACING": (mrc_frames(2.0), TS_META),
     "C-FRAMES-GAIN": (edit(FRAMES_META, lambda m: m.update(is_gain_corrected=False)), FRAMES_META),
+    "C-TILT-NO-RAWTLT": (both(remove(RAWTLT), edit(TS_META, lambda m: m.pop("raw_tlt_path"))), TS_META),
+    "C-TILT-NO-MDOC": (remove(MDOC), TS_META),
+    "C-FRAMES-NUMSUBFRAMES": (
+        both(mrc_frames(2.5), put_mrc(f"{RUN}/Frames/RUN1_001.mrc", (3, 4, 4), 2.5)),
+        f"{RUN}/Frames/RUN1_001.mrc",
+    ),
+    "C-FRAMES-CONSISTENT": (
+        both(mrc_frames(2.5), put_mrc(f"{RUN}/Frames/RUN1_001.mrc", (4, 4, 6), 2.5)),
+        f"{RUN}/Frames/RUN1_001.mrc",
+    ),
+    "C-GAIN-CONSISTENT": (
+        both(put_mrc(f"{RUN}/Gains/RUN1_a.mrc", (1, 4, 4), 2.5), put_mrc(f"{RUN}/Gains/RUN1_b.mrc", (1, 4, 4), 2.0)),
+        f"{RUN}/Gains/RUN1_b.mrc",
+    ),
 }
 
 CONSEQUENCES: dict[str, set[str]] = {
+    # frames_metadata.json names the acquisition file (frames_acquisition_file) the portal's importer reads.
+    "C-TILT-NO-MDOC": {"C-META-PATH-MISSING"},
     # An mdoc without the 20° section leaves 20° unmatched in every file that lists the series' angles, and its
     # 4 sections no longer pair with the 5 frame files.
     "C-TILT-MDOC-COUNT": {"C-TILT-RAWTLT-MDOC", "C-TILT-SECTION-MDOC", "C-TILT-RANGE", "C-ALN-TLT", "C-FRAMES-MDOC"},

@@ -39,6 +39,12 @@ EXPLAINED: dict[tuple[str, str], str] = {
     ("C-FRAMES-DOSE", "30001"): "frames' exposure doses add up to 5.42, total_flux is 122",
     ("C-TS-RAWTLT-NAME", "30001"): "RUN1/TiltSeries/100/bar.rawtlt keeps a source name (the importer writes "
     "{run}.rawtlt)",
+    ("C-META-VALUES", "30001"): "tomogram and annotation authors without a primary or corresponding author, RUN2's "
+    "tomogram with none (the portal's basic_metadata_check fails them too)",
+    ("C-NG-LAYERS", "30001"): "RUN1's neuroglancer_config.json is a placeholder without layers",
+    ("C-TILT-NO-MDOC", "30001"): "RUN3 has a tilt series and no mdoc (warning)",
+    ("C-TILT-NO-RAWTLT", "30001"): "RUN3's tilt series has no raw tilt file (warning)",
+    ("C-TILT-NO-MDOC", "20001"): "frames (Frames/frame1) without an mdoc (warning)",
     ("C-TS-NO-SECTIONS", "30001"): "its tilt series metadata predate per_section_parameter (warning)",
     ("C-ANN-NO-TOMOGRAM", "30001"): "annotation in a voxel spacing whose tomogram has no data (note)",
     # depositions_metadata: fixture depositions.

@@ -66,6 +66,28 @@ def edit_mrc_data(path: Path, change: Callable[[np.ndarray], None]) -> None:
         mrc.update_header_stats()
 
 
+def _overwrite(path: Path, offset: int, data: bytes) -> None:
+    with path.open("r+b") as stream:
+        stream.seek(offset)
+        stream.write(data)
+
+
+def _extended_header(exttyp: bytes) -> Callable[[Path], None]:
+    """The tomogram MRC rewritten with a 64-byte extended header of type ``exttyp``."""
+
+    def change(root: Path) -> None:
+        with mrcfile.open(root / TOMO_MRC, mode="r+") as mrc:
+            mrc.set_extended_header(np.zeros(64, dtype="V1"))
+            mrc.header.exttyp = exttyp
+
+    return change
+
+
+def _put_json(path: Path, content: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content))
+
+
 def set_point(index: int, **location: float) -> Callable[[list[str]], None]:
     def change(lines: list[str]) -> None:
         item = json.loads(lines[index])
@@ -230,6 +252,15 @@ MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
         ),
         TOMO_MRC,
     ),
+    "C-MRC-ISPG": (lambda root: edit_mrc_header(root / TOMO_MRC, "ispg", 0), TOMO_MRC),
+    "C-MRC-MACHST": (lambda root: _overwrite(root / TOMO_MRC, 212, b"\x00\x00\x00\x00"), TOMO_MRC),
+    "C-MRC-LABELS": (lambda root: edit_mrc_header(root / TOMO_MRC, "nlabl", 2), TOMO_MRC),
+    "C-MRC-NVERSION": (lambda root: edit_mrc_header(root / TOMO_MRC, "nversion", 20100), TOMO_MRC),
+    "C-MRC-EXTTYP": (_extended_header(b"ABCD"), TOMO_MRC),
+    "C-NG-LAYERS": (
+        lambda root: _put_json(root / VS / "NeuroglancerPrecompute/100/neuroglancer_config.json", {"layers": []}),
+        f"{VS}/NeuroglancerPrecompute/100/neuroglancer_config.json",
+    ),
     "C-ZARR-NGFF": (lambda root: (root / TOMO_ZARR / ".zattrs").unlink(), TOMO_ZARR),
     "C-ZARR-AXES": (_zattrs(TOMO_ZARR, _multiscale(lambda m: m["axes"].reverse())), f"{TOMO_ZARR}/.zattrs"),
     "C-ZARR-LEVELS": (_zattrs(TOMO_ZARR, _multiscale(lambda m: m["datasets"].pop())), f"{TOMO_ZARR}/.zattrs"),
@@ -351,3 +382,22 @@ def test_sections_without_frames_metadata_are_one_section_frame_finding(tree: Pa
         ("C-TS-SECTION-FRAME", "per_section_parameter[0].frame_acquisition_order")
     ]
     assert "no frames metadata file" in report.findings[0].describe()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [f"{TOMO}/tomogram_metadata.json", f"{VS}/Annotations/100/ribosome-1.0.json"],
+    ids=["tomogram", "annotation"],
+)
+def test_a_tomogram_or_annotation_without_authors_is_a_values_finding(tree: Path, key: str) -> None:
+    edit_json(tree / key, lambda c: c.update(authors=[]))  # the portal's basic_metadata_check needs one or more
+    report = check_tree(tree, runs=("RUN1",))
+    assert [(f.code, f.file, f.path) for f in report.findings] == [("C-META-VALUES", key, "authors")]
+
+
+def test_a_dataset_key_photo_under_50_pixels_is_a_key_photo_finding(tree: Path) -> None:
+    from tests.good_tree import DATASET, write_png
+
+    write_png(tree / DATASET / "Images" / "thumbnail.png", 60, 40)
+    report = check_tree(tree, runs=("RUN1",))
+    assert [(f.code, f.file) for f in report.findings] == [("C-TREE-KEY-PHOTO", f"{DATASET}/Images/thumbnail.png")]

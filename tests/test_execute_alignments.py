@@ -137,7 +137,7 @@ def test_changed_alignment_file_rewrites_that_alignment_with_same_id(
 ) -> None:
     config, out, _ = ingested
     source = config.parent / "phantom/alignment/TS_001.tlt"
-    source.write_text("-31\n31\n")
+    source.write_text("-36\n36\n")  # angles of the mdoc and the raw tilts: the source checks accept them
     try:
         report = ingest(config, out, "--run", "TS_001")
         metadata = json.loads((out / f"{ALIGNMENT}/alignment_metadata.json").read_text())
@@ -145,8 +145,8 @@ def test_changed_alignment_file_rewrites_that_alignment_with_same_id(
     finally:
         source.write_text(TLT)
     assert run_counts(report)["90001/TS_001"][0] == 1  # only the alignment metadata
-    assert [s["tilt_angle"] for s in metadata["per_section_alignment_parameters"]] == [-31.0, 31.0]
-    assert copied == "-31\n31\n"
+    assert [s["tilt_angle"] for s in metadata["per_section_alignment_parameters"]] == [-36.0, 36.0]
+    assert copied == "-36\n36\n"
     assert sorted(p.name for p in (out / "90001/TS_001/Alignments").iterdir()) == ["100"]
     ingest(config, out, "--run", "TS_001")  # back to the original files for the other tests
 

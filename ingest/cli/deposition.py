@@ -6,6 +6,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,9 @@ from ingest.cli.vocabulary import (
 from ingest.converters.neuroglancer_state import NEUROGLANCER_URL_PREFIX, url_prefix
 from ingest.errors import UsageError
 from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
+
+if TYPE_CHECKING:
+    from ingest.planning import PlannedDeposition
 
 
 def command_path() -> str:
@@ -84,6 +88,13 @@ def _url_prefix(_context: click.Context, _parameter: click.Parameter, value: str
     help="Base URL of the layer sources in the Neuroglancer states (the URL the output root is served at).",
 )
 @storage_options_option()
+@click.option(
+    "--skip-source-checks",
+    is_flag=True,
+    help="Ingest runs whose source files disagree (raw tilts vs mdoc, tilt range, frames, gains, pixel spacing); "
+    "by default such a run is refused before anything is written (`ingest validate --input DIR --deep` lists them; "
+    "--dry-run does not read the sources).",
+)
 @click.option("--check/--no-check", "run_checks", default=True, show_default=True, help="Check the written runs.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr; print only failures (text format).")
 @click.option("--verbose", "-v", is_flag=True, help="Show the log on stderr as it is written (debug records too).")
@@ -111,6 +122,7 @@ def deposition(
     timestamp: str | None,
     url_prefix: str,
     storage_options: tuple[str, ...],
+    skip_source_checks: bool,
     run_checks: bool,
     quiet: bool,
     verbose: bool,
@@ -140,6 +152,9 @@ def deposition(
     except InvalidConfigError as error:
         click.echo(error.render(), err=True, nl=False)
         raise
+    refused: tuple[str, ...] = ()
+    if not skip_source_checks and not dry_run:  # the dry run reads no source file (`ingest validate --deep` does)
+        planned, refused = _refuse_runs_failing_source_checks(planned, parse_storage_options(storage_options))
     # Imported once the plan stands: a bad config or unreachable storage is reported without loading these.
     from rich.console import Console
 
@@ -198,8 +213,37 @@ def deposition(
         lines = quiet_lines(report_lines(report)) if quiet else report_lines(report)
         if lines:
             click.echo("\n".join(lines))
-    if not report.ok:
+    if not report.ok or refused:
         sys.exit(1)
+
+
+def _refuse_runs_failing_source_checks(
+    planned: PlannedDeposition, options: dict[str, str]
+) -> tuple[PlannedDeposition, tuple[str, ...]]:
+    """Check the planned runs' source files (:mod:`ingest.source_checks`), print the findings, and drop the runs
+    with an error from the plan; when no run is left, nothing is written (:class:`SourcesRefusedError`, exit 1)."""
+    from dataclasses import replace
+
+    from ingest.config import read_config
+    from ingest.report import Report, render_text
+    from ingest.source_checks import SourcesRefusedError, check_plan_sources, refuse_failing_runs
+
+    document = read_config(planned.config_file).document
+    by_run = check_plan_sources(planned.plan, planned.config, planned.input_url, document, options)
+    report = Report.of(f for found in by_run.values() for f in found)
+    if by_run:
+        click.echo(render_text(report), err=True)
+    plan, refused = refuse_failing_runs(planned.plan, by_run)
+    if not refused:
+        return planned, ()
+    if not plan.runs:
+        raise SourcesRefusedError(report, refused)
+    click.echo(
+        f"refused {len(refused)} run(s) whose source files disagree: {', '.join(refused)} (nothing is written for "
+        "them; --skip-source-checks ingests them anyway)",
+        err=True,
+    )
+    return replace(planned, plan=plan), refused
 
 
 def _parse_only(only: str) -> tuple[frozenset[Section] | None, bool]:

@@ -50,6 +50,13 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {
     default=None,
     help="A local folder holding the buckets: literal bucket/key paths (key photos) must exist as DIR/bucket/key.",
 )
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="With --input: also read the source files each planned run finds and check them against each other as "
+    "`ingest deposition` does before writing (raw tilts vs mdoc, tilt range, frames vs NumSubFrames, gains, pixel "
+    "spacing vs the tilt series header): E-SOURCE-*/W-SOURCE-* codes.",
+)
 @format_option(
     "text", "json", "github", "junit",
     help="text: compiler-style lines; json: machine-readable; github: workflow annotations; junit: a JUnit XML "
@@ -63,6 +70,7 @@ def validate(
     input_root: str | None,
     output_url: str | None,
     bucket_root: Path | None,
+    deep: bool,
     output_format: str,
     storage_options: tuple[str, ...],
 ) -> None:
@@ -73,6 +81,8 @@ def validate(
     from ingest.storage import parse_storage_options
     from ingest.validators.config import exit_code, validate_configs
 
+    if deep and input_root is None:
+        raise click.UsageError("--deep reads the source files: give --input DIR")
     if input_root is not None and "://" not in input_root and not Path(input_root).is_dir():
         raise click.BadParameter(f"expected a folder or an s3:// URL, found {input_root!r}", param_hint="'--input'")
     report = validate_configs(
@@ -82,6 +92,7 @@ def validate(
         output_url=output_url,
         bucket_root=bucket_root,
         storage_options=parse_storage_options(storage_options),
+        deep=deep,
     )
     rendered = _RENDERERS[output_format](report)
     if rendered:

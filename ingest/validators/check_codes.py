@@ -7,7 +7,8 @@
 | C-TREE-LEGACY | tree | a folder follows the portal's older layout (reported once per folder, warning) |
 | C-TREE-NO-METADATA | tree | an entity folder (dataset, run, tomogram, annotation, ...) has no metadata file |
 | C-TREE-NO-DATA | tree | a tomogram, tilt series or annotation folder holds only its metadata |
-| C-TREE-KEY-PHOTO | tree | a named key photo is missing, not a PNG or not the portal's size (tomograms: 134/512 px) |
+| C-TREE-KEY-PHOTO | tree | a key photo is missing, not a PNG, not the portal's size (tomograms 134/512 px) or < 50 px |
+| C-NG-LAYERS | tree | a Neuroglancer config is not a JSON object with at least one layer |
 | C-META-JSON | metadata | a metadata file is not a JSON object |
 | C-META-SCHEMA | metadata | a metadata file does not validate against the metadata-files schema |
 | C-META-IMPORTER | metadata | a field the portal's importer needs is missing or bad (frame path: null, not absent) |
@@ -29,6 +30,11 @@
 | C-MRC-ORIGIN | mrc | origin or nxstart/nystart/nzstart are not 0 |
 | C-MRC-NSYMBT | mrc | nsymbt is negative or the extended header does not fit in the file |
 | C-MRC-FILE-SIZE | mrc | file size differs from 1024 + nsymbt + nx·ny·nz·itemsize |
+| C-MRC-ISPG | mrc | ispg is not 0 (tilt series, frames, gains) or 1 (tomograms, masks) |
+| C-MRC-MACHST | mrc | the machine stamp names no byte order (read as little-endian regardless) |
+| C-MRC-LABELS | mrc | nlabl differs from the number of non-blank labels, or a label is blank |
+| C-MRC-NVERSION | mrc | nversion is not 20140 or 20141 |
+| C-MRC-EXTTYP | mrc | nsymbt > 0 and exttyp is not CCP4, MRCO, SERI, AGAR, FEI1, FEI2 or HDF5 |
 | C-MRC-VOXEL-SIZE | mrc | header voxel size differs from the metadata's by more than 0.001 Å |
 | C-ZARR-NGFF | ome-zarr | not a valid OME-NGFF 0.4/0.5 image per ome-zarr-models (e.g. no .zattrs) |
 | C-ZARR-AXES | ome-zarr | axes are not z, y, x of type space in angstrom |
@@ -62,7 +68,12 @@
 | C-FRAMES-MDOC | frames | mdoc sections, frame files, frames entries differ in number or SubFramePath names (warning) |
 | C-FRAMES-DOSE | frames | the frames' exposure_dose sum differs from the tilt series' total_flux by more than 1 |
 | C-FRAMES-ORDER | frames | acquisition_order > frames − 1, or it orders frames unlike accumulated_dose |
-| C-FRAMES-GAIN | frames | frames are not gain corrected and the run has no file under Gains/ |
+| C-FRAMES-GAIN | frames | not gain corrected, and no file under Gains/ (warning: the portal's test is skipped then) |
+| C-TILT-NO-RAWTLT | tiltseries | a tilt series has no raw tilt file (warning: the portal imports it without) |
+| C-TILT-NO-MDOC | tiltseries | a run with a tilt series or frames has no mdoc (warning) |
+| C-FRAMES-NUMSUBFRAMES | frames | an MRC frame's nz differs from NumSubFrames of its mdoc section |
+| C-FRAMES-CONSISTENT | frames | MRC frames differ in size or pixel spacing, or one's x and y spacings differ |
+| C-GAIN-CONSISTENT | frames | MRC gains differ in size or pixel spacing, or one's x and y spacings differ |
 | C-GAIN-HEADER | frames | a gain MRC is not one image (nz = 1), or not of the first MRC frame's size and voxel size |
 | C-FRAMES-PIXEL-SPACING | frames | a tilt series' pixel_spacing is no whole multiple of the MRC frames' voxel size |
 """

@@ -1,6 +1,7 @@
 """Values the portal's data validation requires of a metadata file beyond its schema (``test_metadata`` of
 ``standardized/tests/test_tiltseries.py`` and ``test_dataset.py``, ``HelperTestDeposition``): non-empty titles,
-descriptions and identifiers, positive optics and flux, and authors with a name, a primary and a corresponding one.
+descriptions and identifiers, positive optics and flux, and authors with a name, a primary and a corresponding one
+(depositions, datasets, tomograms and annotations: ``basic_metadata_check``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ _REQUIRED: dict[Role, tuple[str, ...]] = {
 _POSITIVE: dict[Role, tuple[str, ...]] = {
     Role.TILTSERIES_METADATA: ("spherical_aberration_constant", "total_flux"),  # voltage: the schema says > 0
 }
-_WITH_AUTHORS = frozenset({Role.DATASET_METADATA, Role.DEPOSITION_METADATA})
+_WITH_AUTHORS = frozenset(
+    {Role.DATASET_METADATA, Role.DEPOSITION_METADATA, Role.TOMOGRAM_METADATA, Role.ANNOTATION_METADATA}
+)
+"""The portal's ``basic_metadata_check`` (depositions, datasets, tomograms, annotations; not tilt series)."""
 
 
 def value_findings(role: Role, content: Mapping[str, Any], key: str) -> list[Finding]:

@@ -32,6 +32,11 @@ class VolumeKind(StrEnum):
         return np.dtype(names[self.value])
 
     @property
+    def spacegroup(self) -> int:
+        """MRC ``ispg``: 0 for an image stack (a tilt series), 1 for a single volume."""
+        return 0 if self is VolumeKind.TILTSERIES else 1
+
+    @property
     def halves_z(self) -> bool:
         """Whether coarser levels halve z (tilt series keep every tilt)."""
         return self is not VolumeKind.TILTSERIES
@@ -54,6 +59,12 @@ class MrcHeader:
     map_id: bytes
     dmin: float
     dmax: float
+    ispg: int = 0
+    nversion: int = 20141
+    nlabl: int = 0
+    labels: tuple[bytes, ...] = ()
+    machst: bytes = b"DA\x00\x00"
+    exttyp: bytes = b""
 
     @property
     def voxel_size(self) -> tuple[float, float, float]:
@@ -98,6 +109,12 @@ def parse_mrc_header(raw: bytes, *, where: str) -> MrcHeader:
         map_id=bytes(header["map"]),
         dmin=float(header["dmin"]),
         dmax=float(header["dmax"]),
+        ispg=int(header["ispg"]),
+        nversion=int(header["nversion"]),
+        nlabl=int(header["nlabl"]),
+        labels=tuple(bytes(label) for label in header["label"]),
+        machst=bytes(header["machst"]),
+        exttyp=bytes(header["exttyp"]),
     )
 
 
@@ -155,15 +172,73 @@ def mrc_findings(
             header.data_offset + header.data_bytes,
             file_size,
         )
-    if voxel_spacing is not None and sampling_ok:
-        axes = header.voxel_size[1:] if kind is VolumeKind.TILTSERIES else header.voxel_size
-        if any(abs(size - voxel_spacing) > VOXEL_SIZE_TOLERANCE for size in axes):
-            add(
-                "C-MRC-VOXEL-SIZE",
-                "header voxel size differs from the metadata's",
-                voxel_spacing,
-                tuple(round(size, 4) for size in header.voxel_size),
-            )
+    if sampling_ok:
+        found.extend(voxel_size_findings(header, key=key, kind=kind, spacing=voxel_spacing))
+    fields = header_field_findings(header, key=key, spacegroup=kind.spacegroup)
+    broken = any(f.code == "C-MRC-NSYMBT" for f in found)  # no extended header to type
+    found.extend(f for f in fields if not (broken and f.code == "C-MRC-EXTTYP"))
+    return found
+
+
+def voxel_size_findings(header: MrcHeader, *, key: str, kind: VolumeKind, spacing: float | None) -> list[Finding]:
+    """The header's voxel size (a tilt series: x and y) is ``spacing`` ± 0.001 Å (the metadata's, or on sources
+    the configured pixel spacing: the portal's ``test_mrc_spacing`` and ``test_tiltseries_pixel_spacing``)."""
+    axes = header.voxel_size[1:] if kind is VolumeKind.TILTSERIES else header.voxel_size
+    if spacing is None or all(abs(size - spacing) <= VOXEL_SIZE_TOLERANCE for size in axes):
+        return []
+    return [
+        check_finding(
+            "C-MRC-VOXEL-SIZE",
+            "header voxel size differs from the metadata's",
+            file=key,
+            path="pixel_spacing" if kind is VolumeKind.TILTSERIES else None,
+            expected=spacing,
+            found=tuple(round(size, 4) for size in header.voxel_size),
+        )
+    ]
+
+
+KNOWN_EXTTYPS = (b"CCP4", b"MRCO", b"SERI", b"AGAR", b"FEI1", b"FEI2", b"HDF5")
+"""Extended header types of the MRC2014 format (``exttyp`` when ``nsymbt`` > 0)."""
+NVERSIONS = (20140, 20141)
+
+
+def header_field_findings(header: MrcHeader, *, key: str, spacegroup: int, volume: bool = True) -> list[Finding]:
+    """The MRC2014 bookkeeping fields the portal's ``HelperTestMRCHeader`` checks: space group (0 for an image
+    stack: tilt series, frames, gains; 1 for a volume), a valid machine stamp, labels matching ``nlabl``, the
+    format version, and a known extended header type. Frames and gains (not ``volume``) skip labels and version,
+    as the portal's ``TwoDeeFileTestHelper`` does."""
+    found: list[Finding] = []
+
+    def add(code: str, message: str, expected: object, got: object) -> None:
+        found.append(check_finding(code, message, file=key, expected=expected, found=got))
+
+    if header.ispg != spacegroup:
+        kind = "an image stack" if spacegroup == 0 else "a single volume"
+        add("C-MRC-ISPG", f"the space group (ispg) is not that of {kind}", spacegroup, header.ispg)
+    try:
+        mrc_utils.byte_order_from_machine_stamp(header.machst)
+    except ValueError:
+        add("C-MRC-MACHST", "the machine stamp names no byte order", "44 44 00 00 or 11 11 00 00", header.machst)
+    texts = [label.rstrip(b"\x00") for label in header.labels]
+    blank = [i for i, text in enumerate(texts) if text and not text.strip()]
+    count = sum(1 for text in texts if text.strip())
+    if volume and (count != header.nlabl or blank):
+        add(
+            "C-MRC-LABELS",
+            "nlabl differs from the number of labels, or a label is blank",
+            f"nlabl = {count} non-blank labels",
+            f"nlabl {header.nlabl}" + (f", blank label(s) {blank}" if blank else ""),
+        )
+    if volume and header.nversion not in NVERSIONS:
+        add("C-MRC-NVERSION", "nversion is not an MRC2014 version", "20140 or 20141", header.nversion)
+    if header.nsymbt > 0 and header.exttyp not in KNOWN_EXTTYPS:
+        add(
+            "C-MRC-EXTTYP",
+            "an extended header of unknown type",
+            ", ".join(t.decode() for t in KNOWN_EXTTYPS),
+            header.exttyp,
+        )
     return found
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ingest.errors import InputFileError
 from ingest.report import Finding, Severity
+from ingest.validators.check_acquisition import consistency_findings
 from ingest.validators.check_annotations import (
     MASK_KINDS,
     MESH_SHAPES,
@@ -19,11 +20,10 @@ from ingest.validators.check_annotations import (
     point_count,
 )
 from ingest.validators.check_codes import check_finding
-from ingest.validators.check_consistency import consistency_findings
 from ingest.validators.check_metadata import MetadataDocument, metadata_findings, read_metadata
 from ingest.validators.check_mrc import MrcHeader, VolumeKind, mrc_findings, read_mrc_header
 from ingest.validators.check_tiltseries import tiltseries_findings
-from ingest.validators.check_tree import key_photo_findings
+from ingest.validators.check_tree import key_photo_findings, neuroglancer_findings
 from ingest.validators.check_zarr import ChunkCoverage, MrcTwin, VolumeSample, check_ome_zarr, expected_level_shape
 from ingest.validators.tree_access import Listing, TreeReader
 from ingest.validators.tree_layout import Placed, Role
@@ -113,6 +113,9 @@ def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, chunks: Ch
             shape = tomogram_shapes.get(document.placed.voxel_spacing)
             findings.extend(_check_annotation(reader, listing, document, shape, chunks))
     findings.extend(consistency_findings(reader, task.run, task.placed, documents))
+    for placed in task.placed:
+        if placed.role is Role.NEUROGLANCER and placed.key.endswith("/neuroglancer_config.json"):
+            findings.extend(neuroglancer_findings(reader, placed.key))
     return findings
 
 

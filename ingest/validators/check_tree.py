@@ -1,7 +1,9 @@
-"""Checks on the shape of the tree: strays, legacy folders, entities without metadata or data, key photos."""
+"""Checks on the shape of the tree: strays, legacy folders, entities without metadata or data, key photos,
+Neuroglancer configs with layers."""
 
 from __future__ import annotations
 
+import json
 import struct
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -15,6 +17,8 @@ from ingest.validators.tree_layout import Placed, Role, TreeLayout, dataset_and_
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TOMOGRAM_KEY_PHOTO_WIDTHS = {"thumbnail": 134, "snapshot": 512, "expanded": 1024}
+MIN_PHOTO_SIZE = 50
+"""Other key photos (datasets, depositions): at least this many pixels each way (the portal's ``check_photo_valid``)."""
 """The widths of a tomogram's cropped (4:3) key photos, as the portal's key-image importer writes them."""
 
 _METADATA_OF: dict[Role, Role] = {
@@ -167,6 +171,16 @@ def key_photo_findings(reader: TreeReader, listing: Listing, document: MetadataD
             width, height = struct.unpack(">II", head[16:24])
             sizes[name] = (width, height)
             expected_width = TOMOGRAM_KEY_PHOTO_WIDTHS.get(name) if field == "key_photo" else None
+            if expected_width is None and min(width, height) < MIN_PHOTO_SIZE:
+                findings.append(
+                    check_finding(
+                        "C-TREE-KEY-PHOTO",
+                        f"key photo {name} is smaller than the portal shows",
+                        file=path,
+                        expected=f"at least {MIN_PHOTO_SIZE} × {MIN_PHOTO_SIZE} pixels",
+                        found=f"{width}x{height}",
+                    )
+                )
             if expected_width is not None and (width, abs(height * 4 - width * 3) <= 4) != (expected_width, True):
                 findings.append(
                     check_finding(
@@ -189,3 +203,25 @@ def key_photo_findings(reader: TreeReader, listing: Listing, document: MetadataD
             )
         )
     return findings
+
+
+def neuroglancer_findings(reader: TreeReader, key: str) -> list[Finding]:
+    """A Neuroglancer config is a JSON object with at least one layer (the portal's ``test_neuroglancer``)."""
+    try:
+        state = json.loads(reader.read_bytes(key))
+    except OSError as error:
+        return [check_finding("C-TREE-UNREADABLE", "cannot read the file", file=key, found=type(error).__name__)]
+    except (ValueError, RecursionError):
+        state = None
+    layers = state.get("layers") if isinstance(state, dict) else None
+    if isinstance(layers, list | dict) and layers:
+        return []
+    return [
+        check_finding(
+            "C-NG-LAYERS",
+            "the Neuroglancer config has no layer",
+            file=key,
+            expected="a JSON object with a non-empty 'layers' list",
+            found="not a JSON object" if not isinstance(state, dict) else repr(layers)[:40],
+        )
+    ]

@@ -43,13 +43,15 @@ def validate_config(
     output_url: str | None = None,
     bucket_root: Path | str | None = None,
     storage_options: Mapping[str, str] | None = None,
+    deep: bool = False,
 ) -> Report:
     """All findings about the config at ``path``; templates are checked against the run data map found under
     ``input_root`` (default: the config's folder), literal ``bucket/key`` files under ``bucket_root`` when given.
     With ``plan``, a config without errors is then planned against ``input_root`` as ``ingest deposition
     --dry-run`` plans it (on the output tree at ``output_url``, default none), and a refusal becomes a finding
     (E-PLAN). ``input_root`` may be an ``s3://`` URL (read with ``storage_options``): the run data map is then
-    looked for next to the config before planning, as ``ingest deposition`` does."""
+    looked for next to the config before planning, as ``ingest deposition`` does. With ``deep`` too, the planned
+    runs' source files are checked against each other (E-SOURCE-*, W-SOURCE-*: :mod:`ingest.source_checks`)."""
     try:
         raw = read_config(path, limits)
     except YamlReadError as error:
@@ -61,7 +63,9 @@ def validate_config(
         findings += literal_findings(raw.document, Path(bucket_root) if bucket_root is not None else None)
     findings = _unique(findings)
     if plan and not any(finding.severity is Severity.ERROR for finding in findings):
-        findings.extend(planning_findings(raw.document, Path(path), url or str(root), output_url, storage_options))
+        findings.extend(
+            planning_findings(raw.document, Path(path), url or str(root), output_url, storage_options, deep=deep)
+        )
     return Report.of(findings)
 
 
@@ -73,6 +77,7 @@ def validate_configs(
     output_url: str | None = None,
     bucket_root: Path | str | None = None,
     storage_options: Mapping[str, str] | None = None,
+    deep: bool = False,
 ) -> Report:
     """One report over several configs."""
     report = Report()
@@ -85,6 +90,7 @@ def validate_configs(
                 output_url=output_url,
                 bucket_root=bucket_root,
                 storage_options=storage_options,
+                deep=deep,
             )
         )
     return report

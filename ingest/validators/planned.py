@@ -30,25 +30,34 @@ def planning_findings(
     input_root: str,
     output_url: str | None = None,
     storage_options: Mapping[str, str] | None = None,
+    *,
+    deep: bool = False,
 ) -> list[Finding]:
     """Plan the (schema-valid) config at ``config_path`` against ``input_root`` (a folder or a URL read with
-    ``storage_options``); its refusal as one finding."""
+    ``storage_options``); its refusal as one finding. With ``deep``, the planned runs' source files are then
+    checked against each other (:mod:`ingest.source_checks`: raw tilts vs mdoc, tilt range, frames, gains, pixel
+    spacing)."""
     from ingest.config import load_config
     from ingest.existing import ExistingTree, read_existing_tree
     from ingest.planning import plan_valid_config
     from ingest.storage import open_storage
 
     try:
-        config = load_config(config_path).config
+        loaded = load_config(config_path)
         options = storage_options if storage_options else None
         output_options = options if output_url is not None and output_url.startswith(("s3://", "s3a://")) else None
         existing = (
             ExistingTree.empty() if output_url is None else read_existing_tree(open_storage(output_url, output_options))
         )
-        plan_valid_config(config_path, config, input_root, existing, storage_options=options)
+        plan = plan_valid_config(config_path, loaded.config, input_root, existing, storage_options=options)
+        if not deep:
+            return []
+        from ingest.source_checks import check_plan_sources
+
+        by_run = check_plan_sources(plan, loaded.config, input_root, document, options)
     except IngestError as error:
         return [finding_from_error(document, error, str(config_path))]
-    return []
+    return [finding for findings in by_run.values() for finding in findings]
 
 
 def finding_from_error(document: YamlDocument, error: IngestError, config_file: str) -> Finding:
