@@ -153,16 +153,26 @@ class Shape(StrEnum):
     SEGMENTATION_MASK = "SegmentationMask"
     SEMANTIC_SEGMENTATION_MASK = "SemanticSegmentationMask"
     INSTANCE_SEGMENTATION_MASK = "InstanceSegmentationMask"
+    TRIANGULAR_MESH = "TriangularMesh"
+    TRIANGULAR_MESH_GROUP = "TriangularMeshGroup"
 
     @property
     def output_shape(self) -> Shape:
-        """The shape written to the output: a semantic mask is stored as the portal's ``SegmentationMask``."""
-        return Shape.SEGMENTATION_MASK if self is Shape.SEMANTIC_SEGMENTATION_MASK else self
+        """The shape written to the output: a semantic mask is stored as the portal's ``SegmentationMask``, a mesh
+        of a group as a ``TriangularMesh``."""
+        if self is Shape.SEMANTIC_SEGMENTATION_MASK:
+            return Shape.SEGMENTATION_MASK
+        return Shape.TRIANGULAR_MESH if self is Shape.TRIANGULAR_MESH_GROUP else self
 
     @property
     def is_volume(self) -> bool:
-        """Masks are volumes (MRC + OME-Zarr); the other shapes are ndJSON point files."""
+        """Masks are volumes (MRC + OME-Zarr); meshes are glb files; the other shapes are ndJSON point files."""
         return self in _VOLUME_SHAPES
+
+    @property
+    def is_mesh(self) -> bool:
+        """Meshes are written as one glb file."""
+        return self in (Shape.TRIANGULAR_MESH, Shape.TRIANGULAR_MESH_GROUP)
 
     @property
     def suffix(self) -> str:
@@ -218,14 +228,14 @@ class Annotation:
 
 @dataclass(frozen=True)
 class AnnotationFile:
-    """One file of an annotation: a shape in one format (``ndjson``, ``mrc`` or ``zarr``)."""
+    """One file of an annotation: a shape in one format (``ndjson``, ``mrc``, ``zarr`` or ``glb``)."""
 
     annotation: Annotation
     shape: Shape
     file_format: str
 
     def __post_init__(self) -> None:
-        if self.file_format not in {"ndjson", "mrc", "zarr"}:
+        if self.file_format not in {"ndjson", "mrc", "zarr", "glb"}:
             raise PlanError(
-                "invalid annotation output format", expected="ndjson, mrc or zarr", found=repr(self.file_format)
+                "invalid annotation output format", expected="ndjson, mrc, zarr or glb", found=repr(self.file_format)
             )

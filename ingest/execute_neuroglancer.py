@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+from typing import Any
 
 import orjson
 
@@ -14,6 +15,7 @@ from ingest.converters.neuroglancer_segmentation import DATA_KEY, chunk_name, en
 from ingest.converters.neuroglancer_state import (
     NEUROGLANCER_URL_PREFIX,
     image_layer,
+    mesh_layer,
     point_layer,
     segmentation_layer,
     state,
@@ -23,12 +25,15 @@ from ingest.errors import InputFileError
 from ingest.output_digests import DigestingPublisher
 from ingest.storage import Storage
 from ingest.storage_retry import RetryPolicy, call_with_retries
-from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask, PrecomputedSegmentationTask, PrecomputedTask
+from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask, PrecomputedSegmentationTask
 from ingest.zarr_slab import chunk_boxes, read_box
 
 
-def write_precomputed(task: PrecomputedTask, output: Storage, publisher: DigestingPublisher) -> None:
-    """Publish (with ``publisher``) the precomputed folder of ``task`` (annotations or a segmentation)."""
+def write_precomputed(
+    task: PrecomputedPointsTask | PrecomputedSegmentationTask, output: Storage, publisher: DigestingPublisher
+) -> None:
+    """Publish (with ``publisher``) the precomputed folder of ``task`` (annotations or a segmentation; meshes are
+    written by ``ingest.execute_meshes``)."""
     if isinstance(task, PrecomputedSegmentationTask):
         write_precomputed_segmentation(task, output, publisher)
     else:
@@ -38,15 +43,7 @@ def write_precomputed(task: PrecomputedTask, output: Storage, publisher: Digesti
 def write_precomputed_annotations(task: PrecomputedPointsTask, output: Storage, publisher: DigestingPublisher) -> None:
     """Publish (with ``publisher``) the precomputed annotations of ``task.points_key`` (read from ``output``) at
     ``task.folder``, its ``info`` last."""
-    points = []
-    for number, line in enumerate(output.read_bytes(task.points_key).splitlines(), start=1):
-        if line.strip():
-            try:
-                points.append(orjson.loads(line))
-            except orjson.JSONDecodeError:
-                raise InputFileError(
-                    "not a JSON object", where=f"{output.url_of(task.points_key)}:{number}", expected="ndJSON"
-                ) from None
+    points = read_points(output, task.points_key)
     with output.scratch() as scratch:
         folder = scratch / "precomputed"
         write_precomputed_points(
@@ -84,6 +81,20 @@ def write_precomputed_segmentation(
         publisher.publish_bytes(task.info_key, (json.dumps(info, indent=2, sort_keys=True) + "\n").encode())
 
 
+def read_points(output: Storage, key: str) -> list[dict[str, Any]]:
+    """The records of the ndJSON point file ``key`` of ``output``."""
+    points = []
+    for number, line in enumerate(output.read_bytes(key).splitlines(), start=1):
+        if line.strip():
+            try:
+                points.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                raise InputFileError(
+                    "not a JSON object", where=f"{output.url_of(key)}:{number}", expected="ndJSON"
+                ) from None
+    return points
+
+
 def neuroglancer_state_bytes(
     task: NeuroglancerTask,
     output: Storage,
@@ -113,6 +124,10 @@ def neuroglancer_state_bytes(
                     oriented=oriented,
                     instances=instances,
                 )
+            )
+        elif layer.kind in ("mesh", "orientedmesh"):
+            layers.append(
+                mesh_layer(url_prefix + layer.source_key, layer.name, scale, layer.color, visible=layer.visible)
             )
         else:
             scheme = "precomputed" if layer.kind == "segmentation" else "zarr"

@@ -50,6 +50,8 @@ class Layout(Protocol):
     def tiltseries_copy(self, tiltseries: TiltSeries, file_name: str) -> str: ...
     def frames_copy(self, run: Run, file_name: str) -> str: ...
     def frames_metadata(self, run: Run) -> str: ...
+    def identified_objects(self, run: Run) -> str: ...
+    def identified_objects_metadata(self, run: Run) -> str: ...
     def collection_metadata(self, run: Run) -> str: ...
     def gains_copy(self, run: Run, file_name: str) -> str: ...
     def alignment_container(self, run: Run) -> str: ...
@@ -83,6 +85,7 @@ class CanonicalLayout:
     {dataset}/{run}/TiltSeries/{id}/{run}.mrc|.zarr|.rawtlt, tiltseries_metadata.json
     {dataset}/{run}/Alignments/{id}/alignment_metadata.json, {run}.xf ...
     {dataset}/{run}/Frames/{frame files, {run}.mdoc}, frames_metadata.json
+    {dataset}/{run}/IdentifiedObjects/identified_objects.json, identified_objects_metadata.json
     {dataset}/{run}/Gains/{gain files, .dm4 as {stem}.mrc}
     {dataset}/{run}/Reconstructions/VoxelSpacing{vs:.3f}/Tomograms/{id}/{run}.mrc|.zarr, tomogram_metadata.json
     .../VoxelSpacing{vs:.3f}/Annotations/{id}/{slug}-{version}.json, {slug}-{version}_{shape}.{ext}
@@ -142,6 +145,14 @@ class CanonicalLayout:
     def frames_metadata(self, run: Run) -> str:
         """The run's ``frames_metadata.json`` (doses per frame file, from the acquisition file)."""
         return f"{self.run_dir(run)}/Frames/frames_metadata.json"
+
+    def identified_objects(self, run: Run) -> str:
+        """The run's identified objects (the rows of the source CSV for the run, as JSON records)."""
+        return f"{self.run_dir(run)}/IdentifiedObjects/identified_objects.json"
+
+    def identified_objects_metadata(self, run: Run) -> str:
+        """The metadata of the run's identified objects."""
+        return f"{self.run_dir(run)}/IdentifiedObjects/identified_objects_metadata.json"
 
     def collection_metadata(self, run: Run) -> str:
         """The run's acquisition file, whatever the source's name: ``Frames/{run}.mdoc``, as the portal names it."""

@@ -20,6 +20,7 @@ from ingest.models.metadata_files import (
     DatasetMetadataFile,
     DepositionMetadataFile,
     FramesMetadataFile,
+    IdentifiedObjectsMetadataFile,
     RunMetadataFile,
     TiltSeriesMetadataFile,
     TomogramMetadataFile,
@@ -154,6 +155,14 @@ def annotation_file(values: Mapping[str, Any], computed: Mapping[str, Any], stam
             found="no alignment_metadata_path",
         )
     return build(AnnotationMetadataFile, merged, key=key)
+
+
+def identified_objects_file(
+    values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str
+) -> BaseModel:
+    """``IdentifiedObjects/identified_objects_metadata.json``: the entry's metadata with ``object_count``,
+    ``columns``, ``file_format``, ``source_file`` and ``identifier`` (as the portal's importer)."""
+    return build(IdentifiedObjectsMetadataFile, {**values, **computed, "last_updated_at": stamp}, key=key)
 
 
 def frames_file(values: Mapping[str, Any], computed: Mapping[str, Any], stamp: int, *, key: str) -> BaseModel:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.metadata import annotation_file, metadata_bytes, tomogram_file
-from ingest.portal_defaults import ANNOTATION_FILE_DEFAULTS
+from ingest.portal_defaults import ANNOTATION_FILE_DEFAULTS, MESH_FILE_SHAPE
 from ingest.tasks import AnnotationTask, TomogramTask
 
 
@@ -20,7 +20,8 @@ def annotation_entries(task: AnnotationTask) -> list[dict[str, Any]]:
     for file in task.files:
         options = file.options.to_dict()
         for output in file.outputs:
-            entry: dict[str, Any] = {"shape": file.shape.output_shape.value, "format": output.file_format}
+            shape = MESH_FILE_SHAPE if file.shape.is_mesh else file.shape.output_shape.value
+            entry: dict[str, Any] = {"shape": shape, "format": output.file_format}
             entry["path"] = output.key
             entry.update(ANNOTATION_FILE_DEFAULTS)  # what the portal writes when the source does not say
             for flag in ("is_visualization_default", "is_portal_standard"):

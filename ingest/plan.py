@@ -307,6 +307,7 @@ def select_sections(plan: Plan, selection: Selection) -> Plan:
             skipped=run.skipped,
             copies=tuple(task for task in run.copies if _copy_wanted(task, selection)),
             frames=run.frames if selection.wants(Section.FRAMES) else (),
+            identified_objects=run.identified_objects if selection.wants(Section.IDENTIFIED_OBJECTS) else (),
         )
         for run in plan.runs
     )

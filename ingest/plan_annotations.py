@@ -15,14 +15,11 @@ from ingest.sources import NameOf
 from ingest.tasks import AnnotationFileTask, AnnotationOutput, AnnotationTask, Metadata, Skipped
 
 _SKIPPED_SHAPES = {
-    "TriangularMesh": "meshes",
-    "TriangularMeshGroup": "meshes",
     "GlobalCaption": "captions",
     "AnnotationCaption": "captions",
 }
 _GLOB_FIELDS = {"glob_string", "glob_strings"}
 _MESH = "mesh_source_path"
-MESH_SOURCES_SKIPPED = "meshes of oriented points (mesh_source_path)"
 
 
 @dataclass(frozen=True)
@@ -52,6 +49,7 @@ def _source_specs(config: DepositionConfig, context: PlanContext) -> list[list[_
             path = f"annotations[{index}].sources[{number}]"
             shape_name, shape = _shape_of(source, context, path)
             _check_numbers(shape, context, f"{path}.{shape_name}")
+            _check_mesh(shape_name, shape, context, f"{path}.{shape_name}")
             globs = tuple(shape.glob_strings or ([shape.glob_string] if shape.glob_string else []))
             options = shape.model_dump(mode="json", exclude_none=True, exclude=_GLOB_FIELDS)
             frozen = None if has_templates(options) else Metadata.of(options)
@@ -90,8 +88,6 @@ def plan_annotations(
             if keys:
                 options = spec.frozen_options or Metadata.of(render_metadata(spec.options, scope.values))
                 mesh = _mesh_source(context, spec, options.to_dict().get(_MESH))
-                if mesh is not None:
-                    skipped.append(Skipped(MESH_SOURCES_SKIPPED, 1))
                 files.append(_FoundFiles(spec.shape, spec.file_format, keys, options, mesh))
         if not files:
             continue
@@ -172,6 +168,39 @@ def _check_numbers(shape: Any, context: PlanContext, path: str) -> None:
         )
 
 
+_MESH_FORMATS = {"TriangularMesh": ("obj", "stl", "vtk", "glb"), "TriangularMeshGroup": ("hff",)}
+
+
+def _check_mesh(shape_name: str, shape: Any, context: PlanContext, path: str) -> None:
+    """A mesh source's format must be one its shape reads (as the portal's importers), a group needs a mesh name,
+    and ``scale_factor`` must be a finite number greater than 0."""
+    formats = _MESH_FORMATS.get(shape_name)
+    if formats is None:
+        return
+    file_format = str(shape.file_format)
+    if file_format not in formats:
+        raise PlanError(
+            f"{shape_name} cannot read {file_format} files",
+            where=context.where(f"{path}.file_format"),
+            expected=" or ".join(formats),
+            found=file_format,
+        )
+    if shape_name == "TriangularMeshGroup" and not getattr(shape, "name", None):
+        raise PlanError(
+            "a TriangularMeshGroup source needs the name of its mesh in the hff file",
+            where=context.where(path),
+            expected="name: <mesh name>",
+        )
+    scale = getattr(shape, "scale_factor", None)
+    if scale is not None and not isinstance(scale, str) and not (math.isfinite(float(scale)) and float(scale) > 0):
+        raise PlanError(
+            "invalid scale_factor",
+            where=context.where(f"{path}.scale_factor"),
+            expected="a finite number greater than 0",
+            found=repr(scale),
+        )
+
+
 def _with_ingest_id(metadata: dict[str, Any]) -> dict[str, Any]:
     """Older configs have no ``annotation_ingest_id``: the object name and version stand in for it."""
     if metadata.get("annotation_ingest_id"):
@@ -203,7 +232,7 @@ def _file_tasks(
     seen: dict[str, Shape] = {}
     for found in files:
         shape = found.shape
-        formats = ("mrc", "zarr") if shape.is_volume else ("ndjson",)
+        formats = ("mrc", "zarr") if shape.is_volume else ("glb",) if shape.is_mesh else ("ndjson",)
         outputs = tuple(
             AnnotationOutput(fmt, context.layout.annotation_file(AnnotationFile(annotation, shape, fmt)))
             for fmt in formats

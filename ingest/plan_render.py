@@ -16,6 +16,7 @@ from ingest.tasks import (
     DepositionTask,
     FramesTask,
     Plan,
+    PrecomputedMeshTask,
     PrecomputedSegmentationTask,
     PrecomputedTask,
     RunPlan,
@@ -62,6 +63,8 @@ def plan_counts(plan: Plan) -> dict[str, int]:
         "precomputed_segmentations": sum(
             _precomputed_kind(task) == "segmentation" for run in plan.runs for task in run.precomputed
         ),
+        "precomputed_meshes": sum(_precomputed_kind(task) == "mesh" for run in plan.runs for task in run.precomputed),
+        "identified_objects": sum(len(run.identified_objects) for run in plan.runs),
     }
 
 
@@ -102,6 +105,16 @@ def _run(run: RunPlan) -> dict[str, Any]:
         ],
         "copies": [_copy(task) for task in run.copies],
         "frames": [_frames(task) for task in run.frames],
+        **(
+            {
+                "identified_objects": [
+                    {"source": task.source_key, "outputs": [task.data_key, task.metadata_key]}
+                    for task in run.identified_objects
+                ]
+            }
+            if run.identified_objects
+            else {}
+        ),
         "skipped": {item.section: item.count for item in run.skipped},
     }
 
@@ -161,7 +174,7 @@ def _annotation(task: AnnotationTask) -> dict[str, Any]:
                 "format": file.source_format,
                 "sources": list(file.source_keys),
                 "outputs": [output.key for output in file.outputs],
-                **({"mesh_source": file.mesh_source_key, "mesh": "not ingested yet"} if file.mesh_source_key else {}),
+                **({"mesh_source": file.mesh_source_key} if file.mesh_source_key else {}),
             }
             for file in task.files
         ],
@@ -205,6 +218,8 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
         branch.add(f"{copy.section.value} copy  {copy.output_key}  ← {copy.source_key}")
     for frames in run.frames:
         branch.add(f"frames metadata  {frames.metadata_key}  ← {frames.mdoc_source_key}")
+    for objects in run.identified_objects:
+        branch.add(f"identified objects  {objects.data_key}  ← {objects.source_key}")
     for vs in run.voxel_spacings:
         vs_branch = branch.add(f"VoxelSpacing{vs.voxel_spacing.name}")
         for tomogram in vs.tomograms:
@@ -215,7 +230,7 @@ def _add_run(parent: Tree, run: RunPlan) -> None:
             node = vs_branch.add(f"annotation {annotation_id}  {annotation.metadata_key}")
             for file in annotation.files:
                 outputs = ", ".join(output.key.rsplit("/", 1)[-1] for output in file.outputs)
-                mesh = f"  (mesh {file.mesh_source_key}: not ingested yet)" if file.mesh_source_key else ""
+                mesh = f"  (placed per point: {file.mesh_source_key})" if file.mesh_source_key else ""
                 node.add(f"{file.shape.value} ({file.source_format})  {outputs}  ← {', '.join(file.source_keys)}{mesh}")
         for images in vs.key_images:
             folder = images.images[0][1].rsplit("/", 1)[0]
@@ -231,4 +246,6 @@ def _id(entity_id: int, reused: bool) -> str:
 
 
 def _precomputed_kind(task: PrecomputedTask) -> str:
+    if isinstance(task, PrecomputedMeshTask):
+        return "mesh"
     return "segmentation" if isinstance(task, PrecomputedSegmentationTask) else "annotations"

@@ -1,5 +1,5 @@
-"""Plan one run: its tilt series, alignments, copies, frames metadata, voxel spacings, tomograms and annotations,
-and the sections that are not ingested yet (counted as skipped)."""
+"""Plan one run: its tilt series, alignments, copies, frames metadata, identified objects, voxel spacings,
+tomograms, annotations and what the portal shows of them (key images, Neuroglancer)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ingest.plan_annotations import plan_annotations
 from ingest.plan_context import PlanContext, Scope, entry_sources
 from ingest.plan_copies import plan_copies
 from ingest.plan_frames import plan_frames
+from ingest.plan_identified_objects import plan_identified_objects
 from ingest.plan_sections import with_section_sources
 from ingest.plan_viewers import plan_key_images, plan_neuroglancer
 from ingest.sources import Origin
@@ -33,8 +34,6 @@ from ingest.tasks import (
     VoxelSpacingPlan,
     total_skipped,
 )
-
-SKIPPED_SECTIONS = ("identified_objects",)
 
 
 def run_scope(context: PlanContext, run: Run, dataset_scope: Scope, *, run_path: str | None = None) -> Scope:
@@ -80,9 +79,7 @@ def plan_run(
         tomograms, precomputed, states = plan_neuroglancer(context.layout, tomograms, annotations)
         voxel_spacings.append(VoxelSpacingPlan(voxel_spacing, tomograms, annotations, key_images, precomputed, states))
         skipped += annotation_skips
-    for section in SKIPPED_SECTIONS:
-        for _, _, path, source in entry_sources(section, getattr(config, section)):
-            skipped.append(Skipped(section, context.count_found(source, scope, path)))
+    identified_objects = plan_identified_objects(config, context, run, scope)
     first_tomogram = next((vs.tomograms[0].metadata_key for vs in voxel_spacings if vs.tomograms), None)
     alignments = tuple(
         replace(task, size_source_key=first_tomogram) if task.metadata.get("volume_dimension") is None else task
@@ -101,6 +98,7 @@ def plan_run(
         frames=frames.metadata,
         claims=claims,
         orphans=context.existing.claimed_orphans_under(run_dir),
+        identified_objects=identified_objects,
     )
 
 

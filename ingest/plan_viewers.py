@@ -1,9 +1,10 @@
 """Plan what the portal shows of a tomogram: its key images and its Neuroglancer state with the precomputed
-annotations it reads (and the paths the tomogram's metadata gives them)."""
+files it reads (and the paths the tomogram's metadata gives them)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import PurePosixPath
 
 from ingest.converters.key_image import KEY_IMAGE_WIDTHS, overlay_color
 from ingest.converters.neuroglancer_state import hex_color
@@ -14,6 +15,7 @@ from ingest.tasks import (
     KeyImageTask,
     NeuroglancerLayer,
     NeuroglancerTask,
+    PrecomputedMeshTask,
     PrecomputedPointsTask,
     PrecomputedSegmentationTask,
     PrecomputedTask,
@@ -72,11 +74,13 @@ def plan_neuroglancer(
     layout: Layout, tomograms: tuple[TomogramTask, ...], annotations: tuple[AnnotationTask, ...]
 ) -> tuple[tuple[TomogramTask, ...], tuple[PrecomputedTask, ...], tuple[NeuroglancerTask, ...]]:
     """The tomograms of one voxel spacing with their ``neuroglancer_config_path``, the precomputed files of the
-    voxel spacing's point files (annotations) and semantic masks (segmentations, as the portal's precompute
-    step), and one state per tomogram shown by default (``is_visualization_default``, as the portal's
-    visualization-config importer): the image, then a layer per point file and mask of the annotations on the
-    tomogram's alignment, visible when the file is a visualization default. Instance masks, which the portal
-    neither precomputes nor shows, are shown from their OME-Zarr."""
+    voxel spacing (as the portal's precompute step: annotations of its point files, segmentations of its semantic
+    masks, meshes of its mesh files and of its oriented points with a ``mesh_source_path``), and one state per
+    tomogram shown by default (``is_visualization_default``, as the portal's visualization-config importer): the
+    image, then a layer per point file, mask and mesh of the annotations on the tomogram's alignment, visible when
+    the file is a visualization default. Oriented points with a mesh get an ``orientedmesh`` layer and their point
+    layer is hidden (as the portal). Instance masks, which the portal neither precomputes nor shows, are shown from
+    their OME-Zarr."""
     precomputed: list[PrecomputedTask] = []
     layers: dict[str, list[tuple[NeuroglancerLayer, str]]] = {}  # alignment key -> layers and their annotation
     color = 0
@@ -101,7 +105,33 @@ def plan_neuroglancer(
                     )
                 )
                 suffix = "orientedpoint" if shape is Shape.ORIENTED_POINT else "point"
-                layer = NeuroglancerLayer("points", f"{prefix} {suffix}", folder, _hex(color), visible, shape)
+                if shape is Shape.ORIENTED_POINT and file.mesh_source_key is not None:
+                    mesh_folder = folder.replace("_orientedpoint", "_orientedmesh")
+                    precomputed.append(
+                        PrecomputedMeshTask(
+                            annotation.metadata_key,
+                            mesh_folder,
+                            mesh_source_key=file.mesh_source_key,
+                            points_key=file.outputs[0].key,
+                            label=_label(annotation.annotation.stem),
+                        )
+                    )
+                    mesh_layer = NeuroglancerLayer(
+                        "orientedmesh",
+                        f"{prefix} orientedmesh",
+                        mesh_folder,
+                        _hex(color),
+                        visible,
+                        shape,
+                        annotation.metadata_key,
+                    )
+                    layers.setdefault(annotation.alignment_metadata_key, []).append(
+                        (mesh_layer, annotation.metadata_key)
+                    )
+                    visible = False
+                layer = NeuroglancerLayer(
+                    "points", f"{prefix} {suffix}", folder, _hex(color), visible, shape, annotation.metadata_key
+                )
             elif shape is Shape.SEGMENTATION_MASK:
                 zarr_key = next(output.key for output in file.outputs if output.file_format == "zarr")
                 folder = layout.neuroglancer_precomputed(AnnotationFile(annotation.annotation, shape, "zarr"))
@@ -111,10 +141,27 @@ def plan_neuroglancer(
                     )
                 )
                 name = f"{prefix} segmentation"
-                layer = NeuroglancerLayer("segmentation", name, folder, _hex(color), visible, shape)
+                layer = NeuroglancerLayer(
+                    "segmentation", name, folder, _hex(color), visible, shape, annotation.metadata_key
+                )
+            elif shape.is_mesh:
+                folder = layout.neuroglancer_precomputed(AnnotationFile(annotation.annotation, shape, "glb"))
+                precomputed.append(
+                    PrecomputedMeshTask(
+                        annotation.metadata_key,
+                        folder,
+                        mesh_key=file.outputs[0].key,
+                        label=_label(annotation.annotation.stem),
+                    )
+                )
+                layer = NeuroglancerLayer(
+                    "mesh", f"{prefix} mesh", folder, _hex(color), visible, shape, annotation.metadata_key
+                )
             else:
                 zarr_key = next(output.key for output in file.outputs if output.file_format == "zarr")
-                layer = NeuroglancerLayer("mask", f"{prefix} segmentation", zarr_key, _hex(color), visible, shape)
+                layer = NeuroglancerLayer(
+                    "mask", f"{prefix} segmentation", zarr_key, _hex(color), visible, shape, annotation.metadata_key
+                )
             if shape is not Shape.INSTANCE_SEGMENTATION:
                 color += 1
             layers.setdefault(annotation.alignment_metadata_key, []).append((layer, annotation.metadata_key))
@@ -142,38 +189,10 @@ def plan_neuroglancer(
     return tuple(planned), tuple(precomputed), tuple(states)
 
 
+def _label(stem: str) -> str:
+    """A mesh segment's label as the portal's precompute names it: the file stem without its last suffix."""
+    return PurePosixPath(stem).with_suffix("").name.replace(" ", "_") if "." in stem else stem
+
+
 def _hex(index: int) -> str:
     return hex_color(overlay_color(index))
-
-
-def without_annotations(
-    failed: tuple[AnnotationTask, ...],
-    key_images: tuple[KeyImageTask, ...],
-    precomputed: tuple[PrecomputedTask, ...],
-    states: tuple[NeuroglancerTask, ...],
-) -> tuple[tuple[KeyImageTask, ...], tuple[PrecomputedTask, ...], tuple[NeuroglancerTask, ...]]:
-    """The viewer tasks of a run without what they would read of the ``failed`` annotations (not in the tree):
-    their points and masks are not drawn over the key images, their precomputed folders not written and their
-    layers not in the states."""
-    metadata = {annotation.metadata_key for annotation in failed}
-    gone = {output.key for annotation in failed for file in annotation.files for output in file.outputs}
-    gone |= {task.folder for task in precomputed if task.annotation_metadata_key in metadata}
-    images = tuple(
-        replace(
-            task,
-            point_keys=tuple(key for key in task.point_keys if key not in gone),
-            mask_keys=tuple(key for key in task.mask_keys if key not in gone),
-            annotation_metadata_keys=tuple(key for key in task.annotation_metadata_keys if key not in metadata),
-        )
-        for task in key_images
-    )
-    kept = tuple(task for task in precomputed if task.annotation_metadata_key not in metadata)
-    shown = tuple(
-        replace(
-            task,
-            layers=tuple(layer for layer in task.layers if layer.source_key not in gone),
-            annotation_metadata_keys=tuple(key for key in task.annotation_metadata_keys if key not in metadata),
-        )
-        for task in states
-    )
-    return images, kept, shown

@@ -39,6 +39,15 @@ SEMANTIC_MASK_OBJECT_COUNT = 0
 """The object count of a semantic segmentation mask: the portal counts points (or distinct instance ids) and
 gives every other source 0; an annotation's ``object_count`` is the largest over its files."""
 
+MESH_OBJECT_COUNT = 1
+"""The object count of a mesh annotation file (TriangularMesh or a group's named mesh), as the portal's."""
+
+MESH_FILE_SHAPE = "Mesh"
+"""The ``shape`` of a mesh's ``files[]`` entry. The portal's ingestion (``importers/annotation.py``) writes
+``TriangularMesh``, but the portal's database importer stores the shape in ``annotation_file_shape_type_enum``,
+whose mesh value is ``Mesh`` (migration 20260306): a ``TriangularMesh`` entry makes it fail the whole dataset
+(``LookupError``). The file name keeps the portal's ``_triangularmesh.glb``."""
+
 
 SAMPLE_DESCRIPTORS = (
     "assay", "cell_component", "cell_strain", "cell_type", "development_stage", "disease", "organism", "tissue",

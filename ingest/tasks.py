@@ -70,6 +70,7 @@ class Section(StrEnum):
     FRAMES = "frames"
     KEY_IMAGES = "key_images"
     NEUROGLANCER = "neuroglancer"
+    IDENTIFIED_OBJECTS = "identified_objects"
 
 
 def parse_sections(text: str) -> frozenset[Section]:
@@ -243,6 +244,17 @@ class FramesTask:
 
 
 @dataclass(frozen=True)
+class IdentifiedObjectsTask:
+    """Write the rows of the CSV ``source_key`` that belong to the run (all rows when it has no ``run_name``
+    column) as ``data_key`` (JSON records), then ``metadata_key`` (the entry's metadata with the counts)."""
+
+    source_key: str
+    metadata: Metadata
+    data_key: str
+    metadata_key: str
+
+
+@dataclass(frozen=True)
 class TomogramTask:
     """Convert a source volume into ``{run}.mrc`` + ``{run}.zarr`` and write ``tomogram_metadata.json``."""
 
@@ -306,15 +318,42 @@ class PrecomputedSegmentationTask:
         return self.zarr_key
 
 
-PrecomputedTask = PrecomputedPointsTask | PrecomputedSegmentationTask
-"""A precomputed folder a Neuroglancer state reads."""
+@dataclass(frozen=True)
+class PrecomputedMeshTask:
+    """Write a Neuroglancer precomputed mesh under ``folder`` (its ``info`` last): the glb of a mesh annotation
+    (``mesh_key``, in the output tree), or one copy per oriented point of ``points_key`` (ndJSON, in the output
+    tree) of the input mesh ``mesh_source_key`` (an oriented-point source's ``mesh_source_path``)."""
+
+    annotation_metadata_key: str
+    folder: str
+    mesh_key: str | None = None
+    mesh_source_key: str | None = None
+    points_key: str | None = None
+    label: str = ""
+    """The segment's label (``segment_properties``)."""
+
+    @property
+    def info_key(self) -> str:
+        """The folder's ``info`` file (the task's record in the manifest)."""
+        return f"{self.folder}/info"
+
+    @property
+    def source_key(self) -> str:
+        """The file it is made from: the glb in the output tree, or the oriented points' input mesh."""
+        source = self.mesh_key or self.mesh_source_key
+        assert source is not None  # planned with one of them
+        return source
+
+
+PrecomputedTask = PrecomputedPointsTask | PrecomputedSegmentationTask | PrecomputedMeshTask
+"""A precomputed folder a Neuroglancer state reads (``--only neuroglancer`` writes them all)."""
 
 
 @dataclass(frozen=True)
 class NeuroglancerLayer:
     """One annotation layer of a state: ``kind`` ``points`` (source: precomputed annotations), ``segmentation``
-    (source: a precomputed segmentation) or ``mask`` (source: an OME-Zarr), with its name, colour (``#rrggbb``),
-    visibility and shape."""
+    (source: a precomputed segmentation), ``mask`` (source: an OME-Zarr), ``mesh`` or ``orientedmesh`` (source: a
+    precomputed mesh), with its name, colour (``#rrggbb``), visibility and shape."""
 
     kind: str
     name: str
@@ -322,6 +361,8 @@ class NeuroglancerLayer:
     color: str
     visible: bool
     shape: Shape
+    annotation_metadata_key: str = ""
+    """The metadata file of the annotation the layer shows (a failed annotation's layers are left out)."""
 
 
 @dataclass(frozen=True)
@@ -378,7 +419,7 @@ class AnnotationFileTask:
     source_keys: tuple[str, ...]
     outputs: tuple[AnnotationOutput, ...]
     options: Metadata
-    mesh_source_key: str | None = None  # the entry's mesh_source_path, found in the input; not ingested yet
+    mesh_source_key: str | None = None  # the entry's mesh_source_path, found in the input (placed per point)
 
 
 @dataclass(frozen=True)
@@ -429,6 +470,7 @@ class RunPlan:
     """The numbered folders the plan allocates in this run, with the identity each is for (manifest claims)."""
     orphans: tuple[str, ...] = ()
     """Folders of this run without metadata that our manifest claims (left by a killed run): deleted first."""
+    identified_objects: tuple[IdentifiedObjectsTask, ...] = ()
 
     @property
     def tomograms(self) -> tuple[TomogramTask, ...]:
@@ -447,13 +489,18 @@ class RunPlan:
 
     @property
     def precomputed(self) -> tuple[PrecomputedTask, ...]:
-        """Every precomputed-annotation task of the run."""
+        """Every precomputed task of the run (annotations, segmentations and meshes)."""
         return tuple(task for vs in self.voxel_spacings for task in vs.precomputed)
 
     @property
     def neuroglancer(self) -> tuple[NeuroglancerTask, ...]:
         """Every Neuroglancer state task of the run."""
         return tuple(task for vs in self.voxel_spacings for task in vs.neuroglancer)
+
+    @property
+    def meshes(self) -> tuple[PrecomputedMeshTask, ...]:
+        """Every precomputed-mesh task of the run."""
+        return tuple(task for task in self.precomputed if isinstance(task, PrecomputedMeshTask))
 
 
 @dataclass(frozen=True)

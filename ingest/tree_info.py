@@ -24,7 +24,7 @@ _RUN = re.compile(r"([^/]+)/([^/]+)/run_metadata\.json")
 _TILTSERIES = re.compile(r"([^/]+)/[^/]+/TiltSeries/[^/]+/tiltseries_metadata\.json")
 _TOMOGRAM = re.compile(r"([^/]+)/[^/]+/Reconstructions/VoxelSpacing([^/]+)/Tomograms/[^/]+/tomogram_metadata\.json")
 _ANNOTATION_FILE = re.compile(
-    r"([^/]+)/[^/]+/Reconstructions/VoxelSpacing[^/]+/Annotations/([^/]+)/[^/]+_([a-z]+)\.(ndjson|mrc|zarr)(/|$)"
+    r"([^/]+)/[^/]+/Reconstructions/VoxelSpacing[^/]+/Annotations/([^/]+)/[^/]+_([a-z]+)\.(ndjson|mrc|zarr|glb)(/|$)"
 )
 _ANNOTATION = re.compile(r"([^/]+/[^/]+/Reconstructions/VoxelSpacing[^/]+/Annotations/[^/]+)/")
 _KINDS = (("TiltSeries", "tiltseries"), ("Tomograms", "tomograms"), ("Annotations", "annotations"))
@@ -34,6 +34,7 @@ _SHAPES = {
     "instancesegmentation": "InstanceSegmentation",
     "segmentationmask": "SegmentationMask",
     "instancesegmentationmask": "InstanceSegmentationMask",
+    "triangularmesh": "TriangularMesh",
 }
 assert set(_SHAPES) == {shape.suffix for shape in Shape}  # every shape's file-name suffix is known
 

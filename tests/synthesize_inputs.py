@@ -43,9 +43,11 @@ from ingest.sources import Listing, parents_allowed
 INPUT_BUCKET = "cryoetportal-rawdatasets-dev"
 """The input bucket's folder under the bucket root (the portal's own input bucket name)."""
 _RUN_SECTIONS = ("tiltseries", "alignments", "frames", "gains", "ctfs", "rawtilts", "collection_metadata")
+_RUN_SECTIONS += ("identified_objects",)
 _VS_SECTIONS = ("tomograms", "key_images", "annotations")
 _EXTENSIONS = {"tomograms": ".mrc", "tiltseries": ".mrc", "key_images": ".png", "collection_metadata": ".mdoc"}
 _EXTENSIONS |= {"frames": ".tif", "ctfs": ".txt", "rawtilts": ".rawtlt", "gains": ".mrc", "alignments": ".xf"}
+_EXTENSIONS |= {"identified_objects": ".csv"}
 _PICK_EXTENSIONS = {"mrc": ".mrc", "zarr": ".zarr", "copick": ".json", "mod": ".mod", "tardis": ".csv", "csv": ".csv"}
 _PICK_EXTENSIONS |= dict.fromkeys(("relion3_star", "relion4_star", "stopgap_star", "tomoman_relion_star"), ".star")
 

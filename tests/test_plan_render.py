@@ -47,6 +47,8 @@ def test_plan_json_counts_match_the_tree() -> None:
         "neuroglancer_states": 4,
         "precomputed_annotations": 6,
         "precomputed_segmentations": 2,
+        "precomputed_meshes": 0,
+        "identified_objects": 0,
     }
     assert data["skipped"] == {}
 
@@ -95,7 +97,7 @@ def test_cli_only_and_unknown_section(example_dir: Path) -> None:
     result = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--format", "json", "--only", "annotations"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["counts"]["tomograms"] == 0
-    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "identified_objects"])
+    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "captions"])
     assert bad.exit_code == 2 and "unknown section in --only" in bad.output
 
 

@@ -78,10 +78,10 @@ DELIBERATE: dict[str, str] = {
     "ingestion_config enum annotations.sources.OrientedPoint.file_format": _PICKS,
     "ingestion_config enum annotations.sources.InstanceSegmentation.file_format": _PICKS,
     "ingestion_config enum annotations.sources.TriangularMesh.file_format": (
-        "mesh formats: we also name `hff`, which the portal's TriangularMeshGroup takes; meshes are not ingested yet"
+        "one mesh format list for both shapes; planning refuses `hff` for TriangularMesh (the portal's importer)"
     ),
     "ingestion_config enum annotations.sources.TriangularMeshGroup.file_format": (
-        "mesh formats: one list for both mesh shapes (obj, stl, vtk, glb, hff); meshes are not ingested yet"
+        "mesh formats: one list for both mesh shapes; planning takes only `hff` for TriangularMeshGroup"
     ),
     "ingestion_config enum tiltseries.metadata.camera.manufacturer": _CAMERA,
     "ingestion_config enum tiltseries.metadata.camera.model": _CAMERA,
@@ -117,7 +117,10 @@ DELIBERATE: dict[str, str] = {
     "metadata_files required is_aligned": _FROM_CONFIG,
     "metadata_files required tomogram_version": _FROM_CONFIG,
     "metadata_files required is_visualization_default": _FROM_CONFIG,
-    "metadata_files missing-key identified_objects": "identified objects are not ingested yet (reported as skipped)",
+    "metadata_files missing-key identified_objects": (
+        "the portal's identified-object importer writes them to IdentifiedObjects/identified_objects.json (where its "
+        "database importer reads them), not into run_metadata.json"
+    ),
     **{
         f"metadata_files pattern {name}.id": (
             "a dataset file's sample descriptor id may be `not_reported`: the portal's dataset importer writes it "

@@ -190,6 +190,7 @@ TERMS: dict[str, Term] = {
     "--dry-run": Term("plan and print, write nothing"),
     "--scheduler": Term("the address of a running dask scheduler"),
     "--url-prefix": Term("the base URL the output root is served at (Neuroglancer layer sources)"),
+    "--skip-source-checks": Term("ingest runs whose source files disagree instead of refusing them"),
     "--overwrite": Term("rewrite outputs even when up to date"),
     "--verify": Term("compare every byte of up-to-date outputs with the manifest"),
     "--timestamp": Term("last_updated_at of metadata"),

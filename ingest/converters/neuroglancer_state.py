@@ -2,10 +2,11 @@
 
 The portal's visualization-config importer (with ``cryoet_data_portal_neuroglancer.state_generator``) writes, per
 tomogram shown by default: an image layer of the tomogram's OME-Zarr (``zarr://``) whose contrast control spans
-mean ± 3 rms, one annotation layer per point file (``precomputed://`` annotations) and one segmentation layer per
-mask, every source in metres per voxel (voxel spacing × 1e-10), the 4-panel layout, the view centred on the
-volume and the 3-D view turned 45° about x. Semantic masks are shown from their precomputed segmentation (without
-the portal's meshes), instance masks (which the portal does not show) from their OME-Zarr (``zarr://``).
+mean ± 3 rms, one annotation layer per point file (``precomputed://`` annotations), one segmentation layer per
+mask and one per precomputed mesh (mesh annotations, oriented points shown as meshes), every source in metres per
+voxel (voxel spacing × 1e-10), the 4-panel layout, the view centred on the volume and the 3-D view turned 45°
+about x. Semantic masks are shown from their precomputed segmentation (without the portal's meshes), instance masks
+(which the portal does not show) from their OME-Zarr (``zarr://``).
 """
 
 from __future__ import annotations
@@ -120,6 +121,27 @@ def segmentation_layer(
         "segments": ["1"],
         "segmentDefaultColor": color,
         "visible": visible,
+    }
+
+
+def mesh_layer(url: str, name: str, scale: float, color: str, *, visible: bool) -> dict[str, Any]:
+    """A precomputed mesh's segmentation layer (segment 1 in ``color``, its mesh shown), as the portal's
+    ``generate_mesh_layer`` and ``generate_oriented_point_mesh_layer``."""
+    return {
+        "type": "segmentation",
+        "name": name,
+        "source": {
+            **_source(f"precomputed://{url}", scale),
+            "subsources": {"default": True, "mesh": True},
+            "enableDefaultSubsources": False,
+        },
+        "tab": "rendering",
+        "selectedAlpha": 1,
+        "hoverHighlight": False,
+        "segments": [1],
+        "segmentDefaultColor": color,
+        "visible": visible,
+        "meshRenderScale": 1.0,
     }
 
 

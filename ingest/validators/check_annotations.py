@@ -1,4 +1,4 @@
-"""Checks on annotation files: ndJSON points against their declared shape and tomogram, and masks."""
+"""Checks on annotation files: ndJSON points against their declared shape and tomogram, masks, and meshes."""
 
 from __future__ import annotations
 
@@ -23,6 +23,23 @@ MASK_KINDS = {
     "SemanticSegmentationMask": VolumeKind.BINARY_MASK,
     "InstanceSegmentationMask": VolumeKind.INSTANCE_MASK,
 }
+
+
+MESH_SHAPES = {"Mesh", "TriangularMesh", "TriangularMeshGroup"}
+
+
+def mesh_findings(content: bytes, *, key: str) -> list[Finding]:
+    """A mesh file must load as a binary glTF (glb) holding at least one triangle."""
+    from ingest.converters.meshes import face_count, load_glb
+    from ingest.errors import InputFileError
+
+    try:
+        triangles = face_count(load_glb(content, where=key))
+    except InputFileError as error:
+        return [check_finding("C-MESH-GLB", "not a readable glb mesh", file=key, found=error.found)]
+    if triangles == 0:
+        return [check_finding("C-MESH-GLB", "the glb mesh has no triangle", file=key, expected="a triangle or more")]
+    return []
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@
 | C-MASK-SHAPE | annotation | a mask's shape differs from its tomogram's |
 | C-MASK-VALUES | annotation | a binary mask holds values other than 0 and 1 |
 | C-MASK-LABELS | annotation | instance labels disagree with object_count or with the zarr image-label metadata |
+| C-MESH-GLB | annotation | a mesh file (TriangularMesh) is not a readable glb or holds no triangle |
 | C-TILT-FILE | tiltseries | a raw tilt, tilt or mdoc file has a non-angle line, no angle, or one outside ±90° |
 | C-TILT-RAWTLT-COUNT | tiltseries | the raw tilt file lists more angles than the tilt series has sections (size.z) |
 | C-TILT-RAWTLT-MDOC | tiltseries | a raw tilt angle matches no mdoc TiltAngle (two decimals, each used once) |

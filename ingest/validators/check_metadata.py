@@ -17,6 +17,7 @@ from ingest.validators.tree_layout import Placed, Role
 
 _PATH_KEYS = re.compile(r"(?:.*_path|.*_file|.*_dir|path)")
 _KEY_PHOTO_FIELDS = frozenset({"key_photo", "key_photos"})
+_INPUT_PATH_FIELDS = frozenset({"source_file"})  # identified objects name their source CSV, not a tree path
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def named_paths(content: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[
     """``(field path, value)`` for every tree path a metadata document names (key photos excluded)."""
     for name, value in content.items():
         here = f"{prefix}.{name}" if prefix else name
-        if name in _KEY_PHOTO_FIELDS:
+        if name in _KEY_PHOTO_FIELDS or name in _INPUT_PATH_FIELDS:
             continue
         if isinstance(value, str) and _PATH_KEYS.fullmatch(name) and value and "://" not in value:
             yield here, value

@@ -11,8 +11,10 @@ from ingest.report import Finding, Severity
 from ingest.validators.check_acquisition import consistency_findings
 from ingest.validators.check_annotations import (
     MASK_KINDS,
+    MESH_SHAPES,
     POINT_TYPES,
     mask_findings,
+    mesh_findings,
     ndjson_findings,
     object_count_finding,
     point_count,
@@ -29,6 +31,7 @@ from ingest.validators.tree_layout import Placed, Role
 METADATA_ROLES = frozenset({
     Role.DEPOSITION_METADATA, Role.DATASET_METADATA, Role.RUN_METADATA, Role.TILTSERIES_METADATA,
     Role.ALIGNMENT_METADATA, Role.FRAMES_METADATA, Role.TOMOGRAM_METADATA, Role.ANNOTATION_METADATA,
+    Role.IDENTIFIED_OBJECTS_METADATA,
 })  # fmt: skip
 _BROKEN_LAYOUT = frozenset({"C-MRC-HEADER", "C-MRC-NSYMBT", "C-MRC-FILE-SIZE"})
 
@@ -268,6 +271,11 @@ def _check_annotation(
             )
         elif shape in MASK_KINDS and file_format in ("mrc", "zarr"):
             masks.setdefault(shape, {})[file_format] = path
+        elif shape in MESH_SHAPES and file_format == "glb":
+            try:
+                findings.extend(mesh_findings(reader.read_bytes(path), key=path))
+            except OSError as error:
+                findings.append(unreadable(path, error))
     if counts and (count_finding := object_count_finding(object_count, counts, document.key)) is not None:
         findings.append(count_finding)
     for shape, paths in sorted(masks.items()):

@@ -27,6 +27,7 @@ SCHEMA_CLASS_NAMES: dict[Role, str] = {
     Role.TILTSERIES_METADATA: "TiltSeriesMetadataFile",
     Role.ALIGNMENT_METADATA: "AlignmentMetadataFile",
     Role.FRAMES_METADATA: "FramesMetadataFile",
+    Role.IDENTIFIED_OBJECTS_METADATA: "IdentifiedObjectsMetadataFile",
     Role.TOMOGRAM_METADATA: "TomogramMetadataFile",
     Role.ANNOTATION_METADATA: "AnnotationMetadataFile",
 }

@@ -28,6 +28,8 @@ class Role(StrEnum):
     FRAMES_METADATA = "frames_metadata"
     FRAMES_FILE = "frames_file"
     GAINS_FILE = "gains_file"
+    IDENTIFIED_OBJECTS = "identified_objects"
+    IDENTIFIED_OBJECTS_METADATA = "identified_objects_metadata"
     TOMOGRAM_METADATA = "tomogram_metadata"
     TOMOGRAM_FILE = "tomogram_file"
     ANNOTATION_METADATA = "annotation_metadata"
@@ -70,6 +72,8 @@ CANONICAL_PATTERNS: tuple[tuple[Role, str], ...] = (
     (Role.FRAMES_METADATA, _RUN + r"/Frames/frames_metadata\.json"),
     (Role.FRAMES_FILE, _RUN + r"/Frames/.+"),
     (Role.GAINS_FILE, _RUN + r"/Gains/.+"),
+    (Role.IDENTIFIED_OBJECTS_METADATA, _RUN + r"/IdentifiedObjects/identified_objects_metadata\.json"),
+    (Role.IDENTIFIED_OBJECTS, _RUN + r"/IdentifiedObjects/identified_objects\.json"),
     (Role.TOMOGRAM_METADATA, _VS + rf"/Tomograms/{_ID}/tomogram_metadata\.json"),
     (Role.TOMOGRAM_FILE, _VS + rf"/Tomograms/{_ID}/(?P=run)(?:\.mrc|{_ZARR})"),
     (Role.ANNOTATION_METADATA, _VS + rf"/Annotations/{_ID}/[0-9a-z_]+-[^/]*\d\.json"),
@@ -78,7 +82,8 @@ CANONICAL_PATTERNS: tuple[tuple[Role, str], ...] = (
         _VS
         + rf"/Annotations/{_ID}/[0-9a-z_]+-[^/]*"
         + r"_(?:(?:point|orientedpoint|instancesegmentation)\.ndjson"
-        + rf"|(?:segmentationmask|instancesegmentationmask)(?:\.mrc|{_ZARR}))",
+        + rf"|(?:segmentationmask|instancesegmentationmask)(?:\.mrc|{_ZARR})"
+        + r"|triangularmesh\.glb)",
     ),
     (Role.KEY_PHOTO, _VS + r"/Images/(?:(?P<entity_id>\d+)/)?key-photo-(?:original|snapshot|thumbnail|expanded)\.png"),
     (Role.NEUROGLANCER, _VS + r"/NeuroglancerPrecompute/.+"),
