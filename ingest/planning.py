@@ -24,7 +24,7 @@ from ingest.inputs import RunMaps, StorageMrcHeaders, list_input, read_run_data_
 from ingest.layout import DEFAULT_LAYOUT, Layout
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan import PlanInputs, plan_deposition
-from ingest.report import Report, render_text
+from ingest.report import Report, render_report_text
 from ingest.storage import Storage, open_storage
 from ingest.storage_local import LocalStorage
 from ingest.tasks import Plan, Selection
@@ -45,7 +45,7 @@ class InvalidConfigError(ConfigError):
 
     def render(self) -> str:
         """Every finding, as ``ingest validate`` prints them."""
-        return render_text(self.report)
+        return render_report_text(self.report)
 
 
 @dataclass(frozen=True)

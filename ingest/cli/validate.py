@@ -7,9 +7,13 @@ from pathlib import Path
 
 import click
 
-from ingest.report import Report, render_github, render_json, render_text
+from ingest.report import Report, render_github, render_json, render_report_text
 
-_RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": render_json, "github": render_github}
+_RENDERERS: dict[str, Callable[[Report], str]] = {
+    "text": render_report_text,
+    "json": render_json,
+    "github": render_github,
+}
 
 
 @click.command("validate")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.errors import InputFileError
+from ingest.listing import Listing
 from ingest.report import Finding, Severity
 from ingest.validators.check_annotations import (
     MASK_KINDS,
@@ -23,7 +24,7 @@ from ingest.validators.check_mrc import MrcHeader, VolumeKind, mrc_findings, rea
 from ingest.validators.check_tiltseries import tiltseries_findings
 from ingest.validators.check_tree import key_photo_findings
 from ingest.validators.check_zarr import ChunkCoverage, MrcTwin, VolumeSample, check_ome_zarr, expected_level_shape
-from ingest.validators.tree_access import Listing, TreeReader
+from ingest.validators.tree_access import TreeReader
 from ingest.validators.tree_layout import Placed, Role
 
 METADATA_ROLES = frozenset({

@@ -16,11 +16,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.listing import Listing
 from ingest.report import Finding, Report
 from ingest.validators.check_run import RunTask, check_metadata_file, check_run
 from ingest.validators.check_tree import tree_shape
 from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.tree_access import Listing, TreeReader, open_tree
+from ingest.validators.tree_access import TreeReader, open_tree
 from ingest.validators.tree_layout import CANONICAL, Placed, Role, TreeLayout, dataset_and_run
 
 _TOP_LEVEL_METADATA = frozenset({Role.DEPOSITION_METADATA, Role.DATASET_METADATA})
