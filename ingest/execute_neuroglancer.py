@@ -8,7 +8,6 @@ import struct
 
 import orjson
 
-from ingest.converters.key_image import PALETTE
 from ingest.converters.neuroglancer_points import write_precomputed_points
 from ingest.converters.neuroglancer_state import (
     NEUROGLANCER_URL_PREFIX,
@@ -23,6 +22,7 @@ from ingest.output_digests import DigestingPublisher
 from ingest.storage import Storage
 from ingest.storage_retry import RetryPolicy, call_with_retries
 from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask
+from ingest.viewer_conventions import PALETTE
 
 
 def write_precomputed(task: PrecomputedPointsTask, output: Storage, publisher: DigestingPublisher) -> None:
