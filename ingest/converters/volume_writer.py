@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.masks import MAX_LABEL, MaskRule, binarise, present_labels, to_labels
-from ingest.converters.mrc import CanonicalMrcWriter, MrcHeaderFields
+from ingest.converters.mrc_writer import CanonicalMrcWriter, MrcHeaderFields
 from ingest.converters.ome_zarr import (
     NgffVersion,
     create_level_arrays,
