@@ -29,7 +29,8 @@ from ingest.converters.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks import Picks, ReadOptions, read_picks
 from ingest.converters.picks_conversion import require_inside_volume
 from ingest.converters.volume import convert_volume
-from ingest.converters.volume_types import VolumeKind, VolumeResult
+from ingest.converters.volume_kind import VolumeKind
+from ingest.converters.volume_types import VolumeResult
 from ingest.entities import Shape
 from ingest.errors import InputFileError
 from ingest.execute_key_images import write_key_images

@@ -31,15 +31,8 @@ from ingest.converters.pyramid import plan_geometry
 from ingest.converters.staging import StagedOutput
 from ingest.converters.streaming import Region, count_chunks, stream_pyramid
 from ingest.converters.value_stats import StatsAccumulator
-from ingest.converters.volume_types import (
-    LEVELS,
-    LevelInfo,
-    ProgressCallback,
-    RegionSource,
-    SourceInfo,
-    VolumeKind,
-    VolumeResult,
-)
+from ingest.converters.volume_kind import VolumeKind
+from ingest.converters.volume_types import LEVELS, LevelInfo, ProgressCallback, RegionSource, SourceInfo, VolumeResult
 from ingest.errors import InputFileError, StorageError
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ingest.listing import Listing
 from ingest.report import Finding, Report
-from ingest.validators.check_run import RunTask, check_metadata_file, check_run
+from ingest.validators.check_run import RunToCheck, check_metadata_file, check_run
 from ingest.validators.check_tree import tree_shape
 from ingest.validators.check_zarr import ChunkCoverage
 from ingest.validators.tree_access import TreeReader, open_tree
@@ -57,7 +57,8 @@ def check_tree(
         elif placed.dataset is not None and placed.run is not None:
             by_run[(placed.dataset, placed.run)].append(placed)
     tasks = [
-        RunTask(dataset, run, tuple(members), shape.empty_folders) for (dataset, run), members in sorted(by_run.items())
+        RunToCheck(dataset, run, tuple(members), shape.empty_folders)
+        for (dataset, run), members in sorted(by_run.items())
     ]
     for run_findings in _map_runs(reader, listing, tasks, chunks=chunks, workers=workers):
         findings.extend(run_findings)
@@ -74,7 +75,7 @@ def _selected(key: str, datasets: frozenset[str], runs: Sequence[re.Pattern[str]
 
 
 def _map_runs(
-    reader: TreeReader, listing: Listing, tasks: Sequence[RunTask], *, chunks: ChunkCoverage, workers: int
+    reader: TreeReader, listing: Listing, tasks: Sequence[RunToCheck], *, chunks: ChunkCoverage, workers: int
 ) -> Iterable[list[Finding]]:
     if workers <= 1 or len(tasks) <= 1:
         return [check_run(reader, listing, task, chunks=chunks) for task in tasks]
@@ -104,6 +105,6 @@ def _start_worker(reader: TreeReader, listing: Listing, chunks: ChunkCoverage) -
     _worker_context.append(_WorkerContext(reader, listing, chunks))
 
 
-def _check_run_in_worker(task: RunTask) -> list[Finding]:
+def _check_run_in_worker(task: RunToCheck) -> list[Finding]:
     context = _worker_context[-1]
     return check_run(context.reader, context.listing, task, chunks=context.chunks)
