@@ -17,7 +17,8 @@ import yaml
 from ingest.config import load_config
 from ingest.config_locations import located
 from ingest.errors import ConfigError, InputFileError
-from ingest.existing import ExistingTree, read_existing_tree
+from ingest.existing import ExistingTree
+from ingest.existing_tree import read_existing_tree
 from ingest.glob_vars import MAPPED_NAMES
 from ingest.input_paths import KeyGuard, LocalRootGuard, OpenGuard, input_key, outside_root_error, resolves_under
 from ingest.inputs import RunMaps, StorageMrcHeaders, list_input, read_run_data_map, read_run_name_map

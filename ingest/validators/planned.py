@@ -28,7 +28,8 @@ def planning_findings(
 ) -> list[Finding]:
     """Plan the (schema-valid) config at ``config_path`` against ``input_root``; its refusal as one finding."""
     from ingest.config import load_config
-    from ingest.existing import ExistingTree, read_existing_tree
+    from ingest.existing import ExistingTree
+    from ingest.existing_tree import read_existing_tree
     from ingest.planning import plan_valid_config
     from ingest.storage import open_storage
 
