@@ -18,7 +18,7 @@ from ingest.converters.masks import MaskLabel, MaskThreshold
 from ingest.converters.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks import Picks, ReadOptions, read_picks
 from ingest.converters.picks_conversion import require_inside_volume
-from ingest.converters.volume_types import VolumeKind
+from ingest.converters.volume_kind import VolumeKind
 from ingest.entities import Shape
 from ingest.errors import AnnotationsFailedError, InputFileError
 from ingest.execute_entity import EntityWriter

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ingest.converters.volume import convert_volume
-from ingest.converters.volume_types import VolumeKind, VolumeResult
+from ingest.converters.volume_kind import VolumeKind
+from ingest.converters.volume_types import VolumeResult
 from ingest.errors import InputFileError
 from ingest.execute_settings import RunJob, RunReport, WritePolicy
 from ingest.manifest import Manifest, fingerprint

@@ -15,12 +15,12 @@ from ingest.converters.key_image import (
     PointOverlay,
     compose_preview,
     key_images,
-    overlay_color,
 )
 from ingest.errors import InputFileError
 from ingest.output_digests import DigestingPublisher
 from ingest.storage import Storage
 from ingest.tasks import KeyImageTask
+from ingest.viewer_conventions import overlay_color
 from ingest.zarr_slab import read_central_slab
 
 Publisher = DigestingPublisher | Storage

@@ -9,7 +9,6 @@ from typing import Any
 
 import orjson
 
-from ingest.converters.key_image import PALETTE
 from ingest.converters.neuroglancer_points import write_precomputed_points
 from ingest.converters.neuroglancer_segmentation import DATA_KEY, chunk_name, encode_chunk, segmentation_info
 from ingest.converters.neuroglancer_state import (
@@ -26,6 +25,7 @@ from ingest.output_digests import DigestingPublisher
 from ingest.storage import Storage
 from ingest.storage_retry import RetryPolicy, call_with_retries
 from ingest.tasks import NeuroglancerTask, PrecomputedPointsTask, PrecomputedSegmentationTask
+from ingest.viewer_conventions import PALETTE
 from ingest.zarr_slab import chunk_boxes, read_box
 
 

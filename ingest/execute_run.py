@@ -25,7 +25,7 @@ from ingest.converters.alignment_files import AlignmentText, read_alignment_file
 from ingest.converters.alignment_tables import decode_text
 from ingest.converters.gain import dm_gain_to_mrc, is_dm_gain
 from ingest.converters.identified_objects import identified_objects_for_run
-from ingest.converters.volume_types import VolumeKind
+from ingest.converters.volume_kind import VolumeKind
 from ingest.execute_annotations import AnnotationWriter
 from ingest.execute_sections import section_fields
 from ingest.execute_settings import RunJob, RunReport, WritePolicy

@@ -3,7 +3,8 @@
 Ids start at 100 inside their container (tomograms, tilt series and alignments per run, as docs/design.md §4
 says; annotations per voxel-spacing folder). On re-ingestion an entity gets the id of the existing entity
 with the same identity key (docs/design.md §4), read from its metadata file; a new entity gets the lowest free
-id. :class:`ExistingTree` is built at the edge (:func:`read_existing_tree`) and is only read by the pure planner.
+id. :class:`ExistingTree` is built at the edge (:func:`ingest.existing_tree.read_existing_tree`) and is only read by
+the pure planner.
 
 A run killed after an entity's data was published but before its metadata leaves an *orphan*: a numbered folder
 without a metadata file. Before writing any data the executor records in the run's manifest which identity each
@@ -14,17 +15,13 @@ An orphan nobody claims (another writer's) keeps its id taken.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.errors import IngestError, PlanError
-from ingest.inputs import list_input
-from ingest.manifest import read_claims, recorded_outputs
-from ingest.sources import Listing
-from ingest.storage import Storage
+from ingest.errors import PlanError
+from ingest.listing import Listing
 
 FIRST_ID = 100
 _ANNOTATION_METADATA = re.compile(r"/Annotations/\d+/[^/]*\d\.json$")
@@ -83,48 +80,6 @@ def is_metadata_key(key: str) -> bool:
     return key.endswith("_metadata.json") or bool(_ANNOTATION_METADATA.search("/" + key))
 
 
-def read_existing_tree(storage: Storage, prefix: str = "") -> ExistingTree:
-    """List the output tree once and parse its metadata files (an empty or missing output is an empty tree).
-
-    A metadata file that cannot be parsed is an error, unless our manifests record it as one of our outputs: then
-    it is damage the rerun repairs, and the planner treats it as absent."""
-    listing = list_input(storage, prefix)
-    metadata: dict[str, dict[str, Any]] = {}
-    recorded: dict[str, frozenset[str]] = {}
-    for key in sorted(listing.files):
-        if not is_metadata_key(key):
-            continue
-        full_key = f"{prefix.strip('/')}/{key}" if prefix.strip("/") else key
-        try:
-            value = json.loads(storage.read_bytes(full_key))
-        except (OSError, ValueError, IngestError) as error:
-            if _recorded_by_us(storage, key, prefix, recorded):
-                continue
-            raise PlanError(
-                "an existing metadata file cannot be read",
-                where=storage.url_of(full_key),
-                expected="a JSON object",
-                found=getattr(error, "message", None) or str(error),
-            ) from None
-        if isinstance(value, dict):
-            metadata[key] = value
-    return ExistingTree(listing, metadata, _claimed_orphans(storage, listing, metadata, prefix))
-
-
-def _run_scope(key: str) -> str:
-    """The manifest scope of a key inside a run: ``{dataset}/{run}``."""
-    return "/".join(key.split("/", 2)[:2])
-
-
-def _recorded_by_us(storage: Storage, key: str, prefix: str, cache: dict[str, frozenset[str]]) -> bool:
-    for scope in (_run_scope(key), "deposition"):
-        if scope not in cache:
-            cache[scope] = recorded_outputs(storage, scope, prefix)
-        if key in cache[scope]:
-            return True
-    return False
-
-
 def orphan_folders(listing: Listing, metadata: Mapping[str, object]) -> list[str]:
     """Numbered folders holding files but no readable metadata file of their own (what a killed run can leave)."""
     orphans = []
@@ -134,18 +89,6 @@ def orphan_folders(listing: Listing, metadata: Mapping[str, object]) -> list[str
         if not any(f"{folder}/{name}" in metadata for name in names):
             orphans.append(folder)
     return sorted(orphans)
-
-
-def _claimed_orphans(storage: Storage, listing: Listing, metadata: Mapping[str, object], prefix: str) -> dict[str, str]:
-    """The orphan folders our run manifests claim (only the manifests of runs holding orphans are read)."""
-    by_scope: dict[str, list[str]] = {}
-    for folder in orphan_folders(listing, metadata):
-        by_scope.setdefault(_run_scope(folder), []).append(folder)
-    claims: dict[str, str] = {}
-    for scope, folders in sorted(by_scope.items()):
-        claimed = read_claims(storage, scope, prefix)
-        claims.update({folder: claimed[folder] for folder in folders if folder in claimed})
-    return claims
 
 
 def relative_to_run(path: object, run_dir: str) -> str | None:

@@ -5,58 +5,21 @@ Everything here does IO; everything it returns is a frozen value the pure planne
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ingest.errors import IngestError, InputFileError
 from ingest.mrc_header import HEADER_BYTES, parse_mrc_header_bytes
 from ingest.run_data_map import RunDataMap as RunDataMap
+from ingest.run_data_map import RunMaps as RunMaps
+from ingest.run_data_map import RunNameMap as RunNameMap
 from ingest.run_data_map import parse_run_data_map as parse_run_data_map
+from ingest.run_data_map import parse_run_name_map as parse_run_name_map
 from ingest.sources import Listing
 from ingest.storage import Storage
 
 # Folders a local listing never descends into: our own bookkeeping beside an output tree.
 _SKIPPED_FOLDERS = frozenset({".ingest"})
-
-
-@dataclass(frozen=True)
-class RunNameMap:
-    """An older two-column run map (``run_to_tomo_map_csv`` and the like): run name to a name, no header; the
-    first column is the run, the second the value (the portal's reading; a later row for a run wins)."""
-
-    source: str = ""
-    values: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RunMaps:
-    """The older run maps of ``standardization_config``, keyed by the template variable each provides."""
-
-    maps: dict[str, RunNameMap] = field(default_factory=dict)
-
-    def values_for(self, run_name: str) -> dict[str, str]:
-        """The run-map variables of ``run_name`` (``mapped_tomo_name`` ...); a run without a row has none."""
-        return {name: m.values[run_name] for name, m in self.maps.items() if run_name in m.values}
-
-
-def parse_run_name_map(text: str, *, source: str) -> RunNameMap:
-    """Parse a two-column run map (CSV, no header); a row with fewer than two columns is an error naming its line
-    (and never echoing its content)."""
-    values: dict[str, str] = {}
-    for line_number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        if len(row) < 2:
-            raise InputFileError(
-                "a row of the run map has fewer than two columns",
-                where=f"{source}:{line_number}",
-                expected="run_name,value",
-                found=f"{len(row)} column(s)",
-            )
-        values[row[0]] = row[1]
-    return RunNameMap(source, values)
 
 
 def read_run_name_map(storage: Storage, key: str) -> RunNameMap:

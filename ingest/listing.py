@@ -31,7 +31,7 @@ class Listing:
     children: dict[str, tuple[str, ...]] = field(repr=False)
 
     @classmethod
-    def of(cls, keys: Iterable[str], *, root: str) -> Listing:
+    def of(cls, keys: Iterable[str], *, root: str = "") -> Listing:
         """The listing of ``keys`` (relative to ``root``); folders are implied by the keys."""
         files = frozenset(key.strip("/") for key in keys if key.strip("/"))
         children: dict[str, set[str]] = {}
@@ -65,8 +65,13 @@ class Listing:
         return key in self.children
 
     def exists(self, key: str) -> bool:
-        """Whether ``key`` is a listed file or an implied folder."""
+        """Whether ``key`` is a listed file or an implied folder (a trailing ``/`` is ignored)."""
+        key = key.rstrip("/")
         return key in self.files or key in self.children
+
+    def is_file(self, key: str) -> bool:
+        """Whether ``key`` names a listed file."""
+        return key in self.files
 
     def files_under(self, folder: str) -> tuple[str, ...]:
         """Every file below ``folder`` (recursively), sorted."""

@@ -16,9 +16,8 @@ from ingest.errors import IngestError, PlanError
 from ingest.existing import ExistingTree
 from ingest.glob_vars import MAPPED_NAMES
 from ingest.input_paths import KeyGuard, OpenGuard
-from ingest.inputs import RunMaps
 from ingest.layout import Layout
-from ingest.run_data_map import RunDataMap
+from ingest.run_data_map import RunDataMap, RunMaps
 from ingest.sources import (
     FinderInputs,
     FinderResult,

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import PurePosixPath
 
-from ingest.converters.key_image import KEY_IMAGE_WIDTHS, overlay_color
-from ingest.converters.neuroglancer_state import hex_color
 from ingest.entities import AnnotationFile, Shape
 from ingest.layout import Layout
 from ingest.tasks import (
@@ -21,6 +19,7 @@ from ingest.tasks import (
     PrecomputedTask,
     TomogramTask,
 )
+from ingest.viewer_conventions import KEY_IMAGE_WIDTHS, hex_color, overlay_color
 
 _POINT_PREFERENCE = (Shape.POINT, Shape.ORIENTED_POINT, Shape.INSTANCE_SEGMENTATION)
 METADATA_KEY_PHOTOS = ("snapshot", "thumbnail")

@@ -17,14 +17,15 @@ import yaml
 from ingest.config import load_config
 from ingest.config_locations import located
 from ingest.errors import ConfigError, InputFileError
-from ingest.existing import ExistingTree, read_existing_tree
+from ingest.existing import ExistingTree
+from ingest.existing_tree import read_existing_tree
 from ingest.glob_vars import MAPPED_NAMES
 from ingest.input_paths import KeyGuard, LocalRootGuard, OpenGuard, input_key, outside_root_error, resolves_under
 from ingest.inputs import RunMaps, StorageMrcHeaders, list_input, read_run_data_map, read_run_name_map
 from ingest.layout import DEFAULT_LAYOUT, Layout
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan import PlanInputs, plan_deposition
-from ingest.report import Report, render_text
+from ingest.report import Report, render_report_text
 from ingest.storage import Storage, open_storage
 from ingest.storage_local import LocalStorage
 from ingest.tasks import Plan, Selection
@@ -45,7 +46,7 @@ class InvalidConfigError(ConfigError):
 
     def render(self) -> str:
         """Every finding, as ``ingest validate`` prints them."""
-        return render_text(self.report)
+        return render_report_text(self.report)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def _sort_key(finding: Finding) -> tuple[str, int, int, str]:
     return (finding.file or "", finding.line or 0, finding.column or 0, finding.code)
 
 
-def render_text(report: Report) -> str:
+def render_report_text(report: Report) -> str:
     """Compiler-style lines: ``file:line:col: error[E-CODE] path: message (expected ..., found ...)``."""
     lines = [f"{f.location}: {f.severity.value}[{f.code}] {f.describe()}" for f in report.findings]
     lines.append(_summary(report.findings))

@@ -1,4 +1,5 @@
-"""The one reader of a run data map (``standardization_config.run_data_map_file``), used by validation and planning.
+"""The one reader of a run data map (``standardization_config.run_data_map_file``), used by validation and planning,
+and the older two-column run maps (:class:`RunNameMap`).
 
 The portal reads the map with a header row, keyed by its ``run_name`` column: tab-separated when the file name ends
 in ``tsv``, comma-separated otherwise. Where the portal's reading succeeds, this one gives the same columns and
@@ -91,3 +92,41 @@ def _parse_rows(reader: Iterator[list[str]], source: str) -> RunDataMap:
         rows[run_name] = values
         first_line[run_name] = line_number
     return RunDataMap(columns, rows, source)
+
+
+@dataclass(frozen=True)
+class RunNameMap:
+    """An older two-column run map (``run_to_tomo_map_csv`` and the like): run name to a name, no header; the
+    first column is the run, the second the value (the portal's reading; a later row for a run wins)."""
+
+    source: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunMaps:
+    """The older run maps of ``standardization_config``, keyed by the template variable each provides."""
+
+    maps: dict[str, RunNameMap] = field(default_factory=dict)
+
+    def values_for(self, run_name: str) -> dict[str, str]:
+        """The run-map variables of ``run_name`` (``mapped_tomo_name`` ...); a run without a row has none."""
+        return {name: m.values[run_name] for name, m in self.maps.items() if run_name in m.values}
+
+
+def parse_run_name_map(text: str, *, source: str) -> RunNameMap:
+    """Parse a two-column run map (CSV, no header); a row with fewer than two columns is an error naming its line
+    (and never echoing its content)."""
+    values: dict[str, str] = {}
+    for line_number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2:
+            raise InputFileError(
+                "a row of the run map has fewer than two columns",
+                where=f"{source}:{line_number}",
+                expected="run_name,value",
+                found=f"{len(row)} column(s)",
+            )
+        values[row[0]] = row[1]
+    return RunNameMap(source, values)

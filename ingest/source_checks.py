@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ingest.converters.volume_kind import VolumeKind
 from ingest.errors import IngestError, InputFileError
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.positioned_yaml import PathPart, YamlDocument
@@ -24,7 +25,7 @@ from ingest.storage import Storage
 from ingest.tasks import Plan, RunPlan, Section
 from ingest.validators.check_acquisition import Acquisition, acquisition_findings
 from ingest.validators.check_metadata import MetadataDocument
-from ingest.validators.check_mrc import VolumeKind, read_mrc_header, voxel_size_findings
+from ingest.validators.check_mrc import read_mrc_header, voxel_size_findings
 from ingest.validators.located import finding_at
 from ingest.validators.tree_layout import Placed, Role
 

@@ -26,7 +26,7 @@ from star_text import loop_block
 from ingest.converters.export_picks import ExportOptions, export_copick
 from ingest.converters.picks import Picks
 from ingest.converters.volume import convert_volume
-from ingest.converters.volume_types import VolumeKind
+from ingest.converters.volume_kind import VolumeKind
 from ingest.example import grayscale_png, write_mrc
 
 SHAPE = (16, 16, 16)

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from ingest.cli import main
 from ingest.converters.file_copy import copy_byte_range
-from ingest.converters.mrc import CanonicalMrcWriter, MrcHeaderFields
+from ingest.converters.mrc_writer import CanonicalMrcWriter, MrcHeaderFields
 from ingest.converters.os_features import CURRENT, PLAIN, OsFeatures, usable_cores
 from tests.mounts import tmpfs
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import PlanError
-from ingest.existing import IdAllocator, is_metadata_key, read_existing_tree, relative_to_run
+from ingest.existing import IdAllocator, is_metadata_key, relative_to_run
+from ingest.existing_tree import read_existing_tree
 from ingest.storage import open_storage
 
 

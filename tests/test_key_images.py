@@ -14,7 +14,6 @@ import pytest
 from PIL import Image
 
 from ingest.converters.key_image import (
-    PALETTE,
     MaskOverlay,
     PointOverlay,
     compose_preview,
@@ -26,6 +25,7 @@ from ingest.converters.ome_zarr import NgffVersion
 from ingest.converters.volume import convert_volume
 from ingest.example import write_example
 from ingest.storage import open_storage
+from ingest.viewer_conventions import PALETTE
 from ingest.zarr_slab import choose_level, read_central_slab, read_levels
 from tests.ingest_cli import ingest, run_counts
 

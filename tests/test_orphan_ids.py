@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ingest.existing import IdAllocator, identity_text, read_existing_tree
+from ingest.existing import IdAllocator, identity_text
+from ingest.existing_tree import read_existing_tree
 from ingest.manifest import MANIFEST_FORMAT, manifest_key
 from ingest.storage import open_storage
 

@@ -10,7 +10,8 @@ import pytest
 
 from ingest.converters.ndjson import PointShape
 from ingest.converters.picks import Picks, ReadOptions
-from ingest.converters.picks_conversion import convert_picks_file, require_inside_volume, write_atomically
+from ingest.converters.picks_conversion import convert_picks_file, require_inside_volume
+from ingest.converters.staging import write_atomically
 from ingest.errors import InputFileError
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ingest.existing import ExistingTree, read_existing_tree
+from ingest.existing import ExistingTree
+from ingest.existing_tree import read_existing_tree
 from ingest.inputs import StorageMrcHeaders, list_input
 from ingest.models.ingestion_config import DepositionConfig
 from ingest.plan import PlanInputs, plan_deposition

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from ingest.cli import main
 from ingest.converters.volume import convert_volume
-from ingest.converters.volume_types import VolumeKind
+from ingest.converters.volume_kind import VolumeKind
 from ingest.example import write_example
 from ingest.storage import open_storage
 

@@ -225,14 +225,14 @@ def _refuse_runs_failing_source_checks(
     from dataclasses import replace
 
     from ingest.config import read_config
-    from ingest.report import Report, render_text
+    from ingest.report import Report, render_report_text
     from ingest.source_checks import SourcesRefusedError, check_plan_sources, refuse_failing_runs
 
     document = read_config(planned.config_file).document
     by_run = check_plan_sources(planned.plan, planned.config, planned.input_url, document, options)
     report = Report.of(f for found in by_run.values() for f in found)
     if by_run:
-        click.echo(render_text(report), err=True)
+        click.echo(render_report_text(report), err=True)
     plan, refused = refuse_failing_runs(planned.plan, by_run)
     if not refused:
         return planned, ()

@@ -39,7 +39,8 @@ def migrate(configs: tuple[Path, ...], output: str | None, target: str) -> None:
     Exit status: 0 when every config was upgraded or already current; 2 when a config cannot be read or declares
     an unsupported version; 1 when a migration step refuses a config.
     """
-    from ingest.config_migration import migrate_config, write_atomically
+    from ingest.config_migration import migrate_config
+    from ingest.converters.staging import write_atomically
 
     destination = None if output is None else Path(output)
     if len(configs) > 1 and destination is not None and output != "-" and not destination.is_dir():

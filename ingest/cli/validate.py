@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ingest.cli.vocabulary import format_option, storage_options_option
-from ingest.report import Report, render_github, render_json, render_text
+from ingest.report import Report, render_github, render_json, render_report_text
 
 
 def _render_junit(report: Report) -> str:
@@ -18,7 +18,7 @@ def _render_junit(report: Report) -> str:
 
 
 _RENDERERS: dict[str, Callable[[Report], str]] = {
-    "text": render_text,
+    "text": render_report_text,
     "json": render_json,
     "github": render_github,
     "junit": _render_junit,

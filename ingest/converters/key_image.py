@@ -16,21 +16,12 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
-KeyImageKind = Literal["original", "thumbnail", "snapshot", "expanded"]
-
-KEY_IMAGE_WIDTHS: dict[KeyImageKind, int | None] = {
-    "original": None,  # the tomogram's width, uncropped
-    "thumbnail": 134,
-    "snapshot": 512,
-    "expanded": 1024,
-}
-"""The images the portal writes for every tomogram and their widths in pixels, in the portal's order."""
+from ingest.viewer_conventions import KEY_IMAGE_WIDTHS, KeyImageKind
 
 PROJECTION_DEPTH = 40
 """Slices (of level 0) summed around the central z slice, as the portal's key-image importer."""
@@ -38,20 +29,6 @@ PROJECTION_DEPTH = 40
 POINT_ALPHA = 0.8
 MASK_ALPHA = 0.1
 _DPI = 100.0  # the portal draws with matplotlib's default figure dpi: a marker of s points² is sqrt(s) points wide
-
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (31, 119, 180),
-    (255, 127, 14),
-    (44, 160, 44),
-    (214, 39, 40),
-    (148, 103, 189),
-    (140, 86, 75),
-    (227, 119, 194),
-    (127, 127, 127),
-    (188, 189, 34),
-    (23, 190, 207),
-)
-"""Distinct overlay colours (matplotlib's ``tab10``), given to the annotations in order."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +45,6 @@ class MaskOverlay:
 
     color: tuple[int, int, int]
     slab: NDArray[np.generic]
-
-
-def overlay_color(index: int) -> tuple[int, int, int]:
-    """The colour of the ``index``-th overlay of a tomogram (the palette repeats past ten)."""
-    return PALETTE[index % len(PALETTE)]
 
 
 def grey_projection(slab: NDArray[np.generic]) -> NDArray[np.float64]:

@@ -23,7 +23,7 @@ from ingest.errors import InputFileError
 # mdocfile logs every field it does not model (many SerialEM versions add some) as a warning on stderr.
 logging.getLogger("mdocfile").setLevel(logging.ERROR)
 
-_SECTION_HEADERS = ("[ZValue =", "[MontSection =", "[FrameSet =")
+SECTION_HEADERS = ("[ZValue =", "[MontSection =", "[FrameSet =")
 """How a section starts (the line stripped), as the library splits sections."""
 
 
@@ -85,7 +85,7 @@ def read_mdoc_sections(text: str, name: str) -> tuple[MdocSection, ...]:
         raise InputFileError(
             "the mdoc has no sections", where=name, expected="[ZValue = n] sections, one per tilt", found="none"
         )
-    starts = [number for number, line in enumerate(lines, start=1) if line.strip().startswith(_SECTION_HEADERS)]
+    starts = [number for number, line in enumerate(lines, start=1) if line.strip().startswith(SECTION_HEADERS)]
     sections = []
     for start, section in zip(starts, mdoc.section_data, strict=True):
         for field, value in (("ZValue", section.ZValue), ("ExposureTime", section.ExposureTime)):
@@ -99,7 +99,7 @@ def read_mdoc_sections(text: str, name: str) -> tuple[MdocSection, ...]:
         assert section.ZValue is not None and section.ExposureTime is not None  # checked just above
         frame = section.SubFramePath
         angle = None if section.TiltAngle is None else float(section.TiltAngle)
-        sections.append(MdocSection(section.ZValue, float(section.ExposureTime), _base_name(frame), angle))
+        sections.append(MdocSection(section.ZValue, float(section.ExposureTime), frame_base_name(frame), angle))
     return tuple(sections)
 
 
@@ -119,8 +119,9 @@ def frame_doses(
     return tuple(entries)
 
 
-def _base_name(path: object) -> str | None:
-    """The file name at the end of a Windows or POSIX path (SerialEM writes the acquisition PC's paths)."""
+def frame_base_name(path: object) -> str | None:
+    """The file name at the end of a ``SubFramePath``, a Windows or POSIX path (SerialEM writes the acquisition
+    PC's paths); None for none. The one rule for the converter and the checker."""
     if path is None:
         return None
     name = re.split(r"[\\/]", str(path).strip())[-1]
@@ -144,7 +145,7 @@ def _line_of(lines: list[str], field: str, value: object) -> int | str:
 def _bad_header_line(lines: list[str]) -> tuple[int | str, str]:
     """The first line before the first section that is not blank, a title or a single ``key = value``."""
     for number, line in enumerate(lines, start=1):
-        if line.strip().startswith(_SECTION_HEADERS):
+        if line.strip().startswith(SECTION_HEADERS):
             break
         stripped = line.strip()
         if stripped and not stripped.startswith("[T =") and stripped.count("=") != 1:

@@ -38,11 +38,6 @@ def _source(url: str, scale: float) -> dict[str, Any]:
     return {"url": url, "transform": {"outputDimensions": dimensions, "inputDimensions": dimensions}}
 
 
-def hex_color(rgb: tuple[int, int, int]) -> str:
-    """``(31, 119, 180)`` as ``#1f77b4``."""
-    return "#" + "".join(f"{channel:02x}" for channel in rgb)
-
-
 def image_layer(url: str, name: str, scale: float, contrast: tuple[float, float]) -> dict[str, Any]:
     """The tomogram's image layer; ``contrast`` is the (low, high) range of its grey-scale control."""
     low, high = contrast

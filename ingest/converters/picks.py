@@ -26,17 +26,18 @@ from ingest.special_files import refuse_special_file
 
 Order = Literal["xyz", "zyx"]
 
-# Modules that register readers; imported on first lookup so that importing this module stays cheap.
+# Modules that register readers (full names, never built from parts); imported on first lookup so that importing
+# this module stays cheap.
 _FORMAT_MODULES: tuple[str, ...] = (
-    "picks_relion",
-    "picks_relion5",
-    "picks_stopgap",
-    "picks_csv",
-    "picks_imod",
-    "picks_dynamo",
-    "picks_tom",
-    "picks_copick",
-    "picks_eman2",
+    "ingest.converters.picks_relion",
+    "ingest.converters.picks_relion5",
+    "ingest.converters.picks_stopgap",
+    "ingest.converters.picks_csv",
+    "ingest.converters.picks_imod",
+    "ingest.converters.picks_dynamo",
+    "ingest.converters.picks_tom",
+    "ingest.converters.picks_copick",
+    "ingest.converters.picks_eman2",
 )
 
 
@@ -116,7 +117,7 @@ def register_reader(file_format: str) -> Callable[[PicksReader], PicksReader]:
 
 def _load_format_modules() -> None:
     for module in _FORMAT_MODULES:
-        importlib.import_module(f"ingest.converters.{module}")
+        importlib.import_module(module)
 
 
 def reader_for(file_format: str) -> PicksReader:

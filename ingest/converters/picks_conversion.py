@@ -9,9 +9,6 @@ each axis.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,10 +20,9 @@ from ingest.converters.mrc import check_mrc_sizes
 from ingest.converters.ndjson import PointShape, ndjson_chunks
 from ingest.converters.ndjson_reader import ndjson_to_picks
 from ingest.converters.picks import Picks, ReadOptions, read_picks
-from ingest.converters.staging import refuse_overwriting_sources
-from ingest.errors import InputFileError, StorageError
+from ingest.converters.staging import refuse_overwriting_sources, write_atomically
+from ingest.errors import InputFileError
 from ingest.special_files import refuse_special_file
-from ingest.storage_keys import fitting_name
 
 Size = tuple[int, int, int]
 
@@ -38,27 +34,6 @@ class ConversionResult:
     outputs: tuple[Path, ...]
     count: int
     shape: PointShape | None = None
-
-
-def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
-    """Write ``data`` (bytes or chunks of bytes) to ``path`` through a temporary file in the same folder and a rename.
-
-    An exception while chunks are produced removes the temporary file and leaves ``path`` as it was.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{fitting_name(path.name, 16)}."  # mkstemp adds 8 characters and the suffix
-    handle, temporary = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            for chunk in [data] if isinstance(data, bytes) else data:
-                stream.write(chunk)
-        Path(temporary).replace(path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise StorageError("cannot write the output", where=str(path), found=str(error)) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def tomogram_size_from_mrc(path: Path) -> Size:

@@ -1,4 +1,5 @@
-"""Atomic local outputs: write under a temporary sibling name, rename into place when complete.
+"""Atomic local outputs: write under a temporary sibling name, rename into place when complete (the one
+temp-file-and-rename helper for local files; storages publish through :mod:`ingest.storage`).
 
 An interrupted conversion leaves only ``<name>.partial-<token>`` siblings (never something that looks like the
 finished output); the next conversion to the same destination removes them and replaces the old output.
@@ -10,9 +11,10 @@ import glob
 import os
 import shutil
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
-from ingest.errors import UsageError
+from ingest.errors import StorageError, UsageError
 from ingest.storage_keys import fitting_name
 
 PARTIAL_MARK = ".partial-"
@@ -45,6 +47,30 @@ class StagedOutput:
     def discard(self) -> None:
         """Remove the temporary output (after a failure)."""
         _remove(self.temporary)
+
+
+def write_atomically(path: Path, data: bytes | str | Iterable[bytes]) -> None:
+    """Write ``data`` (text as UTF-8, bytes, or chunks of bytes) to ``path`` through a :class:`StagedOutput`.
+
+    An exception while chunks are produced removes the temporary file and leaves ``path`` as it was; a failing
+    write is a :class:`~ingest.errors.StorageError` naming ``path``.
+    """
+    chunks = [data.encode("utf-8") if isinstance(data, str) else data] if isinstance(data, str | bytes) else data
+    staged: StagedOutput | None = None
+    try:
+        staged = StagedOutput(path)
+        with staged.temporary.open("wb") as stream:
+            for chunk in chunks:
+                stream.write(chunk)
+        staged.publish()
+    except OSError as error:
+        if staged is not None:
+            staged.discard()
+        raise StorageError("cannot write the output", where=str(path), found=str(error)) from None
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
 
 
 def _remove(path: Path) -> None:

@@ -21,14 +21,8 @@ from ingest.converters.ome_zarr import NgffVersion, read_ome_zarr
 from ingest.converters.os_features import usable_cores
 from ingest.converters.staging import refuse_overwriting_sources
 from ingest.converters.value_stats import ValueStats
-from ingest.converters.volume_types import (
-    LevelInfo,
-    ProgressCallback,
-    RegionSource,
-    SourceInfo,
-    VolumeKind,
-    VolumeResult,
-)
+from ingest.converters.volume_kind import VolumeKind
+from ingest.converters.volume_types import LevelInfo, ProgressCallback, RegionSource, SourceInfo, VolumeResult
 from ingest.converters.volume_writer import MrcData, VolumePlan, refuse_impossible_work, write_volume
 from ingest.errors import InputFileError, UsageError
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -12,44 +11,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.ome_zarr import NgffVersion
-from ingest.converters.pyramid import Pooling
 from ingest.converters.value_stats import ValueStats
+from ingest.converters.volume_kind import VolumeKind
 
 LEVELS = 3
-
-
-class VolumeKind(StrEnum):
-    """What a volume is; it decides the output dtype, the pyramid and the MRC space group."""
-
-    TOMOGRAM = "tomogram"
-    TILTSERIES = "tiltseries"
-    SEMANTIC_MASK = "semantic-mask"
-    INSTANCE_MASK = "instance-mask"
-
-    @property
-    def output_dtype(self) -> np.dtype[Any]:
-        """float32 for images, int8 for binary masks, uint16 for instance labels."""
-        return np.dtype({"semantic-mask": np.int8, "instance-mask": np.uint16}.get(self.value, np.float32))
-
-    @property
-    def pooling(self) -> Pooling:
-        """Mean for images, mean-then-> 0 for binary masks, nearest (stride) for labels."""
-        return {"semantic-mask": Pooling.ANY, "instance-mask": Pooling.STRIDE}.get(self.value, Pooling.MEAN)
-
-    @property
-    def factors(self) -> tuple[int, int, int]:
-        """Downsampling per level: 2×2×2, or 1×2×2 for tilt series (never bin across tilts)."""
-        return (1, 2, 2) if self is VolumeKind.TILTSERIES else (2, 2, 2)
-
-    @property
-    def chunks(self) -> tuple[int, int, int]:
-        """Chunk shape before clipping to the level shape."""
-        return (1, 1024, 1024) if self is VolumeKind.TILTSERIES else (256, 256, 256)
-
-    @property
-    def space_group(self) -> int:
-        """MRC ``ispg``: 0 for an image stack (tilt series), 1 for a volume."""
-        return 0 if self is VolumeKind.TILTSERIES else 1
 
 
 Region = tuple[slice, slice, slice]

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ingest.converters.masks import MAX_LABEL, MaskRule, binarise, present_labels, to_labels
-from ingest.converters.mrc import CanonicalMrcWriter, MrcHeaderFields
+from ingest.converters.mrc_writer import CanonicalMrcWriter, MrcHeaderFields
 from ingest.converters.ome_zarr import (
     NgffVersion,
     create_level_arrays,
@@ -31,15 +31,8 @@ from ingest.converters.pyramid import plan_geometry
 from ingest.converters.staging import StagedOutput
 from ingest.converters.streaming import Region, count_chunks, stream_pyramid
 from ingest.converters.value_stats import StatsAccumulator
-from ingest.converters.volume_types import (
-    LEVELS,
-    LevelInfo,
-    ProgressCallback,
-    RegionSource,
-    SourceInfo,
-    VolumeKind,
-    VolumeResult,
-)
+from ingest.converters.volume_kind import VolumeKind
+from ingest.converters.volume_types import LEVELS, LevelInfo, ProgressCallback, RegionSource, SourceInfo, VolumeResult
 from ingest.errors import InputFileError, StorageError
 
 

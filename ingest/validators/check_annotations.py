@@ -10,17 +10,18 @@ from typing import Any
 
 import numpy as np
 
+from ingest.converters.volume_kind import VolumeKind
 from ingest.report import Finding
 from ingest.validators.check_codes import check_finding
-from ingest.validators.check_mrc import MrcHeader, VolumeKind
+from ingest.validators.check_mrc import MrcHeader
 from ingest.validators.check_zarr import VolumeSample
 
 ROTATION_TOLERANCE = 1e-6
 FINDINGS_PER_CODE = 5
 POINT_TYPES = {"Point": "point", "OrientedPoint": "orientedPoint", "InstanceSegmentation": "instancePoint"}
 MASK_KINDS = {
-    "SegmentationMask": VolumeKind.BINARY_MASK,
-    "SemanticSegmentationMask": VolumeKind.BINARY_MASK,
+    "SegmentationMask": VolumeKind.SEMANTIC_MASK,
+    "SemanticSegmentationMask": VolumeKind.SEMANTIC_MASK,
     "InstanceSegmentationMask": VolumeKind.INSTANCE_MASK,
 }
 
@@ -240,7 +241,7 @@ def mask_findings(
             )
         )
     values = _sampled_values(sample)
-    if kind is VolumeKind.BINARY_MASK:
+    if kind is VolumeKind.SEMANTIC_MASK:
         bad: list[float] = sorted(set(values) - {0, 1})
         if mrc is not None and (mrc.dmin < 0 or mrc.dmax > 1):
             bad = bad or [mrc.dmin if mrc.dmin < 0 else mrc.dmax]

@@ -8,11 +8,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ingest.entities import annotation_slug
+from ingest.listing import Listing
 from ingest.report import Finding
 from ingest.validators.check_codes import check_finding
 from ingest.validators.check_metadata_values import value_findings
 from ingest.validators.metadata_rules import importer_problems, lookup, schema_problems
-from ingest.validators.tree_access import Listing, TreeReader
+from ingest.validators.tree_access import TreeReader
 from ingest.validators.tree_layout import Placed, Role
 
 _PATH_KEYS = re.compile(r"(?:.*_path|.*_file|.*_dir|path)")
@@ -106,12 +108,11 @@ def named_paths(content: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[
                     yield f"{here}[{index}]", item
 
 
-def annotation_slug(content: Mapping[str, Any]) -> str:
-    """The file-name slug of an annotation: object description if <= 50 chars, else its name."""
+def _document_slug(content: Mapping[str, Any]) -> str:
+    """The slug :func:`ingest.entities.annotation_slug` gives the annotation object of a metadata document."""
     description = lookup(content, "annotation_object.description")
     name = lookup(content, "annotation_object.name")
-    text = description if isinstance(description, str) and 0 < len(description) <= 50 else name
-    return re.sub(r"[^0-9a-z]", "_", str(text or "").lower())
+    return annotation_slug(str(name or ""), description if isinstance(description, str) else None)
 
 
 def _id_findings(document: MetadataDocument) -> Iterator[Finding]:
@@ -134,7 +135,7 @@ def _id_findings(document: MetadataDocument) -> Iterator[Finding]:
                 found=value,
             )
     if placed.role is Role.ANNOTATION_METADATA:
-        expected_name = f"{annotation_slug(document.content)}-{document.get('version')}.json"
+        expected_name = f"{_document_slug(document.content)}-{document.get('version')}.json"
         actual_name = placed.key.rsplit("/", 1)[-1]
         if actual_name != expected_name:
             yield check_finding(

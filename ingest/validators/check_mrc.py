@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 from mrcfile import utils as mrc_utils
 
+from ingest.converters.volume_kind import VolumeKind
 from ingest.errors import InputFileError
 from ingest.mrc_header import HEADER_BYTES, parse_mrc_header_bytes
 from ingest.report import Finding
@@ -15,31 +15,6 @@ from ingest.validators.check_codes import check_finding
 from ingest.validators.tree_access import TreeReader
 
 VOXEL_SIZE_TOLERANCE = 0.001
-
-
-class VolumeKind(StrEnum):
-    """What a volume holds; decides the allowed modes and dtypes and how the pyramid is built."""
-
-    TOMOGRAM = "tomogram"
-    TILTSERIES = "tilt series"
-    BINARY_MASK = "binary mask"
-    INSTANCE_MASK = "instance mask"
-
-    @property
-    def dtype(self) -> np.dtype[np.generic]:
-        """The one dtype the pipeline writes for this kind."""
-        names = {"tomogram": "float32", "tilt series": "float32", "binary mask": "int8", "instance mask": "uint16"}
-        return np.dtype(names[self.value])
-
-    @property
-    def spacegroup(self) -> int:
-        """MRC ``ispg``: 0 for an image stack (a tilt series), 1 for a single volume."""
-        return 0 if self is VolumeKind.TILTSERIES else 1
-
-    @property
-    def halves_z(self) -> bool:
-        """Whether coarser levels halve z (tilt series keep every tilt)."""
-        return self is not VolumeKind.TILTSERIES
 
 
 @dataclass(frozen=True)
@@ -134,9 +109,9 @@ def mrc_findings(
 
     if header.map_id != b"MAP ":
         add("C-MRC-MAP-ID", "the map field is not the MRC stamp", "'MAP '", header.map_id)
-    expected_mode = mrc_utils.mode_from_dtype(kind.dtype)
+    expected_mode = mrc_utils.mode_from_dtype(kind.output_dtype)
     if header.mode != expected_mode:
-        add("C-MRC-MODE", f"mode not allowed for a {kind.value}", expected_mode, header.mode)
+        add("C-MRC-MODE", f"mode not allowed for a {kind.label}", expected_mode, header.mode)
     sampling_ok = header.sampling == header.shape or (
         kind is VolumeKind.TILTSERIES and header.sampling[1:] == header.shape[1:] and header.sampling[0] == 1
     )
@@ -174,7 +149,7 @@ def mrc_findings(
         )
     if sampling_ok:
         found.extend(voxel_size_findings(header, key=key, kind=kind, spacing=voxel_spacing))
-    fields = header_field_findings(header, key=key, spacegroup=kind.spacegroup)
+    fields = header_field_findings(header, key=key, spacegroup=kind.space_group)
     broken = any(f.code == "C-MRC-NSYMBT" for f in found)  # no extended header to type
     found.extend(f for f in fields if not (broken and f.code == "C-MRC-EXTTYP"))
     return found

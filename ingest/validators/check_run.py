@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest.converters.volume_kind import VolumeKind
 from ingest.errors import InputFileError
+from ingest.listing import Listing
 from ingest.report import Finding, Severity
 from ingest.validators.check_acquisition import consistency_findings
 from ingest.validators.check_annotations import (
@@ -21,11 +23,11 @@ from ingest.validators.check_annotations import (
 )
 from ingest.validators.check_codes import check_finding
 from ingest.validators.check_metadata import MetadataDocument, metadata_findings, read_metadata
-from ingest.validators.check_mrc import MrcHeader, VolumeKind, mrc_findings, read_mrc_header
+from ingest.validators.check_mrc import MrcHeader, mrc_findings, read_mrc_header
 from ingest.validators.check_tiltseries import tiltseries_findings
 from ingest.validators.check_tree import key_photo_findings, neuroglancer_findings
 from ingest.validators.check_zarr import ChunkCoverage, MrcTwin, VolumeSample, check_ome_zarr, expected_level_shape
-from ingest.validators.tree_access import Listing, TreeReader
+from ingest.validators.tree_access import TreeReader
 from ingest.validators.tree_layout import Placed, Role
 
 METADATA_ROLES = frozenset({
@@ -37,7 +39,7 @@ _BROKEN_LAYOUT = frozenset({"C-MRC-HEADER", "C-MRC-NSYMBT", "C-MRC-FILE-SIZE"})
 
 
 @dataclass(frozen=True)
-class RunTask:
+class RunToCheck:
     """One run to check: its classified keys and the entity folders already reported as empty."""
 
     dataset: str
@@ -47,7 +49,7 @@ class RunTask:
 
 
 @dataclass(frozen=True)
-class VolumeResult:
+class CheckedVolume:
     """The findings about one volume (MRC and/or OME-Zarr) and what could be read of it."""
 
     findings: tuple[Finding, ...]
@@ -76,7 +78,7 @@ def check_metadata_file(
     return findings, document
 
 
-def check_run(reader: TreeReader, listing: Listing, task: RunTask, *, chunks: ChunkCoverage) -> list[Finding]:
+def check_run(reader: TreeReader, listing: Listing, task: RunToCheck, *, chunks: ChunkCoverage) -> list[Finding]:
     """Every finding about one run."""
     findings: list[Finding] = []
     documents: list[MetadataDocument] = []
@@ -140,7 +142,7 @@ def check_volume(
     kind: VolumeKind,
     spacing: float | None,
     chunks: ChunkCoverage,
-) -> VolumeResult:
+) -> CheckedVolume:
     """Check an MRC and its OME-Zarr twin (either may be absent)."""
     findings: list[Finding] = []
     header: MrcHeader | None = None
@@ -168,7 +170,7 @@ def check_volume(
         )
         findings.extend(checked.findings)
         sample = checked.sample
-    return VolumeResult(tuple(findings), header, sample)
+    return CheckedVolume(tuple(findings), header, sample)
 
 
 def _check_entity_volume(
@@ -178,7 +180,7 @@ def _check_entity_volume(
     kind: VolumeKind,
     spacing: float | None,
     chunks: ChunkCoverage,
-) -> VolumeResult:
+) -> CheckedVolume:
     mrc_key, zarr_key = document.get("mrc_file"), document.get("omezarr_dir")
     result = check_volume(
         reader,
@@ -190,10 +192,10 @@ def _check_entity_volume(
         chunks=chunks,
     )
     size_findings = _size_findings(document, kind, result)
-    return VolumeResult(result.findings + tuple(size_findings), result.header, result.sample)
+    return CheckedVolume(result.findings + tuple(size_findings), result.header, result.sample)
 
 
-def _size_findings(document: MetadataDocument, kind: VolumeKind, result: VolumeResult) -> list[Finding]:
+def _size_findings(document: MetadataDocument, kind: VolumeKind, result: CheckedVolume) -> list[Finding]:
     size = document.get("size")
     if not isinstance(size, Mapping) or not all(isinstance(size.get(a), int) for a in "zyx"):
         return []

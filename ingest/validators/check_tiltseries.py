@@ -10,10 +10,11 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ingest.listing import Listing
 from ingest.report import Finding, Severity
 from ingest.validators.check_codes import check_finding
 from ingest.validators.check_metadata import MetadataDocument
-from ingest.validators.tree_access import Listing, TreeReader
+from ingest.validators.tree_access import TreeReader
 
 
 def tiltseries_findings(document: MetadataDocument, listing: Listing, reader: TreeReader) -> list[Finding]:

@@ -9,10 +9,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from ingest.listing import Listing
 from ingest.report import Finding, Severity
 from ingest.validators.check_codes import check_finding
 from ingest.validators.check_metadata import MetadataDocument
-from ingest.validators.tree_access import Listing, TreeReader
+from ingest.validators.tree_access import TreeReader
 from ingest.validators.tree_layout import Placed, Role, TreeLayout, dataset_and_run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from ingest.converters.volume_kind import VolumeKind
 from ingest.report import Finding
 from ingest.validators.check_codes import check_finding
-from ingest.validators.check_mrc import MrcHeader, VolumeKind, read_mrc_block
+from ingest.validators.check_mrc import MrcHeader, read_mrc_block
 from ingest.validators.tree_access import TreeReader
 from ingest.validators.zarr_levels import Level, chunk_block, chunk_counts, open_pyramid
 
@@ -156,12 +157,12 @@ def _level_findings(
                 expected=expected_level_shape(shape0, level, kind),
                 found=tuple(array.shape),
             )
-        if np.dtype(array.dtype) != kind.dtype:
+        if np.dtype(array.dtype) != kind.output_dtype:
             yield check_finding(
                 "C-ZARR-DTYPE",
-                f"dtype not allowed for a {kind.value}",
+                f"dtype not allowed for a {kind.label}",
                 file=f"{key}/{path}",
-                expected=kind.dtype,
+                expected=kind.output_dtype,
                 found=array.dtype,
             )
         yield from _scale_findings(key, path, level, kind, spacing, dataset)

@@ -17,11 +17,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.listing import Listing
 from ingest.report import Finding, Report
-from ingest.validators.check_run import RunTask, check_metadata_file, check_run
+from ingest.validators.check_run import RunToCheck, check_metadata_file, check_run
 from ingest.validators.check_tree import tree_shape
 from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.tree_access import Listing, TreeReader, open_tree
+from ingest.validators.tree_access import TreeReader, open_tree
 from ingest.validators.tree_layout import CANONICAL, Placed, Role, TreeLayout, dataset_and_run
 
 _TOP_LEVEL_METADATA = frozenset({Role.DEPOSITION_METADATA, Role.DATASET_METADATA})
@@ -74,7 +75,8 @@ def check_tree(
         elif placed.dataset is not None and placed.run is not None:
             by_run[(placed.dataset, placed.run)].append(placed)
     tasks = [
-        RunTask(dataset, run, tuple(members), shape.empty_folders) for (dataset, run), members in sorted(by_run.items())
+        RunToCheck(dataset, run, tuple(members), shape.empty_folders)
+        for (dataset, run), members in sorted(by_run.items())
     ]
     if progress is not None:
         progress(0, len(tasks))
@@ -96,7 +98,7 @@ def _selected(key: str, datasets: Sequence[re.Pattern[str]], runs: Sequence[re.P
 
 
 def _map_runs(
-    reader: TreeReader, listing: Listing, tasks: Sequence[RunTask], *, chunks: ChunkCoverage, workers: int
+    reader: TreeReader, listing: Listing, tasks: Sequence[RunToCheck], *, chunks: ChunkCoverage, workers: int
 ) -> Iterator[list[Finding]]:
     """Each run's findings as soon as it is checked (in order), so that progress can be shown."""
     if workers <= 1 or len(tasks) <= 1:
@@ -128,6 +130,6 @@ def _start_worker(reader: TreeReader, listing: Listing, chunks: ChunkCoverage) -
     _worker_context.append(_WorkerContext(reader, listing, chunks))
 
 
-def _check_run_in_worker(task: RunTask) -> list[Finding]:
+def _check_run_in_worker(task: RunToCheck) -> list[Finding]:
     context = _worker_context[-1]
     return check_run(context.reader, context.listing, task, chunks=context.chunks)

@@ -38,7 +38,8 @@ def planning_findings(
     checked against each other (:mod:`ingest.source_checks`: raw tilts vs mdoc, tilt range, frames, gains, pixel
     spacing)."""
     from ingest.config import load_config
-    from ingest.existing import ExistingTree, read_existing_tree
+    from ingest.existing import ExistingTree
+    from ingest.existing_tree import read_existing_tree
     from ingest.planning import plan_valid_config
     from ingest.storage import open_storage
 

@@ -53,7 +53,7 @@ _TEMPLATED_METADATA_SECTIONS = ("tiltseries", "tomograms", "frames", "alignments
 _MAX_MAP_BYTES = 16 * 1024 * 1024
 
 
-def read_run_data_map(path: Path) -> RunDataMap:
+def read_run_data_map_file(path: Path) -> RunDataMap:
     """Read the run data map at ``path`` with the one reader the planner uses too."""
     if path.stat().st_size > _MAX_MAP_BYTES:
         raise OSError(f"larger than {_MAX_MAP_BYTES} bytes")
@@ -93,7 +93,7 @@ def locate_run_data_map(document: YamlDocument, input_root: Path) -> tuple[RunDa
         if not resolves_under(str(candidate), str(input_root)):
             return None, [_outside_root(document, here, name, input_root, None)]
         try:
-            run_map = read_run_data_map(candidate)
+            run_map = read_run_data_map_file(candidate)
         except InputFileError as error:
             problem = error.what + (f" ({error.found})" if error.found else "")
             return None, [

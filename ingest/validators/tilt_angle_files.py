@@ -11,20 +11,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.converters.mdoc import SECTION_HEADERS, frame_base_name
 from ingest.report import Finding
 from ingest.validators.check_codes import check_finding
 
 ANGLE_LIMIT = 90.0
 """Tilt angles lie in [-90, 90] degrees (the portal's data validation)."""
 
-_SECTION = re.compile(r"\s*\[\s*(?:ZValue|MontSection|FrameSet)\s*=")
 _FIELD = re.compile(r"\s*(\w+)\s*=\s*(.*?)\s*$")
 _TILT_AXIS = re.compile(r"tilt\s*axis\s*angle\s*=\s*([-+]?(?:\d*\.?\d+))", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class MdocSection:
-    """What the checker compares of one mdoc section."""
+class SectionAngles:
+    """What the checker compares of one mdoc section (the lenient twin of :class:`ingest.converters.mdoc.MdocSection`:
+    the checker reports a bad line as a finding and reads on, where the converter refuses the file)."""
 
     line: int
     tilt_angle: float | None
@@ -37,7 +38,7 @@ class MdocFile:
     """An mdoc's sections in file order and the tilt axis angle of its title lines (None when absent)."""
 
     key: str
-    sections: tuple[MdocSection, ...]
+    sections: tuple[SectionAngles, ...]
     tilt_axis_angle: float | None
 
     @property
@@ -66,7 +67,7 @@ def read_angle_list(text: str, key: str) -> tuple[list[float], list[Finding]]:
 
 def read_mdoc(text: str, key: str) -> tuple[MdocFile, list[Finding]]:
     """The sections of an mdoc and the findings about its tilt angles (no section, missing or out of range)."""
-    sections: list[MdocSection] = []
+    sections: list[SectionAngles] = []
     tilt_axis: float | None = None
     current: dict[str, str] | None = None
     start = 0
@@ -77,7 +78,7 @@ def read_mdoc(text: str, key: str) -> tuple[MdocFile, list[Finding]]:
             sections.append(_section(current, start, key, findings))
 
     for number, line in enumerate(text.splitlines(), start=1):
-        if _SECTION.match(line):
+        if _is_section_header(line):
             close()
             current, start = {}, number
             continue
@@ -94,7 +95,7 @@ def read_mdoc(text: str, key: str) -> tuple[MdocFile, list[Finding]]:
     return mdoc, findings
 
 
-def _section(fields: dict[str, str], line: int, key: str, findings: list[Finding]) -> MdocSection:
+def _section(fields: dict[str, str], line: int, key: str, findings: list[Finding]) -> SectionAngles:
     angle: float | None = None
     raw = fields.get("TiltAngle")
     try:
@@ -112,9 +113,14 @@ def _section(fields: dict[str, str], line: int, key: str, findings: list[Finding
             )
         )
     frames = fields.get("NumSubFrames")
-    path = fields.get("SubFramePath")
-    name = re.split(r"[\\/]", path.strip())[-1] if path else None
-    return MdocSection(line, angle, name or None, int(frames) if frames and frames.isdigit() else None)
+    name = frame_base_name(fields.get("SubFramePath"))
+    return SectionAngles(line, angle, name, int(frames) if frames and frames.isdigit() else None)
+
+
+def _is_section_header(line: str) -> bool:
+    """Whether ``line`` starts a section, by the converter's rule (spaces inside the bracket folded)."""
+    folded = re.sub(r"\[\s*(\w+)\s*=", r"[\1 =", line.strip(), count=1)
+    return folded.startswith(SECTION_HEADERS)
 
 
 def _bad_line(key: str, number: int, line: str) -> Finding:

@@ -176,31 +176,3 @@ def open_tree(location: str, storage_options: Mapping[str, Any] | None = None) -
     if "://" not in location or location.startswith("file://"):
         return LocalTree(Path(location.removeprefix("file://")).resolve())
     return FsspecTree(location, dict(storage_options or {}))
-
-
-@dataclass(frozen=True)
-class Listing:
-    """The keys of a tree, listed once, with the folders they imply."""
-
-    files: frozenset[str]
-    folders: frozenset[str]
-
-    @classmethod
-    def of(cls, keys: Iterable[str]) -> Listing:
-        """A listing of these file keys."""
-        files = frozenset(keys)
-        folders: set[str] = set()
-        for key in files:
-            parts = key.split("/")
-            for end in range(1, len(parts)):
-                folders.add("/".join(parts[:end]))
-        return cls(files, frozenset(folders))
-
-    def exists(self, key: str) -> bool:
-        """True for a file or a non-empty folder."""
-        key = key.rstrip("/")
-        return key in self.files or key in self.folders
-
-    def is_file(self, key: str) -> bool:
-        """True when ``key`` names a file."""
-        return key in self.files

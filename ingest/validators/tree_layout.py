@@ -8,9 +8,25 @@ once per legacy folder instead of once per file.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast, get_args
+
+from ingest.entities import (
+    Alignment,
+    Annotation,
+    AnnotationFile,
+    Dataset,
+    Deposition,
+    Run,
+    Shape,
+    TiltSeries,
+    Tomogram,
+    VoxelSpacing,
+)
+from ingest.layout import DEFAULT_LAYOUT, ImageKind, KeyPhotoKind, Layout
 
 
 class Role(StrEnum):
@@ -51,49 +67,159 @@ class Placed:
     entity_folder: str | None = None
 
 
-_RUN = r"(?P<dataset>(?!depositions_metadata/)[^/]+)/(?P<run>[^/]+)"
-_VS = _RUN + r"/Reconstructions/VoxelSpacing(?P<voxel_spacing>\d+\.\d{3})"
-_ID = r"(?P<entity_id>\d+)"
-_ZARR = r"(?:\.zarr/.+)"
+_DATASET, _RUN_NAME, _ID, _SPACING = "zqdatasetzq", "zqrunzq", 987654321, 987.654
+_SLUG, _VERSION, _FILE, _KIND = "zqslugzq", "zqversionzq", "zqfilezq", "zqkindzq"
+"""Sentinel names: the layout renders keys of these entities, and the sentinels become the checker's groups."""
 
-CANONICAL_PATTERNS: tuple[tuple[Role, str], ...] = (
-    (Role.DEPOSITION_METADATA, r"depositions_metadata/(?P<entity_id>[^/]+)/deposition_metadata\.json"),
-    (Role.DEPOSITION_IMAGE, r"depositions_metadata/(?P<entity_id>[^/]+)/Images/(?:snapshot|thumbnail)\.png"),
-    (Role.DATASET_METADATA, r"(?P<dataset>(?!depositions_metadata/)[^/]+)/dataset_metadata\.json"),
-    (Role.DATASET_IMAGE, r"(?P<dataset>(?!depositions_metadata/)[^/]+)/Images/(?:snapshot|thumbnail)\.png"),
-    (Role.RUN_METADATA, _RUN + r"/run_metadata\.json"),
-    (Role.TILTSERIES_METADATA, _RUN + rf"/TiltSeries/{_ID}/tiltseries_metadata\.json"),
-    (
-        Role.TILTSERIES_FILE,
-        _RUN + rf"/TiltSeries/{_ID}/(?:[^/]+\.(?:mrc|rawtlt|tlt|xtilt|mdoc|txt|star|ctf)|(?P=run){_ZARR})",
-    ),
-    (Role.ALIGNMENT_METADATA, _RUN + rf"/Alignments/{_ID}/alignment_metadata\.json"),
-    (Role.ALIGNMENT_FILE, _RUN + rf"/Alignments/{_ID}/[^/]+\.(?:xf|tlt|xtilt|aln|txt|com|json)"),
-    (Role.FRAMES_METADATA, _RUN + r"/Frames/frames_metadata\.json"),
-    (Role.FRAMES_FILE, _RUN + r"/Frames/.+"),
-    (Role.GAINS_FILE, _RUN + r"/Gains/.+"),
-    (Role.IDENTIFIED_OBJECTS_METADATA, _RUN + r"/IdentifiedObjects/identified_objects_metadata\.json"),
-    (Role.IDENTIFIED_OBJECTS, _RUN + r"/IdentifiedObjects/identified_objects\.json"),
-    (Role.TOMOGRAM_METADATA, _VS + rf"/Tomograms/{_ID}/tomogram_metadata\.json"),
-    (Role.TOMOGRAM_FILE, _VS + rf"/Tomograms/{_ID}/(?P=run)(?:\.mrc|{_ZARR})"),
-    (Role.ANNOTATION_METADATA, _VS + rf"/Annotations/{_ID}/[0-9a-z_]+-[^/]*\d\.json"),
-    (
-        Role.ANNOTATION_FILE,
-        _VS
-        + rf"/Annotations/{_ID}/[0-9a-z_]+-[^/]*"
-        + r"_(?:(?:point|orientedpoint|instancesegmentation)\.ndjson"
-        + rf"|(?:segmentationmask|instancesegmentationmask)(?:\.mrc|{_ZARR})"
-        + r"|triangularmesh\.glb)",
-    ),
-    (Role.KEY_PHOTO, _VS + r"/Images/(?:(?P<entity_id>\d+)/)?key-photo-(?:original|snapshot|thumbnail|expanded)\.png"),
-    (Role.NEUROGLANCER, _VS + r"/NeuroglancerPrecompute/.+"),
-)
+_TILTSERIES_FILE_TYPES = "mrc|rawtlt|tlt|xtilt|mdoc|txt|star|ctf"
+_ALIGNMENT_FILE_TYPES = "xf|tlt|xtilt|aln|txt|com|json"
 
+
+def _sample_entities() -> tuple[Deposition, Run, TiltSeries, Alignment, Tomogram, Annotation]:
+    run = Run(Dataset(_DATASET), _RUN_NAME)
+    tomogram = Tomogram(VoxelSpacing(run, _SPACING), _ID)
+    annotation = Annotation(tomogram.voxel_spacing, _ID, _SLUG, _VERSION)
+    return Deposition(_ID), run, TiltSeries(run, _ID), Alignment(run, _ID), tomogram, annotation
+
+
+def _first_group(text: str, sentinel: str, name: str, pattern: str) -> str:
+    """``text`` with the first ``sentinel`` a named group and the later ones back-references to it."""
+    first, found, rest = text.partition(sentinel)
+    if not found:
+        return text
+    return f"{first}(?P<{name}>{pattern}){rest.replace(sentinel, f'(?P={name})')}"
+
+
+def _key_regex(key: str, *, entity_id: str = r"\d+", pieces: dict[str, str] | None = None) -> str:
+    """The regex of every key the layout gives for entities like the samples: ``key`` (a key of the sample
+    entities) escaped, ``pieces`` (sentinel → regex) put in, then the sentinels made groups."""
+    text = re.escape(key)
+    for sentinel, piece in (pieces or {}).items():
+        text = text.replace(sentinel, piece)
+    text = _first_group(text, _DATASET, "dataset", "(?!depositions_metadata/)[^/]+")
+    text = _first_group(text, _RUN_NAME, "run", "[^/]+")
+    text = _first_group(text, str(_ID), "entity_id", entity_id)
+    return _first_group(text, re.escape(f"{_SPACING:.3f}"), "voxel_spacing", r"\d+\.\d{3}")
+
+
+def _name_in(key: str, folder: str) -> str:
+    """The part of ``key`` below ``folder`` (the layout puts it there)."""
+    if not key.startswith(folder + "/"):
+        raise AssertionError(f"the layout put {key} outside {folder}")
+    return key[len(folder) + 1 :]
+
+
+def _annotation_files(layout: Layout, annotation: Annotation, folder: str) -> str:
+    """Every annotation file name the layout gives: point-like shapes as ndjson, masks as MRC or OME-Zarr."""
+    names: dict[str, None] = {}
+    for shape in Shape:
+        for file_format in ("mrc", "zarr") if shape.is_volume else ("glb",) if shape.is_mesh else ("ndjson",):
+            name = _name_in(layout.annotation_file(AnnotationFile(annotation, shape, file_format)), folder)
+            names[re.escape(name) + ("/.+" if file_format == "zarr" else "")] = None
+    return "(?:" + "|".join(names) + ")"
+
+
+def canonical_patterns(layout: Layout = DEFAULT_LAYOUT) -> tuple[tuple[Role, str], ...]:
+    """The key pattern of every role, derived from ``layout`` (the one that writes the tree): each is the key the
+    layout gives for sample entities, with names, ids and the voxel spacing as groups."""
+    deposition, run, tiltseries, alignment, tomogram, annotation = _sample_entities()
+    dataset = run.dataset
+    image_kinds = "(?:" + "|".join(get_args(ImageKind)) + ")"
+    photo_kinds = "(?:" + "|".join(get_args(KeyPhotoKind)) + ")"
+    any_file = {_FILE: ".+"}
+    tiltseries_dir = layout.tiltseries_dir(tiltseries)
+    tomogram_dir = layout.tomogram_dir(tomogram)
+    annotation_dir = layout.annotation_dir(annotation)
+    tiltseries_zarr = re.escape(_name_in(layout.tiltseries_zarr(tiltseries), tiltseries_dir))
+    tomogram_mrc = re.escape(_name_in(layout.tomogram_mrc(tomogram), tomogram_dir))
+    tomogram_zarr = re.escape(_name_in(layout.tomogram_zarr(tomogram), tomogram_dir))
+    photo = layout.key_photo(tomogram, cast(KeyPhotoKind, _KIND))
+    photo_folder = photo.rsplit("/", 2)[0]
+    viewer_folder = posixpath.commonpath(
+        [
+            layout.neuroglancer_config(tomogram),
+            layout.neuroglancer_precomputed(AnnotationFile(annotation, Shape.POINT, "ndjson")),
+        ]
+    )
+    return (
+        (Role.DEPOSITION_METADATA, _key_regex(layout.deposition_metadata(deposition), entity_id="[^/]+")),
+        (
+            Role.DEPOSITION_IMAGE,
+            _key_regex(
+                layout.deposition_image(deposition, cast(ImageKind, _KIND)),
+                entity_id="[^/]+",
+                pieces={_KIND: image_kinds},
+            ),
+        ),
+        (Role.DATASET_METADATA, _key_regex(layout.dataset_metadata(dataset))),
+        (
+            Role.DATASET_IMAGE,
+            _key_regex(layout.dataset_image(dataset, cast(ImageKind, _KIND)), pieces={_KIND: image_kinds}),
+        ),
+        (Role.RUN_METADATA, _key_regex(layout.run_metadata(run))),
+        (Role.TILTSERIES_METADATA, _key_regex(layout.tiltseries_metadata(tiltseries))),
+        (
+            Role.TILTSERIES_FILE,
+            _key_regex(
+                layout.tiltseries_copy(tiltseries, _FILE),
+                pieces={_FILE: rf"(?:[^/]+\.(?:{_TILTSERIES_FILE_TYPES})|{tiltseries_zarr}/.+)"},
+            ),
+        ),
+        (Role.ALIGNMENT_METADATA, _key_regex(layout.alignment_metadata(alignment))),
+        (
+            Role.ALIGNMENT_FILE,
+            _key_regex(layout.alignment_copy(alignment, _FILE), pieces={_FILE: rf"[^/]+\.(?:{_ALIGNMENT_FILE_TYPES})"}),
+        ),
+        (Role.FRAMES_METADATA, _key_regex(layout.frames_metadata(run))),
+        (Role.FRAMES_FILE, _key_regex(layout.frames_copy(run, _FILE), pieces=any_file)),
+        (Role.GAINS_FILE, _key_regex(layout.gains_copy(run, _FILE), pieces=any_file)),
+        (Role.IDENTIFIED_OBJECTS_METADATA, _key_regex(layout.identified_objects_metadata(run))),
+        (Role.IDENTIFIED_OBJECTS, _key_regex(layout.identified_objects(run))),
+        (Role.TOMOGRAM_METADATA, _key_regex(layout.tomogram_metadata(tomogram))),
+        (
+            Role.TOMOGRAM_FILE,
+            _key_regex(f"{tomogram_dir}/{_FILE}", pieces={_FILE: f"(?:{tomogram_mrc}|{tomogram_zarr}/.+)"}),
+        ),
+        (
+            Role.ANNOTATION_METADATA,
+            _key_regex(layout.annotation_metadata(annotation), pieces={_SLUG: "[0-9a-z_]+", _VERSION: r"[^/]*\d"}),
+        ),
+        (
+            Role.ANNOTATION_FILE,
+            _key_regex(
+                f"{annotation_dir}/{_FILE}",
+                pieces={
+                    _FILE: _annotation_files(layout, annotation, annotation_dir),
+                    _SLUG: "[0-9a-z_]+",
+                    _VERSION: "[^/]*",
+                },
+            ),
+        ),
+        (
+            # key photos of older trees sit directly in Images/, without the tomogram's id folder
+            Role.KEY_PHOTO,
+            _key_regex(
+                f"{photo_folder}/{_FILE}",
+                pieces={
+                    _FILE: f"(?:{_ID}/)?"
+                    + re.escape(_name_in(photo, f"{photo_folder}/{_ID}")).replace(_KIND, photo_kinds)
+                },
+            ),
+        ),
+        (Role.NEUROGLANCER, _key_regex(f"{viewer_folder}/{_FILE}", pieces=any_file)),
+    )
+
+
+CANONICAL_PATTERNS = canonical_patterns()
+"""The canonical tree's patterns, as :data:`ingest.layout.DEFAULT_LAYOUT` writes it."""
+
+_RUN = _key_regex(DEFAULT_LAYOUT.run_dir(_sample_entities()[1]))
 LEGACY_FOLDER_PATTERNS: tuple[str, ...] = (
     _RUN + r"/TomogramVoxelSpacing[^/]+",
     _RUN + r"/Tomograms/VoxelSpacing[^/]+",
     _RUN + r"/TiltSeries(?=/(?!\d+/))",
 )
+"""Folders of the portal's older arrangements (not written any more, recognised to report them once)."""
 
 
 @dataclass(frozen=True)
