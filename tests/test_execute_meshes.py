@@ -16,8 +16,8 @@ import yaml
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.converters.neuroglancer_meshes import read_precomputed_mesh
-from ingest.example import write_example
+from ingest.converters.viewers.neuroglancer_meshes import read_precomputed_mesh
+from ingest.pipeline.example import write_example
 from tests.ingest_cli import ingest, run_counts
 from tests.mesh_files import box, write_hff, write_mesh
 

@@ -14,9 +14,9 @@ import yaml
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.converters.identified_objects import identified_objects_for_run
+from ingest.converters.annotations.identified_objects import identified_objects_for_run
 from ingest.errors import InputFileError
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 from tests.ingest_cli import ingest, run_counts
 
 TABLE = (

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from ingest.converters.meshes import hff_mesh_names, mesh_to_glb
-from ingest.converters.neuroglancer_meshes import (
+from ingest.converters.annotations.meshes import hff_mesh_names, mesh_to_glb
+from ingest.converters.viewers.neuroglancer_meshes import (
     oriented_copies,
     read_precomputed_mesh,
     scene_arrays,

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 from tests.conftest import free_port
 from tests.ingest_cli import ingest
 from tests.test_execute_meshes import mesh_example
