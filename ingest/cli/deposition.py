@@ -220,7 +220,8 @@ def deposition(
 def _refuse_runs_failing_source_checks(
     planned: PlannedDeposition, options: dict[str, str]
 ) -> tuple[PlannedDeposition, tuple[str, ...]]:
-    """Check the planned runs' source files (:mod:`ingest.pipeline.source_checks`), print the findings, and drop the runs
+    """Check the planned runs' source files (:mod:`ingest.pipeline.source_checks`), print the findings, and drop
+    the runs
     with an error from the plan; when no run is left, nothing is written (:class:`SourcesRefusedError`, exit 1)."""
     from dataclasses import replace
 

@@ -1,4 +1,5 @@
-"""The writing of one entity of a run, shared by every kind of entity (:mod:`ingest.pipeline.execute_run`): skip what is up
+"""The writing of one entity of a run, shared by every kind of entity (:mod:`ingest.pipeline.execute_run`): skip what
+is up
 to date and intact, rewrite the metadata file alone when only metadata changed, else write the data, then the
 metadata file, then the manifest entry; and the volume conversion that tomograms, tilt series and masks share."""
 

@@ -1,7 +1,7 @@
 """Source checks before ingestion: the cross-file rules of ``ingest check`` run on the files a config finds.
 
-The planner (:func:`ingest.pipeline.planning.plan_valid_config`) finds each run's tilt series, raw tilt file, mdoc, alignment
-``.tlt`` files, frames and gains; this module reads them from the input (small text files and 1024-byte MRC
+The planner (:func:`ingest.pipeline.planning.plan_valid_config`) finds each run's tilt series, raw tilt file, mdoc,
+alignment ``.tlt`` files, frames and gains; this module reads them from the input (small text files and 1024-byte MRC
 headers) and applies the very functions that check a written tree (:func:`ingest.checks.acquisition.
 acquisition_findings`, :func:`ingest.checks.mrc.voxel_size_findings`), so a rule has one home. Each
 tree code ``C-X`` found on sources becomes ``E-SOURCE-X`` (``W-SOURCE-X`` for a warning), placed at the config

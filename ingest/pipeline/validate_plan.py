@@ -35,8 +35,8 @@ def planning_findings(
 ) -> list[Finding]:
     """Plan the (schema-valid) config at ``config_path`` against ``input_root`` (a folder or a URL read with
     ``storage_options``); its refusal as one finding. With ``deep``, the planned runs' source files are then
-    checked against each other (:mod:`ingest.pipeline.source_checks`: raw tilts vs mdoc, tilt range, frames, gains, pixel
-    spacing)."""
+    checked against each other (:mod:`ingest.pipeline.source_checks`: raw tilts vs mdoc, tilt range, frames, gains,
+    pixel spacing)."""
     from ingest.config.load import load_config
     from ingest.pipeline.existing_tree import read_existing_tree
     from ingest.pipeline.planning import plan_valid_config
