@@ -34,9 +34,9 @@ from synthetic_context import (
 from synthetic_paths import finder_accepts, invent_path, iter_run_like_names
 from synthetic_writer import SourceWriter
 
-from ingest.config import read_config
+from ingest.config.load import read_config
 from ingest.models.ingestion_config import ParentFilters
-from ingest.sources import Listing, parents_allowed
+from ingest.plan.sources import Listing, parents_allowed
 
 INPUT_BUCKET = "cryoetportal-rawdatasets-dev"
 """The input bucket's folder under the bucket root (the portal's own input bucket name)."""

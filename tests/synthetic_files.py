@@ -18,11 +18,11 @@ from imodmodel import ImodModel
 from imodmodel.models import SLAN
 from star_text import loop_block
 
-from ingest.converters.export_picks import ExportOptions, export_copick
-from ingest.converters.picks import Picks
-from ingest.converters.volume import convert_volume
-from ingest.converters.volume_kind import VolumeKind
-from ingest.example import grayscale_png, write_mrc
+from ingest.converters.picks.export import ExportOptions, export_copick
+from ingest.converters.picks.registry import Picks
+from ingest.converters.volumes.convert import convert_volume
+from ingest.converters.volumes.kind import VolumeKind
+from ingest.pipeline.example import grayscale_png, write_mrc
 
 SHAPE = (16, 16, 16)
 TILTS = (-30.0, 0.0, 30.0)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import zarr
 
-from ingest.validators.check_codes import CHECK_CODES
-from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.outputs import check_tree
+from ingest.checks.codes import CHECK_CODES
+from ingest.checks.ome_zarr import ChunkCoverage
+from ingest.checks.outputs import check_tree
 from tests.good_tree import SPACING, TOMO_SHAPE, build_good_tree, write_ome_zarr
 from tests.test_check_consistency import CONSISTENCY_MUTATIONS
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ingest.domain.report import Finding, Report, Severity, render_github, render_json, render_report_text
 from ingest.errors import InputFileError
-from ingest.report import Finding, Report, Severity, render_github, render_json, render_report_text
 
 
 def test_error_message_names_place_expected_and_found() -> None:

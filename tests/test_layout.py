@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.entities import (
+from ingest.domain.entities import (
     Alignment,
     Annotation,
     AnnotationFile,
@@ -18,8 +18,8 @@ from ingest.entities import (
     annotation_slug,
     format_version,
 )
+from ingest.domain.layout import DEFAULT_LAYOUT
 from ingest.errors import PlanError
-from ingest.layout import DEFAULT_LAYOUT
 
 RUN = Run(Dataset("10001"), "TS_026")
 VS = VoxelSpacing(RUN, 13.48)
@@ -118,7 +118,7 @@ def test_negative_ids_are_refused() -> None:
 
 def test_the_checker_places_every_key_the_layout_writes() -> None:
     """The checker's patterns come from the layout: each written key gets its role and its names back."""
-    from ingest.validators.tree_layout import CANONICAL, Role
+    from ingest.domain.tree_roles import CANONICAL, Role
 
     layout = DEFAULT_LAYOUT
     ts, alignment = TiltSeries(RUN, 100), Alignment(RUN, 100)

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from ingest.domain.tasks import Section, Selection, parse_sections
 from ingest.errors import PlanError, UsageError
-from ingest.existing import ExistingTree
-from ingest.inputs import parse_run_data_map
-from ingest.sources import Listing
-from ingest.tasks import Section, Selection, parse_sections
+from ingest.pipeline.inputs import parse_run_data_map
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 from tests.plan_helpers import TOMOGRAM, annotation, base_config, example_plan, plan_of
 
 VS = "10001/TS_1/Reconstructions/VoxelSpacing13.480"
@@ -293,7 +293,7 @@ class FakeHeaders:
 
 def test_tomogram_header_voxel_spacing_per_run() -> None:
     from ingest.models.ingestion_config import DepositionConfig
-    from ingest.plan import PlanInputs, plan_deposition
+    from ingest.plan.deposition import PlanInputs, plan_deposition
 
     config = base_config(voxel_spacings=[{"sources": [{"tomogram_header": {"list_glob": "tomograms/{run_name}.mrc"}}]}])
     inputs = PlanInputs(Listing.of(["tomograms/TS_1.mrc", "tomograms/TS_2.mrc"], root="/in"), headers=FakeHeaders())

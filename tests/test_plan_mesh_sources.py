@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from plan_helpers import annotation, base_config, plan_of
 
+from ingest.cli.plan_render import plan_to_json
 from ingest.errors import PlanError
-from ingest.plan_annotations import MESH_SOURCES_SKIPPED
-from ingest.plan_render import plan_to_json
+from ingest.plan.annotations import MESH_SOURCES_SKIPPED
 
 KEYS = ["tomograms/TS_1.mrc", "tomograms/TS_2.mrc", "picks/TS_1.star", "picks/TS_2.star", "meshes/TS_1.glb"]
 

@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.tree import Tree
 
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.existing import ExistingTree
-from ingest.plan_render import plan_to_json, plan_tree, render_plan_json
-from ingest.sources import Listing
+from ingest.cli.plan_render import plan_to_json, plan_tree, render_plan_json
+from ingest.pipeline.example import write_example
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 from tests.plan_helpers import TOMOGRAM, base_config, example_plan, plan_of
 
 GOLDEN = Path(__file__).parent / "data/example_plan.json"

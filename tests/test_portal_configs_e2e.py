@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from portal_importer import assert_imports_one_row_per_entity, needs_portal_importer, portal_import
 from synthesize_inputs import synthesize_inputs
 
+from ingest.checks.outputs import check_tree
 from ingest.cli import main
-from ingest.validators.outputs import check_tree
 
 pytestmark = pytest.mark.corpus
 

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.execute import RunOutcome
-from ingest.executors import DaskExecutor, RunTask, SerialExecutor, collect_outcomes
-from ingest.progress import VOLUME_PROGRESS_TOPIC, VolumeChunkReporter, VolumeProgress
-from ingest.progress_display import ProgressBars, ProgressLines, open_progress
+from ingest.pipeline.example import write_example
+from ingest.pipeline.execute import RunOutcome
+from ingest.pipeline.executors import DaskExecutor, RunTask, SerialExecutor, collect_outcomes
+from ingest.pipeline.progress import VOLUME_PROGRESS_TOPIC, VolumeChunkReporter, VolumeProgress
+from ingest.pipeline.progress_display import ProgressBars, ProgressLines, open_progress
 
 
 def report_from_another_thread(chunks: int) -> int:

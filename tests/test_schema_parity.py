@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from linkml_runtime.utils.schemaview import SchemaView
 from schema_parity import SlotPair, our_match, our_view, paired_slots, portal_match, portal_view
 
-from ingest.validators.config import exit_code, validate_config
+from ingest.pipeline.validate import exit_code, validate_config
 
 ROOTS = {
     "ingestion_config": [("Container", "DepositionConfig")],
@@ -36,7 +36,7 @@ ROOTS = {
 }
 
 _PICKS = (
-    "file formats are the picks-reader registry's names for the shape (ingest/converters/picks.py), a superset of "
+    "file formats are the picks-reader registry's names for the shape (ingest/converters/picks/registry.py), a superset of "
     "the portal's list: every portal format is read, and `ingest validate` refuses a name the registry lacks "
     "(E-FILE-FORMAT)"
 )
@@ -47,7 +47,7 @@ _TEMPLATE = (
 )
 _CAMERA = (
     "camera manufacturer and model are checked against the portal's lists as a warning (W-CAMERA-MODEL, "
-    "ingest/validators/camera_models.py), as the portal's extended validator does, not refused by the schema"
+    "ingest/config/rules/camera_models.py), as the portal's extended validator does, not refused by the schema"
 )
 _INGEST_ID = (
     "annotation_ingest_id: the portal's schema has a pattern and `required`, but its validator enforces neither: "
@@ -234,7 +234,7 @@ def test_the_walk_reaches_every_config_section_and_the_slots_named_in_the_issue(
 
 def test_picks_formats_of_the_portal_are_all_readable_for_their_shape(corpus: Path) -> None:
     """The deliberate file-format difference is a superset: every format the portal lists for a shape is ours."""
-    from ingest.converters.picks import known_formats
+    from ingest.converters.picks.registry import known_formats
 
     by_path = {pair.path: pair for pair in pairs(corpus, "ingestion_config")}
     for shape in ("Point", "OrientedPoint", "InstanceSegmentation"):

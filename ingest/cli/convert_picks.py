@@ -10,7 +10,7 @@ from ingest.cli.numbers import POSITIVE
 from ingest.errors import UsageError
 
 SHAPE_NAMES = {"point": "POINT", "oriented-point": "ORIENTED_POINT", "instance": "INSTANCE_POINT"}
-"""``--shape`` choices → member names of :class:`ingest.converters.ndjson.PointShape` (imported when used)."""
+"""``--shape`` choices → member names of :class:`ingest.converters.picks.ndjson.PointShape` (imported when used)."""
 
 
 def parse_size(text: str) -> tuple[int, int, int]:
@@ -65,9 +65,9 @@ def convert_picks(
     options: tuple[str, ...],
 ) -> None:
     """Convert the pick file SRC into portal ndJSON at DST."""
-    from ingest.converters.ndjson import PointShape
-    from ingest.converters.picks import ReadOptions, reader_for
-    from ingest.converters.picks_conversion import convert_picks_file, tomogram_size_from_mrc
+    from ingest.converters.picks.conversion import convert_picks_file, tomogram_size_from_mrc
+    from ingest.converters.picks.ndjson import PointShape
+    from ingest.converters.picks.registry import ReadOptions, reader_for
 
     point_shape = PointShape[SHAPE_NAMES[shape]]
     reader_for(file_format)

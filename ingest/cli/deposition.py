@@ -11,7 +11,7 @@ import click
 
 from ingest.cli.json_failures import json_failures
 from ingest.cli.regex_option import check_regexes
-from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
+from ingest.domain.tasks import METADATA_ONLY, Section, Selection, parse_only
 
 
 def command_path() -> str:
@@ -92,8 +92,8 @@ def deposition(
     if not quiet:
         click.echo(f"planning {config} ...", err=True)  # feedback before the slow parts (imports, listing)
     # Imported here, not at module level: `ingest --help` and shell completion must not pay for them.
-    from ingest.planning import InvalidConfigError, plan_from_files
-    from ingest.storage import parse_storage_options
+    from ingest.pipeline.planning import InvalidConfigError, plan_from_files
+    from ingest.storage.base import parse_storage_options
 
     for option, patterns in (("--run", runs), ("--exclude-run", exclude_runs), ("--dataset", datasets)):
         check_regexes(option, patterns)
@@ -114,16 +114,16 @@ def deposition(
     # Imported once the plan stands: a bad config or unreachable storage is reported without loading these.
     from rich.console import Console
 
-    from ingest.execute import absolute_url, report_lines, report_to_json
-    from ingest.execute_settings import ExecutionSettings, WritePolicy
-    from ingest.executor_choice import choose_executor, source_size
-    from ingest.executors import DaskExecutor, Executor, SerialExecutor
-    from ingest.ingestion_log import LogLevels, quiet_lines
-    from ingest.logged_ingestion import LogSettings, execute_logged
-    from ingest.metadata import resolve_timestamp
-    from ingest.output_digests import Verification
-    from ingest.plan_render import plan_tree, render_plan_json
-    from ingest.progress_display import NoProgress, open_progress
+    from ingest.cli.plan_render import plan_tree, render_plan_json
+    from ingest.pipeline.execute import absolute_url, report_lines, report_to_json
+    from ingest.pipeline.execute_settings import ExecutionSettings, WritePolicy
+    from ingest.pipeline.executor_choice import choose_executor, source_size
+    from ingest.pipeline.executors import DaskExecutor, Executor, SerialExecutor
+    from ingest.pipeline.ingestion_log import LogLevels, quiet_lines
+    from ingest.pipeline.logged_ingestion import LogSettings, execute_logged
+    from ingest.pipeline.metadata import resolve_timestamp
+    from ingest.pipeline.progress_display import NoProgress, open_progress
+    from ingest.storage.digests import Verification
 
     if dry_run:
         if output_format == "json":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ingest.report import Report, render_github, render_json, render_report_text
+from ingest.domain.report import Report, render_github, render_json, render_report_text
 
 _RENDERERS: dict[str, Callable[[Report], str]] = {
     "text": render_report_text,
@@ -61,7 +61,7 @@ def validate(
 
     Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.
     """
-    from ingest.validators.config import exit_code, validate_configs
+    from ingest.pipeline.validate import exit_code, validate_configs
 
     report = validate_configs(
         configs, input_root, plan=input_root is not None, output_url=output_url, bucket_root=bucket_root

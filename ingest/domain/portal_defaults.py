@@ -1,0 +1,69 @@
+"""What the portal's own pipeline always writes into a metadata file even when the config has no value for it,
+and what its database importer reads without a fallback: one place for the writers (:mod:`ingest.pipeline.frames_metadata`,
+:mod:`ingest.pipeline.execute_run`) and for ``ingest check`` (:mod:`ingest.checks.metadata_rules`).
+
+Facts from the portal's code (chanzuckerberg/cryoet-data-portal-backend): its frame importer writes every
+``frames[]`` entry of ``Frames/frames_metadata.json`` with the five keys below, ``"path": null`` when the section's
+movie was not deposited and ``"is_gain_corrected": null`` when the config does not say; its database importer
+(``apiv2/db_import/importers/frame.py``) reads the five with ``[]``, so a missing key fails the whole dataset
+(``KeyError``), while ``null`` imports. ``frames_acquisition_file`` is read the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+FRAME_ENTRY_KEYS = ("acquisition_order", "accumulated_dose", "exposure_dose", "is_gain_corrected", "path")
+"""Keys every ``frames[]`` entry holds (the portal's database importer reads each with ``[]``)."""
+
+FRAME_ENTRY_NULLABLE = frozenset({"is_gain_corrected", "path"})
+"""Entry keys written as ``null`` when unknown: no deposited movie (``path``), gain correction not stated."""
+
+FRAMES_FILE_KEYS = ("frames_acquisition_file", "frames")
+"""Keys ``frames_metadata.json`` must hold for the importer."""
+
+ANNOTATION_FILE_DEFAULTS = {"is_visualization_default": False}
+"""Every ``files[]`` entry of an annotation's metadata: the portal's annotation sources default
+``is_visualization_default`` to false and write it on every file."""
+
+SEMANTIC_MASK_OBJECT_COUNT = 0
+"""The object count of a semantic segmentation mask: the portal counts points (or distinct instance ids) and
+gives every other source 0; an annotation's ``object_count`` is the largest over its files."""
+
+
+SAMPLE_DESCRIPTORS = (
+    "assay", "cell_component", "cell_strain", "cell_type", "development_stage", "disease", "organism", "tissue",
+)  # fmt: skip
+"""Dataset fields the portal's dataset importer always writes, each with ``name`` and ``id`` (the organism with
+``name`` and ``taxonomy_id``)."""
+
+NOT_REPORTED = "not_reported"
+"""What the portal writes for a sample descriptor's missing or empty name or id."""
+
+
+def with_dataset_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataset's metadata as the portal's dataset importer writes it: every sample descriptor present, its empty
+    ``name`` and ``id`` set to ``not_reported`` (the organism's missing ``taxonomy_id`` stays unset)."""
+    filled = dict(values)
+    for key in SAMPLE_DESCRIPTORS:
+        given = filled.get(key)
+        descriptor = dict(given) if isinstance(given, Mapping) else {}
+        if not descriptor.get("name"):
+            descriptor["name"] = NOT_REPORTED
+        if key != "organism" and not descriptor.get("id"):
+            descriptor["id"] = NOT_REPORTED
+        filled[key] = descriptor
+    return filled
+
+
+def with_frame_nulls(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` (a frames metadata file without nulls) with the nullable keys of every frame entry present."""
+    filled = dict(document)
+    frames = document.get("frames")
+    if isinstance(frames, list):
+        filled["frames"] = [
+            {**dict.fromkeys(sorted(FRAME_ENTRY_NULLABLE)), **entry} if isinstance(entry, Mapping) else entry
+            for entry in frames
+        ]
+    return filled
