@@ -1,8 +1,8 @@
 """A run SIGKILLed just before any one of its publication steps converges on the next run: the final tree is byte for
 byte the tree of an uninterrupted run (same ids, same bytes, same manifests) and ``ingest check`` finds nothing.
 
-The steps are enumerated, not sampled: :mod:`ingest.storage.publication_steps` numbers every publication of a run, a forked
-child ingests with ``INGEST_TEST_KILL_AT_STEP=k`` and dies at step ``k``, and this process reruns the ingestion.
+The steps are enumerated, not sampled: :mod:`ingest.storage.publication_steps` numbers every publication of a run, a
+forked child ingests with ``INGEST_TEST_KILL_AT_STEP=k`` and dies at step ``k``, and this process reruns the ingestion.
 """
 
 from __future__ import annotations

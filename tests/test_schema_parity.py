@@ -36,9 +36,9 @@ ROOTS = {
 }
 
 _PICKS = (
-    "file formats are the picks-reader registry's names for the shape (ingest/converters/picks/registry.py), a superset of "
-    "the portal's list: every portal format is read, and `ingest validate` refuses a name the registry lacks "
-    "(E-FILE-FORMAT)"
+    "file formats are the picks-reader registry's names for the shape (ingest/converters/picks/registry.py), "
+    "a superset of the portal's list: every portal format is read, and `ingest validate` refuses a name the "
+    "registry lacks (E-FILE-FORMAT)"
 )
 _TEMPLATE = (
     "templated numbers: we also take `int {col}` (the portal's validator replaces it by an integer before "

@@ -24,8 +24,9 @@ _TILT_AXIS = re.compile(r"tilt\s*axis\s*angle\s*=\s*([-+]?(?:\d*\.?\d+))", re.IG
 
 @dataclass(frozen=True)
 class SectionAngles:
-    """What the checker compares of one mdoc section (the lenient twin of :class:`ingest.converters.acquisition.mdoc.MdocSection`:
-    the checker reports a bad line as a finding and reads on, where the converter refuses the file)."""
+    """What the checker compares of one mdoc section (the lenient twin of
+    :class:`ingest.converters.acquisition.mdoc.MdocSection`: the checker reports a bad line as a finding and reads on,
+    where the converter refuses the file)."""
 
     line: int
     tilt_angle: float | None

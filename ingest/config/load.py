@@ -51,7 +51,8 @@ class LoadedConfig:
 
 
 def read_config(path: Path | str, limits: YamlLimits = DEFAULT_LIMITS) -> RawConfig:
-    """Read and upgrade a config; raise :class:`~ingest.config.positioned_yaml.YamlReadError` when it is not safe YAML."""
+    """Read and upgrade a config; raise :class:`~ingest.config.positioned_yaml.YamlReadError` when it is not safe
+    YAML."""
     tree = read_yaml_tree(Path(path), limits)
     data = plain_data(tree, str(path), limits)
     version = declared_version(data)

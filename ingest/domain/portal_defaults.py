@@ -1,6 +1,7 @@
 """What the portal's own pipeline always writes into a metadata file even when the config has no value for it,
-and what its database importer reads without a fallback: one place for the writers (:mod:`ingest.pipeline.frames_metadata`,
-:mod:`ingest.pipeline.execute_run`) and for ``ingest check`` (:mod:`ingest.checks.metadata_rules`).
+and what its database importer reads without a fallback: one place for the writers
+(:mod:`ingest.pipeline.frames_metadata`, :mod:`ingest.pipeline.execute_run`) and for ``ingest check``
+(:mod:`ingest.checks.metadata_rules`).
 
 Facts from the portal's code (chanzuckerberg/cryoet-data-portal-backend): its frame importer writes every
 ``frames[]`` entry of ``Frames/frames_metadata.json`` with the five keys below, ``"path": null`` when the section's

@@ -201,9 +201,9 @@ def _write_deposition_level(
 def _copy_image(
     image: ImageCopy, source: Storage, output: DigestingPublisher, settings: ExecutionSettings, errors: list[str]
 ) -> bool:
-    """Copy a key photo as PNG: a literal read as the portal reads it (:mod:`ingest.pipeline.literal_files`), or a file a
-    glob found under the source prefix. A photo that cannot be read is an error in ``errors`` (naming the URL or
-    the places tried) and False: it fails only the entity that needs it."""
+    """Copy a key photo as PNG: a literal read as the portal reads it (:mod:`ingest.pipeline.literal_files`), or a file
+    a glob found under the source prefix. A photo that cannot be read is an error in ``errors`` (naming the URL or the
+    places tried) and False: it fails only the entity that needs it."""
     what = f"{image.kind} key photo"
     try:
         if image.literal:

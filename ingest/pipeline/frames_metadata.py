@@ -1,6 +1,6 @@
 """Build a run's ``Frames/frames_metadata.json`` (pure): the frames entry's metadata, the doses of every section of
-the run's acquisition file (:mod:`ingest.converters.acquisition.mdoc`) and the paths of the frame files deposited for them,
-validated against ``FramesMetadataFile`` before anything is written. Every frame entry has ``path`` and
+the run's acquisition file (:mod:`ingest.converters.acquisition.mdoc`) and the paths of the frame files deposited for
+them, validated against ``FramesMetadataFile`` before anything is written. Every frame entry has ``path`` and
 ``is_gain_corrected``, ``null`` when unknown, as the portal writes them (:mod:`ingest.domain.portal_defaults`)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Execute a plan with its log kept: every run's outcome, the report and the output checks are logged (see
-:mod:`ingest.pipeline.ingestion_log`), the log is published to ``{output}/.ingest/logs/`` and the ingestion summarised in
-``{output}/.ingest/last_ingestion.json``, also when the execution is interrupted or fails."""
+:mod:`ingest.pipeline.ingestion_log`), the log is published to ``{output}/.ingest/logs/`` and the ingestion summarised
+in ``{output}/.ingest/last_ingestion.json``, also when the execution is interrupted or fails."""
 
 from __future__ import annotations
 

@@ -2,14 +2,14 @@
 what it wrote, and which numbered folders the run allocated.
 
 An entity's fingerprint covers its task (sources, outputs, rendered metadata, options), the content fingerprints of
-its source files (:meth:`ingest.storage.base.Storage.content_fingerprint`: size, times, inode and a sampled hash of local
-files, the ETag on S3, so sources are never read twice; each computed once per run) and the manifest format;
-``last_updated_at`` is left out, so re-running with a new timestamp but unchanged inputs rewrites nothing.
-With the fingerprint the manifest records the size and SHA-256 of every file the entity published
-(:mod:`ingest.storage.digests`). An entity is up to date when its fingerprint matches and its outputs still hold
-what was recorded (checked quickly by default, in full with ``--verify``); otherwise it is written again, which
-repairs deleted or damaged outputs. The manifest is updated after the entity's metadata file is published, so an
-interrupted run redoes exactly the entities it had not finished.
+its source files (:meth:`ingest.storage.base.Storage.content_fingerprint`: size, times, inode and a sampled hash of
+local files, the ETag on S3, so sources are never read twice; each computed once per run) and the manifest format;
+``last_updated_at`` is left out, so re-running with a new timestamp but unchanged inputs rewrites nothing. With the
+fingerprint the manifest records the size and SHA-256 of every file the entity published
+(:mod:`ingest.storage.digests`). An entity is up to date when its fingerprint matches and its outputs still hold what
+was recorded (checked quickly by default, in full with ``--verify``); otherwise it is written again, which repairs
+deleted or damaged outputs. The manifest is updated after the entity's metadata file is published, so an interrupted run
+redoes exactly the entities it had not finished.
 
 *Data and metadata*: beside the whole fingerprint each entity with converted data (tilt series, tomograms,
 annotations) records a *data fingerprint* covering only what its data files are made from (sources, their

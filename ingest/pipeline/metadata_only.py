@@ -1,6 +1,7 @@
 """Metadata-only rewrites: the metadata file of an entity whose data is unchanged and intact, made from its
 rendered config metadata and the computed fields (sizes, scales, object counts) of the metadata file it replaces,
-so that no volume or point file is read or written (:mod:`ingest.pipeline.execute_run`, :mod:`ingest.pipeline.manifest`).
+so that no volume or point file is read or written (:mod:`ingest.pipeline.execute_run`,
+:mod:`ingest.pipeline.manifest`).
 
 Each function returns the bytes a full write would have published for the same inputs.
 """

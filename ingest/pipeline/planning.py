@@ -1,7 +1,7 @@
 """From a config file and two storage URLs to a Plan: validate, list the input once, read the output, plan.
 
-This is the IO shell around the pure :func:`ingest.plan.deposition.plan_deposition`; ``ingest deposition --dry-run`` prints
-what it returns, and the executor runs it.
+This is the IO shell around the pure :func:`ingest.plan.deposition.plan_deposition`; ``ingest deposition --dry-run``
+prints what it returns, and the executor runs it.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The rules that need the input files (a finder that matches nothing, a literal file that does not exist, a regex
 without the group a name is taken from, a template field missing from the run data map, a mesh_source_path that
 does not exist, ...) live in one place, the planner; validation runs the same planning code
-(:func:`ingest.pipeline.planning.plan_valid_config`) on an empty output tree (or the tree given with ``--output``) and turns
-the error it raises into a finding at the line and column of the config path the error names.
+(:func:`ingest.pipeline.planning.plan_valid_config`) on an empty output tree (or the tree given with ``--output``) and
+turns the error it raises into a finding at the line and column of the config path the error names.
 """
 
 from __future__ import annotations

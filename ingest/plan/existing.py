@@ -3,13 +3,13 @@
 Ids start at 100 inside their container (tomograms, tilt series and alignments per run, as docs/design.md §4
 says; annotations per voxel-spacing folder). On re-ingestion an entity gets the id of the existing entity
 with the same identity key (docs/design.md §4), read from its metadata file; a new entity gets the lowest free
-id. :class:`ExistingTree` is built at the edge (:func:`ingest.pipeline.existing_tree.read_existing_tree`) and is only read by
-the pure planner.
+id. :class:`ExistingTree` is built at the edge (:func:`ingest.pipeline.existing_tree.read_existing_tree`) and is only
+read by the pure planner.
 
 A run killed after an entity's data was published but before its metadata leaves an *orphan*: a numbered folder
 without a metadata file. Before writing any data the executor records in the run's manifest which identity each
-folder was allocated to (a *claim*, see :mod:`ingest.pipeline.manifest`); an orphan our manifest claims is ours: the next
-plan gives its id back to the same identity (or to any new entity) and the executor deletes its partial data first.
+folder was allocated to (a *claim*, see :mod:`ingest.pipeline.manifest`); an orphan our manifest claims is ours: the
+next plan gives its id back to the same identity (or to any new entity) and the executor deletes its partial data first.
 An orphan nobody claims (another writer's) keeps its id taken.
 """
 
