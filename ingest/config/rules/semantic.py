@@ -2,7 +2,7 @@
 
 Rules read the plain config data defensively (a value of the wrong type is the schema's finding, not theirs), so
 they run on invalid configs too and every problem is reported in one pass. Source-entry rules live in
-``finders.py``; identifier patterns are the schema's (``validators/schema.py``).
+:mod:`ingest.config.rules.finders`; identifier patterns are the schema's (:mod:`ingest.config.rules.schema`).
 """
 
 from __future__ import annotations
