@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+from pydantic import BaseModel
 
 from ingest.converters.alignment_files import AlignmentText, read_alignment_files
 from ingest.converters.alignment_tables import decode_text
@@ -41,7 +42,9 @@ from ingest.manifest import Manifest, fingerprint
 from ingest.metadata import (
     alignment_file,
     annotation_file,
+    document_bytes,
     metadata_bytes,
+    metadata_document,
     run_file,
     tiltseries_file,
     tomogram_file,
@@ -50,7 +53,7 @@ from ingest.metadata import (
 from ingest.metadata_only import annotation_entries, previous_volume_fields, rewrite_annotation, rewrite_tomogram
 from ingest.output_digests import DigestingPublisher
 from ingest.plan_viewers import without_annotations
-from ingest.portal_defaults import SEMANTIC_MASK_OBJECT_COUNT
+from ingest.portal_defaults import SEMANTIC_MASK_OBJECT_COUNT, with_section_nulls
 from ingest.progress import VolumeChunkReporter
 from ingest.tasks import (
     AlignmentTask,
@@ -299,7 +302,7 @@ class _RunWriter:
         spacing = float(values.get("pixel_spacing") or 0)
         result = self._convert(task.source_key, VolumeKind.TILTSERIES, spacing, task.mrc_key, task.zarr_key)
         computed.update(volume_fields(result, mrc_key=task.mrc_key, zarr_key=task.zarr_key))
-        return metadata_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+        return _tiltseries_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
 
     def _tiltseries_computed(self, task: TiltSeriesTask) -> dict[str, Any]:
         computed: dict[str, Any] = {"run_name": self.run.run.name, "frames_count": task.frames_count}
@@ -311,7 +314,7 @@ class _RunWriter:
         """A metadata-only rewrite: the volume fields of the file replaced, the rest computed as in a full write."""
         computed = {**self._tiltseries_computed(task), **previous_volume_fields(previous, task.mrc_key, task.zarr_key)}
         values = task.metadata.to_dict()
-        return metadata_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
+        return _tiltseries_bytes(tiltseries_file(values, computed, self.settings.timestamp, key=task.metadata_key))
 
     def _source_text(self, key: str) -> str:
         return decode_text(self.input.read_bytes(self.settings.source_key(key)), key)
@@ -475,6 +478,11 @@ class _RunWriter:
             **extra,
         )
         return result.object_count if instance else SEMANTIC_MASK_OBJECT_COUNT
+
+
+def _tiltseries_bytes(model: BaseModel) -> bytes:
+    """A tilt-series metadata file with the nulls the portal writes in its per-section parameters."""
+    return document_bytes(with_section_nulls(metadata_document(model)))
 
 
 def _placeholder_volume() -> dict[str, Any]:

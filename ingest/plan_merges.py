@@ -1,12 +1,14 @@
 """Refusals of the silent merges docs/design.md §4 forbids: entities the portal's database importer would fold
-into one row (its keys: tomograms by voxel spacing, processing and reconstruction method; alignments by run and
-deposition; one tilt series per run)."""
+into one row (its keys: alignments by run and deposition; one tilt series per run). Tomograms need no refusal of
+their own: the importer keys their rows on voxel spacing, deposition, processing, processing software and
+reconstruction method, all part of the tomogram identity key, and two tomograms with one identity are refused
+when their ids are assigned (:class:`ingest.existing.IdAllocator`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ingest.entities import Alignment, Run, VoxelSpacing
+from ingest.entities import Alignment, Run
 from ingest.errors import PlanError
 from ingest.existing import Identity, alignment_identity
 from ingest.plan_context import PlanContext
@@ -42,19 +44,3 @@ def refuse_second_alignment(
                 expected=expected + "; remove the old alignment folder to replace it",
                 found=", ".join(context.layout.alignment_metadata(Alignment(run, i)) for i in sorted(ours)),
             )
-
-
-def refuse_tomogram_merge(
-    claimed: dict[tuple[Any, Any], str], metadata: dict[str, Any], voxel_spacing: VoxelSpacing, what: str, where: str
-) -> None:
-    """Two tomograms of one voxel spacing with the same processing and reconstruction method would be merged by
-    the portal; refuse the second."""
-    key = (metadata.get("processing"), metadata.get("reconstruction_method"))
-    if key in claimed:
-        raise PlanError(
-            f"two tomograms of {voxel_spacing.name} Å would have the same processing and reconstruction method",
-            where=where,
-            expected="tomograms of one voxel spacing that differ in processing or reconstruction_method",
-            found=f"processing {key[0]!r}, reconstruction_method {key[1]!r} for {claimed[key]} and {what}",
-        )
-    claimed[key] = what

@@ -4,7 +4,6 @@ and the sections that are not ingested yet (counted as skipped)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from ingest.entities import Run, TiltSeries, Tomogram, VoxelSpacing
 from ingest.errors import PlanError
@@ -22,7 +21,6 @@ from ingest.plan_annotations import plan_annotations
 from ingest.plan_context import PlanContext, Scope, entry_sources
 from ingest.plan_copies import plan_copies
 from ingest.plan_frames import plan_frames
-from ingest.plan_merges import refuse_tomogram_merge
 from ingest.plan_sections import with_section_sources
 from ingest.plan_viewers import plan_key_images, plan_neuroglancer
 from ingest.sources import Origin
@@ -219,7 +217,6 @@ def _plan_tomograms(
     container = layout.tomogram_container(voxel_spacing)
     existing = context.existing.metadata_in(container, "tomogram_metadata.json")
     tasks: list[TomogramTask] = []
-    claimed: dict[tuple[Any, Any], str] = {}
     candidates = [(layout.tomogram_metadata(Tomogram(voxel_spacing, i)), m) for i, m in existing.items()]
     for index, entry in enumerate(config.tomograms or ()):
         configured = entry.metadata.voxel_spacing if entry.metadata is not None else None
@@ -240,7 +237,6 @@ def _plan_tomograms(
                 what = f"{path} ({item.key})"
                 tomogram_id, reused = allocator.assign(identity, what=what)
                 tomogram = Tomogram(voxel_spacing, tomogram_id)
-                refuse_tomogram_merge(claimed, metadata, voxel_spacing, what, context.where(path))
                 tasks.append(
                     TomogramTask(
                         tomogram=tomogram,

@@ -6,7 +6,10 @@ Facts from the portal's code (chanzuckerberg/cryoet-data-portal-backend): its fr
 ``frames[]`` entry of ``Frames/frames_metadata.json`` with the five keys below, ``"path": null`` when the section's
 movie was not deposited and ``"is_gain_corrected": null`` when the config does not say; its database importer
 (``apiv2/db_import/importers/frame.py``) reads the five with ``[]``, so a missing key fails the whole dataset
-(``KeyError``), while ``null`` imports. ``frames_acquisition_file`` is read the same way.
+(``KeyError``), while ``null`` imports. ``frames_acquisition_file`` is read the same way. Its tilt-series importer
+(``ingestion_tools/scripts/importers/tiltseries.py``) writes every ``per_section_parameter`` entry with the six CTF
+values below, ``null`` when no CTF file is given or it has no row for the section, and ``"ctf_path": null`` when the
+run has no CTF file.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ FRAMES_FILE_KEYS = ("frames_acquisition_file", "frames")
 ANNOTATION_FILE_DEFAULTS = {"is_visualization_default": False}
 """Every ``files[]`` entry of an annotation's metadata: the portal's annotation sources default
 ``is_visualization_default`` to false and write it on every file."""
+
+SECTION_CTF_KEYS = (
+    "astigmatic_angle", "cross_correlation", "major_defocus", "max_resolution", "minor_defocus", "phase_shift",
+)  # fmt: skip
+"""CTF values of every ``per_section_parameter`` entry, written as ``null`` when unknown."""
 
 SEMANTIC_MASK_OBJECT_COUNT = 0
 """The object count of a semantic segmentation mask: the portal counts points (or distinct instance ids) and
@@ -66,4 +74,18 @@ def with_frame_nulls(document: Mapping[str, Any]) -> dict[str, Any]:
             {**dict.fromkeys(sorted(FRAME_ENTRY_NULLABLE)), **entry} if isinstance(entry, Mapping) else entry
             for entry in frames
         ]
+    return filled
+
+
+def with_section_nulls(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` (a tilt-series metadata file without nulls) as the portal writes it when it has per-section
+    parameters: every entry with the CTF values of :data:`SECTION_CTF_KEYS` (``null`` when unknown) and
+    ``ctf_path`` present (``null`` without a CTF file)."""
+    filled = dict(document)
+    sections = document.get("per_section_parameter")
+    if isinstance(sections, list) and sections:
+        filled["per_section_parameter"] = [
+            {**dict.fromkeys(SECTION_CTF_KEYS), **entry} if isinstance(entry, Mapping) else entry for entry in sections
+        ]
+        filled.setdefault("ctf_path", None)
     return filled

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from synthetic_acquisition import acquisition_of, entry_value
 from synthetic_context import (
     MAPS,
     RunValues,
@@ -77,6 +79,8 @@ class _Synthesizer:
         self.result = SyntheticInputs(root, self.input_root, "", [], written=self.writer.written)
         self.dataset_path: str | None = None
         self.run_paths: dict[str, str] = {}
+        self.run_homes: dict[str, str] = {}
+        """The folder each run was found in (its own folder, or the folder of the file it is named after)."""
 
     # ----- names: deposition, dataset, runs, voxel spacings -------------------------------------------------------
 
@@ -286,7 +290,10 @@ class _Synthesizer:
             contexts.append(run)
         self.result.runs = [name for name, _ in runs]
         self.run_paths = {name: path for name, path in runs if path and "." in path.rsplit("/", 1)[-1]}
+        self.run_homes = {n: p.rsplit("/", 1)[0] if n in self.run_paths else p for n, p in runs if p}
+        self.writer.ctf_format = str(entry_value(self.data, "ctfs", {}, "format") or "CTFFIND")
         for run in contexts:
+            self.writer.acquisitions[run.values["run_name"]] = acquisition_of(self.data, run.values)
             spacings = self.voxel_spacings(run)
             self.result.voxel_spacings[run.values["run_name"]] = spacings
             for section in ("frames", *(s for s in _RUN_SECTIONS if s != "frames")):
@@ -300,10 +307,32 @@ class _Synthesizer:
         self.write_literal_photos()
         return self.result
 
+    def at_home(self, glob: str, run: RunValues) -> bool:
+        """Whether ``glob`` (a source glob) looks in the folder the run was found in, or below it."""
+        home = self.run_homes.get(run.values.get("run_name", ""))
+        if not home:
+            return False
+        parts = glob.replace("{run_name}", run.values["run_name"]).strip("/").split("/")
+        wanted = home.split("/")
+        return len(parts) > len(wanted) and all(fnmatchcase(h, p) for h, p in zip(wanted, parts, strict=False))
+
+    def home_first(self, section: str, run: RunValues) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """The sources of ``section``, entry by entry; within an entry (alternative places of one file, e.g. one
+        source per data set folder) the sources that look in the run's own folder come first, so the file the
+        synthesizer writes for a run lands where the run was found."""
+        order = {id(entry): i for i, (entry, _) in enumerate(self.sources(section))}
+
+        def key(item: tuple[dict[str, Any], dict[str, Any]]) -> tuple[int, bool]:
+            finder = item[1].get("source_glob") or {}
+            globs = [finder.get("list_glob"), *((item[1].get("source_multi_glob") or {}).get("list_globs") or [])]
+            return order[id(item[0])], not any(isinstance(g, str) and self.at_home(g, run) for g in globs)
+
+        return sorted(self.sources(section), key=key)
+
     def walk_section(self, section: str, run: RunValues, spacing: str) -> None:
         level = spacing if section in _VS_SECTIONS else None
         names_of: dict[int, set[str]] = {}
-        for entry, source in self.sources(section):
+        for entry, source in self.home_first(section, run):
             if not self.allowed(source, run, level):
                 continue
             exclude = source.get("exclude")
@@ -326,7 +355,8 @@ class _Synthesizer:
             if "source_glob" in source:
                 self.place(source["source_glob"], section, run, spacing, exclude=exclude, names=names)
             elif "source_multi_glob" in source:
-                for glob in source["source_multi_glob"].get("list_globs") or []:
+                globs = source["source_multi_glob"].get("list_globs") or []
+                for glob in sorted(globs, key=lambda g: not self.at_home(str(g), run)):
                     self.place({"list_glob": glob}, section, run, spacing, exclude=exclude, names=names)
 
     def place(self, finder: dict[str, Any], section: str, run: RunValues, spacing: str, **extra: Any) -> None:
@@ -334,7 +364,15 @@ class _Synthesizer:
         if section == "annotations":
             extension = _PICK_EXTENSIONS.get(str(extra.get("file_format")), "")
         names = extra.pop("names", None)
-        path = self.invent(finder, run, extension=extension, exclude=extra.pop("exclude", None))
+        exclude = extra.pop("exclude", None)
+        before = (dict(run.values), set(run.free))
+        path = self.invent(finder, run, extension=extension, exclude=exclude)
+        taken = [key for key, owner in self.writer.section_of.items() if owner != section]
+        if path in taken:  # a file of another kind (a gain where the tilt series is): find one of this kind
+            found, run.values, run.free = path, *before
+            path = self.invent(finder, run, extension=extension, exclude=exclude, avoid=taken)
+            if path is None:
+                path = self.invent(finder, run, extension=extension, exclude=exclude) or found
         if path is not None and names is not None:
             if path.rsplit("/", 1)[-1] in names:
                 return

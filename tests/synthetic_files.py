@@ -3,13 +3,17 @@ each annotation format, mdoc, raw tilts, IMOD/AreTomo alignment files, CTF estim
 
 Every volume is :data:`SHAPE` (z, y, x) voxels; picks are :data:`POINTS` in voxels of the annotation's voxel
 spacing, written in each format's own units (pixels × binning, or Å), so they land inside every tomogram
-whatever the binning. Tilt series have :data:`TILTS` sections and every per-tilt file has as many rows.
+whatever the binning. Everything about the acquisition agrees with the config (:class:`Acquisition`): tilt series,
+mdoc, raw tilts, IMOD/AreTomo files and CTF estimates have one section per angle of its ``tilt_range`` by
+``tilt_step``; the mdoc's exposure times times the frames' ``dose_rate`` add up to ``total_flux``; MRC frames and
+gains are single images at the frames' pixel size.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +30,23 @@ from ingest.example import grayscale_png, write_mrc
 
 SHAPE = (16, 16, 16)
 TILTS = (-30.0, 0.0, 30.0)
+"""The tilt angles when a config gives no tilt_range."""
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """A run's acquisition as its config describes it: the tilt angles in acquisition order, the exposure time of
+    each tilt (so that times × ``dose_rate`` add up to ``total_flux``), the dose per tilt, the tilt series' pixel
+    spacing and the frames' pixel size (pixel spacing / ``binning_from_frames``)."""
+
+    tilts: tuple[float, ...] = TILTS
+    exposure_time: float = 1.0
+    dose: float = 3.0
+    pixel_spacing: float = 10.0
+    frame_pixel_size: float = 10.0
+
+
+DEFAULT_ACQUISITION = Acquisition()
 POINTS = ((3.0, 4.0, 5.0), (8.0, 9.0, 6.0), (11.0, 6.0, 10.0))
 """x, y, z in voxels of the annotation's voxel spacing."""
 
@@ -40,12 +61,15 @@ def _volume(kind: str) -> np.ndarray:
     return np.sin(x / 3.0) + np.cos(y / 4.0) + z / 16.0
 
 
-def write_volume(path: Path, voxel_spacing: float, kind: str = "tomogram") -> None:
-    """An MRC file, or an OME-Zarr folder when ``path`` ends in ``.zarr`` (written with the project's converter)."""
-    data = _volume(kind)
+def write_volume(path: Path, voxel_spacing: float, kind: str = "tomogram", sections: int = len(TILTS)) -> None:
+    """An MRC file, or an OME-Zarr folder when ``path`` ends in ``.zarr`` (written with the project's converter);
+    a ``tilt_series`` has ``sections`` images, an ``image`` (a gain, a movie frame) one."""
+    data = _volume(kind if kind != "image" else "tomogram")
     if kind == "tilt_series":
-        data = np.stack([_volume("tomogram")[0] + i for i in range(len(TILTS))])
-    if kind in ("tomogram", "tilt_series"):
+        data = np.stack([_volume("tomogram")[0] + i for i in range(sections)])
+    if kind == "image":
+        data = _volume("tomogram")[:1] + 1.0
+    if kind in ("tomogram", "tilt_series", "image"):
         data = data.astype(np.float32)
     if path.suffix != ".zarr":
         write_mrc(path, data if kind != "labels" else data.astype(np.int16), voxel_spacing)
@@ -121,21 +145,31 @@ def write_imod_model(path: Path, binning: float) -> None:
     model.to_file(path)
 
 
-def mdoc_text(image_file: str, frame_names: Sequence[str]) -> str:
-    """A SerialEM mdoc with one section per tilt; each section names one movie file."""
-    header = f"PixelSpacing = 10.0\nVoltage = 300\nImageFile = {image_file}\nImageSize = 16 16\nDataMode = 2\n\n"
-    header += "[T = SerialEM: synthetic inputs for a portal config]\n"
+def mdoc_text(image_file: str, frame_names: Sequence[str], acquisition: Acquisition = DEFAULT_ACQUISITION) -> str:
+    """A SerialEM mdoc with one section per tilt of ``acquisition``; each section names one movie file (the
+    deposited ones first, then names of movies that were not deposited)."""
+    a = acquisition
+    header = f"PixelSpacing = {a.pixel_spacing:g}\nVoltage = 300\nImageFile = {image_file}\nImageSize = 16 16\n"
+    header += "DataMode = 2\n\n[T = SerialEM: synthetic inputs for a portal config]\n"
+    names = [*frame_names, *(f"undeposited_{z:03d}.tif" for z in range(len(frame_names), len(a.tilts)))]
     sections = "".join(
-        f"\n[ZValue = {z}]\nTiltAngle = {angle:.2f}\nExposureDose = 3.0\nPixelSpacing = 10.0\n"
-        f"ExposureTime = 1.0\nSubFramePath = X:\\frames\\{frame_names[z % len(frame_names)]}\n"
-        for z, angle in enumerate(TILTS)
+        f"\n[ZValue = {z}]\nTiltAngle = {angle:.2f}\nExposureDose = {a.dose:g}\nPixelSpacing = {a.pixel_spacing:g}\n"
+        f"ExposureTime = {a.exposure_time:.6f}\nSubFramePath = X:\\frames\\{names[z]}\n"
+        for z, angle in enumerate(a.tilts)
     )
     return header + sections
 
 
-def tilt_file_text(suffix: str) -> str:
+def tilt_file_text(suffix: str, tilts: Sequence[float] = TILTS, ctf_format: str = "CTFFIND") -> str:
     """Per-tilt text files by suffix: angles (``.rawtlt``, ``.tlt``), ``.xf`` transforms, ``.xtilt`` zeros, an AreTomo
-    ``.aln``, a CTFFIND ``.txt``; anything else gets the angles."""
+    ``.aln``, CTF estimates in ``ctf_format`` (``.txt`` or any suffix of a ``ctfs`` source); anything else gets the
+    angles."""
+    TILTS = tuple(tilts)  # noqa: N806 (the angles of this acquisition)
+    if ctf_format.upper() == "IMOD":
+        rows = "".join(f"{i + 1} {i + 1} {a:.2f} {a:.2f} 2000.0 1900.0 45.0\n" for i, a in enumerate(TILTS))
+        return "1 0 0.0 0.0 0.0 3\n" + rows
+    if ctf_format.upper() == "GCTF":
+        return "".join(f"{i + 1} 20000.0 19000.0 45.0 0.0 0.05 8.0\n" for i in range(len(TILTS)))
     if suffix == ".xf":
         return "".join(f"1.0 0.0 0.0 1.0 {i:.2f} {-i:.2f}\n" for i in range(len(TILTS)))
     if suffix == ".xtilt":
@@ -144,7 +178,7 @@ def tilt_file_text(suffix: str) -> str:
         rows = "".join(
             f"{i:5d} -84.00 1.00000 {i:.2f} {-i:.2f} 1.00 1.00 1.00 0.00 {a:.2f}\n" for i, a in enumerate(TILTS)
         )
-        return "# AreTomo Alignment / Priims bprmMn\n# RawSize = 16 16 3\n# NumPatches = 0\n" + (
+        return f"# AreTomo Alignment / Priims bprmMn\n# RawSize = 16 16 {len(TILTS)}\n# NumPatches = 0\n" + (
             "# SEC     ROT         GMAG       TX          TY      SMEAN     SFIT    SCALE     BASE     TILT\n" + rows
         )
     if suffix == ".txt":

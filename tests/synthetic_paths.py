@@ -61,7 +61,7 @@ def _options(op: Any, argument: Any, limit: int) -> list[str]:
     if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
         low, high, sub = argument
         inner = _sequence(list(sub), limit) or [""]
-        options = ["".join(itertools.repeat(inner[0], low))]
+        options = ["".join(itertools.repeat(option, low)) for option in inner[: 2 if low else 1]]
         if high is c.MAXREPEAT or high > low:
             options += [option * max(low, 1) for option in inner]
         return options
@@ -231,7 +231,7 @@ def invent_path(
     tokens = [*base, *named, *extra_tokens, *tokens_from(match_regex, name_regex), "x", "1", *pieces]
     last = _WILDCARD.sub("", pattern.rsplit("/", 1)[-1])
     if extension and "." not in last:
-        tokens = [*(f"{t}{extension}" for t in (*base, "x")), *tokens]
+        tokens = [*(f"{t}{extension}" for t in (*base, "x", "y")), *tokens]
     return fill_glob(pattern, list(dict.fromkeys(tokens)), accept)
 
 

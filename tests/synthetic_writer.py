@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from dm4_file import dm4_bytes
 from synthetic_files import (
+    DEFAULT_ACQUISITION,
+    Acquisition,
     frame_bytes,
     key_photo_png,
     mdoc_text,
@@ -36,6 +38,11 @@ class SourceWriter:
         self.written: list[str] = []
         self.frames_of: dict[str, list[str]] = {}
         self.shared_runs: dict[str, list[str]] = {}
+        self.acquisitions: dict[str, Acquisition] = {}
+        """Each run's acquisition (the config's tilt range, flux and pixel spacing)."""
+        self.ctf_format = "CTFFIND"
+        self.section_of: dict[str, str] = {}
+        """The section each written key was written for."""
 
     def _target(self, key: str, root: Path | None = None) -> Path:
         path = (root or self.source_root) / key.lstrip("/")
@@ -49,26 +56,36 @@ class SourceWriter:
             return
         if key not in self.written:
             self.written.append(key)
+            self.section_of[key] = section
         path = self._target(key)
         suffix = path.suffix.lower()
         spacing = float(voxel_spacing)
-        if section in VOLUME_KINDS:
+        acquisition = self.acquisitions.get(run_name, DEFAULT_ACQUISITION)
+        sections = len(acquisition.tilts)
+        if section == "tiltseries":
+            write_volume(path, acquisition.pixel_spacing, "tilt_series", sections)
+        elif section in VOLUME_KINDS:
             write_volume(path, spacing, VOLUME_KINDS[section])
         elif section == "annotations":
             self._annotation(path, run_name, spacing, **extra)
         elif section == "key_images" or suffix == ".png":
             path.write_bytes(key_photo_png())
         elif section == "frames":
-            write_volume(path, spacing, "tilt_series") if suffix == ".mrc" else path.write_bytes(frame_bytes(suffix))
+            pixel = acquisition.frame_pixel_size
+            write_volume(path, pixel, "image") if suffix == ".mrc" else path.write_bytes(frame_bytes(suffix))
             self.frames_of.setdefault(run_name, []).append(path.name)
         elif section == "gains" and suffix == ".dm4":
-            path.write_bytes(dm4_bytes(np.ones((8, 8), dtype=np.float32), pixel_size=spacing / 10, unit="nm"))
+            gain = np.ones((16, 16), dtype=np.float32)
+            path.write_bytes(dm4_bytes(gain, pixel_size=acquisition.frame_pixel_size / 10, unit="nm"))
         elif section == "gains":
-            write_volume(path, spacing, "tilt_series") if suffix == ".mrc" else path.write_bytes(frame_bytes(".tif"))
+            pixel = acquisition.frame_pixel_size
+            write_volume(path, pixel, "image") if suffix == ".mrc" else path.write_bytes(frame_bytes(".tif"))
         elif suffix == ".mdoc" or section == "collection_metadata":
-            path.write_text(mdoc_text(f"{run_name}.mrc", self.frames_of.get(run_name) or [f"{run_name}_001.tif"]))
+            frames = self.frames_of.get(run_name) or []
+            path.write_text(mdoc_text(f"{run_name}.mrc", frames[:sections], acquisition))
         else:
-            path.write_text(tilt_file_text(suffix))
+            ctf_format = self.ctf_format if section == "ctfs" else "CTFFIND"
+            path.write_text(tilt_file_text(suffix, acquisition.tilts, ctf_format))
 
     def _annotation(self, path: Path, run_name: str, voxel_spacing: float, **extra: Any) -> None:
         shape, file_format, binning = extra["shape"], str(extra.get("file_format")), float(extra.get("binning") or 1)

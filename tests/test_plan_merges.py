@@ -1,5 +1,6 @@
 """Silent merges docs/design.md §4 forbids are refused by the planner with a PlanError saying what collides:
-two tomograms with one processing and reconstruction method in a voxel spacing, two alignments of one deposition
+two tomograms with one processing, processing software and reconstruction method in a voxel spacing (the portal
+importer's tomogram row keys), two alignments of one deposition
 in a run, a second tilt series in a run; and a deposition the importer could not find is warned about."""
 
 from __future__ import annotations
@@ -30,16 +31,28 @@ def alignment_entry(*globs: str, **metadata: Any) -> dict[str, Any]:
     return {"metadata": {**ALIGNMENT, **metadata}, "sources": [{"source_multi_glob": {"list_globs": list(globs)}}]}
 
 
-def test_two_tomograms_with_one_processing_and_method_are_refused_even_with_other_software() -> None:
+def test_two_tomograms_with_one_processing_software_and_method_are_refused() -> None:
     config = base_config(
         tomograms=[
             tomogram_entry("tomograms/{run_name}.mrc", processing_software="A"),
-            tomogram_entry("denoised/{run_name}.mrc", processing_software="B"),
+            tomogram_entry("denoised/{run_name}.mrc", processing_software="A"),
         ]
     )
-    with pytest.raises(PlanError, match="same processing and reconstruction method") as info:
+    with pytest.raises(PlanError, match="would share one output folder") as info:
         plan_of(config, ["tomograms/TS_1.mrc", "denoised/TS_1.mrc"])
     assert "tomograms[1]" in str(info.value) and "'raw'" in str(info.value)
+
+
+def test_tomograms_that_differ_only_in_processing_software_get_two_ids() -> None:
+    """The portal's importer keys tomogram rows on processing_software too (config 10490: clean and noisy WBP)."""
+    config = base_config(
+        tomograms=[
+            tomogram_entry("tomograms/{run_name}.mrc", processing_software="IMOD (clean)"),
+            tomogram_entry("noisy/{run_name}.mrc", processing_software="IMOD (noisy)"),
+        ]
+    )
+    plan = plan_of(config, ["tomograms/TS_1.mrc", "noisy/TS_1.mrc"])
+    assert [task.tomogram.tomogram_id for task in plan.runs[0].tomograms] == [100, 101]
 
 
 def test_tomograms_that_differ_in_processing_get_two_ids() -> None:

@@ -13,6 +13,8 @@
   portal's test mocks ``dm2mrc``; the fixture ``.dm4`` is empty, so a tiny valid one replaces it here).
 - ``test_annotations.py``: the point annotation of ``points.csv`` has ``object_count`` 3 and an ``ndjson`` file of
   shape ``Point``; file entries carry ``is_visualization_default`` (false unless set); a segmentation mask counts 0.
+- ``test_per_section_parameter.py`` and ``test_tiltseries.py``: see
+  :func:`test_tiltseries_as_the_portals_tiltseries_and_per_section_parameter_tests`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from tests.test_portal_fixtures_ingest import (
     with_keys_the_portal_requires,
 )
 from tests.test_portal_fixtures_ingest import ingest as ingest_fixture
+from tests.test_section_parameters import expected as expected_psp
 
 INPUTS = "portal-fixtures/test_infra/test_files/input_bucket/10001_input"
 EXPOSURE_TIMES = (1, 1.58, 1.59, 1.58, 1.58)
@@ -66,7 +69,7 @@ def portal_frames_config(corpus: Path, frames_fixture: str | None = None) -> dic
 
 
 def ingest_portal_inputs(
-    corpus: Path, tmp_path: Path, config: dict[str, Any], *, dm4: bytes | None = None
+    corpus: Path, tmp_path: Path, config: dict[str, Any], *, dm4: bytes | None = None, extra: tuple[str, ...] = ()
 ) -> tuple[Path, dict[str, Any]]:
     """The fixture inputs copied, the empty ``CountRef_TS_run2.dm4`` replaced by ``dm4`` (default: a valid one),
     and ingested: (output folder, JSON report)."""
@@ -79,7 +82,7 @@ def ingest_portal_inputs(
     )
     with (tmp_path / "in/config.yaml").open("w") as stream:
         YAML(typ="safe").dump(config, stream)
-    return tmp_path / "out", ingest(tmp_path / "in/config.yaml", tmp_path / "out")
+    return tmp_path / "out", ingest(tmp_path / "in/config.yaml", tmp_path / "out", *extra)
 
 
 def ingested_portal_inputs(corpus: Path, tmp_path: Path, config: dict[str, Any]) -> Path:
@@ -207,3 +210,36 @@ def test_default_alignment_as_the_portals_alignment_importer_fills_it(corpus: Pa
     }
     assert {key: document[key] for key in expected} == expected
     assert document["volume_dimension"] == pytest.approx({"x": 4 * 1.123, "y": 4 * 1.123, "z": 4 * 1.123})
+
+
+def portal_tiltseries_config(corpus: Path, *, ctf: bool) -> dict[str, Any]:
+    """:func:`portal_frames_config` with ``fixtures/dataset1.yaml``'s tilt series, raw tilts and (when ``ctf``) CTF
+    estimates: the inputs of the portal's ``test_tiltseries.py`` and ``test_per_section_parameter.py``."""
+    source = load(corpus, "dataset1.yaml")
+    config = portal_frames_config(corpus)
+    for key in ("tiltseries", "rawtilts", *(("ctfs",) if ctf else ())):
+        config[key] = source[key]
+    return with_keys_the_portal_requires(config)
+
+
+@pytest.mark.parametrize("ctf", [True, False], ids=["with-ctf", "without-ctf"])
+def test_tiltseries_as_the_portals_tiltseries_and_per_section_parameter_tests(
+    corpus: Path, tmp_path: Path, ctf: bool
+) -> None:
+    """``test_per_section_parameter.py`` (``test_psp_success``, ``test_psp_no_ctf``): the per-section vector, every
+    CTF value null without a CTF file, ``raw_tlt_path`` ``{run}.rawtlt``, ``ctf_path`` ``{run}_CTFFIND_ctf.txt`` or
+    null; ``test_tiltseries.py`` (``dataset1.yaml``): the configured pixel spacing, size and the scales of a stack
+    of images (z never binned)."""
+    config = portal_tiltseries_config(corpus, ctf=ctf)
+    # the fixture's tilt_range, tilt_axis and total_flux disagree with its 5-section mdoc (the consistency checks
+    # say so); the values compared here are the importer's, so the output checks are left out
+    output, report = ingest_portal_inputs(corpus, tmp_path, config, extra=("--no-check",))
+    assert report["ok"] is True, report
+    folder = "10001/TS_run1/TiltSeries/100"
+    document = json.loads((output / folder / "tiltseries_metadata.json").read_text())
+    assert document["per_section_parameter"] == expected_psp(ctf)
+    assert document["raw_tlt_path"] == f"{folder}/TS_run1.rawtlt" and (output / folder / "TS_run1.rawtlt").is_file()
+    assert document["ctf_path"] == (f"{folder}/TS_run1_CTFFIND_ctf.txt" if ctf else None)
+    assert document["pixel_spacing"] == 3.3702
+    assert document["size"] == {"z": 4, "y": 10, "x": 20}
+    assert document["scales"] == [{"z": 4, "y": 10, "x": 20}, {"z": 4, "y": 5, "x": 10}, {"z": 4, "y": 3, "x": 5}]

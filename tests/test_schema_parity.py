@@ -67,10 +67,6 @@ _FROM_CONFIG = (
     "required where the portal's config schema requires it (the Config* classes of schema/ingestion_config.yaml); "
     "the metadata file carries the config's value, and the same models read trees written without it"
 )
-_TILT_SERIES = (
-    "tilt-series metadata (raw_tlt_path, ctf_path, size, per_section_parameter) is issue 12 item 3, another "
-    "work item; not yet carried by our metadata-file schema"
-)
 DELIBERATE: dict[str, str] = {
     "ingestion_config pattern annotations.metadata.annotation_ingest_id": _INGEST_ID,
     "ingestion_config required annotations.metadata.annotation_ingest_id": _INGEST_ID,
@@ -132,19 +128,6 @@ DELIBERATE: dict[str, str] = {
     "metadata_files required frames.acquisition_order": (
         "a frame entry's acquisition order comes from the mdoc's ZValue; entries of frames without an mdoc have none"
     ),
-}
-# Differences another work item is closing (tilt-series metadata, issue 12 item 3): allowed, and not required to
-# persist, so the test stays true whichever branch lands first.
-PENDING: dict[str, str] = {
-    "metadata_files required size": _TILT_SERIES,
-    "metadata_files missing-key raw_tlt_path": _TILT_SERIES,
-    "metadata_files missing-key ctf_path": _TILT_SERIES,
-    "metadata_files minimum per_section_parameter.z_index": _TILT_SERIES,
-    "metadata_files required per_section_parameter.frame_acquisition_order": _TILT_SERIES,
-    "metadata_files minimum per_section_parameter.raw_angle": _TILT_SERIES,
-    "metadata_files maximum per_section_parameter.raw_angle": _TILT_SERIES,
-    "metadata_files minimum per_section_parameter.astigmatic_angle": _TILT_SERIES,
-    "metadata_files maximum per_section_parameter.astigmatic_angle": _TILT_SERIES,
 }
 
 
@@ -215,7 +198,7 @@ def test_our_schema_enforces_what_the_portal_schema_enforces(corpus: Path, schem
         if pair.ours is not None and pattern_difference(pair):
             found.add(f"{schema} pattern {pair.path}")
     listed = {key for key in DELIBERATE if key.startswith(schema + " ")}
-    unlisted = found - listed - set(PENDING)
+    unlisted = found - listed
     assert sorted(unlisted) == [], "differences from the portal's schema that are not listed as deliberate"
     assert sorted(listed - found) == [], "listed deliberate differences that no longer exist"
 

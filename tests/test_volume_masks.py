@@ -81,6 +81,10 @@ def test_instance_mask_keeps_labels_strides_and_lists_them(tmp_path: Path, ngff:
     else:
         attrs = json.loads((tmp_path / "i.zarr" / "zarr.json").read_text())["attributes"]["ome"]
     assert [c["label-value"] for c in attrs["image-label"]["colors"]] == [3, 7, 300]
+    # the portal's instance-mask writer lists them in the multiscale's metadata too (its data validation reads them
+    # there: positive, unique, as many as object_count)
+    portal = attrs["multiscales"][0]["metadata"]["image-label"]
+    assert portal == {"version": "0.4", "colors": [{"label-value": 3}, {"label-value": 7}, {"label-value": 300}]}
     with mrcfile.open(tmp_path / "i_out.mrc") as mrc:
         assert mrc.data.dtype == np.uint16 and int(mrc.header.mode) == 6
 

@@ -115,8 +115,9 @@ def multiscales_attributes(
     pooling: Pooling,
     label_values: tuple[int, ...] | None,
 ) -> dict[str, Any]:
-    """The group attributes of the image: ``multiscales`` (and ``image-label`` for label images), built and
-    validated as ome-zarr-models' NGFF 0.4 or 0.5 models, returned as JSON-ready data."""
+    """The group attributes of the image: ``multiscales`` (and ``image-label`` for label images, listed again in
+    the multiscale's ``metadata`` as the portal writes them), built and validated as ome-zarr-models' NGFF 0.4 or
+    0.5 models, returned as JSON-ready data."""
     models = _NGFF_MODELS[ngff]
     multiscale = models.multiscale(
         version="0.4" if ngff is NgffVersion.V04 else None,
@@ -132,6 +133,7 @@ def multiscales_attributes(
             for level in range(geometry.levels)
         ],
         type=_POOLING_TYPES[pooling],
+        metadata=None if label_values is None else _portal_label_metadata(label_values),
     )
     version = {"version": "0.5"} if ngff is NgffVersion.V05 else {}
     attributes: BaseModel
@@ -148,6 +150,14 @@ def multiscales_attributes(
         attributes = models.image_label(**version, image_label=label, multiscales=[multiscale])
     data: dict[str, Any] = attributes.model_dump(mode="json", by_alias=True, exclude_none=True)
     return data if ngff is NgffVersion.V04 else {"ome": data}
+
+
+def _portal_label_metadata(label_values: tuple[int, ...]) -> dict[str, Any]:
+    """The labels as the portal's ingestion also lists them, in the multiscale's ``metadata`` (its instance-mask
+    writer stores ``{"image-label": {"version": "0.4", "colors": [{"label-value": L}, ...]}}`` there for every
+    label > 0, and its data validation reads them from there and compares their count with ``object_count``)."""
+    colors = [{"label-value": int(value)} for value in label_values if value > 0]
+    return {"image-label": {"version": "0.4", "colors": colors}}
 
 
 @dataclass(frozen=True)

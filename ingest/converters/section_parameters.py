@@ -1,9 +1,9 @@
 """A tilt series' ``per_section_parameter`` as the portal's tilt-series importer computes it: one entry per line
-of the raw tilt file (``{run}.rawtlt``, in stack order = ``z_index``), matched to the mdoc section of the same
-tilt angle (``round()`` equal, the closest one when several are: its ``TiltAngle`` is the ``raw_angle`` and its
-``ZValue`` the ``frame_acquisition_order``) and to the CTF estimate of section ``z_index + 1`` (the CTF values are
-None without a CTF file or without a row for the section). A raw angle no mdoc section matches is an
-:class:`InputFileError` (the portal's importer fails the same way)."""
+of the raw tilt file (``{run}.rawtlt``, in stack order = ``z_index``), matched to the first mdoc section of the
+same tilt angle to two decimals (``round(angle, 2)`` equal, as the portal's importer compares them: its
+``TiltAngle`` is the ``raw_angle`` and its ``ZValue`` the ``frame_acquisition_order``) and to the CTF estimate of
+section ``z_index + 1`` (the CTF values are None without a CTF file or without a row for the section). A raw angle
+no mdoc section matches is an :class:`InputFileError` (the portal's importer fails the same way)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def per_section_parameters(
             raise InputFileError(
                 "a raw tilt angle matches no mdoc section",
                 where=f"{raw.name} (line {index + 1}: {angle:g})",
-                expected=f"a TiltAngle of {mdoc_name} that rounds to {round(angle)}",
+                expected=f"a TiltAngle of {mdoc_name} that rounds to {round(angle, TILT_ANGLE_DECIMALS):g}",
                 found=", ".join(f"{s.tilt_angle:g}" for s in mdoc if s.tilt_angle is not None) or "no TiltAngle",
             )
         estimate = by_section.get(index + 1)
@@ -80,8 +80,14 @@ def per_section_parameters(
     return entries
 
 
+TILT_ANGLE_DECIMALS = 2
+"""Decimals to which the portal's tilt-series importer rounds a raw tilt angle and an mdoc ``TiltAngle`` to pair
+them."""
+
+
 def _mdoc_section(angle: float, mdoc: tuple[MdocSection, ...]) -> MdocSection | None:
-    """The mdoc section whose tilt angle rounds as ``angle`` does, the closest of several (first on a tie)."""
-    target = round(angle)
-    matches = [s for s in mdoc if s.tilt_angle is not None and round(s.tilt_angle) == target]
-    return min(matches, key=lambda s: abs((s.tilt_angle or 0.0) - angle), default=None)
+    """The first mdoc section whose tilt angle equals ``angle`` to :data:`TILT_ANGLE_DECIMALS` decimals."""
+    target = round(angle, TILT_ANGLE_DECIMALS)
+    return next(
+        (s for s in mdoc if s.tilt_angle is not None and round(s.tilt_angle, TILT_ANGLE_DECIMALS) == target), None
+    )

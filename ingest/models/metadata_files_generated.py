@@ -836,10 +836,10 @@ class PerSectionParameter(ConfiguredBaseModel):
     """
     Per-tilt acquisition and CTF parameters of a tilt series.
     """
-    z_index: int = Field(default=..., description="""Section index in the stack (0-based).""")
-    frame_acquisition_order: Optional[int] = Field(default=None, description="""Acquisition order of the section (0-based).""")
-    raw_angle: Optional[float] = Field(default=None, description="""Nominal tilt angle in degrees.""")
-    astigmatic_angle: Optional[float] = Field(default=None, description="""Angle of astigmatism in degrees.""")
+    z_index: int = Field(default=..., description="""Section index in the stack (0-based).""", ge=0)
+    frame_acquisition_order: int = Field(default=..., description="""Acquisition order of the section (0-based).""", ge=0)
+    raw_angle: Optional[float] = Field(default=None, description="""Nominal tilt angle in degrees.""", ge=-90, le=90)
+    astigmatic_angle: Optional[float] = Field(default=None, description="""Angle of astigmatism in degrees.""", ge=-180, le=180)
     cross_correlation: Optional[float] = Field(default=None, description="""CTF fit cross correlation.""")
     major_defocus: Optional[float] = Field(default=None, description="""Defocus along the major axis in Å.""")
     minor_defocus: Optional[float] = Field(default=None, description="""Defocus along the minor axis in Å.""")
@@ -854,7 +854,7 @@ class TiltSeriesMetadataFile(TiltSeries):
     run_name: Optional[str] = Field(default=None, description="""Name of the run folder.""")
     omezarr_dir: Optional[RelativePath] = Field(default=None, description="""OME-Zarr folder, relative to the output root.""")
     mrc_file: Optional[RelativePath] = Field(default=None, description="""Canonical MRC file, relative to the output root.""")
-    size: Optional[VolumeSize] = Field(default=None, description="""Size of the full-resolution volume in voxels.""")
+    size: VolumeSize = Field(default=..., description="""Size of the full-resolution volume in voxels.""")
     scales: Optional[list[VolumeSize]] = Field(default=None, description="""Size of every pyramid level in voxels, finest first.""")
     deposition_id: int = Field(default=..., description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
     last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")

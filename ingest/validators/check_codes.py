@@ -67,7 +67,7 @@
 | C-FRAMES-MDOC | frames | mdoc sections, frame files, frames entries differ in number or SubFramePath names (warning) |
 | C-FRAMES-DOSE | frames | the frames' exposure_dose sum differs from the tilt series' total_flux by more than 1 |
 | C-FRAMES-ORDER | frames | acquisition_order > frames − 1, or it orders frames unlike accumulated_dose |
-| C-FRAMES-GAIN | frames | frames are not gain corrected and the run has no file under Gains/ |
+| C-FRAMES-GAIN | frames | not gain corrected, and no file under Gains/ (warning: the portal's test is skipped then) |
 | C-TILT-NO-RAWTLT | tiltseries | a tilt series has no raw tilt file (warning: the portal imports it without) |
 | C-TILT-NO-MDOC | tiltseries | a run with a tilt series or frames has no mdoc (warning) |
 | C-FRAMES-NUMSUBFRAMES | frames | an MRC frame's nz differs from NumSubFrames of its mdoc section |

@@ -188,15 +188,15 @@ def _section_findings(
             continue
         for name, (low, high) in limits.items():
             value = num(section.get(name))
-            strict = name == "max_resolution"
-            if value is not None and (value < low or (strict and value == low) or (high is not None and value > high)):
+            # max_resolution 0 means "not estimated": the portal's IMOD CTF converter writes 0.0 for every section
+            if value is not None and (value < low or (high is not None and value > high)):
                 findings.append(
                     check_finding(
                         "C-TILT-SECTION",
                         f"{name} out of range",
                         file=series.key,
                         path=f"per_section_parameter[{index}].{name}",
-                        expected=f"> {low:g}" if high is None else f"{low:g}..{high:g}",
+                        expected=f">= {low:g}" if high is None else f"{low:g}..{high:g}",
                         found=value,
                     )
                 )

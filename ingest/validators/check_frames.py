@@ -87,6 +87,7 @@ def frames_findings(
                 path="is_gain_corrected",
                 expected="a file under Gains/",
                 found="none",
+                severity=Severity.WARNING,  # the portal's test is skipped when the run has no gain file
             )
         )
     return findings
