@@ -141,7 +141,7 @@ SOURCE_MUTATIONS: dict[str, tuple[Callable[[Path], object], str, str]] = {
         "tiltseries[0].metadata.tilt_axis",
         "TS_002.mrc",
     ),
-    "E-SOURCE-FRAMES-GAIN": (
+    "W-SOURCE-FRAMES-GAIN": (
         lambda root: (root / GAINS / "TS_002_gain.mrc").unlink(),
         "frames[0].metadata.is_gain_corrected",
         "frames_metadata.json",
