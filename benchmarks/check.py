@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.outputs import check_tree
+from ingest.checks.ome_zarr import ChunkCoverage
+from ingest.checks.outputs import check_tree
 from tests.good_tree import DATASET, build_good_tree
 
 TEMPLATE_RUN = "RUN00000"

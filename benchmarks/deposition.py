@@ -31,11 +31,11 @@ from typing import Any
 import mrcfile
 import numpy as np
 
-from ingest.existing import ExistingTree
-from ingest.inputs import parse_run_data_map
 from ingest.models.ingestion_config import DepositionConfig
-from ingest.plan import PlanInputs, plan_deposition
-from ingest.sources import Listing
+from ingest.pipeline.inputs import parse_run_data_map
+from ingest.plan.deposition import PlanInputs, plan_deposition
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 
 DATES = {"deposition_date": "2024-01-01", "release_date": "2024-01-02", "last_modified_date": "2024-01-03"}
 AUTHORS = [{"name": "A", "primary_author_status": True, "corresponding_author_status": True}]
@@ -176,7 +176,7 @@ def write_sources(folder: Path, volumes: int, shape: tuple[int, int, int]) -> No
 
 def direct_seconds(folder: Path, volumes: int) -> tuple[float, float]:
     """Baseline: the volume converter alone, one volume after another, one thread; (wall, CPU) seconds."""
-    from ingest.converters.volume import convert_volume
+    from ingest.converters.volumes.convert import convert_volume
 
     os.sync()  # earlier measurements' dirty pages are not this one's to write back
     cpu = time.process_time()
@@ -193,7 +193,7 @@ def direct_seconds(folder: Path, volumes: int) -> tuple[float, float]:
 
 def _import_pipeline(_: object) -> float:
     """Warm-up task: import what a run needs on a worker (part of starting a cluster, not of ingesting)."""
-    import ingest.execute_run  # noqa: F401
+    import ingest.pipeline.execute_run  # noqa: F401
 
     time.sleep(0.5)  # long enough for the scheduler to give each worker one of these tasks
     return time.process_time()
@@ -207,10 +207,10 @@ def _worker_cpu(_: object) -> float:
 def pipeline_seconds(folder: Path, workers: int) -> tuple[float, float]:
     """The whole pipeline (plan, convert, publish, metadata) on ``workers`` single-threaded dask workers; (wall,
     CPU) seconds, CPU counted for one worker only (this process plus the worker process)."""
-    from ingest.execute import execute_plan
-    from ingest.execute_settings import ExecutionSettings
-    from ingest.executors import DaskExecutor, RunTask, collect_outcomes
-    from ingest.planning import plan_from_files
+    from ingest.pipeline.execute import execute_plan
+    from ingest.pipeline.execute_settings import ExecutionSettings
+    from ingest.pipeline.executors import DaskExecutor, RunTask, collect_outcomes
+    from ingest.pipeline.planning import plan_from_files
 
     output = folder / f"out-{workers}"
     with DaskExecutor(n_workers=workers) as executor:

@@ -26,13 +26,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.converters.key_image import KEY_IMAGE_WIDTHS, PROJECTION_DEPTH  # noqa: E402
-from ingest.converters.volume import convert_volume  # noqa: E402
-from ingest.entities import Dataset, Run, Tomogram, VoxelSpacing  # noqa: E402
-from ingest.execute_key_images import KEY_IMAGE_MIN_PIXELS, write_key_images  # noqa: E402
-from ingest.storage import open_storage  # noqa: E402
-from ingest.tasks import KeyImageTask  # noqa: E402
-from ingest.zarr_slab import read_central_slab  # noqa: E402
+from ingest.converters.viewers.key_image import PROJECTION_DEPTH  # noqa: E402
+from ingest.converters.volumes.convert import convert_volume  # noqa: E402
+from ingest.domain.entities import Dataset, Run, Tomogram, VoxelSpacing  # noqa: E402
+from ingest.domain.tasks import KeyImageTask  # noqa: E402
+from ingest.domain.viewers import KEY_IMAGE_WIDTHS  # noqa: E402
+from ingest.pipeline.execute_key_images import KEY_IMAGE_MIN_PIXELS, write_key_images  # noqa: E402
+from ingest.pipeline.zarr_slab import read_central_slab  # noqa: E402
+from ingest.storage.base import open_storage  # noqa: E402
 
 
 def make_mrc(path: Path, shape: tuple[int, int, int]) -> None:

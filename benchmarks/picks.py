@@ -40,9 +40,10 @@ def _child(kind: str, source: Path, destination: Path) -> None:
     """Time one measurement in this (fresh) process and print it as JSON."""
     import starfile
 
-    from ingest.converters.ndjson import PointShape, ndjson_chunks
-    from ingest.converters.picks import ReadOptions, read_picks
-    from ingest.converters.picks_conversion import convert_picks_file, write_atomically
+    from ingest.converters.picks.conversion import convert_picks_file
+    from ingest.converters.picks.ndjson import PointShape, ndjson_chunks
+    from ingest.converters.picks.registry import ReadOptions, read_picks
+    from ingest.storage.staging import write_atomically
 
     options = ReadOptions(binning=4)
     times: dict[str, float] = {}

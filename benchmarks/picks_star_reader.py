@@ -20,7 +20,7 @@ import starfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.converters.picks import ReadOptions, read_picks
+from ingest.converters.picks.registry import ReadOptions, read_picks
 
 HEADER = """# version 30001
 

@@ -15,11 +15,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.existing import ExistingTree
 from ingest.models.ingestion_config import DepositionConfig
-from ingest.plan import plan_deposition
-from ingest.plan_context import PlanInputs
-from ingest.sources import Listing
+from ingest.plan.context import PlanInputs
+from ingest.plan.deposition import plan_deposition
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 
 
 def config(with_frames: bool) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.validators.config import exit_code, validate_config
+from ingest.pipeline.validate import exit_code, validate_config
 
 TARGET_SECONDS = 10.0
 

@@ -61,7 +61,7 @@ def run_variant(variant: str, source: Path, out: Path, workers: int) -> float:
 
     if variant in "de":
         sys.path.insert(0, str(ROOT))
-        from ingest.converters.volume import convert_volume
+        from ingest.converters.volumes.convert import convert_volume
 
         start = time.perf_counter()
         mrc_out = out / "d.mrc" if variant == "d" else None

@@ -64,7 +64,8 @@ class InputFileError(IngestError):
 
 
 class AnnotationsFailedError(InputFileError):
-    """Several annotations of a run failed on bad input (each its own error); the rest of the run was written."""
+    """Several annotations of a run (or precomputed files made from them) failed on bad input, each with its own
+    error; the rest of the run was written. One failure alone is raised as itself."""
 
     def __init__(self, errors: list[InputFileError]) -> None:
         super().__init__(f"{len(errors)} annotations failed: " + "; ".join(error.message for error in errors))

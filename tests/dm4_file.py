@@ -6,7 +6,7 @@ a big-endian header (version 4, size, byte order), then tag groups and data tags
 info array of 8-byte big-endian codes + its value in the file's byte order (little endian here). Only the tags a
 reader needs for one image are written: ``ImageList/[0]/ImageData/{Data, DataType, Dimensions, Calibrations}``
 and an empty ``ImageTags``.
-The reader used by :mod:`ingest.converters.gain` (rosettasciio) reads it back in the tests.
+The reader used by :mod:`ingest.converters.acquisition.gain` (rosettasciio) reads it back in the tests.
 """
 
 from __future__ import annotations

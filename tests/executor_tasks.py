@@ -10,7 +10,7 @@ from pathlib import Path
 import dask.array as da
 
 from ingest.errors import InputFileError
-from ingest.storage import Storage
+from ingest.storage.base import Storage
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from ingest.example import run_data_map_csv
-from ingest.example_config import EXAMPLE_CONFIG_TEXT
-from ingest.existing import ExistingTree
-from ingest.inputs import RunDataMap, parse_run_data_map
+from ingest.config.example import EXAMPLE_CONFIG_TEXT
+from ingest.domain.tasks import Plan, Selection
 from ingest.models.ingestion_config import DepositionConfig
-from ingest.plan import PlanInputs, plan_deposition
-from ingest.sources import Listing
-from ingest.tasks import Plan, Selection
+from ingest.pipeline.example import run_data_map_csv
+from ingest.pipeline.inputs import RunDataMap, parse_run_data_map
+from ingest.plan.deposition import PlanInputs, plan_deposition
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 
 DATES = {"deposition_date": "2024-01-01", "release_date": "2024-01-02", "last_modified_date": "2024-01-03"}
 AUTHORS = [{"name": "A", "primary_author_status": True, "corresponding_author_status": True}]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.converters.pyramid import Pooling, Shape3
+from ingest.converters.volumes.pyramid import Pooling, Shape3
 
 
 def reference_level(volume: NDArray[Any], scale: Shape3, pooling: Pooling) -> NDArray[Any]:

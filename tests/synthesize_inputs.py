@@ -36,16 +36,18 @@ from synthetic_context import (
 from synthetic_paths import finder_accepts, invent_path, iter_run_like_names
 from synthetic_writer import SourceWriter
 
-from ingest.config import read_config
+from ingest.config.load import read_config
 from ingest.models.ingestion_config import ParentFilters
-from ingest.sources import Listing, parents_allowed
+from ingest.plan.sources import Listing, parents_allowed
 
 INPUT_BUCKET = "cryoetportal-rawdatasets-dev"
 """The input bucket's folder under the bucket root (the portal's own input bucket name)."""
 _RUN_SECTIONS = ("tiltseries", "alignments", "frames", "gains", "ctfs", "rawtilts", "collection_metadata")
+_RUN_SECTIONS += ("identified_objects",)
 _VS_SECTIONS = ("tomograms", "key_images", "annotations")
 _EXTENSIONS = {"tomograms": ".mrc", "tiltseries": ".mrc", "key_images": ".png", "collection_metadata": ".mdoc"}
 _EXTENSIONS |= {"frames": ".tif", "ctfs": ".txt", "rawtilts": ".rawtlt", "gains": ".mrc", "alignments": ".xf"}
+_EXTENSIONS |= {"identified_objects": ".csv"}
 _PICK_EXTENSIONS = {"mrc": ".mrc", "zarr": ".zarr", "copick": ".json", "mod": ".mod", "tardis": ".csv", "csv": ".csv"}
 _PICK_EXTENSIONS |= dict.fromkeys(("relion3_star", "relion4_star", "stopgap_star", "tomoman_relion_star"), ".star")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from synthetic_paths import invent_path
 
-from ingest.validators.templates import BUILTIN_FIELDS
+from ingest.config.rules.templates import BUILTIN_FIELDS
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
 _WILDCARDS = re.compile(r"\*+|\?+|\[[^\]]+\]")

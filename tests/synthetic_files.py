@@ -16,17 +16,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import mrcfile
 import numpy as np
 import pandas as pd
 from imodmodel import ImodModel
 from imodmodel.models import SLAN
 from star_text import loop_block
 
-from ingest.converters.export_picks import ExportOptions, export_copick
-from ingest.converters.picks import Picks
-from ingest.converters.volume import convert_volume
-from ingest.converters.volume_types import VolumeKind
-from ingest.example import grayscale_png, write_mrc
+from ingest.converters.picks.export import ExportOptions, export_copick
+from ingest.converters.picks.registry import Picks
+from ingest.converters.volumes.convert import convert_volume
+from ingest.converters.volumes.kind import VolumeKind
+from ingest.pipeline.example import grayscale_png, write_mrc
 
 SHAPE = (16, 16, 16)
 TILTS = (-30.0, 0.0, 30.0)
@@ -73,6 +74,9 @@ def write_volume(path: Path, voxel_spacing: float, kind: str = "tomogram", secti
         data = data.astype(np.float32)
     if path.suffix != ".zarr":
         write_mrc(path, data if kind != "labels" else data.astype(np.int16), voxel_spacing)
+        if kind in ("tilt_series", "image"):  # stacks of images, as cameras and IMOD write them (ispg 0)
+            with mrcfile.open(path, mode="r+") as stack:
+                stack.set_image_stack()
         return
     staging = path.with_name(path.name + ".source.mrc")
     write_mrc(staging, data if kind != "labels" else data.astype(np.int16), voxel_spacing)
@@ -196,8 +200,10 @@ def tilt_file_text(suffix: str, tilts: Sequence[float] = TILTS, ctf_format: str 
 
 
 def key_photo_png() -> bytes:
-    """A small grayscale PNG."""
-    return grayscale_png(_volume("tomogram").astype(np.float32)[SHAPE[0] // 2])
+    """A grayscale 128 × 96 PNG (4:3, above the portal's 50-pixel floor for dataset and deposition photos)."""
+    middle = _volume("tomogram").astype(np.float32)[SHAPE[0] // 2]
+    tiled = np.tile(middle, (-(-96 // middle.shape[0]), -(-128 // middle.shape[1])))
+    return grayscale_png(tiled[:96, :128])
 
 
 def frame_bytes(suffix: str) -> bytes:

@@ -18,7 +18,7 @@ import re._parser as sre_parse  # type: ignore[import-not-found]
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
-from ingest.sources import Listing
+from ingest.plan.sources import Listing
 
 _WILDCARD = re.compile(r"\*+|\?+|\[[^\]]+\]")
 _CHARS = "ax1_-.A"

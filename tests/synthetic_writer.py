@@ -80,6 +80,8 @@ class SourceWriter:
         elif section == "gains":
             pixel = acquisition.frame_pixel_size
             write_volume(path, pixel, "image") if suffix == ".mrc" else path.write_bytes(frame_bytes(".tif"))
+        elif section == "identified_objects":
+            path.write_text(f"run_name,object_id,object_name\n{run_name},GO:0005840,ribosome\n")
         elif suffix == ".mdoc" or section == "collection_metadata":
             frames = self.frames_of.get(run_name) or []
             path.write_text(mdoc_text(f"{run_name}.mrc", frames[:sections], acquisition))
@@ -120,9 +122,14 @@ class SourceWriter:
         self._target(key).write_text(content)
 
     def mesh(self, key: str) -> None:
-        """A mesh file a ``mesh_source_path`` names (only its presence is checked)."""
+        """A mesh file a ``mesh_source_path`` names: a 20 Å box (glb, or the format its extension names)."""
         if key not in self.written:
-            self._target(key).write_bytes(b"glTF synthetic mesh\n")
+            import trimesh
+
+            box = trimesh.creation.box(extents=(20.0, 20.0, 20.0))
+            suffix = Path(key).suffix.lower().lstrip(".")
+            data = box.export(file_type=suffix if suffix in ("obj", "stl", "glb") else "glb")
+            self._target(key).write_bytes(data.encode() if isinstance(data, str) else data)
             self.written.append(key)
 
     def bucket_photo(self, value: str) -> None:

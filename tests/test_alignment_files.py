@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.converters.alignment_files import AlignmentText, FileRole, read_alignment_files
-from ingest.converters.alignment_tables import decode_text
+from ingest.converters.acquisition.alignment_files import AlignmentText, FileRole, read_alignment_files
+from ingest.converters.acquisition.text_inputs import decode_text
 from ingest.errors import InputFileError
 
 # The portal's fixture alignment (test_infra/test_files/input_bucket/10001_input/alignments/TS_run1.*).

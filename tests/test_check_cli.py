@@ -12,10 +12,10 @@ import mrcfile
 import pytest
 from click.testing import CliRunner
 
+from ingest.checks.ome_zarr import ChunkCoverage
+from ingest.checks.outputs import check_tree
+from ingest.checks.tree_access import FsspecTree, UnreadableTreeError
 from ingest.cli import main
-from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.outputs import check_tree
-from ingest.validators.tree_access import FsspecTree, UnreadableTreeError
 from tests.good_tree import build_good_tree
 
 TILT_SERIES_MRC = "10000/RUN1/TiltSeries/100/RUN1.mrc"
@@ -143,7 +143,7 @@ def test_deep_finds_declared_labels_missing_from_the_data(pristine: Path, tmp_pa
 
 
 def test_code_table_in_docs_matches_the_module() -> None:
-    import ingest.validators.check_codes as codes
+    import ingest.checks.codes as codes
 
     doc = codes.__doc__ or ""
     table = doc[doc.index("| code |") :].strip()

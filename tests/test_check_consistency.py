@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.outputs import check_tree
+from ingest.checks.ome_zarr import ChunkCoverage
+from ingest.checks.outputs import check_tree
 from tests.good_tree import build_good_tree, write_mrc
 
 RUN = "10000/RUN1"

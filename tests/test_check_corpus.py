@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.validators.outputs import check_tree
+from ingest.checks.outputs import check_tree
 
 EXPLAINED: dict[tuple[str, str], str] = {
     # 20001 and 20002: the portal's oldest layout ({run}/TomogramVoxelSpacing{vs}/CanonicalTomogram, tilt series

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from ingest.checks.outputs import check_tree
 from ingest.cli import main
-from ingest.validators.outputs import check_tree
 
 REPO = Path(__file__).resolve().parent.parent
 FRAMES = "90001/TS_001/Frames/frames_metadata.json"

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import zarr
 
-from ingest.validators.check_codes import CHECK_CODES
-from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.outputs import check_tree
+from ingest.checks.codes import CHECK_CODES
+from ingest.checks.ome_zarr import ChunkCoverage
+from ingest.checks.outputs import check_tree
 from tests.good_tree import SPACING, TOMO_SHAPE, build_good_tree, write_ome_zarr
 from tests.test_check_consistency import CONSISTENCY_MUTATIONS
 
@@ -331,6 +331,23 @@ MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
         f"{INSTANCE_MASK}.zarr",
     ),
 }
+
+
+def _broken_mesh(root: Path) -> None:
+    """A mesh annotation whose glb is not a glb (its metadata is right)."""
+    folder = root / f"{VS}/Annotations/105"
+    folder.mkdir(parents=True)
+    glb = f"{VS}/Annotations/105/surface-1.0_triangularmesh.glb"
+    (root / glb).write_bytes(b"glTF\x02\x00\x00\x00 not a real binary glTF")
+    metadata = json.loads((root / f"{VS}/Annotations/100/ribosome-1.0.json").read_text())
+    metadata["annotation_object"]["name"] = "surface"
+    metadata["annotation_ingest_id"] = "surface-1"
+    metadata["object_count"] = 1
+    metadata["files"] = [{"shape": "Mesh", "format": "glb", "path": glb, "is_visualization_default": False}]
+    (folder / "surface-1.0.json").write_text(json.dumps(metadata))
+
+
+MUTATIONS["C-MESH-GLB"] = (_broken_mesh, f"{VS}/Annotations/105/surface-1.0_triangularmesh.glb")
 
 UNTESTABLE: dict[str, str] = {}
 

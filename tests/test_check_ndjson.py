@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from ingest.validators.check_annotations import FINDINGS_PER_CODE, ndjson_findings
+from ingest.checks.annotations import FINDINGS_PER_CODE, ndjson_findings
 
 SHAPE = (20, 30, 40)  # z, y, x
 

@@ -10,8 +10,8 @@ import pytest
 import zarr
 from zarr.codecs import BloscCodec
 
-from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.outputs import check_tree
+from ingest.checks.ome_zarr import ChunkCoverage
+from ingest.checks.outputs import check_tree
 from tests.good_tree import SPACING, build_good_tree
 
 TOMO_ZARR = "10000/RUN1/Reconstructions/VoxelSpacing10.000/Tomograms/100/RUN1.zarr"

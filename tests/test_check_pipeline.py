@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ingest.checks.ome_zarr import ChunkCoverage
+from ingest.checks.outputs import check_tree
 from ingest.cli import main
-from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.outputs import check_tree
 
 
 @pytest.mark.slow
 def test_example_deposition_tree_checks_clean(tmp_path: Path) -> None:
-    pytest.importorskip("ingest.example", reason="the pipeline (ingest example / deposition) is not in this checkout")
+    pytest.importorskip(
+        "ingest.pipeline.example", reason="the pipeline (ingest example / deposition) is not in this checkout"
+    )
     runner = CliRunner()
     example = runner.invoke(main, ["example", str(tmp_path / "example")])
     assert example.exit_code == 0, example.output

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from ingest.checks.ome_zarr import ChunkCoverage
+from ingest.checks.outputs import check_tree
+from ingest.checks.tree_access import FsspecTree
 from ingest.cli import main
-from ingest.validators.check_zarr import ChunkCoverage
-from ingest.validators.outputs import check_tree
-from ingest.validators.tree_access import FsspecTree
 from tests.good_tree import build_good_tree
 
 OFFLINE_AWS = {

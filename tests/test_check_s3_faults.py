@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from ingest.checks.outputs import check_tree
+from ingest.checks.tree_access import FsspecTree
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.validators.outputs import check_tree
-from ingest.validators.tree_access import FsspecTree
+from ingest.pipeline.example import write_example
 from tests.faulty_s3_proxy import faulty_s3_proxy
 from tests.good_tree import build_good_tree
 

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ingest.cli import main
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 from tests.conftest import FAKE_AWS_ENVIRONMENT, free_port
 from tests.good_tree import build_good_tree
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 
 CRASHING_CLI = """
 import click

@@ -127,10 +127,10 @@ def test_static_choice_lists_match_the_library() -> None:
     from ingest.cli.convert_picks import SHAPE_NAMES
     from ingest.cli.convert_volume import NGFF_VERSIONS, VOLUME_KINDS
     from ingest.cli.export_picks import EXPORT_TARGETS
-    from ingest.converters.export_picks import EXPORTERS
-    from ingest.converters.ndjson import PointShape
-    from ingest.converters.ome_zarr import NgffVersion
-    from ingest.converters.volume import VolumeKind
+    from ingest.converters.picks.export import EXPORTERS
+    from ingest.converters.picks.ndjson import PointShape
+    from ingest.converters.volumes.convert import VolumeKind
+    from ingest.converters.volumes.ome_zarr import NgffVersion
 
     assert tuple(kind.value for kind in VolumeKind) == VOLUME_KINDS
     assert tuple(version.value for version in NgffVersion) == NGFF_VERSIONS

@@ -148,9 +148,9 @@ def test_run_selections_are_regexes_everywhere() -> None:
 
 
 def test_choices_kept_for_fast_help_match_the_registries() -> None:
-    from ingest.converters.export_picks import EXPORTERS
-    from ingest.converters.picks import _READERS, _load_format_modules
-    from ingest.converters.volume_types import VolumeKind
+    from ingest.converters.picks.export import EXPORTERS
+    from ingest.converters.picks.registry import _READERS, _load_format_modules
+    from ingest.converters.volumes.kind import VolumeKind
 
     _load_format_modules()
     assert sorted(PICK_FORMATS) == sorted(_READERS)

@@ -16,7 +16,7 @@ import zarr
 from click.testing import CliRunner, Result
 
 from ingest.cli import main
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 from tests.good_tree import build_good_tree
 
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from configs_under_test import Edit, edited, minimal_text, write_config
 
 from ingest.cli import main
-from ingest.config_migration import migrate_config
-from ingest.config_migration_steps import upgrade_1_0_to_1_1, upgrade_1_1_to_1_2, upgrade_1_2_to_1_3
+from ingest.config.migration import migrate_config
+from ingest.config.migration_steps import upgrade_1_0_to_1_1, upgrade_1_1_to_1_2, upgrade_1_2_to_1_3
 
 GOLDEN = Path(__file__).parent / "data" / "migrations"
 CASES = sorted(path.name.removesuffix(".input.yaml") for path in GOLDEN.glob("*.input.yaml"))

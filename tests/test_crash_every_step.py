@@ -1,8 +1,8 @@
 """A run SIGKILLed just before any one of its publication steps converges on the next run: the final tree is byte for
 byte the tree of an uninterrupted run (same ids, same bytes, same manifests) and ``ingest check`` finds nothing.
 
-The steps are enumerated, not sampled: :mod:`ingest.publication_steps` numbers every publication of a run, a forked
-child ingests with ``INGEST_TEST_KILL_AT_STEP=k`` and dies at step ``k``, and this process reruns the ingestion.
+The steps are enumerated, not sampled: :mod:`ingest.storage.publication_steps` numbers every publication of a run, a
+forked child ingests with ``INGEST_TEST_KILL_AT_STEP=k`` and dies at step ``k``, and this process reruns the ingestion.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from ingest.checks.outputs import check_tree
+from ingest.checks.tree_access import FsspecTree, LocalTree
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.ingestion_log import is_run_record
-from ingest.publication_steps import KILL_AT_STEP, STEP_LOG
-from ingest.validators.outputs import check_tree
-from ingest.validators.tree_access import FsspecTree, LocalTree
+from ingest.pipeline.example import write_example
+from ingest.pipeline.ingestion_log import is_run_record
+from ingest.storage.publication_steps import KILL_AT_STEP, STEP_LOG
 from tests.test_execute_backends import local_tree
 
 RUN = "TS_001"

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.converters.file_copy import copy_byte_range
-from ingest.converters.mrc import CanonicalMrcWriter, MrcHeaderFields
-from ingest.converters.os_features import CURRENT, PLAIN, OsFeatures, usable_cores
+from ingest.converters.volumes.file_copy import copy_byte_range
+from ingest.converters.volumes.mrc_writer import CanonicalMrcWriter, MrcHeaderFields
+from ingest.converters.volumes.os_features import CURRENT, PLAIN, OsFeatures, usable_cores
 from tests.mounts import tmpfs
 
 
@@ -151,7 +151,7 @@ def test_canonical_mrc_bytes_do_not_depend_on_how_blocks_are_written(tmp_path: P
 
 def test_a_deposition_whose_input_is_on_another_file_system(tmp_path: Path) -> None:
     """The common set-up (mounted input, local output): every float32 tomogram failed with EXDEV."""
-    from ingest.example import write_example
+    from ingest.pipeline.example import write_example
     from tests.ingest_cli import ingest, run_counts
 
     with tmpfs(tmp_path / "input", size="256m") as mounted:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 
 RUN_METADATA = "90001/TS_001/run_metadata.json"
 

@@ -74,7 +74,7 @@ def test_the_canonical_mrc_writer_reserves_its_space_so_a_full_disk_is_an_error_
         code = f"""
 import numpy as np
 from pathlib import Path
-from ingest.converters.mrc import CanonicalMrcWriter
+from ingest.converters.volumes.mrc_writer import CanonicalMrcWriter
 from ingest.errors import StorageError
 try:
     writer = CanonicalMrcWriter(Path({str(full / "o.mrc.tmp")!r}), (32, 128, 128), np.dtype(np.float32), b"", b"",

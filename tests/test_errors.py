@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ingest.domain.report import Finding, Report, Severity, render_github, render_json, render_report_text
 from ingest.errors import InputFileError
-from ingest.report import Finding, Report, Severity, render_github, render_json, render_text
 
 
 def test_error_message_names_place_expected_and_found() -> None:
@@ -20,6 +20,6 @@ def test_report_sorts_by_file_and_line_and_renders_every_format() -> None:
     report = Report.of([late, early])
     assert report.codes() == ["E-EARLY", "W-LATE"]
     assert not report.ok
-    assert render_text(report).splitlines()[0] == "a.yaml:2:5: error[E-EARLY] runs[0]: early"
+    assert render_report_text(report).splitlines()[0] == "a.yaml:2:5: error[E-EARLY] runs[0]: early"
     assert json.loads(render_json(report))["errors"] == 1
     assert render_github(report).splitlines()[0].startswith("::error file=a.yaml,line=2,col=5,title=E-EARLY::")

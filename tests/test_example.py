@@ -13,8 +13,8 @@ import starfile
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.example import SHAPE, bin_by_two, make_phantom, write_example
-from ingest.example_config import EXAMPLE_CONFIG_TEXT, EXAMPLE_RUNS
+from ingest.config.example import EXAMPLE_CONFIG_TEXT, EXAMPLE_RUNS
+from ingest.pipeline.example import SHAPE, bin_by_two, make_phantom, write_example
 
 REPO = Path(__file__).resolve().parent.parent
 

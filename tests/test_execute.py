@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.example import write_example
-from ingest.metadata import resolve_timestamp
+from ingest.pipeline.example import write_example
+from ingest.pipeline.metadata import resolve_timestamp
 from tests.ingest_cli import ingest, run_counts
 
 VS10 = "90001/TS_001/Reconstructions/VoxelSpacing10.000"

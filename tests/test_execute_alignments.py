@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ingest.example import write_example
-from ingest.validators.outputs import check_tree
+from ingest.checks.outputs import check_tree
+from ingest.pipeline.example import write_example
 from tests.ingest_cli import ingest, run_counts
 
 ALIGNMENT = "90001/TS_001/Alignments/100"

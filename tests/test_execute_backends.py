@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.ingestion_log import is_run_record
+from ingest.pipeline.example import write_example
+from ingest.pipeline.ingestion_log import is_run_record
 from tests.dask_processes import external_dask_cluster
 
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ingest.cli import main
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 
 
 def deposit(config: Path, output: Path, *extra: str) -> Result:

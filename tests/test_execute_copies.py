@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
+from ingest.checks.outputs import check_tree
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.validators.outputs import check_tree
+from ingest.pipeline.example import write_example
 from tests.ingest_cli import ingest, run_counts
 
 RUN = "90001/TS_001"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 from tests.test_execute_backends import local_tree
 
 REPO = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ingest.example_config import EXAMPLE_CONFIG_TEXT
-from ingest.validators.outputs import check_tree
+from ingest.checks.outputs import check_tree
+from ingest.config.example import EXAMPLE_CONFIG_TEXT
 from tests.ingest_cli import ingest, run_counts
 
 GOLDEN = Path(__file__).parent / "data/frames_metadata.json"

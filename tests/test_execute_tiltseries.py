@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
+from ingest.checks.outputs import check_tree
 from ingest.cli import main
-from ingest.validators.outputs import check_tree
 from tests.ingest_cli import ingest, run_counts
 from tests.test_execute_copies import CTF, RAWTLT, example_with_gains
 

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.executor_choice import choose_executor, source_size, volume_source_keys
-from ingest.planning import plan_from_files
-from ingest.storage import open_storage
-from ingest.tasks import Plan
+from ingest.domain.tasks import Plan
+from ingest.pipeline.example import write_example
+from ingest.pipeline.executor_choice import choose_executor, source_size, volume_source_keys
+from ingest.pipeline.planning import plan_from_files
+from ingest.storage.base import open_storage
 
 
 @pytest.fixture(scope="module")

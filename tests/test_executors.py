@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from ingest.errors import ExecutorError, UsageError
-from ingest.executors import DaskExecutor, RunTask, SerialExecutor, TaskOutcome, collect_outcomes
-from ingest.storage import open_storage
+from ingest.pipeline.executors import DaskExecutor, RunTask, SerialExecutor, TaskOutcome, collect_outcomes
+from ingest.storage.base import open_storage
 from tests.conftest import free_port
 from tests.dask_processes import external_dask_cluster
 from tests.executor_tasks import (

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import PlanError
-from ingest.existing import IdAllocator, is_metadata_key, read_existing_tree, relative_to_run
-from ingest.storage import open_storage
+from ingest.pipeline.existing_tree import read_existing_tree
+from ingest.plan.existing import IdAllocator, is_metadata_key, relative_to_run
+from ingest.storage.base import open_storage
 
 
 @pytest.mark.parametrize(

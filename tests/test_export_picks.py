@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from ingest.converters.export_picks import ExportOptions, export_copick, export_relion5_star, exporter_for
-from ingest.converters.ndjson import PointShape
-from ingest.converters.picks import Picks, ReadOptions
-from ingest.converters.picks_conversion import convert_picks_file, export_picks_file, read_ndjson_file
-from ingest.converters.rotations import relion_to_matrix
+from ingest.converters.picks.conversion import convert_picks_file, export_picks_file, read_ndjson_file
+from ingest.converters.picks.export import ExportOptions, export_copick, export_relion5_star, exporter_for
+from ingest.converters.picks.ndjson import PointShape
+from ingest.converters.picks.registry import Picks, ReadOptions
+from ingest.converters.picks.rotations import relion_to_matrix
 from ingest.errors import UnknownFormatError, UsageError
 from tests.star_text import loop_block, write_star
 

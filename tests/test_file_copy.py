@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.converters.file_copy import copy_byte_range
+from ingest.converters.volumes.file_copy import copy_byte_range
 from ingest.errors import InputFileError
 
 
@@ -63,7 +63,7 @@ def test_a_file_system_refusing_direct_writes_gets_the_bytes_another_way(
     import errno
     import os
 
-    import ingest.converters.file_copy as file_copy
+    import ingest.converters.volumes.file_copy as file_copy
 
     def refuse(fd: int, data: object, offset: int) -> int:
         raise OSError(errno.EINVAL, "Invalid argument")

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from ingest.domain.tasks import Plan
 from ingest.errors import InputFileError, PlanError
-from ingest.existing import ExistingTree
-from ingest.glob_vars import portal_glob_vars
-from ingest.inputs import RunMaps, parse_run_data_map, parse_run_name_map
 from ingest.models.ingestion_config import DepositionConfig, ParentFilters
-from ingest.plan import PlanInputs, plan_deposition
-from ingest.sources import Listing, parents_allowed
-from ingest.tasks import Plan
+from ingest.pipeline.inputs import RunMaps, parse_run_data_map, parse_run_name_map
+from ingest.plan.deposition import PlanInputs, plan_deposition
+from ingest.plan.existing import ExistingTree
+from ingest.plan.glob_vars import portal_glob_vars
+from ingest.plan.sources import Listing, parents_allowed
 from tests.plan_helpers import TOMOGRAM, annotation, base_config, plan_of
 
 

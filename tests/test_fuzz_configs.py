@@ -16,7 +16,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 from tests.fuzz_harness import fuzz, run_case, sandbox
 
 MINIMAL = Path(__file__).parent / "data" / "configs"

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 from tests.fuzz_harness import fuzz, run_case, sandbox
 
 INT_EXTREMES = [0, 1, -1, 2, 4, 6, 12, 101, 255, 2**15, 2**16, 2**31 - 1, -(2**31)]

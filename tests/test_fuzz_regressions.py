@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from ingest.cli import main
 from ingest.errors import InputFileError
-from ingest.inputs import parse_run_data_map
+from ingest.pipeline.inputs import parse_run_data_map
 
 MINIMAL = Path(__file__).parent / "data" / "configs"
 

@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.converters.picks import ReadOptions, read_picks
+from ingest.converters.picks.registry import ReadOptions, read_picks
 from ingest.errors import StorageError, UsageError
-from ingest.example import write_example
-from ingest.metadata import LATEST_TIMESTAMP, resolve_timestamp
-from ingest.storage import open_storage
+from ingest.pipeline.example import write_example
+from ingest.pipeline.metadata import LATEST_TIMESTAMP, resolve_timestamp
+from ingest.storage.base import open_storage
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import zarr
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.converters.picks_tables import MAX_COLUMNS
+from ingest.converters.picks.tables import MAX_COLUMNS
 
 MIB = 1 << 20
 
@@ -64,7 +64,7 @@ def _mrc_with_nsymbt(path: Path, nsymbt: int) -> Path:
 def test_an_extended_header_larger_than_the_file_is_refused_before_allocating(tmp_path: Path, reader: str) -> None:
     source = _mrc_with_nsymbt(tmp_path / "ext.mrc", 2**31 - 1)
     assert source.stat().st_size == 246784  # the 246 KB file of the report
-    module = "ingest.converters.mrc" if reader == "read_mrc" else "ingest.converters.picks_conversion"
+    module = "ingest.converters.volumes.mrc" if reader == "read_mrc" else "ingest.converters.picks.conversion"
     result, peak = _child(
         f"""
         import json
@@ -149,7 +149,7 @@ def test_a_huge_declared_shape_streams_in_bounded_memory(tmp_path: Path) -> None
         f"""
         import json, time
         from pathlib import Path
-        from ingest.converters.volume import convert_volume
+        from ingest.converters.volumes.convert import convert_volume
 
         class Enough(Exception):
             pass
@@ -193,7 +193,7 @@ def test_rescale_reads_only_what_it_samples(tmp_path: Path) -> None:
         f"""
         import json
         from pathlib import Path
-        from ingest.converters.volume import VolumeKind, convert_volume
+        from ingest.converters.volumes.convert import VolumeKind, convert_volume
 
         class Enough(Exception):
             pass

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.ingestion_log import log_stamp
+from ingest.pipeline.example import write_example
+from ingest.pipeline.ingestion_log import log_stamp
 
 
 def deposition(config: Path, output: str, *extra: str) -> Any:

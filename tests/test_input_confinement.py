@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 
 SECRET = "TOP-SECRET-LINE-do-not-print"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 
 INTERRUPTED = "interrupted: stopped by Ctrl-C; outputs are published whole, run the same command again to resume"
 PROGRESS = re.compile(

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ingest.converters.key_image import (
-    PALETTE,
+from ingest.converters.viewers.key_image import (
     MaskOverlay,
     PointOverlay,
     compose_preview,
@@ -22,11 +21,12 @@ from ingest.converters.key_image import (
     grey_projection,
     key_images,
 )
-from ingest.converters.ome_zarr import NgffVersion
-from ingest.converters.volume import convert_volume
-from ingest.example import write_example
-from ingest.storage import open_storage
-from ingest.zarr_slab import choose_level, read_central_slab, read_levels
+from ingest.converters.volumes.convert import convert_volume
+from ingest.converters.volumes.ome_zarr import NgffVersion
+from ingest.domain.viewers import PALETTE
+from ingest.pipeline.example import write_example
+from ingest.pipeline.zarr_slab import choose_level, read_central_slab, read_levels
+from ingest.storage.base import open_storage
 from tests.ingest_cli import ingest, run_counts
 
 VS10 = "90001/TS_001/Reconstructions/VoxelSpacing10.000"

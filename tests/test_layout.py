@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.entities import (
+from ingest.domain.entities import (
     Alignment,
     Annotation,
     AnnotationFile,
@@ -18,8 +18,8 @@ from ingest.entities import (
     annotation_slug,
     format_version,
 )
+from ingest.domain.layout import DEFAULT_LAYOUT
 from ingest.errors import PlanError
-from ingest.layout import DEFAULT_LAYOUT
 
 RUN = Run(Dataset("10001"), "TS_026")
 VS = VoxelSpacing(RUN, 13.48)
@@ -114,3 +114,40 @@ def test_unsafe_dataset_names_are_refused(name: str) -> None:
 def test_negative_ids_are_refused() -> None:
     with pytest.raises(PlanError, match="tomogram id"):
         Tomogram(VS, -1)
+
+
+def test_the_checker_places_every_key_the_layout_writes() -> None:
+    """The checker's patterns come from the layout: each written key gets its role and its names back."""
+    from ingest.domain.tree_roles import CANONICAL, Role
+
+    layout = DEFAULT_LAYOUT
+    ts, alignment = TiltSeries(RUN, 100), Alignment(RUN, 100)
+    point = AnnotationFile(ANN, Shape.POINT, "ndjson")
+    written = {
+        layout.deposition_metadata(Deposition(10300)): Role.DEPOSITION_METADATA,
+        layout.dataset_image(RUN.dataset, "thumbnail"): Role.DATASET_IMAGE,
+        layout.run_metadata(RUN): Role.RUN_METADATA,
+        layout.tiltseries_rawtlt(ts): Role.TILTSERIES_FILE,
+        layout.tiltseries_zarr(ts) + "/0/zarr.json": Role.TILTSERIES_FILE,
+        layout.alignment_file(alignment, ".xf"): Role.ALIGNMENT_FILE,
+        layout.collection_metadata(RUN): Role.FRAMES_FILE,
+        layout.gains_copy(RUN, "gain.dm4"): Role.GAINS_FILE,
+        layout.tomogram_mrc(TOMO): Role.TOMOGRAM_FILE,
+        layout.tomogram_metadata(TOMO): Role.TOMOGRAM_METADATA,
+        layout.key_photo(TOMO, "expanded"): Role.KEY_PHOTO,
+        layout.neuroglancer_config(TOMO): Role.NEUROGLANCER,
+        layout.neuroglancer_precomputed(point) + "/info": Role.NEUROGLANCER,
+        layout.annotation_metadata(ANN): Role.ANNOTATION_METADATA,
+        layout.annotation_file(point): Role.ANNOTATION_FILE,
+        layout.annotation_file(AnnotationFile(ANN, Shape.INSTANCE_SEGMENTATION_MASK, "zarr")) + "/zarr.json": (
+            Role.ANNOTATION_FILE
+        ),
+    }
+    for key, role in written.items():
+        placed = CANONICAL.place(key)
+        assert placed is not None and placed.role is role, key
+        if placed.run is not None:
+            assert (placed.dataset, placed.run) == ("10001", "TS_026"), key
+    assert CANONICAL.place(layout.tomogram_mrc(TOMO).replace("TS_026.mrc", "other.mrc")) is None
+    placed = CANONICAL.place(layout.annotation_file(point))
+    assert placed is not None and (placed.voxel_spacing, placed.entity_id) == ("13.480", "101")

@@ -19,8 +19,8 @@ from PIL import Image
 
 from ingest.cli import main
 from ingest.errors import InputFileError
-from ingest.example import write_example
-from ingest.literal_files import PNG_SIGNATURE, LiteralPlaces, read_literal_file
+from ingest.pipeline.example import write_example
+from ingest.pipeline.literal_files import PNG_SIGNATURE, LiteralPlaces, read_literal_file
 
 EXAMPLE_PHOTOS = ("keyphotos/snapshot.png", "keyphotos/thumbnail.png")
 

@@ -8,10 +8,10 @@ import pytest
 import yaml
 from configs_under_test import Edit, edited, line_of, minimal_text, write_config
 
-from ingest.config import load_config, read_config
+from ingest.config.load import load_config, read_config
+from ingest.config.positioned_yaml import YamlReadError, position_of
 from ingest.errors import ConfigError
 from ingest.models.ingestion_config import DepositionConfig
-from ingest.positioned_yaml import YamlReadError, position_of
 
 
 def test_valid_config_loads_typed(tmp_path: Path) -> None:

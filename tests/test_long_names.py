@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.entities import MAX_NAME_BYTES, check_safe_name
+from ingest.domain.entities import MAX_NAME_BYTES, check_safe_name
 from ingest.errors import PlanError
-from ingest.example import write_example
-from ingest.storage_fsspec import temporary_name
-from ingest.storage_keys import NAME_MAX, TEMPORARY_MARKER, fitting_name
+from ingest.pipeline.example import write_example
+from ingest.storage.fsspec_backend import temporary_name
+from ingest.storage.keys import NAME_MAX, TEMPORARY_MARKER, fitting_name
 from tests.ingest_cli import ingest, run_counts
 
 LONG_RUN = "TS_001" + "a" * 224

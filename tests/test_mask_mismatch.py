@@ -12,7 +12,7 @@ import mrcfile
 import numpy as np
 import pytest
 
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 from tests.ingest_cli import ingest, run_counts
 
 VS10 = "90001/TS_001/Reconstructions/VoxelSpacing10.000"

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.converters.mdoc import MdocSection, frame_doses, read_mdoc_sections
+from ingest.converters.acquisition.mdoc import MdocSection, frame_doses, read_mdoc_sections
+from ingest.domain.tasks import FramesTask, Metadata
 from ingest.errors import InputFileError
-from ingest.frames_metadata import frames_metadata_bytes
-from ingest.tasks import FramesTask, Metadata
+from ingest.pipeline.frames_metadata import frames_metadata_bytes
 
 HEADER = "PixelSpacing = 3.37\nVoltage = 300\nImageFile = TS_1.mrc\n\n[T = SerialEM: test]\n"
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 from tests.test_execute_backends import local_tree
 
 RUN = "90001/TS_001"

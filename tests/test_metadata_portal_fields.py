@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from ingest.domain.tasks import Section, Selection
 from ingest.errors import InputFileError
-from ingest.existing import ExistingTree
-from ingest.metadata import annotation_file, metadata_bytes, tomogram_file
-from ingest.sources import Listing
-from ingest.tasks import Section, Selection
+from ingest.pipeline.metadata import annotation_file, metadata_bytes, tomogram_file
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 from tests.plan_helpers import AUTHORS, DATES, TOMOGRAM, base_config, example_plan, plan_of
 
 ONE = {"x": 1, "y": 1, "z": 1}

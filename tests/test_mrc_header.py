@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from ingest.checks.mrc import parse_mrc_header
 from ingest.cli import main
-from ingest.converters.mrc import check_mrc_sizes
+from ingest.converters.volumes.mrc import check_mrc_sizes
+from ingest.domain.mrc_header import parse_mrc_header_bytes
 from ingest.errors import InputFileError
-from ingest.example import write_example
-from ingest.inputs import StorageMrcHeaders
-from ingest.mrc_header import parse_mrc_header_bytes
-from ingest.storage import open_storage
-from ingest.validators.check_mrc import parse_mrc_header
+from ingest.pipeline.example import write_example
+from ingest.pipeline.inputs import StorageMrcHeaders
+from ingest.storage.base import open_storage
 
 STAMP = slice(212, 216)
 

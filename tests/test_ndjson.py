@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.spatial.transform import Rotation
 
-from ingest.converters import ndjson
-from ingest.converters.ndjson import PointShape, picks_to_ndjson, shape_of
-from ingest.converters.ndjson_reader import ndjson_to_picks
-from ingest.converters.picks import Picks
+from ingest.converters.picks import ndjson
+from ingest.converters.picks.ndjson import PointShape, picks_to_ndjson, shape_of
+from ingest.converters.picks.ndjson_reader import ndjson_to_picks
+from ingest.converters.picks.registry import Picks
 from ingest.errors import InputFileError, UsageError
 
 GOLDEN = (

@@ -14,9 +14,9 @@ import mrcfile
 import numpy as np
 import pytest
 
-from ingest.converters.neuroglancer_points import write_precomputed_points
-from ingest.converters.neuroglancer_state import NEUROGLANCER_URL_PREFIX
-from ingest.example import write_example
+from ingest.converters.viewers.neuroglancer_points import write_precomputed_points
+from ingest.converters.viewers.neuroglancer_state import NEUROGLANCER_URL_PREFIX
+from ingest.pipeline.example import write_example
 from tests.ingest_cli import ingest, run_counts
 from tests.portal_importer import needs_portal_importer, portal_import
 

@@ -6,6 +6,7 @@ tree, and the screenshot must show the tomogram and the mask; it is kept under t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import io
@@ -20,9 +21,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ingest.example import write_example
+from ingest.pipeline.example import write_example
 from tests.conftest import free_port
 from tests.ingest_cli import ingest
+from tests.test_execute_meshes import mesh_example
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -66,15 +68,14 @@ class _TreeServer(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, list[tuple[str, int]]]]:
-    """The ingested example tree, the URL it is served at, and the requests the server answered."""
-    root = tmp_path_factory.mktemp("browser")
-    write_example(root / "example")
+@contextlib.contextmanager
+def _serve(root: Path, config: Path) -> Iterator[tuple[Path, str, list[tuple[str, int]]]]:
+    """The tree ``config`` ingests under ``root / "out"`` (its sources at the served URL), served on 127.0.0.1:
+    the tree, the URL and the requests the server answered."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    report = ingest(root / "example/example.yaml", root / "out", "--url-prefix", url)
-    assert report["ok"] is True
+    report = ingest(config, root / "out", "--url-prefix", url)
+    assert report["ok"] is True, report
     requests: list[tuple[str, int]] = []
     handler = type("Handler", (_TreeServer,), {"requests": requests})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=root / "out"))
@@ -86,6 +87,24 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, list[tuple[str, int]]]]:
+    """The ingested example tree, the URL it is served at, and the requests the server answered."""
+    root = tmp_path_factory.mktemp("browser")
+    write_example(root / "example")
+    with _serve(root, root / "example/example.yaml") as tree:
+        yield tree
+
+
+@pytest.fixture(scope="module")
+def served_meshes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, list[tuple[str, int]]]]:
+    """The example with mesh annotations and oriented points shown as meshes (:mod:`tests.test_execute_meshes`),
+    served."""
+    root = tmp_path_factory.mktemp("browser-meshes")
+    with _serve(root, mesh_example(root)) as tree:
+        yield tree
 
 
 @pytest.fixture(scope="module")
@@ -126,20 +145,11 @@ def _wait_for_layers(driver: Any, seconds: float = 90) -> list[dict[str, Any]]:
 def test_the_state_loads_every_layer_in_chromium_and_renders(
     served: tuple[Path, str, list[tuple[str, int]]], browser: Any, tmp_path: Path
 ) -> None:
-    import neuroglancer
     from PIL import Image
 
     out, url, requests = served
     state = json.loads((out / STATE).read_text())
-    neuroglancer.set_server_bind_address("127.0.0.1")
-    viewer = neuroglancer.Viewer()
-    viewer.set_state(neuroglancer.ViewerState(state))
-    browser.get(viewer.get_viewer_url())
-
-    layers = _wait_for_layers(browser)
-    assert [layer["name"] for layer in layers] == [layer["name"] for layer in state["layers"]]
-    for layer in layers:
-        assert layer["sources"] == ["loaded"], layer
+    viewer = _open(state, browser)
 
     shot = viewer.screenshot(size=[800, 600]).screenshot  # waits until the visible chunks are drawn
     path = tmp_path / "neuroglancer-screenshot.png"
@@ -152,13 +162,60 @@ def test_the_state_loads_every_layer_in_chromium_and_renders(
     assert (np.abs(pixels - color).max(axis=-1) < 40).sum() > 500, "the mask is not drawn"
 
     # every visible layer read its data from the tree: image chunks, precomputed points and segmentation chunks
-    answered = {path for path, status in requests if status == 200}
     visible = [layer for layer in state["layers"] if layer["visible"]]
     assert {layer["type"] for layer in visible} == {"image", "annotation", "segmentation"}
-    for layer in visible:
+    _assert_read_from_tree(visible, url, requests)
+    missing = [path for path, status in requests if status != 200 and path.rsplit("/", 1)[-1] not in PROBES]
+    assert missing == []
+
+
+def test_mesh_layers_load_their_meshes_in_chromium(
+    served_meshes: tuple[Path, str, list[tuple[str, int]]], browser: Any
+) -> None:
+    """The mesh layers (a mesh annotation, oriented points shown as copies of their mesh) load and read their
+    meshes from the tree. Their layer settings (the portal's) enable the volume subsource too, so the client also
+    asks for ``data/`` chunks that a mesh-only folder does not have (as the portal's own folders): those are the
+    only requests allowed to fail besides the zarr version probes."""
+    out, url, requests = served_meshes
+    state = json.loads((out / STATE).read_text())
+    visible = [layer for layer in state["layers"] if layer["visible"]]
+    meshes = [layer for layer in visible if layer["source"].get("subsources", {}).get("mesh")]
+    assert {layer["name"].rsplit(" ", 1)[-1] for layer in meshes} == {"mesh", "orientedmesh"}
+    viewer = _open(state, browser)
+    viewer.screenshot(size=[800, 600])  # waits until the visible chunks and meshes are drawn
+    _assert_read_from_tree(visible, url, requests)
+    for layer in meshes:  # the mesh itself: the manifest and its fragment
+        source = layer["source"]["url"].split("://", 1)[1].removeprefix(url)
+        assert {f"/{source}/mesh/1:0", f"/{source}/mesh/1:0:0"} <= {path for path, status in requests if status == 200}
+    folders = tuple(f"/{layer['source']['url'].split('://', 1)[1].removeprefix(url)}/data/" for layer in meshes)
+    missing = [
+        path
+        for path, status in requests
+        if status != 200 and path.rsplit("/", 1)[-1] not in PROBES and not path.startswith(folders)
+    ]
+    assert missing == []
+
+
+def _open(state: dict[str, Any], browser: Any) -> Any:
+    """Open ``state`` in the browser through a local ``neuroglancer.Viewer``; every layer must load."""
+    import neuroglancer
+
+    neuroglancer.set_server_bind_address("127.0.0.1")
+    viewer = neuroglancer.Viewer()
+    viewer.set_state(neuroglancer.ViewerState(state))
+    browser.get(viewer.get_viewer_url())
+    layers = _wait_for_layers(browser)
+    assert [layer["name"] for layer in layers] == [layer["name"] for layer in state["layers"]]
+    for layer in layers:
+        assert layer["sources"] == ["loaded"], layer
+    return viewer
+
+
+def _assert_read_from_tree(layers: list[dict[str, Any]], url: str, requests: list[tuple[str, int]]) -> None:
+    """Each of ``layers`` fetched something from its folder besides metadata files."""
+    answered = {path for path, status in requests if status == 200}
+    for layer in layers:
         source = layer["source"]["url"].split("://", 1)[1].removeprefix(url)
         assert any(path.startswith(f"/{source}/") and path.rsplit("/", 1)[-1] not in METADATA for path in answered), (
             source
         )
-    missing = [path for path, status in requests if status != 200 and path.rsplit("/", 1)[-1] not in PROBES]
-    assert missing == []

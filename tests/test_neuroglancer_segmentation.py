@@ -13,8 +13,8 @@ import pytest
 import zarr
 from numpy.typing import NDArray
 
-from ingest.converters.neuroglancer_segmentation import BLOCK, chunk_name, encode_chunk, segmentation_info
-from ingest.example import write_example
+from ingest.converters.viewers.neuroglancer_segmentation import BLOCK, chunk_name, encode_chunk, segmentation_info
+from ingest.pipeline.example import write_example
 from tests.ingest_cli import ingest
 
 VS10 = "90001/TS_001/Reconstructions/VoxelSpacing10.000"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from ingest.checks.outputs import check_tree
+from ingest.checks.tree_access import LocalTree
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.validators.outputs import check_tree
-from ingest.validators.tree_access import LocalTree
+from ingest.pipeline.example import write_example
 
 ANNOTATION = "90001/TS_001/Reconstructions/VoxelSpacing10.000/Annotations/100"
 

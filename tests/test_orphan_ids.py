@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ingest.existing import IdAllocator, identity_text, read_existing_tree
-from ingest.manifest import MANIFEST_FORMAT, manifest_key
-from ingest.storage import open_storage
+from ingest.pipeline.existing_tree import read_existing_tree
+from ingest.pipeline.manifest import MANIFEST_FORMAT, manifest_key
+from ingest.plan.existing import IdAllocator, identity_text
+from ingest.storage.base import open_storage
 
 CONTAINER = "10001/TS_1/TiltSeries"
 

@@ -16,8 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.entities import annotation_slug
-from ingest.example import write_example
+from ingest.domain.entities import annotation_slug
 from ingest.models import metadata_files as mf
 from ingest.models.metadata_files import (
     AlignmentMethodTypeEnum,
@@ -31,6 +30,7 @@ from ingest.models.metadata_files import (
     TomogramProcessingEnum,
     TomogramReconstructionMethodEnum,
 )
+from ingest.pipeline.example import write_example
 
 TIMESTAMP = 1767225600  # 2026-01-01T00:00:00Z
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

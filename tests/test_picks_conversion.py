@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.converters.ndjson import PointShape
-from ingest.converters.picks import Picks, ReadOptions
-from ingest.converters.picks_conversion import convert_picks_file, require_inside_volume, write_atomically
+from ingest.converters.picks.conversion import convert_picks_file, require_inside_volume
+from ingest.converters.picks.ndjson import PointShape
+from ingest.converters.picks.registry import Picks, ReadOptions
 from ingest.errors import InputFileError
+from ingest.storage.staging import write_atomically
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.converters.picks import ReadOptions, read_picks
+from ingest.converters.picks.registry import ReadOptions, read_picks
 from ingest.errors import InputFileError, UsageError
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.converters.picks import ReadOptions, read_picks
+from ingest.converters.picks.registry import ReadOptions, read_picks
 from ingest.errors import EmptySelectionError, InputFileError
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.converters.picks import ReadOptions, read_picks
+from ingest.converters.picks.registry import ReadOptions, read_picks
 from ingest.errors import EmptySelectionError, InputFileError, UsageError
 
 CLASSES = {"0": {"name": "ribosome", "boxsize": 64}, "1": {"name": "proteasome", "boxsize": 48}}

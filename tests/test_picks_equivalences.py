@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from imodmodel import ImodModel
 from imodmodel.models import SLAN
 
-from ingest.converters.picks import Picks, ReadOptions, read_picks
-from ingest.converters.rotations import rotation_defects
+from ingest.converters.picks.registry import Picks, ReadOptions, read_picks
+from ingest.converters.picks.rotations import rotation_defects
 from tests.star_text import loop_block, write_star
 
 angle = st.floats(-180, 180)

@@ -10,7 +10,7 @@ import pytest
 from imodmodel import ImodModel
 from imodmodel.models import SLAN
 
-from ingest.converters.picks import ReadOptions, read_picks
+from ingest.converters.picks.registry import ReadOptions, read_picks
 from ingest.errors import InputFileError, UsageError
 
 pytestmark = pytest.mark.filterwarnings("ignore:The `dict` method is deprecated")

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from ingest.converters.picks import ReadOptions, read_picks
+from ingest.converters.picks.registry import ReadOptions, read_picks
 
 H = 0.7071067811865475
 R_90_45_180 = [[0, -H, H], [1, 0, 0], [0, H, H]]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.converters.picks import ReadOptions, finish_picks, read_picks, select_rows
+from ingest.converters.picks.registry import ReadOptions, finish_picks, read_picks, select_rows
 from ingest.errors import EmptySelectionError, InputFileError, UnknownFormatError
 
 

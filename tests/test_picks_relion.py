@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.converters.picks import ReadOptions, read_picks
-from ingest.converters.rotations import relion_to_matrix, rotation_defects
+from ingest.converters.picks.registry import ReadOptions, read_picks
+from ingest.converters.picks.rotations import relion_to_matrix, rotation_defects
 from ingest.errors import EmptySelectionError, InputFileError
 from tests.star_text import loop_block, write_star
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from ingest.converters.picks import ReadOptions, read_picks
-from ingest.converters.rotations import matrix_to_relion, rotation_defects
+from ingest.converters.picks.registry import ReadOptions, read_picks
+from ingest.converters.picks.rotations import matrix_to_relion, rotation_defects
 from ingest.errors import EmptySelectionError, InputFileError
 from tests.star_text import loop_block, write_star
 

@@ -8,7 +8,7 @@ import emfile
 import numpy as np
 import pytest
 
-from ingest.converters.picks import ReadOptions, read_picks
+from ingest.converters.picks.registry import ReadOptions, read_picks
 from ingest.errors import EmptySelectionError, InputFileError
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.converters.picks import ReadOptions, read_picks
-from ingest.converters.rotations import relion_to_matrix, stopgap_to_matrix
+from ingest.converters.picks.registry import ReadOptions, read_picks
+from ingest.converters.picks.rotations import relion_to_matrix, stopgap_to_matrix
 from ingest.errors import UsageError
 
 ORIENTED = ("shape", "orientedPoint")

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from ingest.domain.tasks import Section, Selection, parse_sections
 from ingest.errors import PlanError, UsageError
-from ingest.existing import ExistingTree
-from ingest.inputs import parse_run_data_map
-from ingest.sources import Listing
-from ingest.tasks import Section, Selection, parse_sections
+from ingest.pipeline.inputs import parse_run_data_map
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 from tests.plan_helpers import TOMOGRAM, annotation, base_config, example_plan, plan_of
 
 VS = "10001/TS_1/Reconstructions/VoxelSpacing13.480"
@@ -242,13 +242,14 @@ def test_skipped_sections_are_counted_per_file() -> None:
     )
     keys = ["tomograms/TS_1.mrc", "key/TS_1_1.png", "key/TS_1_2.png", "gain.dm4", "TS_1.obj"]
     plan = plan_of(config, keys)
-    assert {item.section: item.count for item in plan.skipped} == {
-        "meshes": 1,
-    }
+    assert {item.section: item.count for item in plan.skipped} == {}  # meshes are ingested
     assert [(task.source_key, task.output_key.rsplit("/", 2)[-2:]) for task in plan.runs[0].copies] == [
         ("gain.dm4", ["Gains", "gain.mrc"])  # converted when written, as the portal does
     ]
-    assert plan.runs[0].annotations == ()
+    (mesh,) = plan.runs[0].annotations
+    assert [(file.shape.value, [o.key.rsplit("/", 1)[-1] for o in file.outputs]) for file in mesh.files] == [
+        ("TriangularMesh", ["m-1.0_triangularmesh.glb"])
+    ]
 
 
 def test_finder_matching_only_in_runs_left_out_by_run_selection_is_not_an_error() -> None:
@@ -276,8 +277,9 @@ def test_parse_sections_names_unknown_ones() -> None:
     assert parse_sections("tomograms, annotations") == {Section.TOMOGRAMS, Section.ANNOTATIONS}
     assert parse_sections("frames") == {Section.FRAMES}
     assert parse_sections("key_images") == {Section.KEY_IMAGES}
-    with pytest.raises(UsageError, match="identified_objects"):
-        parse_sections("tomograms,identified_objects")
+    assert parse_sections("identified_objects") == {Section.IDENTIFIED_OBJECTS}
+    with pytest.raises(UsageError, match="captions"):
+        parse_sections("tomograms,captions")
 
 
 def test_run_of_another_deposition_keeps_its_metadata() -> None:
@@ -293,7 +295,7 @@ class FakeHeaders:
 
 def test_tomogram_header_voxel_spacing_per_run() -> None:
     from ingest.models.ingestion_config import DepositionConfig
-    from ingest.plan import PlanInputs, plan_deposition
+    from ingest.plan.deposition import PlanInputs, plan_deposition
 
     config = base_config(voxel_spacings=[{"sources": [{"tomogram_header": {"list_glob": "tomograms/{run_name}.mrc"}}]}])
     inputs = PlanInputs(Listing.of(["tomograms/TS_1.mrc", "tomograms/TS_2.mrc"], root="/in"), headers=FakeHeaders())

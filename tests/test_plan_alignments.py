@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from ingest.errors import PlanError
-from ingest.existing import ExistingTree
-from ingest.plan_alignments import default_alignment_metadata, with_portal_defaults
-from ingest.sources import Listing
+from ingest.plan.alignments import default_alignment_metadata, with_portal_defaults
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 from tests.plan_helpers import base_config, plan_of
 
 FOLDER = "10001/TS_1/Alignments"

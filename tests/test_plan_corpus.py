@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ingest.existing import ExistingTree, read_existing_tree
-from ingest.inputs import StorageMrcHeaders, list_input
 from ingest.models.ingestion_config import DepositionConfig
-from ingest.plan import PlanInputs, plan_deposition
-from ingest.planning import InvalidConfigError, plan_from_files
-from ingest.storage import open_storage
+from ingest.pipeline.existing_tree import read_existing_tree
+from ingest.pipeline.inputs import StorageMrcHeaders, list_input
+from ingest.pipeline.planning import InvalidConfigError, plan_from_files
+from ingest.plan.deposition import PlanInputs, plan_deposition
+from ingest.plan.existing import ExistingTree
+from ingest.storage.base import open_storage
 from tests.plan_helpers import TOMOGRAM, annotation, base_config
 
 FIXTURES = "portal-fixtures/ingestion_tools/scripts/tests/fixtures"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from ingest.domain.tasks import Section, Selection
 from ingest.errors import PlanError
-from ingest.tasks import Section, Selection
 from tests.plan_helpers import base_config, plan_of
 
 MDOCS = [{"sources": [{"source_glob": {"list_glob": "mdocs/{run_name}*.mdoc"}}]}]

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from ingest.config.example import EXAMPLE_CONFIG_TEXT
 from ingest.errors import PlanError
-from ingest.example_config import EXAMPLE_CONFIG_TEXT
-from ingest.existing import ExistingTree
-from ingest.sources import Listing
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 from tests.plan_helpers import base_config, plan_of
 
 EXAMPLE = YAML(typ="safe").load(EXAMPLE_CONFIG_TEXT)

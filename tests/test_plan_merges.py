@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from ingest.errors import PlanError
-from ingest.existing import ExistingTree
-from ingest.sources import Listing
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 from tests.plan_helpers import TOMOGRAM, base_config, plan_of
 
 VS = "10001/TS_1/Reconstructions/VoxelSpacing13.480"

@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.tree import Tree
 
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.existing import ExistingTree
-from ingest.plan_render import plan_to_json, plan_tree, render_plan_json
-from ingest.sources import Listing
+from ingest.cli.plan_render import plan_to_json, plan_tree, render_plan_json
+from ingest.pipeline.example import write_example
+from ingest.plan.existing import ExistingTree
+from ingest.plan.sources import Listing
 from tests.plan_helpers import TOMOGRAM, base_config, example_plan, plan_of
 
 GOLDEN = Path(__file__).parent / "data/example_plan.json"
@@ -47,6 +47,8 @@ def test_plan_json_counts_match_the_tree() -> None:
         "neuroglancer_states": 4,
         "precomputed_annotations": 6,
         "precomputed_segmentations": 2,
+        "precomputed_meshes": 0,
+        "identified_objects": 0,
     }
     assert data["skipped"] == {}
 
@@ -95,7 +97,7 @@ def test_cli_only_and_unknown_section(example_dir: Path) -> None:
     result = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--format", "json", "--only", "annotations"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["counts"]["tomograms"] == 0
-    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "identified_objects"])
+    bad = CliRunner().invoke(main, ["deposition", config, "--dry-run", "--only", "captions"])
     assert bad.exit_code == 2 and "unknown section in --only" in bad.output
 
 

@@ -23,7 +23,7 @@ from portal_importer import assert_imports_one_row_per_entity, needs_portal_impo
 from synthesize_inputs import synthesize_inputs
 
 from ingest.cli import main
-from ingest.portal_defaults import SECTION_CTF_KEYS
+from ingest.domain.portal_defaults import SECTION_CTF_KEYS
 
 pytestmark = pytest.mark.corpus
 

@@ -11,7 +11,7 @@ from configs_under_test import MINIMAL
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.positioned_yaml import (
+from ingest.config.positioned_yaml import (
     PathPart,
     YamlReadError,
     format_config_path,

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from rich.console import Console
 from rich.progress import TimeRemainingColumn
 
+from ingest.checks.outputs import IN_PROCESS_RUNS, check_tree, check_workers
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.execute import RunOutcome
-from ingest.executors import DaskExecutor, RunTask, SerialExecutor, collect_outcomes
-from ingest.progress import VOLUME_PROGRESS_TOPIC, VolumeChunkReporter, VolumeProgress
-from ingest.progress_display import ProgressBars, ProgressLines, check_progress, open_progress
-from ingest.validators.outputs import IN_PROCESS_RUNS, check_tree, check_workers
+from ingest.pipeline.example import write_example
+from ingest.pipeline.execute import RunOutcome
+from ingest.pipeline.executors import DaskExecutor, RunTask, SerialExecutor, collect_outcomes
+from ingest.pipeline.progress import VOLUME_PROGRESS_TOPIC, VolumeChunkReporter, VolumeProgress
+from ingest.pipeline.progress_display import ProgressBars, ProgressLines, check_progress, open_progress
 from tests.good_tree import build_good_tree
 
 

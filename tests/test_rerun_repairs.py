@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from ingest.checks.outputs import check_tree
+from ingest.checks.tree_access import FsspecTree, LocalTree
 from ingest.cli import main
-from ingest.example import write_example
-from ingest.storage_local import SAMPLE_BLOCK, sample_offsets
-from ingest.validators.outputs import check_tree
-from ingest.validators.tree_access import FsspecTree, LocalTree
+from ingest.pipeline.example import write_example
+from ingest.storage.local import SAMPLE_BLOCK, sample_offsets
 from tests.test_crash_every_step import s3_tree
 from tests.test_execute_backends import local_tree
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.converters.rotations import (
+from ingest.converters.picks.rotations import (
     dynamo_to_matrix,
     imod_slicer_to_matrix,
     matrix_to_relion,

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from ingest.converters.rotations import _euler_matrices, _inverse_euler_matrices
+from ingest.converters.picks.rotations import _euler_matrices, _inverse_euler_matrices
 
 angle = st.floats(min_value=-720, max_value=720, allow_nan=False)
 

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
+from ingest.config.run_data_map import parse_run_data_map
 from ingest.errors import InputFileError
-from ingest.example import write_example
-from ingest.run_data_map import parse_run_data_map
+from ingest.pipeline.example import write_example
 
 MAP = "phantom/run_data_map.csv"
 

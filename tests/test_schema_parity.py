@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from linkml_runtime.utils.schemaview import SchemaView
 from schema_parity import SlotPair, our_match, our_view, paired_slots, portal_match, portal_view
 
-from ingest.validators.config import exit_code, validate_config
+from ingest.pipeline.validate import exit_code, validate_config
 
 ROOTS = {
     "ingestion_config": [("Container", "DepositionConfig")],
@@ -36,9 +36,9 @@ ROOTS = {
 }
 
 _PICKS = (
-    "file formats are the picks-reader registry's names for the shape (ingest/converters/picks.py), a superset of "
-    "the portal's list: every portal format is read, and `ingest validate` refuses a name the registry lacks "
-    "(E-FILE-FORMAT)"
+    "file formats are the picks-reader registry's names for the shape (ingest/converters/picks/registry.py), "
+    "a superset of the portal's list: every portal format is read, and `ingest validate` refuses a name the "
+    "registry lacks (E-FILE-FORMAT)"
 )
 _TEMPLATE = (
     "templated numbers: we also take `int {col}` (the portal's validator replaces it by an integer before "
@@ -47,7 +47,7 @@ _TEMPLATE = (
 )
 _CAMERA = (
     "camera manufacturer and model are checked against the portal's lists as a warning (W-CAMERA-MODEL, "
-    "ingest/validators/camera_models.py), as the portal's extended validator does, not refused by the schema"
+    "ingest/config/rules/camera_models.py), as the portal's extended validator does, not refused by the schema"
 )
 _INGEST_ID = (
     "annotation_ingest_id: the portal's schema has a pattern and `required`, but its validator enforces neither: "
@@ -78,10 +78,10 @@ DELIBERATE: dict[str, str] = {
     "ingestion_config enum annotations.sources.OrientedPoint.file_format": _PICKS,
     "ingestion_config enum annotations.sources.InstanceSegmentation.file_format": _PICKS,
     "ingestion_config enum annotations.sources.TriangularMesh.file_format": (
-        "mesh formats: we also name `hff`, which the portal's TriangularMeshGroup takes; meshes are not ingested yet"
+        "one mesh format list for both shapes; planning refuses `hff` for TriangularMesh (the portal's importer)"
     ),
     "ingestion_config enum annotations.sources.TriangularMeshGroup.file_format": (
-        "mesh formats: one list for both mesh shapes (obj, stl, vtk, glb, hff); meshes are not ingested yet"
+        "mesh formats: one list for both mesh shapes; planning takes only `hff` for TriangularMeshGroup"
     ),
     "ingestion_config enum tiltseries.metadata.camera.manufacturer": _CAMERA,
     "ingestion_config enum tiltseries.metadata.camera.model": _CAMERA,
@@ -117,7 +117,10 @@ DELIBERATE: dict[str, str] = {
     "metadata_files required is_aligned": _FROM_CONFIG,
     "metadata_files required tomogram_version": _FROM_CONFIG,
     "metadata_files required is_visualization_default": _FROM_CONFIG,
-    "metadata_files missing-key identified_objects": "identified objects are not ingested yet (reported as skipped)",
+    "metadata_files missing-key identified_objects": (
+        "the portal's identified-object importer writes them to IdentifiedObjects/identified_objects.json (where its "
+        "database importer reads them), not into run_metadata.json"
+    ),
     **{
         f"metadata_files pattern {name}.id": (
             "a dataset file's sample descriptor id may be `not_reported`: the portal's dataset importer writes it "
@@ -217,7 +220,7 @@ def test_the_walk_reaches_every_config_section_and_the_slots_named_in_the_issue(
 
 def test_picks_formats_of_the_portal_are_all_readable_for_their_shape(corpus: Path) -> None:
     """The deliberate file-format difference is a superset: every format the portal lists for a shape is ours."""
-    from ingest.converters.picks import known_formats
+    from ingest.converters.picks.registry import known_formats
 
     by_path = {pair.path: pair for pair in pairs(corpus, "ingestion_config")}
     for shape in ("Point", "OrientedPoint", "InstanceSegmentation"):

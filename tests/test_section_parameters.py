@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.converters.ctf_estimates import CtfEstimate, read_ctf_estimates
-from ingest.converters.mdoc import MdocSection, read_mdoc_sections
-from ingest.converters.section_parameters import per_section_parameters, read_raw_tilts
+from ingest.converters.acquisition.ctf_estimates import CtfEstimate, read_ctf_estimates
+from ingest.converters.acquisition.mdoc import MdocSection, read_mdoc_sections
+from ingest.converters.acquisition.section_parameters import per_section_parameters, read_raw_tilts
 from ingest.errors import InputFileError
 
 # The portal's expected_psp_output (ingestion_tools/scripts/tests/s3_import/test_per_section_parameter.py) for

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.example import TILT_ANGLES, write_example
+from ingest.pipeline.example import TILT_ANGLES, write_example
 from tests.good_tree import write_mrc
 
 TS = "phantom/tiltseries"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ingest.config.templates import TemplateError
 from ingest.errors import InputFileError, PlanError
-from ingest.inputs import StorageMrcHeaders, list_input, parse_run_data_map, read_run_data_map
 from ingest.models.ingestion_config import (
     DestinationFilter,
     DestinationGlobFinder,
@@ -21,7 +21,8 @@ from ingest.models.ingestion_config import (
     SourceMultiGlobFinder,
     TomogramHeaderFinder,
 )
-from ingest.sources import (
+from ingest.pipeline.inputs import StorageMrcHeaders, list_input, parse_run_data_map, read_run_data_map
+from ingest.plan.sources import (
     FinderInputs,
     Listing,
     NoHeaders,
@@ -36,8 +37,7 @@ from ingest.sources import (
     nothing_matched,
     parents_allowed,
 )
-from ingest.storage import open_storage
-from ingest.templates import TemplateError
+from ingest.storage.base import open_storage
 
 KEYS = [
     "tomograms/TS_1.rec",
@@ -246,7 +246,7 @@ def test_local_folder_listing_headers_and_run_map(tmp_path: Path) -> None:
 
 
 def test_render_text_substitutes_keeps_literal_braces_and_names_unknown_fields() -> None:
-    from ingest.template_cache import render_text, render_value
+    from ingest.config.template_cache import render_text, render_value
 
     assert render_text("a{{b}}/{run_name}/{ts-tilt_range-max}", {"run_name": "TS_1", "ts-tilt_range-max": "60"}) == (
         "a{b}/TS_1/60"

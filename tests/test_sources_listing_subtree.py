@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.sources import Listing
+from ingest.plan.sources import Listing
 
 
 def test_files_under_is_recursive_and_excludes_sibling_prefixes() -> None:

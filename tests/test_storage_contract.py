@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.errors import StorageError
-from ingest.storage import Storage, open_storage
-from ingest.storage_fsspec import FsspecStorage
+from ingest.storage.base import Storage, open_storage
+from ingest.storage.fsspec_backend import FsspecStorage
 
 BACKENDS = ["file", "memory", "s3"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import StorageError
-from ingest.storage import TEMPORARY_MARKER, LocalStorage, open_storage
+from ingest.storage.base import TEMPORARY_MARKER, LocalStorage, open_storage
 from tests.test_storage_contract import RecordingFilesystem, snapshot, write_tree, zarr_like_tree
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from ingest.storage import Storage, open_storage
-from ingest.storage_keys import TEMPORARY_MARKER
+from ingest.storage.base import Storage, open_storage
+from ingest.storage.keys import TEMPORARY_MARKER
 from tests.test_storage_contract import write_tree, zarr_like_tree
 
 
@@ -103,7 +103,7 @@ def test_an_unsampled_edit_keeping_size_and_mtime_changes_the_local_fingerprint(
 
 
 def test_small_files_are_hashed_whole_large_ones_sampled_head_to_tail() -> None:
-    from ingest.storage_local import SAMPLE_BLOCK, sample_offsets
+    from ingest.storage.local import SAMPLE_BLOCK, sample_offsets
 
     assert sample_offsets(0) == [0]
     assert sample_offsets(3 * SAMPLE_BLOCK) == [0, SAMPLE_BLOCK, 2 * SAMPLE_BLOCK]

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.errors import StorageError, UsageError
-from ingest.storage import open_storage, parse_storage_options, typed_storage_options
+from ingest.storage.base import open_storage, parse_storage_options, typed_storage_options
 
 
 def test_pairs_split_on_the_first_equals_sign() -> None:

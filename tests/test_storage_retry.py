@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from moto.server import ThreadedMotoServer
 
 from ingest.errors import StorageError
-from ingest.storage import open_storage
-from ingest.storage_fsspec import ObjectStorage
-from ingest.storage_retry import RetryPolicy, is_transient
+from ingest.storage.base import open_storage
+from ingest.storage.fsspec_backend import ObjectStorage
+from ingest.storage.retry import RetryPolicy, is_transient
 from tests.conftest import free_port
 
 QUICK = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)

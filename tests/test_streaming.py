@@ -11,9 +11,9 @@ import pytest
 from numpy.typing import NDArray
 from pyramid_oracle import reference_level
 
-from ingest.converters.pyramid import Pooling, plan_geometry
-from ingest.converters.spilled_pieces import SpilledPieces
-from ingest.converters.streaming import Region, stream_pyramid
+from ingest.converters.volumes.pyramid import Pooling, plan_geometry
+from ingest.converters.volumes.spilled_pieces import SpilledPieces
+from ingest.converters.volumes.streaming import Region, stream_pyramid
 
 
 def stream(data: NDArray[Any], pooling: Pooling, scratch: Path, *, workers: int) -> list[NDArray[Any]]:
@@ -79,7 +79,7 @@ def test_a_short_piece_file_is_an_error_naming_it(tmp_path: Path) -> None:
 def test_the_scratch_folder_is_gone_after_a_conversion(tmp_path: Path) -> None:
     import mrcfile
 
-    from ingest.converters.volume import convert_volume
+    from ingest.converters.volumes.convert import convert_volume
 
     source = tmp_path / "s.mrc"
     with mrcfile.new(source, np.ones((300, 4, 260), dtype=np.float32)) as mrc:
@@ -97,7 +97,7 @@ def test_the_generated_visiting_order_is_the_hierarchical_order_and_counts_every
 ) -> None:
     """The order is generated lazily (a list of every chunk index cost gigabytes for a declared 100000³ volume):
     it must equal the sort of all indices by ancestry, and each parent's child count its delivered pieces."""
-    from ingest.converters import streaming
+    from ingest.converters.volumes import streaming
 
     geometry = plan_geometry(shape, factors, chunks, 3)
     run = streaming._StreamRun(

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.errors import ConfigError
-from ingest.templates import (
+from ingest.config.templates import (
     Cast,
     TemplateError,
     TemplateProblem,
@@ -16,6 +15,7 @@ from ingest.templates import (
     render_typed,
     template_fields,
 )
+from ingest.errors import ConfigError
 
 
 def test_fields_in_order_without_duplicates() -> None:

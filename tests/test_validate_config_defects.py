@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from configs_under_test import Edit, edited, line_of, minimal_text, write_config
 
-from ingest.report import Report, Severity
-from ingest.validators.config import exit_code, validate_config
+from ingest.domain.report import Report, Severity
+from ingest.pipeline.validate import exit_code, validate_config
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from configs_under_test import line_of, minimal_text, write_config
 
-from ingest.positioned_yaml import DEFAULT_LIMITS, read_yaml
-from ingest.validators.config import exit_code, validate_config
+from ingest.config.positioned_yaml import DEFAULT_LIMITS, read_yaml
+from ingest.pipeline.validate import exit_code, validate_config
 
 BILLION_LAUGHS = """version: 1.3.0
 a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]

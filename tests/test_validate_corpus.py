@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.report import Report
-from ingest.validators.config import exit_code, validate_config
+from ingest.domain.report import Report
+from ingest.pipeline.validate import exit_code, validate_config
 
 FIXTURES = Path("portal-fixtures/ingestion_tools/scripts/tests/fixtures")
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ingest.converters.neuroglancer_state import NEUROGLANCER_URL_PREFIX
-from ingest.example import write_example
+from ingest.converters.viewers.neuroglancer_state import NEUROGLANCER_URL_PREFIX
+from ingest.pipeline.example import write_example
 from tests.ingest_cli import ingest
 
 VS10 = "90001/TS_001/Reconstructions/VoxelSpacing10.000"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import zarr
 
-import ingest.converters.volume_writer as volume_writer
-from ingest.converters.volume import convert_volume
+import ingest.converters.volumes.writer as volume_writer
+from ingest.converters.volumes.convert import convert_volume
 
 
 def write_mrc(path: Path, value: float) -> Path:

@@ -12,8 +12,8 @@ from ome_zarr.io import parse_url
 from ome_zarr.reader import Reader
 from ome_zarr_models import v04, v05
 
-from ingest.converters.masks import MaskThreshold
-from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume, open_volume
+from ingest.converters.volumes.convert import NgffVersion, VolumeKind, convert_volume, open_volume
+from ingest.converters.volumes.masks import MaskThreshold
 from ingest.errors import InputFileError
 
 TOMOGRAMS = [

@@ -8,7 +8,7 @@ import mrcfile
 import numpy as np
 import pytest
 
-from ingest.converters.volume import VolumeKind, convert_volume
+from ingest.converters.volumes.convert import VolumeKind, convert_volume
 from ingest.errors import InputFileError
 
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyramid_oracle import reference_level
 
-from ingest.converters.pyramid import Pooling
-from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume, open_volume
+from ingest.converters.volumes.convert import NgffVersion, VolumeKind, convert_volume, open_volume
+from ingest.converters.volumes.pyramid import Pooling
 
 
 def write_mrc(path: Path, data: np.ndarray, voxel: float = 3.0) -> Path:

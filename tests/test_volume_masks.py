@@ -11,9 +11,9 @@ import pytest
 import zarr
 from pyramid_oracle import reference_level
 
-from ingest.converters.masks import MaskLabel, MaskThreshold
-from ingest.converters.pyramid import Pooling
-from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume
+from ingest.converters.volumes.convert import NgffVersion, VolumeKind, convert_volume
+from ingest.converters.volumes.masks import MaskLabel, MaskThreshold
+from ingest.converters.volumes.pyramid import Pooling
 from ingest.errors import InputFileError, UsageError
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import zarr
 
-from ingest.converters.pyramid import plan_geometry
-from ingest.converters.streaming import count_chunks
-from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume, open_volume
+from ingest.converters.volumes.convert import NgffVersion, VolumeKind, convert_volume, open_volume
+from ingest.converters.volumes.pyramid import plan_geometry
+from ingest.converters.volumes.streaming import count_chunks
 
 
 def write_mrc(path: Path, data: np.ndarray) -> Path:

@@ -19,8 +19,8 @@ import zarr
 from numpy.typing import NDArray
 from ome_zarr_models import v05
 
-from ingest.converters.masks import MaskLabel, MaskThreshold
-from ingest.converters.volume import NgffVersion, VolumeKind, convert_volume, open_volume
+from ingest.converters.volumes.convert import NgffVersion, VolumeKind, convert_volume, open_volume
+from ingest.converters.volumes.masks import MaskLabel, MaskThreshold
 from ingest.errors import InputFileError
 
 VOLUME = np.random.default_rng(11).normal(size=(5, 6, 7)).astype(np.float32)

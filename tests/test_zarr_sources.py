@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.cli import main
-from ingest.converters.volume import convert_volume
-from ingest.converters.volume_types import VolumeKind
-from ingest.example import write_example
-from ingest.storage import open_storage
+from ingest.converters.volumes.convert import convert_volume
+from ingest.converters.volumes.kind import VolumeKind
+from ingest.pipeline.example import write_example
+from ingest.storage.base import open_storage
 
 RUNS = ("TS_001", "TS_002")
 

@@ -13,7 +13,7 @@ import click
 from ingest.cli.json_failures import json_failures
 from ingest.cli.regex_option import check_regexes
 from ingest.cli.vocabulary import dataset_option, format_option, run_option, storage_options_option, workers_option
-from ingest.report import Report
+from ingest.domain.report import Report
 
 
 @click.command("check")
@@ -46,15 +46,15 @@ def check(
     if output_format == "text":
         from rich.console import Console
 
-        from ingest.validators.check_render import render_grouped_text
+        from ingest.cli.check_render import render_grouped_text
 
         render_grouped_text(report, Console(soft_wrap=True))
     elif output_format == "junit":
-        from ingest.validators.check_render import render_junit
+        from ingest.cli.check_render import render_junit
 
         click.echo(render_junit(report))
     else:
-        from ingest.report import render_github, render_json
+        from ingest.domain.report import render_github, render_json
 
         click.echo(render_json(report) if output_format == "json" else render_github(report))
     sys.exit(0 if report.ok else 1)
@@ -70,12 +70,12 @@ def _check(
 ) -> Report:
     from rich.console import Console
 
-    from ingest.progress_display import check_progress
-    from ingest.storage import parse_storage_options, typed_storage_options
-    from ingest.validators.check_selection import require_selection
-    from ingest.validators.check_zarr import ChunkCoverage
-    from ingest.validators.outputs import check_tree
-    from ingest.validators.tree_access import open_tree
+    from ingest.checks.ome_zarr import ChunkCoverage
+    from ingest.checks.outputs import check_tree
+    from ingest.checks.selection import require_selection
+    from ingest.checks.tree_access import open_tree
+    from ingest.pipeline.progress_display import check_progress
+    from ingest.storage.base import parse_storage_options, typed_storage_options
 
     tree = open_tree(output, typed_storage_options(parse_storage_options(storage_options)))
     keys = tree.list_keys()

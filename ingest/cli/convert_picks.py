@@ -11,7 +11,7 @@ from ingest.cli.vocabulary import AXES, SuggestingChoice, deprecated_alias, sugg
 from ingest.errors import UsageError
 
 SHAPE_NAMES = {"point": "POINT", "oriented-point": "ORIENTED_POINT", "instance": "INSTANCE_POINT"}
-"""``--shape`` choices → member names of :class:`ingest.converters.ndjson.PointShape` (imported when used)."""
+"""``--shape`` choices → member names of :class:`ingest.converters.picks.ndjson.PointShape` (imported when used)."""
 PICK_FORMATS = (
     "copick", "csv", "csv_with_header", "dynamo_tbl", "eman2_json", "mod", "relion3_star", "relion4_star",
     "relion5_star", "stopgap_star", "tardis", "tom_em", "tomoman_relion_star", "tsv",
@@ -99,9 +99,9 @@ def convert_picks(
     options: tuple[str, ...],
 ) -> None:
     """Convert the pick file SRC into portal ndJSON at DST."""
-    from ingest.converters.ndjson import PointShape
-    from ingest.converters.picks import ReadOptions, reader_for
-    from ingest.converters.picks_conversion import convert_picks_file, tomogram_size_from_mrc
+    from ingest.converters.picks.conversion import convert_picks_file, tomogram_size_from_mrc
+    from ingest.converters.picks.ndjson import PointShape
+    from ingest.converters.picks.registry import ReadOptions, reader_for
 
     file_format = file_format or former_format
     if file_format is None:

@@ -17,12 +17,12 @@ from ingest.errors import UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ingest.converters.volume import ProgressCallback, VolumeResult
+    from ingest.converters.volumes.convert import ProgressCallback, VolumeResult
 
 VOLUME_KINDS = ("tomogram", "tiltseries", "semantic-mask", "instance-mask")
-"""The values of :class:`ingest.converters.volume_types.VolumeKind` (kept here so that ``--help`` imports no dask)."""
+"""The values of :class:`ingest.converters.volumes.types.VolumeKind` (kept here so that ``--help`` imports no dask)."""
 NGFF_VERSIONS = ("0.4", "0.5")
-"""The values of :class:`ingest.converters.ome_zarr.NgffVersion`."""
+"""The values of :class:`ingest.converters.volumes.ome_zarr.NgffVersion`."""
 
 
 @click.command("volume")
@@ -60,9 +60,9 @@ def convert_volume_command(
     """Convert SOURCE (MRC file or OME-Zarr folder) into DST.zarr: 3 levels, NGFF 0.4 (or 0.5)."""
     from rich.console import Console
 
-    from ingest.converters.masks import MaskLabel, MaskRule, MaskThreshold
-    from ingest.converters.ome_zarr import NgffVersion
-    from ingest.converters.volume import VolumeKind, convert_volume
+    from ingest.converters.volumes.convert import VolumeKind, convert_volume
+    from ingest.converters.volumes.masks import MaskLabel, MaskRule, MaskThreshold
+    from ingest.converters.volumes.ome_zarr import NgffVersion
 
     if mask_label is not None and threshold is not None:
         raise UsageError("give --mask-label or --threshold, not both")
@@ -96,7 +96,7 @@ def _progress_bar(console: Console) -> Iterator[ProgressCallback | None]:
     otherwise."""
     from rich.progress import Progress
 
-    from ingest.progress_display import progress_columns
+    from ingest.pipeline.progress_display import progress_columns
 
     if not console.is_terminal or os.environ.get("TERM") == "dumb":
         yield None

@@ -20,12 +20,12 @@ from ingest.cli.vocabulary import (
     suggestion,
     workers_option,
 )
-from ingest.converters.neuroglancer_state import NEUROGLANCER_URL_PREFIX, url_prefix
+from ingest.converters.viewers.neuroglancer_state import NEUROGLANCER_URL_PREFIX, url_prefix
+from ingest.domain.tasks import METADATA_ONLY, Section, Selection, parse_only
 from ingest.errors import UsageError
-from ingest.tasks import METADATA_ONLY, Section, Selection, parse_only
 
 if TYPE_CHECKING:
-    from ingest.planning import PlannedDeposition
+    from ingest.pipeline.planning import PlannedDeposition
 
 
 def command_path() -> str:
@@ -133,8 +133,8 @@ def deposition(
     if not quiet:
         click.echo(f"planning {config} ...", err=True)  # feedback before the slow parts (imports, listing)
     # Imported here, not at module level: `ingest --help` and shell completion must not pay for them.
-    from ingest.planning import InvalidConfigError, plan_from_files
-    from ingest.storage import parse_storage_options
+    from ingest.pipeline.planning import InvalidConfigError, plan_from_files
+    from ingest.storage.base import parse_storage_options
 
     for option, patterns in (("--run", runs), ("--exclude-run", exclude_runs), ("--dataset", datasets)):
         check_regexes(option, patterns)
@@ -158,16 +158,16 @@ def deposition(
     # Imported once the plan stands: a bad config or unreachable storage is reported without loading these.
     from rich.console import Console
 
-    from ingest.execute import absolute_url, report_lines, report_to_json
-    from ingest.execute_settings import ExecutionSettings, WritePolicy
-    from ingest.executor_choice import choose_executor, source_size
-    from ingest.executors import DaskExecutor, Executor, SerialExecutor
-    from ingest.ingestion_log import LogLevels, quiet_lines
-    from ingest.logged_ingestion import LogSettings, execute_logged
-    from ingest.metadata import resolve_timestamp
-    from ingest.output_digests import Verification
-    from ingest.plan_render import plan_tree, render_plan_json
-    from ingest.progress_display import NoProgress, open_progress
+    from ingest.cli.plan_render import plan_tree, render_plan_json
+    from ingest.pipeline.execute import absolute_url, report_lines, report_to_json
+    from ingest.pipeline.execute_settings import ExecutionSettings, WritePolicy
+    from ingest.pipeline.executor_choice import choose_executor, source_size
+    from ingest.pipeline.executors import DaskExecutor, Executor, SerialExecutor
+    from ingest.pipeline.ingestion_log import LogLevels, quiet_lines
+    from ingest.pipeline.logged_ingestion import LogSettings, execute_logged
+    from ingest.pipeline.metadata import resolve_timestamp
+    from ingest.pipeline.progress_display import NoProgress, open_progress
+    from ingest.storage.digests import Verification
 
     if dry_run:
         if output_format == "json":
@@ -220,19 +220,20 @@ def deposition(
 def _refuse_runs_failing_source_checks(
     planned: PlannedDeposition, options: dict[str, str]
 ) -> tuple[PlannedDeposition, tuple[str, ...]]:
-    """Check the planned runs' source files (:mod:`ingest.source_checks`), print the findings, and drop the runs
+    """Check the planned runs' source files (:mod:`ingest.pipeline.source_checks`), print the findings, and drop
+    the runs
     with an error from the plan; when no run is left, nothing is written (:class:`SourcesRefusedError`, exit 1)."""
     from dataclasses import replace
 
-    from ingest.config import read_config
-    from ingest.report import Report, render_text
-    from ingest.source_checks import SourcesRefusedError, check_plan_sources, refuse_failing_runs
+    from ingest.config.load import read_config
+    from ingest.domain.report import Report, render_report_text
+    from ingest.pipeline.source_checks import SourcesRefusedError, check_plan_sources, refuse_failing_runs
 
     document = read_config(planned.config_file).document
     by_run = check_plan_sources(planned.plan, planned.config, planned.input_url, document, options)
     report = Report.of(f for found in by_run.values() for f in found)
     if by_run:
-        click.echo(render_text(report), err=True)
+        click.echo(render_report_text(report), err=True)
     plan, refused = refuse_failing_runs(planned.plan, by_run)
     if not refused:
         return planned, ()

@@ -11,7 +11,7 @@ import click
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def example(directory: Path) -> None:
     """Generate a small synthetic deposition (phantom tomograms, tilt series, picks, mask) into DIRECTORY."""
-    from ingest.example import write_example
+    from ingest.pipeline.example import write_example
 
     written = write_example(directory)
     click.echo(f"wrote {len(written)} files under {directory}")

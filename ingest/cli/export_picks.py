@@ -10,7 +10,7 @@ from ingest.cli.numbers import POSITIVE
 from ingest.cli.vocabulary import AXES, SuggestingChoice
 
 EXPORT_TARGETS = ("copick", "csv", "relion4_star", "relion5_star")
-"""The keys of :data:`ingest.converters.export_picks.EXPORTERS` (kept here so that ``--help`` imports no numpy)."""
+"""The keys of :data:`ingest.converters.picks.export.EXPORTERS` (kept here so that ``--help`` imports no numpy)."""
 
 
 @click.command("picks")
@@ -35,8 +35,8 @@ def export_picks(
     object_name: str,
 ) -> None:
     """Export the portal ndJSON picks SRC to DST in another tool's format."""
-    from ingest.converters.export_picks import ExportOptions
-    from ingest.converters.picks_conversion import export_picks_file
+    from ingest.converters.picks.conversion import export_picks_file
+    from ingest.converters.picks.export import ExportOptions
 
     options = ExportOptions(
         voxel_spacing=voxel_spacing,

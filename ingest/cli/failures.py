@@ -81,7 +81,7 @@ class InterruptFlag:
 
 def _quiet_clusters() -> None:
     if "distributed" in sys.modules:
-        from ingest.local_cluster import quiet_interrupted_clusters
+        from ingest.pipeline.local_cluster import quiet_interrupted_clusters
 
         quiet_interrupted_clusters()
 

@@ -11,7 +11,7 @@ from ingest.cli.json_failures import json_failures
 from ingest.cli.vocabulary import format_option, storage_options_option
 
 if TYPE_CHECKING:
-    from ingest.tree_info import TreeSummary
+    from ingest.pipeline.tree_info import TreeSummary
 
 
 @click.command("info")
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 def info(tree: str, output_format: str, storage_options: tuple[str, ...]) -> None:
     """Summarise what TREE (a folder or s3:// URL) holds: datasets, runs, tomograms per voxel spacing,
     annotations per shape, sizes, and the last ingestion recorded in TREE/.ingest/."""
-    from ingest.storage import open_storage, parse_storage_options
-    from ingest.tree_info import summarise_tree
+    from ingest.pipeline.tree_info import summarise_tree
+    from ingest.storage.base import open_storage, parse_storage_options
 
     options = parse_storage_options(storage_options)
     summary = summarise_tree(open_storage(tree, options if tree.startswith(("s3://", "s3a://")) else None))

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import click
 
 from ingest.cli.vocabulary import SuggestingChoice
-from ingest.config_versions import CURRENT_CONFIG_VERSION, KNOWN_CONFIG_VERSIONS
+from ingest.config.versions import CURRENT_CONFIG_VERSION, KNOWN_CONFIG_VERSIONS
 from ingest.errors import IngestError
 
 if TYPE_CHECKING:
-    from ingest.config_migration import MigratedConfig
+    from ingest.config.migration import MigratedConfig
 
 
 @click.command("migrate")
@@ -39,7 +39,8 @@ def migrate(configs: tuple[Path, ...], output: str | None, target: str) -> None:
     Exit status: 0 when every config was upgraded or already current; 2 when a config cannot be read or declares
     an unsupported version; 1 when a migration step refuses a config.
     """
-    from ingest.config_migration import migrate_config, write_atomically
+    from ingest.config.migration import migrate_config
+    from ingest.storage.staging import write_atomically
 
     destination = None if output is None else Path(output)
     if len(configs) > 1 and destination is not None and output != "-" and not destination.is_dir():

@@ -8,17 +8,17 @@ from pathlib import Path
 import click
 
 from ingest.cli.vocabulary import format_option, storage_options_option
-from ingest.report import Report, render_github, render_json, render_text
+from ingest.domain.report import Report, render_github, render_json, render_report_text
 
 
 def _render_junit(report: Report) -> str:
-    from ingest.validators.check_render import render_junit
+    from ingest.cli.check_render import render_junit
 
     return render_junit(report, suite_name="ingest validate")
 
 
 _RENDERERS: dict[str, Callable[[Report], str]] = {
-    "text": render_text,
+    "text": render_report_text,
     "json": render_json,
     "github": render_github,
     "junit": _render_junit,
@@ -78,8 +78,8 @@ def validate(
 
     Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file.
     """
-    from ingest.storage import parse_storage_options
-    from ingest.validators.config import exit_code, validate_configs
+    from ingest.pipeline.validate import exit_code, validate_configs
+    from ingest.storage.base import parse_storage_options
 
     if deep and input_root is None:
         raise click.UsageError("--deep reads the source files: give --input DIR")

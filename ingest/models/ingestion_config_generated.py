@@ -262,6 +262,10 @@ class AnnotationFileShapeEnum(str, Enum):
     InstanceSegmentationMask = "InstanceSegmentationMask"
     TriangularMesh = "TriangularMesh"
     TriangularMeshGroup = "TriangularMeshGroup"
+    Mesh = "Mesh"
+    """
+    A glb mesh, as the portal's database names the shape of TriangularMesh files.
+    """
     GlobalCaption = "GlobalCaption"
     AnnotationCaption = "AnnotationCaption"
 
@@ -975,7 +979,7 @@ class OrientedPointShape(PicksShapeBase):
     """
     Points with orientations, written as _orientedpoint.ndjson.
     """
-    mesh_source_path: Optional[str] = Field(default=None, description="""A mesh file of the particle (relative to {input}/{source_prefix}), as in the portal's schema. Validated (must exist when the input is given) and kept on the planned annotation; meshes are not ingested yet.""")
+    mesh_source_path: Optional[str] = Field(default=None, description="""A mesh file of the particle in Å (relative to {input}/{source_prefix}), as in the portal's schema. It must exist; Neuroglancer shows a copy of it at each point, turned by the point's rotation (as the portal).""")
     file_format: str = Field(default=..., description="""Reader name in the picks-reader registry, e.g. csv, csv_with_header, mod, relion3_star, relion4_star, stopgap_star, tomoman_relion_star, copick, tardis.""")
     binning: Optional[float] = Field(default=1, description="""Divides pixel coordinates (not Å coordinates) to reach the annotation's voxel spacing.""", ge=0)
     order: Optional[AxisOrderEnum] = Field(default=AxisOrderEnum("xyz"), description="""Order of the coordinate columns; zyx also flips rotation matrices.""")
@@ -990,7 +994,7 @@ class InstanceSegmentationShape(PicksShapeBase):
     """
     Points labelled with instance ids, written as _instancesegmentation.ndjson.
     """
-    mesh_source_path: Optional[str] = Field(default=None, description="""A mesh file of the particle, as for OrientedPoint (the portal's schema allows it here too).""")
+    mesh_source_path: Optional[str] = Field(default=None, description="""A mesh file of the particle, as for OrientedPoint (the portal's schema allows it here; unused).""")
     file_format: str = Field(default=..., description="""Reader name in the picks-reader registry, e.g. csv, csv_with_header, mod, relion3_star, relion4_star, stopgap_star, tomoman_relion_star, copick, tardis.""")
     binning: Optional[float] = Field(default=1, description="""Divides pixel coordinates (not Å coordinates) to reach the annotation's voxel spacing.""", ge=0)
     order: Optional[AxisOrderEnum] = Field(default=AxisOrderEnum("xyz"), description="""Order of the coordinate columns; zyx also flips rotation matrices.""")

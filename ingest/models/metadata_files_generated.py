@@ -264,6 +264,10 @@ class AnnotationFileShapeEnum(str, Enum):
     InstanceSegmentationMask = "InstanceSegmentationMask"
     TriangularMesh = "TriangularMesh"
     TriangularMeshGroup = "TriangularMeshGroup"
+    Mesh = "Mesh"
+    """
+    A glb mesh, as the portal's database names the shape of TriangularMesh files.
+    """
     GlobalCaption = "GlobalCaption"
     AnnotationCaption = "AnnotationCaption"
 
@@ -978,6 +982,24 @@ class AlignmentMetadataFile(Alignment):
     is_canonical: Optional[bool] = Field(default=None, description="""Older name of is_portal_standard, kept so older configs validate.""")
 
 
+class IdentifiedObjectsMetadataFile(IdentifiedObject):
+    """
+    {dataset_id}/{run_name}/IdentifiedObjects/identified_objects_metadata.json, as the portal's identified-object importer writes it: the entry's metadata with the counts of identified_objects.json.
+    """
+    deposition_id: Optional[int] = Field(default=None, description="""Id of the deposition that wrote this file; its deposition_metadata.json must exist.""")
+    last_updated_at: Optional[int] = Field(default=None, description="""When the file was written, in seconds since the Unix epoch (an input, not the clock).""")
+    object_count: Optional[int] = Field(default=None, description="""Number of rows in identified_objects.json.""")
+    columns: Optional[list[str]] = Field(default=None, description="""Column names of the rows (run_name dropped).""")
+    file_format: Optional[str] = Field(default=None, description="""Format of identified_objects.json (json).""")
+    source_file: Optional[str] = Field(default=None, description="""The source CSV, relative to the input root.""")
+    identifier: Optional[str] = Field(default=None, description="""The source CSV again (the portal writes its path here too).""")
+    object_id: Optional[Union[CdpoId, ChebiId, ClId, GoId, PdbId, UniProtKbId]] = Field(default=None, description="""Ontology term of the object.""")
+    object_name: Optional[str] = Field(default=None, description="""Object name.""")
+    object_description: Optional[str] = Field(default=None, description="""Object description.""")
+    object_state: Optional[str] = Field(default=None, description="""Object state.""")
+    filter_value: Optional[str] = Field(default=None, description="""Value (usually a template such as '{run_name}') selecting this run's rows.""")
+
+
 class FrameFileEntry(ConfiguredBaseModel):
     """
     One movie frame stack.
@@ -1054,5 +1076,6 @@ TomogramMetadataFile.model_rebuild()
 AnnotationMetadataFile.model_rebuild()
 PerSectionAlignmentParameter.model_rebuild()
 AlignmentMetadataFile.model_rebuild()
+IdentifiedObjectsMetadataFile.model_rebuild()
 FrameFileEntry.model_rebuild()
 FramesMetadataFile.model_rebuild()

@@ -1,0 +1,1 @@
+"""The deposition config: YAML with positions, versions and migration, templates, run maps."""

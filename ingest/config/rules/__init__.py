@@ -1,0 +1,1 @@
+"""The rules ``ingest validate`` applies to a config on its own (schema, semantics, finders)."""

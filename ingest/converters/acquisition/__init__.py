@@ -1,0 +1,1 @@
+"""Acquisition files of a tilt series: mdoc, CTF estimates, alignments, gains."""

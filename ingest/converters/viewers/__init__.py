@@ -1,0 +1,1 @@
+"""What the portal shows: key images and Neuroglancer states and annotations."""

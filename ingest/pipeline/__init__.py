@@ -1,0 +1,1 @@
+"""validate -> list -> plan -> execute -> check: the steps with their IO, executors and logs."""

@@ -1,1 +1,0 @@
-"""Validators: deposition configs before ingestion, output trees after it."""
