@@ -15,6 +15,9 @@
   shape ``Point``; file entries carry ``is_visualization_default`` (false unless set); a segmentation mask counts 0.
 - ``test_per_section_parameter.py`` and ``test_tiltseries.py``: see
   :func:`test_tiltseries_as_the_portals_tiltseries_and_per_section_parameter_tests`.
+- ``test_raw_tilt.py`` and ``test_ctf.py``: see :func:`test_raw_tilt_and_ctf_as_the_portals_raw_tilt_and_ctf_tests`.
+- ``test_tomograms.py``: see :func:`test_tomogram_as_the_portals_tomograms_test` (one difference, the Neuroglancer
+  state's name, explained there) and :func:`test_tomogram_ids_as_the_portals_tomogram_import_test`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 import mrcfile
 import numpy as np
 import pytest
+import zarr
 from ruamel.yaml import YAML
 
 from tests.dm4_file import dm4_bytes
@@ -243,3 +247,129 @@ def test_tiltseries_as_the_portals_tiltseries_and_per_section_parameter_tests(
     assert document["pixel_spacing"] == 3.3702
     assert document["size"] == {"z": 4, "y": 10, "x": 20}
     assert document["scales"] == [{"z": 4, "y": 10, "x": 20}, {"z": 4, "y": 5, "x": 10}, {"z": 4, "y": 3, "x": 5}]
+
+
+def portal_tomograms_config(corpus: Path) -> dict[str, Any]:
+    """:func:`portal_tiltseries_config` with CTF and ``fixtures/dataset1.yaml``'s tomograms (``tomograms/{run}.rec``,
+    a 6 × 8 × 10 int8 volume at 13.48 Å): the inputs of the portal's ``test_tomograms.py``."""
+    config = portal_tiltseries_config(corpus, ctf=True)
+    config["tomograms"] = load(corpus, "dataset1.yaml")["tomograms"]
+    return with_keys_the_portal_requires(config)
+
+
+def test_raw_tilt_and_ctf_as_the_portals_raw_tilt_and_ctf_tests(corpus: Path, tmp_path: Path) -> None:
+    """``test_raw_tilt.py`` (``test_raw_tilt_import``) and ``test_ctf.py`` (``test_ctf_import``): the source raw
+    tilt angles copied line for line into ``TiltSeries/100`` under the source's name, the CTFFIND file under
+    ``{run}_{format}_ctf.txt``; ``test_*_no_import``: nothing of the kind without the section."""
+    output, report = ingest_portal_inputs(
+        corpus, tmp_path, portal_tiltseries_config(corpus, ctf=True), extra=("--no-check", "--skip-source-checks")
+    )
+    assert report["ok"] is True, report
+    folder = output / "10001/TS_run1/TiltSeries/100"
+    sources = corpus / INPUTS / "metadata"
+    assert (folder / "TS_run1.rawtlt").read_bytes() == (sources / "TS_run1.rawtlt").read_bytes()
+    assert (folder / "TS_run1_CTFFIND_ctf.txt").read_bytes() == (sources / "TS_run1_ctffind4.txt").read_bytes()
+
+    config = portal_tiltseries_config(corpus, ctf=False)
+    del config["rawtilts"]
+    bare, report = ingest_portal_inputs(corpus, tmp_path / "bare", config, extra=("--no-check", "--skip-source-checks"))
+    assert report["ok"] is True, report
+    files = sorted(path.name for path in (bare / "10001/TS_run1/TiltSeries/100").iterdir())
+    assert files == ["TS_run1.mrc", "TS_run1.zarr", "tiltseries_metadata.json"]
+
+
+def test_tomogram_as_the_portals_tomograms_test(corpus: Path, tmp_path: Path) -> None:
+    """``test_tomograms.py`` (``test_tomogram_import``, ``test_tomogram_import_metadata``, current layout
+    ``Tomograms/{id}/``): ``{run}.mrc``, ``{run}.zarr`` and ``tomogram_metadata.json`` in ``Tomograms/100``, and the
+    metadata's paths, voxel spacing, size and three scales; the volume's headers agree with them.
+
+    One difference: the portal's test expects ``neuroglancer_config_path``
+    ``.../NeuroglancerPrecompute/100-neuroglancer_config.json`` (as its ``importers/visualization_config.py``
+    writes it), whereas the portal's own database-import fixture tree (``test_infra/test_files/30001``, the new
+    layout) has ``.../NeuroglancerPrecompute/100/neuroglancer_config.json``, which is what we write; both name an
+    existing file, which is all the portal's database importer needs."""
+    output, report = ingest_portal_inputs(
+        corpus, tmp_path, portal_tomograms_config(corpus), extra=("--no-check", "--skip-source-checks")
+    )
+    assert report["ok"] is True, report
+    spacing = "10001/TS_run1/Reconstructions/VoxelSpacing13.480"
+    prefix = f"{spacing}/Tomograms/100"
+    assert sorted(path.name for path in (output / prefix).iterdir()) == [
+        "TS_run1.mrc",
+        "TS_run1.zarr",
+        "tomogram_metadata.json",
+    ]
+    document = metadata(output, f"{prefix}/tomogram_metadata.json")
+    expected = {
+        "omezarr_dir": f"{prefix}/TS_run1.zarr",
+        "mrc_file": f"{prefix}/TS_run1.mrc",
+        "voxel_spacing": 13.48,
+        "scales": [{"x": 6, "y": 8, "z": 10}, {"x": 3, "y": 4, "z": 5}, {"x": 2, "y": 2, "z": 3}],
+        "size": {"x": 6, "y": 8, "z": 10},
+        "alignment_metadata_path": "10001/TS_run1/Alignments/100/alignment_metadata.json",
+        "key_photo": {
+            "snapshot": f"{spacing}/Images/100/key-photo-snapshot.png",
+            "thumbnail": f"{spacing}/Images/100/key-photo-thumbnail.png",
+        },
+    }
+    assert {key: document[key] for key in expected} == expected
+    assert document["neuroglancer_config_path"] == f"{spacing}/NeuroglancerPrecompute/100/neuroglancer_config.json"
+    paths = [document["alignment_metadata_path"], document["neuroglancer_config_path"], *document["key_photo"].values()]
+    assert [path for path in paths if not (output / path).is_file()] == []
+
+    source = corpus / INPUTS / "tomograms/TS_run1.rec"
+    with mrcfile.open(source, permissive=True) as mrc:
+        values = np.asarray(mrc.data, dtype=np.float32)
+    with mrcfile.open(output / f"{prefix}/TS_run1.mrc", permissive=False) as mrc:
+        assert mrc.data.shape == (10, 8, 6) and mrc.data.dtype == np.float32
+        np.testing.assert_array_equal(mrc.data, values)
+        assert (float(mrc.voxel_size.x), float(mrc.voxel_size.y)) == pytest.approx((13.48, 13.48))
+        assert float(mrc.voxel_size.z) == pytest.approx(13.48, abs=1e-5)
+    zarr_folder = output / f"{prefix}/TS_run1.zarr"
+    multiscales = json.loads((zarr_folder / ".zattrs").read_text())["multiscales"][0]
+    levels = [(entry["path"], entry["coordinateTransformations"][0]["scale"]) for entry in multiscales["datasets"]]
+    assert levels == [("0", [13.48] * 3), ("1", [26.96] * 3), ("2", [53.92] * 3)]
+    shapes = [tuple(zarr.open_array(zarr_folder / path, mode="r").shape) for path, _ in levels]
+    assert shapes == [(scale["z"], scale["y"], scale["x"]) for scale in expected["scales"]]  # type: ignore[index]
+    np.testing.assert_array_equal(zarr.open_array(zarr_folder / "0", mode="r")[...], values)
+
+
+EXISTING = "10001/TS_run1/Reconstructions/VoxelSpacing{spacing}/Tomograms/100/tomogram_metadata.json"
+WBP_RAW = {"reconstruction_method": "WBP", "processing": "raw"}
+
+
+@pytest.mark.parametrize(
+    ("existing", "alignment", "expected_id"),
+    [
+        (None, None, 100),
+        ({"deposition_id": 10301, **WBP_RAW}, None, 100),
+        ({"deposition_id": 10301, **WBP_RAW}, "100/alignment_metadata.json", 100),
+        ({"deposition_id": 100001, **WBP_RAW}, "100/alignment_metadata.json", 101),
+        ({"deposition_id": 100001, **WBP_RAW}, None, 101),
+        ({"deposition_id": 10301, **WBP_RAW}, "foo.json", 101),
+        ({"deposition_id": 10301, "reconstruction_method": "SIRT", "processing": "raw"}, None, 101),
+        ({"deposition_id": 10301, "reconstruction_method": "WBP", "processing": "denoised"}, None, 101),
+        ({"deposition_id": 10301, **WBP_RAW, "voxel_spacing": 20}, "100/alignment_metadata.json", 101),
+    ],
+)
+def test_tomogram_ids_as_the_portals_tomogram_import_test(
+    corpus: Path, tmp_path: Path, existing: dict[str, Any] | None, alignment: str | None, expected_id: int
+) -> None:
+    """``test_tomograms.py`` (``test_tomogram_import``): a ``Tomograms/100/tomogram_metadata.json`` already in the
+    tree keeps id 100 for the same tomogram (same deposition, reconstruction method, processing, voxel spacing and
+    alignment; a missing alignment path or voxel spacing counts as the new tomogram's), anything else gets 101."""
+    output = tmp_path / "out"
+    if existing is not None:
+        document = dict(existing)
+        if alignment is not None:
+            document["alignment_metadata_path"] = f"10001/TS_run1/Alignments/{alignment}"
+        spacing = f"{float(document.get('voxel_spacing', 13.48)):.3f}"
+        key = output / EXISTING.format(spacing=spacing)
+        key.parent.mkdir(parents=True)
+        key.write_text(json.dumps(document))
+    _, report = ingest_portal_inputs(
+        corpus, tmp_path, portal_tomograms_config(corpus), extra=("--no-check", "--skip-source-checks")
+    )
+    assert report["ok"] is True, report
+    folder = output / f"10001/TS_run1/Reconstructions/VoxelSpacing13.480/Tomograms/{expected_id}"
+    assert sorted(path.name for path in folder.iterdir()) == ["TS_run1.mrc", "TS_run1.zarr", "tomogram_metadata.json"]

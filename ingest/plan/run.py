@@ -3,6 +3,7 @@ tomograms, annotations and what the portal shows of them (key images, Neuroglanc
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ingest.domain.entities import Run, TiltSeries, Tomogram, VoxelSpacing
@@ -35,6 +36,8 @@ from ingest.plan.sections import with_section_sources
 from ingest.plan.sources import Origin
 from ingest.plan.viewers import plan_key_images, plan_neuroglancer
 
+_FOLDER_SPACING = re.compile(r"/VoxelSpacing([0-9.]+)/")
+
 
 def run_scope(context: PlanContext, run: Run, dataset_scope: Scope, *, run_path: str | None = None) -> Scope:
     """The run's template values as the portal provides them (:func:`ingest.plan.glob_vars.run_values`): its name,
@@ -64,7 +67,7 @@ def plan_run(
     tiltseries = tuple(with_section_sources(config, context, task, copies, len(frames.copies)) for task in tiltseries)
     voxel_spacings = []
     skipped: list[Skipped] = []
-    tomogram_ids = _tomogram_id_allocator(context, run)
+    tomogram_ids = _tomogram_id_allocator(context, run, alignment_key)
     for voxel_spacing, vs_path in _find_voxel_spacings(config, context, run, scope):
         values = entity_values(
             "voxel_spacing",
@@ -187,9 +190,11 @@ def _find_voxel_spacings(
     return list(found.values())
 
 
-def _tomogram_id_allocator(context: PlanContext, run: Run) -> IdAllocator:
+def _tomogram_id_allocator(context: PlanContext, run: Run, alignment_key: str) -> IdAllocator:
     """Tomogram ids count per run, across all its voxel spacings (docs/design.md §4); existing tomograms of the
-    run keep their ids by identity (whose key includes the voxel spacing)."""
+    run keep their ids by identity (whose key includes the voxel spacing). As the portal's tomogram importer
+    does, an existing metadata file without a voxel spacing, alignment path or deposition counts as having its
+    folder's spacing, the run's alignment and this deposition."""
     run_dir = context.layout.run_dir(run)
     taken: set[int] = set()
     known: dict[Identity, int] = {}
@@ -198,7 +203,14 @@ def _tomogram_id_allocator(context: PlanContext, run: Run) -> IdAllocator:
         entity_id = key.rsplit("/", 2)[-2]
         if metadata is not None and entity_id.isdigit():
             taken.add(int(entity_id))
-            alignment = relative_to_run(metadata.get("alignment_metadata_path"), run_dir)
+            folder_spacing = _FOLDER_SPACING.search(key)
+            defaults = {
+                "voxel_spacing": float(folder_spacing.group(1)) if folder_spacing else None,
+                "deposition_id": context.deposition_id,
+            }
+            metadata = {**defaults, **{name: value for name, value in metadata.items() if value is not None}}
+            path = metadata.get("alignment_metadata_path")
+            alignment = relative_to_run(path, run_dir) if path is not None else alignment_key
             known[tomogram_identity(metadata, alignment)] = int(entity_id)
     return IdAllocator(f"{run_dir} (tomograms)", taken, known)
 
