@@ -21,7 +21,7 @@ from tests.ingest_cli import ingest, run_counts
 from tests.portal_importer import needs_portal_importer, portal_import
 
 VS10 = "90001/TS_001/Reconstructions/VoxelSpacing10.000"
-STATE = f"{VS10}/NeuroglancerPrecompute/100/neuroglancer_config.json"
+STATE = f"{VS10}/NeuroglancerPrecompute/100-neuroglancer_config.json"
 
 
 def decode_points(folder: Path) -> tuple[dict[str, Any], np.ndarray, list[dict[str, float]]]:
