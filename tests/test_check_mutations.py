@@ -410,4 +410,6 @@ def test_a_dataset_key_photo_under_50_pixels_is_a_key_photo_finding(tree: Path) 
 
     write_png(tree / DATASET / "Images" / "thumbnail.png", 60, 40)
     report = check_tree(tree, runs=("RUN1",))
-    assert [(f.code, f.file) for f in report.findings] == [("C-TREE-KEY-PHOTO", f"{DATASET}/Images/thumbnail.png")]
+    assert [(f.code, f.file, f.severity.value) for f in report.findings] == [
+        ("C-TREE-KEY-PHOTO", f"{DATASET}/Images/thumbnail.png", "warning")
+    ]

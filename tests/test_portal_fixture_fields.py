@@ -54,6 +54,8 @@ STALE = {
     # The fixture keeps a flat 4-number in_plane_rotation; the portal's alignment importer writes cryoet-alignment's
     # 2×2 matrix (its test_alignments.py asserts [[0.029, -1.0], [1.0, 0.029]]): the code wins over the fixture.
     "30001/RUN1/Alignments/100/alignment_metadata.json": {"per_section_alignment_parameters.in_plane_rotation"},
+    # The fixture has no tilt-series size; the portal's schema requires it and its tilt-series importer writes it.
+    "30001/RUN3/TiltSeries/100/tiltseries_metadata.json": {"size"},
 }
 
 

@@ -128,8 +128,8 @@ def completed_annotation_fixture(corpus: Path) -> dict[str, Any]:
 
 def test_annotation_fixture_ingests_with_dataset_tomogram_points_and_mask(corpus: Path, tmp_path: Path) -> None:
     output, report = ingest(corpus, completed_annotation_fixture(corpus), tmp_path)
-    # + key images, the precomputed points and the Neuroglancer state (issue 14)
-    assert [(run["run"], run["written"], run["error"]) for run in report["runs"]] == [("20002/run1", 8, None)]
+    # + key images, the precomputed points, the mask's precomputed segmentation and the Neuroglancer state (issue 14)
+    assert [(run["run"], run["written"], run["error"]) for run in report["runs"]] == [("20002/run1", 9, None)]
     vs = "20002/run1/Reconstructions/VoxelSpacing1.123"
     viewers = [key for key in tree(output) if "/Images/" in key or "/NeuroglancerPrecompute/" in key]
     assert f"{vs}/Images/100/key-photo-snapshot.png" in viewers and "20002/Images/snapshot.png" in viewers

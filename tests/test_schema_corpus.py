@@ -128,8 +128,11 @@ METADATA_VERDICTS: dict[str, tuple[type[BaseModel], set[str]]] = {
     ),
     # EMPIAR-XYZ is not an EMPIAR id
     "30001/RUN1/TiltSeries/100/tiltseries_metadata.json": (mf.TiltSeriesMetadataFile, {"related_empiar_entry"}),
-    # 10000 V is below the portal's minimum acceleration voltage (20000)
-    "30001/RUN3/TiltSeries/100/tiltseries_metadata.json": (mf.TiltSeriesMetadataFile, {"acceleration_voltage"}),
+    # 10000 V is below the portal's minimum acceleration voltage (20000); no size (required by the portal's schema)
+    "30001/RUN3/TiltSeries/100/tiltseries_metadata.json": (
+        mf.TiltSeriesMetadataFile,
+        {"acceleration_voltage", "size"},
+    ),
     # a stale fixture: a flat 4-number in_plane_rotation where the portal's importer writes cryoet-alignment's 2×2
     "30001/RUN1/Alignments/100/alignment_metadata.json": (
         mf.AlignmentMetadataFile,

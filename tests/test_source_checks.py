@@ -146,7 +146,7 @@ SOURCE_MUTATIONS: dict[str, tuple[Callable[[Path], object], str, str]] = {
         "frames[0].metadata.is_gain_corrected",
         "frames_metadata.json",
     ),
-    "E-SOURCE-MRC-ISPG": (
+    "W-SOURCE-MRC-ISPG": (
         lambda root: write_mrc(root / FRAMES / "TS_002_003.mrc", np.zeros((SUB_FRAMES, 8, 8), np.float32), 5.0),
         "frames[0]",
         "TS_002_003.mrc",

@@ -7,7 +7,7 @@
 | C-TREE-LEGACY | tree | a folder follows the portal's older layout (reported once per folder, warning) |
 | C-TREE-NO-METADATA | tree | an entity folder (dataset, run, tomogram, annotation, ...) has no metadata file |
 | C-TREE-NO-DATA | tree | a tomogram, tilt series or annotation folder holds only its metadata |
-| C-TREE-KEY-PHOTO | tree | a key photo is missing, not a PNG, not the portal's size (tomograms 134/512 px) or < 50 px |
+| C-TREE-KEY-PHOTO | tree | key photo missing, no PNG, not the portal's size (tomograms 134/512); < 50 px: warning |
 | C-NG-LAYERS | tree | a Neuroglancer config is not a JSON object with at least one layer |
 | C-META-JSON | metadata | a metadata file is not a JSON object |
 | C-META-SCHEMA | metadata | a metadata file does not validate against the metadata-files schema |
@@ -30,7 +30,7 @@
 | C-MRC-ORIGIN | mrc | origin or nxstart/nystart/nzstart are not 0 |
 | C-MRC-NSYMBT | mrc | nsymbt is negative or the extended header does not fit in the file |
 | C-MRC-FILE-SIZE | mrc | file size differs from 1024 + nsymbt + nx·ny·nz·itemsize |
-| C-MRC-ISPG | mrc | ispg is not 0 (tilt series, frames, gains) or 1 (tomograms, masks) |
+| C-MRC-ISPG | mrc | ispg is not 0 (tilt series; frames, gains: warning) or 1 (tomograms, masks) |
 | C-MRC-MACHST | mrc | the machine stamp names no byte order (read as little-endian regardless) |
 | C-MRC-LABELS | mrc | nlabl differs from the number of non-blank labels, or a label is blank |
 | C-MRC-NVERSION | mrc | nversion is not 20140 or 20141 |

@@ -11,7 +11,7 @@ from ingest.checks.codes import check_finding
 from ingest.checks.tree_access import TreeReader
 from ingest.converters.volumes.kind import VolumeKind
 from ingest.domain.mrc_header import HEADER_BYTES, parse_mrc_header_bytes
-from ingest.domain.report import Finding
+from ingest.domain.report import Finding, Severity
 from ingest.errors import InputFileError
 
 VOXEL_SIZE_TOLERANCE = 0.001
@@ -182,11 +182,13 @@ def header_field_findings(header: MrcHeader, *, key: str, spacegroup: int, volum
     """The MRC2014 bookkeeping fields the portal's ``HelperTestMRCHeader`` checks: space group (0 for an image
     stack: tilt series, frames, gains; 1 for a volume), a valid machine stamp, labels matching ``nlabl``, the
     format version, and a known extended header type. Frames and gains (not ``volume``) skip labels and version,
-    as the portal's ``TwoDeeFileTestHelper`` does."""
+    as the portal's ``TwoDeeFileTestHelper`` does, and their findings are warnings: they are copied as deposited,
+    and nothing the pipeline or the portal's importer reads depends on these fields."""
     found: list[Finding] = []
+    severity = Severity.ERROR if volume else Severity.WARNING
 
     def add(code: str, message: str, expected: object, got: object) -> None:
-        found.append(check_finding(code, message, file=key, expected=expected, found=got))
+        found.append(check_finding(code, message, file=key, expected=expected, found=got, severity=severity))
 
     if header.ispg != spacegroup:
         kind = "an image stack" if spacegroup == 0 else "a single volume"

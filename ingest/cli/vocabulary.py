@@ -182,7 +182,7 @@ TERMS: dict[str, Term] = {
     "--exclude-run": Term("runs whose name fully matches REGEX are skipped (repeatable)"),
     "--dataset": Term("datasets whose id fully matches REGEX (repeatable)"),
     "--workers": Term("the command's parallelism (processes or threads); default chosen from the work"),
-    "--deep": Term("read everything: every chunk, every voxel"),
+    "--deep": Term("read everything: every chunk, every voxel (validate: every source file a run finds)"),
     "--voxel-spacing": Term("Å per voxel"),
     "--tomogram-size": Term("the tomogram's size in voxels, X,Y,Z"),
     "--rescale-to": Term("regrid to this size in voxels, X,Y,Z"),
