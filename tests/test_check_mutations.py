@@ -258,8 +258,8 @@ MUTATIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "C-MRC-NVERSION": (lambda root: edit_mrc_header(root / TOMO_MRC, "nversion", 20100), TOMO_MRC),
     "C-MRC-EXTTYP": (_extended_header(b"ABCD"), TOMO_MRC),
     "C-NG-LAYERS": (
-        lambda root: _put_json(root / VS / "NeuroglancerPrecompute/100/neuroglancer_config.json", {"layers": []}),
-        f"{VS}/NeuroglancerPrecompute/100/neuroglancer_config.json",
+        lambda root: _put_json(root / VS / "NeuroglancerPrecompute/100-neuroglancer_config.json", {"layers": []}),
+        f"{VS}/NeuroglancerPrecompute/100-neuroglancer_config.json",
     ),
     "C-ZARR-NGFF": (lambda root: (root / TOMO_ZARR / ".zattrs").unlink(), TOMO_ZARR),
     "C-ZARR-AXES": (_zattrs(TOMO_ZARR, _multiscale(lambda m: m["axes"].reverse())), f"{TOMO_ZARR}/.zattrs"),
@@ -363,6 +363,16 @@ def test_smallest_corruption_trips_exactly_its_code(tree: Path, code: str) -> No
     report = check_tree(tree, runs=("RUN1",))
     assert {f.code for f in report.findings} == {code}, [f"{f.code} {f.file} {f.describe()}" for f in report.findings]
     assert any((f.file or "").startswith(named) for f in report.findings), [f.file for f in report.findings]
+
+
+@pytest.mark.parametrize("layers", [[], [{"type": "image", "name": "RUN1"}]])
+def test_a_state_at_its_former_name_is_read_as_a_state(tree: Path, layers: list[dict[str, str]]) -> None:
+    """Trees of earlier versions hold ``{tomogram_id}/neuroglancer_config.json``: a state, checked like one."""
+    former = f"{VS}/NeuroglancerPrecompute/100/neuroglancer_config.json"
+    _put_json(tree / former, {"layers": layers})
+    report = check_tree(tree, runs=("RUN1",))
+    expected = [] if layers else [("C-NG-LAYERS", former)]
+    assert [(f.code, f.file) for f in report.findings] == expected
 
 
 def test_raw_tlt_path_naming_another_file_is_a_rawtlt_name_finding(tree: Path) -> None:

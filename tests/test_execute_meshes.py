@@ -103,7 +103,7 @@ def test_mesh_annotation_metadata_is_the_portals(ingested: tuple[Path, dict[str,
 def test_state_shows_meshes_and_oriented_points_as_meshes(ingested: tuple[Path, dict[str, Any]]) -> None:
     out, _ = ingested
     vs = VS10.format(run="TS_001")
-    state = json.loads((out / f"{vs}/NeuroglancerPrecompute/100/neuroglancer_config.json").read_text())
+    state = json.loads((out / f"{vs}/NeuroglancerPrecompute/100-neuroglancer_config.json").read_text())
     layers = {layer["name"]: layer for layer in state["layers"][1:]}
     assert layers["100 cytosolic ribosome orientedpoint"]["visible"] is False  # hidden behind its mesh
     oriented = layers["100 cytosolic ribosome orientedmesh"]
@@ -164,7 +164,7 @@ def test_bad_meshes_fail_their_annotation_and_the_run_goes_on(tmp_path: Path) ->
             ["membrane_surface-1.0_triangularmesh.glb"] if run == "TS_002" else []
         )  # nothing half-published
     state = json.loads(
-        (out / VS10.format(run="TS_001") / "NeuroglancerPrecompute/100/neuroglancer_config.json").read_text()
+        (out / VS10.format(run="TS_001") / "NeuroglancerPrecompute/100-neuroglancer_config.json").read_text()
     )
     assert not any(layer["name"].endswith(("membrane surface mesh", "vesicle mesh")) for layer in state["layers"])
     checked = CliRunner().invoke(main, ["check", str(out), "--format", "json"])
@@ -187,7 +187,7 @@ def test_a_failed_annotation_leaves_none_of_its_files(tmp_path: Path) -> None:
     assert "cytosolic ribosome" not in folders and "membrane surface" in folders
     assert not list((vs / "Annotations").rglob("cytosolic_ribosome*"))
     assert not list((vs / "NeuroglancerPrecompute").glob("*cytosolic_ribosome*"))
-    state = json.loads((vs / "NeuroglancerPrecompute/100/neuroglancer_config.json").read_text())
+    state = json.loads((vs / "NeuroglancerPrecompute/100-neuroglancer_config.json").read_text())
     assert not any("cytosolic ribosome" in layer["name"] for layer in state["layers"])
     checked = CliRunner().invoke(main, ["check", str(out), "--format", "json"])
     assert checked.exit_code == 0, checked.output

@@ -19,7 +19,7 @@ from ingest.storage.base import open_storage
         ("10001/TS_1/run_metadata.json", True),
         ("10001/TS_1/Reconstructions/VoxelSpacing1.000/Annotations/100/membrane-1.0.json", True),
         ("10001/TS_1/Reconstructions/VoxelSpacing1.000/Annotations/100/100-foo-1.0_globalcaption.json", False),
-        ("10001/TS_1/Reconstructions/VoxelSpacing1.000/NeuroglancerPrecompute/100/neuroglancer_config.json", False),
+        ("10001/TS_1/Reconstructions/VoxelSpacing1.000/NeuroglancerPrecompute/100-neuroglancer_config.json", False),
         ("10001/TS_1/TiltSeries/100/TS_1.zarr/.zattrs", False),
     ],
 )

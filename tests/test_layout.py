@@ -48,7 +48,9 @@ def test_canonical_keys_are_golden() -> None:
     assert layout.tomogram_zarr(TOMO) == f"{vs_dir}/Tomograms/100/TS_026.zarr"
     assert layout.tomogram_metadata(TOMO) == f"{vs_dir}/Tomograms/100/tomogram_metadata.json"
     assert layout.key_photo(TOMO, "snapshot") == f"{vs_dir}/Images/100/key-photo-snapshot.png"
-    assert layout.neuroglancer_config(TOMO) == f"{vs_dir}/NeuroglancerPrecompute/100/neuroglancer_config.json"
+    assert layout.neuroglancer_config(TOMO) == f"{vs_dir}/NeuroglancerPrecompute/100-neuroglancer_config.json"
+    former = (f"{vs_dir}/NeuroglancerPrecompute/100/neuroglancer_config.json",)
+    assert layout.former_neuroglancer_configs(TOMO) == former
     assert layout.annotation_metadata(ANN) == f"{vs_dir}/Annotations/101/cytosolic_ribosome-1.0.json"
 
 
@@ -135,7 +137,8 @@ def test_the_checker_places_every_key_the_layout_writes() -> None:
         layout.tomogram_mrc(TOMO): Role.TOMOGRAM_FILE,
         layout.tomogram_metadata(TOMO): Role.TOMOGRAM_METADATA,
         layout.key_photo(TOMO, "expanded"): Role.KEY_PHOTO,
-        layout.neuroglancer_config(TOMO): Role.NEUROGLANCER,
+        layout.neuroglancer_config(TOMO): Role.NEUROGLANCER_STATE,
+        **dict.fromkeys(layout.former_neuroglancer_configs(TOMO), Role.NEUROGLANCER_STATE),
         layout.neuroglancer_precomputed(point) + "/info": Role.NEUROGLANCER,
         layout.annotation_metadata(ANN): Role.ANNOTATION_METADATA,
         layout.annotation_file(point): Role.ANNOTATION_FILE,

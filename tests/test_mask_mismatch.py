@@ -16,7 +16,7 @@ from ingest.pipeline.example import write_example
 from tests.ingest_cli import ingest, run_counts
 
 VS10 = "90001/TS_001/Reconstructions/VoxelSpacing10.000"
-STATE = f"{VS10}/NeuroglancerPrecompute/100/neuroglancer_config.json"
+STATE = f"{VS10}/NeuroglancerPrecompute/100-neuroglancer_config.json"
 MASK = "phantom/masks/TS_001_membrane.mrc"
 
 

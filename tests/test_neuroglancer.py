@@ -21,7 +21,7 @@ from tests.ingest_cli import ingest, run_counts
 from tests.portal_importer import needs_portal_importer, portal_import
 
 VS10 = "90001/TS_001/Reconstructions/VoxelSpacing10.000"
-STATE = f"{VS10}/NeuroglancerPrecompute/100/neuroglancer_config.json"
+STATE = f"{VS10}/NeuroglancerPrecompute/100-neuroglancer_config.json"
 
 
 def decode_points(folder: Path) -> tuple[dict[str, Any], np.ndarray, list[dict[str, float]]]:
@@ -67,6 +67,34 @@ def test_precomputed_points_hold_every_point_with_its_rotation(tmp_path: Path) -
     names = next(p for p in info["properties"] if p["id"] == "name")
     assert names["enum_labels"] == ["ribosome"]
     assert sorted(path.name for path in (tmp_path / "p/by_id").iterdir()) == ["0", "1"]
+
+
+def test_points_are_encoded_as_the_writers_add_point_encodes_them() -> None:
+    """All rows at once give the records, ids and bounds that ``AnnotationWriter.add_point`` gives row by row."""
+    from neuroglancer import AnnotationPropertySpec, CoordinateSpace
+    from neuroglancer.write_annotations import AnnotationWriter
+
+    from ingest.converters.viewers.neuroglancer_points import _add_points
+
+    def writer() -> AnnotationWriter:
+        properties = [
+            AnnotationPropertySpec(id="name", type="uint16", enum_values=[0, 7], enum_labels=["a", "b"]),
+            AnnotationPropertySpec(id="color", type="rgb"),
+            AnnotationPropertySpec(id="score", type="float32"),
+        ]
+        space = CoordinateSpace(names=["x", "y", "z"], units=["m"] * 3, scales=[1e-9] * 3)
+        return AnnotationWriter(coordinate_space=space, annotation_type="point", properties=properties)
+
+    rng = np.random.default_rng(3)
+    locations = rng.uniform(-5, 50, (9, 3))
+    names, colors, scores = rng.choice([0, 7], 9), rng.integers(0, 256, (9, 3)), rng.standard_normal(9)
+    one_by_one, at_once = writer(), writer()
+    for row in range(9):
+        one_by_one.add_point(list(locations[row]), name=names[row], color=tuple(colors[row]), score=scores[row])
+    _add_points(at_once, locations, {"name": names, "color": colors, "score": scores})
+    assert at_once.annotations == one_by_one.annotations
+    assert at_once.lower_bound.tolist() == one_by_one.lower_bound.tolist()
+    assert at_once.upper_bound.tolist() == one_by_one.upper_bound.tolist()
 
 
 def test_instance_points_get_one_name_per_instance(tmp_path: Path) -> None:

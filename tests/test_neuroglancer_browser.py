@@ -35,7 +35,7 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
-STATE = "90001/TS_001/Reconstructions/VoxelSpacing10.000/NeuroglancerPrecompute/100/neuroglancer_config.json"
+STATE = "90001/TS_001/Reconstructions/VoxelSpacing10.000/NeuroglancerPrecompute/100-neuroglancer_config.json"
 PROBES = {"zarr.json", ".zarray", ".zattrs", ".zgroup"}  # what the client tries before it knows a zarr's version
 METADATA = {*PROBES, "info"}
 

@@ -54,7 +54,7 @@ TREE_PATTERNS = {
     "tomogram": rf"{VS}/Tomograms/{ID}/tomogram_metadata\.json",
     "tomogram_data": rf"{VS}/Tomograms/{ID}/(?P=run)\.(mrc|zarr)",
     "key_photo": rf"{VS}/Images/{ID}/key-photo-(original|snapshot|thumbnail|expanded)\.png",
-    "neuroglancer": rf"{VS}/NeuroglancerPrecompute/{ID}/neuroglancer_config\.json",
+    "neuroglancer": rf"{VS}/NeuroglancerPrecompute/{ID}-neuroglancer_config\.json",
     "precomputed": rf"{VS}/NeuroglancerPrecompute/\d+-{STEM}_(point|orientedpoint|instancesegmentation)/"
     r"(info|spatial0/0_0_0|by_id/\d+)",
     "precomputed_segmentation": rf"{VS}/NeuroglancerPrecompute/\d+-{STEM}_segmentationmask/"

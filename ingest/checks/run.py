@@ -116,7 +116,7 @@ def check_run(reader: TreeReader, listing: Listing, task: RunToCheck, *, chunks:
             findings.extend(_check_annotation(reader, listing, document, shape, chunks))
     findings.extend(consistency_findings(reader, task.run, task.placed, documents))
     for placed in task.placed:
-        if placed.role is Role.NEUROGLANCER and placed.key.endswith("/neuroglancer_config.json"):
+        if placed.role is Role.NEUROGLANCER_STATE:
             findings.extend(neuroglancer_findings(reader, placed.key))
     return findings
 

@@ -69,6 +69,7 @@ class Layout(Protocol):
     def tomogram_zarr(self, tomogram: Tomogram) -> str: ...
     def key_photo(self, tomogram: Tomogram, kind: KeyPhotoKind) -> str: ...
     def neuroglancer_config(self, tomogram: Tomogram) -> str: ...
+    def former_neuroglancer_configs(self, tomogram: Tomogram) -> tuple[str, ...]: ...
     def neuroglancer_precomputed(self, annotation_file: AnnotationFile) -> str: ...
     def annotation_container(self, voxel_spacing: VoxelSpacing) -> str: ...
     def annotation_dir(self, annotation: Annotation) -> str: ...
@@ -90,7 +91,7 @@ class CanonicalLayout:
     {dataset}/{run}/Reconstructions/VoxelSpacing{vs:.3f}/Tomograms/{id}/{run}.mrc|.zarr, tomogram_metadata.json
     .../VoxelSpacing{vs:.3f}/Annotations/{id}/{slug}-{version}.json, {slug}-{version}_{shape}.{ext}
     .../VoxelSpacing{vs:.3f}/Images/{tomogram_id}/key-photo-{kind}.png
-    .../VoxelSpacing{vs:.3f}/NeuroglancerPrecompute/{tomogram_id}/neuroglancer_config.json
+    .../VoxelSpacing{vs:.3f}/NeuroglancerPrecompute/{tomogram_id}-neuroglancer_config.json
     """
 
     name = "canonical"
@@ -217,8 +218,17 @@ class CanonicalLayout:
         return f"{folder}/Images/{tomogram.tomogram_id}/key-photo-{kind}.png"
 
     def neuroglancer_config(self, tomogram: Tomogram) -> str:
+        """The tomogram's Neuroglancer state, ``{tomogram_id}-neuroglancer_config.json`` beside the precomputed
+        folders (as the portal's visualization-config importer names it)."""
         folder = self.voxel_spacing_dir(tomogram.voxel_spacing)
-        return f"{folder}/NeuroglancerPrecompute/{tomogram.tomogram_id}/neuroglancer_config.json"
+        return f"{folder}/NeuroglancerPrecompute/{tomogram.tomogram_id}-neuroglancer_config.json"
+
+    def former_neuroglancer_configs(self, tomogram: Tomogram) -> tuple[str, ...]:
+        """Where earlier versions of this tool wrote the tomogram's state (``{tomogram_id}/neuroglancer_config.json``,
+        after an older portal fixture): the checker still reads a state there, and a run that writes the state
+        removes it."""
+        folder = self.voxel_spacing_dir(tomogram.voxel_spacing)
+        return (f"{folder}/NeuroglancerPrecompute/{tomogram.tomogram_id}/neuroglancer_config.json",)
 
     def neuroglancer_precomputed(self, annotation_file: AnnotationFile) -> str:
         """The precomputed annotations of a point file: ``{annotation_id}-{stem}_{shape}`` (as the portal)."""

@@ -378,6 +378,9 @@ class NeuroglancerTask:
     name: str
     layers: tuple[NeuroglancerLayer, ...] = ()
     annotation_metadata_keys: tuple[str, ...] = ()
+    former_keys: tuple[str, ...] = ()
+    """Where earlier versions wrote this state (:meth:`ingest.domain.layout.Layout.former_neuroglancer_configs`):
+    removed, with their manifest entries, once the state is in place under ``state_key``."""
 
 
 @dataclass(frozen=True)

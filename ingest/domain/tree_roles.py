@@ -51,6 +51,7 @@ class Role(StrEnum):
     ANNOTATION_METADATA = "annotation_metadata"
     ANNOTATION_FILE = "annotation_file"
     KEY_PHOTO = "key_photo"
+    NEUROGLANCER_STATE = "neuroglancer_state"
     NEUROGLANCER = "neuroglancer"
 
 
@@ -135,12 +136,13 @@ def canonical_patterns(layout: Layout = DEFAULT_LAYOUT) -> tuple[tuple[Role, str
     tomogram_zarr = re.escape(_name_in(layout.tomogram_zarr(tomogram), tomogram_dir))
     photo = layout.key_photo(tomogram, cast(KeyPhotoKind, _KIND))
     photo_folder = photo.rsplit("/", 2)[0]
+    states = (layout.neuroglancer_config(tomogram), *layout.former_neuroglancer_configs(tomogram))
     viewer_folder = posixpath.commonpath(
-        [
-            layout.neuroglancer_config(tomogram),
-            layout.neuroglancer_precomputed(AnnotationFile(annotation, Shape.POINT, "ndjson")),
-        ]
+        [*states, layout.neuroglancer_precomputed(AnnotationFile(annotation, Shape.POINT, "ndjson"))]
     )
+    # a state under the name the layout gives it or a name earlier versions gave it; the tomogram id is no group
+    # (a state is no entity folder of its own)
+    state_names = "|".join(re.escape(_name_in(state, viewer_folder)) for state in states)
     return (
         (Role.DEPOSITION_METADATA, _key_regex(layout.deposition_metadata(deposition), entity_id="[^/]+")),
         (
@@ -205,6 +207,10 @@ def canonical_patterns(layout: Layout = DEFAULT_LAYOUT) -> tuple[tuple[Role, str
                     + re.escape(_name_in(photo, f"{photo_folder}/{_ID}")).replace(_KIND, photo_kinds)
                 },
             ),
+        ),
+        (
+            Role.NEUROGLANCER_STATE,
+            _key_regex(f"{viewer_folder}/{_FILE}", pieces={_FILE: f"(?:{state_names})", str(_ID): r"\d+"}),
         ),
         (Role.NEUROGLANCER, _key_regex(f"{viewer_folder}/{_FILE}", pieces=any_file)),
     )

@@ -9,6 +9,7 @@ precomputed folder that cannot be made (a mesh with too many triangles) is left 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -113,6 +114,20 @@ class AnnotationWriter(EntityWriter):
             keys = (viewer.tomogram_metadata_key, *viewer.annotation_metadata_keys)
             shown_in = (self.settings.url_prefix, *(self._data_print(key) for key in keys))
             self._entity(viewer, viewer.state_key, (), (), self._neuroglancer, extra=shown_in)
+            self._remove_former(viewer)
+
+    def _remove_former(self, task: NeuroglancerTask) -> None:
+        """Delete the state where earlier versions wrote it (``former_keys``) and its manifest entry, once the state
+        is in place under its own name and the tomogram's metadata no longer names the former one (under
+        ``--only neuroglancer`` it still may: the next run that writes the tomogram removes it)."""
+        for key in task.former_keys:
+            listed = self.sizes_listed
+            if (key in listed) if listed is not None else self.output.exists(key):
+                metadata = json.loads(self.output.read_bytes(task.tomogram_metadata_key))
+                if metadata.get("neuroglancer_config_path") == key:
+                    continue
+                self.output.delete_tree(key)
+            self.manifest.forget(self.output, key)
 
     def _precomputed(self, task: PrecomputedTask) -> None:
         if isinstance(task, PrecomputedMeshTask):  # read from the input too (an oriented point's mesh)

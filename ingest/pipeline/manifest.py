@@ -179,6 +179,12 @@ class Manifest:
             self.outputs.pop(metadata_key, None)
         self._save(storage)
 
+    def forget(self, storage: Storage, metadata_key: str) -> None:
+        """Drop every record of ``metadata_key`` (an output removed from the tree); saved only when one existed."""
+        found = [records.pop(metadata_key, None) for records in (self.entries, self.data, self.outputs)]
+        if any(record is not None for record in found):
+            self._save(storage)
+
     def claim(self, storage: Storage, claims: Mapping[str, str], released: Iterable[str] = ()) -> None:
         """Record ``claims`` (folder -> identity text) and forget the ``released`` folders; saved only when
         something changed, before any data of the claimed folders is published."""

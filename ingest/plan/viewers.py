@@ -183,6 +183,7 @@ def plan_neuroglancer(
                 name=tomogram.tomogram.voxel_spacing.run.name,
                 layers=tuple(layer for layer, _ in own),
                 annotation_metadata_keys=tuple(dict.fromkeys(source for _, source in own)),
+                former_keys=layout.former_neuroglancer_configs(tomogram.tomogram),
             )
         )
     return tuple(planned), tuple(precomputed), tuple(states)

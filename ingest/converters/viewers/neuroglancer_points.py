@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 PointRecord = dict[str, Any]
 
 
@@ -54,19 +57,39 @@ def write_precomputed_points(
     space = CoordinateSpace(names=["x", "y", "z"], units=["m", "m", "m"], scales=[scale, scale, scale])
     writer = AnnotationWriter(coordinate_space=space, annotation_type="point", properties=properties)
     size = (diameter if diameter is not None else 100.0) / 10
-    for index, point in enumerate(points):
-        location = [float(point["location"][axis]) for axis in "xyz"]
-        extra: dict[str, Any] = {}
-        if oriented:
-            matrix = point["xyz_rotation_matrix"]
-            extra = {f"rot_mat_{i}_{j}": float(matrix[i][j]) for i in range(3) for j in range(3)}
-        instance = int(point.get("instance_id", 0))
-        writer.add_point(
-            location,
-            name=instance,
-            diameter=size,
-            point_index=float(index),
-            color=colors.get(instance, instance_colors[0]) if instances else (255, 255, 255),
-            **extra,
-        )
+    locations = np.array([[float(p["location"][axis]) for axis in "xyz"] for p in points], dtype=np.float64).reshape(
+        -1, 3
+    )
+    ids = np.array([int(p.get("instance_id", 0)) for p in points], dtype=np.int64)
+    values: dict[str, Any] = {
+        "name": ids,
+        "diameter": size,
+        "point_index": np.arange(len(points), dtype=np.float64),
+        "color": np.array([colors.get(int(i), instance_colors[0]) for i in ids] if instances else (255, 255, 255)),
+    }
+    if oriented:
+        matrices = np.array([p["xyz_rotation_matrix"] for p in points], dtype=np.float64).reshape(-1, 3, 3)
+        values.update({f"rot_mat_{i}_{j}": matrices[:, i, j] for i in range(3) for j in range(3)})
+    _add_points(writer, locations, values)
     writer.write(folder)
+
+
+def _add_points(writer: Any, locations: NDArray[np.float64], values: dict[str, Any]) -> None:
+    """What ``writer.add_point(location, **values)`` does for each row, for all rows at once: the records encoded
+    in the writer's own dtype (geometry, then ``property{i}`` in the writer's property order) and the bounds
+    widened. Per point, ``add_point`` costs tens of microseconds (a structured scalar filled field by field)."""
+    from neuroglancer.write_annotations import Annotation
+
+    records = np.zeros(len(locations), dtype=writer.get_dtype())
+    records["geometry"] = locations
+    for index, spec in enumerate(writer.properties):
+        records[f"property{index}"] = values[spec.id]
+    if len(locations):
+        writer.lower_bound = np.minimum(writer.lower_bound, locations.min(axis=0))
+        writer.upper_bound = np.maximum(writer.upper_bound, locations.max(axis=0))
+    data, width = records.tobytes(), records.dtype.itemsize
+    start = len(writer.annotations)
+    writer.annotations.extend(
+        Annotation(id=start + row, encoded=data[row * width : (row + 1) * width], relationships=[])
+        for row in range(len(locations))
+    )
