@@ -16,8 +16,8 @@
 - ``test_per_section_parameter.py`` and ``test_tiltseries.py``: see
   :func:`test_tiltseries_as_the_portals_tiltseries_and_per_section_parameter_tests`.
 - ``test_raw_tilt.py`` and ``test_ctf.py``: see :func:`test_raw_tilt_and_ctf_as_the_portals_raw_tilt_and_ctf_tests`.
-- ``test_tomograms.py``: see :func:`test_tomogram_as_the_portals_tomograms_test` (one difference, the Neuroglancer
-  state's name, explained there) and :func:`test_tomogram_ids_as_the_portals_tomogram_import_test`.
+- ``test_tomograms.py``: see :func:`test_tomogram_as_the_portals_tomograms_test` and
+  :func:`test_tomogram_ids_as_the_portals_tomogram_import_test`.
 """
 
 from __future__ import annotations
@@ -281,13 +281,9 @@ def test_raw_tilt_and_ctf_as_the_portals_raw_tilt_and_ctf_tests(corpus: Path, tm
 def test_tomogram_as_the_portals_tomograms_test(corpus: Path, tmp_path: Path) -> None:
     """``test_tomograms.py`` (``test_tomogram_import``, ``test_tomogram_import_metadata``, current layout
     ``Tomograms/{id}/``): ``{run}.mrc``, ``{run}.zarr`` and ``tomogram_metadata.json`` in ``Tomograms/100``, and the
-    metadata's paths, voxel spacing, size and three scales; the volume's headers agree with them.
-
-    One difference: the portal's test expects ``neuroglancer_config_path``
-    ``.../NeuroglancerPrecompute/100-neuroglancer_config.json`` (as its ``importers/visualization_config.py``
-    writes it), whereas the portal's own database-import fixture tree (``test_infra/test_files/30001``, the new
-    layout) has ``.../NeuroglancerPrecompute/100/neuroglancer_config.json``, which is what we write; both name an
-    existing file, which is all the portal's database importer needs."""
+    metadata's paths (the Neuroglancer state as ``NeuroglancerPrecompute/100-neuroglancer_config.json``, the
+    name the portal's ``importers/visualization_config.py`` writes), voxel spacing, size and three scales; the
+    volume's headers agree with them."""
     output, report = ingest_portal_inputs(
         corpus, tmp_path, portal_tomograms_config(corpus), extra=("--no-check", "--skip-source-checks")
     )
@@ -307,13 +303,13 @@ def test_tomogram_as_the_portals_tomograms_test(corpus: Path, tmp_path: Path) ->
         "scales": [{"x": 6, "y": 8, "z": 10}, {"x": 3, "y": 4, "z": 5}, {"x": 2, "y": 2, "z": 3}],
         "size": {"x": 6, "y": 8, "z": 10},
         "alignment_metadata_path": "10001/TS_run1/Alignments/100/alignment_metadata.json",
+        "neuroglancer_config_path": f"{spacing}/NeuroglancerPrecompute/100-neuroglancer_config.json",
         "key_photo": {
             "snapshot": f"{spacing}/Images/100/key-photo-snapshot.png",
             "thumbnail": f"{spacing}/Images/100/key-photo-thumbnail.png",
         },
     }
     assert {key: document[key] for key in expected} == expected
-    assert document["neuroglancer_config_path"] == f"{spacing}/NeuroglancerPrecompute/100/neuroglancer_config.json"
     paths = [document["alignment_metadata_path"], document["neuroglancer_config_path"], *document["key_photo"].values()]
     assert [path for path in paths if not (output / path).is_file()] == []
 
