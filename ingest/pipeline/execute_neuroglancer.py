@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import json
 import struct
+from pathlib import Path
 from typing import Any
 
 import orjson
 
+from ingest.converters.viewers.mask_mesh import mesh_level, segment_meshes
+from ingest.converters.viewers.neuroglancer_meshes import write_segment_mesh
 from ingest.converters.viewers.neuroglancer_points import write_precomputed_points
-from ingest.converters.viewers.neuroglancer_segmentation import DATA_KEY, chunk_name, encode_chunk, segmentation_info
+from ingest.converters.viewers.neuroglancer_segmentation import (
+    DATA_KEY,
+    MESH_KEY,
+    chunk_name,
+    encode_chunk,
+    segmentation_info,
+)
 from ingest.converters.viewers.neuroglancer_state import (
     NEUROGLANCER_URL_PREFIX,
     image_layer,
@@ -23,7 +32,7 @@ from ingest.domain.entities import Shape
 from ingest.domain.tasks import NeuroglancerTask, PrecomputedPointsTask, PrecomputedSegmentationTask
 from ingest.domain.viewers import PALETTE
 from ingest.errors import InputFileError
-from ingest.pipeline.zarr_slab import chunk_boxes, read_box
+from ingest.pipeline.zarr_slab import chunk_boxes, read_box, read_levels
 from ingest.storage.base import Storage
 from ingest.storage.digests import DigestingPublisher
 from ingest.storage.retry import RetryPolicy, call_with_retries
@@ -65,7 +74,8 @@ def write_precomputed_segmentation(
     task: PrecomputedSegmentationTask, output: Storage, publisher: DigestingPublisher
 ) -> None:
     """Publish (with ``publisher``) the precomputed segmentation of the mask ``task.zarr_key`` (read from
-    ``output`` one chunk at a time) at ``task.folder``, its ``info`` last."""
+    ``output`` one chunk at a time) with the meshes of its segments under ``mesh/`` at ``task.folder``, its
+    ``info`` last."""
     level, chunk, boxes = chunk_boxes(output, task.zarr_key)
     with output.scratch() as scratch:
         folder = scratch / "precomputed"
@@ -76,9 +86,29 @@ def write_precomputed_segmentation(
             start = (box[0].start, box[1].start, box[2].start)
             stop = (box[0].stop, box[1].stop, box[2].stop)
             (data / chunk_name(start, stop)).write_bytes(encode_chunk(voxels))
-        info = segmentation_info(level.shape, chunk, task.voxel_spacing)
+        meshes = _write_meshes(output, task.zarr_key, task.voxel_spacing, folder / MESH_KEY)
+        info = segmentation_info(level.shape, chunk, task.voxel_spacing, mesh=meshes)
         publisher.move_tree(task.folder, folder)
         publisher.publish_bytes(task.info_key, (json.dumps(info, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _write_meshes(output: Storage, zarr_key: str, voxel_spacing: float, mesh_dir: Path) -> bool:
+    """Write the surface mesh of each segment of the mask ``zarr_key`` into ``mesh_dir``, built from the level
+    :func:`~ingest.converters.viewers.mask_mesh.mesh_level` chooses (read whole: it is small); whether any segment
+    has one."""
+    levels = read_levels(output, zarr_key)
+    chosen = levels[mesh_level([level.shape for level in levels])]
+    voxels = read_box(output, zarr_key, chosen, tuple(slice(0, n) for n in chosen.shape))
+    full = levels[0].shape
+    scale = (
+        full[0] / chosen.shape[0] * voxel_spacing,
+        full[1] / chosen.shape[1] * voxel_spacing,
+        full[2] / chosen.shape[2] * voxel_spacing,
+    )
+    meshes = segment_meshes(voxels, scale)
+    for label, (vertices, faces) in sorted(meshes.items()):
+        write_segment_mesh(mesh_dir, label, vertices, faces)
+    return bool(meshes)
 
 
 def read_points(output: Storage, key: str) -> list[dict[str, Any]]:

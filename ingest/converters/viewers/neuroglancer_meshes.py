@@ -82,17 +82,7 @@ def write_precomputed_mesh(vertices: np.ndarray, faces: np.ndarray, folder: Path
             }
         )
     )
-    mesh_dir = folder / "mesh"
-    mesh_dir.mkdir(parents=True, exist_ok=True)
-    fragment = f"{SEGMENT_ID}:0:0"
-    data = (
-        np.uint32(len(vertices)).astype("<u4").tobytes()
-        + np.asarray(vertices, dtype="<f4").tobytes()
-        + np.asarray(faces, dtype="<u4").tobytes()
-    )
-    (mesh_dir / fragment).write_bytes(data)
-    (mesh_dir / f"{SEGMENT_ID}:0").write_bytes(_json({"fragments": [fragment]}))
-    (mesh_dir / "info").write_bytes(_json({"@type": "neuroglancer_legacy_mesh"}))
+    write_segment_mesh(folder / "mesh", SEGMENT_ID, vertices, faces)
     upper = np.ceil(vertices.max(axis=0)).astype(int) if len(vertices) else np.ones(3, dtype=int)
     size = [max(int(value), 1) for value in upper]
     info = {
@@ -116,9 +106,25 @@ def write_precomputed_mesh(vertices: np.ndarray, faces: np.ndarray, folder: Path
     (folder / "info").write_bytes(_json(info))
 
 
-def read_precomputed_mesh(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The vertices and triangles of segment 1 of a folder written by :func:`write_precomputed_mesh`."""
-    manifest = json.loads((folder / "mesh" / f"{SEGMENT_ID}:0").read_bytes())
+def write_segment_mesh(mesh_dir: Path, segment_id: int, vertices: np.ndarray, faces: np.ndarray) -> None:
+    """Write the mesh of segment ``segment_id`` into the legacy mesh folder ``mesh_dir`` (its fragment
+    ``{id}:0:0``, its manifest ``{id}:0`` and the folder's ``info``)."""
+    mesh_dir.mkdir(parents=True, exist_ok=True)
+    fragment = f"{segment_id}:0:0"
+    data = (
+        np.uint32(len(vertices)).astype("<u4").tobytes()
+        + np.asarray(vertices, dtype="<f4").tobytes()
+        + np.asarray(faces, dtype="<u4").tobytes()
+    )
+    (mesh_dir / fragment).write_bytes(data)
+    (mesh_dir / f"{segment_id}:0").write_bytes(_json({"fragments": [fragment]}))
+    (mesh_dir / "info").write_bytes(_json({"@type": "neuroglancer_legacy_mesh"}))
+
+
+def read_precomputed_mesh(folder: Path, segment_id: int = SEGMENT_ID) -> tuple[np.ndarray, np.ndarray]:
+    """The vertices and triangles of segment ``segment_id`` (1 unless given) of a precomputed folder with a
+    ``mesh`` folder written by :func:`write_segment_mesh`."""
+    manifest = json.loads((folder / "mesh" / f"{segment_id}:0").read_bytes())
     data = (folder / "mesh" / manifest["fragments"][0]).read_bytes()
     count = int(np.frombuffer(data[:4], dtype="<u4")[0])
     vertices = np.frombuffer(data[4 : 4 + 12 * count], dtype="<f4").reshape(-1, 3)

@@ -2,7 +2,8 @@
 (``cryoet_data_portal_neuroglancer`` ``precompute/segmentation_mask.py``): one scale, ``uint32`` labels in the
 ``compressed_segmentation`` encoding with 64³ blocks, one chunk file per chunk of the mask's OME-Zarr level 0 under
 ``data/`` named ``{x0}-{x1}_{y0}-{y1}_{z0}-{z1}``, and an ``info`` whose ``resolution`` is the voxel spacing (the
-state's source transform gives the metres). The portal adds meshes (``mesh``); they are not written here.
+state's source transform gives the metres) and, when the segments have meshes, ``"mesh": "mesh"`` naming the
+folder of their single-resolution meshes (:mod:`ingest.converters.viewers.mask_mesh`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ BLOCK = (64, 64, 64)
 DATA_KEY = "data"
 """The folder of the chunk files inside the precomputed folder."""
 
+MESH_KEY = "mesh"
+"""The folder of the segments' meshes inside the precomputed folder."""
+
 _BITS = (0, 1, 2, 4, 8, 16, 32)
 
 
@@ -26,9 +30,12 @@ def chunk_name(start: tuple[int, int, int], stop: tuple[int, int, int]) -> str:
     return "_".join(f"{start[axis]}-{stop[axis]}" for axis in (2, 1, 0))
 
 
-def segmentation_info(size: tuple[int, int, int], chunk: tuple[int, int, int], voxel_spacing: float) -> dict[str, Any]:
-    """The ``info`` of a segmentation of ``size`` voxels (z, y, x) stored in chunks of ``chunk`` (z, y, x)."""
-    return {
+def segmentation_info(
+    size: tuple[int, int, int], chunk: tuple[int, int, int], voxel_spacing: float, *, mesh: bool = False
+) -> dict[str, Any]:
+    """The ``info`` of a segmentation of ``size`` voxels (z, y, x) stored in chunks of ``chunk`` (z, y, x); with
+    ``mesh``, naming the :data:`MESH_KEY` folder of its segments' meshes."""
+    info: dict[str, Any] = {
         "@type": "neuroglancer_multiscale_volume",
         "data_type": "uint32",
         "num_channels": 1,
@@ -45,6 +52,9 @@ def segmentation_info(size: tuple[int, int, int], chunk: tuple[int, int, int], v
             }
         ],
     }
+    if mesh:
+        info["mesh"] = MESH_KEY
+    return info
 
 
 def encode_chunk(data: NDArray[Any]) -> bytes:
