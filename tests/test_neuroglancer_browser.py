@@ -165,6 +165,9 @@ def test_the_state_loads_every_layer_in_chromium_and_renders(
     visible = [layer for layer in state["layers"] if layer["visible"]]
     assert {layer["type"] for layer in visible} == {"image", "annotation", "segmentation"}
     _assert_read_from_tree(visible, url, requests)
+    # the mask's segment mesh (the segmentation info's ``mesh``) is fetched for the 3-D view: manifest and fragment
+    folder = "/" + segmentation["source"]["url"].split("://", 1)[1].removeprefix(url)
+    assert {f"{folder}/mesh/1:0", f"{folder}/mesh/1:0:0"} <= {path for path, status in requests if status == 200}
     missing = [path for path, status in requests if status != 200 and path.rsplit("/", 1)[-1] not in PROBES]
     assert missing == []
 
