@@ -58,7 +58,7 @@ TREE_PATTERNS = {
     "precomputed": rf"{VS}/NeuroglancerPrecompute/\d+-{STEM}_(point|orientedpoint|instancesegmentation)/"
     r"(info|spatial0/0_0_0|by_id/\d+)",
     "precomputed_segmentation": rf"{VS}/NeuroglancerPrecompute/\d+-{STEM}_segmentationmask/"
-    r"(info|data/\d+-\d+_\d+-\d+_\d+-\d+)",
+    r"(info|data/\d+-\d+_\d+-\d+_\d+-\d+|mesh/(info|\d+:0|\d+:0:0))",
     "annotation": rf"{VS}/Annotations/{ID}/{STEM}\.json",
     "annotation_points": rf"{VS}/Annotations/{ID}/{STEM}_(point|orientedpoint|instancesegmentation)\.ndjson",
     "annotation_mask": rf"{VS}/Annotations/{ID}/{STEM}_(segmentationmask|instancesegmentationmask)\.(mrc|zarr)",
