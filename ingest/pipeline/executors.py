@@ -254,7 +254,9 @@ class DaskExecutor:
                             threads_per_worker=1,
                             processes=True,
                             dashboard_address=None,
-                            silence_logs=logging.WARNING,
+                            # distributed's warnings on a loaded machine ("Event loop was unresponsive ...") are
+                            # noise between the progress lines of a command-line user; its errors still show
+                            silence_logs=logging.ERROR,
                         )
                     )
                 self._client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
