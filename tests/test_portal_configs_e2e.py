@@ -132,9 +132,7 @@ def _ingest(config: Path, root: Path, tree: Path, runs: int) -> tuple[str, list[
     assert inputs.runs, f"{config.name}: no run could be synthesized"
     assert inputs.unmatched == [], inputs.unmatched
     command = ["deposition", str(offline(config, root)), "--input", str(inputs.input_root), "--output", str(tree)]
-    command += ["--workers", "1", "--timestamp", TIMESTAMP, "--no-check"]
-    if "--bucket-root" in _invoke("deposition", "--help")[1]:
-        command += ["--bucket-root", str(inputs.bucket_root)]
+    command += ["--workers", "1", "--timestamp", TIMESTAMP, "--no-check", "--bucket-root", str(inputs.bucket_root)]
     for run in inputs.runs:
         command += ["--run", re.escape(run)]
     status, output = _invoke(*command)

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.checks.codes import check_finding
-from ingest.checks.consistency import num, tilt_series_findings, tlt_findings
+from ingest.checks.consistency import tilt_series_findings, tlt_findings
 from ingest.checks.frame_headers import read_headers, sub_frame_findings, two_dee_findings
-from ingest.checks.frames import frames_findings, header_findings
+from ingest.checks.frames import frames_findings, header_findings, num
 from ingest.checks.metadata import MetadataDocument
 from ingest.checks.tilt_angle_files import read_angle_list, read_mdoc
 from ingest.checks.tree_access import TreeReader

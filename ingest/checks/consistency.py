@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ingest.checks.codes import check_finding
-from ingest.checks.frames import frame_entries
+from ingest.checks.frames import frame_entries, num
 from ingest.checks.metadata import MetadataDocument
 from ingest.checks.tilt_angle_files import MdocFile
 from ingest.domain.report import Finding
@@ -266,13 +266,6 @@ def _at(content: Mapping[str, Any], *names: str) -> Any:
     for name in names:
         value = value.get(name) if isinstance(value, Mapping) else None
     return value
-
-
-def num(value: Any) -> float | None:
-    """A finite number as a float, else None (booleans are not numbers)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 def _span(angles: Sequence[float]) -> str:

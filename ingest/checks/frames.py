@@ -63,7 +63,7 @@ def frames_findings(
                 found=max(orders),
             )
         )
-    doses = [d for f in entries if (d := _num(f.get("accumulated_dose"))) is not None]
+    doses = [d for f in entries if (d := num(f.get("accumulated_dose"))) is not None]
     if entries and len(orders) == len(doses) == len(entries):
         by_order = sorted(range(len(entries)), key=lambda i: orders[i])
         by_dose = sorted(range(len(entries)), key=lambda i: doses[i])
@@ -99,7 +99,8 @@ def frame_entries(frames: MetadataDocument) -> list[Mapping[str, Any]]:
     return [e for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
 
 
-def _num(value: Any) -> float | None:
+def num(value: Any) -> float | None:
+    """A finite number as a float, else None (booleans are not numbers)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
