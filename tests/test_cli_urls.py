@@ -336,3 +336,12 @@ def test_a_real_process_converts_picks_between_s3_urls(
     assert missing.stderr.strip().splitlines() == [
         f"error: {src_url}.gone: the pick file does not exist (found no such object)"
     ]
+
+
+def test_existing_folder_as_file_destination_is_a_usage_error(tmp_path: Path) -> None:
+    source, _ = picks_files(tmp_path)
+    (tmp_path / "out").mkdir()
+    result = invoke("convert", "picks", str(source), str(tmp_path / "out"), "--from", "csv")
+    assert result.exit_code == 2
+    assert error_lines(result) == [f"error: {tmp_path / 'out'}: DST is an existing folder (expected a file name)"]
+    assert list((tmp_path / "out").iterdir()) == []

@@ -134,7 +134,7 @@ def convert_picks(
         if table_map is not None:
             local_map = stack.enter_context(fetched(table_map, storage, what="the table map"))
             extra = tuple((key, str(local_map.path) if key == "table_map" else value) for key, value in extra)
-        output = stack.enter_context(published(dst, storage))
+        output = stack.enter_context(published(dst, storage, what="DST"))
         read_options = ReadOptions(
             binning=binning,
             order="zyx" if order == "zyx" else "xyz",

@@ -87,8 +87,8 @@ def convert_volume_command(
     source_is = source_kind(source, options, what=_SOURCE)  # a missing source or unreachable storage: exit 2 now
     console = Console(stderr=True)
     with ExitStack() as stack:
-        zarr_local = stack.enter_context(published(zarr_out, options))
-        mrc_local = stack.enter_context(published(mrc_out, options)) if mrc_out is not None else None
+        zarr_local = stack.enter_context(published(zarr_out, options, what="DST.zarr", folder_ok=True))
+        mrc_local = stack.enter_context(published(mrc_out, options, what="--mrc")) if mrc_out is not None else None
         volume, named = stack.enter_context(_volume_source(source, source_is, options))
         with _progress_bar(console) as progress:
             result = convert_volume(

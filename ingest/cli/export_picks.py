@@ -46,7 +46,7 @@ def export_picks(
 
     storage = parse_storage_options(storage_options)
     refuse_same_locations({"the output": dst}, {"the source": src})
-    with fetched(src, storage, what="the ndJSON picks") as source, published(dst, storage) as output:
+    with fetched(src, storage, what="the ndJSON picks") as source, published(dst, storage, what="DST") as output:
         options = ExportOptions(
             voxel_spacing=voxel_spacing,
             run_name=run_name or output.path.stem,

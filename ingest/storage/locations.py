@@ -159,14 +159,19 @@ def read_head(location: str, options: Mapping[str, str], count: int, *, what: st
 
 
 @contextlib.contextmanager
-def published(location: str, options: Mapping[str, str]) -> Iterator[LocalStandIn]:
-    """A local stand-in for the output ``location``: what the block writes there (and beside it, e.g. an export's
-    companion files) is published to the storage when the block ends without error, nothing otherwise.
+def published(
+    location: str, options: Mapping[str, str], *, what: str, folder_ok: bool = False
+) -> Iterator[LocalStandIn]:
+    """A local stand-in for the output ``location`` (``what`` it is): what the block writes there (and beside it,
+    e.g. an export's companion files) is published to the storage when the block ends without error, nothing
+    otherwise. An existing local folder is refused unless ``folder_ok`` (a zarr output replaces it).
 
     Storage that cannot be reached or written fails here, before the block does any work.
     """
     local = local_path(location)
     if local is not None:
+        if local.is_dir() and not folder_ok:
+            raise UsageError(f"{what} is an existing folder", where=location, expected="a file name")
         yield LocalStandIn(local)
         return
     storage, key = _split(location, options)
