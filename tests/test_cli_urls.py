@@ -345,3 +345,39 @@ def test_existing_folder_as_file_destination_is_a_usage_error(tmp_path: Path) ->
     assert result.exit_code == 2
     assert error_lines(result) == [f"error: {tmp_path / 'out'}: DST is an existing folder (expected a file name)"]
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_folder_url_that_is_not_a_zarr_is_named_by_its_url(
+    tmp_path: Path, s3_client: Any, s3_bucket: str, endpoint: list[str]
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("no zarr here")
+    url = upload(s3_client, s3_bucket, folder, "data/notes.zarr")
+    result = invoke("convert", "volume", url, str(tmp_path / "o.zarr"), "--voxel-spacing", "1", *endpoint)
+    assert result.exit_code == 1
+    (line,) = error_lines(result)
+    assert line.startswith(f"error: {url}: not an MRC file or a zarr group"), line
+    assert not (tmp_path / "o.zarr").exists()
+
+
+def test_published_outputs_appear_whole_or_not_at_all(tmp_path: Path) -> None:
+    """Through fsspec's in-process object store: a block that fails publishes nothing; one that succeeds
+    publishes its file and the companions written beside it."""
+    import fsspec
+
+    from ingest.errors import InputFileError
+    from ingest.storage.locations import published
+
+    store = fsspec.filesystem("memory")
+    with pytest.raises(InputFileError) as failure, published("memory://urls/out/p.star", {}, what="DST") as output:
+        output.path.write_text("half")
+        raise InputFileError("bad row", where=f"{output.path}: row 3")
+    assert failure.value.message == "memory://urls/out/p.star: row 3: bad row"
+    assert not store.exists("/urls/out/p.star")
+    with published("memory://urls/out/p.star", {}, what="DST") as output:
+        output.path.write_text("main")
+        output.path.with_name("p_tomograms.star").write_text("companion")
+        assert output.named(str(output.path.with_name("p_tomograms.star"))) == "memory://urls/out/p_tomograms.star"
+    assert store.cat_file("/urls/out/p.star") == b"main"
+    assert store.cat_file("/urls/out/p_tomograms.star") == b"companion"
