@@ -381,3 +381,14 @@ def test_published_outputs_appear_whole_or_not_at_all(tmp_path: Path) -> None:
         assert output.named(str(output.path.with_name("p_tomograms.star"))) == "memory://urls/out/p_tomograms.star"
     assert store.cat_file("/urls/out/p.star") == b"main"
     assert store.cat_file("/urls/out/p_tomograms.star") == b"companion"
+
+
+@pytest.mark.parametrize("url", ["gs://bucket/p.csv", "s3://bucket"])
+def test_unsupported_or_keyless_url_is_a_usage_error_naming_it(tmp_path: Path, url: str) -> None:
+    result = invoke("convert", "picks", url, str(tmp_path / "o.ndjson"), "--from", "csv")
+    assert result.exit_code == 2
+    (line,) = error_lines(result)
+    assert line.startswith(f"error: {url}: the URL names no file") or line.startswith(
+        f"error: unsupported storage URL '{url}'"
+    ), line
+    assert list(tmp_path.iterdir()) == []

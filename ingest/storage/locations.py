@@ -88,7 +88,8 @@ def _split(location: str, options: Mapping[str, str]) -> tuple[Storage, str]:
     head, _, name = location.rstrip("/").rpartition("/")
     if not name or not head or head.endswith(":/") or head.endswith(":"):
         raise UsageError("the URL names no file or folder", where=location, expected="SCHEME://BUCKET/KEY")
-    return open_storage(head, options or None), name
+    with naming(head, location):  # an unsupported scheme or bad options: name the URL as typed
+        return open_storage(head, options or None), name
 
 
 def source_kind(location: str, options: Mapping[str, str], *, what: str) -> str:
