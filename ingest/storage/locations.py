@@ -25,7 +25,7 @@ from pathlib import Path
 
 import fsspec
 
-from ingest.errors import IngestError, StorageError, UnreachableStorageError, UsageError
+from ingest.errors import StorageError, UnreachableStorageError, UsageError, naming
 from ingest.storage.base import Storage, open_storage
 from ingest.storage.special_files import refuse_special_file
 from ingest.storage.staging import PARTIAL_MARK
@@ -66,21 +66,6 @@ def local_path(location: str) -> Path | None:
 def is_url(location: str) -> bool:
     """Whether ``location`` is read through a storage (any URL but ``file://``)."""
     return local_path(location) is None
-
-
-@contextlib.contextmanager
-def naming(local: str, named_as: str) -> Iterator[None]:
-    """Re-raise any :class:`IngestError` of the block with ``local`` replaced by ``named_as`` in its message."""
-    try:
-        yield
-    except IngestError as error:
-        if local and local != named_as:
-            for field in ("what", "where", "expected", "found"):
-                value = getattr(error, field)
-                if isinstance(value, str) and local in value:
-                    setattr(error, field, value.replace(local, named_as))
-            error.args = (error.message,)
-        raise
 
 
 def _split(location: str, options: Mapping[str, str]) -> tuple[Storage, str]:
