@@ -93,6 +93,12 @@ class UnreachableStorageError(StorageError):
     exit_code = 2
 
 
+class StorageAccessError(StorageError):
+    """The storage refused us (no credentials, access denied): exit status 2, like an unreachable endpoint."""
+
+    exit_code = 2
+
+
 class PlanError(IngestError):
     """The deposition cannot be planned: missing sources, unsafe names, conflicting entities."""
 
