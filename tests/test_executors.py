@@ -154,3 +154,28 @@ def test_storage_travels_to_external_workers(
         outcomes = collect_outcomes(executor, tasks)
     assert [o.result for o in outcomes] == [hashlib.sha256(bytes([n]) * 100).hexdigest() for n in range(4)]
     assert storage.list_keys("ds") == [f"ds/run{n}/data.bin" for n in range(4)]
+
+
+def _schema_error_after_ctrl_c(argument: int) -> int:
+    """What pydantic-core does when Ctrl-C arrives while it builds a model: another exception replaces it."""
+    from ingest.pipeline.interrupts import note_interrupt
+
+    note_interrupt()
+    raise RuntimeError(f"Error building `model` serializer ({argument})")
+
+
+def test_an_exception_after_ctrl_c_is_an_interrupt_not_a_failed_run() -> None:
+    from ingest.pipeline.executors import execute_task
+    from ingest.pipeline.interrupts import forget_interrupts
+
+    task = RunTask("run", _schema_error_after_ctrl_c, 1)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            execute_task(task)
+    finally:
+        forget_interrupts()
+    assert execute_task(RunTask("run", _fail_plainly, 1)).error == "RuntimeError: plain failure"
+
+
+def _fail_plainly(argument: int) -> int:
+    raise RuntimeError("plain failure")

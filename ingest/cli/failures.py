@@ -55,6 +55,8 @@ def interrupts_noted() -> Iterator[InterruptFlag]:
     ``SchemaError`` when it arrives while a model is being built); the flag lets the handler still say
     "interrupted". The first Ctrl-C also silences the dask cluster's shutdown chatter.
     """
+    from ingest.pipeline.interrupts import forget_interrupts, note_interrupt
+
     flag = InterruptFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag
@@ -62,14 +64,17 @@ def interrupts_noted() -> Iterator[InterruptFlag]:
 
     def noted(_signal: int, _frame: FrameType | None) -> None:
         flag.interrupted = True
+        note_interrupt()
         _quiet_clusters()
         raise KeyboardInterrupt
 
+    forget_interrupts()
     previous = signal.signal(signal.SIGINT, noted)
     try:
         yield flag
     finally:
         signal.signal(signal.SIGINT, previous)
+        forget_interrupts()
 
 
 @dataclass

@@ -27,6 +27,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import dask
 
 from ingest.errors import ExecutorError, IngestError, UsageError
+from ingest.pipeline.interrupts import interrupt_noted
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -68,13 +69,16 @@ class TaskOutcome(Generic[R]):
 
 
 def execute_task(task: RunTask[A, R]) -> TaskOutcome[R]:
-    """Run ``task`` and capture its result or exception (never raises for an ``Exception``)."""
+    """Run ``task`` and capture its result or exception (never raises for an ``Exception``, except after Ctrl-C:
+    see :mod:`ingest.pipeline.interrupts`)."""
     started = time.perf_counter()
     try:
         result = task.function(task.argument)
-    except IngestError as error:
-        return TaskOutcome(task.key, error=error.message, seconds=time.perf_counter() - started)
     except Exception as error:
+        if interrupt_noted():  # Ctrl-C, turned into another exception by a library: not a failed run
+            raise KeyboardInterrupt from error
+        if isinstance(error, IngestError):
+            return TaskOutcome(task.key, error=error.message, seconds=time.perf_counter() - started)
         return TaskOutcome(
             task.key,
             error=f"{type(error).__name__}: {error}",
