@@ -12,7 +12,7 @@ from ingest.domain.report import Report, render_github, render_json, render_repo
 
 
 def _render_junit(report: Report) -> str:
-    from ingest.cli.check_render import render_junit
+    from ingest.cli.junit import render_junit
 
     return render_junit(report, suite_name="ingest validate")
 
