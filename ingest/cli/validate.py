@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ingest.cli.json_failures import json_failures
 from ingest.cli.vocabulary import format_option, storage_options_option
 from ingest.domain.report import Report, render_github, render_json, render_report_text
 
@@ -64,6 +65,7 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {
 )  # fmt: skip
 @storage_options_option()
 @click.pass_context
+@json_failures
 def validate(
     ctx: click.Context,
     configs: tuple[Path, ...],
