@@ -33,7 +33,8 @@ DEPOSITION_FAILED = "DEPOSITION-FAILED"
 DEPOSITION_WARNING = "DEPOSITION-WARNING"
 """... of a deposition-level warning."""
 
-REFUSAL = "refused: its source files disagree, nothing was written for it (--skip-source-checks ingests it anyway)"
+REFUSAL = "its source files disagree, nothing was written for it (--skip-source-checks ingests it anyway)"
+"""Why a refused run has no output (after ``refused:``)."""
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,10 @@ def outcome_cases(report: IngestReport | None, refused: Sequence[RefusedRun]) ->
             found.extend(Finding(Severity.WARNING, RUN_WARNING, warning, file=run.run) for warning in run.warnings)
     for item in refused:
         groups.setdefault(_group(item.run), []).extend(
-            (*item.findings, Finding(Severity.ERROR, RUN_REFUSED, REFUSAL, file=item.run))
+            (*item.findings, Finding(Severity.ERROR, RUN_REFUSED, f"refused: {REFUSAL}", file=item.run))
         )
         codes = ", ".join(sorted({f.code for f in item.findings if f.severity is Severity.ERROR}))
-        reasons[_group(item.run)] = f"{item.run} {REFUSAL.replace('refused:', f'refused ({codes}):')}"
+        reasons[_group(item.run)] = f"{item.run} refused ({codes}): {REFUSAL}"
     if report is not None and report.checks is not None:
         for key, found in group_by_run(report.checks.findings).items():
             groups.setdefault(key, []).extend(found)
