@@ -161,7 +161,7 @@ def deposition(
             bucket_root=bucket_root,
         )
     except InvalidConfigError as error:
-        click.echo(error.render(), err=True)  # its findings, then the one-line error below
+        click.echo(error.render().rstrip("\n"), err=True)  # the findings, then the one-line error
         raise
     refused: tuple[RefusedRun, ...] = ()
     if not skip_source_checks and not dry_run:  # the dry run reads no source file (`ingest validate --deep` does)
