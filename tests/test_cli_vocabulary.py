@@ -95,8 +95,8 @@ def test_data_formats_are_from_and_to_never_format() -> None:
 
 def test_findings_commands_offer_the_same_formats() -> None:
     formats = {path: set(map(str, option.type.choices)) for path, option in BY_NAME["--format"]}  # type: ignore[attr-defined]
-    assert formats["check"] == formats["validate"] == set(REPORT_FORMATS)
-    assert formats["deposition"] == formats["run"] == formats["info"] == {"text", "json"}
+    assert formats["check"] == formats["validate"] == formats["deposition"] == formats["run"] == set(REPORT_FORMATS)
+    assert formats["info"] == {"text", "json"}
 
 
 def test_every_choice_suggests() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -239,6 +240,74 @@ def test_a_run_refused_alone_writes_nothing(source: Path, tmp_path: Path) -> Non
     document = json.loads(result.stdout)  # --format json: the failure document, with the findings
     assert document["ok"] is False and "TS_002" in document["error"]["message"] + str(document["findings"])
     assert [f["code"] for f in document["findings"]] == ["E-SOURCE-TILT-RAWTLT-MDOC"]
+    (refused,) = document["refused"]
+    assert refused["run"] == "90001/TS_002" and [f["code"] for f in refused["findings"]] == [
+        "E-SOURCE-TILT-RAWTLT-MDOC"
+    ]
+
+
+def test_a_refused_run_is_listed_in_the_json_document_with_its_findings(source: Path, tmp_path: Path) -> None:
+    SOURCE_MUTATIONS["E-SOURCE-TILT-RAWTLT-MDOC"][0](source)
+    result = deposition(source, tmp_path / "output", "--format", "json", "--no-check")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["ok"] is False  # TS_001 went well, but TS_002 was not ingested
+    assert [run["run"] for run in document["runs"]] == ["90001/TS_001"] and document["totals"]["failed"] == 0
+    (refused,) = document["refused"]
+    assert refused["run"] == "90001/TS_002"
+    (finding,) = refused["findings"]
+    assert finding["code"] == "E-SOURCE-TILT-RAWTLT-MDOC" and finding["path"] == "rawtilts[0]"
+    assert finding["file"] == str(source / "example.yaml") and finding["line"] is not None
+
+
+def test_no_refused_run_is_an_empty_list(source: Path, tmp_path: Path) -> None:
+    result = deposition(source, tmp_path / "output", "--format", "json", "--run", "TS_001", "--no-check")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["refused"] == [] and document["ok"] is True
+
+
+def refused_cases(xml: str) -> dict[str, tuple[str, str] | None]:
+    """JUnit test case name → (type, message) of its failure, or None when it passed."""
+    found: dict[str, tuple[str, str] | None] = {}
+    for case in ET.fromstring(xml).iter("testcase"):
+        failure = case.find("failure")
+        found[case.get("name", "")] = None if failure is None else (failure.get("type", ""), failure.get("message", ""))
+    return found
+
+
+def test_a_refused_run_fails_its_junit_case_and_is_annotated_for_github(source: Path, tmp_path: Path) -> None:
+    SOURCE_MUTATIONS["E-SOURCE-TILT-RAWTLT-MDOC"][0](source)
+    junit = deposition(source, tmp_path / "junit", "--format", "junit", "--no-check")
+    assert junit.exit_code == 1
+    found = refused_cases(junit.stdout)
+    assert list(found) == ["run TS_001", "run TS_002"] and found["run TS_001"] is None
+    kind, message = found["run TS_002"] or ("", "")
+    assert kind == "E-SOURCE-TILT-RAWTLT-MDOC, RUN-REFUSED", kind
+    assert message.startswith("90001/TS_002 refused (E-SOURCE-TILT-RAWTLT-MDOC): its source files disagree"), message
+    github = deposition(source, tmp_path / "github", "--format", "github", "--no-check")
+    assert github.exit_code == 1
+    finding, refusal = github.stdout.splitlines()
+    assert finding.startswith(f"::error file={source / 'example.yaml'},line="), finding
+    assert "title=E-SOURCE-TILT-RAWTLT-MDOC::rawtilts[0]: run 'TS_002'" in finding
+    assert refusal.startswith("::error file=90001/TS_002,title=RUN-REFUSED::refused: its source files disagree")
+
+
+@pytest.mark.parametrize("output_format", ["github", "junit"])
+def test_every_run_refused_is_still_a_document(source: Path, tmp_path: Path, output_format: str) -> None:
+    SOURCE_MUTATIONS["E-SOURCE-TILT-RAWTLT-MDOC"][0](source)
+    result = deposition(source, tmp_path / "output", "--run", "TS_002", "--format", output_format)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith("error: every planned run (1)"), result.stderr
+    if output_format == "junit":
+        found = refused_cases(result.stdout)
+        assert list(found) == ["run TS_002"] and (found["run TS_002"] or ("",))[0].endswith("RUN-REFUSED")
+    else:
+        lines = result.stdout.splitlines()
+        assert [line.split("::")[1].rpartition("title=")[2] for line in lines] == [
+            "E-SOURCE-TILT-RAWTLT-MDOC", "RUN-REFUSED", "ingest deposition",
+        ]  # fmt: skip
+        assert lines[-1].startswith("::error title=ingest deposition::every planned run (1)")
 
 
 def test_deep_without_input_is_a_usage_error(pristine: Path) -> None:

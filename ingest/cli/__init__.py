@@ -28,6 +28,7 @@ from ingest.cli.export_picks import export_picks
 from ingest.cli.failures import exit_codes_help, interrupts_noted, report_interrupt, report_unexpected
 from ingest.cli.help_text import add_epilogs
 from ingest.cli.info import info
+from ingest.cli.json_failures import report_usage_error
 from ingest.cli.migrate import migrate
 from ingest.cli.run import run
 from ingest.cli.schema import schema
@@ -35,6 +36,7 @@ from ingest.cli.validate import validate
 from ingest.errors import IngestError
 
 _VERBOSE = "ingest.verbose"
+_ARGUMENTS = "ingest.arguments"
 
 
 class _WarningsOnStderr(logging.StreamHandler):  # type: ignore[type-arg]
@@ -66,7 +68,17 @@ class _WarningsOnStderr(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 class _IngestGroup(click.Group):
-    """A click group that reports user errors, Ctrl-C and defects as one line instead of a traceback."""
+    """A click group that reports user errors, Ctrl-C and defects as one line instead of a traceback, and a command
+    line that does not parse also as the failure document of ``--format json|github|junit`` on stdout."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGUMENTS] = tuple(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            if not ctx.resilient_parsing:
+                report_usage_error(self, args, error)
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         with interrupts_noted() as interrupt:
@@ -74,6 +86,9 @@ class _IngestGroup(click.Group):
                 return super().invoke(ctx)
             except KeyboardInterrupt:
                 report_interrupt()
+            except click.UsageError as error:  # also a subcommand's line that did not parse
+                report_usage_error(self, ctx.meta.get(_ARGUMENTS, ()), error)
+                raise
             except (click.ClickException, click.exceptions.Exit, click.Abort):
                 raise
             except Exception as error:

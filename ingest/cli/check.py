@@ -50,7 +50,7 @@ def check(
 
         render_grouped_text(report, Console(soft_wrap=True))
     elif output_format == "junit":
-        from ingest.cli.check_render import render_junit
+        from ingest.cli.junit import render_junit
 
         click.echo(render_junit(report))
     else:

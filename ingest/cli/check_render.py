@@ -1,29 +1,17 @@
-"""Renderings of an output-tree report: text grouped by dataset and run (rich), and JUnit XML for CI."""
+"""The text rendering of an output-tree report: findings grouped by dataset and run (rich), then a summary.
+
+The JUnit XML rendering is :func:`ingest.cli.junit.render_junit`."""
 
 from __future__ import annotations
-
-import xml.etree.ElementTree as ET
-from collections import defaultdict
-from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ingest.domain.report import Finding, Report, Severity
-from ingest.domain.tree_roles import dataset_and_run
+from ingest.cli.junit import group_by_run
+from ingest.domain.report import Report, Severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
-_GroupKey = tuple[str, str]
-
-
-def group_by_run(findings: Sequence[Finding]) -> dict[_GroupKey, list[Finding]]:
-    """Findings keyed by (dataset, run); ``-`` stands for "above that level" (depositions, dataset files)."""
-    groups: dict[_GroupKey, list[Finding]] = defaultdict(list)
-    for finding in findings:
-        dataset, run = dataset_and_run(finding.file or "")
-        groups[(dataset or "-", run or "-")].append(finding)
-    return dict(sorted(groups.items()))
 
 
 def render_grouped_text(report: Report, console: Console) -> None:
@@ -50,35 +38,3 @@ def render_grouped_text(report: Report, console: Console) -> None:
     console.print(table)
     verdict = "clean" if not report.findings else ("ok (no errors)" if report.ok else "FAILED")
     console.print(f"{totals[0]} error(s), {totals[1]} warning(s), {totals[2]} note(s): {verdict}")
-
-
-def render_junit(report: Report, *, suite_name: str = "ingest check") -> str:
-    """JUnit XML: one test suite per dataset, one test case per run; errors become failures."""
-    groups = group_by_run(report.findings)
-    root = ET.Element("testsuites", name=suite_name)
-    suites: dict[str, ET.Element] = {}
-    failures_total = 0
-    for (dataset, run), findings in groups.items():
-        suite = suites.get(dataset)
-        if suite is None:
-            suite = suites[dataset] = ET.SubElement(root, "testsuite", name=f"dataset {dataset}")
-        case = ET.SubElement(suite, "testcase", classname=f"dataset {dataset}", name=f"run {run}")
-        errors = [f for f in findings if f.severity is Severity.ERROR]
-        lines = "\n".join(f"{f.location}: {f.severity.value}[{f.code}] {f.describe()}" for f in findings)
-        if errors:
-            failures_total += 1
-            codes = ", ".join(sorted({f.code for f in errors}))
-            failure = ET.SubElement(case, "failure", type=codes, message=f"{len(errors)} error(s): {codes}")
-            failure.text = lines
-        else:
-            ET.SubElement(case, "system-out").text = lines
-    if not groups:
-        suite = ET.SubElement(root, "testsuite", name="tree")
-        ET.SubElement(suite, "testcase", classname="tree", name="all checks")
-    for suite in root.iter("testsuite"):
-        cases = suite.findall("testcase")
-        suite.set("tests", str(len(cases)))
-        suite.set("failures", str(sum(1 for case in cases if case.find("failure") is not None)))
-    root.set("tests", str(sum(int(s.get("tests", "0")) for s in root.iter("testsuite"))))
-    root.set("failures", str(failures_total))
-    return ET.tostring(root, encoding="unicode", xml_declaration=True)

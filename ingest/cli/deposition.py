@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ingest.cli.json_failures import json_failures
+from ingest.cli.json_failures import DOCUMENT_FORMATS, command_name, json_failures, mark_reported
 from ingest.cli.regex_option import check_regexes
 from ingest.cli.vocabulary import (
     dataset_option,
@@ -25,6 +25,7 @@ from ingest.domain.tasks import METADATA_ONLY, Section, Selection, parse_only
 from ingest.errors import UsageError
 
 if TYPE_CHECKING:
+    from ingest.cli.deposition_render import RefusedRun
     from ingest.pipeline.planning import PlannedDeposition
 
 
@@ -65,7 +66,11 @@ def _url_prefix(_context: click.Context, _parameter: click.Parameter, value: str
     + f". '{METADATA_ONLY}' rewrites metadata files only (no volume, point, mask or copied run file).",
 )
 @click.option("--dry-run", is_flag=True, help="Print the planned outputs and write nothing.")
-@format_option("text", "json")
+@format_option(
+    "text", "json", "github", "junit",
+    help="text: one line per run; json: one document (also on failure); github: workflow annotations of failed "
+    "and refused runs and check findings; junit: one test case per run. --dry-run prints the plan: text or json.",
+)  # fmt: skip
 @workers_option(
     "Local workers (1: in this process; default: chosen from the plan: in this process for a single run or "
     "under 1 GiB of source volumes, else a local cluster of one worker per core)."
@@ -130,6 +135,12 @@ def deposition(
 ) -> None:
     """Ingest the deposition described by CONFIG into the canonical portal tree."""
     started = datetime.now(UTC)  # names the log; taken before the slow parts
+    if dry_run and output_format not in ("text", "json"):
+        raise click.BadParameter(
+            f"--dry-run prints the plan as text or json, not {output_format} (`ingest validate CONFIG --input DIR "
+            f"--format {output_format}` reports the planning's findings)",
+            param_hint="'--format'",
+        )
     if not quiet:
         click.echo(f"planning {config} ...", err=True)  # feedback before the slow parts (imports, listing)
     # Imported here, not at module level: `ingest --help` and shell completion must not pay for them.
@@ -152,14 +163,15 @@ def deposition(
     except InvalidConfigError as error:
         click.echo(error.render().rstrip("\n"), err=True)  # the findings, then the one-line error
         raise
-    refused: tuple[str, ...] = ()
+    refused: tuple[RefusedRun, ...] = ()
     if not skip_source_checks and not dry_run:  # the dry run reads no source file (`ingest validate --deep` does)
-        planned, refused = _refuse_runs_failing_source_checks(planned, parse_storage_options(storage_options))
+        options = parse_storage_options(storage_options)
+        planned, refused = _refuse_runs_failing_source_checks(planned, options, output_format)
     # Imported once the plan stands: a bad config or unreachable storage is reported without loading these.
     from rich.console import Console
 
     from ingest.cli.plan_render import plan_tree, render_plan_json
-    from ingest.pipeline.execute import absolute_url, report_lines, report_to_json
+    from ingest.pipeline.execute import absolute_url, report_lines
     from ingest.pipeline.execute_settings import ExecutionSettings, WritePolicy
     from ingest.pipeline.executor_choice import choose_executor, source_size
     from ingest.pipeline.executors import DaskExecutor, Executor, SerialExecutor
@@ -207,24 +219,29 @@ def deposition(
     logged = LogSettings(started, LogLevels.of(quiet=quiet, verbose=verbose), log_file, f"{command_path()} {config}")
     check_workers = (1 if choice.in_process else os.cpu_count() or 1) if run_checks else None
     report = execute_logged(planned.plan, settings, executor, display, logged, check_workers=check_workers)
-    if output_format == "json":
-        click.echo(report_to_json(report), nl=False)
-    else:
+    if output_format == "text":
         lines = quiet_lines(report_lines(report)) if quiet else report_lines(report)
         if lines:
             click.echo("\n".join(lines))
+    else:
+        from ingest.cli.deposition_render import render_outcome
+
+        rendered = render_outcome(report, refused, output_format, command_name(click.get_current_context()))
+        if rendered:
+            click.echo(rendered, nl=not rendered.endswith("\n"))
     if not report.ok or refused:
         sys.exit(1)
 
 
 def _refuse_runs_failing_source_checks(
-    planned: PlannedDeposition, options: dict[str, str]
-) -> tuple[PlannedDeposition, tuple[str, ...]]:
+    planned: PlannedDeposition, options: dict[str, str], output_format: str
+) -> tuple[PlannedDeposition, tuple[RefusedRun, ...]]:
     """Check the planned runs' source files (:mod:`ingest.pipeline.source_checks`), print the findings, and drop
-    the runs
-    with an error from the plan; when no run is left, nothing is written (:class:`SourcesRefusedError`, exit 1)."""
+    the runs with an error from the plan; when no run is left, nothing is written (:class:`SourcesRefusedError`,
+    exit 1, after the failure document of ``output_format`` listing every refused run)."""
     from dataclasses import replace
 
+    from ingest.cli.deposition_render import RefusedRun, render_refusal
     from ingest.config.load import read_config
     from ingest.domain.report import Report, render_report_text
     from ingest.pipeline.source_checks import SourcesRefusedError, check_plan_sources, refuse_failing_runs
@@ -237,14 +254,24 @@ def _refuse_runs_failing_source_checks(
     plan, refused = refuse_failing_runs(planned.plan, by_run)
     if not refused:
         return planned, ()
+    refused_runs = tuple(
+        RefusedRun(f"{run.run.dataset.name}/{run.run.name}", tuple(by_run[run.run.name]))
+        for run in planned.plan.runs
+        if run.run.name in refused
+    )
     if not plan.runs:
-        raise SourcesRefusedError(report, refused)
+        error = SourcesRefusedError(report, refused)
+        if output_format in DOCUMENT_FORMATS:
+            name = command_name(click.get_current_context())
+            click.echo(render_refusal(error.message, error.exit_code, refused_runs, output_format, name))
+            mark_reported(error)
+        raise error
     click.echo(
         f"refused {len(refused)} run(s) whose source files disagree: {', '.join(refused)} (nothing is written for "
         "them; --skip-source-checks ingests them anyway)",
         err=True,
     )
-    return replace(planned, plan=plan), refused
+    return replace(planned, plan=plan), refused_runs
 
 
 def _parse_only(only: str) -> tuple[frozenset[Section] | None, bool]:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
+from ingest.cli.json_failures import json_failures
 from ingest.cli.vocabulary import format_option, storage_options_option
 from ingest.domain.report import Report, render_github, render_json, render_report_text
 
 
 def _render_junit(report: Report) -> str:
-    from ingest.cli.check_render import render_junit
+    from ingest.cli.junit import render_junit
 
     return render_junit(report, suite_name="ingest validate")
 
@@ -64,6 +65,7 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {
 )  # fmt: skip
 @storage_options_option()
 @click.pass_context
+@json_failures
 def validate(
     ctx: click.Context,
     configs: tuple[Path, ...],

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ingest.domain.layout import DEFAULT_LAYOUT, ImageKind
 from ingest.domain.report import Report, render_json
@@ -225,7 +226,12 @@ def _copy_image(
 
 def report_to_json(report: IngestReport) -> str:
     """The report as indented JSON text."""
-    document = {
+    return json.dumps(report_document(report), indent=2) + "\n"
+
+
+def report_document(report: IngestReport) -> dict[str, Any]:
+    """The report as a JSON object (docs/json-output.md)."""
+    return {
         "ok": report.ok,
         "deposition_level": {
             "written": len(report.written),
@@ -252,7 +258,6 @@ def report_to_json(report: IngestReport) -> str:
         "errors": list(report.errors),
         "checks": None if report.checks is None else json.loads(render_json(report.checks)),
     }
-    return json.dumps(document, indent=2) + "\n"
 
 
 def report_totals(report: IngestReport) -> dict[str, int]:
