@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ingest.domain.annotation_options import AnnotationSourceOptions
 from ingest.domain.entities import (
     Alignment,
     Annotation,
@@ -414,14 +415,14 @@ class AnnotationOutput:
 @dataclass(frozen=True)
 class AnnotationFileTask:
     """One source entry of an annotation: read ``source_keys`` with reader ``source_format`` and write
-    ``outputs``. ``options`` holds the entry's reading options (binning, order, filter_value rendered,
-    mask_label, threshold, columns, delimiter, is_visualization_default, ...)."""
+    ``outputs``. ``options`` are the entry's options rendered for the run (binning, order, filter_value,
+    mask_label, threshold, columns, delimiter, is_visualization_default, ...), typed."""
 
     shape: Shape
     source_format: str
     source_keys: tuple[str, ...]
     outputs: tuple[AnnotationOutput, ...]
-    options: Metadata
+    options: AnnotationSourceOptions
     mesh_source_key: str | None = None  # the entry's mesh_source_path, found in the input (placed per point)
 
 

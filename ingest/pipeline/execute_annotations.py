@@ -159,13 +159,12 @@ class AnnotationWriter(EntityWriter):
             ):  # shown per point later: refused now, before anything is published
                 check_source_mesh(file.mesh_source_key, self._fetch, self._source_url)
         for file in task.files:
-            options = file.options.to_dict()
             if file.shape.is_volume:
-                counts.append(self._mask(task, file, options, size))
+                counts.append(self._mask(task, file, size))
             elif file.shape.is_mesh:
                 counts.append(MESH_OBJECT_COUNT)
             else:
-                counts.append(self._points(task, file, options, size))
+                counts.append(self._points(task, file, size))
         for key, glb in meshes.items():
             self.publisher.publish_bytes(key, glb)
         computed = {
@@ -175,17 +174,16 @@ class AnnotationWriter(EntityWriter):
         }
         return metadata_bytes(annotation_file(values, computed, self.settings.timestamp, key=task.metadata_key))
 
-    def _points(
-        self, task: AnnotationTask, file: AnnotationFileTask, options: dict[str, Any], size: tuple[int, int, int] | None
-    ) -> int:
+    def _points(self, task: AnnotationTask, file: AnnotationFileTask, size: tuple[int, int, int] | None) -> int:
         shape = _POINT_SHAPES[file.shape]
+        options = file.options
         read_options = ReadOptions(
-            binning=float(options.get("binning", 1.0)),
-            order=options.get("order", "xyz"),
-            filter_value=options.get("filter_value"),
+            binning=options.binning,
+            order=options.order,
+            filter_value=options.filter_value,
             voxel_spacing=task.annotation.voxel_spacing.value,
-            delimiter=options.get("delimiter"),
-            columns=options.get("columns"),
+            delimiter=options.delimiter,
+            columns=options.columns,
             extra=(("shape", shape.value),),
         )
         parts = []
@@ -202,17 +200,14 @@ class AnnotationWriter(EntityWriter):
         self.publisher.publish_bytes(file.outputs[0].key, picks_to_ndjson(picks, shape))
         return len(picks)
 
-    def _mask(
-        self, task: AnnotationTask, file: AnnotationFileTask, options: dict[str, Any], size: tuple[int, int, int] | None
-    ) -> int:
+    def _mask(self, task: AnnotationTask, file: AnnotationFileTask, size: tuple[int, int, int] | None) -> int:
         instance = file.shape is Shape.INSTANCE_SEGMENTATION_MASK
+        options = file.options
         extra: dict[str, Any] = {}
         if not instance:
-            threshold = options.get("threshold")
-            extra["mask"] = (
-                MaskThreshold(float(threshold)) if threshold is not None else MaskLabel(options.get("mask_label", 1))
-            )
-        if options.get("rescale") and size is not None:
+            threshold = options.threshold
+            extra["mask"] = MaskThreshold(threshold) if threshold is not None else MaskLabel(options.mask_label)
+        if options.rescale and size is not None:
             extra["rescale_to"] = (size[2], size[1], size[0])
         keys = {output.file_format: output.key for output in file.outputs}
         kind = VolumeKind.INSTANCE_MASK if instance else VolumeKind.SEMANTIC_MASK

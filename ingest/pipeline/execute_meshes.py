@@ -35,12 +35,10 @@ def annotation_glb(file: AnnotationFileTask, fetch: Fetch, where: Callable[[str]
             found=f"{len(file.source_keys)} files",
         )
     (key,) = file.source_keys
-    options = file.options.to_dict()
-    scale = float(options.get("scale_factor", 1.0))
-    name = options.get("name") or options.get("mesh_name")
+    options = file.options
     with fetch(key) as local:
         return mesh_to_glb(
-            local, file.source_format, where=where(key), scale_factor=scale, mesh_name=str(name) if name else None
+            local, file.source_format, where=where(key), scale_factor=options.scale_factor, mesh_name=options.mesh_name
         )
 
 

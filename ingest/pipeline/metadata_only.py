@@ -19,15 +19,16 @@ def annotation_entries(task: AnnotationTask) -> list[dict[str, Any]]:
     """The ``files`` of an annotation's metadata: one entry per output file."""
     entries = []
     for file in task.files:
-        options = file.options.to_dict()
+        flags = {
+            "is_visualization_default": file.options.is_visualization_default,
+            "is_portal_standard": file.options.is_portal_standard,
+        }
         for output in file.outputs:
             shape = MESH_FILE_SHAPE if file.shape.is_mesh else file.shape.output_shape.value
             entry: dict[str, Any] = {"shape": shape, "format": output.file_format}
             entry["path"] = output.key
             entry.update(ANNOTATION_FILE_DEFAULTS)  # what the portal writes when the source does not say
-            for flag in ("is_visualization_default", "is_portal_standard"):
-                if flag in options:
-                    entry[flag] = options[flag]
+            entry.update({flag: value for flag, value in flags.items() if value is not None})  # what the entry says
             entries.append(entry)
     return entries
 

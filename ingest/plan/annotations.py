@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
+from ingest.domain.annotation_options import AnnotationSourceOptions
 from ingest.domain.entities import Annotation, AnnotationFile, Shape, VoxelSpacing, annotation_slug, format_version
-from ingest.domain.tasks import AnnotationFileTask, AnnotationOutput, AnnotationTask, Metadata, Skipped
+from ingest.domain.tasks import AnnotationFileTask, AnnotationOutput, AnnotationTask, Skipped
 from ingest.errors import PlanError
 from ingest.models.ingestion_config import AnnotationSource, DepositionConfig
+from ingest.plan.annotation_options import source_options
 from ingest.plan.context import PlanContext, Scope, has_templates, render_metadata
 from ingest.plan.existing import IdAllocator, annotation_identity, relative_to_run
 from ingest.plan.sources import NameOf
@@ -33,7 +36,13 @@ class _SourceSpec:
     globs: tuple[str, ...]
     names: NameOf
     options: dict[str, Any]
-    frozen_options: Metadata | None  # None when the options hold templates (rendered per scope)
+    frozen_options: AnnotationSourceOptions | None  # None when the options hold templates (rendered per scope)
+
+    def options_in(self, scope: Scope, context: PlanContext) -> AnnotationSourceOptions:
+        """The entry's options rendered for ``scope``, typed (errors name the option's config path)."""
+        if self.frozen_options is not None:
+            return self.frozen_options
+        return source_options(render_metadata(self.options, scope.values), _option_where(context, self))
 
     @property
     def shape(self) -> Shape:
@@ -52,11 +61,11 @@ def _source_specs(config: DepositionConfig, context: PlanContext) -> list[list[_
             _check_mesh(shape_name, shape, context, f"{path}.{shape_name}")
             globs = tuple(shape.glob_strings or ([shape.glob_string] if shape.glob_string else []))
             options = shape.model_dump(mode="json", exclude_none=True, exclude=_GLOB_FIELDS)
-            frozen = None if has_templates(options) else Metadata.of(options)
             names = NameOf.FULL_PATH if shape.glob_strings else NameOf.BASE_NAME
-            entry_specs.append(
-                _SourceSpec(path, source, shape_name, str(shape.file_format), globs, names, options, frozen)
-            )
+            spec = _SourceSpec(path, source, shape_name, str(shape.file_format), globs, names, options, None)
+            if shape_name not in _SKIPPED_SHAPES and not has_templates(options):
+                spec = replace(spec, frozen_options=source_options(options, _option_where(context, spec)))
+            entry_specs.append(spec)
         specs.append(entry_specs)
     return specs
 
@@ -86,8 +95,8 @@ def plan_annotations(
                 continue
             keys = context.find_files(spec.source, spec.globs, scope, spec.path, spec.names)
             if keys:
-                options = spec.frozen_options or Metadata.of(render_metadata(spec.options, scope.values))
-                mesh = _mesh_source(context, spec, options.to_dict().get(_MESH))
+                options = spec.options_in(scope, context)
+                mesh = _mesh_source(context, spec, options.mesh_source_path)
                 files.append(_FoundFiles(spec.shape, spec.file_format, keys, options, mesh))
         if not files:
             continue
@@ -117,14 +126,19 @@ class _FoundFiles:
     shape: Shape
     file_format: str
     keys: tuple[str, ...]
-    options: Metadata
+    options: AnnotationSourceOptions
     mesh_source_key: str | None
 
 
-def _mesh_source(context: PlanContext, spec: _SourceSpec, mesh: object) -> str | None:
+def _option_where(context: PlanContext, spec: _SourceSpec) -> Callable[[str], str]:
+    """Locates an option of ``spec``'s entry for messages (``annotations[0].sources[1].Point.binning``)."""
+    return lambda option: context.where(f"{spec.path}.{spec.shape_name}.{option}")
+
+
+def _mesh_source(context: PlanContext, spec: _SourceSpec, mesh: str | None) -> str | None:
     """The input key of the entry's ``mesh_source_path`` (relative to the source prefix, like the globs); a path
     that is not in the input is refused, naming the config path."""
-    if not isinstance(mesh, str) or not mesh:
+    if not mesh:
         return None
     key = mesh.strip("/")
     if not context.inputs.listing.exists(key):

@@ -38,7 +38,7 @@ def plan_key_images(
     mask_keys: list[str] = []
     sources: list[str] = []
     for annotation in annotations:
-        defaults = [file for file in annotation.files if file.options.get("is_visualization_default") is True]
+        defaults = [file for file in annotation.files if file.options.is_visualization_default is True]
         points = sorted(
             (file for file in defaults if file.shape in _POINT_PREFERENCE),
             key=lambda file: _POINT_PREFERENCE.index(file.shape),
@@ -88,7 +88,7 @@ def plan_neuroglancer(
         diameter = annotation.metadata.get("annotation_object", "diameter")
         prefix = f"{annotation.annotation.annotation_id} {object_name}"
         for file in annotation.files:
-            visible = file.options.get("is_visualization_default") is True
+            visible = file.options.is_visualization_default is True
             shape = file.shape.output_shape
             if shape in _POINT_PREFERENCE:
                 folder = layout.neuroglancer_precomputed(AnnotationFile(annotation.annotation, shape, "ndjson"))
