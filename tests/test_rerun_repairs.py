@@ -27,6 +27,8 @@ TOMO_MRC = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Tomograms/100/TS_001.m
 POINTS = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Annotations/100/cytosolic_ribosome-1.0_point.ndjson"
 TOMO_METADATA = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Tomograms/100/tomogram_metadata.json"
 ANNOTATION_METADATA = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Annotations/100/cytosolic_ribosome-1.0.json"
+PRECOMPUTED = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/NeuroglancerPrecompute/100-cytosolic_ribosome-1.0_point"
+SHARD = f"{PRECOMPUTED}/by_id/0.shard"
 
 
 def arguments(config: Path, output: str, *extra: str) -> list[str]:
@@ -89,6 +91,9 @@ CASES = {
     "mrc-header-bytes": (TOMO_MRC, flip(200)),
     "mrc-last-bytes": (TOMO_MRC, flip(-1)),
     "truncated-ndjson": (POINTS, truncate),
+    "deleted-shard": (SHARD, delete),
+    "truncated-shard": (SHARD, truncate),
+    "shard-bytes": (SHARD, flip(-30)),  # inside a minishard index
     "ndjson-bytes": (POINTS, flip(10)),
     "metadata-edited": (TOMO_METADATA, edit_date),
     "metadata-bytes": (TOMO_METADATA, flip(20)),
