@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,12 +53,12 @@ def point_columns(points: Iterable[PointRecord], *, oriented: bool, batch: int =
     iterator = iter(points)
     locations, rotations, ids = [], [], []
     instances: set[int] = set()
+    xyz, chain = operator.itemgetter("x", "y", "z"), itertools.chain.from_iterable
     while chunk := list(itertools.islice(iterator, batch)):
-        locations.append(
-            np.fromiter((float(p["location"][axis]) for p in chunk for axis in "xyz"), np.float64, 3 * len(chunk))
-        )
+        coordinates = chain(map(xyz, (p["location"] for p in chunk)))
+        locations.append(np.fromiter(coordinates, np.float64, 3 * len(chunk)))
         if oriented:
-            matrices = (float(x) for p in chunk for row in p["xyz_rotation_matrix"] for x in row)
+            matrices = chain(chain(p["xyz_rotation_matrix"] for p in chunk))
             rotations.append(np.fromiter(matrices, np.float64, 9 * len(chunk)))
         ids.append(np.fromiter((int(p.get("instance_id", 0)) for p in chunk), np.int64, len(chunk)))
         instances.update(int(p["instance_id"]) for p in chunk if "instance_id" in p)
