@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.converters.viewers.neuroglancer_sharding import ShardingSpec, shard_files
+from ingest.converters.viewers.neuroglancer_sharding import ShardingSpec, write_shard_files
 
 PointRecord = dict[str, Any]
 
@@ -71,7 +71,7 @@ def point_columns(points: Iterable[PointRecord], *, oriented: bool, batch: int =
 
 
 def write_precomputed_points(
-    points: Iterable[PointRecord],
+    points: Iterable[PointRecord] | PointColumns,
     folder: Path,
     *,
     voxel_spacing: float,
@@ -80,12 +80,15 @@ def write_precomputed_points(
     oriented: bool,
     instance_colors: Sequence[tuple[int, int, int]] = ((255, 255, 255),),
 ) -> None:
-    """Write ``points`` (ndJSON records, read once) as a precomputed annotation folder at ``folder``; instance
-    points get one name and colour per ``instance_id`` (colours cycling through ``instance_colors``)."""
+    """Write ``points`` (ndJSON records, read once, or their columns) as a precomputed annotation folder at
+    ``folder``; instance points get one name and colour per ``instance_id`` (colours cycling through
+    ``instance_colors``)."""
     from neuroglancer import AnnotationPropertySpec, CoordinateSpace
     from neuroglancer.write_annotations import AnnotationWriter
 
-    columns = point_columns(points, oriented=oriented)
+    columns = points if isinstance(points, PointColumns) else point_columns(points, oriented=oriented)
+    if oriented and columns.rotations is None:
+        raise ValueError("oriented points need their rotations")
     instances = columns.instances
     names = {instance: f"{object_name} {instance}" for instance in instances} if instances else {0: object_name}
     properties = [
@@ -184,7 +187,6 @@ def write_annotation_folder(writer: Any, records: NDArray[Any], folder: Path) ->
     (folder / "info").write_text(json.dumps(annotation_info(writer, count)))
     with (folder / "spatial0" / "_".join("0" * writer.rank)).open("wb") as spatial:
         spatial.write(struct.pack("<Q", count))
-        spatial.write(rows.tobytes())
+        spatial.write(rows.data.cast("B"))
         spatial.write(ids.astype("<u8").tobytes())
-    for name, data in shard_files(BY_ID_SHARDING, ids, rows).items():
-        (folder / "by_id" / name).write_bytes(data)
+    write_shard_files(BY_ID_SHARDING, ids, rows, folder / "by_id")

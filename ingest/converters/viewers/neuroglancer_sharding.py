@@ -18,8 +18,9 @@ from __future__ import annotations
 import gzip
 import math
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -109,6 +110,23 @@ def _decode(data: bytes, encoding: Encoding) -> bytes:
 def shard_files(spec: ShardingSpec, ids: NDArray[np.uint64], records: NDArray[np.uint8]) -> dict[str, bytes]:
     """The shard files (name -> bytes) of the chunks ``records[i]`` (one fixed-size row each) with ids ``ids``
     (distinct): one per shard number, as the format wants (a shard without chunks is its index of zeros)."""
+    return {name: b"".join(pieces) for name, pieces in shard_pieces(spec, ids, records)}
+
+
+def write_shard_files(spec: ShardingSpec, ids: NDArray[np.uint64], records: NDArray[np.uint8], folder: Path) -> None:
+    """Write the :func:`shard_files` of ``records`` into ``folder`` (each file written piece by piece: the records
+    are not copied into one more buffer)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, pieces in shard_pieces(spec, ids, records):
+        with (folder / name).open("wb") as stream:
+            for piece in pieces:
+                stream.write(piece)
+
+
+def shard_pieces(
+    spec: ShardingSpec, ids: NDArray[np.uint64], records: NDArray[np.uint8]
+) -> Iterator[tuple[str, list[bytes | memoryview]]]:
+    """Each shard file of :func:`shard_files` as the pieces that make it, in order."""
     if records.ndim != 2 or len(records) != len(ids):
         raise ValueError(f"expected one record row per id, got {records.shape} for {len(ids)} ids")
     ids = ids.astype(np.uint64)
@@ -116,16 +134,14 @@ def shard_files(spec: ShardingSpec, ids: NDArray[np.uint64], records: NDArray[np
     order = np.lexsort((ids, minishards, shards))
     if np.any(ids[order][1:] == ids[order][:-1]):  # equal ids share their shard and minishard: adjacent
         raise ValueError("chunk ids must be distinct")
-    files = {}
     for shard in range(1 << spec.shard_bits):
         chosen = order[shards[order] == shard]
-        files[spec.shard_name(shard)] = _shard_bytes(spec, ids[chosen], minishards[chosen], records[chosen])
-    return files
+        yield spec.shard_name(shard), _shard_pieces(spec, ids[chosen], minishards[chosen], records[chosen])
 
 
-def _shard_bytes(
+def _shard_pieces(
     spec: ShardingSpec, ids: NDArray[np.uint64], minishards: NDArray[np.uint64], records: NDArray[np.uint8]
-) -> bytes:
+) -> list[bytes | memoryview]:
     """One shard file of the chunks sorted by (minishard, id)."""
     width = records.shape[1]
     data = _encode_records(records, spec.data_encoding)
@@ -144,13 +160,13 @@ def _shard_bytes(
         index[1, 1:] = starts[begin + 1 : end] - ends[begin : end - 1]
         index[2] = chunk_sizes[begin:end]
         indices[int(number)] = _encode(index.tobytes(), spec.minishard_index_encoding)
-    payload = b"".join(data) if data is not None else np.ascontiguousarray(records).tobytes()
+    payload = b"".join(data) if data is not None else np.ascontiguousarray(records).data.cast("B")
     fixed = np.zeros((1 << spec.minishard_bits, 2), dtype="<u8")
     offset = len(payload)
     for number in sorted(indices):
         fixed[number] = (offset, offset + len(indices[number]))
         offset += len(indices[number])
-    return b"".join([fixed.tobytes(), payload, *(indices[number] for number in sorted(indices))])
+    return [fixed.tobytes(), payload, *(indices[number] for number in sorted(indices))]
 
 
 def _encode_records(records: NDArray[np.uint8], encoding: Encoding) -> list[bytes] | None:
