@@ -187,6 +187,6 @@ def write_annotation_folder(writer: Any, records: NDArray[Any], folder: Path) ->
     (folder / "info").write_text(json.dumps(annotation_info(writer, count)))
     with (folder / "spatial0" / "_".join("0" * writer.rank)).open("wb") as spatial:
         spatial.write(struct.pack("<Q", count))
-        spatial.write(rows.data.cast("B"))
+        spatial.write(rows.reshape(-1).data)
         spatial.write(ids.astype("<u8").tobytes())
     write_shard_files(BY_ID_SHARDING, ids, rows, folder / "by_id")

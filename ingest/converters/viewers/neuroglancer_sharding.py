@@ -160,7 +160,7 @@ def _shard_pieces(
         index[1, 1:] = starts[begin + 1 : end] - ends[begin : end - 1]
         index[2] = chunk_sizes[begin:end]
         indices[int(number)] = _encode(index.tobytes(), spec.minishard_index_encoding)
-    payload = b"".join(data) if data is not None else np.ascontiguousarray(records).data.cast("B")
+    payload = b"".join(data) if data is not None else np.ascontiguousarray(records).reshape(-1).data
     fixed = np.zeros((1 << spec.minishard_bits, 2), dtype="<u8")
     offset = len(payload)
     for number in sorted(indices):
