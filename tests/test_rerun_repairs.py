@@ -186,3 +186,12 @@ def test_unreadable_metadata_we_did_not_write_stops_planning(original: tuple[Pat
     result = CliRunner().invoke(main, arguments(config, str(output)))
     assert result.exit_code != 0
     assert "an existing metadata file cannot be read" in result.output
+
+
+def test_the_manifest_records_three_digests_per_precomputed_point_folder(original: tuple[Path, Path]) -> None:
+    """A precomputed point folder is three files whatever the number of points (the by_id index sharded), so the
+    manifest holds three digests for it, not one per point."""
+    _config, source = original
+    manifest = json.loads((source / f".ingest/manifests/{RUN_DIR}.json").read_text())
+    recorded = manifest["outputs"][f"{PRECOMPUTED}/info"]
+    assert sorted(recorded) == [f"{PRECOMPUTED}/{name}" for name in ("by_id/0.shard", "info", "spatial0/0_0_0")]
