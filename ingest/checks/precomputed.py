@@ -12,10 +12,16 @@ import struct
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ingest.checks.codes import check_finding
 from ingest.checks.tree_access import TreeReader
-from ingest.converters.viewers.neuroglancer_sharding import ShardingError, ShardingSpec, read_shard_index
+from ingest.converters.viewers.neuroglancer_sharding import (
+    ShardIndex,
+    ShardingError,
+    ShardingSpec,
+    read_shard_index,
+)
 from ingest.domain.listing import Listing
 from ingest.domain.report import Finding
 
@@ -73,13 +79,13 @@ def _record_size(info: dict[str, Any]) -> int:
     return size + -size % 4
 
 
-def _spatial_ids(reader: TreeReader, listing: Listing, folder: str, info: dict[str, Any]) -> set[int]:
+def _spatial_ids(reader: TreeReader, listing: Listing, folder: str, info: dict[str, Any]) -> NDArray[np.uint64]:
     """The ids of every annotation in the (unsharded) spatial index: each cell file is a count, the records and
     the ids (read from the cell's head and tail only)."""
     levels = info.get("spatial")
     if not isinstance(levels, list) or not levels:
         raise _BrokenError("info without a spatial index")
-    ids: set[int] = set()
+    ids = [np.zeros(0, np.uint64)]
     for level in levels:
         if not isinstance(level, dict) or not isinstance(level.get("key"), str) or "sharding" in level:
             raise _BrokenError(f"spatial level {level!r} (expected an unsharded level with a key)")
@@ -92,21 +98,21 @@ def _spatial_ids(reader: TreeReader, listing: Listing, folder: str, info: dict[s
             if count < 0 or size < 8 + 8 * count:
                 raise _BrokenError(f"{key}: {size} bytes cannot hold its count {count}")
             tail = reader.read_range(key, size - 8 * count, 8 * count)
-            ids.update(np.frombuffer(tail, dtype="<u8").tolist())
-    return ids
+            ids.append(np.frombuffer(tail, dtype="<u8").astype(np.uint64))
+    return np.unique(np.concatenate(ids))
 
 
 def _check_by_id(
-    reader: TreeReader, listing: Listing, folder: str, info: dict[str, Any], ids: set[int], width: int
+    reader: TreeReader, listing: Listing, folder: str, info: dict[str, Any], ids: NDArray[np.uint64], width: int
 ) -> None:
     by_id = info.get("by_id")
     if not isinstance(by_id, dict) or not isinstance(by_id.get("key"), str):
         raise _BrokenError("info without a by_id key")
     prefix = f"{folder}/{by_id['key']}"
     if "sharding" not in by_id:  # one file per id
-        missing = sorted(i for i in ids if f"{prefix}/{i}" not in listing.files)
-        if missing:
-            raise _BrokenError(f"{len(missing)} ids without a by_id file, e.g. {missing[:3]}")
+        absent = [i for i in ids.tolist() if f"{prefix}/{i}" not in listing.files]
+        if absent:
+            raise _BrokenError(f"{len(absent)} ids without a by_id file, e.g. {absent[:3]}")
         return
     try:
         spec = ShardingSpec.from_json(by_id["sharding"])
@@ -114,20 +120,22 @@ def _check_by_id(
         raise _BrokenError(f"by_id sharding: {error}") from None
     if spec.shard_bits > _MAX_SHARD_BITS:
         raise _BrokenError(f"by_id shard_bits {spec.shard_bits} (at most {_MAX_SHARD_BITS} are checked)")
-    found: dict[int, int] = {}
+    found: list[ShardIndex] = []
     for shard in range(1 << spec.shard_bits):
         key = f"{prefix}/{spec.shard_name(shard)}"
         if key not in listing.files:
             raise _BrokenError(f"no shard file {key}")
         try:
-            chunks = read_shard_index(spec, reader.size(key), functools.partial(reader.read_range, key))
+            found.append(read_shard_index(spec, reader.size(key), functools.partial(reader.read_range, key)))
         except ShardingError as error:
             raise _BrokenError(f"{key}: {error}") from None
-        found.update((chunk_id, chunk.length) for chunk_id, chunk in chunks.items())
-    missing = sorted(ids - found.keys())
-    if missing:
-        raise _BrokenError(f"{len(missing)} ids not in the by_id shards, e.g. {missing[:3]}")
+    shard_ids = np.concatenate([index.ids for index in found])
+    missing = np.setdiff1d(ids, shard_ids)
+    if len(missing):
+        raise _BrokenError(f"{len(missing)} ids not in the by_id shards, e.g. {missing[:3].tolist()}")
     if spec.data_encoding == "raw" and not info.get("relationships"):  # relationships make records vary
-        wrong = sorted(i for i in ids if found[i] != width)
-        if wrong:
-            raise _BrokenError(f"by_id entries of {found[wrong[0]]} bytes for ids {wrong[:3]} (records are {width})")
+        lengths = np.concatenate([index.lengths for index in found])
+        wrong = np.flatnonzero(lengths != width)
+        if len(wrong):
+            example = shard_ids[wrong[:3]].tolist()
+            raise _BrokenError(f"by_id entries of {lengths[wrong[0]]} bytes for ids {example} (records are {width})")

@@ -29,11 +29,12 @@ from numpy.typing import NDArray
 Encoding = Literal["raw", "gzip"]
 
 
-class Chunk(NamedTuple):
-    """Where one chunk's encoded data lies in its shard file."""
+class ShardIndex(NamedTuple):
+    """The chunks of one shard file: their ids and where their encoded data lies (start, length in the file)."""
 
-    start: int
-    length: int
+    ids: NDArray[np.uint64]
+    starts: NDArray[np.uint64]
+    lengths: NDArray[np.uint64]
 
 
 class ShardingError(ValueError):
@@ -176,10 +177,10 @@ def _encode_records(records: NDArray[np.uint8], encoding: Encoding) -> list[byte
     return [_encode(row.tobytes(), encoding) for row in records]
 
 
-def read_shard_index(spec: ShardingSpec, size: int, read_range: Callable[[int, int], bytes]) -> dict[int, Chunk]:
-    """Where every chunk of one shard file of ``size`` bytes lies (id -> start and length of its encoded data),
-    reading only the shard index and the minishard indices (``read_range(start, length)``: two reads);
-    :class:`ShardingError` when the file is truncated or an index does not decode or points outside the file."""
+def read_shard_index(spec: ShardingSpec, size: int, read_range: Callable[[int, int], bytes]) -> ShardIndex:
+    """Where every chunk of one shard file of ``size`` bytes lies, reading only the shard index and the minishard
+    indices (``read_range(start, length)``: two reads); :class:`ShardingError` when the file is truncated or an
+    index does not decode or points outside the file."""
     end_of_index = spec.shard_index_size
     if size < end_of_index:
         raise ShardingError(f"{size} bytes, shorter than the {end_of_index}-byte shard index")
@@ -188,11 +189,12 @@ def read_shard_index(spec: ShardingSpec, size: int, read_range: Callable[[int, i
     for minishard, start, end in used:
         if not start < end <= size - end_of_index:
             raise ShardingError(f"minishard {minishard}: index range [{start}, {end}) outside the file")
+    empty = np.zeros(0, np.uint64)
     if not used:
-        return {}
+        return ShardIndex(empty, empty, empty)
     low, high = min(start for _, start, _ in used), max(end for _, _, end in used)
     indices = read_range(end_of_index + low, high - low)
-    chunks: dict[int, Chunk] = {}
+    parts = []
     for minishard, start, end in used:
         try:
             raw = _decode(indices[start - low : end - low], spec.minishard_index_encoding)
@@ -201,15 +203,16 @@ def read_shard_index(spec: ShardingSpec, size: int, read_range: Callable[[int, i
         if len(raw) % 24:
             raise ShardingError(f"minishard {minishard}: index of {len(raw)} bytes, not a multiple of 24")
         index = np.frombuffer(raw, dtype="<u8").reshape(3, -1)
-        ids = np.cumsum(index[0], dtype=np.uint64)
         lengths = index[2]
-        before = np.concatenate([np.zeros(1, np.uint64), np.cumsum(lengths[:-1], dtype=np.uint64)])
+        before = np.cumsum(lengths, dtype=np.uint64) - lengths  # the lengths of the chunks before each
         starts = np.cumsum(index[1], dtype=np.uint64) + before + np.uint64(end_of_index)
-        for chunk_id, chunk_start, length in zip(ids.tolist(), starts.tolist(), lengths.tolist(), strict=True):
-            if chunk_start + length > size:
-                raise ShardingError(f"chunk {chunk_id}: data [{chunk_start}, {chunk_start + length}) outside the file")
-            chunks[chunk_id] = Chunk(chunk_start, length)
-    return chunks
+        parts.append((np.cumsum(index[0], dtype=np.uint64), starts, lengths))
+    ids, starts, lengths = (np.concatenate([part[i] for part in parts]) for i in range(3))
+    outside = np.flatnonzero(starts + lengths > size)
+    if len(outside):
+        first = outside[0]
+        raise ShardingError(f"chunk {ids[first]}: data [{starts[first]}, {starts[first] + lengths[first]}) outside")
+    return ShardIndex(ids, starts, lengths)
 
 
 def read_shard(spec: ShardingSpec, data: bytes) -> dict[int, bytes]:
@@ -217,9 +220,9 @@ def read_shard(spec: ShardingSpec, data: bytes) -> dict[int, bytes]:
     or when a chunk does not decode."""
     chunks = {}
     index = read_shard_index(spec, len(data), lambda start, length: data[start : start + length])
-    for chunk_id, chunk in index.items():
+    for chunk_id, start, length in zip(index.ids.tolist(), index.starts.tolist(), index.lengths.tolist(), strict=True):
         try:
-            chunks[chunk_id] = _decode(data[chunk.start : chunk.start + chunk.length], spec.data_encoding)
+            chunks[chunk_id] = _decode(data[start : start + length], spec.data_encoding)
         except (OSError, EOFError, zlib.error) as error:
             raise ShardingError(f"chunk {chunk_id}: data does not decode ({error})") from None
     return chunks
