@@ -1,4 +1,4 @@
-"""Neuroglancer precomputed point annotations of one ndJSON point file, written with the ``neuroglancer``
+"""Neuroglancer precomputed point annotations of one ndJSON point file, encoded by the ``neuroglancer``
 package's ``AnnotationWriter`` as the portal's precompute step does (``cryoet_data_portal_neuroglancer``
 ``precompute/points.py``): coordinates in voxels with a scale of voxel spacing × 1e-10 m, and per point the
 properties ``name`` (an enum of the object's name, or of one name per instance), ``diameter`` (the object's
