@@ -6,6 +6,9 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 def with_expected_found(text: str, expected: str | None, found: str | None) -> str:
     """``text`` followed by ``(expected ..., found ...)`` for whichever of the two is known."""
@@ -90,9 +93,30 @@ class UnreachableStorageError(StorageError):
     exit_code = 2
 
 
+class StorageAccessError(StorageError):
+    """The storage refused us (no credentials, access denied): exit status 2, like an unreachable endpoint."""
+
+    exit_code = 2
+
+
 class PlanError(IngestError):
     """The deposition cannot be planned: missing sources, unsafe names, conflicting entities."""
 
 
 class ExecutorError(IngestError):
     """The executor cannot start its local cluster or reach the dask scheduler it was given."""
+
+
+@contextlib.contextmanager
+def naming(local: str, named_as: str) -> Iterator[None]:
+    """Re-raise any :class:`IngestError` of the block with ``local`` replaced by ``named_as`` in its message."""
+    try:
+        yield
+    except IngestError as error:
+        if local and local != named_as:
+            for field in ("what", "where", "expected", "found"):
+                value = getattr(error, field)
+                if isinstance(value, str) and local in value:
+                    setattr(error, field, value.replace(local, named_as))
+            error.args = (error.message,)
+        raise

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tifffile
 
 from ingest.checks.ome_zarr import ChunkCoverage
 from ingest.checks.outputs import check_tree
@@ -248,3 +249,74 @@ def test_gain_and_frame_of_one_size_and_a_whole_binning_check_clean(pristine: Pa
     (tmp_path / "tree" / gain).unlink()
     put_mrc(gain, (1, 4, 6), 2.5)(tmp_path / "tree")
     assert [(f.code, f.file) for f in check_tree(tmp_path / "tree").findings] == [("C-GAIN-HEADER", gain)]
+
+
+def tiff_frame(path: Path, pages: int = 4, size: tuple[int, int] = (4, 4)) -> None:
+    """A TIFF movie: ``pages`` grey pages of ``size`` (height, width)."""
+    tifffile.imwrite(path, np.zeros((pages, *size), dtype=np.uint8), photometric="minisblack")
+
+
+def tiff_frames(root: Path) -> None:
+    """The frames as real TIFF movies of the mdoc's 4 sub-frames of 4 × 4."""
+    write_frames(root, "tif", tiff_frame)
+
+
+def test_tiff_frames_of_the_mdoc_sub_frames_check_clean(pristine: Path, tmp_path: Path) -> None:
+    assert findings_after(pristine, tmp_path, tiff_frames) == ()
+
+
+@pytest.mark.parametrize(
+    ("code", "put", "found"),
+    [
+        ("C-FRAMES-NUMSUBFRAMES", lambda path: tiff_frame(path, pages=3), "3 TIFF pages"),
+        ("C-FRAMES-CONSISTENT", lambda path: tiff_frame(path, size=(4, 6)), "6 × 4 px"),
+    ],
+)
+def test_one_tiff_frame_unlike_the_others_is_reported(
+    pristine: Path, tmp_path: Path, code: str, put: Callable[[Path], None], found: str
+) -> None:
+    odd = f"{RUN}/Frames/RUN1_001.tif"
+    findings = findings_after(pristine, tmp_path, both(tiff_frames, lambda root: put(root / odd)))
+    assert [(f.code, f.file, f.found) for f in findings] == [(code, odd, found)], [f.describe() for f in findings]
+
+
+def test_a_tiff_frame_whose_pages_differ_in_size_is_reported(pristine: Path, tmp_path: Path) -> None:
+    odd = f"{RUN}/Frames/RUN1_002.tif"
+
+    def pages_of_two_sizes(root: Path) -> None:
+        tiff_frames(root)
+        with tifffile.TiffWriter(root / odd) as writer:
+            for height in (4, 4, 4, 5):
+                writer.write(np.zeros((height, 4), dtype=np.uint8), photometric="minisblack")
+
+    findings = findings_after(pristine, tmp_path, pages_of_two_sizes)
+    assert [(f.code, f.file) for f in findings] == [("C-FRAMES-CONSISTENT", odd)], [f.describe() for f in findings]
+    assert "pages differ" in findings[0].message and findings[0].found == "4 × 4, 4 × 5"
+
+
+def test_tiff_frames_are_compared_with_mrc_frames_by_size(pristine: Path, tmp_path: Path) -> None:
+    mrc = f"{RUN}/Frames/RUN1_000.mrc"
+
+    def mixed(width: int) -> Callable[[Path], None]:
+        def apply(root: Path) -> None:
+            tiff_frames(root)
+            (root / mrc.replace(".mrc", ".tif")).unlink()
+            put_mrc(mrc, (4, 4, width), 2.5)(root)
+
+        return apply
+
+    assert [f.code for f in findings_after(pristine, tmp_path, mixed(4)) if f.code.startswith("C-FRAMES-CONS")] == []
+    shutil.rmtree(tmp_path / "tree")
+    found = [f for f in findings_after(pristine, tmp_path, mixed(6)) if f.code == "C-FRAMES-CONSISTENT"]
+    assert {f.file for f in found} == {f"{RUN}/Frames/RUN1_{z:03d}.tif" for z in range(1, 5)}
+    assert found[0].expected == "6 × 4 px of 2.5 Å" and found[0].found == "4 × 4 px"
+
+
+def test_tiff_gains_of_two_sizes_are_reported(pristine: Path, tmp_path: Path) -> None:
+    def gains(root: Path) -> None:
+        (root / RUN / "Gains").mkdir(exist_ok=True)
+        tiff_frame(root / RUN / "Gains" / "RUN1_a.tif", pages=1)
+        tiff_frame(root / RUN / "Gains" / "RUN1_b.tif", pages=1, size=(4, 8))
+
+    found = [(f.code, f.file) for f in findings_after(pristine, tmp_path, gains)]
+    assert found == [("C-GAIN-CONSISTENT", f"{RUN}/Gains/RUN1_b.tif")]

@@ -126,6 +126,7 @@ def test_paths_to_data_keep_urls() -> None:
     """Options and arguments that name a tree or an input root take text (a click.Path would be turned into a
     pathlib.Path, and ``s3://b/p`` into ``s3:/b/p``)."""
     data_parameters = {"input_url", "input_root", "output_url", "output", "tree"}
+    data_parameters |= {"source", "zarr_out", "mrc_out", "src", "dst", "tomograms_star", "tomogram"}  # convert, export
     for path, command in ALL:
         for parameter in command.params:
             if parameter.name in data_parameters and path != "migrate":
@@ -133,11 +134,14 @@ def test_paths_to_data_keep_urls() -> None:
     for path, option in BY_NAME["--input"] + BY_NAME["--output"]:
         if path != "migrate":
             assert option.metavar == "DIR|URL", path
+    for name in ("--mrc", "--tomogram", "--tomograms-star"):
+        for path, option in BY_NAME[name]:
+            assert option.metavar == "FILE|URL", (path, name)
 
 
 def test_commands_reading_urls_take_storage_options() -> None:
     with_urls = {path for path, option in BY_NAME["--input"] + BY_NAME["--output"] if path != "migrate"}
-    with_urls |= {"check", "info"}
+    with_urls |= {"check", "info", "convert volume", "convert picks", "export picks"}
     assert with_urls <= {path for path, _ in BY_NAME["--storage-option"]}
 
 

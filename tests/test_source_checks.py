@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tifffile
 from click.testing import CliRunner
 
 from ingest.cli import main
@@ -243,3 +244,25 @@ def test_a_run_refused_alone_writes_nothing(source: Path, tmp_path: Path) -> Non
 def test_deep_without_input_is_a_usage_error(pristine: Path) -> None:
     result = CliRunner().invoke(main, ["validate", str(pristine / "example.yaml"), "--deep"])
     assert result.exit_code == 2 and "--input" in result.output
+
+
+def tiff_movies(root: Path, run: str) -> None:
+    """``run``'s frames as TIFF movies of the mdoc's sub-frames (the frames finder takes any extension)."""
+    config_edit("list_glob: frames/{run_name}_*.mrc", "list_glob: frames/{run_name}_*")(root)
+    mdoc = root / TS / f"{run}.mdoc"
+    mdoc.write_text(mdoc.read_text().replace(".mrc\n", ".tif\n"))
+    for z in range(len(TILT_ANGLES)):
+        (root / FRAMES / f"{run}_{z:03d}.mrc").unlink()
+        tifffile.imwrite(
+            root / FRAMES / f"{run}_{z:03d}.tif", np.zeros((SUB_FRAMES, 8, 8), np.uint16), photometric="minisblack"
+        )
+
+
+def test_tiff_movies_are_read_by_the_source_checks(source: Path) -> None:
+    tiff_movies(source, "TS_002")
+    assert validate(source) == (0, [])
+    tifffile.imwrite(source / FRAMES / "TS_002_003.tif", np.zeros((3, 8, 8), np.uint16), photometric="minisblack")
+    status, findings = validate(source)
+    assert status == 1
+    assert [(f["code"], f["path"]) for f in findings] == [("E-SOURCE-FRAMES-NUMSUBFRAMES", "frames[0]")], findings
+    assert "TS_002_003.tif" in findings[0]["message"] and findings[0]["found"] == "3 TIFF pages"

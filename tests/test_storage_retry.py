@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto.server import ThreadedMotoServer
 
-from ingest.errors import StorageError
+from ingest.errors import StorageAccessError, StorageError
 from ingest.storage.base import open_storage
 from ingest.storage.fsspec_backend import ObjectStorage
 from ingest.storage.retry import RetryPolicy, is_transient
@@ -79,7 +79,7 @@ def test_transient_failures_are_retried_until_success(transient: Exception) -> N
 def test_permanent_failure_is_not_retried() -> None:
     failures: list[Exception] = [PermissionError("access denied"), ConnectionResetError("never reached")]
     storage = flaky_storage(failures)
-    with pytest.raises(StorageError, match=r"publishing failed \(found PermissionError: access denied\)"):
+    with pytest.raises(StorageAccessError, match=r"publishing was refused \(.*found PermissionError: access denied\)"):
         storage.publish_bytes("k", b"value")
     assert len(failures) == 1
 

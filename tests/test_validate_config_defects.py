@@ -396,3 +396,23 @@ def test_all_findings_are_collected_in_one_pass(tmp_path: Path) -> None:
     )
     codes = set(validate_config(write_config(tmp_path, text)).codes())
     assert {"E-DOSE-RATE", "E-ID-PATTERN", "E-DATE-ORDER", "E-UNKNOWN-KEY", "E-GLOB-STRING-COUNT"} <= codes
+
+
+@pytest.mark.parametrize(
+    ("edit", "path", "expected"),
+    [
+        (Edit("min: float {tilt_min}", "min: low"), "tiltseries[0].metadata.tilt_range.min",
+         'a number or a run data map template such as "float {column}"'),
+        (Edit("tilt_series_quality: int {quality}", "tilt_series_quality: 4.5"),
+         "tiltseries[0].metadata.tilt_series_quality", "a whole number"),
+        (Edit("is_gain_corrected: false", "is_gain_corrected: nope"), "frames[0].metadata.is_gain_corrected",
+         "true or false"),
+        (Edit("acceleration_voltage: 300000", "acceleration_voltage: [300000]"),
+         "tiltseries[0].metadata.acceleration_voltage", "a number"),
+    ],
+)  # fmt: skip
+def test_a_value_of_the_wrong_type_says_what_to_write_in_curator_terms(
+    tmp_path: Path, edit: Edit, path: str, expected: str
+) -> None:
+    report = validate_config(write_config(tmp_path, edited(minimal_text(), edit)))
+    assert [(f.code, f.path, f.expected) for f in report.findings] == [("E-SCHEMA-TYPE", path, expected)]

@@ -72,9 +72,9 @@
 | C-FRAMES-GAIN | frames | not gain corrected, and no file under Gains/ (warning: the portal's test is skipped then) |
 | C-TILT-NO-RAWTLT | tiltseries | a tilt series has no raw tilt file (warning: the portal imports it without) |
 | C-TILT-NO-MDOC | tiltseries | a run with a tilt series or frames has no mdoc (warning) |
-| C-FRAMES-NUMSUBFRAMES | frames | an MRC frame's nz differs from NumSubFrames of its mdoc section |
-| C-FRAMES-CONSISTENT | frames | MRC frames differ in size or pixel spacing, or one's x and y spacings differ |
-| C-GAIN-CONSISTENT | frames | MRC gains differ in size or pixel spacing, or one's x and y spacings differ |
+| C-FRAMES-NUMSUBFRAMES | frames | a frame's MRC nz or TIFF/EER pages differ from its mdoc section's NumSubFrames |
+| C-FRAMES-CONSISTENT | frames | frames differ in size or MRC spacing, a TIFF's pages in size, or x and y spacing |
+| C-GAIN-CONSISTENT | frames | gains differ in size or MRC spacing, a TIFF's pages in size, or x and y spacing |
 | C-GAIN-HEADER | frames | a gain MRC is not one image (nz = 1), or not of the first MRC frame's size and voxel size |
 | C-FRAMES-PIXEL-SPACING | frames | a tilt series' pixel_spacing is no whole multiple of the MRC frames' voxel size |
 """

@@ -134,7 +134,7 @@ class FsspecTree:
                 lambda: fs.find(root), what="listing the output tree", where=self.url, policy=DEFAULT_RETRY
             )
         except StorageError as error:
-            raise UnreadableTreeError(error.what, where=self.url, found=error.found) from error
+            raise UnreadableTreeError(error.what, where=self.url, expected=error.expected, found=error.found) from error
         keys = tuple(sorted(path[len(root) + 1 :] for path in found if path.startswith(root + "/")))
         if not keys and not self._retrying("listing", "", lambda: fs.isdir(root)):
             raise UnreadableTreeError("cannot read the output tree", where=self.url, found="nothing there")

@@ -150,7 +150,7 @@ def deposition(
             bucket_root=bucket_root,
         )
     except InvalidConfigError as error:
-        click.echo(error.render(), err=True, nl=False)
+        click.echo(error.render().rstrip("\n"), err=True)  # the findings, then the one-line error
         raise
     refused: tuple[str, ...] = ()
     if not skip_source_checks and not dry_run:  # the dry run reads no source file (`ingest validate --deep` does)

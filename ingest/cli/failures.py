@@ -32,7 +32,7 @@ INTERRUPTED_EXIT = 130
 EXIT_CODES = (
     (0, "success (validate: valid; check: clean)"),
     (1, "the data is bad: invalid config, failed runs, findings of check, malformed input file"),
-    (2, "usage: bad option or argument, unreadable input or tree, unreachable storage, nothing to check"),
+    (2, "usage: bad option or argument, unreadable input or tree, unreachable or refusing storage, nothing to check"),
     (INTERNAL_ERROR_EXIT, "internal error (a bug): one line on stderr, the traceback in a log file"),
     (INTERRUPTED_EXIT, "interrupted (Ctrl-C); run the same command again to resume"),
 )

@@ -71,16 +71,33 @@ HELP: dict[str, tuple[tuple[str, ...], tuple[tuple[int, str], ...]]] = {
         (
             "ingest convert volume tomo.mrc tomo.zarr --voxel-spacing 10 --mrc tomo-portal.mrc",
             "ingest convert volume mask.mrc mask.zarr --voxel-spacing 10 --kind semantic-mask",
+            "ingest convert volume s3://bucket/tomo.mrc s3://bucket/out/tomo.zarr --voxel-spacing 10 "
+            "--storage-option endpoint_url=http://127.0.0.1:9000",
         ),
-        ((0, "converted"), (1, "the source is malformed"), (2, "unreadable source or bad usage")),
+        (
+            (0, "converted"),
+            (1, "the source is malformed"),
+            (2, "missing or unreadable source, unreachable storage, bad usage"),
+        ),
     ),
     "convert picks": (
-        ("ingest convert picks particles.star picks.ndjson --from relion3_star --shape oriented-point",),
-        ((0, "converted"), (1, "the pick file is malformed"), (2, "unreadable file or bad usage")),
+        (
+            "ingest convert picks particles.star picks.ndjson --from relion3_star --shape oriented-point",
+            "ingest convert picks s3://bucket/picks.csv picks.ndjson --from csv --tomogram s3://bucket/tomo.mrc",
+        ),
+        (
+            (0, "converted"),
+            (1, "the pick file is malformed"),
+            (2, "missing or unreadable file, unreachable storage, bad usage"),
+        ),
     ),
     "export picks": (
         ("ingest export picks picks.ndjson particles.star --to relion5_star --voxel-spacing 10",),
-        ((0, "exported"), (1, "the ndJSON is malformed"), (2, "unreadable file or bad usage")),
+        (
+            (0, "exported"),
+            (1, "the ndJSON is malformed"),
+            (2, "missing or unreadable file, unreachable storage, bad usage"),
+        ),
     ),
 }
 """Per command path (below ``ingest``): example command lines and exit statuses (3 and 130 apply to all)."""

@@ -8,8 +8,9 @@ rules, in short:
   ``junit``); ``--from`` / ``--to`` name data formats (the file format read, the file format written).
 - Axis triples are written ``X,Y,Z`` everywhere (``--tomogram-size``, ``--rescale-to``).
 - ``--workers`` is the parallelism of the command, default chosen from the work.
-- Paths to data accept URLs (``s3://bucket/prefix``) wherever the command can read them; they are kept as text,
-  never passed through :class:`pathlib.Path` (which would make ``s3://b/p`` into ``s3:/b/p``).
+- Paths to data (trees, input roots, files converted, read or written) accept URLs (``file://``, ``s3://bucket/key``
+  with ``--storage-option``); they are kept as text, never passed through :class:`pathlib.Path` (which would make
+  ``s3://b/p`` into ``s3:/b/p``), and opened through :mod:`ingest.storage.locations`.
 - Free-text choices are click choices (usage error, exit 2) that suggest the closest known value.
 
 Renamed options keep their old spelling as a hidden alias that warns (:func:`deprecated_alias`), so curators'
@@ -177,7 +178,7 @@ TERMS: dict[str, Term] = {
         varies="deposition, run, validate: the output tree (DIR|URL); migrate: the upgraded config file(s)",
     ),
     "--bucket-root": Term("a local folder holding the buckets that literal bucket/key paths name"),
-    "--storage-option": Term("fsspec settings of s3:// URLs (KEY=VALUE, repeatable)"),
+    "--storage-option": Term("fsspec settings of the command's s3:// URLs, inputs and outputs (KEY=VALUE, repeatable)"),
     "--run": Term("runs whose name fully matches REGEX (repeatable)"),
     "--exclude-run": Term("runs whose name fully matches REGEX are skipped (repeatable)"),
     "--dataset": Term("datasets whose id fully matches REGEX (repeatable)"),
@@ -203,14 +204,14 @@ TERMS: dict[str, Term] = {
     "--kind": Term("the kind of volume"),
     "--mask-label": Term("the label value that is the object"),
     "--threshold": Term("the value at or above which a voxel is the object"),
-    "--mrc": Term("also write the canonical MRC here"),
+    "--mrc": Term("also write the canonical MRC here (FILE|URL)"),
     "--ngff": Term("the OME-NGFF version written"),
     "--shape": Term("the annotation shape of the points"),
     "--binning": Term("divides pixel coordinates"),
     "--filter-value": Term("keep this run's rows of a multi-run pick file"),
     "--order": Term("the axis order of coordinates in the pick file"),
-    "--tomograms-star": Term("a RELION tomograms.star giving sizes and pixel sizes"),
-    "--tomogram": Term("an MRC giving the tomogram's size"),
+    "--tomograms-star": Term("a RELION tomograms.star giving sizes and pixel sizes (FILE|URL)"),
+    "--tomogram": Term("an MRC giving the tomogram's size, from its header (FILE|URL)"),
     "--delimiter": Term("the CSV/TSV delimiter"),
     "--columns": Term("the axis order of CSV/TSV columns"),
     "--option": Term("a format-specific KEY=VALUE (repeatable)"),

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
-from ingest.errors import StorageError
+from ingest.errors import StorageError, naming
 from ingest.storage.keys import TEMPORARY_MARKER, check_key, check_prefix, fitting_name, publication_order
 from ingest.storage.publication_steps import publication_step
 from ingest.storage.retry import RetryPolicy, call_with_retries
@@ -167,7 +167,8 @@ class FsspecStorage:
                     self.fs.get_file(path, str(local))
 
             self._call("downloading", key, download)
-            yield local
+            with naming(str(local), self.url_of(key)):  # an error about the copy names the source as stored
+                yield local
 
     def check_writable(self) -> None:
         """Raise :class:`StorageError` now, rather than after hours of work, if the root cannot be written."""

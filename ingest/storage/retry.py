@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ingest.errors import StorageError, UnreachableStorageError
+from ingest.errors import StorageAccessError, StorageError, UnreachableStorageError
 
 T = TypeVar("T")
 
@@ -62,6 +62,16 @@ _TRANSIENT_CLASS_NAMES = frozenset(
 _CONNECTION_CLASS_NAMES = frozenset({"ConnectionError", "ClientConnectionError", "ConnectTimeoutError"})
 """Failures to reach the endpoint (refused, unresolvable, connect timeout); botocore's ``EndpointConnectionError``
 and the builtin ``ConnectionRefusedError`` derive from a ``ConnectionError``."""
+
+
+_CREDENTIAL_CLASS_NAMES = frozenset({"NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError"})
+_DENIED_CODES = frozenset(
+    {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "403"}
+)
+CREDENTIALS_HINT = (
+    "credentials allowed there: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or "
+    "--storage-option anon=true for a public bucket"
+)
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,18 @@ def is_transient(error: BaseException) -> bool:
         if isinstance(link, OSError) and link.errno == errno.EBUSY:  # s3fs's translation of SlowDown / 503
             return True
         if _error_code(link) in THROTTLING_CODES:
+            return True
+    return False
+
+
+def is_access_failure(error: BaseException) -> bool:
+    """Whether ``error`` (or its cause chain) says the storage refused us: no credentials, or access denied."""
+    for link in _error_chain(error):
+        if isinstance(link, StorageError):
+            return False
+        if any(cls.__name__ in _CREDENTIAL_CLASS_NAMES for cls in type(link).__mro__):
+            return True
+        if isinstance(link, PermissionError) or _error_code(link) in _DENIED_CODES:
             return True
     return False
 
@@ -187,6 +209,11 @@ def call_with_retries(
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         if is_connection_failure(error):
             raise UnreachableStorageError(f"{what} failed{tries}", where=where, found=describe_error(error)) from error
+        if is_access_failure(error):
+            expected = CREDENTIALS_HINT if where.startswith("s3://") else "permission to read or write there"
+            raise StorageAccessError(
+                f"{what} was refused", where=where, expected=expected, found=describe_error(error)
+            ) from error
         raise StorageError(f"{what} failed{tries}", where=where, found=describe_error(error)) from error
 
 

@@ -8,6 +8,7 @@ Errors that several union members report about the same value are merged into on
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ _TYPE_ERRORS = (
     "_parsing",
     "_from_datetime",
     "_from_date",
+    "_from_float",
     "_not_finite",
     "is_instance_of",
     "model_attributes",
@@ -155,19 +157,54 @@ def _message(code: str, error: Any) -> str:
     return str(error["msg"])
 
 
+_EXPECTED_TYPES = {
+    "float": "a number",
+    "int": "a whole number",
+    "bool": "true or false",
+    "string": "text",
+    "dict": "a mapping of keys to values",
+    "model": "a mapping of keys to values",
+    "list": "a list",
+    "tuple": "a list",
+    "datetime": "a date and time (YYYY-MM-DDTHH:MM:SS)",
+    "date": "a date (YYYY-MM-DD)",
+}
+"""pydantic's error type prefixes (``float_parsing``, ``int_from_float``, ...) → what a curator should write."""
+
+_TEMPLATE_COLUMN = re.compile(r"^\^(?P<prefix>.*?)\\\{\[A-Za-z_\]\[A-Za-z0-9_-\]\*\\\}\$$")
+"""A templated-value pattern of the schema (``^(float|int) *\\{[A-Za-z_][A-Za-z0-9_-]*\\}$``): what precedes the
+``{column}`` part."""
+
+
 def _expected(code: str, group: list[Any]) -> str:
     texts: list[str] = []
     for error in group:
         ctx = error.get("ctx") or {}
+        kind = str(error["type"])
         if "pattern" in ctx:
-            text = f"text matching {ctx['pattern']}"
-        elif "expected" in ctx and str(error["type"]) in ("enum", "literal_error"):
+            text = _describe_pattern(str(ctx["pattern"]))
+        elif "expected" in ctx and kind in ("enum", "literal_error"):
             text = f"one of {ctx['expected']}"
+        elif _code(kind) == "E-SCHEMA-TYPE" and kind.split("_", 1)[0] in _EXPECTED_TYPES:
+            text = _EXPECTED_TYPES[kind.split("_", 1)[0]]
         else:
             text = _lower_first(str(error["msg"]))
         if text not in texts:
             texts.append(text)
-    return " or ".join(texts)
+    if len(texts) > 1 and "text" in texts:  # a union's text member (a template) says less than its other members
+        texts.remove("text")
+    return " or ".join(sorted(texts, key=lambda text: text.startswith("a run data map template")))
+
+
+def _describe_pattern(pattern: str) -> str:
+    """A run-data-map template pattern as an example (``a run data map template such as "float {column}"``);
+    any other pattern as itself."""
+    match = _TEMPLATE_COLUMN.match(pattern)
+    if match is None:
+        return f"text matching {pattern}"
+    prefix = match["prefix"].replace(" *", " ").replace("(", "").split("|", 1)[0].rstrip(")")
+    example = f"{prefix.strip()} {{column}}".strip()
+    return f'a run data map template such as "{example}"'
 
 
 def _lower_first(text: str) -> str:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import mrcfile
 import numpy as np
 
 from ingest.converters.picks.export import ExportOptions, exporter_for
 from ingest.converters.picks.ndjson import PointShape, ndjson_chunks
 from ingest.converters.picks.ndjson_reader import ndjson_to_picks
 from ingest.converters.picks.registry import Picks, ReadOptions, read_picks
-from ingest.converters.volumes.mrc import check_mrc_sizes
+from ingest.converters.volumes.mrc import check_mrc_header_sizes
+from ingest.domain.mrc_header import HEADER_BYTES, parse_mrc_header_bytes
 from ingest.errors import InputFileError
 from ingest.storage.special_files import refuse_special_file
 from ingest.storage.staging import refuse_overwriting_sources, write_atomically
@@ -37,15 +37,24 @@ class ConversionResult:
 
 
 def tomogram_size_from_mrc(path: Path) -> Size:
-    """The (x, y, z) size in voxels from an MRC header."""
+    """The (x, y, z) size in voxels from the header of the local MRC ``path``."""
     refuse_special_file(path, str(path))
-    check_mrc_sizes(path, path.stat().st_size)
     try:
-        with mrcfile.open(path, header_only=True, permissive=True) as mrc:
-            header = mrc.header
-            return int(header.nx), int(header.ny), int(header.nz)
-    except (OSError, ValueError) as error:
+        with path.open("rb") as stream:
+            raw = stream.read(HEADER_BYTES)
+        file_size = path.stat().st_size
+    except OSError as error:
         raise InputFileError("cannot read the MRC header", where=str(path), found=str(error)) from None
+    return tomogram_size_from_header(raw, file_size, where=str(path))
+
+
+def tomogram_size_from_header(raw: bytes, file_size: int, *, where: str) -> Size:
+    """The (x, y, z) size in voxels from the first 1024 bytes ``raw`` of the MRC ``where`` of ``file_size`` bytes,
+    after the size checks of :func:`~ingest.converters.volumes.mrc.check_mrc_sizes` (for an MRC named by URL, the
+    bytes come from one ranged read instead of a copy of the tomogram)."""
+    check_mrc_header_sizes(raw, file_size, where=where)
+    fields = parse_mrc_header_bytes(raw, where=where).fields
+    return int(fields["nx"]), int(fields["ny"]), int(fields["nz"])
 
 
 def require_inside_volume(picks: Picks, size: Size) -> None:

@@ -9,6 +9,7 @@ error they are removed. docs/design.md §4 ("Volumes") is the contract.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,26 +48,17 @@ def open_volume(path: Path) -> tuple[da.Array, SourceInfo]:
     return array, info
 
 
-def _open(path: Path) -> tuple[da.Array, SourceInfo, RegionSource]:
-    """The source as a dask array, its header facts, and a reader of regions that bypasses dask."""
+def _open(
+    path: Path | str, storage_options: Mapping[str, Any] | None = None
+) -> tuple[da.Array, SourceInfo, RegionSource]:
+    """The source as a dask array, its header facts, and a reader of regions that bypasses dask; ``path`` as text
+    is the URL of an OME-Zarr read in place (with ``storage_options``)."""
+    if isinstance(path, str):
+        return _open_zarr(path, storage_options)
     if not path.exists():
         raise InputFileError("source volume does not exist", where=str(path))
     if path.is_dir():
-        zarr_source = read_ome_zarr(path)
-        info = SourceInfo(
-            path=path,
-            format="zarr",
-            shape=_shape3(zarr_source.data.shape),
-            dtype=str(zarr_source.data.dtype),
-            voxel_size=zarr_source.voxel_size,
-            mrc_mode=None,
-            extended_header=b"",
-            exttyp=b"",
-            data_offset=None,
-            warnings=zarr_source.warnings,
-        )
-        regions = RegionSource(info.shape, np.dtype(zarr_source.data.dtype), zarr_source.read)
-        return zarr_source.data, info, regions
+        return _open_zarr(path, None)
     mrc = read_mrc(path)
     chunks = tuple(min(256, n) for n in mrc.data.shape)
     # An explicit name: dask would otherwise hash every byte of the file to name the array.
@@ -90,8 +82,28 @@ def _open(path: Path) -> tuple[da.Array, SourceInfo, RegionSource]:
     return array, info, RegionSource(info.shape, np.dtype(data.dtype), lambda region: data[region])
 
 
+def _open_zarr(
+    path: Path | str, storage_options: Mapping[str, Any] | None
+) -> tuple[da.Array, SourceInfo, RegionSource]:
+    zarr_source = read_ome_zarr(path, storage_options)
+    info = SourceInfo(
+        path=path,
+        format="zarr",
+        shape=_shape3(zarr_source.data.shape),
+        dtype=str(zarr_source.data.dtype),
+        voxel_size=zarr_source.voxel_size,
+        mrc_mode=None,
+        extended_header=b"",
+        exttyp=b"",
+        data_offset=None,
+        warnings=zarr_source.warnings,
+    )
+    regions = RegionSource(info.shape, np.dtype(zarr_source.data.dtype), zarr_source.read)
+    return zarr_source.data, info, regions
+
+
 def convert_volume(
-    source: Path,
+    source: Path | str,
     zarr_out: Path,
     *,
     voxel_spacing: float,
@@ -102,6 +114,7 @@ def convert_volume(
     rescale_to: tuple[int, int, int] | None = None,
     progress: ProgressCallback | None = None,
     workers: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> VolumeResult:
     """Convert ``source`` into a 3-level OME-Zarr at ``zarr_out`` (and the canonical MRC at ``mrc_out``).
 
@@ -109,7 +122,8 @@ def convert_volume(
     ``MaskLabel(1)``); ``rescale_to`` regrids a mask to the tomogram's (z, y, x) shape by nearest neighbour.
     ``workers`` threads (default: the usable cores) read, encode and write chunks; lazy sources are computed
     block by block with dask's synchronous scheduler named explicitly, so this also works inside a
-    dask.distributed task without touching its client.
+    dask.distributed task without touching its client. ``source`` given as text is the URL of an OME-Zarr
+    (``s3://bucket/image.zarr``), read in place with the fsspec ``storage_options``.
     """
     kind, ngff = VolumeKind(kind), NgffVersion(ngff)
     if not (math.isfinite(voxel_spacing) and voxel_spacing > 0):
@@ -123,8 +137,8 @@ def convert_volume(
     if rescale_to is not None and kind not in (VolumeKind.SEMANTIC_MASK, VolumeKind.INSTANCE_MASK):
         raise UsageError("rescaling applies to masks only", found=f"kind {kind.value}")
     outputs = {"the OME-Zarr output": zarr_out, **({"the MRC output": mrc_out} if mrc_out is not None else {})}
-    refuse_overwriting_sources(outputs, {"the source volume": source})
-    _, info, data = _open(source)
+    refuse_overwriting_sources(outputs, {"the source volume": source} if isinstance(source, Path) else {})
+    _, info, data = _open(source, storage_options)
     if isinstance(mask, MaskLabel):
         _check_label_can_occur(mask, data.dtype, info)
     if rescale_to is not None:

@@ -138,25 +138,28 @@ def check_mrc_sizes(path: Path, size: int) -> None:
     """
     with path.open("rb") as stream:
         raw = stream.read(HEADER_BYTES)
-    header = parse_mrc_header_bytes(raw, where=str(path)).fields
+    check_mrc_header_sizes(raw, size, where=str(path))
+
+
+def check_mrc_header_sizes(raw: bytes, size: int, *, where: str) -> None:
+    """:func:`check_mrc_sizes` of the header bytes ``raw`` of a file of ``size`` bytes named ``where``."""
+    header = parse_mrc_header_bytes(raw, where=where).fields
     nsymbt, mode = int(header["nsymbt"]), int(header["mode"])
     nx, ny, nz = int(header["nx"]), int(header["ny"]), int(header["nz"])
     if (mode not in SUPPORTED_MODES and mode != 101) or min(nx, ny, nz) < 1:
         stamp = bytes(header["map"]).decode("ascii", "replace")
         raise InputFileError(
             "not an MRC volume this converter reads",
-            where=str(path),
+            where=where,
             expected=f"MRC mode {sorted(SUPPORTED_MODES)} and positive nx, ny, nz",
             found=f"mode {mode}, nx/ny/nz {nx}/{ny}/{nz}, map stamp {stamp!r}",
         )
     if nsymbt < 0:
-        raise InputFileError(
-            "not a readable MRC file", where=str(path), expected="nsymbt >= 0", found=f"nsymbt {nsymbt}"
-        )
+        raise InputFileError("not a readable MRC file", where=where, expected="nsymbt >= 0", found=f"nsymbt {nsymbt}")
     if HEADER_BYTES + nsymbt > size:
         raise InputFileError(
             "MRC extended header runs past the end of the file",
-            where=str(path),
+            where=where,
             expected=f"at least {HEADER_BYTES + nsymbt} bytes (1024-byte header + nsymbt {nsymbt})",
             found=f"{size} bytes",
         )
@@ -165,7 +168,7 @@ def check_mrc_sizes(path: Path, size: int) -> None:
         if needed > size:
             raise InputFileError(
                 "truncated MRC data block",
-                where=str(path),
+                where=where,
                 expected=f"{needed} bytes for {nz}x{ny}x{nx} mode {mode} voxels after {nsymbt} extended header bytes",
                 found=f"{size} bytes",
             )

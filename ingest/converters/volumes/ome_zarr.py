@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -207,14 +208,17 @@ def write_multiscales_metadata(root: Path, attributes: dict[str, Any], ngff: Ngf
     (root / "zarr.json").write_text(json.dumps(group, indent=2, sort_keys=True) + "\n")
 
 
-def read_ome_zarr(path: Path) -> ZarrSource:
+def read_ome_zarr(path: Path | str, storage_options: Mapping[str, Any] | None = None) -> ZarrSource:
     """Open an OME-Zarr image (or a bare zarr array) as a lazy (z, y, x) dask array.
+
+    ``path`` is a local folder or an fsspec URL (``s3://bucket/image.zarr``, read in place with
+    ``storage_options``).
 
     The first multiscales dataset is level 0. Leading singleton axes (t, c) are dropped; axes listed in another
     order than z, y, x are noted in ``warnings`` and the array is read as z, y, x, as the portal does.
     """
     try:
-        node = zarr.open(str(path), mode="r")
+        node = zarr.open(str(path), mode="r", storage_options=dict(storage_options) if storage_options else None)
     except Exception as error:  # zarr raises several unrelated types for "not a zarr hierarchy"
         raise InputFileError(
             "not an MRC file or a zarr group", where=str(path), found=f"{type(error).__name__}: {error}"
@@ -267,7 +271,7 @@ MAX_SOURCE_CHUNK_BYTES = 1 << 30
 """Reading any region decodes whole chunks: a chunk declared bigger than this (1 GiB decoded) is refused."""
 
 
-def _refuse_huge_chunks(array: zarr.Array[Any], path: Path) -> None:
+def _refuse_huge_chunks(array: zarr.Array[Any], path: Path | str) -> None:
     chunk_bytes = math.prod(int(n) for n in array.chunks) * np.dtype(array.dtype).itemsize
     if chunk_bytes > MAX_SOURCE_CHUNK_BYTES:
         raise InputFileError(
@@ -278,7 +282,7 @@ def _refuse_huge_chunks(array: zarr.Array[Any], path: Path) -> None:
         )
 
 
-def _array_at(group: zarr.Group, key: str, path: Path) -> zarr.Array[Any]:
+def _array_at(group: zarr.Group, key: str, path: Path | str) -> zarr.Array[Any]:
     try:
         node = group[key]
     except KeyError as error:

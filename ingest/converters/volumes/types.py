@@ -36,7 +36,8 @@ class RegionSource:
 class SourceInfo:
     """Header facts of a source volume (``voxel_size`` z, y, x in Å as the file says; 0 or None when absent)."""
 
-    path: Path
+    path: Path | str
+    """The source file or folder; a URL (text) for an OME-Zarr read from a storage directly."""
     format: str
     shape: tuple[int, int, int]
     dtype: str
@@ -65,7 +66,7 @@ class VolumeResult:
     """Everything the metadata step needs about one converted volume."""
 
     kind: VolumeKind
-    source: Path
+    source: Path | str
     zarr_path: Path
     mrc_path: Path | None
     ngff: NgffVersion

@@ -254,7 +254,7 @@ class _MrcCopy:
 
         def run() -> None:
             try:
-                writer.copy_data_from(source.path, offset, stop=stop)
+                writer.copy_data_from(Path(source.path), offset, stop=stop)  # an MRC: always a local file
             except BaseException as error:
                 self._error = error
 
