@@ -195,3 +195,23 @@ def test_the_manifest_records_three_digests_per_precomputed_point_folder(origina
     manifest = json.loads((source / f".ingest/manifests/{RUN_DIR}.json").read_text())
     recorded = manifest["outputs"][f"{PRECOMPUTED}/info"]
     assert sorted(recorded) == [f"{PRECOMPUTED}/{name}" for name in ("by_id/0.shard", "info", "spatial0/0_0_0")]
+
+
+def test_a_point_folder_of_the_unsharded_writer_is_written_again_sharded(
+    original: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A tree of an earlier version holds one by_id file per point, and the manifest a fingerprint without the
+    sharding: the rerun writes the folder again, sharded, and removes the per-point files."""
+    config, source = original
+    output = tmp_path / "out"
+    shutil.copytree(source, output)
+    (output / SHARD).unlink()
+    for index in range(3):
+        (output / PRECOMPUTED / f"by_id/{index}").write_bytes(b"an annotation")
+    manifest = output / f".ingest/manifests/{RUN_DIR}.json"
+    document = json.loads(manifest.read_text())
+    document["entries"][f"{PRECOMPUTED}/info"] = "the fingerprint an earlier version wrote"
+    manifest.write_text(json.dumps(document))
+    assert ingest(config, str(output))["totals"]["written"] >= 1
+    assert sorted(path.name for path in (output / PRECOMPUTED / "by_id").iterdir()) == ["0.shard"]
+    assert local_tree(output) == local_tree(source)

@@ -34,6 +34,9 @@ PointRecord = dict[str, Any]
 BY_ID_SHARDING = ShardingSpec(preshift_bits=0, minishard_bits=10, shard_bits=0)
 """How the ``by_id`` index is sharded (the portal's parameters, annotations stored raw)."""
 
+POINTS_FOLDER_FORMAT = f"precomputed points, by_id {json.dumps(BY_ID_SHARDING.to_json(), sort_keys=True)}"
+"""What a point folder's fingerprint includes of how it is written (a folder written otherwise is redone)."""
+
 
 @dataclass(frozen=True)
 class PointColumns:
