@@ -197,3 +197,18 @@ def test_check_reads_an_older_unsharded_folder(tmp_path: Path) -> None:
     assert _findings(tmp_path, "old") == []
     (tmp_path / "old/by_id/3").unlink()
     assert _findings(tmp_path, "old") == [("C-NG-PRECOMPUTED", "1 ids without a by_id file, e.g. [3]")]
+
+
+def test_a_broken_line_of_the_point_file_is_named_with_its_number(tmp_path: Path) -> None:
+    from ingest.errors import InputFileError
+    from ingest.pipeline.execute_neuroglancer import iter_points
+    from ingest.storage.base import open_storage
+
+    (tmp_path / "p.ndjson").write_bytes(b'{"type": "point", "location": {"x": 1, "y": 2, "z": 3}}\n\n{"type": \n')
+    storage = open_storage(str(tmp_path))
+    with pytest.raises(InputFileError, match=r"p\.ndjson:3: not a JSON object"):
+        write_precomputed_points(
+            iter_points(storage, "p.ndjson"), tmp_path / "p", voxel_spacing=10, object_name="r", diameter=None,
+            oriented=False,
+        )  # fmt: skip
+    assert not (tmp_path / "p").exists()
