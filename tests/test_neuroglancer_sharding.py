@@ -212,3 +212,17 @@ def test_a_broken_line_of_the_point_file_is_named_with_its_number(tmp_path: Path
             oriented=False,
         )  # fmt: skip
     assert not (tmp_path / "p").exists()
+
+
+def test_gzip_encoded_chunks_read_back_with_tensorstore(tmp_path: Path) -> None:
+    """The portal's data_encoding (gzip per chunk), over 4 shards: tensorstore decodes every chunk."""
+    spec = ShardingSpec(preshift_bits=1, minishard_bits=2, shard_bits=2, data_encoding="gzip")
+    ids = np.array([0, 3, 17, 64, 65, 1000, 2**40 + 5], dtype=np.uint64)
+    records = np.arange(len(ids) * 6, dtype=np.uint8).reshape(len(ids), 6)
+    files = shard_files(spec, ids, records)
+    assert sorted(files) == ["0.shard", "1.shard", "2.shard", "3.shard"]
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    store = _kvstore(tmp_path, spec.to_json())
+    found = {int.from_bytes(key, "big"): bytes(store.read(key).result().value) for key in store.list().result()}
+    assert found == {int(i): records[row].tobytes() for row, i in enumerate(ids)}
