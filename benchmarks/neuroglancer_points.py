@@ -5,9 +5,11 @@ rotations) are written once as the portal's ndJSON into a local output tree. The
 subprocess (same imports, timed around the call only), alternating, ``--repeats`` rounds, medians reported:
   (a) baseline: the ndJSON written by our writer (``ndjson_chunks`` into ``write_atomically``, as ``convert-picks``);
   (b) ours: ``write_precomputed_annotations`` as the pipeline calls it (read the ndJSON from the output storage,
-      ``write_precomputed_points`` with the ``neuroglancer`` package's ``AnnotationWriter`` into scratch, publish the
-      folder with a ``DigestingPublisher``, which hashes every file for the run manifest);
-  (c) the parts of (b), timed separately (for the profile): reading, the writer, publishing.
+      ``write_precomputed_points`` into scratch: ``info`` and ``spatial0`` as the ``neuroglancer`` package's
+      ``AnnotationWriter`` lays them out, ``by_id`` sharded as the portal shards it; publish the folder with a
+      ``DigestingPublisher``, which hashes every file for the run manifest);
+  (c) the parts of (b), timed separately (for the profile): reading and parsing the ndJSON into columns, the
+      writer, publishing.
 Reported: seconds, the ratio (b)/(a), bytes and files written, and each subprocess's peak resident set (VmHWM,
 interpreter and libraries included).
 
@@ -83,11 +85,11 @@ def _child(kind: str, work: Path, oriented: bool, round_: int) -> None:
     """Time one measurement in this (fresh) process and print it as JSON."""
     from ingest.converters.picks.ndjson import PointShape, ndjson_chunks
     from ingest.converters.picks.registry import Picks
-    from ingest.converters.viewers.neuroglancer_points import write_precomputed_points
+    from ingest.converters.viewers.neuroglancer_points import point_columns, write_precomputed_points
     from ingest.domain.entities import Shape
     from ingest.domain.tasks import PrecomputedPointsTask
     from ingest.domain.viewers import PALETTE
-    from ingest.pipeline.execute_neuroglancer import read_points, write_precomputed_annotations
+    from ingest.pipeline.execute_neuroglancer import iter_points, write_precomputed_annotations
     from ingest.storage.base import open_storage
     from ingest.storage.digests import DigestingPublisher
     from ingest.storage.staging import write_atomically
@@ -122,7 +124,7 @@ def _child(kind: str, work: Path, oriented: bool, round_: int) -> None:
             result["seconds"] = time.perf_counter() - start
         else:  # the same steps as write_precomputed_annotations, each timed
             start = time.perf_counter()
-            points = read_points(storage, task.points_key)
+            points = point_columns(iter_points(storage, task.points_key), oriented=oriented)
             result["read"] = time.perf_counter() - start
             with storage.scratch() as scratch:
                 start = time.perf_counter()
@@ -190,7 +192,7 @@ def main() -> None:
         written, files = rounds[0][kind]["bytes"] / mib, int(rounds[0][kind]["files"])
         peak = max(r[kind]["peak_mib"] for r in rounds)
         print(f"{name:38} {seconds:8.2f} {seconds / baseline:6.1f}x {written:12.1f} {files:9,} {peak:9.0f}")
-    parts = (("reading the ndJSON", "read"), ("AnnotationWriter", "writer"), ("publishing (digests)", "publish"))
+    parts = (("reading the ndJSON (columns)", "read"), ("writer", "writer"), ("publishing (digests)", "publish"))
     for name, field in parts if not args.skip_parts else ():
         seconds = median("parts", field)
         print(f"  (c) {name:32} {seconds:8.2f} {seconds / baseline:6.1f}x")

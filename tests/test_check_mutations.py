@@ -348,6 +348,22 @@ def _broken_mesh(root: Path) -> None:
 
 
 MUTATIONS["C-MESH-GLB"] = (_broken_mesh, f"{VS}/Annotations/105/surface-1.0_triangularmesh.glb")
+PRECOMPUTED = f"{VS}/NeuroglancerPrecompute/101-ribosome-1.0_orientedpoint"
+
+
+def _truncated_shard(root: Path) -> None:
+    """The oriented points' precomputed annotations, their by_id shard cut short by one byte."""
+    from ingest.converters.viewers.neuroglancer_points import write_precomputed_points
+
+    points = [json.loads(line) for line in (root / ORIENTED).read_text().splitlines()]
+    write_precomputed_points(
+        points, root / PRECOMPUTED, voxel_spacing=SPACING, object_name="ribosome", diameter=None, oriented=True
+    )
+    shard = root / PRECOMPUTED / "by_id/0.shard"
+    shard.write_bytes(shard.read_bytes()[:-1])
+
+
+MUTATIONS["C-NG-PRECOMPUTED"] = (_truncated_shard, PRECOMPUTED)
 
 UNTESTABLE: dict[str, str] = {}
 

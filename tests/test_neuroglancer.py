@@ -66,15 +66,15 @@ def test_precomputed_points_hold_every_point_with_its_rotation(tmp_path: Path) -
     assert properties[1]["rot_mat_0_1"] == -1.0 and properties[1]["rot_mat_1_0"] == 1.0
     names = next(p for p in info["properties"] if p["id"] == "name")
     assert names["enum_labels"] == ["ribosome"]
-    assert sorted(path.name for path in (tmp_path / "p/by_id").iterdir()) == ["0", "1"]
+    assert sorted(path.name for path in (tmp_path / "p/by_id").iterdir()) == ["0.shard"]
 
 
 def test_points_are_encoded_as_the_writers_add_point_encodes_them() -> None:
-    """All rows at once give the records, ids and bounds that ``AnnotationWriter.add_point`` gives row by row."""
+    """All rows at once give the records and bounds that ``AnnotationWriter.add_point`` gives row by row."""
     from neuroglancer import AnnotationPropertySpec, CoordinateSpace
     from neuroglancer.write_annotations import AnnotationWriter
 
-    from ingest.converters.viewers.neuroglancer_points import _add_points
+    from ingest.converters.viewers.neuroglancer_points import encode_points
 
     def writer() -> AnnotationWriter:
         properties = [
@@ -91,8 +91,9 @@ def test_points_are_encoded_as_the_writers_add_point_encodes_them() -> None:
     one_by_one, at_once = writer(), writer()
     for row in range(9):
         one_by_one.add_point(list(locations[row]), name=names[row], color=tuple(colors[row]), score=scores[row])
-    _add_points(at_once, locations, {"name": names, "color": colors, "score": scores})
-    assert at_once.annotations == one_by_one.annotations
+    records = encode_points(at_once, locations, {"name": names, "color": colors, "score": scores})
+    assert [record.tobytes() for record in records] == [annotation.encoded for annotation in one_by_one.annotations]
+    assert [annotation.id for annotation in one_by_one.annotations] == list(range(9))
     assert at_once.lower_bound.tolist() == one_by_one.lower_bound.tolist()
     assert at_once.upper_bound.tolist() == one_by_one.upper_bound.tolist()
 

@@ -11,6 +11,7 @@ import functools
 import http.server
 import io
 import json
+import re
 import shutil
 import threading
 import time
@@ -53,13 +54,30 @@ return window.viewer === undefined ? null : window.viewer.layerManager.managedLa
 
 
 class _TreeServer(http.server.SimpleHTTPRequestHandler):
-    """Serves the tree with CORS; records every request's path and status."""
+    """Serves the tree with CORS and byte ranges (as S3 does: sharded indices are read by range); records every
+    request's path and status."""
 
     requests: list[tuple[str, int]]
 
     def end_headers(self) -> None:
         self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Expose-Headers", "Content-Range")
         super().end_headers()
+
+    def do_GET(self) -> None:
+        match = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
+        path = Path(self.translate_path(self.path))
+        if match is None or not path.is_file():
+            super().do_GET()
+            return
+        data = path.read_bytes()
+        start, end = int(match[1]), min(int(match[2]), len(data) - 1)
+        self.send_response(206)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        self.send_header("Content-Length", str(end + 1 - start))
+        self.end_headers()
+        self.wfile.write(data[start : end + 1])
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.requests.append((self.path, int(code) if str(code).isdigit() else 0))
@@ -170,6 +188,47 @@ def test_the_state_loads_every_layer_in_chromium_and_renders(
     assert {f"{folder}/mesh/1:0", f"{folder}/mesh/1:0:0"} <= {path for path, status in requests if status == 200}
     missing = [path for path, status in requests if status != 200 and path.rsplit("/", 1)[-1] not in PROBES]
     assert missing == []
+
+
+SELECTED = """
+const managed = window.viewer.layerManager.getLayerByName(arguments[0]);
+if (managed === undefined || managed.layer === null) return "no layer";
+const reference = managed.layer.annotationStates.states[0].source.references.get(arguments[1]);
+if (reference === undefined) return "no reference";
+if (reference.value === undefined) return "pending";
+if (reference.value === null) return "not found";
+return {id: reference.value.id, point: Array.from(reference.value.point), properties: reference.value.properties};
+"""
+
+
+def test_a_point_selected_by_id_is_read_from_the_sharded_by_id_index(
+    served: tuple[Path, str, list[tuple[str, int]]], browser: Any
+) -> None:
+    """A state that selects the point annotation of id 1 makes the client look it up in ``by_id``: it reads the
+    shard index, the minishard index and the record of ``by_id/0.shard`` by byte ranges, and the annotation it
+    gets is the second point of the ndJSON file."""
+    out, url, requests = served
+    state = json.loads((out / STATE).read_text())
+    points = next(layer for layer in state["layers"] if layer["type"] == "annotation" and layer["visible"])
+    state["selection"] = {
+        "layers": {points["name"]: {"annotationId": "1", "annotationSource": 0, "annotationSubsource": "default"}},
+        "visible": True,
+    }
+    del requests[:]
+    _open(state, browser)
+    deadline = time.monotonic() + 60
+    while isinstance(found := browser.execute_script(SELECTED, points["name"], "1"), str) and found == "pending":
+        assert time.monotonic() < deadline, "the selected annotation was not read within 60 s"
+        time.sleep(0.5)
+    assert isinstance(found, dict), found
+    folder = out / points["source"]["url"].split("://", 1)[1].removeprefix(url)  # {annotation id}-{file stem}
+    shard = "/" + (folder / "by_id/0.shard").relative_to(out).as_posix()
+    assert [status for path, status in requests if path == shard] == [206, 206, 206]
+    annotation_id, _, stem = folder.name.partition("-")
+    ndjson = folder.parent.parent / "Annotations" / annotation_id / f"{stem}.ndjson"
+    second = json.loads(ndjson.read_text().splitlines()[1])["location"]
+    assert found["id"] == "1"
+    assert found["point"] == pytest.approx([second[axis] for axis in "xyz"], abs=1e-4)
 
 
 def test_mesh_layers_load_their_meshes_in_chromium(

@@ -56,7 +56,7 @@ TREE_PATTERNS = {
     "key_photo": rf"{VS}/Images/{ID}/key-photo-(original|snapshot|thumbnail|expanded)\.png",
     "neuroglancer": rf"{VS}/NeuroglancerPrecompute/{ID}-neuroglancer_config\.json",
     "precomputed": rf"{VS}/NeuroglancerPrecompute/\d+-{STEM}_(point|orientedpoint|instancesegmentation)/"
-    r"(info|spatial0/0_0_0|by_id/\d+)",
+    r"(info|spatial0/0_0_0|by_id/0\.shard)",
     "precomputed_segmentation": rf"{VS}/NeuroglancerPrecompute/\d+-{STEM}_segmentationmask/"
     r"(info|data/\d+-\d+_\d+-\d+_\d+-\d+|mesh/(info|\d+:0|\d+:0:0))",
     "annotation": rf"{VS}/Annotations/{ID}/{STEM}\.json",

@@ -27,6 +27,8 @@ TOMO_MRC = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Tomograms/100/TS_001.m
 POINTS = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Annotations/100/cytosolic_ribosome-1.0_point.ndjson"
 TOMO_METADATA = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Tomograms/100/tomogram_metadata.json"
 ANNOTATION_METADATA = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/Annotations/100/cytosolic_ribosome-1.0.json"
+PRECOMPUTED = f"{RUN_DIR}/Reconstructions/VoxelSpacing10.000/NeuroglancerPrecompute/100-cytosolic_ribosome-1.0_point"
+SHARD = f"{PRECOMPUTED}/by_id/0.shard"
 
 
 def arguments(config: Path, output: str, *extra: str) -> list[str]:
@@ -89,6 +91,9 @@ CASES = {
     "mrc-header-bytes": (TOMO_MRC, flip(200)),
     "mrc-last-bytes": (TOMO_MRC, flip(-1)),
     "truncated-ndjson": (POINTS, truncate),
+    "deleted-shard": (SHARD, delete),
+    "truncated-shard": (SHARD, truncate),
+    "shard-bytes": (SHARD, flip(-30)),  # inside a minishard index
     "ndjson-bytes": (POINTS, flip(10)),
     "metadata-edited": (TOMO_METADATA, edit_date),
     "metadata-bytes": (TOMO_METADATA, flip(20)),
@@ -181,3 +186,32 @@ def test_unreadable_metadata_we_did_not_write_stops_planning(original: tuple[Pat
     result = CliRunner().invoke(main, arguments(config, str(output)))
     assert result.exit_code != 0
     assert "an existing metadata file cannot be read" in result.output
+
+
+def test_the_manifest_records_three_digests_per_precomputed_point_folder(original: tuple[Path, Path]) -> None:
+    """A precomputed point folder is three files whatever the number of points (the by_id index sharded), so the
+    manifest holds three digests for it, not one per point."""
+    _config, source = original
+    manifest = json.loads((source / f".ingest/manifests/{RUN_DIR}.json").read_text())
+    recorded = manifest["outputs"][f"{PRECOMPUTED}/info"]
+    assert sorted(recorded) == [f"{PRECOMPUTED}/{name}" for name in ("by_id/0.shard", "info", "spatial0/0_0_0")]
+
+
+def test_a_point_folder_of_the_unsharded_writer_is_written_again_sharded(
+    original: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A tree of an earlier version holds one by_id file per point, and the manifest a fingerprint without the
+    sharding: the rerun writes the folder again, sharded, and removes the per-point files."""
+    config, source = original
+    output = tmp_path / "out"
+    shutil.copytree(source, output)
+    (output / SHARD).unlink()
+    for index in range(3):
+        (output / PRECOMPUTED / f"by_id/{index}").write_bytes(b"an annotation")
+    manifest = output / f".ingest/manifests/{RUN_DIR}.json"
+    document = json.loads(manifest.read_text())
+    document["entries"][f"{PRECOMPUTED}/info"] = "the fingerprint an earlier version wrote"
+    manifest.write_text(json.dumps(document))
+    assert ingest(config, str(output))["totals"]["written"] >= 1
+    assert sorted(path.name for path in (output / PRECOMPUTED / "by_id").iterdir()) == ["0.shard"]
+    assert local_tree(output) == local_tree(source)

@@ -9,6 +9,7 @@
 | C-TREE-NO-DATA | tree | a tomogram, tilt series or annotation folder holds only its metadata |
 | C-TREE-KEY-PHOTO | tree | key photo missing, no PNG, not the portal's size (tomograms 134/512); < 50 px: warning |
 | C-NG-LAYERS | tree | a Neuroglancer config is not a JSON object with at least one layer |
+| C-NG-PRECOMPUTED | tree | precomputed annotations: an index is truncated or by_id lacks an id of the spatial index |
 | C-META-JSON | metadata | a metadata file is not a JSON object |
 | C-META-SCHEMA | metadata | a metadata file does not validate against the metadata-files schema |
 | C-META-IMPORTER | metadata | a field the portal's importer needs is missing or bad (frame path: null, not absent) |

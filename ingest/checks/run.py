@@ -21,6 +21,7 @@ from ingest.checks.codes import check_finding
 from ingest.checks.metadata import MetadataDocument, metadata_findings, read_metadata
 from ingest.checks.mrc import MrcHeader, mrc_findings, read_mrc_header
 from ingest.checks.ome_zarr import ChunkCoverage, MrcTwin, VolumeSample, check_ome_zarr, expected_level_shape
+from ingest.checks.precomputed import precomputed_annotation_findings
 from ingest.checks.tiltseries import tiltseries_findings
 from ingest.checks.tree import key_photo_findings, neuroglancer_findings
 from ingest.checks.tree_access import TreeReader
@@ -118,6 +119,8 @@ def check_run(reader: TreeReader, listing: Listing, task: RunToCheck, *, chunks:
     for placed in task.placed:
         if placed.role is Role.NEUROGLANCER_STATE:
             findings.extend(neuroglancer_findings(reader, placed.key))
+        elif placed.role is Role.NEUROGLANCER and placed.key.endswith("/info"):
+            findings.extend(precomputed_annotation_findings(reader, listing, placed.key))
     return findings
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from ingest.converters.picks.conversion import require_inside_volume
 from ingest.converters.picks.ndjson import PointShape, picks_to_ndjson
 from ingest.converters.picks.registry import Picks, ReadOptions, read_picks
+from ingest.converters.viewers.neuroglancer_points import POINTS_FOLDER_FORMAT
 from ingest.converters.volumes.kind import VolumeKind
 from ingest.converters.volumes.masks import MaskLabel, MaskThreshold
 from ingest.domain.entities import Shape
@@ -29,6 +30,7 @@ from ingest.domain.tasks import (
     Metadata,
     NeuroglancerTask,
     PrecomputedMeshTask,
+    PrecomputedPointsTask,
     PrecomputedTask,
 )
 from ingest.errors import AnnotationsFailedError, InputFileError
@@ -103,7 +105,9 @@ class AnnotationWriter(EntityWriter):
             if self.settings.metadata_only:  # precomputed annotations, segmentations and meshes are data
                 self.skipped.append(task.info_key)
                 continue
-            shown = self._data_print(task.annotation_metadata_key)
+            shown: object = self._data_print(task.annotation_metadata_key)
+            if isinstance(task, PrecomputedPointsTask):  # folders of the unsharded writer are written again
+                shown = (shown, POINTS_FOLDER_FORMAT)
             sources = (task.mesh_source_key,) if isinstance(task, PrecomputedMeshTask) and task.mesh_source_key else ()
             try:
                 self._entity(task, task.info_key, (), sources, self._precomputed, extra=shown)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +53,10 @@ def write_precomputed(
 def write_precomputed_annotations(task: PrecomputedPointsTask, output: Storage, publisher: DigestingPublisher) -> None:
     """Publish (with ``publisher``) the precomputed annotations of ``task.points_key`` (read from ``output``) at
     ``task.folder``, its ``info`` last."""
-    points = read_points(output, task.points_key)
     with output.scratch() as scratch:
         folder = scratch / "precomputed"
         write_precomputed_points(
-            points,
+            iter_points(output, task.points_key),
             folder,
             voxel_spacing=task.voxel_spacing,
             object_name=task.object_name,
@@ -113,16 +113,21 @@ def _write_meshes(output: Storage, zarr_key: str, voxel_spacing: float, mesh_dir
 
 def read_points(output: Storage, key: str) -> list[dict[str, Any]]:
     """The records of the ndJSON point file ``key`` of ``output``."""
-    points = []
-    for number, line in enumerate(output.read_bytes(key).splitlines(), start=1):
-        if line.strip():
-            try:
-                points.append(orjson.loads(line))
-            except orjson.JSONDecodeError:
-                raise InputFileError(
-                    "not a JSON object", where=f"{output.url_of(key)}:{number}", expected="ndJSON"
-                ) from None
-    return points
+    return list(iter_points(output, key))
+
+
+def iter_points(output: Storage, key: str) -> Iterator[dict[str, Any]]:
+    """The records of the ndJSON point file ``key`` of ``output``, read as a stream and parsed one line at a time
+    (neither the file's bytes nor its records are held: a million oriented points are 315 MiB of ndJSON)."""
+    with output.open_input(key) as stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.isspace():
+                try:
+                    yield orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    raise InputFileError(
+                        "not a JSON object", where=f"{output.url_of(key)}:{number}", expected="ndJSON"
+                    ) from None
 
 
 def neuroglancer_state_bytes(
