@@ -9,8 +9,9 @@ rules, in short:
 - Axis triples are written ``X,Y,Z`` everywhere (``--tomogram-size``, ``--rescale-to``).
 - ``--workers`` is the parallelism of the command, default chosen from the work.
 - Paths to data (trees, input roots, files converted, read or written) accept URLs (``file://``, ``s3://bucket/key``
-  with ``--storage-option``); they are kept as text, never passed through :class:`pathlib.Path` (which would make
-  ``s3://b/p`` into ``s3:/b/p``), and opened through :mod:`ingest.storage.locations`.
+  with ``--storage-option``; files the convert commands read also ``http(s)://``); they are kept as text, never
+  passed through :class:`pathlib.Path` (which would make ``s3://b/p`` into ``s3:/b/p``), and opened through
+  :mod:`ingest.storage.locations`.
 - Free-text choices are click choices (usage error, exit 2) that suggest the closest known value.
 
 Renamed options keep their old spelling as a hidden alias that warns (:func:`deprecated_alias`), so curators'

@@ -11,6 +11,9 @@ The converters read and write local files; this module is the edge between them 
 - :func:`read_head`: the first bytes of an input and its size (an MRC header), without fetching the whole file.
 - :func:`source_kind`: whether an input is a file or a folder (an OME-Zarr), without fetching it.
 
+Inputs may also be ``http://`` or ``https://`` URLs (read only, no storage options): a file is downloaded to a
+temporary copy, an OME-Zarr folder (its URL ends in ``.zarr``) is read in place by zarr.
+
 Every :class:`~ingest.errors.IngestError` raised while a temporary copy or scratch folder is in use names what the
 user typed instead of the temporary path. A missing input, or storage that cannot be reached, is an error with
 exit status 2 naming the URL, reported within the storage retry policy's few seconds.
@@ -19,18 +22,22 @@ exit status 2 naming the URL, reported within the storage retry policy's few sec
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import fsspec
 
 from ingest.errors import StorageError, UnreachableStorageError, UsageError, naming
-from ingest.storage.base import Storage, open_storage
+from ingest.storage.base import DEFAULT_RETRY, Storage, open_storage
+from ingest.storage.retry import call_with_retries
 from ingest.storage.special_files import refuse_special_file
 from ingest.storage.staging import PARTIAL_MARK
 
 FILE, FOLDER = "file", "folder"
+T = TypeVar("T")
 
 
 class UnreadableInputError(StorageError):
@@ -84,6 +91,13 @@ def source_kind(location: str, options: Mapping[str, str], *, what: str) -> str:
         if not local.exists():
             raise UnreadableInputError(f"{what} does not exist", where=location)
         return FOLDER if local.is_dir() else FILE
+    if is_web_url(location):
+        _refuse_options(location, options)
+        folder = location.rstrip("/").endswith(".zarr")
+        metadata = [f"{location.rstrip('/')}/{name}" for name in (".zattrs", ".zarray", "zarr.json")]
+        if not any(_web_size(url, what, required=False) is not None for url in (metadata if folder else [location])):
+            raise UnreadableInputError(f"{what} does not exist", where=location, found="no such object")
+        return FOLDER if folder else FILE
     storage, key = _split(location, options)
     with naming(storage.url_of(key), location):
         return _remote_kind(storage, key, what)
@@ -121,6 +135,10 @@ def fetched(location: str, options: Mapping[str, str], *, what: str, folder_ok: 
         refuse_special_file(local, location)
         yield LocalStandIn(local)
         return
+    if is_web_url(location):
+        with _web_copy(location, what) as copy, naming(str(copy), location):
+            yield LocalStandIn(copy, str(copy), location)
+        return
     storage, key = _split(location, options)
     with naming(storage.url_of(key), location), storage.fetch(key) as copy, naming(str(copy), location):
         yield LocalStandIn(copy, str(copy), location)
@@ -137,6 +155,11 @@ def read_head(location: str, options: Mapping[str, str], count: int, *, what: st
                 return stream.read(count), local.stat().st_size
         except OSError as error:
             raise UnreadableInputError(f"{what} cannot be read", where=location, found=str(error)) from None
+    if is_web_url(location):
+        size = _web_size(location, what, required=True)
+        assert size is not None
+        head = _web_call(lambda: _web_fs().cat_file(location, start=0, end=min(count, size)), location, what)
+        return bytes(head[:count]), size  # a server that ignores Range sends the whole file
     storage, key = _split(location, options)
     with naming(storage.url_of(key), location), storage.open_input(key) as stream:
         head = stream.read(count)
@@ -175,6 +198,56 @@ def published(
                     storage.move_tree(entry.name, entry)
                 else:
                     storage.move_file(entry.name, entry)
+
+
+_WEB = ("http", "https")
+
+
+def is_web_url(location: str) -> bool:
+    """Whether ``location`` is an ``http://`` or ``https://`` URL (an input only)."""
+    return fsspec.core.split_protocol(location)[0] in _WEB
+
+
+def _refuse_options(location: str, options: Mapping[str, str]) -> None:
+    if options:
+        raise UsageError("storage options are only for s3:// URLs", where=location, found=", ".join(sorted(options)))
+
+
+def _web_fs() -> Any:
+    return fsspec.filesystem("https")
+
+
+def _web_call(operation: Callable[[], T], location: str, what: str) -> T:
+    """``operation`` under the storage retry policy; a missing object or a refused request is
+    :class:`UnreadableInputError`, an unreachable server :class:`UnreachableStorageError` (both exit 2)."""
+    try:
+        return call_with_retries(operation, what=f"reading {what}", where=location, policy=DEFAULT_RETRY)
+    except UnreachableStorageError:
+        raise
+    except StorageError as error:
+        raise UnreadableInputError(f"{what} cannot be read", where=location, found=error.found) from None
+
+
+def _web_size(location: str, what: str, *, required: bool) -> int | None:
+    """The size of the object at ``location``; None (or :class:`UnreadableInputError` when ``required``) when the
+    server has none there."""
+    try:
+        info = _web_call(lambda: _web_fs().info(location), location, what)
+    except UnreadableInputError:
+        if required:
+            raise
+        return None
+    size = info.get("size")
+    return int(size) if size is not None else 0
+
+
+@contextlib.contextmanager
+def _web_copy(location: str, what: str) -> Iterator[Path]:
+    """A temporary local copy of the file at the web URL ``location``, deleted when the block ends."""
+    with tempfile.TemporaryDirectory(prefix="ingest-fetch-") as scratch:
+        copy = Path(scratch) / (location.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or "download")
+        _web_call(lambda: _web_fs().get_file(location, str(copy)), location, what)
+        yield copy
 
 
 def refuse_same_locations(destinations: Mapping[str, str], sources: Mapping[str, str]) -> None:
