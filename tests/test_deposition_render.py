@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from ingest.cli.deposition_render import RefusedRun, outcome_cases, render_outcome, render_refusal
+from ingest.cli.deposition_render import RunSourceFindings, outcome_cases, render_outcome, render_refusal
 from ingest.domain.report import Finding, Report, Severity
 from ingest.pipeline.execute import IngestReport, RunOutcome, report_to_json
 
 SOURCE_FINDING = Finding(
     Severity.ERROR, "E-SOURCE-TILT-RANGE", "run 'C', c.mrc: tilts", file="d.yaml", line=7, column=3
 )
-REFUSED = (RefusedRun("10/C", (SOURCE_FINDING,)),)
+REFUSED = (RunSourceFindings("10/C", (SOURCE_FINDING,)),)
 REPORT = IngestReport(
     written=("10/dataset_metadata.json",),
     skipped=(),
@@ -73,9 +73,11 @@ def test_json_is_the_report_with_refused_after_runs() -> None:
     assert list(document) == [
         *list(plain)[: list(plain).index("runs") + 1],
         "refused",
+        "source_warnings",
         *list(plain)[list(plain).index("runs") + 1 :],
     ]
-    assert {key: value for key, value in document.items() if key != "refused"} == plain
+    assert {key: value for key, value in document.items() if key not in ("refused", "source_warnings")} == plain
+    assert document["source_warnings"] == []
     assert document["refused"] == [{"run": "10/C", "findings": [{
         "severity": "error", "code": "E-SOURCE-TILT-RANGE", "message": "run 'C', c.mrc: tilts", "file": "d.yaml",
         "line": 7, "column": 3, "path": None, "expected": None, "found": None,

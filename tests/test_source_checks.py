@@ -264,7 +264,22 @@ def test_no_refused_run_is_an_empty_list(source: Path, tmp_path: Path) -> None:
     result = deposition(source, tmp_path / "output", "--format", "json", "--run", "TS_001", "--no-check")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["refused"] == [] and document["ok"] is True
+    assert document["refused"] == [] and document["source_warnings"] == [] and document["ok"] is True
+
+
+def test_the_source_warnings_of_an_ingested_run_are_in_its_documents(source: Path, tmp_path: Path) -> None:
+    SOURCE_MUTATIONS["W-SOURCE-TILT-NO-RAWTLT"][0](source)
+    result = deposition(source, tmp_path / "output", "--format", "json", "--no-check")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is True and document["refused"] == []
+    (warned,) = document["source_warnings"]
+    assert warned["run"] == "90001/TS_002"
+    assert [(f["code"], f["severity"]) for f in warned["findings"]] == [("W-SOURCE-TILT-NO-RAWTLT", "warning")]
+    github = deposition(source, tmp_path / "github", "--format", "github", "--no-check")
+    assert github.exit_code == 0
+    (line,) = [line for line in github.stdout.splitlines() if "W-SOURCE-TILT-NO-RAWTLT" in line]
+    assert line.startswith(f"::warning file={source / 'example.yaml'},line="), github.stdout
 
 
 def refused_cases(xml: str) -> dict[str, tuple[str, str] | None]:

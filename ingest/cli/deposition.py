@@ -25,7 +25,7 @@ from ingest.domain.tasks import METADATA_ONLY, Section, Selection, parse_only
 from ingest.errors import UsageError
 
 if TYPE_CHECKING:
-    from ingest.cli.deposition_render import RefusedRun
+    from ingest.cli.deposition_render import RunSourceFindings
     from ingest.pipeline.planning import PlannedDeposition
 
 
@@ -163,10 +163,11 @@ def deposition(
     except InvalidConfigError as error:
         click.echo(error.render().rstrip("\n"), err=True)  # the findings, then the one-line error
         raise
-    refused: tuple[RefusedRun, ...] = ()
+    refused: tuple[RunSourceFindings, ...] = ()
+    warned: tuple[RunSourceFindings, ...] = ()
     if not skip_source_checks and not dry_run:  # the dry run reads no source file (`ingest validate --deep` does)
         options = parse_storage_options(storage_options)
-        planned, refused = _refuse_runs_failing_source_checks(planned, options, output_format)
+        planned, refused, warned = _refuse_runs_failing_source_checks(planned, options, output_format)
     # Imported once the plan stands: a bad config or unreachable storage is reported without loading these.
     from rich.console import Console
 
@@ -226,7 +227,8 @@ def deposition(
     else:
         from ingest.cli.deposition_render import render_outcome
 
-        rendered = render_outcome(report, refused, output_format, command_name(click.get_current_context()))
+        name = command_name(click.get_current_context())
+        rendered = render_outcome(report, refused, output_format, name, warned)
         if rendered:
             click.echo(rendered, nl=not rendered.endswith("\n"))
     if not report.ok or refused:
@@ -235,13 +237,14 @@ def deposition(
 
 def _refuse_runs_failing_source_checks(
     planned: PlannedDeposition, options: dict[str, str], output_format: str
-) -> tuple[PlannedDeposition, tuple[RefusedRun, ...]]:
+) -> tuple[PlannedDeposition, tuple[RunSourceFindings, ...], tuple[RunSourceFindings, ...]]:
     """Check the planned runs' source files (:mod:`ingest.pipeline.source_checks`), print the findings, and drop
     the runs with an error from the plan; when no run is left, nothing is written (:class:`SourcesRefusedError`,
-    exit 1, after the failure document of ``output_format`` listing every refused run)."""
+    exit 1, after the failure document of ``output_format`` listing every refused run). Returns the plan left,
+    the refused runs and the warnings of the runs kept."""
     from dataclasses import replace
 
-    from ingest.cli.deposition_render import RefusedRun, render_refusal
+    from ingest.cli.deposition_render import RunSourceFindings, render_refusal
     from ingest.config.load import read_config
     from ingest.domain.report import Report, render_report_text
     from ingest.pipeline.source_checks import SourcesRefusedError, check_plan_sources, refuse_failing_runs
@@ -252,13 +255,15 @@ def _refuse_runs_failing_source_checks(
     if by_run:
         click.echo(render_report_text(report), err=True)
     plan, refused = refuse_failing_runs(planned.plan, by_run)
-    if not refused:
-        return planned, ()
-    refused_runs = tuple(
-        RefusedRun(f"{run.run.dataset.name}/{run.run.name}", tuple(by_run[run.run.name]))
+    checked = {
+        run.run.name: RunSourceFindings(f"{run.run.dataset.name}/{run.run.name}", tuple(by_run[run.run.name]))
         for run in planned.plan.runs
-        if run.run.name in refused
-    )
+        if by_run.get(run.run.name)
+    }
+    refused_runs = tuple(found for name, found in checked.items() if name in refused)
+    warned_runs = tuple(found for name, found in checked.items() if name not in refused)
+    if not refused:
+        return planned, (), warned_runs
     if not plan.runs:
         error = SourcesRefusedError(report, refused)
         if output_format in DOCUMENT_FORMATS:
@@ -271,7 +276,7 @@ def _refuse_runs_failing_source_checks(
         "them; --skip-source-checks ingests them anyway)",
         err=True,
     )
-    return replace(planned, plan=plan), refused_runs
+    return replace(planned, plan=plan), refused_runs, warned_runs
 
 
 def _parse_only(only: str) -> tuple[frozenset[Section] | None, bool]:

@@ -1,10 +1,11 @@
 """How ``ingest deposition`` and ``ingest run`` print their outcome with ``--format json|github|junit``.
 
-The outcome is the ingestion report (:class:`~ingest.pipeline.execute.IngestReport`) and the runs the source checks
-refused (nothing written for them). For ``github`` and ``junit`` it becomes findings grouped by (dataset, run), the
-shape the renderers of ``ingest check`` and ``ingest validate`` take (:func:`ingest.domain.report.render_github`,
-:mod:`ingest.cli.junit`): a failed run is a :data:`RUN_FAILED` error, a refused run its source findings (at their
-config lines) and a :data:`RUN_REFUSED` error, the output checks' findings belong to the run they are about, and
+The outcome is the ingestion report (:class:`~ingest.pipeline.execute.IngestReport`), the runs the source checks
+refused (nothing written for them) and the source checks' warnings of the runs ingested. For ``github`` and
+``junit`` it becomes findings grouped by (dataset, run), the shape the renderers of ``ingest check`` and
+``ingest validate`` take (:func:`ingest.domain.report.render_github`, :mod:`ingest.cli.junit`): a failed run is a
+:data:`RUN_FAILED` error, a refused run its source findings (at their config lines) and a :data:`RUN_REFUSED`
+error, a source warning belongs to its run, the output checks' findings belong to the run they are about, and
 deposition-level failures and warnings to the ``-`` group. docs/json-output.md describes the documents.
 """
 
@@ -38,24 +39,34 @@ REFUSAL = "its source files disagree, nothing was written for it (--skip-source-
 
 
 @dataclass(frozen=True)
-class RefusedRun:
-    """A run the source checks refused: ``run`` is ``dataset/run`` as in the report, ``findings`` why."""
+class RunSourceFindings:
+    """The source checks' findings of one run: ``run`` is ``dataset/run`` as in the report. A run with an error
+    among them was refused; otherwise they are warnings of a run that was ingested."""
 
     run: str
     findings: tuple[Finding, ...]
 
 
-def render_outcome(report: IngestReport, refused: Sequence[RefusedRun], output_format: str, name: str) -> str:
-    """The outcome of an ingestion as ``output_format`` (json, github or junit); ``name``: ``ingest COMMAND``."""
+def render_outcome(
+    report: IngestReport,
+    refused: Sequence[RunSourceFindings],
+    output_format: str,
+    name: str,
+    warned: Sequence[RunSourceFindings] = (),
+) -> str:
+    """The outcome of an ingestion as ``output_format`` (json, github or junit); ``name``: ``ingest COMMAND``;
+    ``warned``: the source checks' warnings of runs that were ingested."""
     if output_format == "json":
-        return outcome_json(report, refused)
-    cases = outcome_cases(report, refused)
+        return outcome_json(report, refused, warned)
+    cases = outcome_cases(report, refused, warned)
     if output_format == "junit":
         return render_cases(cases or [Case("deposition", "no runs")], name=name)
     return _annotations(cases)
 
 
-def render_refusal(message: str, exit_code: int, refused: Sequence[RefusedRun], output_format: str, name: str) -> str:
+def render_refusal(
+    message: str, exit_code: int, refused: Sequence[RunSourceFindings], output_format: str, name: str
+) -> str:
     """The failure document when every planned run was refused: the failure's ``message`` with every refused run
     (json: the failure document plus ``refused``; github: each run's annotations and one line for the failure;
     junit: one failing case per run)."""
@@ -68,9 +79,11 @@ def render_refusal(message: str, exit_code: int, refused: Sequence[RefusedRun], 
     return _annotations(outcome_cases(None, refused)) + "\n" + failure_output("github", message, exit_code, (), name)
 
 
-def outcome_json(report: IngestReport, refused: Sequence[RefusedRun]) -> str:
-    """The JSON document of the ingestion (``report_to_json``) with ``refused`` after ``runs``; ``ok`` is false when
-    a run was refused."""
+def outcome_json(
+    report: IngestReport, refused: Sequence[RunSourceFindings], warned: Sequence[RunSourceFindings] = ()
+) -> str:
+    """The JSON document of the ingestion (``report_to_json``) with ``refused`` and ``source_warnings`` after
+    ``runs``; ``ok`` is false when a run was refused."""
     from ingest.pipeline.execute import report_document
 
     document: dict[str, Any] = {}
@@ -78,18 +91,21 @@ def outcome_json(report: IngestReport, refused: Sequence[RefusedRun]) -> str:
         document[key] = value
         if key == "runs":
             document["refused"] = refused_entries(refused)
+            document["source_warnings"] = refused_entries(warned)
     document["ok"] = bool(document["ok"]) and not refused
     return json.dumps(document, indent=2) + "\n"
 
 
-def refused_entries(refused: Sequence[RefusedRun]) -> list[dict[str, Any]]:
+def refused_entries(runs: Sequence[RunSourceFindings]) -> list[dict[str, Any]]:
     """``[{"run": "dataset/run", "findings": [...]}]`` (findings as in ``ingest validate --format json``)."""
-    return [{"run": item.run, "findings": [asdict(finding) for finding in item.findings]} for item in refused]
+    return [{"run": item.run, "findings": [asdict(finding) for finding in item.findings]} for item in runs]
 
 
-def outcome_cases(report: IngestReport | None, refused: Sequence[RefusedRun]) -> list[Case]:
+def outcome_cases(
+    report: IngestReport | None, refused: Sequence[RunSourceFindings], warned: Sequence[RunSourceFindings] = ()
+) -> list[Case]:
     """One case per run (passing or not) and per other group of findings, sorted by (dataset, run); a failed or
-    refused run fails with its reason as the message."""
+    refused run fails with its reason as the message; a run's source warnings are among its findings."""
     groups: dict[GroupKey, list[Finding]] = {}
     reasons: dict[GroupKey, str] = {}
     if report is not None:
@@ -109,6 +125,8 @@ def outcome_cases(report: IngestReport | None, refused: Sequence[RefusedRun]) ->
         )
         codes = ", ".join(sorted({f.code for f in item.findings if f.severity is Severity.ERROR}))
         reasons[_group(item.run)] = f"{item.run} refused ({codes}): {REFUSAL}"
+    for item in warned:
+        groups.setdefault(_group(item.run), []).extend(item.findings)
     if report is not None and report.checks is not None:
         for key, found in group_by_run(report.checks.findings).items():
             groups.setdefault(key, []).extend(found)
