@@ -153,3 +153,16 @@ def test_a_failed_ingestion_is_logged_and_summarised(tmp_path: Path) -> None:
     last = json.loads((tmp_path / "tree/.ingest/last_ingestion.json").read_text())
     assert last["ok"] is False and last["totals"]["failed"] == 1
     assert "ERROR ingest.deposition: run 90001/TS_002 FAILED" in (tmp_path / "tree" / last["log"]).read_text()
+
+
+def test_a_run_refused_by_the_source_checks_is_recorded_and_summarised(tmp_path: Path) -> None:
+    write_example(tmp_path / "example")
+    rawtlt = tmp_path / "example/phantom/tiltseries/TS_002.rawtlt"
+    rawtlt.write_text("".join(f"{float(angle) + 1.5:.2f}\n" for angle in rawtlt.read_text().split()))
+    result = deposition(tmp_path / "example/example.yaml", str(tmp_path / "tree"), "--quiet")
+    assert result.exit_code == 1, result.output
+    last = info_json(str(tmp_path / "tree"))["ingest"]["last_ingestion"]
+    assert last["refused"] == ["90001/TS_002"] and last["ok"] is False
+    assert "run 90001/TS_002 REFUSED by the source checks" in (tmp_path / "tree" / last["log"]).read_text()
+    table = CliRunner().invoke(main, ["info", str(tmp_path / "tree")])
+    assert "FAILED, 1 run(s) refused" in table.stdout, table.stdout

@@ -258,6 +258,10 @@ def test_a_refused_run_is_listed_in_the_json_document_with_its_findings(source: 
     (finding,) = refused["findings"]
     assert finding["code"] == "E-SOURCE-TILT-RAWTLT-MDOC" and finding["path"] == "rawtilts[0]"
     assert finding["file"] == str(source / "example.yaml") and finding["line"] is not None
+    last = json.loads((tmp_path / "output" / ".ingest" / "last_ingestion.json").read_text())
+    assert last["refused"] == ["90001/TS_002"] and last["ok"] is False
+    log = (tmp_path / "output" / last["log"]).read_text()
+    assert "run 90001/TS_002 REFUSED by the source checks" in log
 
 
 def test_no_refused_run_is_an_empty_list(source: Path, tmp_path: Path) -> None:

@@ -217,7 +217,9 @@ def deposition(
 
     display = NoProgress() if quiet else open_progress(len(planned.plan.runs), Console(stderr=True))
     verbose = verbose or bool(click.get_current_context().meta.get("ingest.verbose"))  # `ingest --verbose deposition`
-    logged = LogSettings(started, LogLevels.of(quiet=quiet, verbose=verbose), log_file, f"{command_path()} {config}")
+    levels = LogLevels.of(quiet=quiet, verbose=verbose)
+    refused_names = tuple(item.run for item in refused)
+    logged = LogSettings(started, levels, log_file, f"{command_path()} {config}", refused_names)
     check_workers = (1 if choice.in_process else os.cpu_count() or 1) if run_checks else None
     report = execute_logged(planned.plan, settings, executor, display, logged, check_workers=check_workers)
     if output_format == "text":

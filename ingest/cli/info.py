@@ -63,6 +63,8 @@ def _print_tables(summary: TreeSummary) -> None:
     last = summary.last_ingestion
     if last is not None:
         verdict = "ok" if last.get("ok") else "FAILED"
+        if refused := last.get("refused"):
+            verdict += f", {len(refused)} run(s) refused by the source checks"
         overview.add_row("last ingestion", f"{last.get('finished_at', '?')} {verdict} (log {last.get('log', '-')})")
     else:
         overview.add_row("last ingestion", f"not recorded ({summary.manifests} manifests)")

@@ -29,6 +29,9 @@ class LogSettings:
     levels: LogLevels
     log_file: Path | None = None
     command: str = "ingest deposition"
+    refused_runs: tuple[str, ...] = ()
+    """The runs (``dataset/run``) the source checks refused before execution: logged and recorded in
+    ``last_ingestion.json``, whose ``ok`` they make false."""
 
 
 def execute_logged(
@@ -43,6 +46,8 @@ def execute_logged(
     """Execute ``plan`` (and check the written runs unless ``check_workers`` is None), logging as it goes."""
     log = IngestionLog(logging_.started, logging_.levels, logging_.log_file)
     summary: dict[str, object] = {"command": logging_.command, "started_at": logging_.started.isoformat()}
+    if logging_.refused_runs:
+        summary["refused"] = list(logging_.refused_runs)
     try:
         with log:
             _LOG.info("%s", logging_.command)
@@ -57,6 +62,8 @@ def execute_logged(
                 settings.timestamp,
             )
             _LOG.info("executor: %s", type(executor).__name__)
+            for run in logging_.refused_runs:
+                _LOG.error("run %s REFUSED by the source checks: nothing is written for it", run)
 
             def on_run(outcome: RunOutcome) -> None:
                 display.run_finished(outcome)
@@ -81,7 +88,7 @@ def execute_logged(
                         report = check_written_runs(report, settings, workers=check_workers, progress=progress)
                 for line in report_lines(report):
                     _LOG.info("%s", line)
-                summary.update(ok=report.ok, totals=report_totals(report))
+                summary.update(ok=report.ok and not logging_.refused_runs, totals=report_totals(report))
             except BaseException as error:
                 summary.update(ok=False, error=f"{type(error).__name__}: {error}")
                 raise
