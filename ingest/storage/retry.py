@@ -112,40 +112,50 @@ def _error_code(error: BaseException) -> str | None:
     return None if code is None else str(code)
 
 
-def is_transient(error: BaseException) -> bool:
-    """Whether ``error`` (or anything in its cause chain) is throttling or a connection failure."""
+def _chain_says(error: BaseException, says: Callable[[BaseException], bool]) -> bool:
+    """Whether ``says`` holds for ``error`` or anything in its cause chain before one of our own StorageErrors
+    (already classified where it was raised)."""
     for link in _error_chain(error):
         if isinstance(link, StorageError):
             return False
-        if any(cls.__name__ in _TRANSIENT_CLASS_NAMES for cls in type(link).__mro__):
-            return True
-        if isinstance(link, OSError) and link.errno == errno.EBUSY:  # s3fs's translation of SlowDown / 503
-            return True
-        if _error_code(link) in THROTTLING_CODES:
+        if says(link):
             return True
     return False
+
+
+def _named(error: BaseException, names: frozenset[str]) -> bool:
+    """Whether ``error``'s class or a base class has one of ``names`` (botocore, aiohttp and the builtins are
+    told apart by name, without importing them)."""
+    return any(cls.__name__ in names for cls in type(error).__mro__)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` (or anything in its cause chain) is throttling or a connection failure."""
+    return _chain_says(
+        error,
+        lambda link: (
+            _named(link, _TRANSIENT_CLASS_NAMES)
+            or (isinstance(link, OSError) and link.errno == errno.EBUSY)  # s3fs's translation of SlowDown / 503
+            or _error_code(link) in THROTTLING_CODES
+        ),
+    )
 
 
 def is_access_failure(error: BaseException) -> bool:
     """Whether ``error`` (or its cause chain) says the storage refused us: no credentials, or access denied."""
-    for link in _error_chain(error):
-        if isinstance(link, StorageError):
-            return False
-        if any(cls.__name__ in _CREDENTIAL_CLASS_NAMES for cls in type(link).__mro__):
-            return True
-        if isinstance(link, PermissionError) or _error_code(link) in _DENIED_CODES:
-            return True
-    return False
+    return _chain_says(
+        error,
+        lambda link: (
+            _named(link, _CREDENTIAL_CLASS_NAMES)
+            or isinstance(link, PermissionError)
+            or _error_code(link) in _DENIED_CODES
+        ),
+    )
 
 
 def is_connection_failure(error: BaseException) -> bool:
     """Whether ``error`` (or its cause chain) says the endpoint could not be reached at all (not throttling)."""
-    for link in _error_chain(error):
-        if isinstance(link, StorageError):
-            return False
-        if any(cls.__name__ in _CONNECTION_CLASS_NAMES for cls in type(link).__mro__):
-            return True
-    return False
+    return _chain_says(error, lambda link: _named(link, _CONNECTION_CLASS_NAMES))
 
 
 def describe_error(error: BaseException) -> str:
