@@ -34,6 +34,7 @@ from ingest.cli.run import run
 from ingest.cli.schema import schema
 from ingest.cli.validate import validate
 from ingest.errors import IngestError
+from ingest.pipeline.interrupts import interrupt_noted
 
 _VERBOSE = "ingest.verbose"
 _ARGUMENTS = "ingest.arguments"
@@ -81,7 +82,7 @@ class _IngestGroup(click.Group):
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
-        with interrupts_noted() as interrupt:
+        with interrupts_noted():
             try:
                 return super().invoke(ctx)
             except KeyboardInterrupt:
@@ -92,7 +93,7 @@ class _IngestGroup(click.Group):
             except (click.ClickException, click.exceptions.Exit, click.Abort):
                 raise
             except Exception as error:
-                if interrupt.interrupted:  # a library turned the KeyboardInterrupt into an error of its own
+                if interrupt_noted():  # a library turned the KeyboardInterrupt into an error of its own
                     report_interrupt()
                 if isinstance(error, IngestError):
                     click.echo(f"error: {error.message}", err=True)

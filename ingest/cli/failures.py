@@ -16,7 +16,6 @@ import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -48,22 +47,21 @@ def exit_codes_help() -> str:
 
 
 @contextmanager
-def interrupts_noted() -> Iterator[InterruptFlag]:
+def interrupts_noted() -> Iterator[None]:
     """Note Ctrl-C as it happens (then raise ``KeyboardInterrupt`` as usual), on the main thread only.
 
     Some libraries turn the ``KeyboardInterrupt`` into an exception of their own (pydantic-core reports a
-    ``SchemaError`` when it arrives while a model is being built); the flag lets the handler still say
-    "interrupted". The first Ctrl-C also silences the dask cluster's shutdown chatter.
+    ``SchemaError`` when it arrives while a model is being built); the note
+    (:func:`ingest.pipeline.interrupts.interrupt_noted`) lets the handler still say "interrupted", and a run's
+    task end as interrupted rather than failed. The first Ctrl-C also silences the dask cluster's shutdown chatter.
     """
     from ingest.pipeline.interrupts import forget_interrupts, note_interrupt
 
-    flag = InterruptFlag()
     if threading.current_thread() is not threading.main_thread():
-        yield flag
+        yield
         return
 
     def noted(_signal: int, _frame: FrameType | None) -> None:
-        flag.interrupted = True
         note_interrupt()
         _quiet_clusters()
         raise KeyboardInterrupt
@@ -71,17 +69,10 @@ def interrupts_noted() -> Iterator[InterruptFlag]:
     forget_interrupts()
     previous = signal.signal(signal.SIGINT, noted)
     try:
-        yield flag
+        yield
     finally:
         signal.signal(signal.SIGINT, previous)
         forget_interrupts()
-
-
-@dataclass
-class InterruptFlag:
-    """Whether Ctrl-C was pressed while the command ran."""
-
-    interrupted: bool = False
 
 
 def _quiet_clusters() -> None:
